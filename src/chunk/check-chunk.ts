@@ -1,0 +1,43 @@
+/**
+ * Validation at the boundary: a chunk that passes can be fed to the kernels without further checks.
+ * Checks shape, monotone colPtr, row indices in [0, m), values finite and ≥ 0. O(nnz), no allocation.
+ */
+import { DataError } from '../errors.js';
+import type { CscChunk } from './csc-chunk.js';
+
+export function checkChunk(chunk: CscChunk, sourceName: string): void {
+  const { m, n, colPtr, rowIdx, values, colStart } = chunk;
+  const where = { source: sourceName, batch: chunk.position };
+  if (!Number.isInteger(m) || m < 1) {
+    throw new DataError('MALFORMED_CHUNK', `chunk has ${m} features; expected an integer ≥ 1`, where);
+  }
+  if (!Number.isInteger(colStart) || colStart < 0) {
+    throw new DataError('MALFORMED_CHUNK', `chunk colStart is ${colStart}; expected an integer ≥ 0`, where);
+  }
+  if (colPtr.length !== n + 1 || colPtr[0] !== 0) {
+    throw new DataError('MALFORMED_CHUNK', `colPtr must have length n + 1 = ${n + 1} and start at 0`, where);
+  }
+  const nnz = colPtr[n] ?? 0;
+  if (rowIdx.length < nnz || values.length < nnz) {
+    throw new DataError('MALFORMED_CHUNK', `colPtr says ${nnz} nonzeros but rowIdx has ${rowIdx.length} and values ${values.length}`, where);
+  }
+  for (let j = 0; j < n; j++) {
+    const start = colPtr[j]!;
+    const end = colPtr[j + 1]!;
+    if (end < start) {
+      throw new DataError('MALFORMED_CHUNK', `colPtr decreases at column ${j}`, { ...where, sample: colStart + j });
+    }
+    for (let p = start; p < end; p++) {
+      const i = rowIdx[p]!;
+      if (i < 0 || i >= m) {
+        throw new DataError('INDEX_OUT_OF_RANGE', `feature index ${i} is outside [0, ${m})`,
+          { ...where, feature: i, sample: colStart + j });
+      }
+      const v = values[p]!;
+      if (!(v >= 0) || v === Infinity) {
+        throw new DataError('INVALID_VALUE', `value ${v} is not finite and nonnegative`,
+          { ...where, feature: i, sample: colStart + j });
+      }
+    }
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * In-memory sources: a whole CSC matrix (or a dense array) served as chunks of `chunkSize`
+ * columns. Chunks are zero-copy views of the caller's arrays where the storage allows it.
+ * The matrix is validated once, when the source is made; a bad matrix throws a DataError.
+ */
+import { Observable } from 'rxjs';
+import { checkChunk } from '../chunk/check-chunk.js';
+import { makeCscChunk, type CscChunk } from '../chunk/csc-chunk.js';
+import { DataError, OptionError } from '../errors.js';
+import type { MatrixSource } from './matrix-source.js';
+
+/** A whole matrix in CSC form: m features × n samples, colPtr of length n + 1. */
+export interface CscMatrix {
+  readonly m: number;
+  readonly n: number;
+  readonly colPtr: Int32Array;
+  readonly rowIdx: Int32Array;
+  readonly values: Float64Array;
+}
+
+export interface InMemoryOptions {
+  /** Samples per chunk (default: all of them in one chunk). */
+  readonly chunkSize?: number;
+  /** Name used in error messages (default "in-memory CSC"). */
+  readonly name?: string;
+  /** Feature names, length m. */
+  readonly featureNames?: readonly string[];
+}
+
+export function fromCsc(matrix: CscMatrix, options: InMemoryOptions = {}): MatrixSource & { readonly matrix: CscMatrix } {
+  const name = options.name ?? 'in-memory CSC';
+  const chunkSize = options.chunkSize ?? Math.max(1, matrix.n);
+  if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new OptionError('chunkSize', 'an integer ≥ 1', chunkSize);
+  if (options.featureNames && options.featureNames.length !== matrix.m) {
+    throw new OptionError('featureNames', `${matrix.m} names (one per feature)`, `${options.featureNames.length} names`);
+  }
+  checkChunk(makeCscChunk({ ...matrix, colStart: 0 }), name);
+  const chunks = splitColumns(matrix, chunkSize);
+  return {
+    name,
+    rereadable: true,
+    features: matrix.m,
+    samples: matrix.n,
+    matrix,
+    ...(options.featureNames ? { featureNames: options.featureNames } : {}),
+    chunks: () => new Observable<CscChunk>((subscriber) => {
+      for (let c = 0; c < chunks.length && !subscriber.closed; c++) subscriber.next(chunks[c]!);
+      subscriber.complete();
+    }),
+  };
+}
+
+/** Dense column-major (`layout: 'col'`, default) or row-major m×n array → in-memory source. */
+export function fromDense(
+  data: ArrayLike<number>, m: number, n: number,
+  options: InMemoryOptions & { readonly layout?: 'col' | 'row' } = {},
+): MatrixSource & { readonly matrix: CscMatrix } {
+  if (!Number.isInteger(m) || m < 1) throw new OptionError('m', 'an integer ≥ 1', m);
+  if (!Number.isInteger(n) || n < 1) throw new OptionError('n', 'an integer ≥ 1', n);
+  if (data.length !== m * n) throw new OptionError('data', `an array of m·n = ${m * n} numbers`, `${data.length} numbers`);
+  const rowMajor = options.layout === 'row';
+  const name = options.name ?? 'in-memory dense';
+  const colPtr = new Int32Array(n + 1);
+  let nnz = 0;
+  for (let j = 0; j < n; j++) {
+    for (let i = 0; i < m; i++) {
+      const v = data[rowMajor ? i * n + j : j * m + i]!;
+      if (!(v >= 0) || v === Infinity) {
+        throw new DataError('INVALID_VALUE', `value ${v} is not finite and nonnegative`, { source: name, feature: i, sample: j });
+      }
+      if (v !== 0) nnz++;
+    }
+    colPtr[j + 1] = nnz;
+  }
+  const rowIdx = new Int32Array(nnz);
+  const values = new Float64Array(nnz);
+  let p = 0;
+  for (let j = 0; j < n; j++) {
+    for (let i = 0; i < m; i++) {
+      const v = data[rowMajor ? i * n + j : j * m + i]!;
+      if (v !== 0) { rowIdx[p] = i; values[p] = v; p++; }
+    }
+  }
+  return fromCsc({ m, n, colPtr, rowIdx, values }, { ...options, name });
+}
+
+/** Views of `chunkSize` columns each; colPtr is rebased to 0 (the only copy, n + 1 integers). */
+function splitColumns(matrix: CscMatrix, chunkSize: number): CscChunk[] {
+  const out: CscChunk[] = [];
+  for (let start = 0, position = 0; start < matrix.n || (start === 0 && matrix.n === 0); start += chunkSize, position++) {
+    const end = Math.min(matrix.n, start + chunkSize);
+    const base = matrix.colPtr[start]!;
+    const colPtr = new Int32Array(end - start + 1);
+    for (let j = start; j <= end; j++) colPtr[j - start] = matrix.colPtr[j]! - base;
+    const nnz = matrix.colPtr[end]! - base;
+    out.push(makeCscChunk({
+      m: matrix.m, colStart: start, colPtr, position,
+      rowIdx: matrix.rowIdx.subarray(base, base + nnz),
+      values: matrix.values.subarray(base, base + nnz),
+    }));
+    if (matrix.n === 0) break;
+  }
+  return out;
+}

@@ -1,0 +1,30 @@
+/**
+ * A source of chunks. A re-readable source (a file, a directory of files, an in-memory matrix)
+ * can be read once per pass, which gives the exact batch algorithm out of core; a live source
+ * (any Observable) is read once.
+ *
+ * `chunks()` returns a cold Observable: each subscription reads the data again from the start,
+ * with chunks in the same order and with the same `colStart`/`position` every time.
+ */
+import type { Observable } from 'rxjs';
+import type { CscChunk } from '../chunk/csc-chunk.js';
+
+export interface MatrixSource {
+  /** For error messages and logs: a file path or a short description. */
+  readonly name: string;
+  /** True when `chunks()` may be subscribed once per pass. */
+  readonly rereadable: boolean;
+  /** Features (m), when known before reading. */
+  readonly features?: number;
+  /** Samples (n), when known before reading. */
+  readonly samples?: number;
+  /** Feature names (length m), when the source has them. */
+  readonly featureNames?: readonly string[];
+  /** A cold Observable of validated chunks, in column order. */
+  chunks(): Observable<CscChunk>;
+}
+
+export function isMatrixSource(value: unknown): value is MatrixSource {
+  return typeof value === 'object' && value !== null && typeof (value as MatrixSource).chunks === 'function'
+    && typeof (value as MatrixSource).rereadable === 'boolean';
+}
