@@ -1,0 +1,60 @@
+/**
+ * Scratch space for sparse coordinate descent (sCD) on weighted L1-NMF: the partial residual of
+ * the line (row of A or column of A) being updated, the breakpoint/weight buffers of the weighted
+ * median, and two k-vectors of sums of the other factor.
+ *
+ * Shapes: `r`, `bt`, `bw` hold one entry per nonzero of the longest line (`capacity`);
+ * `lineSums[l]` = Σ over the line's nonzeros of the other factor's component l,
+ * `allSums[l]` = Σ over all of the other factor's component l (fixed during a half-sweep).
+ *
+ * Cost: O(capacity + k) to make; `ensureScdWorkspace` grows geometrically (×1.5 at least), so a
+ * fit allocates O(log(max line)) times at most. Nothing here is touched by the hot loops but reads
+ * and writes into these arrays.
+ *
+ * Reference: DESIGN.md §2.2 (arXiv 2603.29715, Alg. sCD).
+ */
+export interface ScdWorkspace {
+  /** Rank the k-vectors are sized for. */
+  k: number;
+  /** Longest line the buffers hold. */
+  capacity: number;
+  /** Residual A − WH at the current line's nonzeros, index p − start. */
+  r: Float64Array;
+  /** Breakpoints handed to the weighted median. */
+  bt: Float64Array;
+  /** Their weights. */
+  bw: Float64Array;
+  /** Σ over the current line's nonzeros of the other factor, per component. */
+  lineSums: Float64Array;
+  /** Σ over all entries of the other factor, per component. */
+  allSums: Float64Array;
+}
+
+export function makeScdWorkspace(k: number, capacity: number): ScdWorkspace {
+  const cap = Math.max(1, capacity | 0);
+  return {
+    k,
+    capacity: cap,
+    r: new Float64Array(cap),
+    bt: new Float64Array(cap),
+    bw: new Float64Array(cap),
+    lineSums: new Float64Array(Math.max(1, k)),
+    allSums: new Float64Array(Math.max(1, k)),
+  };
+}
+
+/** Make `ws` hold lines of `capacity` nonzeros and rank `k`; reallocates only when too small. */
+export function ensureScdWorkspace(ws: ScdWorkspace, k: number, capacity: number): void {
+  if (capacity > ws.capacity) {
+    const cap = Math.max(capacity, Math.ceil(ws.capacity * 1.5));
+    ws.capacity = cap;
+    ws.r = new Float64Array(cap);
+    ws.bt = new Float64Array(cap);
+    ws.bw = new Float64Array(cap);
+  }
+  if (k > ws.lineSums.length) {
+    ws.lineSums = new Float64Array(k);
+    ws.allSums = new Float64Array(k);
+  }
+  ws.k = k;
+}

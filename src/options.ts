@@ -1,0 +1,123 @@
+/**
+ * Every option of a fit: kind, range, default and a one-line doc, validated in one place.
+ * Bad options throw an OptionError synchronously, before anything is subscribed.
+ */
+import { OptionError } from './errors.js';
+
+export type Loss = 'l2' | 'l1';
+
+export interface FitOptions {
+  /** Rank k: number of factors. Integer ≥ 1 and ≤ min(features, samples). Required. */
+  readonly rank: number;
+  /** 'l2' (least squares, default) or 'l1' (weighted L1 by sparse coordinate descent). */
+  readonly loss?: Loss;
+  /** L1 penalty in [0, 1) on the normalised problem: one number for both factors, or [W, H]. Default 0. l2 only. */
+  readonly l1?: number | readonly [number, number];
+  /** L2 (ridge) penalty ≥ 0 on the Gram diagonal: one number or [W, H]. Default 0. l2 only. */
+  readonly l2?: number | readonly [number, number];
+  /** l1 loss: weight λ ≥ 0 of the zero entries (1 = plain L1-NMF, 0 ignores zeros). Default 1. */
+  readonly lambda?: number;
+  /** Maximum number of iterations (passes), integer ≥ 1. Default 100. */
+  readonly maxIterations?: number;
+  /** Stop when the convergence measure falls below tol (l2: 1 − Pearson(W_t, W_{t−1}), default 1e-4;
+   * l1: F_{t−1} − F_t of the relative objective, default 1e-6). 0 runs exactly maxIterations. */
+  readonly tol?: number;
+  /** Seed of the random start (xoshiro128** seeded by SplitMix32). Integer. Default 42. */
+  readonly seed?: number;
+  /** Explicit start. W: m×k row-major. H (l1 only): k×n row-major. With H given, l1 starts exactly there. */
+  readonly init?: { readonly W?: Float64Array | readonly number[]; readonly H?: Float64Array | readonly number[] };
+  /** l1: least-squares iterations run before sCD when no explicit start is given. Integer ≥ 0. Default 10. */
+  readonly warmupIterations?: number;
+  /** Keep H (k×n) of the fitted samples and return it in the final snapshot. Default false. */
+  readonly keepH?: boolean;
+  /** NNLS coordinate descent: maximum sweeps per solve (default 100) and mean relative change to stop (default 1e-8). */
+  readonly nnlsMaxSweeps?: number;
+  readonly nnlsTol?: number;
+}
+
+export interface ResolvedOptions {
+  readonly rank: number;
+  readonly loss: Loss;
+  readonly l1W: number;
+  readonly l1H: number;
+  readonly l2W: number;
+  readonly l2H: number;
+  readonly lambda: number;
+  readonly maxIterations: number;
+  readonly tol: number;
+  readonly seed: number;
+  readonly initW: Float64Array | undefined;
+  readonly initH: Float64Array | undefined;
+  readonly warmupIterations: number;
+  readonly keepH: boolean;
+  readonly nnlsMaxSweeps: number;
+  readonly nnlsTol: number;
+}
+
+export function resolveOptions(options: FitOptions): ResolvedOptions {
+  if (typeof options !== 'object' || options === null) throw new OptionError('options', 'an object', options);
+  const rank = options.rank;
+  if (!Number.isInteger(rank) || rank < 1) throw new OptionError('rank', 'an integer ≥ 1', rank);
+  const loss = options.loss ?? 'l2';
+  if (loss !== 'l2' && loss !== 'l1') throw new OptionError('loss', "'l2' or 'l1'", loss);
+  const [l1W, l1H] = pair('l1', options.l1, (v) => v >= 0 && v < 1, 'a number in [0, 1) or a pair [W, H] of them');
+  const [l2W, l2H] = pair('l2', options.l2, (v) => v >= 0 && Number.isFinite(v), 'a finite number ≥ 0 or a pair [W, H] of them');
+  if (loss === 'l1' && (l1W !== 0 || l1H !== 0 || l2W !== 0 || l2H !== 0)) {
+    throw new OptionError('l1', "no L1/L2 penalty with loss 'l1' (use `lambda`)", [l1W, l1H, l2W, l2H]);
+  }
+  const lambda = options.lambda ?? 1;
+  if (!(lambda >= 0) || !Number.isFinite(lambda)) throw new OptionError('lambda', 'a finite number ≥ 0', lambda);
+  const maxIterations = options.maxIterations ?? 100;
+  if (!Number.isInteger(maxIterations) || maxIterations < 1) throw new OptionError('maxIterations', 'an integer ≥ 1', maxIterations);
+  const tol = options.tol ?? (loss === 'l2' ? 1e-4 : 1e-6);
+  if (!(tol >= 0) || !Number.isFinite(tol)) throw new OptionError('tol', 'a finite number ≥ 0', tol);
+  const seed = options.seed ?? 42;
+  if (!Number.isInteger(seed)) throw new OptionError('seed', 'an integer', seed);
+  const warmupIterations = options.warmupIterations ?? 10;
+  if (!Number.isInteger(warmupIterations) || warmupIterations < 0) throw new OptionError('warmupIterations', 'an integer ≥ 0', warmupIterations);
+  const nnlsMaxSweeps = options.nnlsMaxSweeps ?? 100;
+  if (!Number.isInteger(nnlsMaxSweeps) || nnlsMaxSweeps < 1) throw new OptionError('nnlsMaxSweeps', 'an integer ≥ 1', nnlsMaxSweeps);
+  const nnlsTol = options.nnlsTol ?? 1e-8;
+  if (!(nnlsTol >= 0)) throw new OptionError('nnlsTol', 'a number ≥ 0', nnlsTol);
+  const initW = toFloat64('init.W', options.init?.W);
+  const initH = toFloat64('init.H', options.init?.H);
+  if (initH !== undefined && loss !== 'l1') throw new OptionError('init.H', "no H start with loss 'l2' (its first step solves H from W)", 'an H array');
+  if (initH !== undefined && initW === undefined) throw new OptionError('init.W', 'a W start together with init.H', undefined);
+  return {
+    rank, loss, l1W, l1H, l2W, l2H, lambda, maxIterations, tol, seed, initW, initH,
+    warmupIterations, keepH: options.keepH ?? false, nnlsMaxSweeps, nnlsTol,
+  };
+}
+
+/** Shape checks that need the data's size: rank ≤ min(m, n), init arrays of the right length. */
+export function checkShape(options: ResolvedOptions, m: number, n: number | undefined): void {
+  const limit = n === undefined ? m : Math.min(m, n);
+  if (options.rank > limit) {
+    throw new OptionError('rank', `an integer ≤ min(features, samples) = ${limit}`, options.rank);
+  }
+  if (options.initW && options.initW.length !== m * options.rank) {
+    throw new OptionError('init.W', `${m}×${options.rank} = ${m * options.rank} numbers (features × rank, row-major)`, `${options.initW.length} numbers`);
+  }
+  if (options.initH && n !== undefined && options.initH.length !== n * options.rank) {
+    throw new OptionError('init.H', `${options.rank}×${n} = ${n * options.rank} numbers (rank × samples, row-major)`, `${options.initH.length} numbers`);
+  }
+}
+
+function pair(name: string, value: unknown, ok: (v: number) => boolean, expected: string): [number, number] {
+  if (value === undefined) return [0, 0];
+  const both = typeof value === 'number' ? [value, value] : value;
+  if (!Array.isArray(both) || both.length !== 2 || !both.every((v) => typeof v === 'number' && ok(v))) {
+    throw new OptionError(name, expected, value);
+  }
+  return [both[0] as number, both[1] as number];
+}
+
+function toFloat64(name: string, value: Float64Array | readonly number[] | undefined): Float64Array | undefined {
+  if (value === undefined) return undefined;
+  const out = Float64Array.from(value);
+  for (let i = 0; i < out.length; i++) {
+    const v = out[i]!;
+    if (!(v >= 0) || v === Infinity) throw new OptionError(name, 'finite numbers ≥ 0', `${v} at index ${i}`);
+  }
+  return out;
+}

@@ -1,0 +1,110 @@
+/**
+ * fit(source, options): Observable<Snapshot> — the multi-pass batch algorithm over a re-readable
+ * source. Each pass subscribes to `source.chunks()` once; every chunk goes through the engine's
+ * `step`; at the end of the pass the engine updates W and the driver emits one snapshot. When the
+ * stopping rule holds (or maxIterations is reached) it emits the final snapshot and completes.
+ *
+ * State is created per subscription: two subscribers fit two independent models. Unsubscribing
+ * stops the current pass's source subscription (closing its file handles) and any pending pass.
+ */
+import { Observable, lastValueFrom, type Subscription } from 'rxjs';
+import { checkChunk } from '../chunk/check-chunk.js';
+import type { CscChunk } from '../chunk/csc-chunk.js';
+import { DataError, NmfError, OptionError } from '../errors.js';
+import { checkShape, resolveOptions, type FitOptions, type ResolvedOptions } from '../options.js';
+import type { Model, Snapshot, TracePoint } from '../snapshot/snapshot.js';
+import { isMatrixSource, type MatrixSource } from '../source/matrix-source.js';
+import type { Engine, EngineContext } from '../update/engine.js';
+import { makeL2Engine } from '../update/l2-engine.js';
+import { makeL1Engine } from './l1-engine.js';
+
+export function fit(source: MatrixSource, options: FitOptions): Observable<Snapshot> {
+  if (!isMatrixSource(source)) throw new OptionError('source', 'a MatrixSource (fromCsc, fromMtx, fromArrow, fromParquet, …)', source);
+  if (!source.rereadable) throw new OptionError('source', 'a re-readable source for a multi-pass fit (use online fitting for live streams)', source.name);
+  const resolved = resolveOptions(options);
+  if (source.features !== undefined) checkShape(resolved, source.features, source.samples);
+  return new Observable<Snapshot>((subscriber) => {
+    const started = performance.now();
+    const seconds = (): number => (performance.now() - started) / 1000;
+    const trace: TracePoint[] = [];
+    let engine: Engine | undefined;
+    let pass: Subscription | undefined;
+    let pending: ReturnType<typeof setImmediate> | undefined;
+    let failed = false;
+
+    const fail = (error: unknown): void => {
+      if (failed) return;
+      failed = true;
+      pass?.unsubscribe();
+      subscriber.error(error instanceof NmfError ? error
+        : new NmfError('NUMERICAL', `fit failed: ${(error as Error)?.message ?? String(error)}`, { cause: error }));
+    };
+
+    const runPass = (): void => {
+      pending = undefined;
+      let chunks = 0;
+      let began = false;
+      const onChunk = (chunk: CscChunk): void => {
+        if (failed) return;
+        try {
+          checkChunk(chunk, source.name);
+          if (engine === undefined) {
+            checkShape(resolved, chunk.m, source.samples);
+            engine = makeEngine(source, chunk.m, resolved);
+            for (const s of engine.initialSnapshots(seconds())) subscriber.next(s);
+          }
+          if (!began) { engine.beginPass(); began = true; }
+          engine.step(chunk);
+          chunks++;
+        } catch (error) {
+          fail(error);
+        }
+      };
+      const onComplete = (): void => {
+        if (failed) return;
+        try {
+          if (engine === undefined || chunks === 0) {
+            throw new DataError('EMPTY_INPUT', 'the source produced no chunks', { source: source.name });
+          }
+          if (!began) engine.beginPass();
+          const summary = engine.endPass(seconds());
+          trace.push(pointOf(summary));
+          const last = summary.converged || summary.iteration >= resolved.maxIterations;
+          subscriber.next(engine.snapshot(summary, false, trace));
+          if (last) {
+            subscriber.next(engine.snapshot(summary, true, trace));
+            subscriber.complete();
+          } else {
+            pending = setImmediate(runPass);
+          }
+        } catch (error) {
+          fail(error);
+        }
+      };
+      const subscription = source.chunks().subscribe({ next: onChunk, error: fail, complete: onComplete });
+      if (failed) subscription.unsubscribe();
+      else pass = subscription;
+    };
+
+    runPass();
+    return () => {
+      failed = true;
+      pass?.unsubscribe();
+      if (pending !== undefined) clearImmediate(pending);
+    };
+  });
+}
+
+/** The final model of a fit, as a promise. */
+export async function fitModel(source: MatrixSource, options: FitOptions): Promise<Model> {
+  return await lastValueFrom(fit(source, options)) as Model;
+}
+
+function makeEngine(source: MatrixSource, m: number, options: ResolvedOptions): Engine {
+  const context: EngineContext = { sourceName: source.name, featureNames: source.featureNames };
+  return options.loss === 'l2' ? makeL2Engine(m, options, context) : makeL1Engine(source, m, options, context);
+}
+
+function pointOf(s: TracePoint): TracePoint {
+  return { iteration: s.iteration, relativeLoss: s.relativeLoss, objective: s.objective, tol: s.tol, seconds: s.seconds };
+}

@@ -1,0 +1,67 @@
+/**
+ * What leaves the library: an immutable copy of the model at one iteration. A consumer may keep a
+ * snapshot forever; the engine never writes into an array it has handed out.
+ */
+import type { Loss } from '../options.js';
+
+export interface Diagnostics {
+  /** Entries of W (m·k) that are exactly 0. */
+  readonly zerosW: number;
+  /** Entries of H (k·n) that are exactly 0, when H is held. */
+  readonly zerosH?: number;
+  /** Components whose column of W or row of H is entirely 0. */
+  readonly deadComponents: number;
+  /** l2: mean NNLS coordinate-descent sweeps per solve in this iteration. */
+  readonly nnlsSweepsPerSolve?: number;
+  /** l2: fraction of NNLS solves settled by the support step alone (no CD sweep). */
+  readonly nnlsSupportHits?: number;
+  /** Non-fatal conditions, in words. */
+  readonly messages: readonly string[];
+}
+
+export interface TracePoint {
+  readonly iteration: number;
+  readonly relativeLoss: number;
+  readonly objective: number;
+  readonly tol: number;
+  readonly seconds: number;
+}
+
+export interface Snapshot {
+  readonly loss: Loss;
+  /** Completed iterations (0 = the start, emitted only for l1 with an explicit start). */
+  readonly iteration: number;
+  /** True for the last snapshot of a fit (factors sorted by d, decreasing). */
+  readonly final: boolean;
+  /** True when the fit stopped because tol was reached (only meaningful on the final snapshot). */
+  readonly converged: boolean;
+  readonly rank: number;
+  readonly features: number;
+  readonly samples: number;
+  /** Nonzeros of A (one pass). */
+  readonly nnz: number;
+  /** W: features × rank, row-major, unit column sums (l2); for l1 see `d`. */
+  readonly W: Float64Array;
+  /** Diagonal scale, length rank: A ≈ W diag(d) H. */
+  readonly d: Float64Array;
+  /** H: rank × samples, row-major, unit row sums; present on the final snapshot with `keepH`. */
+  readonly H?: Float64Array;
+  /** l2: ‖A − W diag(d) H‖²_F / ‖A‖²_F (data term only). l1: the same quantity, for comparison. */
+  readonly relativeLoss: number;
+  /** The quantity the fit minimises, relative: l2 = relativeLoss; l1 = f / ΣA (weighted L1). */
+  readonly objective: number;
+  /** The convergence measure of this iteration (l2: 1 − Pearson(W_t, W_{t−1}); l1: F_{t−1} − F_t). */
+  readonly tol: number;
+  /** Seconds since the fit was subscribed. */
+  readonly elapsedSeconds: number;
+  /** Samples and nonzeros read over all passes so far. */
+  readonly samplesSeen: number;
+  readonly nnzSeen: number;
+  readonly featureNames?: readonly string[];
+  readonly diagnostics: Diagnostics;
+  /** Per-iteration history, on the final snapshot. */
+  readonly trace?: readonly TracePoint[];
+}
+
+/** The result of a fit: its final snapshot. */
+export type Model = Snapshot & { readonly final: true; readonly trace: readonly TracePoint[] };

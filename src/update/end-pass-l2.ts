@@ -1,0 +1,65 @@
+/**
+ * End of a least-squares pass (DESIGN.md §2.1 steps 1–3): scale H's rows to unit sums (their sums
+ * dH), solve every row of W from the statistics G_W = HHᵀ + L2_W·I and b_i = (AHᵀ)_i − L1_W,
+ * scale W's columns to unit sums (the sums become d), then the loss by the Gram identity and the
+ * convergence measure 1 − Pearson(W_t, W_{t−1}).
+ */
+import { gram, addDiagonal, symmetrizeUpper } from '../kernel/gram.js';
+import { gramLoss } from '../kernel/gram-loss.js';
+import { invertDiagonal, nnlsSolve } from '../kernel/nnls-solve.js';
+import { pearsonTol } from '../kernel/pearson.js';
+import { scaleColumns } from '../kernel/scale.js';
+import type { ResolvedOptions } from '../options.js';
+import type { L2State } from './l2-state.js';
+
+export interface PassResult {
+  readonly iteration: number;
+  /** ‖A − W diag(d) H‖² / ‖A‖² with this iteration's W, d and H. */
+  readonly relativeLoss: number;
+  /** 1 − Pearson(W_t, W_{t−1}). */
+  readonly tol: number;
+  readonly samples: number;
+  readonly nnz: number;
+}
+
+export function endPassL2(state: L2State, options: ResolvedOptions): PassResult {
+  const { m, k, W, Wprev, d, B, S, hSum, Gw, invDiag, inv, ws, b, warmScale } = state;
+  if (state.iteration === 0) state.samples = state.passSamples;
+  // Statistics of the row-normalised H: S_ac / (dH_a dH_c) and B_ia / dH_a.
+  for (let a = 0; a < k; a++) inv[a] = hSum[a]! > 0 ? 1 / hSum[a]! : 0;
+  symmetrizeUpper(S, k);
+  for (let a = 0; a < k; a++) {
+    for (let c = 0; c < k; c++) S[a * k + c] = S[a * k + c]! * inv[a]! * inv[c]!;
+  }
+  for (let i = 0; i < m; i++) {
+    const o = i * k;
+    for (let a = 0; a < k; a++) B[o + a] = B[o + a]! * inv[a]!;
+  }
+  Gw.set(S);
+  addDiagonal(Gw, k, options.l2W);
+  invertDiagonal(Gw, k, invDiag);
+  Wprev.set(W);
+  // W-update, warm-started from the previous W in the new problem's scale (w_i ⊙ dH).
+  for (let i = 0; i < m; i++) {
+    const o = i * k;
+    for (let a = 0; a < k; a++) {
+      b[a] = B[o + a]! - options.l1W;
+      W[o + a] = W[o + a]! * hSum[a]!;
+    }
+    nnlsSolve(Gw, invDiag, k, b, 0, W, o, ws, options.nnlsMaxSweeps, options.nnlsTol);
+  }
+  scaleColumns(W, m, k, d, inv);
+  // Warm start of the next H-update: d_t ⊙ h_norm = d_t ⊙ h_raw / dH.
+  for (let a = 0; a < k; a++) warmScale[a] = hSum[a]! > 0 ? d[a]! / hSum[a]! : 0;
+  const WtW = state.G;
+  gram(W, m, k, WtW);
+  const loss = gramLoss(state.normA2, W, m, k, d, B, S, WtW);
+  state.iteration += 1;
+  return {
+    iteration: state.iteration,
+    relativeLoss: state.normA2 > 0 ? loss / state.normA2 : 0,
+    tol: pearsonTol(W, Wprev, m * k),
+    samples: state.passSamples,
+    nnz: state.passNnz,
+  };
+}

@@ -1,0 +1,73 @@
+/**
+ * Model state of the least-squares fit (DESIGN.md §2.1): the current W (unit column sums) and d,
+ * the Gram matrix of the current pass, the sufficient statistics HHᵀ and AHᵀ accumulated during
+ * the pass, and H (raw, sample-major n×k) kept for warm starts and for the caller.
+ * All numbers live in typed arrays so that worker threads can later share them.
+ */
+import { makeNnlsWorkspace, type NnlsWorkspace } from '../kernel/nnls-workspace.js';
+import { scaleColumns } from '../kernel/scale.js';
+import type { Random } from '../kernel/random.js';
+import type { ResolvedOptions } from '../options.js';
+
+export interface L2State {
+  readonly m: number;
+  readonly k: number;
+  /** m×k row-major, unit column sums (after every W-update). */
+  readonly W: Float64Array;
+  /** W of the previous iteration, for the convergence measure. */
+  readonly Wprev: Float64Array;
+  /** Diagonal scale, length k. */
+  readonly d: Float64Array;
+  /** Gram matrix of the H-update, WᵀW + L2_H·I, and 1/its diagonal. */
+  readonly G: Float64Array;
+  readonly invDiag: Float64Array;
+  /** Sufficient statistics of the pass, for the raw H: B = A Hᵀ (m×k), S = H Hᵀ (k×k), hSum = H·1. */
+  readonly B: Float64Array;
+  readonly S: Float64Array;
+  readonly hSum: Float64Array;
+  /** Raw H of the current pass, n×k sample-major (grown as samples appear). */
+  H: Float64Array;
+  /** Per component: raw H × warmScale = the previous model's d ⊙ h (the warm start of the next pass). */
+  readonly warmScale: Float64Array;
+  /** Samples (n) seen in the first pass; later passes must agree. */
+  samples: number;
+  /** Per pass: ‖A‖², nonzeros and samples seen. */
+  normA2: number;
+  passNnz: number;
+  passSamples: number;
+  /** Completed iterations. */
+  iteration: number;
+  readonly ws: NnlsWorkspace;
+  /** Scratch: right-hand side (k), inverse scale (k), W-update Gram (k×k). */
+  readonly b: Float64Array;
+  readonly inv: Float64Array;
+  readonly Gw: Float64Array;
+}
+
+/** Start from options.initW when given, else from seeded uniform [0, 1) entries (row-major order). */
+export function makeL2State(m: number, options: ResolvedOptions, random: Random): L2State {
+  const k = options.rank;
+  const W = new Float64Array(m * k);
+  if (options.initW) W.set(options.initW);
+  else for (let p = 0; p < m * k; p++) W[p] = random.uniform();
+  const d = new Float64Array(k);
+  const inv = new Float64Array(k);
+  scaleColumns(W, m, k, d, inv);
+  return {
+    m, k, W, Wprev: new Float64Array(m * k), d,
+    G: new Float64Array(k * k), invDiag: new Float64Array(k),
+    B: new Float64Array(m * k), S: new Float64Array(k * k), hSum: new Float64Array(k),
+    H: new Float64Array(1024 * k), warmScale: new Float64Array(k),
+    samples: 0, normA2: 0, passNnz: 0, passSamples: 0, iteration: 0,
+    ws: makeNnlsWorkspace(k), b: new Float64Array(k), inv, Gw: new Float64Array(k * k),
+  };
+}
+
+/** Grow H geometrically so that it holds `samples` columns (new columns start at 0: a cold start). */
+export function ensureHCapacity(state: L2State, samples: number): void {
+  const need = samples * state.k;
+  if (state.H.length >= need) return;
+  const grown = new Float64Array(Math.max(need, state.H.length * 2));
+  grown.set(state.H);
+  state.H = grown;
+}

@@ -1,0 +1,111 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { accumulateStats } from '../src/kernel/accumulate-stats.js';
+import { addDiagonal, gram } from '../src/kernel/gram.js';
+import { gramLoss } from '../src/kernel/gram-loss.js';
+import { pearsonTol } from '../src/kernel/pearson.js';
+import { makeRandom } from '../src/kernel/random.js';
+import { scaleColumns } from '../src/kernel/scale.js';
+import { sparseRhs } from '../src/kernel/sparse-rhs.js';
+import { symmetrizeUpper } from '../src/kernel/gram.js';
+
+const sparseColumn = fc.record({
+  m: fc.integer({ min: 1, max: 12 }),
+  k: fc.integer({ min: 1, max: 6 }),
+  seed: fc.integer(),
+});
+
+function randomCase(m: number, k: number, seed: number) {
+  const rnd = makeRandom(seed);
+  const W = Float64Array.from({ length: m * k }, () => rnd.uniform());
+  const dense = Float64Array.from({ length: m }, () => (rnd.uniform() < 0.4 ? rnd.uniform() * 5 : 0));
+  const rows: number[] = [], vals: number[] = [];
+  dense.forEach((v, i) => { if (v !== 0) { rows.push(i); vals.push(v); } });
+  return { W, dense, rowIdx: Int32Array.from(rows), values: Float64Array.from(vals), rnd };
+}
+
+describe('kernels', () => {
+  it('sparseRhs equals the dense product Wᵀa − shift', () => {
+    fc.assert(fc.property(sparseColumn, ({ m, k, seed }) => {
+      const { W, dense, rowIdx, values } = randomCase(m, k, seed);
+      const b = new Float64Array(k + 2);
+      sparseRhs(W, k, rowIdx, values, 0, rowIdx.length, 0.25, b, 2);
+      for (let a = 0; a < k; a++) {
+        let s = -0.25;
+        for (let i = 0; i < m; i++) s += W[i * k + a]! * dense[i]!;
+        expect(b[2 + a]!).toBeCloseTo(s, 12);
+      }
+    }));
+  });
+
+  it('accumulateStats adds a hᵀ to AHᵀ, h hᵀ to HHᵀ (upper triangle) and returns Σa²', () => {
+    fc.assert(fc.property(sparseColumn, ({ m, k, seed }) => {
+      const { dense, rowIdx, values, rnd } = randomCase(m, k, seed);
+      const h = Float64Array.from({ length: k }, () => (rnd.uniform() < 0.3 ? 0 : rnd.uniform()));
+      const B = new Float64Array(m * k), S = new Float64Array(k * k), hSum = new Float64Array(k);
+      const sq = accumulateStats(h, 0, k, rowIdx, values, 0, rowIdx.length, B, S, hSum);
+      symmetrizeUpper(S, k);
+      expect(sq).toBeCloseTo(dense.reduce((s, v) => s + v * v, 0), 10);
+      for (let i = 0; i < m; i++) for (let a = 0; a < k; a++) expect(B[i * k + a]).toBeCloseTo(dense[i]! * h[a]!, 12);
+      for (let a = 0; a < k; a++) for (let c = 0; c < k; c++) expect(S[a * k + c]).toBeCloseTo(h[a]! * h[c]!, 12);
+      expect(Array.from(hSum)).toEqual(Array.from(h));
+    }));
+  });
+
+  it('gram and addDiagonal give XᵀX + αI', () => {
+    const X = Float64Array.from([1, 2, 3, 4, 5, 6]); // 3×2
+    const G = new Float64Array(4);
+    gram(X, 3, 2, G);
+    addDiagonal(G, 2, 0.5);
+    expect(Array.from(G)).toEqual([35.5, 44, 44, 56.5]);
+  });
+
+  it('gramLoss equals the dense ‖A − W diag(d) H‖²', () => {
+    fc.assert(fc.property(fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 4 }), fc.integer(),
+      (m, n, k, seed) => {
+        const rnd = makeRandom(seed);
+        const A = Float64Array.from({ length: m * n }, () => (rnd.uniform() < 0.5 ? rnd.uniform() : 0));
+        const W = Float64Array.from({ length: m * k }, () => rnd.uniform());
+        const d = Float64Array.from({ length: k }, () => rnd.uniform() * 3);
+        const H = Float64Array.from({ length: k * n }, () => rnd.uniform());
+        let dense = 0, normA2 = 0;
+        const B = new Float64Array(m * k), S = new Float64Array(k * k), WtW = new Float64Array(k * k);
+        for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
+          let p = 0;
+          for (let a = 0; a < k; a++) p += W[i * k + a]! * d[a]! * H[a * n + j]!;
+          dense += (A[j * m + i]! - p) ** 2;
+          normA2 += A[j * m + i]! ** 2;
+          for (let a = 0; a < k; a++) B[i * k + a]! += A[j * m + i]! * H[a * n + j]!;
+        }
+        for (let a = 0; a < k; a++) for (let c = 0; c < k; c++) for (let j = 0; j < n; j++) S[a * k + c]! += H[a * n + j]! * H[c * n + j]!;
+        gram(W, m, k, WtW);
+        expect(gramLoss(normA2, W, m, k, d, B, S, WtW)).toBeCloseTo(dense, 9);
+      }));
+  });
+
+  it('scaleColumns makes unit column sums and returns the sums as d; a zero column stays 0', () => {
+    const X = Float64Array.from([1, 0, 3, 0]); // 2×2
+    const d = new Float64Array(2), inv = new Float64Array(2);
+    scaleColumns(X, 2, 2, d, inv);
+    expect(Array.from(d)).toEqual([4, 0]);
+    expect(Array.from(X)).toEqual([0.25, 0, 0.75, 0]);
+  });
+
+  it('pearsonTol is 0 for identical arrays, 0 for a positive affine copy, 2 for a negated copy', () => {
+    const x = Float64Array.from([1, 2, 3, 5]);
+    expect(pearsonTol(x, x, 4)).toBeCloseTo(0, 15);
+    expect(pearsonTol(x, x.map((v) => 2 * v + 1), 4)).toBeCloseTo(0, 14);
+    expect(pearsonTol(x, x.map((v) => -v), 4)).toBeCloseTo(2, 14);
+    expect(pearsonTol(Float64Array.from([1, 1]), Float64Array.from([1, 1]), 2)).toBe(0);
+  });
+
+  it('the seeded generator is deterministic, in [0, 1), and its state round-trips', () => {
+    const a = makeRandom(7), b = makeRandom(7), c = makeRandom(8);
+    const xs = Array.from({ length: 1000 }, () => a.uniform());
+    expect(xs).toEqual(Array.from({ length: 1000 }, () => b.uniform()));
+    expect(xs).not.toEqual(Array.from({ length: 1000 }, () => c.uniform()));
+    expect(xs.every((v) => v >= 0 && v < 1)).toBe(true);
+    const mean = xs.reduce((s, v) => s + v, 0) / xs.length;
+    expect(Math.abs(mean - 0.5)).toBeLessThan(0.05);
+  });
+});
