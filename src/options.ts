@@ -30,6 +30,9 @@ export interface FitOptions {
   readonly warmupIterations?: number;
   /** Keep H (k×n) of the fitted samples and return it in the final snapshot. Default false. */
   readonly keepH?: boolean;
+  /** NNLS method: 'active-set' (default; exact, Lawson–Hanson from the warm support) or 'cd'
+   * (RcppML's coordinate descent from the clipped unconstrained solution). Same optimum. */
+  readonly nnlsMethod?: 'active-set' | 'cd';
   /** NNLS coordinate descent: maximum sweeps per solve (default 100) and mean relative change to stop (default 1e-8). */
   readonly nnlsMaxSweeps?: number;
   readonly nnlsTol?: number;
@@ -52,6 +55,8 @@ export interface ResolvedOptions {
   readonly keepH: boolean;
   readonly nnlsMaxSweeps: number;
   readonly nnlsTol: number;
+  /** 0 = active set, 1 = coordinate descent (kernel/nnls-solve.ts constants). */
+  readonly nnlsMethod: number;
 }
 
 export function resolveOptions(options: FitOptions): ResolvedOptions {
@@ -79,6 +84,8 @@ export function resolveOptions(options: FitOptions): ResolvedOptions {
   if (!Number.isInteger(nnlsMaxSweeps) || nnlsMaxSweeps < 1) throw new OptionError('nnlsMaxSweeps', 'an integer ≥ 1', nnlsMaxSweeps);
   const nnlsTol = options.nnlsTol ?? 1e-8;
   if (!(nnlsTol >= 0)) throw new OptionError('nnlsTol', 'a number ≥ 0', nnlsTol);
+  const method = options.nnlsMethod ?? 'active-set';
+  if (method !== 'active-set' && method !== 'cd') throw new OptionError('nnlsMethod', "'active-set' or 'cd'", method);
   const initW = toFloat64('init.W', options.init?.W);
   const initH = toFloat64('init.H', options.init?.H);
   if (initH !== undefined && loss !== 'l1') throw new OptionError('init.H', "no H start with loss 'l2' (its first step solves H from W)", 'an H array');
@@ -86,6 +93,7 @@ export function resolveOptions(options: FitOptions): ResolvedOptions {
   return {
     rank, loss, l1W, l1H, l2W, l2H, lambda, maxIterations, tol, seed, initW, initH,
     warmupIterations, keepH: options.keepH ?? false, nnlsMaxSweeps, nnlsTol,
+    nnlsMethod: method === 'cd' ? 1 : 0,
   };
 }
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { invertDiagonal, nnlsSolve } from '../src/kernel/nnls-solve.js';
+import { NNLS_ACTIVE_SET, NNLS_CD, invertDiagonal, nnlsSolve } from '../src/kernel/nnls-solve.js';
 import { nnlsCd } from '../src/kernel/nnls-cd.js';
 import { makeNnlsWorkspace } from '../src/kernel/nnls-workspace.js';
 import { bruteForceNnls, objective } from './reference/brute-nnls.js';
@@ -21,22 +21,23 @@ function gramOf(X: number[], k: number): Float64Array {
   return G;
 }
 
-function solve(G: Float64Array, b: Float64Array, k: number, start: Float64Array): Float64Array {
+function solve(G: Float64Array, b: Float64Array, k: number, start: Float64Array, method = NNLS_ACTIVE_SET): Float64Array {
   const inv = new Float64Array(k);
   invertDiagonal(G, k, inv);
   const x = Float64Array.from(start);
-  nnlsSolve(G, inv, k, b, 0, x, 0, makeNnlsWorkspace(k), 100, 1e-8);
+  nnlsSolve(G, inv, k, b, 0, x, 0, makeNnlsWorkspace(k), 100, 1e-8, method);
   return x;
 }
 
 describe('nnlsSolve', () => {
-  it('matches the brute-force active-set solution for k ≤ 6, from cold and warm starts', () => {
+  it('matches the brute-force solution for k ≤ 6, from cold and warm starts, with both methods', () => {
     fc.assert(fc.property(problem, ({ k, X, b, warm }) => {
       const G = gramOf(X, k);
       const bb = Float64Array.from(b);
       const expected = bruteForceNnls(G, bb, k);
-      for (const start of [new Float64Array(k), Float64Array.from(warm)]) {
-        const x = solve(G, bb, k, start);
+      for (const [start, method] of [[new Float64Array(k), NNLS_ACTIVE_SET], [Float64Array.from(warm), NNLS_ACTIVE_SET],
+        [new Float64Array(k), NNLS_CD], [Float64Array.from(warm), NNLS_CD]] as const) {
+        const x = solve(G, bb, k, start, method);
         const fx = objective(G, bb, x, k), fe = objective(G, bb, expected, k);
         expect(Math.abs(fx - fe)).toBeLessThanOrEqual(1e-9 * (1 + Math.abs(fe)));
         for (let a = 0; a < k; a++) expect(Math.abs(x[a]! - expected[a]!)).toBeLessThan(1e-6);
@@ -74,6 +75,19 @@ describe('nnlsSolve', () => {
   it('returns 0 when every right-hand side entry is ≤ 0', () => {
     const G = Float64Array.from([1, 0.2, 0.2, 1]);
     expect(Array.from(solve(G, Float64Array.from([-1, 0]), 2, Float64Array.from([3, 3])))).toEqual([0, 0]);
+  });
+});
+
+describe('nnlsSolve on ill-conditioned problems', () => {
+  it('the active-set method is exact where 100 CD sweeps are not enough', () => {
+    // Nearly collinear columns: CD converges slowly, the active set does not care.
+    const k = 4;
+    const X = [1, 1, 1, 0.99, 1, 0.999, 1, 1.001, 0.5, 0.5, 0.501, 0.5, 1, 1, 1, 1.0001];
+    const G = gramOf(X, k);
+    const b = Float64Array.from([1, 1.2, 0.9, 1.1]);
+    const expected = bruteForceNnls(G, b, k);
+    const x = solve(G, b, k, new Float64Array(k));
+    for (let a = 0; a < k; a++) expect(x[a]!).toBeCloseTo(expected[a]!, 6);
   });
 });
 

@@ -1,22 +1,31 @@
 /**
- * Exact NNLS  min_{x≥0} ½xᵀGx − bᵀx  for one column, combining two solvers:
- *  1. the support step (nnls-support.ts) on the support of the warm start x (all coordinates
- *     when x = 0: the unconstrained solution); when its KKT check passes, that is the answer;
- *  2. otherwise cyclic CD (nnls-cd.ts) from the clipped support solution, in residual form, up
- *     to `maxSweeps` sweeps or mean relative change < `tol`, then the support step once more on
- *     the support CD found, which snaps the result to the exact optimum when that support is right.
- * x[xOff..xOff+k) holds the warm start on entry and the solution on exit; b is not modified.
- * Returns the CD sweeps used (0 when the support step settled it). Allocates nothing.
+ * Exact NNLS  min_{x≥0} ½xᵀGx − bᵀx  for one column or row. x[xOff..xOff+k) holds the warm start
+ * on entry (0 = cold) and the solution on exit; b is not modified. Two methods, same optimum:
+ *
+ *  'active-set' (default): the support step (nnls-support.ts) on the warm start's support (all
+ *    coordinates when cold: the unconstrained solution); when its KKT test passes that is the
+ *    answer; otherwise Lawson–Hanson (nnls-active-set.ts) from the clipped warm start. Exact and
+ *    finite; no sweep count or tolerance involved.
+ *  'cd': RcppML 0.3.7's recipe — start from the clipped support solution, cyclic coordinate descent
+ *    (nnls-cd.ts) in residual form, ≤ maxSweeps sweeps, mean relative change < tol — followed by
+ *    the support step on the support CD found, which snaps the result to the exact optimum when
+ *    that support is right.
+ * Both fall back to CD when a sub-Gram is numerically singular. Returns CD sweeps used.
+ * Allocates nothing.
  */
+import { nnlsActiveSet } from './nnls-active-set.js';
 import { nnlsCd } from './nnls-cd.js';
 import { nnlsOnSupport } from './nnls-support.js';
 import { COUNT_SOLVES, COUNT_SUPPORT_HITS, COUNT_SWEEPS, type NnlsWorkspace } from './nnls-workspace.js';
 
+export const NNLS_ACTIVE_SET = 0;
+export const NNLS_CD = 1;
+
 export function nnlsSolve(
   G: Float64Array, invDiag: Float64Array, k: number, b: Float64Array, bOff: number,
-  x: Float64Array, xOff: number, ws: NnlsWorkspace, maxSweeps: number, tol: number,
+  x: Float64Array, xOff: number, ws: NnlsWorkspace, maxSweeps: number, tol: number, method: number,
 ): number {
-  const { passive, r, z, idx, L, counts } = ws;
+  const { passive, r, z, idx, L, counts, scratch } = ws;
   counts[COUNT_SOLVES] = counts[COUNT_SOLVES]! + 1;
   let any = 0;
   for (let a = 0; a < k; a++) {
@@ -25,8 +34,9 @@ export function nnlsSolve(
     any |= on;
   }
   if (any === 0) for (let a = 0; a < k; a++) passive[a] = invDiag[a]! > 0 ? 1 : 0;
-  const first = nnlsOnSupport(G, k, b, bOff, x, xOff, passive, L, z, idx);
+  const first = nnlsOnSupport(G, k, b, bOff, x, xOff, passive, invDiag, L, z, idx, scratch);
   if (first === 1) { counts[COUNT_SUPPORT_HITS] = counts[COUNT_SUPPORT_HITS]! + 1; return 0; }
+  // A feasible start: the support solution clipped at 0 (when it was computed), else the warm start.
   if (first === 0) {
     for (let a = 0; a < k; a++) x[xOff + a] = 0;
     let p = 0;
@@ -35,7 +45,10 @@ export function nnlsSolve(
       const v = z[p++]!;
       if (v > 0) x[xOff + a] = v;
     }
+  } else {
+    for (let a = 0; a < k; a++) if (!(x[xOff + a]! > 0) || invDiag[a] === 0) x[xOff + a] = 0;
   }
+  if (method === NNLS_ACTIVE_SET && nnlsActiveSet(G, invDiag, k, b, bOff, x, xOff, ws) >= 0) return 0;
   for (let a = 0; a < k; a++) {
     let s = b[bOff + a]!;
     for (let c = 0; c < k; c++) s -= G[a * k + c]! * x[xOff + c]!;
@@ -49,7 +62,7 @@ export function nnlsSolve(
     passive[a] = on;
     any2 |= on;
   }
-  if (any2 === 1) nnlsOnSupport(G, k, b, bOff, x, xOff, passive, L, z, idx);
+  if (any2 === 1) nnlsOnSupport(G, k, b, bOff, x, xOff, passive, invDiag, L, z, idx, scratch);
   return sweeps;
 }
 

@@ -14,6 +14,8 @@ export interface NnlsWorkspace {
   readonly idx: Int32Array;
   /** Passive-set mask (length k). */
   readonly passive: Uint8Array;
+  /** Scratch vector (length k). */
+  readonly scratch: Float64Array;
   /** Counters for diagnostics: solves, CD sweeps, solves settled by the support step alone. */
   readonly counts: Float64Array;
 }
@@ -30,6 +32,7 @@ export function makeNnlsWorkspace(k: number): NnlsWorkspace {
     z: new Float64Array(k),
     idx: new Int32Array(k),
     passive: new Uint8Array(k),
+    scratch: new Float64Array(k),
     counts: new Float64Array(3),
   };
 }

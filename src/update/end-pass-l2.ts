@@ -46,7 +46,7 @@ export function endPassL2(state: L2State, options: ResolvedOptions): PassResult 
       b[a] = B[o + a]! - options.l1W;
       W[o + a] = W[o + a]! * hSum[a]!;
     }
-    nnlsSolve(Gw, invDiag, k, b, 0, W, o, ws, options.nnlsMaxSweeps, options.nnlsTol);
+    nnlsSolve(Gw, invDiag, k, b, 0, W, o, ws, options.nnlsMaxSweeps, options.nnlsTol, options.nnlsMethod);
   }
   scaleColumns(W, m, k, d, inv);
   // Warm start of the next H-update: d_t ⊙ h_norm = d_t ⊙ h_raw / dH.

@@ -43,7 +43,7 @@ export function stepL2(state: L2State, chunk: CscChunk, options: ResolvedOptions
     const off = (chunk.colStart + j) * k;
     sparseRhs(W, k, rowIdx, values, start, end, options.l1H, b, 0);
     for (let a = 0; a < k; a++) H[off + a] = warm ? H[off + a]! * warmScale[a]! : 0;
-    nnlsSolve(G, invDiag, k, b, 0, H, off, ws, options.nnlsMaxSweeps, options.nnlsTol);
+    nnlsSolve(G, invDiag, k, b, 0, H, off, ws, options.nnlsMaxSweeps, options.nnlsTol, options.nnlsMethod);
     normA2 += accumulateStats(H, off, k, rowIdx, values, start, end, B, S, hSum);
   }
   state.normA2 += normA2;

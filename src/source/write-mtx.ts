@@ -1,0 +1,54 @@
+/**
+ * writeMtx: a CscMatrix → a Matrix Market `coordinate real general` file, 1-based, column-major
+ * order. Values are printed with 17 significant digits (trailing zeros dropped, like `%.17g`), so
+ * every double reads back exactly; integers are printed as integers. The file is written to
+ * `<path>.tmp-<pid>-<random>` and renamed into place, so readers never see half a file; the
+ * temporary file is removed on error. The matrix is validated first (readMtx must accept the result).
+ */
+import { randomBytes } from 'node:crypto';
+import { open, rename, unlink } from 'node:fs/promises';
+import { checkChunk } from '../chunk/check-chunk.js';
+import { makeCscChunk } from '../chunk/csc-chunk.js';
+import { NmfError } from '../errors.js';
+import type { CscMatrix } from './from-csc.js';
+
+const LINES_PER_WRITE = 1 << 16;
+
+export async function writeMtx(path: string, matrix: CscMatrix): Promise<void> {
+  checkChunk(makeCscChunk({ ...matrix, colStart: 0 }), `matrix for ${path}`);
+  const { m, n, colPtr, rowIdx, values } = matrix;
+  const nnz = colPtr[n] ?? 0;
+  const tmp = `${path}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
+  let handle;
+  try {
+    handle = await open(tmp, 'wx');
+    await handle.write(`%%MatrixMarket matrix coordinate real general\n${m} ${n} ${nnz}\n`);
+    let lines: string[] = [];
+    for (let j = 0; j < n; j++) {
+      const col = ` ${j + 1} `;
+      for (let p = colPtr[j]!, end = colPtr[j + 1]!; p < end; p++) {
+        lines.push(`${rowIdx[p]! + 1}${col}${formatValue(values[p]!)}\n`);
+        if (lines.length === LINES_PER_WRITE) { await handle.write(lines.join('')); lines = []; }
+      }
+    }
+    if (lines.length > 0) await handle.write(lines.join(''));
+    await handle.datasync();
+    await handle.close();
+    handle = undefined;
+    await rename(tmp, path);
+  } catch (err) {
+    await handle?.close().catch(() => undefined);
+    await unlink(tmp).catch(() => undefined);
+    throw new NmfError('IO', `cannot write ${path}: ${(err as Error).message}`, { location: { source: path }, cause: err });
+  }
+}
+
+/** Shortest of: the integer itself, or 17 significant digits without trailing zeros. */
+function formatValue(v: number): string {
+  if (Number.isInteger(v) && Math.abs(v) < 1e21) return String(v);
+  const s = v.toPrecision(17);
+  const e = s.indexOf('e');
+  const mantissa = e < 0 ? s : s.slice(0, e);
+  const trimmed = mantissa.includes('.') ? mantissa.replace(/\.?0+$/, '') : mantissa;
+  return e < 0 ? trimmed : trimmed + s.slice(e);
+}
