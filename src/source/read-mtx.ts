@@ -63,27 +63,19 @@ async function openStream(path: string, name: string): Promise<Readable> {
   }
 }
 
-const BANNER = 0;
-const SIZE = 1;
-const ENTRIES = 2;
+const BANNER = 0, SIZE = 1, ENTRIES = 2; // parser phases, in file order
 
 class MtxParser {
+  /** 1-based number of the last line read. */
   line = 0;
   private phase = BANNER;
-  private carry: Buffer | null = null;
-  private m = 0;
-  private n = 0;
-  private declared = 0;
-  private count = 0;
-  private pattern = false;
-  private integer = false;
-  private symmetric = false;
-  private num = 0;
-  private rows = new Int32Array(0);
-  private cols = new Int32Array(0);
-  private vals = new Float64Array(0);
-  private len = 0;
-  private sorted = true;
+  private carry: Buffer | null = null; // the unfinished last line of the previous chunk
+  private m = 0; private n = 0; private declared = 0; private count = 0;
+  private pattern = false; private integer = false; private symmetric = false;
+  private num = 0; // the last number parsed by int / real
+  // COO triplets (0-based), grown geometrically; `sorted` while each is after the previous in column-major order
+  private rows = new Int32Array(0); private cols = new Int32Array(0); private vals = new Float64Array(0);
+  private len = 0; private sorted = true;
 
   constructor(private readonly source: string) {}
 
@@ -220,21 +212,15 @@ class MtxParser {
     const start = p;
     const neg = b[p] === 45;
     if (neg || b[p] === 43) p++;
-    let hi = 0, lo = 0, sig = 0, extra = 0, frac = 0, c = b[p]!;
-    const intStart = p;
-    for (; p < e && c >= 48 && c <= 57; c = b[++p]!) {
-      if (sig < 15) { hi = hi * 10 + (c - 48); if (hi !== 0) sig++; }
-      else { if (sig < 19) { lo = lo * 10 + (c - 48); extra++; } sig++; }
-    }
-    let digits = p - intStart;
-    if (p < e && c === 46) {
-      const fracStart = ++p;
-      for (c = b[p]!; p < e && c >= 48 && c <= 57; c = b[++p]!) {
-        if (sig < 15) { hi = hi * 10 + (c - 48); if (hi !== 0) sig++; }
+    let hi = 0, lo = 0, sig = 0, extra = 0, digits = 0, frac = 0, dot = false, c = b[p]!;
+    for (; p < e; c = b[++p]!) {
+      if (c >= 48 && c <= 57) {
+        digits++;
+        if (dot) frac++;
+        if (sig < 15) { hi = hi * 10 + (c - 48); if (hi !== 0) sig++; } // leading zeros are not significant
         else { if (sig < 19) { lo = lo * 10 + (c - 48); extra++; } sig++; }
-      }
-      frac = p - fracStart;
-      digits += frac;
+      } else if (c === 46 && !dot) dot = true;
+      else break;
     }
     if (digits === 0) return -1;
     let exp = 0;

@@ -4,6 +4,8 @@
  * every double reads back exactly; integers are printed as integers. The file is written to
  * `<path>.tmp-<pid>-<random>` and renamed into place, so readers never see half a file; the
  * temporary file is removed on error. The matrix is validated first (readMtx must accept the result).
+ * Stored zeros are written as they are; readMtx drops them, so only matrices without stored zeros
+ * (everything readMtx returns) round-trip to identical arrays.
  */
 import { randomBytes } from 'node:crypto';
 import { open, rename, unlink } from 'node:fs/promises';
