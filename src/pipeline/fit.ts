@@ -13,10 +13,11 @@ import type { CscChunk } from '../chunk/csc-chunk.js';
 import { DataError, NmfError, OptionError } from '../errors.js';
 import { checkShape, resolveOptions, type FitOptions, type ResolvedOptions } from '../options.js';
 import type { Model, Snapshot, TracePoint } from '../snapshot/snapshot.js';
+import type { CscMatrix } from '../source/from-csc.js';
 import { isMatrixSource, type MatrixSource } from '../source/matrix-source.js';
 import type { Engine, EngineContext } from '../update/engine.js';
 import { makeL2Engine } from '../update/l2-engine.js';
-import { makeL1Engine } from './l1-engine.js';
+import { makeL1Engine } from '../update/l1-engine.js';
 
 export function fit(source: MatrixSource, options: FitOptions): Observable<Snapshot> {
   if (!isMatrixSource(source)) throw new OptionError('source', 'a MatrixSource (fromCsc, fromMtx, fromArrow, fromParquet, …)', source);
@@ -51,7 +52,6 @@ export function fit(source: MatrixSource, options: FitOptions): Observable<Snaps
           if (engine === undefined) {
             checkShape(resolved, chunk.m, source.samples);
             engine = makeEngine(source, chunk.m, resolved);
-            for (const s of engine.initialSnapshots(seconds())) subscriber.next(s);
           }
           if (!began) { engine.beginPass(); began = true; }
           engine.step(chunk);
@@ -67,23 +67,36 @@ export function fit(source: MatrixSource, options: FitOptions): Observable<Snaps
             throw new DataError('EMPTY_INPUT', 'the source produced no chunks', { source: source.name });
           }
           if (!began) engine.beginPass();
-          const summary = engine.endPass(seconds());
-          trace.push(pointOf(summary));
-          const last = summary.converged || summary.iteration >= resolved.maxIterations;
-          subscriber.next(engine.snapshot(summary, false, trace));
-          if (last) {
-            subscriber.next(engine.snapshot(summary, true, trace));
-            subscriber.complete();
-          } else {
-            pending = setImmediate(runPass);
-          }
+          finishIteration(engine);
         } catch (error) {
           fail(error);
         }
       };
+      if (engine !== undefined && !engine.readsData()) {
+        try { finishIteration(engine); } catch (error) { fail(error); }
+        return;
+      }
       const subscription = source.chunks().subscribe({ next: onChunk, error: fail, complete: onComplete });
       if (failed) subscription.unsubscribe();
       else pass = subscription;
+    };
+
+    /** End of an iteration: emit its snapshot(s); then the final snapshot, or schedule the next pass. */
+    const finishIteration = (engine: Engine): void => {
+      const { early, summary } = engine.endPass(seconds());
+      for (const s of early) {
+        trace.push(pointOf({ ...s, seconds: s.elapsedSeconds }));
+        subscriber.next(s);
+      }
+      trace.push(pointOf(summary));
+      const last = summary.converged || summary.iteration >= resolved.maxIterations;
+      subscriber.next(engine.snapshot(summary, false, trace));
+      if (last) {
+        subscriber.next(engine.snapshot(summary, true, trace));
+        subscriber.complete();
+      } else {
+        pending = setImmediate(runPass);
+      }
     };
 
     runPass();
@@ -102,7 +115,9 @@ export async function fitModel(source: MatrixSource, options: FitOptions): Promi
 
 function makeEngine(source: MatrixSource, m: number, options: ResolvedOptions): Engine {
   const context: EngineContext = { sourceName: source.name, featureNames: source.featureNames };
-  return options.loss === 'l2' ? makeL2Engine(m, options, context) : makeL1Engine(source, m, options, context);
+  if (options.loss === 'l2') return makeL2Engine(m, options, context);
+  const matrix = (source as { matrix?: CscMatrix }).matrix;
+  return makeL1Engine(m, options, context, matrix);
 }
 
 function pointOf(s: TracePoint): TracePoint {

@@ -11,12 +11,12 @@ export interface PassSummary extends TracePoint {
 }
 
 export interface Engine {
-  /** Snapshots to emit before the first pass (l1 with an explicit start emits iteration 0). */
-  initialSnapshots(elapsedSeconds: number): Snapshot[];
-  /** True when the next pass is a data pass (false: the engine has finished). */
+  /** True when the next iteration needs a pass over the data (false: the driver calls endPass directly). */
+  readsData(): boolean;
   beginPass(): void;
   step(chunk: CscChunk): void;
-  endPass(elapsedSeconds: number): PassSummary;
+  /** Ends an iteration. `early`: snapshots to emit before this iteration's (l1's iteration 0). */
+  endPass(elapsedSeconds: number): { readonly early: readonly Snapshot[]; readonly summary: PassSummary };
   snapshot(summary: PassSummary, final: boolean, trace: readonly TracePoint[]): Snapshot;
 }
 

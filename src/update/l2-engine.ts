@@ -20,7 +20,7 @@ export function makeL2Engine(m: number, options: ResolvedOptions, context: Engin
   let nnzSeen = 0;
   const engine = {
     state,
-    initialSnapshots: () => [],
+    readsData: () => true,
     beginPass: () => {
       beginPassL2(state, options);
       state.ws.counts.fill(0);
@@ -30,9 +30,9 @@ export function makeL2Engine(m: number, options: ResolvedOptions, context: Engin
       samplesSeen += chunk.n;
       nnzSeen += chunk.colPtr[chunk.n]!;
     },
-    endPass: (elapsedSeconds: number): PassSummary => {
+    endPass: (elapsedSeconds: number) => {
       const result = endPassL2(state, options);
-      return {
+      const summary: PassSummary = {
         iteration: result.iteration,
         relativeLoss: result.relativeLoss,
         objective: result.relativeLoss,
@@ -40,6 +40,7 @@ export function makeL2Engine(m: number, options: ResolvedOptions, context: Engin
         seconds: elapsedSeconds,
         converged: options.tol > 0 && result.tol < options.tol,
       };
+      return { early: [], summary };
     },
     snapshot: (summary: PassSummary, final: boolean, trace: readonly TracePoint[]): Snapshot => {
       const n = state.samples;

@@ -1,0 +1,122 @@
+/**
+ * `nmflow fit <input> --rank K …`: fit a model to a file and report progress.
+ * With --json: one JSON object per line, one per iteration, then a final `{"done":true,…}` line.
+ */
+import type { Command } from 'commander';
+import { lastValueFrom, tap } from 'rxjs';
+import { OptionError } from '../errors.js';
+import { writeFactorsH, writeModel, modelFormatOf } from '../io/model-file.js';
+import { resolveOptions, type FitOptions } from '../options.js';
+import { fit } from '../pipeline/fit.js';
+import { readCsvMatrix } from '../source/read-csv-matrix.js';
+import type { Snapshot } from '../snapshot/snapshot.js';
+import { openInput } from './open-input.js';
+import { parseInteger, parseNumber, parsePair } from './parse-flags.js';
+
+interface FitFlags {
+  rank: number;
+  loss: 'l2' | 'l1';
+  lambda?: number;
+  l1?: [number, number];
+  l2?: [number, number];
+  maxIterations?: number;
+  tol?: number;
+  seed?: number;
+  initW?: string;
+  initH?: string;
+  warmup?: number;
+  out?: string;
+  outH?: string;
+  chunkSize?: number;
+  nnls?: 'active-set' | 'cd';
+  json?: boolean;
+  quiet?: boolean;
+}
+
+export function addFitCommand(program: Command, print: (line: string) => void): void {
+  program.command('fit')
+    .description('fit a nonnegative matrix factorization A ≈ W diag(d) H to a file (features × samples)')
+    .argument('<input>', 'a .mtx / .mtx.gz, .parquet, .arrow or .arrows file')
+    .requiredOption('-k, --rank <K>', 'rank (number of factors)', parseInteger('--rank'))
+    .option('--loss <loss>', "'l2' (least squares) or 'l1' (weighted L1 by sparse coordinate descent)", 'l2')
+    .option('--lambda <λ>', 'l1: weight of the zero entries (default 1)', parseNumber('--lambda'))
+    .option('--l1 <W,H>', 'l2: L1 penalty in [0,1) for W and H (one number for both)', parsePair('--l1'))
+    .option('--l2 <W,H>', 'l2: L2 penalty ≥ 0 for W and H (one number for both)', parsePair('--l2'))
+    .option('--max-iterations <N>', 'maximum iterations (default 100)', parseInteger('--max-iterations'))
+    .option('--tol <t>', 'stop below this convergence measure (l2 default 1e-4, l1 1e-6); 0 runs all iterations', parseNumber('--tol'))
+    .option('--seed <s>', 'seed of the random start (default 42)', parseInteger('--seed'))
+    .option('--init-w <W0.csv>', 'start from W0: m lines of k comma-separated numbers')
+    .option('--init-h <H0.csv>', 'l1: start from H0: k lines of n comma-separated numbers (needs --init-w)')
+    .option('--warmup <N>', 'l1: least-squares iterations before sCD when no start is given (default 10)', parseInteger('--warmup'))
+    .option('--out <model>', 'write the model (W with feature names, d) to .csv or .arrow')
+    .option('--out-h <H>', 'write H (rank × samples) to .csv or .arrow')
+    .option('--chunk-size <N>', 'samples per chunk', parseInteger('--chunk-size'))
+    .option('--nnls <method>', "NNLS method: 'active-set' (default) or 'cd'")
+    .option('--json', 'print one JSON object per iteration and a final summary line')
+    .option('-q, --quiet', 'print nothing but errors')
+    .addHelpText('after', `
+Examples:
+  nmflow fit ../shared/data/hawaiibirds.mtx --rank 10 --out model.csv
+  nmflow fit data.mtx.gz --rank 20 --l1 0.1,0 --json
+  nmflow fit data.mtx --rank 5 --loss l1 --lambda 0.1 --init-w W0.csv --init-h H0.csv --json`)
+    .action(async (input: string, flags: FitFlags) => {
+      await runFit(input, flags, print);
+    });
+}
+
+async function runFit(input: string, flags: FitFlags, print: (line: string) => void): Promise<void> {
+  if (flags.out) modelFormatOf(flags.out);
+  if (flags.outH) modelFormatOf(flags.outH);
+  if (flags.loss !== 'l1' && flags.loss !== 'l2') throw new OptionError('--loss', "'l2' or 'l1'", flags.loss);
+  const base: FitOptions = {
+    rank: flags.rank, loss: flags.loss,
+    ...(flags.lambda === undefined ? {} : { lambda: flags.lambda }),
+    ...(flags.l1 === undefined ? {} : { l1: flags.l1 }),
+    ...(flags.l2 === undefined ? {} : { l2: flags.l2 }),
+    ...(flags.maxIterations === undefined ? {} : { maxIterations: flags.maxIterations }),
+    ...(flags.tol === undefined ? {} : { tol: flags.tol }),
+    ...(flags.seed === undefined ? {} : { seed: flags.seed }),
+    ...(flags.warmup === undefined ? {} : { warmupIterations: flags.warmup }),
+    ...(flags.nnls === undefined ? {} : { nnlsMethod: flags.nnls }),
+    keepH: flags.outH !== undefined,
+  };
+  resolveOptions(base); // bad flags are usage errors, reported before any file is read
+  if (flags.initH && !flags.initW) throw new OptionError('--init-h', '--init-w as well', flags.initH);
+  const loadStart = performance.now();
+  const source = await openInput(input, flags.chunkSize === undefined ? {} : { chunkSize: flags.chunkSize });
+  const init: { W?: Float64Array; H?: Float64Array } = {};
+  if (flags.initW) {
+    init.W = (await readCsvMatrix(flags.initW, { cols: flags.rank, ...(source.features === undefined ? {} : { rows: source.features }) })).data;
+  }
+  if (flags.initH) {
+    init.H = (await readCsvMatrix(flags.initH, { rows: flags.rank, ...(source.samples === undefined ? {} : { cols: source.samples }) })).data;
+  }
+  const loadSeconds = (performance.now() - loadStart) / 1000;
+  const options: FitOptions = init.W || init.H ? { ...base, init } : base;
+  const fitStart = performance.now();
+  const report = (s: Snapshot): void => {
+    if (s.final || flags.quiet) return;
+    if (flags.json) {
+      print(JSON.stringify({ iteration: s.iteration, relativeLoss: s.relativeLoss, objective: s.objective, tol: s.tol, seconds: s.elapsedSeconds }));
+    }
+  };
+  const model = await lastValueFrom(fit(source, options).pipe(tap(report)));
+  const fitSeconds = (performance.now() - fitStart) / 1000;
+  if (flags.out) await writeModel(flags.out, model);
+  if (flags.outH && model.H) await writeFactorsH(flags.outH, model.H, model.rank, model.samples);
+  if (flags.quiet) return;
+  if (flags.json) {
+    print(JSON.stringify({
+      done: true, iterations: model.iteration, relativeLoss: model.relativeLoss, objective: model.objective,
+      converged: model.converged, features: model.features, samples: model.samples, nnz: model.nnz, rank: model.rank,
+      loss: model.loss, loadSeconds, fitSeconds, ...(flags.out ? { out: flags.out } : {}),
+    }));
+    return;
+  }
+  print(`nmflow fit ${input}: ${model.features} features × ${model.samples} samples, ${model.nnz} nonzeros, rank ${model.rank}, loss ${model.loss}`);
+  print(`  ${model.iteration} iterations (${model.converged ? 'converged' : 'stopped at --max-iterations'}), relative loss ${model.relativeLoss.toPrecision(6)}`
+    + (model.loss === 'l1' ? `, objective ${model.objective.toPrecision(6)}` : '') + `, tol ${model.tol.toExponential(2)}`);
+  print(`  load ${loadSeconds.toFixed(3)} s, fit ${fitSeconds.toFixed(3)} s (${(fitSeconds / Math.max(1, model.iteration) * 1000).toFixed(1)} ms per iteration)`);
+  if (flags.out) print(`  wrote ${flags.out}`);
+  if (flags.outH) print(`  wrote ${flags.outH}`);
+}

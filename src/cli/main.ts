@@ -1,0 +1,37 @@
+/**
+ * The `nmflow` command-line tool. Exit codes: 0 success, 2 bad usage (unknown flag, bad option
+ * value), 1 data or runtime error. Errors print one line saying what and where; --verbose adds
+ * the stack and the cause.
+ */
+import { Command, CommanderError } from 'commander';
+import { NmfError, OptionError } from '../errors.js';
+import { addFitCommand } from './fit-command.js';
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const print = (line: string): void => { process.stdout.write(line + '\n'); };
+  const verbose = argv.includes('--verbose');
+  const program = new Command('nmflow')
+    .description('streaming nonnegative matrix factorization (least squares and weighted L1)')
+    .option('--verbose', 'print stack traces on errors')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  addFitCommand(program, print);
+  for (const command of program.commands) command.exitOverride();
+  try {
+    await program.parseAsync(argv as string[], { from: 'user' });
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return 0;
+      return 2;
+    }
+    const usage = error instanceof OptionError;
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`nmflow: ${usage ? 'usage: ' : ''}${message}\n`);
+    if (verbose && error instanceof Error) {
+      process.stderr.write(`${error.stack ?? ''}\n`);
+      if (error.cause) process.stderr.write(`cause: ${String((error.cause as Error).stack ?? error.cause)}\n`);
+    }
+    return usage ? 2 : error instanceof NmfError ? 1 : 1;
+  }
+}

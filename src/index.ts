@@ -1,0 +1,41 @@
+/**
+ * nmflow — streaming nonnegative matrix factorization.
+ *
+ * Data flows  source → chunk → kernel → update → snapshot:
+ *   source/   where chunks come from (in-memory CSC or dense, Matrix Market, Arrow, Parquet)
+ *   chunk/    the CscChunk type (consecutive samples = columns of A, in CSC) and its validation
+ *   kernel/   pure typed-array math: Gram, sparse right-hand sides, exact NNLS, weighted medians, sCD
+ *   update/   model state and one step per chunk / per pass, for each loss (l2, l1)
+ *   snapshot/ what leaves the library: immutable copies of the model
+ *   pipeline/ the RxJS wiring: fit (multi-pass), fitModel
+ *   cli/      the command-line tool
+ * Start reading at pipeline/fit.ts, then update/l2-engine.ts and kernel/nnls-solve.ts.
+ */
+
+// Errors
+export { NmfError, OptionError, DataError, type NmfErrorCode, type DataLocation } from './errors.js';
+
+// Options
+export type { FitOptions, Loss } from './options.js';
+
+// Sources
+export type { MatrixSource } from './source/matrix-source.js';
+export { fromCsc, fromDense, type CscMatrix, type InMemoryOptions } from './source/from-csc.js';
+export { fromMtx, loadMtx, type MtxOptions } from './source/from-mtx.js';
+export { readMtx } from './source/read-mtx.js';
+export { writeMtx } from './source/write-mtx.js';
+export { readCsvMatrix, type DenseMatrix } from './source/read-csv-matrix.js';
+
+// Chunks
+export { makeCscChunk, type CscChunk } from './chunk/csc-chunk.js';
+export { checkChunk } from './chunk/check-chunk.js';
+
+// Fitting
+export { fit, fitModel } from './pipeline/fit.js';
+
+// Snapshots and model files
+export type { Snapshot, Model, Diagnostics, TracePoint } from './snapshot/snapshot.js';
+export { writeModel, readModel, writeFactorsH, type StoredModel } from './io/model-file.js';
+
+// Kernels (for benchmarks and advanced use)
+export { makeRandom, type Random } from './kernel/random.js';

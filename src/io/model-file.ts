@@ -1,0 +1,152 @@
+/**
+ * Model files: W (features × rank, with feature names), d and, when present, H.
+ *  .csv   — `# nmflow model` comment lines (loss, rank, d as `# d,d0,d1,…`), then a header
+ *           `feature,factor_0,…` and one line per feature (numbers with 17 significant digits).
+ *  .arrow — an Arrow IPC file: columns `feature` (utf8) and `factor_0…` (float64); schema metadata
+ *           `nmflow.d` (JSON array), `nmflow.loss`, `nmflow.rank`, `nmflow.trace` (JSON).
+ * H goes to its own file (`writeFactorsH`): rank lines of samples numbers (CSV) or an Arrow table
+ * with one row per sample. Every write is atomic (temporary name, then rename).
+ */
+import { Table, Utf8, makeVector, tableFromIPC, tableToIPC, vectorFromArray, Schema, RecordBatch, makeData, Struct, type Field, type Vector } from 'apache-arrow';
+import { readFile } from 'node:fs/promises';
+import { DataError, NmfError, OptionError } from '../errors.js';
+import type { Snapshot } from '../snapshot/snapshot.js';
+import { writeFileAtomic } from './atomic-write.js';
+
+export type ModelFormat = 'csv' | 'arrow';
+
+export function modelFormatOf(path: string): ModelFormat {
+  if (/\.csv$/i.test(path)) return 'csv';
+  if (/\.(arrow|feather|ipc)$/i.test(path)) return 'arrow';
+  throw new OptionError('out', 'a path ending in .csv or .arrow', path);
+}
+
+function featureName(s: Snapshot, i: number): string {
+  return s.featureNames?.[i] ?? String(i);
+}
+
+export async function writeModel(path: string, model: Snapshot): Promise<void> {
+  const { features: m, rank: k, W, d } = model;
+  if (modelFormatOf(path) === 'csv') {
+    const lines = [`# nmflow model: loss=${model.loss} rank=${k} features=${m} samples=${model.samples} iterations=${model.iteration} relativeLoss=${model.relativeLoss}`,
+      `# d,${Array.from(d, num).join(',')}`,
+      ['feature', ...Array.from({ length: k }, (_, a) => `factor_${a}`)].join(',')];
+    for (let i = 0; i < m; i++) {
+      const row = [csvField(featureName(model, i))];
+      for (let a = 0; a < k; a++) row.push(num(W[i * k + a]!));
+      lines.push(row.join(','));
+    }
+    await writeFileAtomic(path, lines.join('\n') + '\n');
+    return;
+  }
+  const columns: Record<string, Vector> = {
+    feature: vectorFromArray(Array.from({ length: m }, (_, i) => featureName(model, i)), new Utf8()),
+  };
+  for (let a = 0; a < k; a++) {
+    const col = new Float64Array(m);
+    for (let i = 0; i < m; i++) col[i] = W[i * k + a]!;
+    columns[`factor_${a}`] = makeVector(col);
+  }
+  const table = withMetadata(new Table(columns), {
+    'nmflow.loss': model.loss, 'nmflow.rank': String(k), 'nmflow.samples': String(model.samples),
+    'nmflow.d': JSON.stringify(Array.from(d)), 'nmflow.relativeLoss': String(model.relativeLoss),
+    'nmflow.objective': String(model.objective), 'nmflow.iterations': String(model.iteration),
+    'nmflow.trace': JSON.stringify(model.trace ?? []),
+  });
+  await writeFileAtomic(path, tableToIPC(table, 'file'));
+}
+
+/** H (rank × samples, row-major) as CSV (rank lines) or Arrow (one row per sample, columns factor_a). */
+export async function writeFactorsH(path: string, H: Float64Array, rank: number, samples: number): Promise<void> {
+  if (modelFormatOf(path) === 'csv') {
+    const lines: string[] = [];
+    for (let a = 0; a < rank; a++) lines.push(Array.from(H.subarray(a * samples, (a + 1) * samples), num).join(','));
+    await writeFileAtomic(path, lines.join('\n') + '\n');
+    return;
+  }
+  const columns: Record<string, Vector> = {};
+  for (let a = 0; a < rank; a++) columns[`factor_${a}`] = makeVector(H.slice(a * samples, (a + 1) * samples));
+  await writeFileAtomic(path, tableToIPC(new Table(columns), 'file'));
+}
+
+export interface StoredModel {
+  readonly loss: 'l2' | 'l1';
+  readonly rank: number;
+  readonly features: number;
+  readonly W: Float64Array;
+  readonly d: Float64Array;
+  readonly featureNames: readonly string[];
+}
+
+/** Reads a model written by writeModel (CSV or Arrow). */
+export async function readModel(path: string): Promise<StoredModel> {
+  let bytes: Buffer;
+  try { bytes = await readFile(path); } catch (error) {
+    throw new NmfError('IO', `could not read model ${path}: ${(error as Error).message}`, { cause: error });
+  }
+  if (modelFormatOf(path) === 'arrow') {
+    let table: Table;
+    try { table = tableFromIPC(bytes); } catch (error) {
+      throw new DataError('MALFORMED_FILE', `not an Arrow IPC model file: ${(error as Error).message}`, { source: path }, error);
+    }
+    const meta = table.schema.metadata;
+    const rank = Number(meta.get('nmflow.rank'));
+    const d = Float64Array.from(JSON.parse(meta.get('nmflow.d') ?? '[]') as number[]);
+    if (!Number.isInteger(rank) || rank < 1 || d.length !== rank) {
+      throw new DataError('SCHEMA_MISMATCH', 'missing nmflow.rank / nmflow.d metadata', { source: path });
+    }
+    const m = table.numRows;
+    const W = new Float64Array(m * rank);
+    for (let a = 0; a < rank; a++) {
+      const col = table.getChild(`factor_${a}`);
+      if (!col) throw new DataError('SCHEMA_MISMATCH', `missing column factor_${a}`, { source: path, column: `factor_${a}` });
+      for (let i = 0; i < m; i++) W[i * rank + a] = Number(col.get(i));
+    }
+    const names = table.getChild('feature');
+    const featureNames = Array.from({ length: m }, (_, i) => String(names?.get(i) ?? i));
+    return { loss: meta.get('nmflow.loss') === 'l1' ? 'l1' : 'l2', rank, features: m, W, d, featureNames };
+  }
+  const lines = bytes.toString('utf8').split(/\r?\n/);
+  let loss: 'l1' | 'l2' = 'l2';
+  let d: Float64Array | undefined;
+  const rows: number[][] = [];
+  const featureNames: string[] = [];
+  let header = false;
+  lines.forEach((line, index) => {
+    if (line.startsWith('# nmflow model:')) loss = /loss=l1/.test(line) ? 'l1' : 'l2';
+    else if (line.startsWith('# d,')) d = Float64Array.from(line.slice(4).split(',').map(Number));
+    else if (line.startsWith('#') || line.trim() === '') return;
+    else if (!header) header = true;
+    else {
+      const fields = line.split(',');
+      featureNames.push(fields[0]!);
+      const values = fields.slice(1).map(Number);
+      if (values.some((v) => !Number.isFinite(v) || v < 0)) {
+        throw new DataError('INVALID_VALUE', 'model entries must be finite and ≥ 0', { source: path, line: index + 1 });
+      }
+      rows.push(values);
+    }
+  });
+  const rank = d?.length ?? 0;
+  if (!d || rank < 1 || rows.some((r) => r.length !== rank)) {
+    throw new DataError('MALFORMED_FILE', 'not an nmflow CSV model (missing "# d," line or ragged rows)', { source: path });
+  }
+  const W = new Float64Array(rows.length * rank);
+  rows.forEach((r, i) => W.set(r, i * rank));
+  return { loss, rank, features: rows.length, W, d, featureNames };
+}
+
+function withMetadata(table: Table, metadata: Record<string, string>): Table {
+  const schema = new Schema(table.schema.fields as Field[], new Map(Object.entries(metadata)));
+  const batches = table.batches.map((b) => new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: b.numRows, children: b.data.children as never, nullCount: 0 })));
+  return new Table(schema, batches);
+}
+
+function num(v: number): string {
+  return Number.isInteger(v) ? String(v) : v.toPrecision(17).replace(/(\.\d*?)0+(e|$)/, '$1$2').replace(/\.(e|$)/, '$1');
+}
+
+function csvField(s: string): string {
+  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+

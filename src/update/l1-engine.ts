@@ -1,0 +1,109 @@
+/**
+ * Weighted L1-NMF (DESIGN.md §2.2) as an Engine. The first pass gathers the matrix in memory (or
+ * takes the in-memory source's matrix as is) and builds the transposed index once; then each
+ * iteration is one sCD sweep (W then H) over the in-memory problem, so later passes read no data.
+ * Start: an explicit W0/H0 exactly (iteration 0 is reported), or the paper's recipe — seeded
+ * random W, H, the best scalar α, balanced pairs — followed by `warmupIterations` least-squares
+ * iterations. Stops when F_{t−1} − F_t < tol (relative objective). Snapshots present the model as
+ * W diag(d) H with unit column sums of W and unit row sums of H (the product is unchanged).
+ */
+import { makeCscBuilder, type CscBuilder } from '../chunk/csc-builder.js';
+import type { CscChunk } from '../chunk/csc-chunk.js';
+import { makeRandom } from '../kernel/random.js';
+import { makeScdWorkspace } from '../kernel/scd-workspace.js';
+import type { ResolvedOptions } from '../options.js';
+import type { Snapshot, TracePoint } from '../snapshot/snapshot.js';
+import { sortFactors } from '../snapshot/sort-factors.js';
+import type { CscMatrix } from '../source/from-csc.js';
+import type { Engine, EngineContext, PassSummary } from './engine.js';
+import { l1Diagnostics } from './l1-diagnostics.js';
+import { makeL1Problem, type L1Problem } from './l1-problem.js';
+import { l1Start } from './l1-start.js';
+import { leastSquaresWarmup } from './l1-warmup.js';
+import { l1Objective, scdIteration } from './scd-iteration.js';
+import { presentL1, squaredLoss } from './l1-present.js';
+
+export function makeL1Engine(m: number, options: ResolvedOptions, context: EngineContext, matrix?: CscMatrix): Engine {
+  const k = options.rank;
+  let builder: CscBuilder | undefined = matrix ? undefined : makeCscBuilder(m);
+  let problem: L1Problem | undefined;
+  let W: Float64Array = new Float64Array(0);
+  let H: Float64Array = new Float64Array(0);
+  let previous = Infinity;
+  let iteration = 0;
+  let samplesSeen = 0;
+  let nnzSeen = 0;
+  const ws = makeScdWorkspace(k, 16);
+
+  const summaryOf = (objective: number, tol: number, seconds: number): PassSummary => ({
+    iteration, relativeLoss: squaredLoss(problem!, W, H, k), objective, tol, seconds,
+    converged: options.tol > 0 && iteration > 0 && tol < options.tol,
+  });
+
+  const snapshot = (summary: PassSummary, final: boolean, trace: readonly TracePoint[]): Snapshot => {
+    const p = problem!;
+    const shown = presentL1(W, H, p.m, p.n, k);
+    const sorted = final ? sortFactors(shown.W, p.m, k, shown.d, options.keepH ? shown.H : undefined, p.n)
+      : { W: shown.W, d: shown.d, H: undefined };
+    const diag = l1Diagnostics(W, H, p.m, p.n, k);
+    return {
+      loss: 'l1', iteration: summary.iteration, final, converged: summary.converged,
+      rank: k, features: p.m, samples: p.n, nnz: p.nnz, W: sorted.W, d: sorted.d,
+      ...(sorted.H ? { H: sorted.H } : {}),
+      relativeLoss: summary.relativeLoss, objective: summary.objective, tol: summary.tol,
+      elapsedSeconds: summary.seconds, samplesSeen, nnzSeen,
+      ...(context.featureNames ? { featureNames: context.featureNames } : {}),
+      diagnostics: {
+        zerosW: diag.zerosW, zerosH: diag.zerosH, deadComponents: diag.deadComponents,
+        messages: diag.deadComponents > 0 ? [`${diag.deadComponents} component(s) are entirely zero`] : [],
+      },
+      ...(final ? { trace: trace.slice() } : {}),
+    };
+  };
+
+  return {
+    readsData: () => problem === undefined,
+    beginPass: () => undefined,
+    step: (chunk: CscChunk) => {
+      builder?.append(chunk, context.sourceName);
+      samplesSeen += chunk.n;
+      nnzSeen += chunk.colPtr[chunk.n]!;
+    },
+    endPass: (seconds: number) => {
+      const early: Snapshot[] = [];
+      if (problem === undefined) {
+        const whole = matrix ?? builder!.finish();
+        builder = undefined;
+        problem = makeL1Problem(whole, options.lambda);
+        if (options.initW && options.initH) {
+          W = Float64Array.from(options.initW);
+          H = transposeToSampleMajor(options.initH, k, problem.n);
+          previous = l1Objective(problem, W, H, k, ws) / (problem.sumA || 1);
+          const start = summaryOf(previous, 0, seconds);
+          early.push(snapshot(start, false, []));
+        } else {
+          const start = l1Start(whole, k, makeRandom(options.seed));
+          W = start.W;
+          H = start.H;
+          if (options.initW) W = Float64Array.from(options.initW);
+          if (options.warmupIterations > 0 || options.initW) {
+            ({ W, H } = leastSquaresWarmup(whole, W, k, Math.max(1, options.warmupIterations), options));
+          }
+        }
+      }
+      const f = scdIteration(problem, W, H, k, ws) / (problem.sumA || 1);
+      iteration += 1;
+      const tol = previous === Infinity ? Infinity : previous - f;
+      previous = f;
+      return { early, summary: summaryOf(f, tol, seconds) };
+    },
+    snapshot,
+  };
+}
+
+/** k×n row-major (the public H layout) → n×k sample-major (the sCD layout). */
+function transposeToSampleMajor(Hkn: Float64Array, k: number, n: number): Float64Array {
+  const H = new Float64Array(n * k);
+  for (let a = 0; a < k; a++) for (let j = 0; j < n; j++) H[j * k + a] = Hkn[a * n + j]!;
+  return H;
+}

@@ -1,0 +1,94 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { readModel } from '../src/io/model-file.js';
+import { SHARED_DATA } from './helpers/load-mtx-sync.js';
+
+const run = promisify(execFile);
+const CLI = ['--import', 'tsx', new URL('../src/cli/run.ts', import.meta.url).pathname];
+const PBMC = `${SHARED_DATA}pbmc_small.mtx`;
+
+async function nmflow(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run('node', [...CLI, ...args]);
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+function jsonLines(stdout: string): Record<string, unknown>[] {
+  return stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+describe('nmflow fit (CLI)', () => {
+  it('--json prints one line per iteration and a final summary; --tol 0 runs exactly --max-iterations', async () => {
+    const { code, stdout } = await nmflow('fit', PBMC, '--rank', '4', '--max-iterations', '7', '--tol', '0', '--json');
+    expect(code).toBe(0);
+    const lines = jsonLines(stdout);
+    expect(lines).toHaveLength(8);
+    lines.slice(0, 7).forEach((line, t) => {
+      expect(Object.keys(line)).toEqual(['iteration', 'relativeLoss', 'objective', 'tol', 'seconds']);
+      expect(line.iteration).toBe(t + 1);
+    });
+    const done = lines[7]!;
+    expect(done).toMatchObject({ done: true, iterations: 7, features: 230, samples: 80, nnz: 4456, rank: 4 });
+    expect(typeof done.loadSeconds).toBe('number');
+    expect(typeof done.fitSeconds).toBe('number');
+  });
+
+  it('starts from --init-w and writes a model file that reads back, leaving no temporary file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nmflow-cli-'));
+    const w0 = Array.from({ length: 230 }, (_, i) => [1 + (i % 3), 1 + (i % 5), 1 + (i % 7)].join(',')).join('\n');
+    writeFileSync(join(dir, 'W0.csv'), w0 + '\n');
+    const args = ['fit', PBMC, '--rank', '3', '--init-w', join(dir, 'W0.csv'), '--max-iterations', '5', '--tol', '0', '--json'];
+    const a = jsonLines((await nmflow(...args, '--out', join(dir, 'model.csv'))).stdout);
+    const b = jsonLines((await nmflow(...args, '--out', join(dir, 'model.arrow'))).stdout);
+    expect(a.at(-1)!.relativeLoss).toBe(b.at(-1)!.relativeLoss);
+    const csv = await readModel(join(dir, 'model.csv'));
+    const arrow = await readModel(join(dir, 'model.arrow'));
+    expect(csv.rank).toBe(3);
+    expect(csv.features).toBe(230);
+    expect(Array.from(csv.W)).toEqual(Array.from(arrow.W));
+    expect(Array.from(csv.d)).toEqual(Array.from(arrow.d));
+    expect(readdirSync(dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
+  });
+
+  it('with --loss l1 and an explicit start, the first JSON line is iteration 0 and every line carries objective', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nmflow-cli-'));
+    writeFileSync(join(dir, 'W0.csv'), Array.from({ length: 230 }, (_, i) => `${1 + (i % 3)},${1 + (i % 4)}`).join('\n'));
+    writeFileSync(join(dir, 'H0.csv'), [0, 1].map((a) => Array.from({ length: 80 }, (_, j) => ((j + a) % 5) / 4).join(',')).join('\n'));
+    const { code, stdout } = await nmflow('fit', PBMC, '--rank', '2', '--loss', 'l1', '--init-w', join(dir, 'W0.csv'),
+      '--init-h', join(dir, 'H0.csv'), '--max-iterations', '4', '--tol', '0', '--json');
+    expect(code).toBe(0);
+    const lines = jsonLines(stdout);
+    expect(lines.map((l) => l.iteration ?? 'done')).toEqual([0, 1, 2, 3, 4, 'done']);
+    const objectives = lines.slice(0, 5).map((l) => l.objective as number);
+    for (let t = 1; t < 5; t++) expect(objectives[t]!).toBeLessThanOrEqual(objectives[t - 1]!);
+  });
+
+  it('exits 2 with a one-line usage message for bad flags, before reading any file', async () => {
+    for (const args of [['fit', 'missing.mtx', '--rank', '0'], ['fit', PBMC, '--rank', '3', '--l1', '1.5'], ['fit', PBMC], ['fit', PBMC, '--rank', 'x']]) {
+      const { code, stderr } = await nmflow(...args);
+      expect(code).toBe(2);
+      expect(stderr.trim().split('\n')).toHaveLength(1);
+    }
+    const { stderr } = await nmflow('fit', PBMC, '--rank', '500');
+    expect(stderr).toMatch(/rank.*≤ min\(features, samples\) = 80/);
+  });
+
+  it('exits 1 naming the file and line for bad data, with no stack trace', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nmflow-cli-'));
+    const bad = join(dir, 'bad.mtx');
+    writeFileSync(bad, '%%MatrixMarket matrix coordinate real general\n3 3 2\n1 1 1.5\n2 2 -4\n');
+    const { code, stderr } = await nmflow('fit', bad, '--rank', '1');
+    expect(code).toBe(1);
+    expect(stderr).toContain('bad.mtx');
+    expect(stderr).toContain('line 4');
+    expect(stderr).not.toContain('    at ');
+  });
+});
