@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { accumulateStats } from '../src/kernel/accumulate-stats.js';
+import { accumulateCross, accumulateOuter } from '../src/kernel/accumulate-stats.js';
+import { rankKernels } from '../src/kernel/rank-kernels.js';
 import { addDiagonal, gram } from '../src/kernel/gram.js';
 import { gramLoss } from '../src/kernel/gram-loss.js';
 import { pearsonTol } from '../src/kernel/pearson.js';
@@ -38,18 +39,34 @@ describe('kernels', () => {
     }));
   });
 
-  it('accumulateStats adds a hᵀ to AHᵀ, h hᵀ to HHᵀ (upper triangle) and returns Σa²', () => {
+  it('accumulateCross adds a hᵀ to AHᵀ and returns Σa²; accumulateOuter adds h hᵀ to HHᵀ (upper triangle)', () => {
     fc.assert(fc.property(sparseColumn, ({ m, k, seed }) => {
       const { dense, rowIdx, values, rnd } = randomCase(m, k, seed);
       const h = Float64Array.from({ length: k }, () => (rnd.uniform() < 0.3 ? 0 : rnd.uniform()));
       const B = new Float64Array(m * k), S = new Float64Array(k * k), hSum = new Float64Array(k);
-      const sq = accumulateStats(h, 0, k, rowIdx, values, 0, rowIdx.length, B, S, hSum);
+      const sq = accumulateCross(h, 0, k, rowIdx, values, 0, rowIdx.length, B);
+      accumulateOuter(h, 0, k, S, hSum);
       symmetrizeUpper(S, k);
       expect(sq).toBeCloseTo(dense.reduce((s, v) => s + v * v, 0), 10);
       for (let i = 0; i < m; i++) for (let a = 0; a < k; a++) expect(B[i * k + a]).toBeCloseTo(dense[i]! * h[a]!, 12);
       for (let a = 0; a < k; a++) for (let c = 0; c < k; c++) expect(S[a * k + c]).toBeCloseTo(h[a]! * h[c]!, 12);
       expect(Array.from(hSum)).toEqual(Array.from(h));
     }));
+  });
+
+  it('the rank-specialised kernels give the same bits as the generic ones, for k = 1..33', () => {
+    for (let k = 1; k <= 33; k += 4) {
+      const { W, rowIdx, values, rnd } = randomCase(40, k, k);
+      const h = Float64Array.from({ length: k }, () => rnd.uniform());
+      const { rhs, stats } = rankKernels(k);
+      const b1 = new Float64Array(k), b2 = new Float64Array(k);
+      sparseRhs(W, k, rowIdx, values, 0, rowIdx.length, 0.1, b1, 0);
+      rhs(W, rowIdx, values, 0, rowIdx.length, 0.1, b2, 0);
+      expect(Buffer.from(b2.buffer).equals(Buffer.from(b1.buffer))).toBe(true);
+      const B1 = Float64Array.from(W), B2 = Float64Array.from(W);
+      expect(stats(h, 0, rowIdx, values, 0, rowIdx.length, B2)).toBe(accumulateCross(h, 0, k, rowIdx, values, 0, rowIdx.length, B1));
+      expect(Buffer.from(B2.buffer).equals(Buffer.from(B1.buffer))).toBe(true);
+    }
   });
 
   it('gram and addDiagonal give XᵀX + αI', () => {

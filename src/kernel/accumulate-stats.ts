@@ -1,16 +1,13 @@
 /**
  * Sufficient statistics of the W-update, folded in one sample at a time during the H pass:
- *   B[i, :] = B[i, :]! + A[i, j] · h_j   for the nonzeros i of column j   (B = A Hᵀ, m×k row-major)
- *   S       += h_j h_jᵀ        upper triangle only               (S = H Hᵀ, k×k row-major)
- *   hSum    += h_j                                              (row sums of H)
- * Returns Σ_i A[i,j]² for the column (the ‖A‖² term of the loss). Cost O(nnz_j·k + k²/2).
- * Allocates nothing. Reference: DESIGN.md §2.1 "streaming form of the W-update".
+ *   accumulateOuter:  S += h_j h_jᵀ (upper triangle only; S = H Hᵀ, k×k row-major), hSum += h_j
+ *   accumulateCross:  B[i, :] += A[i, j] · h_j for the nonzeros i of column j (B = A Hᵀ, m×k
+ *                     row-major); returns Σ_i A[i,j]² (the ‖A‖² term of the loss)
+ * Cost O(k²/2) and O(nnz_j·k). Allocates nothing.
+ * Reference: DESIGN.md §2.1 "streaming form of the W-update". rank-kernels.ts has the unrolled
+ * form of accumulateCross (same operations, same order).
  */
-export function accumulateStats(
-  h: Float64Array, hOff: number, k: number,
-  rowIdx: Int32Array, values: Float64Array, start: number, end: number,
-  B: Float64Array, S: Float64Array, hSum: Float64Array,
-): number {
+export function accumulateOuter(h: Float64Array, hOff: number, k: number, S: Float64Array, hSum: Float64Array): void {
   for (let a = 0; a < k; a++) {
     const ha = h[hOff + a]!;
     if (ha === 0) continue;
@@ -18,6 +15,12 @@ export function accumulateStats(
     const sa = a * k;
     for (let c = a; c < k; c++) S[sa + c] = S[sa + c]! + ha * h[hOff + c]!;
   }
+}
+
+export function accumulateCross(
+  h: Float64Array, hOff: number, k: number,
+  rowIdx: Int32Array, values: Float64Array, start: number, end: number, B: Float64Array,
+): number {
   let sq = 0;
   for (let p = start; p < end; p++) {
     const v = values[p]!;

@@ -21,7 +21,7 @@ export function nnlsActiveSet(
   const limit = 3 * k + 3;
   for (let outer = 0; outer < limit; outer++) {
     for (let inner = 0; inner <= k; inner++) {
-      const p = solveOnSupport(G, k, b, bOff, passive, L, z, idx);
+      const p = solveOnSupport(G, k, b, bOff, passive, L, z, idx, ws.cache);
       solves++;
       if (p < 0) return -1;
       let alpha = 1;

@@ -10,6 +10,7 @@
  *    (nnls-cd.ts) in residual form, ≤ maxSweeps sweeps, mean relative change < tol — followed by
  *    the support step on the support CD found, which snaps the result to the exact optimum when
  *    that support is right.
+ * The workspace's factor cache must have been cleared since G last changed (clearFactorCache).
  * Both fall back to CD when a sub-Gram is numerically singular. Returns CD sweeps used.
  * Allocates nothing.
  */
@@ -25,7 +26,7 @@ export function nnlsSolve(
   G: Float64Array, invDiag: Float64Array, k: number, b: Float64Array, bOff: number,
   x: Float64Array, xOff: number, ws: NnlsWorkspace, maxSweeps: number, tol: number, method: number,
 ): number {
-  const { passive, r, z, idx, L, counts, scratch } = ws;
+  const { passive, r, z, idx, L, counts, scratch, cache } = ws;
   counts[COUNT_SOLVES] = counts[COUNT_SOLVES]! + 1;
   let any = 0;
   for (let a = 0; a < k; a++) {
@@ -34,7 +35,7 @@ export function nnlsSolve(
     any |= on;
   }
   if (any === 0) for (let a = 0; a < k; a++) passive[a] = invDiag[a]! > 0 ? 1 : 0;
-  const first = nnlsOnSupport(G, k, b, bOff, x, xOff, passive, invDiag, L, z, idx, scratch);
+  const first = nnlsOnSupport(G, k, b, bOff, x, xOff, passive, invDiag, L, z, idx, scratch, cache);
   if (first === 1) { counts[COUNT_SUPPORT_HITS] = counts[COUNT_SUPPORT_HITS]! + 1; return 0; }
   // A feasible start: the support solution clipped at 0 (when it was computed), else the warm start.
   if (first === 0) {
@@ -62,7 +63,7 @@ export function nnlsSolve(
     passive[a] = on;
     any2 |= on;
   }
-  if (any2 === 1) nnlsOnSupport(G, k, b, bOff, x, xOff, passive, invDiag, L, z, idx, scratch);
+  if (any2 === 1) nnlsOnSupport(G, k, b, bOff, x, xOff, passive, invDiag, L, z, idx, scratch, cache);
   return sweeps;
 }
 

@@ -1,3 +1,5 @@
+import { makeFactorCache, type FactorCache } from './nnls-support.js';
+
 /**
  * Scratch arrays for one NNLS solver of rank k, made once per fit (per thread) and reused for
  * every column and row. Nothing in the solve allocates.
@@ -14,6 +16,8 @@ export interface NnlsWorkspace {
   readonly idx: Int32Array;
   /** Passive-set mask (length k). */
   readonly passive: Uint8Array;
+  /** Cholesky factors by support (k ≤ 12); clear it whenever G changes. */
+  readonly cache: FactorCache | undefined;
   /** Scratch vector (length k). */
   readonly scratch: Float64Array;
   /** Counters for diagnostics: solves, CD sweeps, solves settled by the support step alone. */
@@ -33,6 +37,7 @@ export function makeNnlsWorkspace(k: number): NnlsWorkspace {
     idx: new Int32Array(k),
     passive: new Uint8Array(k),
     scratch: new Float64Array(k),
+    cache: makeFactorCache(k),
     counts: new Float64Array(3),
   };
 }

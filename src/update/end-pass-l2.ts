@@ -7,6 +7,7 @@
 import { gram, addDiagonal, symmetrizeUpper } from '../kernel/gram.js';
 import { gramLoss } from '../kernel/gram-loss.js';
 import { invertDiagonal, nnlsSolve } from '../kernel/nnls-solve.js';
+import { clearFactorCache } from '../kernel/nnls-support.js';
 import { pearsonTol } from '../kernel/pearson.js';
 import { scaleColumns } from '../kernel/scale.js';
 import type { ResolvedOptions } from '../options.js';
@@ -38,6 +39,7 @@ export function endPassL2(state: L2State, options: ResolvedOptions): PassResult 
   Gw.set(S);
   addDiagonal(Gw, k, options.l2W);
   invertDiagonal(Gw, k, invDiag);
+  clearFactorCache(ws.cache);
   Wprev.set(W);
   // W-update, warm-started from the previous W in the new problem's scale (w_i ⊙ dH).
   for (let i = 0; i < m; i++) {

@@ -5,6 +5,7 @@
  * All numbers live in typed arrays so that worker threads can later share them.
  */
 import { makeNnlsWorkspace, type NnlsWorkspace } from '../kernel/nnls-workspace.js';
+import { rankKernels, type RankKernels } from '../kernel/rank-kernels.js';
 import { scaleColumns } from '../kernel/scale.js';
 import type { Random } from '../kernel/random.js';
 import type { ResolvedOptions } from '../options.js';
@@ -38,6 +39,8 @@ export interface L2State {
   /** Completed iterations. */
   iteration: number;
   readonly ws: NnlsWorkspace;
+  /** Rank-specialised data kernels. */
+  readonly kernels: RankKernels;
   /** Scratch: right-hand side (k), inverse scale (k), W-update Gram (k×k). */
   readonly b: Float64Array;
   readonly inv: Float64Array;
@@ -59,7 +62,7 @@ export function makeL2State(m: number, options: ResolvedOptions, random: Random)
     B: new Float64Array(m * k), S: new Float64Array(k * k), hSum: new Float64Array(k),
     H: new Float64Array(1024 * k), warmScale: new Float64Array(k),
     samples: 0, normA2: 0, passNnz: 0, passSamples: 0, iteration: 0,
-    ws: makeNnlsWorkspace(k), b: new Float64Array(k), inv, Gw: new Float64Array(k * k),
+    ws: makeNnlsWorkspace(k), kernels: rankKernels(k), b: new Float64Array(k), inv, Gw: new Float64Array(k * k),
   };
 }
 

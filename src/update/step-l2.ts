@@ -5,10 +5,10 @@
  */
 import type { CscChunk } from '../chunk/csc-chunk.js';
 import { DataError } from '../errors.js';
-import { accumulateStats } from '../kernel/accumulate-stats.js';
+import { accumulateOuter } from '../kernel/accumulate-stats.js';
 import { addDiagonal, gram } from '../kernel/gram.js';
 import { invertDiagonal, nnlsSolve } from '../kernel/nnls-solve.js';
-import { sparseRhs } from '../kernel/sparse-rhs.js';
+import { clearFactorCache } from '../kernel/nnls-support.js';
 import type { ResolvedOptions } from '../options.js';
 import { ensureHCapacity, type L2State } from './l2-state.js';
 
@@ -18,6 +18,7 @@ export function beginPassL2(state: L2State, options: ResolvedOptions): void {
   gram(W, m, k, G);
   addDiagonal(G, k, options.l2H);
   invertDiagonal(G, k, state.invDiag);
+  clearFactorCache(state.ws.cache);
   state.B.fill(0);
   state.S.fill(0);
   state.hSum.fill(0);
@@ -28,6 +29,7 @@ export function beginPassL2(state: L2State, options: ResolvedOptions): void {
 
 export function stepL2(state: L2State, chunk: CscChunk, options: ResolvedOptions, sourceName: string): void {
   const { m, k, W, G, invDiag, B, S, hSum, warmScale, ws, b } = state;
+  const { rhs, stats } = state.kernels;
   if (chunk.m !== m) {
     throw new DataError('SHAPE_MISMATCH', `chunk has ${chunk.m} features but the model has ${m}`,
       { source: sourceName, batch: chunk.position });
@@ -41,10 +43,11 @@ export function stepL2(state: L2State, chunk: CscChunk, options: ResolvedOptions
     const start = colPtr[j]!;
     const end = colPtr[j + 1]!;
     const off = (chunk.colStart + j) * k;
-    sparseRhs(W, k, rowIdx, values, start, end, options.l1H, b, 0);
+    rhs(W, rowIdx, values, start, end, options.l1H, b, 0);
     for (let a = 0; a < k; a++) H[off + a] = warm ? H[off + a]! * warmScale[a]! : 0;
     nnlsSolve(G, invDiag, k, b, 0, H, off, ws, options.nnlsMaxSweeps, options.nnlsTol, options.nnlsMethod);
-    normA2 += accumulateStats(H, off, k, rowIdx, values, start, end, B, S, hSum);
+    accumulateOuter(H, off, k, S, hSum);
+    normA2 += stats(H, off, rowIdx, values, start, end, B);
   }
   state.normA2 += normA2;
   state.passNnz += colPtr[chunk.n]!;
