@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { makeRandom, type Random } from '../src/kernel/random.js';
 import { makeScdWorkspace } from '../src/kernel/scd-workspace.js';
-import { scdRebuildLine, scdSolveEntry, scdUpdateLine } from '../src/kernel/scd-update.js';
+import { scdRebuildLine, scdShiftResidual, scdSolveEntry, scdUpdateLine } from '../src/kernel/scd-update.js';
 import type { CscMatrix } from '../src/source/from-csc.js';
 import { makeL1Problem } from '../src/update/l1-problem.js';
 import { l1Objective, scdIteration } from '../src/update/scd-iteration.js';
@@ -80,7 +80,7 @@ describe('scdSolveEntry', () => {
         }
         const l = Math.floor(rng.uniform() * k);
         scdRebuildLine(idx, vals, 0, len, x, 0, y, k, ws);
-        const got = scdSolveEntry(idx, 0, len, y, k, l, x[l]!, lambda, ws);
+        const got = scdSolveEntry(len, l, x[l]!, lambda, ws);
         // brute force over the whole line, zeros included (a zero entry: b = −R_i, weight λ)
         const b: number[] = [], g: number[] = [], omega: number[] = [];
         for (let i = 0; i < rows; i++) {
@@ -111,8 +111,37 @@ describe('scdSolveEntry', () => {
       ws.allSums[0] = 0;
       ws.allSums[l] = sumK + (sumK / lambda) * (1 + rng.uniform()); // λ·(zeros' share) ≥ Σ_K
       scdRebuildLine(idx, vals, 0, len, x, 0, y, k, ws);
-      expect(scdSolveEntry(idx, 0, len, y, k, l, x[l]!, lambda, ws)).toBe(0);
+      expect(scdSolveEntry(len, l, x[l]!, lambda, ws)).toBe(0);
     }), { numRuns: 300 });
+  });
+
+  it('updates a line with the rank-specialised rebuild bit for bit like the generic kernels', () => {
+    fc.assert(fc.property(fc.integer({ min: 0, max: 2 ** 31 - 1 }), fc.integer({ min: 1, max: 12 }), fc.integer({ min: 0, max: 40 }),
+      fc.constantFrom(0, 0.2, 1), (seed, k, len, lambda) => {
+        const rng = makeRandom(seed);
+        const rows = len + 3;
+        const y = randomFactor(rng, rows, k);
+        for (let q = 0; q < y.length; q++) if (rng.uniform() < 0.3) y[q] = 0;
+        const idx = Int32Array.from({ length: len }, (_, p) => p + 1);
+        const vals = Float64Array.from({ length: len }, () => rng.uniform() * k);
+        const x0 = randomFactor(rng, 1, k);
+        const a = makeScdWorkspace(k, len), b = makeScdWorkspace(k, len);
+        for (let l = 0; l < k; l++) {
+          let all = 0;
+          for (let i = 0; i < rows; i++) all += y[i * k + l]!;
+          a.allSums[l] = all; b.allSums[l] = all;
+        }
+        const xa = x0.slice();
+        scdUpdateLine(idx, vals, 0, len, xa, 0, y, k, lambda, a);
+        const xb = x0.slice();
+        scdRebuildLine(idx, vals, 0, len, xb, 0, y, k, b);
+        for (let l = 0; l < k; l++) {
+          const v = scdSolveEntry(len, l, xb[l]!, lambda, b);
+          if (v !== xb[l]) { scdShiftResidual(len, l, v - xb[l]!, b); xb[l] = v; }
+        }
+        expect(Array.from(xa)).toEqual(Array.from(xb));
+        expect(Array.from(a.r.subarray(0, len))).toEqual(Array.from(b.r.subarray(0, len)));
+      }), { numRuns: 300 });
   });
 
   it('gives 0, not NaN, when the other factor is zero on the whole line', () => {
@@ -185,6 +214,19 @@ describe('scdIteration', () => {
         for (let e = 0; e < H.length; e++) expect(relClose(H[e]!, Hd[e]!, 1e-9)).toBe(true);
       }
     }), { numRuns: 150 });
+  });
+
+  it('follows the dense reference for a rank above the unrolled kernels (k = 40)', () => {
+    const q: Case = { seed: 9, m: 6, n: 5, k: 40, density: 0.6, lambda: 0.5, emptyRow: false, emptyCol: false };
+    const { problem, W, H, A } = setup(q);
+    const Wd = W.slice(), Hd = H.slice();
+    const ws = makeScdWorkspace(q.k, 1);
+    for (let t = 0; t < 3; t++) {
+      const f = scdIteration(problem, W, H, q.k, ws);
+      const fd = denseL1CdIteration(A, q.m, q.n, Wd, Hd, q.k, q.lambda);
+      expect(relClose(f, fd, 1e-9)).toBe(true);
+    }
+    expect(H.some((v) => v > 0)).toBe(true);
   });
 
   it('sets the row of an empty feature and the column of an empty sample to 0 when λ > 0', () => {

@@ -3,7 +3,7 @@
  * the line (row of A or column of A) being updated, the breakpoint/weight buffers of the weighted
  * median, and two k-vectors of sums of the other factor.
  *
- * Shapes: `r`, `bt`, `bw` hold one entry per nonzero of the longest line (`capacity`);
+ * Shapes: `r`, `bt`, `bw` hold one entry per nonzero of the longest line (`capacity`), `yl` k of them;
  * `lineSums[l]` = Σ over the line's nonzeros of the other factor's component l,
  * `allSums[l]` = Σ over all of the other factor's component l (fixed during a half-sweep).
  *
@@ -20,6 +20,8 @@ export interface ScdWorkspace {
   capacity: number;
   /** Residual A − WH at the current line's nonzeros, index p − start. */
   r: Float64Array;
+  /** The other factor gathered along the line, component-major with the line's length as stride: yl[l·len + (p − start)]. */
+  yl: Float64Array;
   /** Breakpoints handed to the weighted median. */
   bt: Float64Array;
   /** Their weights. */
@@ -36,6 +38,7 @@ export function makeScdWorkspace(k: number, capacity: number): ScdWorkspace {
     k,
     capacity: cap,
     r: new Float64Array(cap),
+    yl: new Float64Array(cap * Math.max(1, k)),
     bt: new Float64Array(cap),
     bw: new Float64Array(cap),
     lineSums: new Float64Array(Math.max(1, k)),
@@ -56,5 +59,6 @@ export function ensureScdWorkspace(ws: ScdWorkspace, k: number, capacity: number
     ws.lineSums = new Float64Array(k);
     ws.allSums = new Float64Array(k);
   }
+  if (ws.yl.length < ws.capacity * k) ws.yl = new Float64Array(ws.capacity * k);
   ws.k = k;
 }

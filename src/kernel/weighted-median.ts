@@ -8,9 +8,10 @@
  * Storage: (breakpoint, weight) pairs in two caller-owned Float64Arrays at the same positions,
  * range [lo, end). The pairs are reordered in place (partitioned), never copied.
  *
- * Cost: expected O(p) — quickselect with a median-of-three pivot and a three-way partition
- * (Dijkstra) that keeps only the side holding the answer, the needed weight reduced by what is
- * dropped on the left; ranges of ≤ 16 pairs finish by insertion sort and a scan. Worst case O(p²)
+ * Cost: expected O(p) — quickselect with a median-of-three pivot and a branch-free two-way
+ * partition that keeps only the side holding the answer, the needed weight reduced by what is
+ * dropped on the left (ties with a minimal pivot are split off in one more pass, so every round
+ * shrinks the range); ranges of ≤ 16 pairs finish by insertion sort and a scan. Worst case O(p²)
  * on adversarial orders, as for any deterministic quickselect.
  *
  * Allocates nothing.
@@ -35,33 +36,31 @@ export function weightedSelect(t: Float64Array, w: Float64Array, lo: number, end
     // median of three as the pivot value
     const a = t[lo]!, b = t[(lo + hi) >> 1]!, c = t[hi]!;
     const x = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
-    // three-way partition: [lo, lt) < x, [lt, i) == x, (gt, hi] > x
-    let lt = lo, i = lo, gt = hi;
-    let wl = 0, we = 0;
-    while (i <= gt) {
-      const ti = t[i]!;
-      if (ti < x) {
-        const wi = w[i]!;
-        wl += wi;
-        if (lt !== i) { t[i] = t[lt]!; w[i] = w[lt]!; t[lt] = ti; w[lt] = wi; }
-        lt++; i++;
-      } else if (ti > x) {
-        const wi = w[i]!;
-        t[i] = t[gt]!; w[i] = w[gt]!; t[gt] = ti; w[gt] = wi;
-        gt--;
-      } else {
-        we += w[i]!;
-        i++;
-      }
+    // branch-free Lomuto partition, [lo, j) < x ≤ [j, hi]: the pair is swapped unconditionally and
+    // j moves by the 0/1 flag, so random breakpoints cost no mispredicted branches
+    let j = lo, wl = 0;
+    for (let i = lo; i <= hi; i++) {
+      const ti = t[i]!, wi = w[i]!;
+      const s = +(ti < x);
+      t[i] = t[j]!; w[i] = w[j]!; t[j] = ti; w[j] = wi;
+      j += s; wl += wi * s;
     }
-    if (wl >= need && lt > lo) {
-      hi = lt - 1;
-    } else if (wl + we >= need || gt >= hi) {
-      return x;
-    } else {
-      need -= wl + we;
-      lo = gt + 1;
+    if (j > lo) {
+      if (wl >= need) hi = j - 1;
+      else { need -= wl; lo = j; }
+      continue;
     }
+    // x is the range's minimum: split off its ties, [lo, j) = x < [j, hi]
+    let we = 0;
+    for (let i = lo; i <= hi; i++) {
+      const ti = t[i]!, wi = w[i]!;
+      const s = +(ti <= x);
+      t[i] = t[j]!; w[i] = w[j]!; t[j] = ti; w[j] = wi;
+      j += s; we += wi * s;
+    }
+    if (we >= need || j > hi) return x;
+    need -= we;
+    lo = j;
   }
   // insertion sort of the small range, then scan the cumulative weight
   for (let i = lo + 1; i <= hi; i++) {
