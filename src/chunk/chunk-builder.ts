@@ -1,0 +1,135 @@
+/**
+ * Builds CSC chunks of `chunkSize` consecutive samples from nonzeros that arrive in column order,
+ * possibly spread over several record batches. Chunk c always covers samples
+ * [c·chunkSize, (c+1)·chunkSize) (the last one fewer), whatever the batches or row groups, so the
+ * same matrix gives the same chunks from every file format and from `fromCsc`.
+ *
+ * Zero-copy: nonzeros are appended as runs of (rowIdx, values) arrays. When a whole chunk is one run
+ * of one pair of arrays (e.g. a float64 value column and an int32 feature column of one batch), the
+ * chunk holds views of them; otherwise the runs are copied into arrays owned by the chunk.
+ * The caller validates every nonzero before appending it.
+ */
+import { makeCscChunk, type CscChunk } from './csc-chunk.js';
+
+export class ChunkBuilder {
+  /** Global index of the current chunk's first sample. */
+  colStart = 0;
+  /** Position of the current chunk. */
+  position = 0;
+  private colPtr: Int32Array;
+  /** Local columns whose start has been written to colPtr (colPtr[0..filled] are set). */
+  private filled = 0;
+  private nnz = 0;
+  private ownRows: Int32Array;
+  private ownValues: Float64Array;
+  private owned = false;
+  private viewRows: Int32Array | null = null;
+  private viewValues: Float64Array | null = null;
+  private viewRowFrom = 0;
+  private viewValueFrom = 0;
+
+  constructor(readonly m: number, readonly chunkSize: number) {
+    this.colPtr = new Int32Array(chunkSize + 1);
+    this.ownRows = new Int32Array(0);
+    this.ownValues = new Float64Array(0);
+  }
+
+  /** Global end (exclusive) of the current chunk. */
+  get colEnd(): number {
+    return this.colStart + this.chunkSize;
+  }
+
+  /** Makes local column `j` (≥ every earlier one) current; the columns before it are closed. */
+  startColumn(j: number): void {
+    const colPtr = this.colPtr;
+    for (let t = this.filled + 1; t <= j; t++) colPtr[t] = this.nnz;
+    if (j > this.filled) this.filled = j;
+  }
+
+  /** Appends `count` nonzeros: rows[rowFrom..], values[valueFrom..] (already validated). */
+  appendRun(rows: Int32Array, rowFrom: number, values: Float64Array, valueFrom: number, count: number): void {
+    if (count <= 0) return;
+    if (!this.owned) {
+      if (this.nnz === 0) {
+        this.viewRows = rows; this.viewValues = values; this.viewRowFrom = rowFrom; this.viewValueFrom = valueFrom;
+        this.nnz = count;
+        return;
+      }
+      if (rows === this.viewRows && values === this.viewValues
+        && rowFrom === this.viewRowFrom + this.nnz && valueFrom === this.viewValueFrom + this.nnz) {
+        this.nnz += count;
+        return;
+      }
+      this.materialize(count);
+    }
+    this.reserve(count);
+    this.ownRows.set(rows.subarray(rowFrom, rowFrom + count), this.nnz);
+    this.ownValues.set(values.subarray(valueFrom, valueFrom + count), this.nnz);
+    this.nnz += count;
+  }
+
+  /** Appends one nonzero (already validated). */
+  append(row: number, value: number): void {
+    if (!this.owned) this.materialize(1);
+    if (this.nnz === this.ownRows.length) this.reserve(1);
+    this.ownRows[this.nnz] = row;
+    this.ownValues[this.nnz] = value;
+    this.nnz++;
+  }
+
+  /** Closes the current chunk with `n` columns and starts the next one. */
+  finish(n: number): CscChunk {
+    this.startColumn(n);
+    const nnz = this.nnz;
+    const colPtr = n === this.chunkSize ? this.colPtr : this.colPtr.slice(0, n + 1);
+    let rowIdx: Int32Array;
+    let values: Float64Array;
+    if (this.owned) {
+      rowIdx = this.ownRows.subarray(0, nnz);
+      values = this.ownValues.subarray(0, nnz);
+    } else if (this.viewRows && this.viewValues) {
+      rowIdx = this.viewRows.subarray(this.viewRowFrom, this.viewRowFrom + nnz);
+      values = this.viewValues.subarray(this.viewValueFrom, this.viewValueFrom + nnz);
+    } else {
+      rowIdx = new Int32Array(0);
+      values = new Float64Array(0);
+    }
+    const chunk = makeCscChunk({ m: this.m, colStart: this.colStart, colPtr, rowIdx, values, position: this.position });
+    // The chunk keeps these arrays: start the next one with fresh ones (sized like this one).
+    this.colPtr = new Int32Array(this.chunkSize + 1);
+    if (this.owned) { this.ownRows = new Int32Array(Math.max(16, nnz)); this.ownValues = new Float64Array(Math.max(16, nnz)); }
+    this.owned = false;
+    this.viewRows = null;
+    this.viewValues = null;
+    this.filled = 0;
+    this.nnz = 0;
+    this.colStart += n;
+    this.position++;
+    return chunk;
+  }
+
+  /** Copies the current view (if any) into owned arrays, with room for `extra` more. */
+  private materialize(extra: number): void {
+    const nnz = this.nnz;
+    this.owned = true;
+    this.reserve(extra);
+    if (nnz > 0 && this.viewRows && this.viewValues) {
+      this.ownRows.set(this.viewRows.subarray(this.viewRowFrom, this.viewRowFrom + nnz), 0);
+      this.ownValues.set(this.viewValues.subarray(this.viewValueFrom, this.viewValueFrom + nnz), 0);
+    }
+    this.viewRows = null;
+    this.viewValues = null;
+  }
+
+  private reserve(extra: number): void {
+    const need = this.nnz + extra;
+    if (need <= this.ownRows.length) return;
+    const size = Math.max(need, 2 * this.ownRows.length, 1024);
+    const rows = new Int32Array(size);
+    const values = new Float64Array(size);
+    rows.set(this.ownRows.subarray(0, this.nnz));
+    values.set(this.ownValues.subarray(0, this.nnz));
+    this.ownRows = rows;
+    this.ownValues = values;
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * Feature and sample ids → 0-based indices. Integer ids are indices (id − indexBase); string ids go
+ * through a dictionary: for features a fixed one (the user's `featureNames`, or the sorted distinct ids
+ * of a first pass), for samples one that numbers ids in order of first appearance.
+ *
+ * `toIndices` converts one column of one record batch into an Int32Array: the column's own buffer
+ * for int32 ids with indexBase 0 (no copy), else one new array. Null ids become -1; callers check
+ * the validity bitmap and report them.
+ */
+import { DataType, makeVector, type Data } from 'apache-arrow';
+import { dataError, isIntegerType, isStringType, nullsOf, isValidAt, typeError, type BatchWhere } from './arrow-column.js';
+
+/** Maps a string id to an index, or throws a DataError for row `row` (within the batch). */
+export type IdLookup = (id: string, row: number) => number;
+
+/** A fixed dictionary: index = position in `names`. */
+export function fixedLookup(names: readonly string[], column: string, what: string, getWhere: () => BatchWhere): IdLookup {
+  const index = new Map<string, number>();
+  names.forEach((name, i) => index.set(name, i));
+  return (id, row) => {
+    const i = index.get(id);
+    if (i === undefined) {
+      throw dataError('INDEX_OUT_OF_RANGE', `${what} id ${JSON.stringify(id)} is not one of the ${names.length} ${what} names`,
+        getWhere(), row, column);
+    }
+    return i;
+  };
+}
+
+/** Numbers string ids in order of first appearance; an id seen before keeps its number. */
+export function appearanceLookup(): IdLookup & { readonly ids: string[] } {
+  const index = new Map<string, number>();
+  const ids: string[] = [];
+  const lookup = (id: string): number => {
+    let i = index.get(id);
+    if (i === undefined) { i = ids.length; index.set(id, i); ids.push(id); }
+    return i;
+  };
+  return Object.assign(lookup, { ids });
+}
+
+/** One id column of one batch as 0-based indices (see the header). */
+export function toIndices(data: Data, column: string, where: BatchWhere, indexBase: number, lookup: IdLookup | null): Int32Array {
+  const t = data.type;
+  const n = data.length;
+  if (DataType.isInt(t) && t.bitWidth === 32 && t.isSigned && indexBase === 0) {
+    const v = data.values as Int32Array;
+    return v.length === n ? v : v.subarray(0, n);
+  }
+  const out = new Int32Array(n);
+  const nulls = nullsOf(data);
+  if (isIntegerType(t)) {
+    const v = data.values as ArrayLike<number | bigint>;
+    for (let r = 0; r < n; r++) {
+      if (nulls && !isValidAt(nulls, data.offset + r)) { out[r] = -1; continue; }
+      const x = Number(v[r]!) - indexBase;
+      if (!(x >= 0 && x < 2 ** 31)) {
+        throw dataError('INDEX_OUT_OF_RANGE', `id ${String(v[r])} gives index ${x}, outside [0, 2^31)`, where, r, column);
+      }
+      out[r] = x;
+    }
+    return out;
+  }
+  if (!isStringType(t)) throw typeError(data, 'an integer or string type', column, where);
+  if (!lookup) throw typeError(data, 'integer ids (string ids need feature names)', column, where);
+  if (DataType.isDictionary(t) && data.dictionary) {
+    const dict = data.dictionary;
+    const mapped = new Int32Array(dict.length).fill(-1);
+    const keys = data.values as ArrayLike<number>;
+    for (let r = 0; r < n; r++) {
+      if (nulls && !isValidAt(nulls, data.offset + r)) { out[r] = -1; continue; }
+      const k = keys[r]!;
+      // Map each dictionary entry once, on first use, so that appearance order follows the rows.
+      if (mapped[k] === -1) mapped[k] = lookup(String(dict.get(k)), r);
+      out[r] = mapped[k]!;
+    }
+    return out;
+  }
+  const vector = makeVector(data);
+  for (let r = 0; r < n; r++) {
+    const s = vector.get(r) as string | null;
+    out[r] = s === null ? -1 : lookup(s, r);
+  }
+  return out;
+}
+
+/** What a first pass over an id column learns: the largest integer index, or the distinct strings. */
+export interface IdScan {
+  maxIndex: number;
+  strings: Set<string> | null;
+}
+
+export function scanIds(data: Data, column: string, where: BatchWhere, indexBase: number, acc: IdScan): void {
+  if (isStringType(data.type)) {
+    const strings = acc.strings ?? (acc.strings = new Set());
+    const vector = makeVector(data);
+    if (DataType.isDictionary(data.type) && data.dictionary && data.nullCount === 0) {
+      const keys = data.values as ArrayLike<number>;
+      const seen = new Uint8Array(data.dictionary.length);
+      for (let r = 0; r < data.length; r++) seen[keys[r]!] = 1;
+      for (let k = 0; k < seen.length; k++) if (seen[k]) strings.add(String(data.dictionary.get(k)));
+      return;
+    }
+    for (let r = 0; r < data.length; r++) { const s = vector.get(r) as string | null; if (s !== null) strings.add(s); }
+    return;
+  }
+  const idx = toIndices(data, column, where, indexBase, null);
+  let max = acc.maxIndex;
+  for (let r = 0; r < idx.length; r++) if (idx[r]! > max) max = idx[r]!;
+  acc.maxIndex = max;
+}
+
+/** Sorted distinct strings (by UTF-16 code units, the same on every platform). */
+export function sortedNames(strings: Set<string>): string[] {
+  return [...strings].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}

@@ -1,0 +1,118 @@
+/**
+ * Long (coordinate) layout → CSC chunks: one table row per nonzero, (feature, sample, value), rows
+ * ordered by sample. A sample may straddle record batches and row groups: its nonzeros are carried
+ * over to the next batch, and a chunk is emitted only once a row of a later chunk (or the end) is seen.
+ *
+ * Per row: sample index ≥ the previous one (else UNSORTED_INPUT), feature index in [0, m) (else
+ * INDEX_OUT_OF_RANGE), value finite and ≥ 0 (else INVALID_VALUE); null values and zeros are skipped;
+ * a null id is INVALID_VALUE. Every error names the file, batch / row group, row and table column.
+ * Duplicate (feature, sample) rows are kept as separate nonzeros (they add up in every product).
+ */
+import type { RecordBatch } from 'apache-arrow';
+import { columnData, dataError, isValidAt, nullsOf, toFloat64, type BatchWhere } from './arrow-column.js';
+import { ChunkBuilder } from './chunk-builder.js';
+import type { CscChunk } from './csc-chunk.js';
+import { appearanceLookup, fixedLookup, toIndices, type IdLookup } from './id-dictionary.js';
+
+export interface LongToCscOptions {
+  readonly m: number;
+  readonly chunkSize: number;
+  /** n when known: sample indices must be below it and trailing empty samples are emitted. */
+  readonly samples: number | undefined;
+  readonly feature: string;
+  readonly sample: string;
+  readonly value: string;
+  readonly indexBase: number;
+  /** Names that string feature ids are looked up in (index = position). */
+  readonly featureNames: readonly string[] | undefined;
+}
+
+/** One per subscription: holds the partial chunk between batches. */
+export class LongToCsc {
+  private readonly builder: ChunkBuilder;
+  private lastColumn = -1;
+  private where: BatchWhere | undefined;
+  private readonly featureLookup: IdLookup | null;
+  private readonly sampleLookup = appearanceLookup();
+
+  constructor(private readonly o: LongToCscOptions) {
+    this.builder = new ChunkBuilder(o.m, o.chunkSize);
+    this.featureLookup = o.featureNames ? fixedLookup(o.featureNames, o.feature, 'feature', () => this.where!) : null;
+  }
+
+  /** String sample ids in column order (empty when the ids are integers). */
+  get sampleIds(): readonly string[] {
+    return this.sampleLookup.ids;
+  }
+
+  /** Adds one record batch; returns the chunks it completed. */
+  push(batch: RecordBatch, where: BatchWhere): CscChunk[] {
+    const o = this.o;
+    this.where = where;
+    const featureData = columnData(batch, o.feature, where);
+    const sampleData = columnData(batch, o.sample, where);
+    const valueData = columnData(batch, o.value, where);
+    const features = toIndices(featureData, o.feature, where, o.indexBase, this.featureLookup);
+    const samples = toIndices(sampleData, o.sample, where, o.indexBase, this.sampleLookup);
+    const values = toFloat64(valueData, o.value, where);
+    const featureNulls = nullsOf(featureData);
+    const sampleNulls = nullsOf(sampleData);
+    const valueNulls = nullsOf(valueData);
+    const b = this.builder;
+    const m = o.m;
+    const limit = o.samples ?? 2 ** 31 - 1;
+    const out: CscChunk[] = [];
+    let last = this.lastColumn;
+    let chunkEnd = b.colEnd;
+    let runStart = 0;
+    const n = batch.numRows;
+    for (let r = 0; r < n; r++) {
+      const j = samples[r]!;
+      if (sampleNulls && !isValidAt(sampleNulls, sampleData.offset + r)) {
+        throw dataError('INVALID_VALUE', 'null sample id', where, r, o.sample);
+      }
+      if (j !== last) {
+        b.appendRun(features, runStart, values, runStart, r - runStart);
+        runStart = r;
+        if (j < last) {
+          throw dataError('UNSORTED_INPUT', `sample ${j} comes after sample ${last}: the long layout needs rows ordered by sample`,
+            where, r, o.sample, { sample: j });
+        }
+        if (j >= limit) {
+          throw dataError('INDEX_OUT_OF_RANGE', `sample index ${j} is outside [0, ${limit}) (option \`samples\`)`, where, r, o.sample, { sample: j });
+        }
+        while (j >= chunkEnd) { out.push(b.finish(o.chunkSize)); chunkEnd = b.colEnd; }
+        b.startColumn(j - b.colStart);
+        last = j;
+      }
+      const i = features[r]!;
+      if (i < 0 || i >= m || (featureNulls && !isValidAt(featureNulls, featureData.offset + r))) {
+        if (featureNulls && !isValidAt(featureNulls, featureData.offset + r)) {
+          throw dataError('INVALID_VALUE', 'null feature id', where, r, o.feature, { sample: j });
+        }
+        throw dataError('INDEX_OUT_OF_RANGE', `feature index ${i} is outside [0, ${m})`, where, r, o.feature, { feature: i, sample: j });
+      }
+      const v = values[r]!;
+      if (v === 0 || (valueNulls && !isValidAt(valueNulls, valueData.offset + r))) {
+        b.appendRun(features, runStart, values, runStart, r - runStart);
+        runStart = r + 1;
+        continue;
+      }
+      if (!(v > 0) || v === Infinity) {
+        throw dataError('INVALID_VALUE', `value ${v} is not finite and nonnegative`, where, r, o.value, { feature: i, sample: j });
+      }
+    }
+    b.appendRun(features, runStart, values, runStart, n - runStart);
+    this.lastColumn = last;
+    return out;
+  }
+
+  /** End of input: the last chunk, then empty chunks up to `samples` when it was given. */
+  finish(): CscChunk[] {
+    const b = this.builder;
+    const n = this.o.samples ?? this.lastColumn + 1;
+    const out: CscChunk[] = [];
+    while (b.colStart < n) out.push(b.finish(Math.min(this.o.chunkSize, n - b.colStart)));
+    return out;
+  }
+}

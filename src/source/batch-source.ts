@@ -1,0 +1,234 @@
+/**
+ * A MatrixSource over record batches, shared by `fromArrow` and `fromParquet` (both deliver Arrow
+ * record batches). Each subscription to `chunks()` opens the input again, pulls one batch at a time
+ * (`pullBatches`), feeds it to a converter made for that subscription (long / wide / list → CSC), and
+ * emits the chunks it completes. The number of features m is settled before the first chunk:
+ * from the options, else file statistics, else a first pass that reads only the id column (which also
+ * builds the dictionary of string feature ids). What is learnt is kept for later passes.
+ */
+import { open, type FileHandle } from 'node:fs/promises';
+import { concat, defer, from, map, mergeMap, of, reduce, switchMap, tap, throwError, type Observable } from 'rxjs';
+import type { RecordBatch, Schema } from 'apache-arrow';
+import { columnData, isStringType, type BatchWhere } from '../chunk/arrow-column.js';
+import type { CscChunk } from '../chunk/csc-chunk.js';
+import { scanIds, sortedNames, type IdScan } from '../chunk/id-dictionary.js';
+import { listIndexData, ListToCsc } from '../chunk/list-to-csc.js';
+import { LongToCsc } from '../chunk/long-to-csc.js';
+import { wideColumns, WideToCsc } from '../chunk/wide-to-csc.js';
+import { DataError, type DataLocation } from '../errors.js';
+import { columnsOf, type ResolvedLayout } from './layout.js';
+import type { MatrixSource } from './matrix-source.js';
+import { pullBatches } from './pull-batches.js';
+
+export interface SourceBatch {
+  readonly batch: RecordBatch;
+  readonly where: BatchWhere;
+}
+
+/** What a file format provides: record batches, and what it knows without reading the data. */
+export interface BatchInput {
+  readonly name: string;
+  readonly rereadable: boolean;
+  /** The batches of one pass, with only `columns` when the format can skip the others. */
+  open(columns: readonly string[] | undefined): AsyncIterator<SourceBatch>;
+  /** The table schema, read without reading data. */
+  schema?(): Promise<Schema>;
+  /** The exact largest value of an integer column (or of its list / struct `index` child), from statistics. */
+  maxOf?(column: string): Promise<number | undefined>;
+  /** The number of table rows, from metadata. */
+  rows?(): Promise<number | undefined>;
+}
+
+export interface SourceInfo {
+  /** m; undefined only for a one-shot wide input without `features` (set by its first batch). */
+  readonly features: number | undefined;
+  /** n when known before reading (option, statistics or metadata). */
+  readonly samples: number | undefined;
+  readonly featureNames: readonly string[] | undefined;
+  /** Wide layout: the feature columns. */
+  readonly columns: readonly string[] | undefined;
+}
+
+export interface FileSource extends MatrixSource {
+  /** Settles m (and feature names) from options, statistics or a first pass; cached. */
+  prepare(): Promise<SourceInfo>;
+  /** Long layout with string sample ids: the ids in column order, after a complete pass. */
+  readonly sampleNames?: readonly string[];
+}
+
+interface Converter { push(batch: RecordBatch, where: BatchWhere): CscChunk[]; finish(): CscChunk[] }
+
+export function makeBatchSource(input: BatchInput, layout: ResolvedLayout): FileSource {
+  let known: SourceInfo | undefined;
+  let sampleNames: readonly string[] | undefined;
+  const info$ = defer(() => (known ? of(known) : describe(input, layout).pipe(tap((i) => { known = i; }))));
+  const source = {
+    name: input.name,
+    rereadable: input.rereadable,
+    get features() { return known?.features; },
+    get samples() { return known?.samples; },
+    get featureNames() { return known?.featureNames; },
+    get sampleNames() { return sampleNames; },
+    prepare: () => new Promise<SourceInfo>((resolve, reject) => { info$.subscribe({ next: resolve, error: reject }); }),
+    chunks: (): Observable<CscChunk> => info$.pipe(switchMap((info) => {
+      let converter: Converter | undefined = makeConverter(layout, info);
+      let rows = 0;
+      const columns = layout.layout === 'wide' ? info.columns : columnsOf(layout);
+      const batches = pullBatches(() => input.open(columns)).pipe(mergeMap(({ batch, where }) => {
+        rows += batch.numRows;
+        if (!converter) {
+          // One-shot wide input without `features`: the first batch's numeric columns are the features.
+          const cols = wideColumns(batch.schema, undefined, where);
+          known = { ...info, features: cols.length, columns: cols, featureNames: layout.featureNames ?? cols };
+          converter = makeConverter(layout, known)!;
+        }
+        return converter.push(batch, where);
+      }));
+      const rest = defer(() => {
+        if (rows === 0 || !converter) return throwError(() => new DataError('EMPTY_INPUT', 'the input has no rows', { source: input.name }));
+        if (converter instanceof LongToCsc && converter.sampleIds.length > 0) sampleNames = converter.sampleIds;
+        return from(converter.finish());
+      });
+      return concat(batches, rest);
+    })),
+  };
+  // Getters typed `number | undefined` stand for MatrixSource's optional properties (unknown until read).
+  return source as unknown as FileSource;
+}
+
+function makeConverter(layout: ResolvedLayout, info: SourceInfo): Converter | undefined {
+  const { chunkSize, samples, indexBase } = layout;
+  if (layout.layout === 'wide') return info.columns ? new WideToCsc({ chunkSize, samples, columns: info.columns }) : undefined;
+  const m = info.features!;
+  if (layout.layout === 'long') {
+    return new LongToCsc({ m, chunkSize, samples, indexBase, feature: layout.feature, sample: layout.sample, value: layout.value,
+      featureNames: info.featureNames });
+  }
+  return new ListToCsc({ m, chunkSize, samples, indexBase, indices: layout.indices, values: layout.values, entries: layout.entries });
+}
+
+/** m, feature names and (when cheap) n, before the first chunk. */
+function describe(input: BatchInput, layout: ResolvedLayout): Observable<SourceInfo> {
+  const names = layout.featureNames;
+  const base = { samples: layout.samples, featureNames: names, columns: undefined };
+  const where0: BatchWhere = { source: input.name, batch: 0, rowOffset: 0, unit: 'record batch' };
+  const schema$: Observable<Schema | undefined> = input.schema ? from(input.schema()) : of(undefined);
+  // n before reading, when metadata has it: rows (wide, list) or the largest integer sample id (long).
+  const samples$ = defer(async () => {
+    if (layout.samples !== undefined) return layout.samples;
+    if (layout.layout !== 'long') return input.rows?.();
+    const max = await input.maxOf?.(layout.sample);
+    return max === undefined ? undefined : max + 1 - layout.indexBase;
+  });
+  if (layout.layout === 'wide') {
+    return schema$.pipe(switchMap((schema) => samples$.pipe(map((samples): SourceInfo => {
+      const columns = layout.columns ?? (schema ? wideColumns(schema, undefined, where0) : undefined);
+      return { samples, columns, features: columns?.length, featureNames: names ?? columns };
+    }))));
+  }
+  const idColumn = layout.layout === 'long' ? layout.feature : layout.entries ?? layout.indices;
+  const fixed = layout.features ?? names?.length;
+  const m$ = schema$.pipe(switchMap((schema) => {
+    const field = schema?.fields.find((f) => f.name === idColumn);
+    const stringIds = layout.layout === 'long' && field !== undefined && isStringType(field.type);
+    if (fixed !== undefined && !(stringIds && !names)) return of<SourceInfo>({ ...base, features: fixed });
+    const stats$ = !stringIds && input.maxOf ? from(input.maxOf(idColumn)) : of(undefined);
+    return stats$.pipe(switchMap((max) => (max !== undefined
+      ? of<SourceInfo>({ ...base, features: max + 1 - layout.indexBase })
+      : scan(input, layout, idColumn).pipe(map((acc) => fromScan(acc, layout, fixed, input.name))))));
+  }));
+  return m$.pipe(switchMap((info) => samples$.pipe(map((samples) => ({ ...info, samples })))));
+}
+
+function scan(input: BatchInput, layout: ResolvedLayout, idColumn: string): Observable<IdScan> {
+  const entries = layout.layout === 'list' && layout.entries !== undefined;
+  return pullBatches(() => input.open([idColumn])).pipe(reduce((acc: IdScan, { batch, where }) => {
+    const data = layout.layout === 'long' ? columnData(batch, idColumn, where) : listIndexData(batch, idColumn, entries, where);
+    scanIds(data, idColumn, where, layout.indexBase, acc);
+    return acc;
+  }, { maxIndex: -1, strings: null }));
+}
+
+function fromScan(acc: IdScan, layout: ResolvedLayout, fixed: number | undefined, name: string): SourceInfo {
+  const base = { samples: layout.samples, columns: undefined };
+  if (acc.strings) {
+    const names = sortedNames(acc.strings);
+    if (fixed !== undefined && fixed !== names.length) {
+      throw new DataError('SHAPE_MISMATCH', `option \`features\` is ${fixed} but the data has ${names.length} distinct feature ids`, { source: name });
+    }
+    return { ...base, features: names.length, featureNames: names };
+  }
+  if (acc.maxIndex < 0) throw new DataError('EMPTY_INPUT', 'the input has no feature ids', { source: name });
+  return { ...base, features: acc.maxIndex + 1, featureNames: layout.featureNames };
+}
+
+/** A problem with a file as a whole (not a value): MALFORMED_FILE / IO with the original error as cause. */
+export function fileError(code: 'MALFORMED_FILE' | 'IO', what: string, err: unknown, location: DataLocation): DataError {
+  if (err instanceof DataError) return err;
+  const reason = err instanceof Error ? err.message : String(err);
+  return new DataError(code, `${what}: ${reason}`, location, err);
+}
+
+/** Runs `body` on an open, non-empty file and closes it. */
+export async function withFile<T>(path: string, body: (handle: FileHandle, size: number) => Promise<T>): Promise<T> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, 'r');
+  } catch (err) {
+    throw fileError('IO', 'cannot open the file', err, { source: path });
+  }
+  try {
+    const { size } = await handle.stat();
+    if (size === 0) throw new DataError('EMPTY_INPUT', 'the file is empty (0 bytes)', { source: path });
+    return await body(handle, size);
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
+}
+
+/**
+ * The batches of `paths`, one file after the other, each read through one FileHandle by `body`.
+ * `return()` closes the open handle at once (a read in flight then fails, and its error is dropped
+ * because the consumer has gone); the generator's own cleanup runs when it next resumes.
+ */
+export function handleBatches(
+  paths: readonly string[] | (() => Promise<readonly string[]>),
+  body: (handle: FileHandle, size: number, path: string, closed: () => boolean) => AsyncGenerator<SourceBatch>,
+): AsyncIterator<SourceBatch> {
+  let handle: FileHandle | undefined;
+  let closed = false;
+  const closeHandle = (): void => {
+    const h = handle;
+    handle = undefined;
+    if (h) h.close().catch(() => undefined);
+  };
+  async function* run(): AsyncGenerator<SourceBatch> {
+    try {
+      for (const path of typeof paths === 'function' ? await paths() : paths) {
+        let h: FileHandle;
+        try {
+          h = await open(path, 'r');
+        } catch (err) {
+          throw fileError('IO', 'cannot open the file', err, { source: path });
+        }
+        if (closed) { await h.close(); return; }
+        handle = h;
+        const { size } = await h.stat();
+        if (size === 0) throw new DataError('EMPTY_INPUT', 'the file is empty (0 bytes)', { source: path });
+        yield* body(h, size, path, () => closed);
+        closeHandle();
+      }
+    } finally {
+      closeHandle();
+    }
+  }
+  const it = run();
+  return {
+    next: () => it.next(),
+    return: (value?: unknown) => {
+      closed = true;
+      closeHandle();
+      return it.return(value as undefined);
+    },
+  };
+}

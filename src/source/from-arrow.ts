@@ -1,0 +1,127 @@
+/**
+ * `fromArrow`: chunks from Arrow IPC data in any of the layouts of layout.ts.
+ *
+ * - a path: an IPC file (read by random access through a FileHandle: the footer, then one record
+ *   batch at a time; never the whole file) or an IPC stream (read message by message);
+ * - a Uint8Array holding an IPC file or stream;
+ * - an Iterable<RecordBatch> (e.g. an array; re-readable) or an AsyncIterable<RecordBatch> (read
+ *   once: `rereadable` is false, and a long or list layout needs `features` or `featureNames`,
+ *   since m must be known before the first chunk and the stream cannot be scanned first).
+ *
+ * Example: `fromArrow('counts.arrow', { layout: 'long', chunkSize: 1024 }).chunks()`.
+ */
+import { RecordBatchReader, type RecordBatch } from 'apache-arrow';
+import { DataError, OptionError } from '../errors.js';
+import { fileError, handleBatches, makeBatchSource, withFile, type BatchInput, type FileSource, type SourceBatch } from './batch-source.js';
+import { resolveLayout, type SourceOptions } from './layout.js';
+
+export type ArrowInput = string | Uint8Array | Iterable<RecordBatch> | AsyncIterable<RecordBatch>;
+
+export function fromArrow(input: ArrowInput, options?: SourceOptions): FileSource {
+  const layout = resolveLayout(options);
+  if (typeof input === 'string') {
+    if (input.length === 0) throw new OptionError('input', 'a file path, bytes or record batches', input);
+    return makeBatchSource(pathInput(input, options?.name ?? input), layout);
+  }
+  if (input instanceof Uint8Array) return makeBatchSource(bytesInput(input, options?.name ?? 'Arrow IPC bytes'), layout);
+  const name = options?.name ?? 'Arrow record batches';
+  if (typeof input === 'object' && input !== null && Symbol.iterator in input) {
+    return makeBatchSource(iterableInput(name, true, () => toAsync(input[Symbol.iterator]())), layout);
+  }
+  if (typeof input === 'object' && input !== null && Symbol.asyncIterator in input) {
+    if (layout.layout !== 'wide' && layout.features === undefined && layout.featureNames === undefined) {
+      throw new OptionError('features', 'the number of features (or featureNames): an AsyncIterable is read once and cannot be scanned first', undefined);
+    }
+    let opened = false;
+    return makeBatchSource(iterableInput(name, false, () => {
+      if (opened) throw new DataError('UNSUPPORTED', 'this AsyncIterable source is read once and has been read already', { source: name });
+      opened = true;
+      return input[Symbol.asyncIterator]();
+    }), layout);
+  }
+  throw new OptionError('input', 'a file path, a Uint8Array, or an (Async)Iterable of RecordBatch', input);
+}
+
+function pathInput(path: string, name: string): BatchInput {
+  return {
+    name,
+    rereadable: true,
+    open: () => handleBatches([path], readerBatches),
+    schema: () => withFile(path, async (handle) => (await openReader(handle, path)).schema),
+  };
+}
+
+/** Anything apache-arrow's RecordBatchReader.from accepts (a FileHandle, bytes). */
+type ReaderSource = Parameters<typeof RecordBatchReader.from>[0] | Uint8Array;
+
+async function openReader(source: ReaderSource, file: string): Promise<RecordBatchReader> {
+  try {
+    const reader = await RecordBatchReader.from(source as never) as RecordBatchReader;
+    await reader.open();
+    return reader;
+  } catch (err) {
+    throw fileError('MALFORMED_FILE', 'not a readable Arrow IPC file or stream', err, { source: file });
+  }
+}
+
+async function* readerBatches(handle: ReaderSource, _size: number, file: string,
+  closed: () => boolean): AsyncGenerator<SourceBatch> {
+  const reader = await openReader(handle, file);
+  let index = 0;
+  let rowOffset = 0;
+  for (;;) {
+    let result: IteratorResult<RecordBatch>;
+    try {
+      result = await reader.next();
+    } catch (err) {
+      if (closed()) return;
+      throw fileError('MALFORMED_FILE', `cannot read record batch ${index}`, err, { source: file, batch: index, row: rowOffset });
+    }
+    if (result.done) return;
+    yield { batch: result.value, where: { source: file, batch: index, rowOffset, unit: 'record batch' } };
+    index++;
+    rowOffset += result.value.numRows;
+  }
+}
+
+function bytesInput(bytes: Uint8Array, name: string): BatchInput {
+  return {
+    name,
+    rereadable: true,
+    open: () => readerBatches(bytes, bytes.length, name, () => false),
+    schema: async () => (await openReader(bytes, name)).schema,
+  };
+}
+
+function iterableInput(name: string, rereadable: boolean, open: () => AsyncIterator<RecordBatch>): BatchInput {
+  return {
+    name,
+    rereadable,
+    open: () => {
+      const it = open();
+      let index = 0;
+      let rowOffset = 0;
+      return {
+        next: async () => {
+          const result = await it.next();
+          if (result.done) return { done: true, value: undefined };
+          const where = { source: name, batch: index, rowOffset, unit: 'record batch' as const };
+          index++;
+          rowOffset += result.value.numRows;
+          return { done: false, value: { batch: result.value, where } };
+        },
+        return: async () => {
+          await it.return?.();
+          return { done: true, value: undefined };
+        },
+      };
+    },
+  };
+}
+
+function toAsync<T>(it: Iterator<T>): AsyncIterator<T> {
+  return {
+    next: async () => it.next(),
+    return: async () => it.return?.() ?? { done: true, value: undefined },
+  };
+}
