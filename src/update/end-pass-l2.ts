@@ -4,7 +4,7 @@
  * scale W's columns to unit sums (the sums become d), then the loss by the Gram identity and the
  * convergence measure 1 − Pearson(W_t, W_{t−1}).
  */
-import { gram, addDiagonal, symmetrizeUpper } from '../kernel/gram.js';
+import { gram, addDiagonal } from '../kernel/gram.js';
 import { gramLoss } from '../kernel/gram-loss.js';
 import { invertDiagonal, nnlsSolve } from '../kernel/nnls-solve.js';
 import { clearFactorCache } from '../kernel/nnls-support.js';
@@ -24,19 +24,35 @@ export interface PassResult {
 }
 
 export function endPassL2(state: L2State, options: ResolvedOptions): PassResult {
-  const { m, k, W, Wprev, d, B, S, hSum, Gw, invDiag, inv, ws, b, warmScale } = state;
   if (state.iteration === 0) state.samples = state.passSamples;
+  const { relativeLoss, tol } = updateWFromStats(state, options, state.S, state.B);
+  state.iteration += 1;
+  return { iteration: state.iteration, relativeLoss, tol, samples: state.passSamples, nnz: state.passNnz };
+}
+
+/**
+ * The W-update from the raw statistics state.S (upper triangle), state.B, state.hSum, state.normA2:
+ * normalised statistics go to Sn / Bn (which may be state.S / state.B themselves, overwriting them),
+ * then every row of W is solved, W's columns scaled (sums → d), and the loss and tol computed.
+ */
+export function updateWFromStats(
+  state: L2State, options: ResolvedOptions, Sn: Float64Array, Bn: Float64Array,
+): { relativeLoss: number; tol: number } {
+  const { m, k, W, Wprev, d, S, B, hSum, Gw, invDiag, inv, ws, b, warmScale } = state;
   // Statistics of the row-normalised H: S_ac / (dH_a dH_c) and B_ia / dH_a.
   for (let a = 0; a < k; a++) inv[a] = hSum[a]! > 0 ? 1 / hSum[a]! : 0;
-  symmetrizeUpper(S, k);
   for (let a = 0; a < k; a++) {
-    for (let c = 0; c < k; c++) S[a * k + c] = S[a * k + c]! * inv[a]! * inv[c]!;
+    for (let c = a; c < k; c++) {
+      const v = S[a * k + c]! * inv[a]! * inv[c]!;
+      Sn[a * k + c] = v;
+      Sn[c * k + a] = v;
+    }
   }
   for (let i = 0; i < m; i++) {
     const o = i * k;
-    for (let a = 0; a < k; a++) B[o + a] = B[o + a]! * inv[a]!;
+    for (let a = 0; a < k; a++) Bn[o + a] = B[o + a]! * inv[a]!;
   }
-  Gw.set(S);
+  Gw.set(Sn);
   addDiagonal(Gw, k, options.l2W);
   invertDiagonal(Gw, k, invDiag);
   clearFactorCache(ws.cache);
@@ -45,7 +61,7 @@ export function endPassL2(state: L2State, options: ResolvedOptions): PassResult 
   for (let i = 0; i < m; i++) {
     const o = i * k;
     for (let a = 0; a < k; a++) {
-      b[a] = B[o + a]! - options.l1W;
+      b[a] = Bn[o + a]! - options.l1W;
       W[o + a] = W[o + a]! * hSum[a]!;
     }
     nnlsSolve(Gw, invDiag, k, b, 0, W, o, ws, options.nnlsMaxSweeps, options.nnlsTol, options.nnlsMethod);
@@ -55,13 +71,6 @@ export function endPassL2(state: L2State, options: ResolvedOptions): PassResult 
   for (let a = 0; a < k; a++) warmScale[a] = hSum[a]! > 0 ? d[a]! / hSum[a]! : 0;
   const WtW = state.G;
   gram(W, m, k, WtW);
-  const loss = gramLoss(state.normA2, W, m, k, d, B, S, WtW);
-  state.iteration += 1;
-  return {
-    iteration: state.iteration,
-    relativeLoss: state.normA2 > 0 ? loss / state.normA2 : 0,
-    tol: pearsonTol(W, Wprev, m * k),
-    samples: state.passSamples,
-    nnz: state.passNnz,
-  };
+  const loss = gramLoss(state.normA2, W, m, k, d, Bn, Sn, WtW);
+  return { relativeLoss: state.normA2 > 0 ? loss / state.normA2 : 0, tol: pearsonTol(W, Wprev, m * k) };
 }

@@ -38,6 +38,8 @@ export interface L2State {
   passSamples: number;
   /** Completed iterations. */
   iteration: number;
+  /** Start each H solve from the previous pass's h (batch); false for online fitting. */
+  warmStart: boolean;
   readonly ws: NnlsWorkspace;
   /** Rank-specialised data kernels. */
   readonly kernels: RankKernels;
@@ -61,7 +63,7 @@ export function makeL2State(m: number, options: ResolvedOptions, random: Random)
     G: new Float64Array(k * k), invDiag: new Float64Array(k),
     B: new Float64Array(m * k), S: new Float64Array(k * k), hSum: new Float64Array(k),
     H: new Float64Array(1024 * k), warmScale: new Float64Array(k),
-    samples: 0, normA2: 0, passNnz: 0, passSamples: 0, iteration: 0,
+    samples: 0, normA2: 0, passNnz: 0, passSamples: 0, iteration: 0, warmStart: true,
     ws: makeNnlsWorkspace(k), kernels: rankKernels(k), b: new Float64Array(k), inv, Gw: new Float64Array(k * k),
   };
 }

@@ -37,7 +37,7 @@ export function stepL2(state: L2State, chunk: CscChunk, options: ResolvedOptions
   ensureHCapacity(state, chunk.colStart + chunk.n);
   const H = state.H;
   const { colPtr, rowIdx, values } = chunk;
-  const warm = state.iteration > 0;
+  const warm = state.iteration > 0 && state.warmStart;
   let normA2 = 0;
   for (let j = 0; j < chunk.n; j++) {
     const start = colPtr[j]!;

@@ -1,0 +1,116 @@
+/**
+ * fitOnline(chunks$, options): Observable<Snapshot> — online fitting over a stream that is read
+ * once (a live Observable<CscChunk>, or any MatrixSource read for a single pass). Each chunk
+ * updates H for its samples and W (update/online-l2.ts); a snapshot is emitted every `emitEvery`
+ * chunks and/or when `emitEveryMs` has passed since the last one, and a final snapshot (factors
+ * sorted by d) when the stream completes. Snapshots are copies the consumer owns.
+ *
+ * Processing is synchronous per chunk, so the engine never buffers: a source that respects
+ * backpressure (the file sources pull one batch at a time) is read no faster than it is consumed.
+ * State is created per subscription; unsubscribing unsubscribes the upstream; a bad chunk errors
+ * with a typed DataError and nothing is emitted after it.
+ */
+import { Observable, isObservable } from 'rxjs';
+import { checkChunk } from '../chunk/check-chunk.js';
+import type { CscChunk } from '../chunk/csc-chunk.js';
+import { NmfError, OptionError } from '../errors.js';
+import { checkShape, resolveOptions, type FitOptions } from '../options.js';
+import type { Snapshot, TracePoint } from '../snapshot/snapshot.js';
+import { isMatrixSource, type MatrixSource } from '../source/matrix-source.js';
+import { l2Snapshot } from '../update/l2-snapshot.js';
+import { makeOnlineL2, onlineStepL2, type OnlineL2 } from '../update/online-l2.js';
+
+export interface OnlineOptions extends FitOptions {
+  /** Forgetting factor ρ ∈ (0, 1]: statistics decay by ρ per chunk (1 = remember everything). Default 1. */
+  readonly forgetting?: number;
+  /** Emit a snapshot every this many chunks (integer ≥ 1). Default 1. */
+  readonly emitEvery?: number;
+  /** Also emit when this many milliseconds have passed since the last snapshot (checked per chunk). */
+  readonly emitEveryMs?: number;
+  /** Name used in error messages for a plain Observable (default "live stream"). */
+  readonly name?: string;
+}
+
+export function fitOnline(input: Observable<CscChunk> | MatrixSource, options: OnlineOptions): Observable<Snapshot> {
+  const resolved = resolveOptions(options);
+  if (resolved.loss !== 'l2') throw new OptionError('loss', "'l2' for online fitting (online weighted L1 is not implemented yet)", resolved.loss);
+  const rho = options.forgetting ?? 1;
+  if (!(rho > 0 && rho <= 1)) throw new OptionError('forgetting', 'a number in (0, 1]', rho);
+  const emitEvery = options.emitEvery ?? 1;
+  if (!Number.isInteger(emitEvery) || emitEvery < 1) throw new OptionError('emitEvery', 'an integer ≥ 1', emitEvery);
+  const emitEveryMs = options.emitEveryMs;
+  if (emitEveryMs !== undefined && !(emitEveryMs >= 0)) throw new OptionError('emitEveryMs', 'a number ≥ 0', emitEveryMs);
+  let chunks$: Observable<CscChunk>;
+  let name: string;
+  let featureNames: readonly string[] | undefined;
+  if (isMatrixSource(input)) {
+    chunks$ = input.chunks();
+    name = input.name;
+    featureNames = input.featureNames;
+    if (input.features !== undefined) checkShape(resolved, input.features, undefined);
+  } else if (isObservable(input)) {
+    chunks$ = input;
+    name = options.name ?? 'live stream';
+  } else {
+    throw new OptionError('input', 'an Observable<CscChunk> or a MatrixSource', input);
+  }
+
+  return new Observable<Snapshot>((subscriber) => {
+    const started = performance.now();
+    const seconds = (): number => (performance.now() - started) / 1000;
+    let online: OnlineL2 | undefined;
+    let lastEmit = performance.now();
+    let sinceEmit = 0;
+    let last: (TracePoint & { converged: boolean }) | undefined;
+    const trace: TracePoint[] = [];
+    let failed = false;
+    const snapshot = (final: boolean): Snapshot => l2Snapshot(online!.state, last!, final, trace, {
+      samples: online!.samplesSeen, nnz: online!.nnzSeen, samplesSeen: online!.samplesSeen, nnzSeen: online!.nnzSeen,
+      keepH: false, featureNames,
+    });
+    const fail = (error: unknown): void => {
+      failed = true;
+      subscriber.error(error instanceof NmfError ? error : new NmfError('NUMERICAL', String((error as Error)?.message ?? error), { cause: error }));
+    };
+    const subscription = chunks$.subscribe({
+      next: (chunk) => {
+        if (failed) return;
+        try {
+          checkChunk(chunk, name);
+          if (online === undefined) {
+            checkShape(resolved, chunk.m, undefined);
+            online = makeOnlineL2(chunk.m, resolved);
+          }
+          online.state.ws.counts.fill(0);
+          const result = onlineStepL2(online, chunk, resolved, rho, name);
+          last = { iteration: online.chunks, relativeLoss: result.relativeLoss, objective: result.relativeLoss, tol: result.tol, seconds: seconds(), converged: false };
+          trace.push({ iteration: last.iteration, relativeLoss: last.relativeLoss, objective: last.objective, tol: last.tol, seconds: last.seconds });
+          sinceEmit += 1;
+          const now = performance.now();
+          if (sinceEmit >= emitEvery || (emitEveryMs !== undefined && now - lastEmit >= emitEveryMs)) {
+            sinceEmit = 0;
+            lastEmit = now;
+            subscriber.next(snapshot(false));
+          }
+        } catch (error) {
+          fail(error);
+        }
+      },
+      error: (error: unknown) => { if (!failed) fail(error); },
+      complete: () => {
+        if (failed) return;
+        if (online === undefined || last === undefined) {
+          fail(new NmfError('EMPTY_INPUT', `the stream ${name} completed without any chunk`));
+          return;
+        }
+        subscriber.next(snapshot(true));
+        subscriber.complete();
+      },
+    });
+    if (failed) subscription.unsubscribe();
+    return () => {
+      failed = true;
+      subscription.unsubscribe();
+    };
+  });
+}

@@ -1,0 +1,61 @@
+/**
+ * Online least-squares NMF (DESIGN.md §2.3; Mairal et al. 2010): for each chunk of a stream read
+ * once, solve H for its samples with the current W (exact NNLS), fold the chunk's statistics into
+ * the running ones with a forgetting factor ρ (S ← ρS + HcHcᵀ, B ← ρB + AcHcᵀ, and likewise the
+ * H row sums and ‖A‖²), then re-solve W from them exactly as the batch W-update does (warm-started
+ * from the current W) and rescale. With ρ = 1 the statistics weigh every sample seen equally; with
+ * one chunk holding the whole matrix, one step equals one batch iteration.
+ * `relativeLoss` is the loss of the current W, d on the weighted statistics (with each sample's H as
+ * solved when it arrived), relative to the weighted ‖A‖².
+ */
+import { makeCscChunk, type CscChunk } from '../chunk/csc-chunk.js';
+import { makeRandom } from '../kernel/random.js';
+import type { ResolvedOptions } from '../options.js';
+import { updateWFromStats } from './end-pass-l2.js';
+import { makeL2State, type L2State } from './l2-state.js';
+import { stepL2 } from './step-l2.js';
+import { addDiagonal, gram } from '../kernel/gram.js';
+import { invertDiagonal } from '../kernel/nnls-solve.js';
+import { clearFactorCache } from '../kernel/nnls-support.js';
+
+export interface OnlineL2 {
+  readonly state: L2State;
+  /** Normalised statistics (scratch of the W-update). */
+  readonly Sn: Float64Array;
+  readonly Bn: Float64Array;
+  chunks: number;
+  samplesSeen: number;
+  nnzSeen: number;
+}
+
+export function makeOnlineL2(m: number, options: ResolvedOptions): OnlineL2 {
+  const state = makeL2State(m, options, makeRandom(options.seed));
+  state.warmStart = false;
+  return { state, Sn: new Float64Array(options.rank * options.rank), Bn: new Float64Array(m * options.rank), chunks: 0, samplesSeen: 0, nnzSeen: 0 };
+}
+
+/** One chunk: H for its samples, fold with forgetting factor rho, re-solve W. */
+export function onlineStepL2(
+  online: OnlineL2, chunk: CscChunk, options: ResolvedOptions, rho: number, sourceName: string,
+): { relativeLoss: number; tol: number } {
+  const { state } = online;
+  const { k, G, S, B, hSum } = state;
+  if (rho !== 1) {
+    for (let q = 0; q < S.length; q++) S[q] = S[q]! * rho;
+    for (let q = 0; q < B.length; q++) B[q] = B[q]! * rho;
+    for (let a = 0; a < k; a++) hSum[a] = hSum[a]! * rho;
+    state.normA2 *= rho;
+  }
+  gram(state.W, state.m, k, G);
+  addDiagonal(G, k, options.l2H);
+  invertDiagonal(G, k, state.invDiag);
+  clearFactorCache(state.ws.cache);
+  // H of this chunk only: rebase the chunk so that H storage stays one chunk long.
+  stepL2(state, makeCscChunk({ ...chunk, colStart: 0 }), options, sourceName);
+  const result = updateWFromStats(state, options, online.Sn, online.Bn);
+  state.iteration += 1;
+  online.chunks += 1;
+  online.samplesSeen += chunk.n;
+  online.nnzSeen += chunk.colPtr[chunk.n]!;
+  return result;
+}

@@ -1,0 +1,110 @@
+import { lastValueFrom, map, toArray, Observable } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
+import { describe, expect, it } from 'vitest';
+import { makeCscChunk, type CscChunk } from '../src/chunk/csc-chunk.js';
+import { DataError, OptionError } from '../src/errors.js';
+import { makeRandom } from '../src/kernel/random.js';
+import { fit } from '../src/pipeline/fit.js';
+import { fitOnline } from '../src/pipeline/fit-online.js';
+import { fromCsc, fromDense } from '../src/source/from-csc.js';
+import { loadSharedMtx } from './helpers/load-mtx-sync.js';
+
+const small = fromDense([1, 0, 2, 3, 0, 1, 4, 1, 0, 2, 2, 1, 0, 3, 1, 1, 2, 0], 3, 6, { chunkSize: 2 });
+const chunksOf = async (chunkSize: number): Promise<CscChunk[]> =>
+  await lastValueFrom(fromCsc(small.matrix, { chunkSize }).chunks().pipe(toArray()));
+
+function scheduler(): TestScheduler {
+  return new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
+}
+
+describe('fitOnline', () => {
+  it('with ρ = 1 and the whole matrix in one chunk, one step equals one batch iteration, bit for bit', async () => {
+    const A = loadSharedMtx('hawaiibirds');
+    const online = await lastValueFrom(fitOnline(fromCsc(A), { rank: 5, seed: 7 }));
+    const batch = await lastValueFrom(fit(fromCsc(A), { rank: 5, seed: 7, maxIterations: 1 }));
+    expect(Buffer.from(online.W.buffer).equals(Buffer.from(batch.W.buffer))).toBe(true);
+    expect(online.relativeLoss).toBe(batch.relativeLoss);
+  });
+
+  it('emits every `emitEvery` chunks and the final model on completion (marble)', async () => {
+    const [a, b, c] = await chunksOf(2);
+    scheduler().run(({ cold, expectObservable }) => {
+      const chunks$ = cold('-a-b-c|', { a: a!, b: b!, c: c! });
+      const labels$ = fitOnline(chunks$, { rank: 2, emitEvery: 2 }).pipe(map((s) => `${s.iteration}${s.final ? 'f' : ''}`));
+      expectObservable(labels$).toBe('---x--(y|)', { x: '2', y: '3f' });
+    });
+  });
+
+  it('a bad chunk errors with a typed error and nothing after it (marble)', async () => {
+    const [a, , c] = await chunksOf(2);
+    const bad = makeCscChunk({ m: 3, colStart: 2, colPtr: Int32Array.from([0, 1]), rowIdx: Int32Array.from([7]), values: Float64Array.from([1]), position: 1 });
+    scheduler().run(({ cold, expectObservable }) => {
+      const chunks$ = cold('-a-b-c|', { a: a!, b: bad, c: c! });
+      const out$ = fitOnline(chunks$, { rank: 2, name: 'test stream' }).pipe(map((s) => s.iteration));
+      expectObservable(out$).toBe('-x-#', { x: 1 }, new DataError('INDEX_OUT_OF_RANGE', 'feature index 7 is outside [0, 3)',
+        { source: 'test stream', batch: 1, feature: 7, sample: 2 }));
+    });
+  });
+
+  it('unsubscribing stops the source; two subscriptions have independent state (marble)', async () => {
+    const [a, b, c] = await chunksOf(2);
+    scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const chunks$ = cold('-a-b-c|', { a: a!, b: b!, c: c! });
+      const fit$ = fitOnline(chunks$, { rank: 2 }).pipe(map((s) => s.iteration));
+      expectObservable(fit$, '^---!').toBe('-x-y', { x: 1, y: 2 });
+      expectObservable(fit$).toBe('-x-y-z(z|)', { x: 1, y: 2, z: 3 });
+      expectSubscriptions(chunks$.subscriptions).toBe(['^---!', '^-----!']);
+    });
+  });
+
+  it('state is created per subscription, not when the operator is built', async () => {
+    let made = 0;
+    const chunks = await chunksOf(3);
+    const source$ = new Observable<CscChunk>((s) => { made++; chunks.forEach((c) => s.next(c)); s.complete(); });
+    const fit$ = fitOnline(source$, { rank: 2, seed: 1 });
+    expect(made).toBe(0);
+    const first = await lastValueFrom(fit$);
+    const second = await lastValueFrom(fit$);
+    expect(made).toBe(2);
+    expect(Array.from(first.W)).toEqual(Array.from(second.W));
+  });
+
+  it('tracks a drifting stream better with forgetting than without', async () => {
+    // Samples come from planted model P1 for 40 chunks, then from P2 for 40 chunks.
+    const m = 30, k = 3, per = 20;
+    const rnd = makeRandom(5);
+    const planted = () => Float64Array.from({ length: m * k }, () => (rnd.uniform() < 0.6 ? 0 : rnd.uniform()));
+    const models = [planted(), planted()];
+    const chunks: CscChunk[] = [];
+    for (let c = 0; c < 80; c++) {
+      const W = models[c < 40 ? 0 : 1]!;
+      const dense = new Float64Array(m * per);
+      for (let j = 0; j < per; j++) {
+        const h = [rnd.uniform(), rnd.uniform(), rnd.uniform()];
+        for (let i = 0; i < m; i++) dense[j * m + i] = h.reduce((s, v, a) => s + v * W[i * k + a]!, 0);
+      }
+      const chunk = fromDense(dense, m, per).matrix;
+      chunks.push(makeCscChunk({ ...chunk, colStart: c * per, position: c }));
+    }
+    const lossAtEnd = async (forgetting: number) => {
+      const all = await lastValueFrom(fitOnline(new Observable<CscChunk>((s) => { chunks.forEach((x) => s.next(x)); s.complete(); }),
+        { rank: k, seed: 2, forgetting }).pipe(toArray()));
+      // loss of the final W on the last chunk: project that chunk with a batch fit started from W
+      const last = chunks.at(-1)!;
+      const W = all.at(-1)!.W;
+      const probe = await lastValueFrom(fit(fromCsc({ m, n: per, colPtr: last.colPtr, rowIdx: last.rowIdx, values: last.values }),
+        { rank: k, init: { W }, maxIterations: 1, nnlsMethod: 'active-set' }));
+      return { online: all.at(-2)!.relativeLoss, probe: probe.relativeLoss };
+    };
+    const remember = await lossAtEnd(1);
+    const forget = await lossAtEnd(0.8);
+    expect(forget.online).toBeLessThan(remember.online);
+    expect(forget.probe).toBeLessThan(1e-3);
+  });
+
+  it('rejects bad online options synchronously', () => {
+    expect(() => fitOnline(small, { rank: 1, forgetting: 0 })).toThrow(OptionError);
+    expect(() => fitOnline(small, { rank: 1, emitEvery: 0 })).toThrow(OptionError);
+    expect(() => fitOnline(small, { rank: 1, loss: 'l1' })).toThrow(/not implemented yet/);
+  });
+});
