@@ -30,6 +30,10 @@ export interface FitOptions {
   readonly warmupIterations?: number;
   /** Keep H (k×n) of the fitted samples and return it in the final snapshot. Default false. */
   readonly keepH?: boolean;
+  /** Write the full state to `<dir>/checkpoint.nmf` (atomically) every `every` iterations (default 1). */
+  readonly checkpoint?: { readonly dir: string; readonly every?: number };
+  /** Continue a fit from the checkpoint in this directory (same data and options → the same bytes). */
+  readonly resumeFrom?: string;
   /** NNLS method: 'active-set' (default; exact, Lawson–Hanson from the warm support) or 'cd'
    * (RcppML's coordinate descent from the clipped unconstrained solution). Same optimum. */
   readonly nnlsMethod?: 'active-set' | 'cd';
@@ -57,6 +61,8 @@ export interface ResolvedOptions {
   readonly nnlsTol: number;
   /** 0 = active set, 1 = coordinate descent (kernel/nnls-solve.ts constants). */
   readonly nnlsMethod: number;
+  readonly checkpoint: { readonly dir: string; readonly every: number } | undefined;
+  readonly resumeFrom: string | undefined;
 }
 
 export function resolveOptions(options: FitOptions): ResolvedOptions {
@@ -86,6 +92,15 @@ export function resolveOptions(options: FitOptions): ResolvedOptions {
   if (!(nnlsTol >= 0)) throw new OptionError('nnlsTol', 'a number ≥ 0', nnlsTol);
   const method = options.nnlsMethod ?? 'active-set';
   if (method !== 'active-set' && method !== 'cd') throw new OptionError('nnlsMethod', "'active-set' or 'cd'", method);
+  let checkpoint: ResolvedOptions['checkpoint'];
+  if (options.checkpoint !== undefined) {
+    const { dir, every = 1 } = options.checkpoint;
+    if (typeof dir !== 'string' || dir === '') throw new OptionError('checkpoint.dir', 'a directory path', dir);
+    if (!Number.isInteger(every) || every < 1) throw new OptionError('checkpoint.every', 'an integer ≥ 1', every);
+    checkpoint = { dir, every };
+  }
+  const resumeFrom = options.resumeFrom;
+  if (resumeFrom !== undefined && (typeof resumeFrom !== 'string' || resumeFrom === '')) throw new OptionError('resumeFrom', 'a directory path', resumeFrom);
   const initW = toFloat64('init.W', options.init?.W);
   const initH = toFloat64('init.H', options.init?.H);
   if (initH !== undefined && loss !== 'l1') throw new OptionError('init.H', "no H start with loss 'l2' (its first step solves H from W)", 'an H array');
@@ -93,7 +108,16 @@ export function resolveOptions(options: FitOptions): ResolvedOptions {
   return {
     rank, loss, l1W, l1H, l2W, l2H, lambda, maxIterations, tol, seed, initW, initH,
     warmupIterations, keepH: options.keepH ?? false, nnlsMaxSweeps, nnlsTol,
-    nnlsMethod: method === 'cd' ? 1 : 0,
+    nnlsMethod: method === 'cd' ? 1 : 0, checkpoint, resumeFrom,
+  };
+}
+
+/** The options that determine a fit's bytes (compared when resuming from a checkpoint). */
+export function fingerprintOf(o: ResolvedOptions): Record<string, unknown> {
+  return {
+    loss: o.loss, rank: o.rank, l1W: o.l1W, l1H: o.l1H, l2W: o.l2W, l2H: o.l2H, lambda: o.lambda, seed: o.seed,
+    warmupIterations: o.warmupIterations, nnlsMethod: o.nnlsMethod, nnlsMaxSweeps: o.nnlsMaxSweeps, nnlsTol: o.nnlsTol,
+    initW: o.initW !== undefined, initH: o.initH !== undefined,
   };
 }
 

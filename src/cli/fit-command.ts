@@ -29,6 +29,9 @@ interface FitFlags {
   outH?: string;
   chunkSize?: number;
   nnls?: 'active-set' | 'cd';
+  checkpoint?: string;
+  checkpointEvery?: number;
+  resume?: string;
   json?: boolean;
   quiet?: boolean;
 }
@@ -52,12 +55,16 @@ export function addFitCommand(program: Command, print: (line: string) => void): 
     .option('--out-h <H>', 'write H (rank × samples) to .csv or .arrow')
     .option('--chunk-size <N>', 'samples per chunk', parseInteger('--chunk-size'))
     .option('--nnls <method>', "NNLS method: 'active-set' (default) or 'cd'")
+    .option('--checkpoint <dir>', 'write the full state to <dir>/checkpoint.nmf (atomically) as the fit goes')
+    .option('--checkpoint-every <N>', 'iterations between checkpoints (default 1)', parseInteger('--checkpoint-every'))
+    .option('--resume <dir>', 'continue from the checkpoint in <dir> (same input and options give the same bytes)')
     .option('--json', 'print one JSON object per iteration and a final summary line')
     .option('-q, --quiet', 'print nothing but errors')
     .addHelpText('after', `
 Examples:
   nmflow fit ../shared/data/hawaiibirds.mtx --rank 10 --out model.csv
   nmflow fit data.mtx.gz --rank 20 --l1 0.1,0 --json
+  nmflow fit big.mtx --rank 20 --checkpoint ckpt/ --out model.arrow     # killed? then: … --resume ckpt/
   nmflow fit data.mtx --rank 5 --loss l1 --lambda 0.1 --init-w W0.csv --init-h H0.csv --json`)
     .action(async (input: string, flags: FitFlags) => {
       await runFit(input, flags, print);
@@ -79,7 +86,10 @@ async function runFit(input: string, flags: FitFlags, print: (line: string) => v
     ...(flags.warmup === undefined ? {} : { warmupIterations: flags.warmup }),
     ...(flags.nnls === undefined ? {} : { nnlsMethod: flags.nnls }),
     keepH: flags.outH !== undefined,
+    ...(flags.checkpoint === undefined ? {} : { checkpoint: { dir: flags.checkpoint, ...(flags.checkpointEvery === undefined ? {} : { every: flags.checkpointEvery }) } }),
+    ...(flags.resume === undefined ? {} : { resumeFrom: flags.resume }),
   };
+  if (flags.checkpointEvery !== undefined && flags.checkpoint === undefined) throw new OptionError('--checkpoint-every', '--checkpoint as well', flags.checkpointEvery);
   resolveOptions(base); // bad flags are usage errors, reported before any file is read
   if (flags.initH && !flags.initW) throw new OptionError('--init-h', '--init-w as well', flags.initH);
   const loadStart = performance.now();

@@ -11,7 +11,8 @@ import { Observable, lastValueFrom, type Subscription } from 'rxjs';
 import { checkChunk } from '../chunk/check-chunk.js';
 import type { CscChunk } from '../chunk/csc-chunk.js';
 import { DataError, NmfError, OptionError } from '../errors.js';
-import { checkShape, resolveOptions, type FitOptions, type ResolvedOptions } from '../options.js';
+import { readCheckpoint, writeCheckpoint } from '../io/checkpoint.js';
+import { checkShape, fingerprintOf, resolveOptions, type FitOptions, type ResolvedOptions } from '../options.js';
 import type { Model, Snapshot, TracePoint } from '../snapshot/snapshot.js';
 import type { CscMatrix } from '../source/from-csc.js';
 import { isMatrixSource, type MatrixSource } from '../source/matrix-source.js';
@@ -52,6 +53,7 @@ export function fit(source: MatrixSource, options: FitOptions): Observable<Snaps
           if (engine === undefined) {
             checkShape(resolved, chunk.m, source.samples);
             engine = makeEngine(source, chunk.m, resolved);
+            if (resolved.resumeFrom !== undefined) trace.push(...resume(engine, resolved, resolved.resumeFrom));
           }
           if (!began) { engine.beginPass(); began = true; }
           engine.step(chunk);
@@ -90,6 +92,11 @@ export function fit(source: MatrixSource, options: FitOptions): Observable<Snaps
       }
       trace.push(pointOf(summary));
       const last = summary.converged || summary.iteration >= resolved.maxIterations;
+      if (!last && resolved.checkpoint && summary.iteration % resolved.checkpoint.every === 0) {
+        writeCheckpoint(resolved.checkpoint.dir, {
+          fingerprint: fingerprintOf(resolved), sourceName: source.name, trace, state: engine.exportState(),
+        });
+      }
       subscriber.next(engine.snapshot(summary, false, trace));
       if (last) {
         subscriber.next(engine.snapshot(summary, true, trace));
@@ -118,6 +125,19 @@ function makeEngine(source: MatrixSource, m: number, options: ResolvedOptions): 
   if (options.loss === 'l2') return makeL2Engine(m, options, context);
   const matrix = (source as { matrix?: CscMatrix }).matrix;
   return makeL1Engine(m, options, context, matrix);
+}
+
+/** Loads a checkpoint into a fresh engine; returns the trace it carried. */
+function resume(engine: Engine, options: ResolvedOptions, dir: string): TracePoint[] {
+  const checkpoint = readCheckpoint(dir);
+  const expected = fingerprintOf(options);
+  for (const [key, value] of Object.entries(expected)) {
+    if (checkpoint.fingerprint[key] !== value) {
+      throw new OptionError('resumeFrom', `a checkpoint made with ${key} = ${JSON.stringify(value)}`, checkpoint.fingerprint[key]);
+    }
+  }
+  engine.importState(checkpoint.state);
+  return checkpoint.trace.map(pointOf);
 }
 
 function pointOf(s: TracePoint): TracePoint {

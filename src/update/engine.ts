@@ -18,6 +18,17 @@ export interface Engine {
   /** Ends an iteration. `early`: snapshots to emit before this iteration's (l1's iteration 0). */
   endPass(elapsedSeconds: number): { readonly early: readonly Snapshot[]; readonly summary: PassSummary };
   snapshot(summary: PassSummary, final: boolean, trace: readonly TracePoint[]): Snapshot;
+  /** The full state after the last completed iteration (copies), for checkpoints. */
+  exportState(): EngineState;
+  /** Continue from an exported state: call right after the engine is made, before any pass. */
+  importState(state: EngineState): void;
+}
+
+/** An engine's state as plain numbers and Float64 arrays (see io/checkpoint.ts). */
+export interface EngineState {
+  readonly loss: 'l1' | 'l2';
+  readonly numbers: Readonly<Record<string, number>>;
+  readonly arrays: Readonly<Record<string, Float64Array>>;
 }
 
 export interface EngineContext {

@@ -15,7 +15,8 @@ import type { ResolvedOptions } from '../options.js';
 import type { Snapshot, TracePoint } from '../snapshot/snapshot.js';
 import { sortFactors } from '../snapshot/sort-factors.js';
 import type { CscMatrix } from '../source/from-csc.js';
-import type { Engine, EngineContext, PassSummary } from './engine.js';
+import { OptionError } from '../errors.js';
+import type { Engine, EngineContext, EngineState, PassSummary } from './engine.js';
 import { l1Diagnostics } from './l1-diagnostics.js';
 import { makeL1Problem, type L1Problem } from './l1-problem.js';
 import { l1Start } from './l1-start.js';
@@ -34,6 +35,7 @@ export function makeL1Engine(m: number, options: ResolvedOptions, context: Engin
   let samplesSeen = 0;
   let nnzSeen = 0;
   const ws = makeScdWorkspace(k, 16);
+  let resumed: EngineState | undefined;
 
   const summaryOf = (objective: number, tol: number, seconds: number): PassSummary => ({
     iteration, relativeLoss: squaredLoss(problem!, W, H, k), objective, tol, seconds,
@@ -75,7 +77,18 @@ export function makeL1Engine(m: number, options: ResolvedOptions, context: Engin
         const whole = matrix ?? builder!.finish();
         builder = undefined;
         problem = makeL1Problem(whole, options.lambda);
-        if (options.initW && options.initH) {
+        if (resumed) {
+          const { W: w, H: h } = resumed.arrays;
+          if (!w || !h || w.length !== problem.m * k || h.length !== problem.n * k) {
+            throw new OptionError('resume', `a checkpoint of an l1 fit of this ${problem.m}×${problem.n} matrix with rank ${k}`, 'another checkpoint');
+          }
+          W = Float64Array.from(w);
+          H = Float64Array.from(h);
+          previous = resumed.numbers.previous ?? Infinity;
+          iteration = resumed.numbers.iteration ?? 0;
+          samplesSeen += resumed.numbers.samplesSeen ?? 0;
+          nnzSeen += resumed.numbers.nnzSeen ?? 0;
+        } else if (options.initW && options.initH) {
           W = Float64Array.from(options.initW);
           H = transposeToSampleMajor(options.initH, k, problem.n);
           previous = l1Objective(problem, W, H, k, ws) / (problem.sumA || 1);
@@ -98,6 +111,15 @@ export function makeL1Engine(m: number, options: ResolvedOptions, context: Engin
       return { early, summary: summaryOf(f, tol, seconds) };
     },
     snapshot,
+    exportState: (): EngineState => ({
+      loss: 'l1',
+      numbers: { iteration, previous, samplesSeen, nnzSeen },
+      arrays: { W: W.slice(), H: H.slice() },
+    }),
+    importState: (saved: EngineState) => {
+      if (saved.loss !== 'l1') throw new OptionError('resume', 'a checkpoint of an l1 fit', 'an l2 checkpoint');
+      resumed = saved;
+    },
   };
 }
 

@@ -6,9 +6,10 @@ import type { CscChunk } from '../chunk/csc-chunk.js';
 import { makeRandom } from '../kernel/random.js';
 import type { ResolvedOptions } from '../options.js';
 import type { Snapshot, TracePoint } from '../snapshot/snapshot.js';
-import type { Engine, EngineContext, PassSummary } from './engine.js';
+import { OptionError } from '../errors.js';
+import type { Engine, EngineContext, EngineState, PassSummary } from './engine.js';
 import { endPassL2 } from './end-pass-l2.js';
-import { makeL2State, type L2State } from './l2-state.js';
+import { ensureHCapacity, makeL2State, type L2State } from './l2-state.js';
 import { l2Snapshot } from './l2-snapshot.js';
 import { beginPassL2, stepL2 } from './step-l2.js';
 
@@ -40,6 +41,28 @@ export function makeL2Engine(m: number, options: ResolvedOptions, context: Engin
         converged: options.tol > 0 && result.tol < options.tol,
       };
       return { early: [], summary };
+    },
+    exportState: (): EngineState => ({
+      loss: 'l2',
+      numbers: { iteration: state.iteration, samples: state.samples, samplesSeen, nnzSeen, passNnz: state.passNnz },
+      arrays: {
+        W: state.W.slice(), d: state.d.slice(), hSum: state.hSum.slice(), warmScale: state.warmScale.slice(),
+        H: state.H.slice(0, state.samples * k),
+      },
+    }),
+    importState: (saved: EngineState) => {
+      const { W, d, hSum, warmScale, H } = saved.arrays;
+      if (saved.loss !== 'l2' || !W || W.length !== m * k || !d || !hSum || !warmScale || !H) {
+        throw new OptionError('resume', `a checkpoint of an l2 fit with ${m} features and rank ${k}`, 'another checkpoint');
+      }
+      state.W.set(W); state.d.set(d); state.hSum.set(hSum); state.warmScale.set(warmScale);
+      state.samples = saved.numbers.samples ?? 0;
+      ensureHCapacity(state, state.samples);
+      state.H.set(H);
+      state.iteration = saved.numbers.iteration ?? 0;
+      state.passNnz = saved.numbers.passNnz ?? 0;
+      samplesSeen = saved.numbers.samplesSeen ?? 0;
+      nnzSeen = saved.numbers.nnzSeen ?? 0;
     },
     snapshot: (summary: PassSummary, final: boolean, trace: readonly TracePoint[]): Snapshot =>
       l2Snapshot(state, summary, final, trace, {
