@@ -44,7 +44,7 @@ describe('pullBatches', () => {
   });
 
   it('calls return() at once on unsubscribe, even while a read is pending', async () => {
-    const ret = vi.fn(async () => ({ done: true as const, value: undefined }));
+    const ret = vi.fn(async (): Promise<IteratorResult<number>> => ({ done: true, value: undefined }));
     let reads = 0;
     const open = () => ({
       next: () => (reads++ === 0 ? Promise.resolve({ done: false as const, value: 1 }) : new Promise<IteratorResult<number>>(() => undefined)),
@@ -61,7 +61,7 @@ describe('pullBatches', () => {
   });
 
   it('closes sooner than RxJS from(), which waits for the pending read before calling return()', async () => {
-    const ret = vi.fn(async () => ({ done: true as const, value: undefined }));
+    const ret = vi.fn(async (): Promise<IteratorResult<number>> => ({ done: true, value: undefined }));
     let reads = 0;
     const iterable = {
       [Symbol.asyncIterator]: () => ({
@@ -79,7 +79,7 @@ describe('pullBatches', () => {
   it('drops a value that arrives after unsubscribe and reads no further', async () => {
     let resolve!: (r: IteratorResult<number>) => void;
     const next = vi.fn(() => new Promise<IteratorResult<number>>((r) => { resolve = r; }));
-    const ret = vi.fn(async () => ({ done: true as const, value: undefined }));
+    const ret = vi.fn(async (): Promise<IteratorResult<number>> => ({ done: true, value: undefined }));
     const got: number[] = [];
     const sub = pullBatches(() => ({ next, return: ret })).subscribe((v) => got.push(v));
     sub.unsubscribe();
