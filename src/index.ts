@@ -33,6 +33,7 @@ export { checkChunk } from './chunk/check-chunk.js';
 // Fitting
 export { fit, fitModel } from './pipeline/fit.js';
 export { fitOnline, type OnlineOptions } from './pipeline/fit-online.js';
+export { projectChunk, makeProjector, type ProjectionModel, type ProjectionOptions } from './update/project-chunk.js';
 
 // Snapshots and model files
 export type { Snapshot, Model, Diagnostics, TracePoint } from './snapshot/snapshot.js';

@@ -1,0 +1,86 @@
+/**
+ * Projection (DESIGN.md §2.4): codes H for new samples with W fixed — the fit's own H-update.
+ *  l2: for each sample, the exact NNLS  min_{h≥0} ½‖a − W h‖² + L2_H/2 ‖h‖² + L1_H·Σh  with W the
+ *      model's unit-column-sum W, so a ≈ W h (h carries the scale that d carries in the fit).
+ *  l1: for each sample, sparse coordinate descent on h with W diag(d) fixed (scd-update.ts), until a
+ *      sweep changes nothing or `maxSweeps` (default 100); a ≈ W diag(d) h.
+ * Output: rank × n row-major (factor a of sample j at a·n + j), written into `out` when given.
+ */
+import type { CscChunk } from '../chunk/csc-chunk.js';
+import { OptionError } from '../errors.js';
+import { addDiagonal, gram } from '../kernel/gram.js';
+import { invertDiagonal, nnlsSolve } from '../kernel/nnls-solve.js';
+import { clearFactorCache } from '../kernel/nnls-support.js';
+import { makeNnlsWorkspace } from '../kernel/nnls-workspace.js';
+import { rankKernels } from '../kernel/rank-kernels.js';
+import { projectL1Columns } from './project-l1.js';
+
+export interface ProjectionModel {
+  readonly loss: 'l1' | 'l2';
+  readonly rank: number;
+  readonly features: number;
+  /** features × rank, row-major. */
+  readonly W: Float64Array;
+  readonly d: Float64Array;
+}
+
+export interface ProjectionOptions {
+  /** l2: L1 penalty on h, in [0, 1) (the fit's L1_H). Default 0. */
+  readonly l1?: number;
+  /** l2: ridge on h, ≥ 0 (the fit's L2_H). Default 0. */
+  readonly l2?: number;
+  /** l1: weight of the zero entries (the fit's λ). Default 1. */
+  readonly lambda?: number;
+  /** l1: maximum coordinate-descent sweeps per sample. Default 100. */
+  readonly maxSweeps?: number;
+}
+
+/** A reusable projector for one model: Gram, workspaces and kernels are made once. */
+export function makeProjector(model: ProjectionModel, options: ProjectionOptions = {}): (chunk: CscChunk, out?: Float64Array) => Float64Array {
+  const { rank: k, features: m, W } = model;
+  if (W.length !== m * k || model.d.length !== k) throw new OptionError('model', `W of ${m}×${k} and d of length ${k}`, `W of ${W.length}, d of ${model.d.length}`);
+  const l1 = options.l1 ?? 0;
+  const l2 = options.l2 ?? 0;
+  if (!(l1 >= 0 && l1 < 1)) throw new OptionError('l1', 'a number in [0, 1)', l1);
+  if (!(l2 >= 0) || !Number.isFinite(l2)) throw new OptionError('l2', 'a finite number ≥ 0', l2);
+  const lambda = options.lambda ?? 1;
+  if (!(lambda >= 0) || !Number.isFinite(lambda)) throw new OptionError('lambda', 'a finite number ≥ 0', lambda);
+  const maxSweeps = options.maxSweeps ?? 100;
+  if (!Number.isInteger(maxSweeps) || maxSweeps < 1) throw new OptionError('maxSweeps', 'an integer ≥ 1', maxSweeps);
+  const check = (chunk: CscChunk): void => {
+    if (chunk.m !== m) throw new OptionError('chunk', `chunks with ${m} features (the model's)`, `${chunk.m} features`);
+  };
+  if (model.loss === 'l1') {
+    const Wd = new Float64Array(m * k);
+    for (let i = 0; i < m; i++) for (let a = 0; a < k; a++) Wd[i * k + a] = W[i * k + a]! * model.d[a]!;
+    return (chunk, out) => { check(chunk); return projectL1Columns(Wd, m, k, lambda, maxSweeps, chunk, out ?? new Float64Array(k * chunk.n)); };
+  }
+  const G = new Float64Array(k * k);
+  gram(W, m, k, G);
+  addDiagonal(G, k, l2);
+  const invDiag = new Float64Array(k);
+  invertDiagonal(G, k, invDiag);
+  const ws = makeNnlsWorkspace(k);
+  clearFactorCache(ws.cache);
+  const { rhs } = rankKernels(k);
+  const b = new Float64Array(k);
+  const x = new Float64Array(k);
+  return (chunk, out) => {
+    check(chunk);
+    const n = chunk.n;
+    const H = out ?? new Float64Array(k * n);
+    const { colPtr, rowIdx, values } = chunk;
+    for (let j = 0; j < n; j++) {
+      rhs(W, rowIdx, values, colPtr[j]!, colPtr[j + 1]!, l1, b, 0);
+      x.fill(0);
+      nnlsSolve(G, invDiag, k, b, 0, x, 0, ws, 100, 1e-8, 0);
+      for (let a = 0; a < k; a++) H[a * n + j] = x[a]!;
+    }
+    return H;
+  };
+}
+
+/** Codes of one chunk's samples: rank × chunk.n, row-major. */
+export function projectChunk(model: ProjectionModel, chunk: CscChunk, options: ProjectionOptions = {}): Float64Array {
+  return makeProjector(model, options)(chunk);
+}
