@@ -15,12 +15,14 @@
  * Storage: the line's nonzeros are idx/vals[start, end) (CSC column or CSR row of A). x (the
  * factor being updated) and y (the other one) both hold k contiguous values per index: W is
  * row-major m×k, H sample-major n×k, so an H-update reads y = W at idx·k and a W-update reads
- * y = H at idx·k. The rebuild gathers y along the line into ws.yl (component-major, stride
- * len = end − start) and the residual r_p = a_p − Σ_l y_{p,l} x_l into ws.r[p − start].
+ * y = H at idx·k. The rebuild gathers the nonzero y along the line into ws.yl / ws.pos (per
+ * component, stride len = end − start; zero entries of y change neither a breakpoint weight nor
+ * the residual, and on sparse factors they are most of them) and the residual
+ * r_p = a_p − Σ_l y_{p,l} x_l into ws.r[p − start].
  *
  * Cost: O(k·|K|) to rebuild the residual, the gathered y and the line sums, then per entry O(1)
- * when the zeroing rule fires, else O(|K|) expected (one pass + selection on one side), plus
- * O(|K|) when the value changes.
+ * when the zeroing rule fires, else O(|K_l|) expected (one pass + selection on one side), plus
+ * O(|K_l|) when the value changes, K_l ⊆ K the positions where y_·l ≠ 0.
  *
  * Allocates nothing.
  *
@@ -31,37 +33,41 @@
 import { WEIGHT_FLOOR, weightedSelect } from './weighted-median.js';
 import type { ScdWorkspace } from './scd-workspace.js';
 
-/** ws.r = a − y·x on the line; ws.yl = y gathered; ws.lineSums[l] = Σ_K y_{p,l}. O(k·|K|). */
+/**
+ * ws.r = a − y·x on the line; ws.yl / ws.pos / ws.count = the nonzero y_·l gathered per component;
+ * ws.lineSums[l] = Σ_K y_{p,l}. O(k·|K|).
+ */
 export function scdRebuildLine(
   idx: Int32Array, vals: Float64Array, start: number, end: number,
   x: Float64Array, xOff: number, y: Float64Array, k: number, ws: ScdWorkspace,
 ): void {
-  const r = ws.r, yl = ws.yl, sums = ws.lineSums, len = end - start;
+  const r = ws.r, yl = ws.yl, pos = ws.pos, count = ws.count, sums = ws.lineSums, len = end - start;
+  for (let l = 0; l < k; l++) { sums[l] = 0; count[l] = 0; }
   for (let p = start; p < end; p++) {
     const base = idx[p]! * k, q = p - start;
     let pred = 0;
     for (let l = 0; l < k; l++) {
       const yv = y[base + l]!;
       pred += yv * x[xOff + l]!;
-      yl[l * len + q] = yv;
+      sums[l] = sums[l]! + yv;
+      if (yv > 0) {
+        const u = l * len + count[l]!;
+        yl[u] = yv; pos[u] = q; count[l] = count[l]! + 1;
+      }
     }
     r[q] = vals[p]! - pred;
-  }
-  for (let l = 0; l < k; l++) {
-    let s = 0;
-    const off = l * len;
-    for (let q = 0; q < len; q++) s += yl[off + q]!;
-    sums[l] = s;
   }
 }
 
 /**
- * scdRebuildLine specialised for one rank: the k-loops unrolled, x and the k line sums in locals
- * (DESIGN.md §5; ~1.3–1.5× on the whole iteration here). Same operations in the same order as
- * scdRebuildLine, so the results are bit-identical. Generated once per k and cached.
+ * scdRebuildLine specialised for one rank: the k-loops unrolled, x, the k line sums and the k
+ * gather cursors in locals, the gather branch-free (written always, the cursor moves by 0/1)
+ * (DESIGN.md §5; ~1.3–1.5× on the whole iteration here). Same floating-point operations in the
+ * same order as scdRebuildLine, so the results are bit-identical. Generated once per k and cached.
  */
 type RebuildKernel = (idx: Int32Array, vals: Float64Array, start: number, end: number,
-  x: Float64Array, xOff: number, y: Float64Array, r: Float64Array, yl: Float64Array, sums: Float64Array) => void;
+  x: Float64Array, xOff: number, y: Float64Array, r: Float64Array, yl: Float64Array, pos: Int32Array,
+  count: Int32Array, sums: Float64Array) => void;
 
 const MAX_UNROLLED = 32;
 const rebuildKernels: Array<RebuildKernel | undefined> = [];
@@ -72,15 +78,15 @@ function rebuildKernel(k: number): RebuildKernel {
     const each = (f: (a: number) => string, sep: string): string => Array.from({ length: k }, (_, a) => f(a)).join(sep);
     const body = `
       const len = end - start;
-      ${each((a) => `const x${a} = x[xOff + ${a}]; let s${a} = 0; const o${a} = ${a} * len;`, '\n')}
+      ${each((a) => `const x${a} = x[xOff + ${a}]; let s${a} = 0; let c${a} = ${a} * len;`, '\n')}
       for (let p = start; p < end; p++) {
         const o = idx[p] * ${k}, q = p - start;
-        ${each((a) => `const y${a} = y[o + ${a}]; s${a} += y${a}; yl[o${a} + q] = y${a};`, '\n')}
+        ${each((a) => `const y${a} = y[o + ${a}]; s${a} += y${a}; yl[c${a}] = y${a}; pos[c${a}] = q; c${a} += +(y${a} > 0);`, '\n')}
         r[q] = vals[p] - (${each((a) => `y${a} * x${a}`, ' + ')});
       }
-      ${each((a) => `sums[${a}] = s${a};`, '\n')}`;
+      ${each((a) => `sums[${a}] = s${a}; count[${a}] = c${a} - ${a} * len;`, '\n')}`;
     // The Function constructor is the code generator here: the body above is a fixed template.
-    kernel = new Function('idx', 'vals', 'start', 'end', 'x', 'xOff', 'y', 'r', 'yl', 'sums', body) as RebuildKernel;
+    kernel = new Function('idx', 'vals', 'start', 'end', 'x', 'xOff', 'y', 'r', 'yl', 'pos', 'count', 'sums', body) as RebuildKernel;
     rebuildKernels[k] = kernel;
   }
   return kernel;
@@ -96,24 +102,23 @@ export function scdSolveEntry(len: number, l: number, xOld: number, lambda: numb
   let c = lambda * (ws.allSums[l]! - sumK);
   if (!(c > 0)) c = 0;
   if (c >= sumK) return 0; // zeroing rule: the zeros' weight alone is half the total
-  const r = ws.r, yl = ws.yl, bt = ws.bt, bw = ws.bw, off = l * len;
+  const r = ws.r, yl = ws.yl, pos = ws.pos, bt = ws.bt, bw = ws.bw, off = l * len, cnt = ws.count[l]!;
   let left = c > WEIGHT_FLOOR ? c : 0; // weight at or below 0
   let below = 0, above = 0; // weight in (0, xOld) and in [xOld, ∞)
   let nb = 0, na = len; // (0, xOld) fills bt[0, nb), [xOld, ∞) fills bt[na, len)
-  for (let q = 0; q < len; q++) {
+  for (let u = 0; u < cnt; u++) {
     // branch-free: the pair is written to both free slots and the counts move by 0/1 flags (the
-    // three-way test would mispredict on every other breakpoint). yq = 0 gives t = ±∞ or NaN,
-    // harmless: every flag is then 0 and the weight added is 0.
-    const yq = yl[off + q]!;
-    const t = r[q]! / yq + xOld;
+    // three-way test would mispredict on every other breakpoint)
+    const yq = yl[off + u]!;
+    const t = r[pos[off + u]!]! / yq + xOld;
     const live = +(yq > WEIGHT_FLOOR);
-    const pos = live & +(t > 0);
-    const up = pos & +(t >= xOld);
-    const front = pos - up;
+    const ps = live & +(t > 0);
+    const up = ps & +(t >= xOld);
+    const front = ps - up;
     bt[nb] = t; bw[nb] = yq;
     bt[na - 1] = t; bw[na - 1] = yq;
     nb += front; na -= up;
-    left += yq * (live - pos);
+    left += yq * (live - ps);
     below += yq * front;
     above += yq * up;
   }
@@ -123,10 +128,13 @@ export function scdSolveEntry(len: number, l: number, xOld: number, lambda: numb
   return weightedSelect(bt, bw, na, len, half - left - below);
 }
 
-/** ws.r −= y_·l · delta on the line (after entry l moved by delta). */
+/** ws.r −= y_·l · delta on the line (after entry l moved by delta); only where y_·l ≠ 0. */
 export function scdShiftResidual(len: number, l: number, delta: number, ws: ScdWorkspace): void {
-  const r = ws.r, yl = ws.yl, off = l * len;
-  for (let q = 0; q < len; q++) r[q] = r[q]! - yl[off + q]! * delta;
+  const r = ws.r, yl = ws.yl, pos = ws.pos, off = l * len, cnt = ws.count[l]!;
+  for (let u = 0; u < cnt; u++) {
+    const q = pos[off + u]!;
+    r[q] = r[q]! - yl[off + u]! * delta;
+  }
 }
 
 /** Update the k entries x[xOff .. xOff+k) in order, each to its exact minimiser. */
@@ -134,7 +142,7 @@ export function scdUpdateLine(
   idx: Int32Array, vals: Float64Array, start: number, end: number,
   x: Float64Array, xOff: number, y: Float64Array, k: number, lambda: number, ws: ScdWorkspace,
 ): void {
-  if (k <= MAX_UNROLLED) rebuildKernel(k)(idx, vals, start, end, x, xOff, y, ws.r, ws.yl, ws.lineSums);
+  if (k <= MAX_UNROLLED) rebuildKernel(k)(idx, vals, start, end, x, xOff, y, ws.r, ws.yl, ws.pos, ws.count, ws.lineSums);
   else scdRebuildLine(idx, vals, start, end, x, xOff, y, k, ws);
   const len = end - start;
   for (let l = 0; l < k; l++) {

@@ -3,7 +3,8 @@
  * the line (row of A or column of A) being updated, the breakpoint/weight buffers of the weighted
  * median, and two k-vectors of sums of the other factor.
  *
- * Shapes: `r`, `bt`, `bw` hold one entry per nonzero of the longest line (`capacity`), `yl` k of them;
+ * Shapes: `r`, `bt`, `bw` hold one entry per nonzero of the longest line (`capacity`), `yl` and
+ * `pos` k of them, `count` one per component;
  * `lineSums[l]` = Σ over the line's nonzeros of the other factor's component l,
  * `allSums[l]` = Σ over all of the other factor's component l (fixed during a half-sweep).
  *
@@ -20,8 +21,14 @@ export interface ScdWorkspace {
   capacity: number;
   /** Residual A − WH at the current line's nonzeros, index p − start. */
   r: Float64Array;
-  /** The other factor gathered along the line, component-major with the line's length as stride: yl[l·len + (p − start)]. */
+  /**
+   * The other factor gathered along the line, its nonzero entries only, component-major with the
+   * line's length as stride: component l's u-th nonzero is yl[l·len + u] at line position
+   * pos[l·len + u] (= p − start), for u < count[l].
+   */
   yl: Float64Array;
+  pos: Int32Array;
+  count: Int32Array;
   /** Breakpoints handed to the weighted median. */
   bt: Float64Array;
   /** Their weights. */
@@ -39,6 +46,8 @@ export function makeScdWorkspace(k: number, capacity: number): ScdWorkspace {
     capacity: cap,
     r: new Float64Array(cap),
     yl: new Float64Array(cap * Math.max(1, k)),
+    pos: new Int32Array(cap * Math.max(1, k)),
+    count: new Int32Array(Math.max(1, k)),
     bt: new Float64Array(cap),
     bw: new Float64Array(cap),
     lineSums: new Float64Array(Math.max(1, k)),
@@ -58,7 +67,11 @@ export function ensureScdWorkspace(ws: ScdWorkspace, k: number, capacity: number
   if (k > ws.lineSums.length) {
     ws.lineSums = new Float64Array(k);
     ws.allSums = new Float64Array(k);
+    ws.count = new Int32Array(k);
   }
-  if (ws.yl.length < ws.capacity * k) ws.yl = new Float64Array(ws.capacity * k);
+  if (ws.yl.length < ws.capacity * k) {
+    ws.yl = new Float64Array(ws.capacity * k);
+    ws.pos = new Int32Array(ws.capacity * k);
+  }
   ws.k = k;
 }
