@@ -4,21 +4,25 @@
  *           `feature,factor_0,…` and one line per feature (numbers with 17 significant digits).
  *  .arrow — an Arrow IPC file: columns `feature` (utf8) and `factor_0…` (float64); schema metadata
  *           `nmflow.d` (JSON array), `nmflow.loss`, `nmflow.rank`, `nmflow.trace` (JSON).
+ *  .parquet — the same table written by parquet-wasm (zstd); the metadata travels in the file's
+ *           Arrow schema, and any Parquet reader (DuckDB, pyarrow) reads the columns.
  * H goes to its own file (`writeFactorsH`): rank lines of samples numbers (CSV) or an Arrow table
  * with one row per sample. Every write is atomic (temporary name, then rename).
  */
 import { Table, Utf8, makeVector, tableFromIPC, tableToIPC, vectorFromArray, Schema, RecordBatch, makeData, Struct, type Field, type Vector } from 'apache-arrow';
 import { readFile } from 'node:fs/promises';
+import { Compression, Table as WasmTable, WriterPropertiesBuilder, readParquet, writeParquet } from 'parquet-wasm';
 import { DataError, NmfError, OptionError } from '../errors.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
 import { writeFileAtomic } from './atomic-write.js';
 
-export type ModelFormat = 'csv' | 'arrow';
+export type ModelFormat = 'csv' | 'arrow' | 'parquet';
 
 export function modelFormatOf(path: string): ModelFormat {
   if (/\.csv$/i.test(path)) return 'csv';
   if (/\.(arrow|feather|ipc)$/i.test(path)) return 'arrow';
-  throw new OptionError('out', 'a path ending in .csv or .arrow', path);
+  if (/\.parquet$/i.test(path)) return 'parquet';
+  throw new OptionError('out', 'a path ending in .csv, .arrow or .parquet', path);
 }
 
 function featureName(s: Snapshot, i: number): string {
@@ -53,7 +57,7 @@ export async function writeModel(path: string, model: Snapshot): Promise<void> {
     'nmflow.objective': String(model.objective), 'nmflow.iterations': String(model.iteration),
     'nmflow.trace': JSON.stringify(model.trace ?? []),
   });
-  await writeFileAtomic(path, tableToIPC(table, 'file'));
+  await writeTable(path, table);
 }
 
 /** H (rank × samples, row-major) as CSV (rank lines) or Arrow (one row per sample, columns factor_a). */
@@ -66,7 +70,7 @@ export async function writeFactorsH(path: string, H: Float64Array, rank: number,
   }
   const columns: Record<string, Vector> = {};
   for (let a = 0; a < rank; a++) columns[`factor_${a}`] = makeVector(H.slice(a * samples, (a + 1) * samples));
-  await writeFileAtomic(path, tableToIPC(new Table(columns), 'file'));
+  await writeTable(path, new Table(columns));
 }
 
 export interface StoredModel {
@@ -84,10 +88,13 @@ export async function readModel(path: string): Promise<StoredModel> {
   try { bytes = await readFile(path); } catch (error) {
     throw new NmfError('IO', `could not read model ${path}: ${(error as Error).message}`, { cause: error });
   }
-  if (modelFormatOf(path) === 'arrow') {
+  const format = modelFormatOf(path);
+  if (format !== 'csv') {
     let table: Table;
-    try { table = tableFromIPC(bytes); } catch (error) {
-      throw new DataError('MALFORMED_FILE', `not an Arrow IPC model file: ${(error as Error).message}`, { source: path }, error);
+    try {
+      table = format === 'arrow' ? tableFromIPC(bytes) : tableFromIPC(readParquet(bytes).intoIPCStream());
+    } catch (error) {
+      throw new DataError('MALFORMED_FILE', `not an ${format === 'arrow' ? 'Arrow IPC' : 'Parquet'} model file: ${(error as Error).message}`, { source: path }, error);
     }
     const meta = table.schema.metadata;
     const rank = Number(meta.get('nmflow.rank'));
@@ -118,7 +125,7 @@ export async function readModel(path: string): Promise<StoredModel> {
     else if (line.startsWith('#') || line.trim() === '') return;
     else if (!header) header = true;
     else {
-      const fields = line.split(',');
+      const fields = splitCsvLine(line);
       featureNames.push(fields[0]!);
       const values = fields.slice(1).map(Number);
       if (values.some((v) => !Number.isFinite(v) || v < 0)) {
@@ -136,6 +143,16 @@ export async function readModel(path: string): Promise<StoredModel> {
   return { loss, rank, features: rows.length, W, d, featureNames };
 }
 
+/** An Arrow table to .arrow (IPC file) or .parquet (zstd), atomically. */
+async function writeTable(path: string, table: Table): Promise<void> {
+  if (modelFormatOf(path) === 'parquet') {
+    const props = new WriterPropertiesBuilder().setCompression(Compression.ZSTD).build();
+    await writeFileAtomic(path, writeParquet(WasmTable.fromIPCStream(tableToIPC(table, 'stream')), props));
+  } else {
+    await writeFileAtomic(path, tableToIPC(table, 'file'));
+  }
+}
+
 function withMetadata(table: Table, metadata: Record<string, string>): Table {
   const schema = new Schema(table.schema.fields as Field[], new Map(Object.entries(metadata)));
   const batches = table.batches.map((b) => new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: b.numRows, children: b.data.children as never, nullCount: 0 })));
@@ -144,6 +161,29 @@ function withMetadata(table: Table, metadata: Record<string, string>): Table {
 
 function num(v: number): string {
   return Number.isInteger(v) ? String(v) : v.toPrecision(17).replace(/(\.\d*?)0+(e|$)/, '$1$2').replace(/\.(e|$)/, '$1');
+}
+
+/** Fields of one CSV line; "quoted" fields may hold commas and doubled quotes. */
+function splitCsvLine(line: string): string[] {
+  const fields: string[] = [];
+  let p = 0;
+  while (p <= line.length) {
+    if (line[p] === '"') {
+      let value = '';
+      p++;
+      while (p < line.length) {
+        if (line[p] === '"' && line[p + 1] === '"') { value += '"'; p += 2; } else if (line[p] === '"') { p++; break; } else value += line[p++];
+      }
+      fields.push(value);
+      p++; // the comma
+    } else {
+      const comma = line.indexOf(',', p);
+      const end = comma < 0 ? line.length : comma;
+      fields.push(line.slice(p, end));
+      p = end + 1;
+    }
+  }
+  return fields;
 }
 
 function csvField(s: string): string {
