@@ -34,12 +34,22 @@ export interface FitOptions {
   readonly checkpoint?: { readonly dir: string; readonly every?: number };
   /** Continue a fit from the checkpoint in this directory (same data and options → the same bytes). */
   readonly resumeFrom?: string;
+  /** Called after every chunk with the pass (iteration being computed) and what this pass has read so far. */
+  readonly onChunk?: (progress: ChunkProgress) => void;
   /** NNLS method: 'active-set' (default; exact, Lawson–Hanson from the warm support) or 'cd'
    * (RcppML's coordinate descent from the clipped unconstrained solution). Same optimum. */
   readonly nnlsMethod?: 'active-set' | 'cd';
   /** NNLS coordinate descent: maximum sweeps per solve (default 100) and mean relative change to stop (default 1e-8). */
   readonly nnlsMaxSweeps?: number;
   readonly nnlsTol?: number;
+}
+
+export interface ChunkProgress {
+  /** The iteration this pass computes (1-based). */
+  readonly iteration: number;
+  /** Samples and nonzeros read in this pass so far. */
+  readonly samples: number;
+  readonly nnz: number;
 }
 
 export interface ResolvedOptions {
@@ -63,6 +73,7 @@ export interface ResolvedOptions {
   readonly nnlsMethod: number;
   readonly checkpoint: { readonly dir: string; readonly every: number } | undefined;
   readonly resumeFrom: string | undefined;
+  readonly onChunk: ((progress: ChunkProgress) => void) | undefined;
 }
 
 export function resolveOptions(options: FitOptions): ResolvedOptions {
@@ -99,6 +110,7 @@ export function resolveOptions(options: FitOptions): ResolvedOptions {
     if (!Number.isInteger(every) || every < 1) throw new OptionError('checkpoint.every', 'an integer ≥ 1', every);
     checkpoint = { dir, every };
   }
+  if (options.onChunk !== undefined && typeof options.onChunk !== 'function') throw new OptionError('onChunk', 'a function', options.onChunk);
   const resumeFrom = options.resumeFrom;
   if (resumeFrom !== undefined && (typeof resumeFrom !== 'string' || resumeFrom === '')) throw new OptionError('resumeFrom', 'a directory path', resumeFrom);
   const initW = toFloat64('init.W', options.init?.W);
@@ -108,7 +120,7 @@ export function resolveOptions(options: FitOptions): ResolvedOptions {
   return {
     rank, loss, l1W, l1H, l2W, l2H, lambda, maxIterations, tol, seed, initW, initH,
     warmupIterations, keepH: options.keepH ?? false, nnlsMaxSweeps, nnlsTol,
-    nnlsMethod: method === 'cd' ? 1 : 0, checkpoint, resumeFrom,
+    nnlsMethod: method === 'cd' ? 1 : 0, checkpoint, resumeFrom, onChunk: options.onChunk,
   };
 }
 

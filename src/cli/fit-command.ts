@@ -3,7 +3,7 @@
  * With --json: one JSON object per line, one per iteration, then a final `{"done":true,…}` line.
  */
 import type { Command } from 'commander';
-import { lastValueFrom, tap } from 'rxjs';
+import { tap } from 'rxjs';
 import { OptionError } from '../errors.js';
 import { writeFactorsH, writeModel, modelFormatOf } from '../io/model-file.js';
 import { resolveOptions, type FitOptions } from '../options.js';
@@ -11,6 +11,8 @@ import { fit } from '../pipeline/fit.js';
 import { readCsvMatrix } from '../source/read-csv-matrix.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
 import { openInput } from './open-input.js';
+import { untilInterrupted } from './interrupt.js';
+import { makeFitProgress } from './progress.js';
 import { parseInteger, parseNumber, parsePair } from './parse-flags.js';
 
 interface FitFlags {
@@ -103,14 +105,27 @@ async function runFit(input: string, flags: FitFlags, print: (line: string) => v
   }
   const loadSeconds = (performance.now() - loadStart) / 1000;
   const options: FitOptions = init.W || init.H ? { ...base, init } : base;
+  const progress = process.stderr.isTTY && !flags.json && !flags.quiet
+    ? makeFitProgress(flags.maxIterations ?? 100, source.samples) : undefined;
   const fitStart = performance.now();
   const report = (s: Snapshot): void => {
     if (s.final || flags.quiet) return;
+    progress?.onSnapshot(s);
     if (flags.json) {
       print(JSON.stringify({ iteration: s.iteration, relativeLoss: s.relativeLoss, objective: s.objective, tol: s.tol, seconds: s.elapsedSeconds }));
     }
   };
-  const model = await lastValueFrom(fit(source, options).pipe(tap(report)));
+  const fit$ = fit(source, progress ? { ...options, onChunk: progress.onChunk } : options).pipe(tap(report));
+  let model: Snapshot;
+  try {
+    model = await untilInterrupted(fit$, () => {
+      progress?.stop();
+      const where = flags.checkpoint ? `; resume with --resume ${flags.checkpoint}` : '';
+      process.stderr.write(`nmflow: interrupted, stopped cleanly${where}\n`);
+    });
+  } finally {
+    progress?.stop();
+  }
   const fitSeconds = (performance.now() - fitStart) / 1000;
   if (flags.out) await writeModel(flags.out, model);
   if (flags.outH && model.H) await writeFactorsH(flags.outH, model.H, model.rank, model.samples);

@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { NmfError, OptionError } from '../errors.js';
 import { addFitCommand } from './fit-command.js';
+import { Interrupted } from './interrupt.js';
 
 export async function main(argv: readonly string[]): Promise<number> {
   const print = (line: string): void => { process.stdout.write(line + '\n'); };
@@ -25,6 +26,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return 0;
       return 2;
     }
+    if (error instanceof Interrupted) return 130;
     const usage = error instanceof OptionError;
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`nmflow: ${usage ? 'usage: ' : ''}${message}\n`);

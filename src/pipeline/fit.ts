@@ -46,6 +46,8 @@ export function fit(source: MatrixSource, options: FitOptions): Observable<Snaps
       pending = undefined;
       let chunks = 0;
       let began = false;
+      let samplesRead = 0;
+      let nnzRead = 0;
       const onChunk = (chunk: CscChunk): void => {
         if (failed) return;
         try {
@@ -58,6 +60,11 @@ export function fit(source: MatrixSource, options: FitOptions): Observable<Snaps
           if (!began) { engine.beginPass(); began = true; }
           engine.step(chunk);
           chunks++;
+          if (resolved.onChunk) {
+            samplesRead += chunk.n;
+            nnzRead += chunk.colPtr[chunk.n]!;
+            resolved.onChunk({ iteration: (trace.at(-1)?.iteration ?? 0) + 1, samples: samplesRead, nnz: nnzRead });
+          }
         } catch (error) {
           fail(error);
         }

@@ -1,0 +1,41 @@
+/**
+ * Runs an Observable to its last value, stopping cleanly on SIGINT/SIGTERM: the subscription is
+ * unsubscribed (sources close their files, temporary directories are removed by their teardown),
+ * `onInterrupt` reports, and the promise rejects with an Interrupted error (exit code 130).
+ */
+import type { Observable } from 'rxjs';
+import { NmfError } from '../errors.js';
+
+export class Interrupted extends NmfError {
+  constructor(signal: string) {
+    super('IO', `interrupted by ${signal}`);
+    this.name = 'Interrupted';
+  }
+}
+
+export async function untilInterrupted<T>(source$: Observable<T>, onInterrupt: () => void): Promise<T> {
+  return await new Promise<T>((resolve, reject) => {
+    let last: { value: T } | undefined;
+    const subscription = source$.subscribe({
+      next: (value) => { last = { value }; },
+      error: (error: unknown) => { cleanup(); reject(error); },
+      complete: () => {
+        cleanup();
+        if (last) resolve(last.value);
+        else reject(new NmfError('EMPTY_INPUT', 'the fit produced no result'));
+      },
+    });
+    const onSignal = (signal: NodeJS.Signals): void => {
+      subscription.unsubscribe();
+      cleanup();
+      onInterrupt();
+      reject(new Interrupted(signal));
+    };
+    const cleanup = (): void => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}
