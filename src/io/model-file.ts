@@ -13,7 +13,7 @@ import { Table, Utf8, makeVector, tableFromIPC, tableToIPC, vectorFromArray, Sch
 import { readFile } from 'node:fs/promises';
 import { Compression, Table as WasmTable, WriterPropertiesBuilder, readParquet, writeParquet } from 'parquet-wasm';
 import { DataError, NmfError, OptionError } from '../errors.js';
-import type { Snapshot } from '../snapshot/snapshot.js';
+import type { Snapshot, TracePoint } from '../snapshot/snapshot.js';
 import { writeFileAtomic } from './atomic-write.js';
 
 export type ModelFormat = 'csv' | 'arrow' | 'parquet';
@@ -80,6 +80,11 @@ export interface StoredModel {
   readonly W: Float64Array;
   readonly d: Float64Array;
   readonly featureNames: readonly string[];
+  /** Per-iteration history of the fit (Arrow and Parquet files; CSV files do not keep it). */
+  readonly trace?: readonly TracePoint[];
+  /** Relative loss and completed iterations of the fit, when the file records them. */
+  readonly relativeLoss?: number;
+  readonly iterations?: number;
 }
 
 /** Reads a model written by writeModel (CSV or Arrow). */
@@ -111,16 +116,23 @@ export async function readModel(path: string): Promise<StoredModel> {
     }
     const names = table.getChild('feature');
     const featureNames = Array.from({ length: m }, (_, i) => String(names?.get(i) ?? i));
-    return { loss: meta.get('nmflow.loss') === 'l1' ? 'l1' : 'l2', rank, features: m, W, d, featureNames };
+    return {
+      loss: meta.get('nmflow.loss') === 'l1' ? 'l1' : 'l2', rank, features: m, W, d, featureNames,
+      ...recorded(meta.get('nmflow.relativeLoss'), meta.get('nmflow.iterations')), ...traceOf(meta.get('nmflow.trace')),
+    };
   }
   const lines = bytes.toString('utf8').split(/\r?\n/);
   let loss: 'l1' | 'l2' = 'l2';
+  let stats: ReturnType<typeof recorded> = {};
   let d: Float64Array | undefined;
   const rows: number[][] = [];
   const featureNames: string[] = [];
   let header = false;
   lines.forEach((line, index) => {
-    if (line.startsWith('# nmflow model:')) loss = /loss=l1/.test(line) ? 'l1' : 'l2';
+    if (line.startsWith('# nmflow model:')) {
+      loss = /loss=l1/.test(line) ? 'l1' : 'l2';
+      stats = recorded(/relativeLoss=(\S+)/.exec(line)?.[1], /iterations=(\S+)/.exec(line)?.[1]);
+    }
     else if (line.startsWith('# d,')) d = Float64Array.from(line.slice(4).split(',').map(Number));
     else if (line.startsWith('#') || line.trim() === '') return;
     else if (!header) header = true;
@@ -140,7 +152,26 @@ export async function readModel(path: string): Promise<StoredModel> {
   }
   const W = new Float64Array(rows.length * rank);
   rows.forEach((r, i) => W.set(r, i * rank));
-  return { loss, rank, features: rows.length, W, d, featureNames };
+  return { loss, rank, features: rows.length, W, d, featureNames, ...stats };
+}
+
+/** The relative loss and iteration count a model file records, where they parse. */
+function recorded(relativeLoss: string | undefined, iterations: string | undefined): { relativeLoss?: number; iterations?: number } {
+  const loss = relativeLoss === undefined ? NaN : Number(relativeLoss);
+  const its = iterations === undefined ? NaN : Number(iterations);
+  return { ...(Number.isFinite(loss) ? { relativeLoss: loss } : {}), ...(Number.isInteger(its) ? { iterations: its } : {}) };
+}
+
+/** The trace kept in `nmflow.trace`, when present and well-formed (an unreadable trace is left out). */
+function traceOf(json: string | undefined): { trace?: readonly TracePoint[] } {
+  if (json === undefined) return {};
+  try {
+    const value: unknown = JSON.parse(json);
+    const ok = Array.isArray(value) && value.every((p) => typeof p === 'object' && p !== null && typeof (p as TracePoint).iteration === 'number');
+    return ok ? { trace: value as TracePoint[] } : {};
+  } catch {
+    return {};
+  }
 }
 
 /** An Arrow table to .arrow (IPC file) or .parquet (zstd), atomically. */
