@@ -5,7 +5,9 @@
  */
 import { Command, CommanderError } from 'commander';
 import { NmfError, OptionError } from '../errors.js';
+import { addEvalCommand } from './eval-command.js';
 import { addFitCommand } from './fit-command.js';
+import { addReportCommand } from './report-command.js';
 import { Interrupted } from './interrupt.js';
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -17,6 +19,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   addFitCommand(program, print);
+  addEvalCommand(program, print);
+  addReportCommand(program, print);
   for (const command of program.commands) command.exitOverride();
   try {
     await program.parseAsync(argv as string[], { from: 'user' });

@@ -1,0 +1,69 @@
+/**
+ * `nmflow report <model...> --out report.html [--data <input>]`: one self-contained HTML report
+ * (charts as inline SVG, nothing fetched when opened) of one or several saved models. With several
+ * models whose file names carry their penalties (`…l1-0.05…seed-1…`, `…l2-0.1…`, `…none…`), it adds
+ * the L1/L2 sweep plots. With --data, relative loss, k-means and rank-1 similarity on that data.
+ */
+import { basename } from 'node:path';
+import type { Command } from 'commander';
+import { OptionError } from '../errors.js';
+import { readModel } from '../io/model-file.js';
+import { buildReport, type ReportModel } from '../report/build-report.js';
+import { modelTagsFromPath } from '../report/model-tags.js';
+import { writeFileAtomic } from '../io/atomic-write.js';
+import { readMatrix } from './eval-command.js';
+import { parseInteger } from './parse-flags.js';
+
+interface ReportFlags {
+  out: string;
+  data?: string;
+  title?: string;
+  top?: number;
+  details?: number;
+  kmeansSeed?: number;
+  chunkSize?: number;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+export function addReportCommand(program: Command, print: (line: string) => void): void {
+  program.command('report')
+    .description('write a self-contained HTML report (convergence, d, W heatmap, sparsity, angles; L1/L2 sweep plots for several models)')
+    .argument('<model...>', 'model files written by `nmflow fit --out` (.arrow/.parquet keep the convergence trace, .csv does not)')
+    .requiredOption('--out <report.html>', 'the HTML file to write (atomically)')
+    .option('--data <input>', 'the data the models were fitted to: adds loss, k-means and rank-1 similarity')
+    .option('--title <text>', 'title of the report')
+    .option('--top <N>', 'top features per factor in the W heatmap (default 5)', parseInteger('--top'))
+    .option('--details <N>', 'models that get their own charts (default 3)', parseInteger('--details'))
+    .option('--kmeans-seed <s>', 'seed of the k-means++ start (default 42)', parseInteger('--kmeans-seed'))
+    .option('--chunk-size <N>', 'samples per chunk while reading --data', parseInteger('--chunk-size'))
+    .option('--json', 'print one JSON line when done')
+    .option('-q, --quiet', 'print nothing but errors')
+    .addHelpText('after', `
+Model file names tell the sweep which penalty and seed each model had: l1-<α>, l2-<α>, none, seed-<s>
+(separators -, _ or =), e.g. birds-l1-0.01-seed-1.arrow, birds-none-seed-1.arrow.
+
+Examples:
+  nmflow fit ../shared/data/hawaiibirds.mtx --rank 10 --out model.arrow && nmflow report model.arrow --out report.html
+  nmflow report sweep/*.arrow --data ../shared/data/hawaiibirds.mtx --details 1 --out sweep.html`)
+    .action(async (paths: string[], flags: ReportFlags) => {
+      if (!/\.html?$/i.test(flags.out)) throw new OptionError('--out', 'a path ending in .html', flags.out);
+      if (flags.top !== undefined && flags.top < 1) throw new OptionError('--top', 'an integer ≥ 1', flags.top);
+      if (flags.details !== undefined && flags.details < 0) throw new OptionError('--details', 'an integer ≥ 0', flags.details);
+      const models: ReportModel[] = [];
+      for (const path of paths) models.push({ label: basename(path), model: await readModel(path), ...modelTagsFromPath(path) });
+      const data = flags.data === undefined ? undefined : await readMatrix(flags.data, flags.chunkSize);
+      const html = await buildReport(models, {
+        ...(data === undefined ? {} : { data, dataName: basename(flags.data!) }),
+        ...(flags.title === undefined ? {} : { title: flags.title }),
+        ...(flags.top === undefined ? {} : { top: flags.top }),
+        ...(flags.details === undefined ? {} : { details: flags.details }),
+        ...(flags.kmeansSeed === undefined ? {} : { kmeansSeed: flags.kmeansSeed }),
+      });
+      await writeFileAtomic(flags.out, html);
+      if (flags.quiet) return;
+      const charts = (html.match(/<figure class="chart"/g) ?? []).length;
+      if (flags.json) print(JSON.stringify({ done: true, out: flags.out, models: models.length, charts, bytes: Buffer.byteLength(html) }));
+      else print(`nmflow report: wrote ${flags.out} (${models.length} model${models.length === 1 ? '' : 's'}, ${charts} charts)`);
+    });
+}

@@ -1,0 +1,124 @@
+/**
+ * The HTML report of one or several models: one self-contained file (inline CSS and SVG charts
+ * rendered in Node by Vega-Lite; it fetches nothing when opened). It holds a summary table of
+ * every model; for the first `details` models the convergence curve, d per factor, a heatmap of
+ * W's top features, the sparsity of each factor and the cosine similarity between factors; and,
+ * when the models form an L1/L2 sweep (tagged with their penalties), the blog's sweep plots.
+ */
+import { factorCosine } from '../diagnostics/cosine.js';
+import { evaluateModel, type ModelEvaluation } from '../diagnostics/evaluate.js';
+import type { FactorModel } from '../diagnostics/factor-model.js';
+import { factorSparsity } from '../diagnostics/sparsity.js';
+import { summarizeSweep, sweepRows, type SweepEntry } from '../diagnostics/sweep.js';
+import { writeFileAtomic } from '../io/atomic-write.js';
+import type { TracePoint } from '../snapshot/snapshot.js';
+import type { CscMatrix } from '../source/from-csc.js';
+import { figure, page, paragraph, section, table } from './html.js';
+import { convergenceSpec, cosineSpec, heatmapSpec, scaleSpec, sparsitySpec } from './model-charts.js';
+import { renderSvg } from './render-svg.js';
+import { availableMeasures, sweepSpec } from './sweep-charts.js';
+
+export type ReportableModel = FactorModel & {
+  readonly trace?: readonly TracePoint[];
+  readonly relativeLoss?: number;
+  /** Completed iterations (a StoredModel's `iterations`, a Snapshot's `iteration`). */
+  readonly iterations?: number;
+  readonly iteration?: number;
+};
+
+export interface ReportModel {
+  readonly label: string;
+  readonly model: ReportableModel;
+  /** The fit's penalties and seed: models with l1 or l2 given (0 = unpenalised) form the sweep. */
+  readonly l1?: number;
+  readonly l2?: number;
+  readonly seed?: number;
+}
+
+export interface ReportOptions {
+  readonly title?: string;
+  /** The data the models were fitted to: adds relative loss, k-means and rank-1 similarity. */
+  readonly data?: CscMatrix;
+  readonly dataName?: string;
+  /** Top features per factor in the heatmap. Default 5. */
+  readonly top?: number;
+  /** How many models get their own charts. Default 3. */
+  readonly details?: number;
+  readonly kmeansSeed?: number;
+}
+
+export async function buildReport(models: readonly ReportModel[], options: ReportOptions = {}): Promise<string> {
+  const top = options.top ?? 5, details = Math.min(models.length, options.details ?? 3);
+  let chart = 0;
+  const render = async (name: string, spec: Parameters<typeof renderSvg>[0]): Promise<string> => figure(name, await renderSvg(spec, `c${chart++}`));
+  const evaluations = models.map((r, index) => evaluateModel(r.model, options.data, {
+    kmeans: index < details, ...(options.kmeansSeed === undefined ? {} : { kmeansSeed: options.kmeansSeed }),
+  }));
+  const sections: string[] = [section('summary', 'Models', summaryTable(models, evaluations, options.data !== undefined))];
+  const nav: [string, string][] = [['summary', 'Models']];
+  for (let index = 0; index < details; index++) {
+    const { label, model } = models[index]!;
+    const charts: string[] = [];
+    if (model.trace && model.trace.length > 0) charts.push(await render('convergence', convergenceSpec(model.trace, `Convergence of ${label}`)));
+    charts.push(await render('scale', scaleSpec(model)));
+    charts.push(await render('sparsity', sparsitySpec(model, factorSparsity(model).perFactor)));
+    charts.push(await render('cosine', cosineSpec(model, factorCosine(model))));
+    charts.push(await render('heatmap', heatmapSpec(model, top)));
+    const note = model.trace && model.trace.length > 0 ? '' : paragraph('No convergence trace: this model file does not record one (CSV files never do; write the model as .arrow to keep it).');
+    sections.push(section(`model-${index}`, label, note + `<div class="charts">${charts.join('')}</div>` + evaluationTable(evaluations[index]!)));
+    nav.push([`model-${index}`, label]);
+  }
+  const sweepEntries: SweepEntry[] = models.filter((r) => r.l1 !== undefined || r.l2 !== undefined).map((r) => ({
+    label: r.label, model: r.model, ...(r.l1 === undefined ? {} : { l1: r.l1 }), ...(r.l2 === undefined ? {} : { l2: r.l2 }), ...(r.seed === undefined ? {} : { seed: r.seed }),
+  }));
+  const rows = sweepEntries.length > 1 ? sweepRows(sweepEntries, {
+    ...(options.data === undefined ? {} : { matrix: options.data }), ...(options.kmeansSeed === undefined ? {} : { kmeansSeed: options.kmeansSeed }),
+  }) : [];
+  const measures = availableMeasures(rows);
+  if (measures.length > 0) {
+    const charts: string[] = [];
+    for (const measure of measures) charts.push(await render(`sweep-${measure.field}`, sweepSpec(rows, measure)));
+    const summary = summarizeSweep(rows);
+    sections.push(section('sweep', 'L1/L2 sweep', paragraph(
+      'One point per model (shape = seed), lines through the means of the replicates, the dashed rule at the unpenalised mean. '
+      + 'Robustness: mean matched cosine similarity of W to the unpenalised model of the same seed (Hungarian matching). '
+      + 'Replicate agreement: the same between models of different seeds at the same penalty.',
+    ) + `<div class="charts">${charts.join('')}</div>` + table(
+      ['penalty', 'α', 'models', 'sparsity', 'sd', 'mean cosine', 'robustness', 'replicate agreement', 'k-means', 'rank-1', 'relative loss'],
+      summary.map((s) => [s.penalty, s.alpha, s.replicates, s.sparsity, s.sparsitySd, s.meanCosine, s.robustness, s.replicateAgreement, s.kmeansSimilarity, s.rankOneSimilarity, s.relativeLoss]),
+      'Means over the replicates of each penalty',
+    )));
+    nav.push(['sweep', 'L1/L2 sweep']);
+  }
+  const title = options.title ?? (models.length === 1 ? `nmflow report: ${models[0]!.label}` : `nmflow report: ${models.length} models`);
+  const first = models[0]?.model;
+  const subtitle = [first ? `${first.features} features, rank ${first.rank}` : 'no models',
+    options.data ? `evaluated on ${options.dataName ?? 'the data'} (${options.data.m} × ${options.data.n})` : 'no data given',
+    `written ${new Date().toISOString().slice(0, 19).replace('T', ' ')} UTC`].join(' · ');
+  return page(title, subtitle, nav, sections.join('\n'));
+}
+
+/** buildReport, then write the file atomically (temporary name, then rename). */
+export async function writeReport(path: string, models: readonly ReportModel[], options: ReportOptions = {}): Promise<void> {
+  await writeFileAtomic(path, await buildReport(models, options));
+}
+
+function summaryTable(models: readonly ReportModel[], evaluations: readonly ModelEvaluation[], withData: boolean): string {
+  const headers = ['model', 'loss', 'rank', 'features', 'iterations', 'relative loss', 'sparsity W', 'mean cosine', 'dead factors'];
+  if (withData) headers.push('relative loss on data', 'k-means', 'rank-1');
+  return table(headers, models.map(({ label, model }, index) => {
+    const e = evaluations[index]!;
+    const row = [label, model.loss ?? 'l2', model.rank, model.features, model.iterations ?? model.iteration, model.relativeLoss, e.sparsityW, e.meanCosine, e.deadFactors];
+    return withData ? [...row, e.relativeLoss, e.kmeansSimilarity, e.rankOneSimilarity] : row;
+  }));
+}
+
+function evaluationTable(e: ModelEvaluation): string {
+  const rows: [string, number | undefined][] = [
+    ['sparsity of W', e.sparsityW], ['sparsity of H', e.sparsityH], ['dead factors', e.deadFactors],
+    ['mean cosine between factors', e.meanCosine], ['mean cosine, diagonal included', e.meanCosineWithDiagonal],
+    ['relative loss on the data', e.relativeLoss], ['relative L1 objective', e.relativeL1Objective],
+    ['similarity to k-means centroids', e.kmeansSimilarity], ['similarity to the rank-1 model', e.rankOneSimilarity],
+  ];
+  return table(['diagnostic', 'value'], rows.filter(([, v]) => v !== undefined), 'Diagnostics');
+}
