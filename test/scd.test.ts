@@ -34,6 +34,14 @@ function randomFactor(rng: Random, rows: number, k: number, scale = 1): Float64A
 
 const relClose = (a: number, b: number, tol: number): boolean => Math.abs(a - b) <= tol * Math.max(1, Math.abs(a), Math.abs(b));
 
+/**
+ * The factorization reproduces A to rounding (easy with λ = 0 and lines shorter than k). From
+ * there every 1-D problem is flat up to rounding noise, its breakpoints are ratios of noise, and
+ * which minimiser an implementation lands on says nothing about the algorithm: the iterates are
+ * compared only before that, the objective always.
+ */
+const exactFit = (f: number, sumA: number): boolean => f <= 1e-12 * sumA;
+
 const problemArb = fc.record({
   seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
   m: fc.integer({ min: 2, max: 14 }),
@@ -194,6 +202,7 @@ describe('scdIteration', () => {
         const f = scdIteration(problem, W, H, q.k, ws);
         const fd = denseL1CdIteration(A, q.m, q.n, Wd, Hd, q.k, 1);
         expect(relClose(f, fd, 1e-9)).toBe(true);
+        if (exactFit(fd, problem.sumA)) break;
         for (let e = 0; e < W.length; e++) expect(relClose(W[e]!, Wd[e]!, 1e-9)).toBe(true);
         for (let e = 0; e < H.length; e++) expect(relClose(H[e]!, Hd[e]!, 1e-9)).toBe(true);
       }
@@ -210,6 +219,7 @@ describe('scdIteration', () => {
         const f = scdIteration(problem, W, H, q.k, ws);
         const fd = denseL1CdIteration(A, q.m, q.n, Wd, Hd, q.k, lambda);
         expect(relClose(f, fd, 1e-9)).toBe(true);
+        if (exactFit(fd, problem.sumA)) break;
         for (let e = 0; e < W.length; e++) expect(relClose(W[e]!, Wd[e]!, 1e-9)).toBe(true);
         for (let e = 0; e < H.length; e++) expect(relClose(H[e]!, Hd[e]!, 1e-9)).toBe(true);
       }

@@ -46,17 +46,19 @@ export function denseL1Objective(
 
 /**
  * Smallest minimiser over x ≥ 0 of φ(x) = Σ_q ω_q |b_q − g_q x| (g_q ≥ 0), by evaluating φ at
- * 0 and at every positive breakpoint b_q / g_q with ω_q·g_q > 0.
+ * 0 and at every positive breakpoint b_q / g_q. As in DESIGN.md §2.2, a term whose breakpoint
+ * weight ω_q·g_q is ≤ 1e-14 is ignored (it is constant up to 1e-14·|x|).
  */
 export function bruteForce1d(b: readonly number[], g: readonly number[], omega: readonly number[]): number {
+  const counts = (q: number): boolean => omega[q]! * g[q]! > 1e-14;
   const phi = (x: number): number => {
     let s = 0;
-    for (let q = 0; q < b.length; q++) s += omega[q]! * Math.abs(b[q]! - g[q]! * x);
+    for (let q = 0; q < b.length; q++) if (counts(q)) s += omega[q]! * Math.abs(b[q]! - g[q]! * x);
     return s;
   };
   const candidates = [0];
   for (let q = 0; q < b.length; q++) {
-    if (omega[q]! * g[q]! > 0 && b[q]! / g[q]! > 0) candidates.push(b[q]! / g[q]!);
+    if (counts(q) && b[q]! / g[q]! > 0) candidates.push(b[q]! / g[q]!);
   }
   candidates.sort((u, v) => u - v);
   const values = candidates.map(phi);
