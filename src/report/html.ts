@@ -11,7 +11,7 @@ export function formatNumber(value: number | undefined): string {
   if (value === undefined || Number.isNaN(value)) return '–';
   if (Number.isInteger(value)) return String(value);
   const abs = Math.abs(value);
-  return abs !== 0 && (abs < 1e-3 || abs >= 1e6) ? value.toExponential(3) : value.toPrecision(4);
+  return abs !== 0 && (abs < 1e-3 || abs >= 1e6) ? value.toExponential(3) : String(Number(value.toPrecision(4)));
 }
 
 export type Cell = string | number | undefined;
