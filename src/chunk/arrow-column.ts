@@ -46,8 +46,8 @@ export function columnData(batch: RecordBatch, name: string, where: BatchWhere):
 }
 
 export const isIntegerType = (t: DataType): boolean => DataType.isInt(t);
-export const isNumericType = (t: DataType): boolean =>
-  DataType.isInt(t) || (DataType.isFloat(t) && t.precision !== 0) || (DataType.isDictionary(t) && isNumericType(t.dictionary));
+export const isNumericType = (t: DataType): boolean => DataType.isInt(t) || (DataType.isFloat(t) && t.precision !== 0)
+  || DataType.isDecimal(t) || (DataType.isDictionary(t) && isNumericType(t.dictionary));
 export const isStringType = (t: DataType): boolean =>
   DataType.isUtf8(t) || DataType.isLargeUtf8(t) || (DataType.isDictionary(t) && isStringType(t.dictionary));
 
@@ -79,9 +79,29 @@ export function toFloat64(data: Data, column: string, where: BatchWhere): Float6
     for (let r = 0; r < n; r++) out[r] = dict[keys[r]!] ?? 0;
     return out;
   }
-  if (!isNumericType(t)) throw typeError(data, 'a float32, float64 or integer type', column, where);
+  if (DataType.isDecimal(t)) return decimalToFloat64(data.values as Uint32Array, n, t.bitWidth / 32, 10 ** t.scale);
+  if (!isNumericType(t)) throw typeError(data, 'a float32, float64, integer or decimal type', column, where);
   const v = data.values as ArrayLike<number | bigint>;
   const out = new Float64Array(n);
   for (let r = 0; r < n; r++) out[r] = Number(v[r]!);
+  return out;
+}
+
+/** Decimal (little-endian two's complement words) → nearest double: exact integer / 10^scale. */
+function decimalToFloat64(words: Uint32Array, n: number, stride: number, scale: number): Float64Array {
+  const out = new Float64Array(n);
+  for (let r = 0; r < n; r++) {
+    const b = r * stride;
+    const lo = words[b]!;
+    const hi = stride > 1 ? words[b + 1]! : (lo & 0x80000000 ? 0xffffffff : 0);
+    const ext = hi & 0x80000000 ? 0xffffffff : 0;
+    let small = Math.abs(hi | 0) < 0x200000;
+    for (let k = 2; k < stride && small; k++) small = words[b + k] === ext;
+    if (small) { out[r] = ((hi | 0) * 4294967296 + lo) / scale; continue; }
+    let x = 0n;
+    for (let k = stride - 1; k >= 0; k--) x = (x << 32n) | BigInt(words[b + k]!);
+    if (ext) x -= 1n << BigInt(32 * stride);
+    out[r] = Number(x) / scale;
+  }
   return out;
 }

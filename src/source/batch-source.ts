@@ -186,21 +186,35 @@ export async function withFile<T>(path: string, body: (handle: FileHandle, size:
   }
 }
 
+/** What a file reader may ask of the pass it serves. */
+export interface PassContext {
+  /** True once the consumer has gone (return() was called). */
+  closed(): boolean;
+  /** Runs `stop` at once when the consumer goes (e.g. stop a decoder thread). */
+  onClose(stop: () => void): void;
+}
+
 /**
  * The batches of `paths`, one file after the other, each read through one FileHandle by `body`.
- * `return()` closes the open handle at once (a read in flight then fails, and its error is dropped
- * because the consumer has gone); the generator's own cleanup runs when it next resumes.
+ * `return()` closes the open handle at once and runs the `onClose` hooks (a read in flight then
+ * fails, and its error is dropped because the consumer has gone); the generator's own cleanup runs
+ * when it next resumes.
  */
 export function handleBatches(
   paths: readonly string[] | (() => Promise<readonly string[]>),
-  body: (handle: FileHandle, size: number, path: string, closed: () => boolean) => AsyncGenerator<SourceBatch>,
+  body: (handle: FileHandle, size: number, path: string, pass: PassContext) => AsyncGenerator<SourceBatch>,
 ): AsyncIterator<SourceBatch> {
   let handle: FileHandle | undefined;
   let closed = false;
+  const hooks: (() => void)[] = [];
   const closeHandle = (): void => {
     const h = handle;
     handle = undefined;
     if (h) h.close().catch(() => undefined);
+  };
+  const pass: PassContext = {
+    closed: () => closed,
+    onClose: (stop) => { if (closed) stop(); else hooks.push(stop); },
   };
   async function* run(): AsyncGenerator<SourceBatch> {
     try {
@@ -215,7 +229,7 @@ export function handleBatches(
         handle = h;
         const { size } = await h.stat();
         if (size === 0) throw new DataError('EMPTY_INPUT', 'the file is empty (0 bytes)', { source: path });
-        yield* body(h, size, path, () => closed);
+        yield* body(h, size, path, pass);
         closeHandle();
       }
     } finally {
@@ -228,6 +242,7 @@ export function handleBatches(
     return: (value?: unknown) => {
       closed = true;
       closeHandle();
+      for (const stop of hooks.splice(0)) stop();
       return it.return(value as undefined);
     },
   };

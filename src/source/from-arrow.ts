@@ -12,7 +12,9 @@
  */
 import { RecordBatchReader, type RecordBatch } from 'apache-arrow';
 import { DataError, OptionError } from '../errors.js';
-import { fileError, handleBatches, makeBatchSource, withFile, type BatchInput, type FileSource, type SourceBatch } from './batch-source.js';
+import {
+  fileError, handleBatches, makeBatchSource, withFile, type BatchInput, type FileSource, type PassContext, type SourceBatch,
+} from './batch-source.js';
 import { resolveLayout, type SourceOptions } from './layout.js';
 
 export type ArrowInput = string | Uint8Array | Iterable<RecordBatch> | AsyncIterable<RecordBatch>;
@@ -65,7 +67,7 @@ async function openReader(source: ReaderSource, file: string): Promise<RecordBat
 }
 
 async function* readerBatches(handle: ReaderSource, _size: number, file: string,
-  closed: () => boolean): AsyncGenerator<SourceBatch> {
+  pass: Pick<PassContext, 'closed'>): AsyncGenerator<SourceBatch> {
   const reader = await openReader(handle, file);
   let index = 0;
   let rowOffset = 0;
@@ -74,7 +76,7 @@ async function* readerBatches(handle: ReaderSource, _size: number, file: string,
     try {
       result = await reader.next();
     } catch (err) {
-      if (closed()) return;
+      if (pass.closed()) return;
       throw fileError('MALFORMED_FILE', `cannot read record batch ${index}`, err, { source: file, batch: index, row: rowOffset });
     }
     if (result.done) return;
@@ -88,7 +90,7 @@ function bytesInput(bytes: Uint8Array, name: string): BatchInput {
   return {
     name,
     rereadable: true,
-    open: () => readerBatches(bytes, bytes.length, name, () => false),
+    open: () => readerBatches(bytes, bytes.length, name, { closed: () => false }),
     schema: async () => (await openReader(bytes, name)).schema,
   };
 }

@@ -4,20 +4,27 @@
  * layouts of layout.ts. Files are read one row group at a time and decoded `batchSize` rows at a time,
  * through one FileHandle per file: never a whole file in memory.
  *
- * Engine: parquet-wasm decodes (every codec and encoding tried; fastest in bench/parquet-readers.ts),
- * and its record batches reach the same converters as Arrow IPC. hyparquet parses only the footer
- * (schema check, row counts, column statistics for m), which parquet-wasm does not expose.
- * parquetjs-lite is not used to read: it returns wrong values on some DuckDB files; its own files
- * are read by parquet-wasm (tested).
+ * Engines (measured in bench/parquet-readers.ts):
+ * - parquet-wasm decodes: fastest, every codec and encoding tried, and its record batches reach the
+ *   same converters as Arrow IPC. It runs in a worker thread (parquet-worker.ts), because on corrupt
+ *   data it panics in a way that would otherwise kill the process.
+ * - hyparquet parses the footer (schema, row counts, column statistics for m, which parquet-wasm does
+ *   not expose), and decodes the files parquet-wasm refuses to open (parquet-fallback.ts): every
+ *   file written by parquetjs-lite.
+ * - parquetjs-lite is not used to read: it returns wrong values on DuckDB files whose dictionary has
+ *   more than 255 entries, and rejects pyarrow's format 2.x and ZSTD/LZ4.
  */
 import { readdir, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { tableFromIPC, type Schema } from 'apache-arrow';
+import { Schema, tableFromIPC } from 'apache-arrow';
 import { parquetMetadataAsync, parquetSchema, type AsyncBuffer, type FileMetaData, type SchemaTree } from 'hyparquet';
-import { ParquetFile, type RecordBatch as WasmBatch } from 'parquet-wasm';
 import { DataError, OptionError } from '../errors.js';
-import { fileError, handleBatches, makeBatchSource, withFile, type BatchInput, type FileSource, type SourceBatch } from './batch-source.js';
+import {
+  fileError, handleBatches, makeBatchSource, withFile, type BatchInput, type FileSource, type PassContext, type SourceBatch,
+} from './batch-source.js';
 import { resolveLayout, type SourceOptions } from './layout.js';
+import { arrowFieldsOf, hyparquetBatches } from './parquet-fallback.js';
+import { DecoderWorker, type Reply } from './parquet-worker.js';
 
 export type ParquetInput = string | readonly string[];
 
@@ -30,19 +37,15 @@ export function fromParquet(input: ParquetInput, options?: SourceOptions): FileS
   const name = options?.name ?? (typeof input === 'string' ? input : `${list.length} Parquet files (${list[0]}, …)`);
   let resolved: Promise<string[]> | undefined;
   const paths = (): Promise<string[]> => (resolved ??= partFiles(list, name));
-  const footers = async (): Promise<FileMetaData[]> => Promise.all((await paths()).map((p) => withFile(p, (h, size) => readFooter(h, size, p))));
+  // Footers for what is known before reading (statistics, row counts), read once per source.
+  let footerList: Promise<FileMetaData[]> | undefined;
+  const footers = (): Promise<FileMetaData[]> => (footerList ??= paths().then((list) =>
+    Promise.all(list.map((p) => withFile(p, (h, size) => readFooter(handleBuffer(h, size), p))))));
   const source: BatchInput = {
     name,
     rereadable: true,
-    open: (columns) => handleBatches(paths, (handle, size, path, closed) => parquetBatches(handle, size, path, columns, layout.batchSize, closed)),
-    schema: async () => withFile((await paths())[0]!, async (handle, size) => {
-      const file = await openWasm(handle, size, (await paths())[0]!);
-      try {
-        return tableFromIPC(file.schema().intoIPCStream()).schema as Schema;
-      } finally {
-        file.free();
-      }
-    }),
+    open: (columns) => handleBatches(paths, (handle, size, path, pass) => parquetBatches(handle, size, path, columns, layout.batchSize, pass)),
+    schema: async () => new Schema(arrowFieldsOf((await footers())[0]!)),
     rows: async () => (await footers()).reduce((sum, f) => sum + Number(f.num_rows), 0),
     maxOf: async (column) => {
       let max = -1;
@@ -83,29 +86,24 @@ async function readAt(handle: FileHandle, start: number, end: number): Promise<A
   return (bytesRead === buf.length ? buf : buf.slice(0, bytesRead)).buffer;
 }
 
+/** A FileHandle as hyparquet's AsyncBuffer. */
+function handleBuffer(handle: FileHandle, size: number): AsyncBuffer {
+  return { byteLength: size, slice: (start, end) => readAt(handle, start, end ?? size) };
+}
+
 /** The footer, parsed by hyparquet: MALFORMED_FILE when the file is not Parquet or is truncated. */
-async function readFooter(handle: FileHandle, size: number, path: string): Promise<FileMetaData> {
-  const file: AsyncBuffer = { byteLength: size, slice: (start, end) => readAt(handle, start, end ?? size) };
+async function readFooter(file: AsyncBuffer, path: string): Promise<FileMetaData> {
   try {
-    return await parquetMetadataAsync(file);
+    return await parquetMetadataAsync(file, { initialFetchSize: 1 << 16 });
   } catch (err) {
     throw fileError('MALFORMED_FILE', 'not a readable Parquet file (bad or missing footer)', err, { source: path });
   }
 }
 
-/** parquet-wasm reads through this Blob-shaped view of our FileHandle (it calls size, slice, arrayBuffer). */
-async function openWasm(handle: FileHandle, size: number, path: string): Promise<ParquetFile> {
-  const slice = (start = 0, end = size) => ({ size: end - start, arrayBuffer: () => readAt(handle, start, Math.min(end, size)) });
-  try {
-    return await ParquetFile.fromFile({ size, slice } as unknown as Blob);
-  } catch (err) {
-    throw fileError('MALFORMED_FILE', 'not a readable Parquet file', err, { source: path });
-  }
-}
-
 async function* parquetBatches(handle: FileHandle, size: number, path: string, columns: readonly string[] | undefined,
-  batchSize: number, closed: () => boolean): AsyncGenerator<SourceBatch> {
-  const footer = await readFooter(handle, size, path);
+  batchSize: number, pass: PassContext): AsyncGenerator<SourceBatch> {
+  const buffer = handleBuffer(handle, size);
+  const footer = await readFooter(buffer, path);
   const top = parquetSchema(footer).children.map((c) => c.element.name);
   for (const column of columns ?? []) {
     if (!top.includes(column)) {
@@ -113,41 +111,57 @@ async function* parquetBatches(handle: FileHandle, size: number, path: string, c
         { source: path, column });
     }
   }
-  const file = await openWasm(handle, size, path);
+  const decoder = await DecoderWorker.acquire();
+  pass.onClose(() => decoder.terminate());
+  decoder.setSource((start, end) => readAt(handle, start, end));
+  let reusable = false;
   try {
+    const opened = await decoder.call({ type: 'open', size }).catch((err: unknown) => ({ type: 'error' as const, message: String(err) }));
+    if (opened.type !== 'ok') {
+      // parquet-wasm refuses some sound files (parquetjs-lite's page index): hyparquet decodes them.
+      if (pass.closed()) return;
+      reusable = true;
+      yield* hyparquetBatches(buffer, footer, path, columns, batchSize, pass.closed);
+      return;
+    }
     let rowOffset = 0;
     for (let g = 0; g < footer.row_groups.length; g++) {
       let within = 0;
-      const where = () => ({ source: path, batch: g, row: rowOffset + within });
-      let reader: { read(): Promise<{ done: true; value?: undefined } | { done: false; value: WasmBatch }> };
-      try {
-        const stream = await file.stream({ rowGroups: [g], batchSize, ...(columns ? { columns: [...columns] } : {}) });
-        reader = stream.getReader() as unknown as typeof reader;
-      } catch (err) {
-        if (closed()) return;
-        throw fileError('MALFORMED_FILE', `cannot read row group ${g}`, err, where());
-      }
+      const fail = (what: string, err: unknown) => fileError('MALFORMED_FILE', `${what} row group ${g}`, err,
+        { source: path, batch: g, row: rowOffset + within });
+      const started = await decoder.call({ type: 'group', group: g, batchSize, columns: columns ? [...columns] : undefined })
+        .catch((err: unknown) => ({ type: 'error' as const, message: String(err) }));
+      if (pass.closed()) return;
+      if (started.type === 'error') throw fail('cannot read', started.message);
+      let next = decoder.call({ type: 'next' });
       for (;;) {
-        let result: { done: true; value?: undefined } | { done: false; value: WasmBatch };
+        let reply: Reply;
         try {
-          result = await reader.read();
+          reply = await next;
         } catch (err) {
-          if (closed()) return;
-          throw fileError('MALFORMED_FILE', `cannot decode row group ${g}`, err, where());
+          if (pass.closed()) return;
+          throw fail('parquet-wasm stopped while decoding', err);
         }
-        if (result.done) break;
-        for (const batch of tableFromIPC(result.value.intoIPCStream()).batches) {
+        if (reply.type === 'error') throw fail('cannot decode', reply.message);
+        if (reply.type !== 'batch') break;
+        // Ask for the following batch now: it is decoded while the consumer works on this one.
+        next = decoder.call({ type: 'next' });
+        next.catch(() => undefined);
+        for (const batch of tableFromIPC(reply.ipc).batches) {
           yield { batch, where: { source: path, batch: g, rowOffset: rowOffset + within, unit: 'row group' } };
           within += batch.numRows;
         }
       }
       if (within !== Number(footer.row_groups[g]!.num_rows)) {
-        throw new DataError('MALFORMED_FILE', `row group ${g} decoded to ${within} rows; the footer says ${footer.row_groups[g]!.num_rows}`, where());
+        throw new DataError('MALFORMED_FILE', `row group ${g} decoded to ${within} rows; the footer says ${footer.row_groups[g]!.num_rows}`,
+          { source: path, batch: g, row: rowOffset + within });
       }
       rowOffset += within;
     }
+    reusable = true;
   } finally {
-    file.free();
+    if (reusable && !pass.closed()) decoder.release();
+    else decoder.terminate();
   }
 }
 

@@ -1,0 +1,148 @@
+/**
+ * parquet-wasm runs in a worker thread. On corrupt data its async reader panics inside a microtask:
+ * in the main thread that is an uncaught exception (the process dies) and a read that never settles.
+ * In a worker the panic only ends the worker; the pending call is rejected and becomes a
+ * MALFORMED_FILE error. Decoding off the main thread also overlaps it with the consumer's work.
+ *
+ * The FileHandle stays in the main thread: the worker asks for byte ranges ("read"), so closing the
+ * handle on unsubscribe is immediate and visible, and the worker is terminated at the same moment.
+ * Calls are one at a time: open(size, columns, batchSize) → group(g) → next() … → end, and the main
+ * side asks for the next batch only when it wants one (one batch ahead of the consumer at most).
+ * The wasm module is compiled once per process; one idle worker is kept (unref'd) for the next pass.
+ */
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const ready = import(workerData.url).then((pw) => { pw.initSync({ module: workerData.module }); return pw; });
+const waiting = new Map();
+let ids = 0, file, reader;
+const fetchBytes = (start, end) => new Promise((resolve, reject) => {
+  const id = ids++; waiting.set(id, { resolve, reject }); parentPort.postMessage({ type: 'read', id, start, end });
+});
+const free = () => { reader = undefined; if (file) { try { file.free(); } catch {} file = undefined; } };
+parentPort.on('message', async (msg) => {
+  if (msg.type === 'bytes') {
+    const w = waiting.get(msg.id); waiting.delete(msg.id);
+    if (w) { if (msg.error) w.reject(new Error(msg.error)); else w.resolve(msg.buffer); }
+    return;
+  }
+  try {
+    const pw = await ready;
+    if (msg.type === 'open') {
+      free();
+      const size = msg.size;
+      file = await pw.ParquetFile.fromFile({ size, slice: (s = 0, e = size) => ({ size: e - s, arrayBuffer: () => fetchBytes(s, Math.min(e, size)) }) });
+      parentPort.postMessage({ type: 'ok' });
+    } else if (msg.type === 'group') {
+      const options = { rowGroups: [msg.group], batchSize: msg.batchSize };
+      if (msg.columns) options.columns = msg.columns;
+      reader = (await file.stream(options)).getReader();
+      parentPort.postMessage({ type: 'ok' });
+    } else if (msg.type === 'next') {
+      const r = await reader.read();
+      if (r.done) { parentPort.postMessage({ type: 'end' }); return; }
+      const ipc = r.value.intoIPCStream();
+      parentPort.postMessage({ type: 'batch', ipc }, [ipc.buffer]);
+    } else if (msg.type === 'close') {
+      free();
+      parentPort.postMessage({ type: 'ok' });
+    }
+  } catch (err) {
+    parentPort.postMessage({ type: 'error', message: String((err && err.message) || err) });
+  }
+});
+`;
+
+export type Reply = { type: 'ok' } | { type: 'end' } | { type: 'batch'; ipc: Uint8Array } | { type: 'error'; message: string };
+export type Request =
+  | { type: 'open'; size: number }
+  | { type: 'group'; group: number; batchSize: number; columns: string[] | undefined }
+  | { type: 'next' }
+  | { type: 'close' };
+
+/** The global WebAssembly object (its value is not in the ES2022 lib types). */
+const wasmApi = (globalThis as unknown as { WebAssembly: { compile(bytes: Uint8Array): Promise<object> } }).WebAssembly;
+let compiled: Promise<object> | undefined;
+
+/** One worker running parquet-wasm; `call` sends a request and resolves with its reply. */
+export class DecoderWorker {
+  /** The worker kept between passes (unref'd, so it never keeps the process alive). */
+  private static idle: DecoderWorker | undefined;
+  private pending: { resolve: (r: Reply) => void; reject: (e: Error) => void } | undefined;
+  private bytes: ((start: number, end: number) => Promise<ArrayBuffer>) | undefined;
+  private dead: Error | undefined;
+
+  private constructor(private readonly worker: Worker) {
+    worker.on('message', (msg: Reply | { type: 'read'; id: number; start: number; end: number }) => {
+      if (msg.type === 'read') { this.serveRead(msg.id, msg.start, msg.end); return; }
+      const p = this.pending;
+      this.pending = undefined;
+      p?.resolve(msg);
+    });
+    const die = (err: Error): void => {
+      this.dead ??= err;
+      const p = this.pending;
+      this.pending = undefined;
+      p?.reject(this.dead);
+    };
+    worker.on('error', die);
+    worker.on('exit', (code) => die(new Error(`the decoder worker stopped (exit code ${code})`)));
+  }
+
+  /** A worker from the pool, or a new one. */
+  static async acquire(): Promise<DecoderWorker> {
+    const reuse = DecoderWorker.idle;
+    DecoderWorker.idle = undefined;
+    if (reuse && !reuse.dead) { reuse.worker.ref(); return reuse; }
+    const require = createRequire(import.meta.url);
+    compiled ??= readFile(require.resolve('parquet-wasm/esm/parquet_wasm_bg.wasm')).then((bytes) => wasmApi.compile(bytes));
+    const module = await compiled;
+    const url = pathToFileURL(require.resolve('parquet-wasm/esm')).href;
+    return new DecoderWorker(new Worker(WORKER_SOURCE, { eval: true, workerData: { url, module } }));
+  }
+
+  /** Where the worker's byte-range requests are read from (the current file). */
+  setSource(bytes: ((start: number, end: number) => Promise<ArrayBuffer>) | undefined): void {
+    this.bytes = bytes;
+  }
+
+  call(request: Request): Promise<Reply> {
+    if (this.dead) return Promise.reject(this.dead);
+    if (this.pending) return Promise.reject(new Error('a decoder call is already pending'));
+    return new Promise<Reply>((resolve, reject) => {
+      this.pending = { resolve, reject };
+      this.worker.postMessage(request);
+    });
+  }
+
+  /** After a file read to the end: free it in the worker and keep the worker for the next pass. */
+  release(): void {
+    this.bytes = undefined;
+    if (this.dead || DecoderWorker.idle) { this.terminate(); return; }
+    this.call({ type: 'close' }).then(() => {
+      if (DecoderWorker.idle || this.dead) { this.terminate(); return; }
+      this.worker.unref();
+      DecoderWorker.idle = this;
+    }, () => this.terminate());
+  }
+
+  /** Stops the worker at once (a decode in flight is abandoned). */
+  terminate(): void {
+    this.bytes = undefined;
+    this.dead ??= new Error('the decoder worker was stopped');
+    this.worker.terminate().catch(() => undefined);
+  }
+
+  private serveRead(id: number, start: number, end: number): void {
+    const bytes = this.bytes;
+    const reply = bytes ? bytes(start, end) : Promise.reject(new Error('the file is closed'));
+    reply.then(
+      (buffer) => this.worker.postMessage({ type: 'bytes', id, buffer }, [buffer]),
+      (err: unknown) => this.worker.postMessage({ type: 'bytes', id, error: err instanceof Error ? err.message : String(err) }),
+    ).catch(() => undefined);
+  }
+}
