@@ -125,6 +125,7 @@ describe('nmflow report / eval (CLI, in process)', () => {
     out.length = 0;
     expect(await main(['eval', model, other])).toBe(1);
     expect(out.join('')).toMatch(/the model has 15 features but the data has 2/);
+    expect(await main(['report', model, '--data', other, '--out', join(dir, 'misfit.html')])).toBe(1);
   });
 });
 

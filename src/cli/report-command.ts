@@ -6,7 +6,7 @@
  */
 import { basename } from 'node:path';
 import type { Command } from 'commander';
-import { OptionError } from '../errors.js';
+import { DataError, OptionError } from '../errors.js';
 import { readModel } from '../io/model-file.js';
 import { buildReport, type ReportModel } from '../report/build-report.js';
 import { modelTagsFromPath } from '../report/model-tags.js';
@@ -53,6 +53,10 @@ Examples:
       const models: ReportModel[] = [];
       for (const path of paths) models.push({ label: basename(path), model: await readModel(path), ...modelTagsFromPath(path) });
       const data = flags.data === undefined ? undefined : await readMatrix(flags.data, flags.chunkSize);
+      const misfit = data === undefined ? undefined : models.find((r) => r.model.features !== data.m);
+      if (misfit && data) {
+        throw new DataError('SCHEMA_MISMATCH', `model ${misfit.label} has ${misfit.model.features} features but the data has ${data.m}`, { source: flags.data! });
+      }
       const html = await buildReport(models, {
         ...(data === undefined ? {} : { data, dataName: basename(flags.data!) }),
         ...(flags.title === undefined ? {} : { title: flags.title }),
