@@ -34,6 +34,9 @@ export interface FitOptions {
   readonly checkpoint?: { readonly dir: string; readonly every?: number };
   /** Continue a fit from the checkpoint in this directory (same data and options → the same bytes). */
   readonly resumeFrom?: string;
+  /** Threads (integer ≥ 1; 1 = no workers). Default: the available cores, for problems large
+   * enough to gain (nnz ≥ 200 000 in the first chunk or features × rank ≥ 200 000), else 1. l2 only. */
+  readonly threads?: number;
   /** Called after every chunk with the pass (iteration being computed) and what this pass has read so far. */
   readonly onChunk?: (progress: ChunkProgress) => void;
   /** NNLS method: 'active-set' (default; exact, Lawson–Hanson from the warm support) or 'cd'
@@ -74,6 +77,7 @@ export interface ResolvedOptions {
   readonly checkpoint: { readonly dir: string; readonly every: number } | undefined;
   readonly resumeFrom: string | undefined;
   readonly onChunk: ((progress: ChunkProgress) => void) | undefined;
+  readonly threads: number | undefined;
 }
 
 export function resolveOptions(options: FitOptions): ResolvedOptions {
@@ -111,6 +115,8 @@ export function resolveOptions(options: FitOptions): ResolvedOptions {
     checkpoint = { dir, every };
   }
   if (options.onChunk !== undefined && typeof options.onChunk !== 'function') throw new OptionError('onChunk', 'a function', options.onChunk);
+  const threads = options.threads;
+  if (threads !== undefined && (!Number.isInteger(threads) || threads < 1 || threads > 64)) throw new OptionError('threads', 'an integer in [1, 64]', threads);
   const resumeFrom = options.resumeFrom;
   if (resumeFrom !== undefined && (typeof resumeFrom !== 'string' || resumeFrom === '')) throw new OptionError('resumeFrom', 'a directory path', resumeFrom);
   const initW = toFloat64('init.W', options.init?.W);
@@ -120,7 +126,7 @@ export function resolveOptions(options: FitOptions): ResolvedOptions {
   return {
     rank, loss, l1W, l1H, l2W, l2H, lambda, maxIterations, tol, seed, initW, initH,
     warmupIterations, keepH: options.keepH ?? false, nnlsMaxSweeps, nnlsTol,
-    nnlsMethod: method === 'cd' ? 1 : 0, checkpoint, resumeFrom, onChunk: options.onChunk,
+    nnlsMethod: method === 'cd' ? 1 : 0, checkpoint, resumeFrom, onChunk: options.onChunk, threads,
   };
 }
 

@@ -7,7 +7,8 @@
  * State is created per subscription: two subscribers fit two independent models. Unsubscribing
  * stops the current pass's source subscription (closing its file handles) and any pending pass.
  */
-import { Observable, lastValueFrom, type Subscription } from 'rxjs';
+import { availableParallelism } from 'node:os';
+import { Observable, firstValueFrom, lastValueFrom, type Subscription } from 'rxjs';
 import { checkChunk } from '../chunk/check-chunk.js';
 import type { CscChunk } from '../chunk/csc-chunk.js';
 import { DataError, NmfError, OptionError } from '../errors.js';
@@ -19,6 +20,7 @@ import { isMatrixSource, type MatrixSource } from '../source/matrix-source.js';
 import type { Engine, EngineContext } from '../update/engine.js';
 import { makeL2Engine } from '../update/l2-engine.js';
 import { makeL1Engine } from '../update/l1-engine.js';
+import { makeL2Pool, type L2Pool } from '../parallel/l2-pool.js';
 
 export function fit(source: MatrixSource, options: FitOptions): Observable<Snapshot> {
   if (!isMatrixSource(source)) throw new OptionError('source', 'a MatrixSource (fromCsc, fromMtx, fromArrow, fromParquet, …)', source);
@@ -38,6 +40,7 @@ export function fit(source: MatrixSource, options: FitOptions): Observable<Snaps
       if (failed) return;
       failed = true;
       pass?.unsubscribe();
+      engine?.close();
       subscriber.error(error instanceof NmfError ? error
         : new NmfError('NUMERICAL', `fit failed: ${(error as Error)?.message ?? String(error)}`, { cause: error }));
     };
@@ -54,7 +57,7 @@ export function fit(source: MatrixSource, options: FitOptions): Observable<Snaps
           checkChunk(chunk, source.name);
           if (engine === undefined) {
             checkShape(resolved, chunk.m, source.samples);
-            engine = makeEngine(source, chunk.m, resolved);
+            engine = makeEngine(source, chunk.m, resolved, undefined);
             if (resolved.resumeFrom !== undefined) trace.push(...resume(engine, resolved, resolved.resumeFrom));
           }
           if (!began) { engine.beginPass(); began = true; }
@@ -106,18 +109,37 @@ export function fit(source: MatrixSource, options: FitOptions): Observable<Snaps
       }
       subscriber.next(engine.snapshot(summary, false, trace));
       if (last) {
-        subscriber.next(engine.snapshot(summary, true, trace));
+        const final = engine.snapshot(summary, true, trace);
+        engine.close();
+        subscriber.next(final);
         subscriber.complete();
       } else {
         pending = setImmediate(runPass);
       }
     };
 
-    runPass();
+    // With worker threads the pool is made (and its workers started) before the first pass, so that
+    // no pass ever waits synchronously on a worker that is still loading.
+    const threads = threadsFor(source, resolved);
+    if (threads > 1) {
+      void (async () => {
+        const m = source.features ?? await peekFeatures(source);
+        if (failed) return;
+        checkShape(resolved, m, source.samples);
+        const pool = makeL2Pool(m, resolved, threads);
+        engine = makeEngine(source, m, resolved, pool);
+        if (resolved.resumeFrom !== undefined) trace.push(...resume(engine, resolved, resolved.resumeFrom));
+        await pool.ready;
+        if (!failed) runPass();
+      })().catch(fail);
+    } else {
+      runPass();
+    }
     return () => {
       failed = true;
       pass?.unsubscribe();
       if (pending !== undefined) clearImmediate(pending);
+      engine?.close();
     };
   });
 }
@@ -127,11 +149,31 @@ export async function fitModel(source: MatrixSource, options: FitOptions): Promi
   return await lastValueFrom(fit(source, options)) as Model;
 }
 
-function makeEngine(source: MatrixSource, m: number, options: ResolvedOptions): Engine {
-  const context: EngineContext = { sourceName: source.name, featureNames: source.featureNames };
-  if (options.loss === 'l2') return makeL2Engine(m, options, context);
+function makeEngine(source: MatrixSource, m: number, options: ResolvedOptions, pool: L2Pool | undefined): Engine {
+  const context: EngineContext = { sourceName: source.name, featureNames: source.featureNames, threads: pool?.threads ?? 1 };
+  if (options.loss === 'l2') return makeL2Engine(m, options, context, pool);
   const matrix = (source as { matrix?: CscMatrix }).matrix;
   return makeL1Engine(m, options, context, matrix);
+}
+
+/**
+ * The `threads` option, or by default the available cores when the problem is large enough to
+ * gain: an in-memory matrix with ≥ 200 000 nonzeros or features × rank ≥ 200 000, or any file or
+ * streamed source. l1 runs on one thread.
+ */
+export function threadsFor(source: MatrixSource, options: ResolvedOptions): number {
+  if (options.loss !== 'l2') return 1;
+  if (options.threads !== undefined) return options.threads;
+  const matrix = (source as { matrix?: CscMatrix }).matrix;
+  const large = matrix === undefined || matrix.values.length >= 200_000 || matrix.m * options.rank >= 200_000;
+  return large ? Math.max(1, availableParallelism()) : 1;
+}
+
+/** The number of features of a source that does not say: read its first chunk, then stop reading. */
+async function peekFeatures(source: MatrixSource): Promise<number> {
+  const first = await firstValueFrom(source.chunks(), { defaultValue: undefined });
+  if (first === undefined) throw new DataError('EMPTY_INPUT', 'the source produced no chunks', { source: source.name });
+  return first.m;
 }
 
 /** Loads a checkpoint into a fresh engine; returns the trace it carried. */

@@ -6,7 +6,8 @@
  */
 import { gram, addDiagonal } from '../kernel/gram.js';
 import { gramLoss } from '../kernel/gram-loss.js';
-import { invertDiagonal, nnlsSolve } from '../kernel/nnls-solve.js';
+import { invertDiagonal } from '../kernel/nnls-solve.js';
+import { solveRows } from './l2-phases.js';
 import { clearFactorCache } from '../kernel/nnls-support.js';
 import { pearsonTol } from '../kernel/pearson.js';
 import { scaleColumns } from '../kernel/scale.js';
@@ -23,9 +24,9 @@ export interface PassResult {
   readonly nnz: number;
 }
 
-export function endPassL2(state: L2State, options: ResolvedOptions): PassResult {
+export function endPassL2(state: L2State, options: ResolvedOptions, solveRowsInParallel?: () => void): PassResult {
   if (state.iteration === 0) state.samples = state.passSamples;
-  const { relativeLoss, tol } = updateWFromStats(state, options, state.S, state.B);
+  const { relativeLoss, tol } = updateWFromStats(state, options, state.S, state.B, solveRowsInParallel);
   state.iteration += 1;
   return { iteration: state.iteration, relativeLoss, tol, samples: state.passSamples, nnz: state.passNnz };
 }
@@ -36,9 +37,10 @@ export function endPassL2(state: L2State, options: ResolvedOptions): PassResult 
  * then every row of W is solved, W's columns scaled (sums → d), and the loss and tol computed.
  */
 export function updateWFromStats(
-  state: L2State, options: ResolvedOptions, Sn: Float64Array, Bn: Float64Array,
+  state: L2State, options: ResolvedOptions, Sn: Float64Array, Bn: Float64Array, solveRowsInParallel?: () => void,
 ): { relativeLoss: number; tol: number } {
-  const { m, k, W, Wprev, d, S, B, hSum, Gw, invDiag, inv, ws, b, warmScale } = state;
+  const { m, k, W, Wprev, d, S, B, hSum, Gw, inv, ws, b, warmScale } = state;
+  const invDiag = state.invDiagW;
   // Statistics of the row-normalised H: S_ac / (dH_a dH_c) and B_ia / dH_a.
   for (let a = 0; a < k; a++) inv[a] = hSum[a]! > 0 ? 1 / hSum[a]! : 0;
   for (let a = 0; a < k; a++) {
@@ -48,23 +50,17 @@ export function updateWFromStats(
       Sn[c * k + a] = v;
     }
   }
-  for (let i = 0; i < m; i++) {
-    const o = i * k;
-    for (let a = 0; a < k; a++) Bn[o + a] = B[o + a]! * inv[a]!;
-  }
   Gw.set(Sn);
   addDiagonal(Gw, k, options.l2W);
   invertDiagonal(Gw, k, invDiag);
   clearFactorCache(ws.cache);
   Wprev.set(W);
   // W-update, warm-started from the previous W in the new problem's scale (w_i ⊙ dH).
-  for (let i = 0; i < m; i++) {
-    const o = i * k;
-    for (let a = 0; a < k; a++) {
-      b[a] = Bn[o + a]! - options.l1W;
-      W[o + a] = W[o + a]! * hSum[a]!;
-    }
-    nnlsSolve(Gw, invDiag, k, b, 0, W, o, ws, options.nnlsMaxSweeps, options.nnlsTol, options.nnlsMethod);
+  if (solveRowsInParallel !== undefined) {
+    solveRowsInParallel(); // the same solveRows on row ranges, in worker threads
+  } else {
+    const nnls = { maxSweeps: options.nnlsMaxSweeps, tol: options.nnlsTol, method: options.nnlsMethod };
+    solveRows(W, B, Bn, inv, hSum, Gw, invDiag, k, options.l1W, 0, m, ws, b, nnls);
   }
   scaleColumns(W, m, k, d, inv);
   // Warm start of the next H-update: d_t ⊙ h_norm = d_t ⊙ h_raw / dH.

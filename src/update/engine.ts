@@ -22,6 +22,8 @@ export interface Engine {
   exportState(): EngineState;
   /** Continue from an exported state: call right after the engine is made, before any pass. */
   importState(state: EngineState): void;
+  /** Release threads and buffers (completion, error, unsubscribe). */
+  close(): void;
 }
 
 /** An engine's state as plain numbers and Float64 arrays (see io/checkpoint.ts). */
@@ -34,4 +36,6 @@ export interface EngineState {
 export interface EngineContext {
   readonly sourceName: string;
   readonly featureNames: readonly string[] | undefined;
+  /** Threads for the engine (1 = the calling thread only). */
+  readonly threads: number;
 }

@@ -116,6 +116,7 @@ export function makeL1Engine(m: number, options: ResolvedOptions, context: Engin
       numbers: { iteration, previous, samplesSeen, nnzSeen },
       arrays: { W: W.slice(), H: H.slice() },
     }),
+    close: () => undefined,
     importState: (saved: EngineState) => {
       if (saved.loss !== 'l1') throw new OptionError('resume', 'a checkpoint of an l1 fit', 'an l2 checkpoint');
       resumed = saved;

@@ -8,13 +8,26 @@ import type { ResolvedOptions } from '../options.js';
 import type { Snapshot, TracePoint } from '../snapshot/snapshot.js';
 import { OptionError } from '../errors.js';
 import type { Engine, EngineContext, EngineState, PassSummary } from './engine.js';
-import { endPassL2 } from './end-pass-l2.js';
+import { endPassL2, type PassResult } from './end-pass-l2.js';
 import { ensureHCapacity, makeL2State, type L2State } from './l2-state.js';
 import { l2Snapshot } from './l2-snapshot.js';
 import { beginPassL2, stepL2 } from './step-l2.js';
 
-export function makeL2Engine(m: number, options: ResolvedOptions, context: EngineContext): Engine & { readonly state: L2State } {
-  const state = makeL2State(m, options, makeRandom(options.seed));
+/**
+ * A multi-threaded executor of the pass (parallel/l2-pool.ts implements it): it owns the state on
+ * shared memory and runs the same phases on ranges. Without one, everything runs on this thread.
+ */
+export interface L2Runner {
+  readonly state: L2State;
+  step(chunk: CscChunk, sourceName: string): void;
+  endPass(): PassResult;
+  counts(): Float64Array;
+  resetCounts(): void;
+  close(): void;
+}
+
+export function makeL2Engine(m: number, options: ResolvedOptions, context: EngineContext, runner?: L2Runner): Engine & { readonly state: L2State } {
+  const state = runner?.state ?? makeL2State(m, options, makeRandom(options.seed));
   const k = options.rank;
   let samplesSeen = 0;
   let nnzSeen = 0;
@@ -23,15 +36,17 @@ export function makeL2Engine(m: number, options: ResolvedOptions, context: Engin
     readsData: () => true,
     beginPass: () => {
       beginPassL2(state, options);
-      state.ws.counts.fill(0);
+      if (runner) runner.resetCounts(); else state.ws.counts.fill(0);
     },
     step: (chunk: CscChunk) => {
-      stepL2(state, chunk, options, context.sourceName);
+      if (runner) runner.step(chunk, context.sourceName);
+      else stepL2(state, chunk, options, context.sourceName);
       samplesSeen += chunk.n;
       nnzSeen += chunk.colPtr[chunk.n]!;
     },
+    close: () => runner?.close(),
     endPass: (elapsedSeconds: number) => {
-      const result = endPassL2(state, options);
+      const result = runner ? runner.endPass() : endPassL2(state, options);
       const summary: PassSummary = {
         iteration: result.iteration,
         relativeLoss: result.relativeLoss,
@@ -67,7 +82,7 @@ export function makeL2Engine(m: number, options: ResolvedOptions, context: Engin
     snapshot: (summary: PassSummary, final: boolean, trace: readonly TracePoint[]): Snapshot =>
       l2Snapshot(state, summary, final, trace, {
         samples: state.samples, nnz: state.passNnz, samplesSeen, nnzSeen, keepH: options.keepH, featureNames: context.featureNames,
-      }),
+      }, runner?.counts()),
   };
   return engine;
 }

@@ -18,13 +18,13 @@ export interface L2SnapshotContext {
 
 export function l2Snapshot(
   state: L2State, summary: TracePoint & { readonly converged: boolean }, final: boolean,
-  trace: readonly TracePoint[], context: L2SnapshotContext,
+  trace: readonly TracePoint[], context: L2SnapshotContext, threadCounts?: Float64Array,
 ): Snapshot {
   const { m, k } = state;
   const n = context.samples;
   const H = final && context.keepH ? normalisedH(state, n) : undefined;
   const sorted = final ? sortFactors(state.W, m, k, state.d, H, n) : { W: state.W.slice(), d: state.d.slice(), H };
-  const counts = state.ws.counts;
+  const counts = threadCounts ?? state.ws.counts;
   const zerosH = sorted.H ? countZeros(sorted.H, k * n) : undefined;
   let dead = 0;
   for (let a = 0; a < k; a++) if (!(state.d[a]! > 0) || !(state.hSum[a]! > 0)) dead++;

@@ -22,6 +22,8 @@ export interface L2State {
   /** Gram matrix of the H-update, WᵀW + L2_H·I, and 1/its diagonal. */
   readonly G: Float64Array;
   readonly invDiag: Float64Array;
+  /** 1 / diagonal of the W-update's Gram matrix Gw. */
+  readonly invDiagW: Float64Array;
   /** Sufficient statistics of the pass, for the raw H: B = A Hᵀ (m×k), S = H Hᵀ (k×k), hSum = H·1. */
   readonly B: Float64Array;
   readonly S: Float64Array;
@@ -49,22 +51,37 @@ export interface L2State {
   readonly Gw: Float64Array;
 }
 
+/** Arrays a caller may provide (worker threads share them); the rest are made here. */
+export interface L2Arrays {
+  readonly W: Float64Array;
+  readonly B: Float64Array;
+  readonly G: Float64Array;
+  readonly Gw: Float64Array;
+  readonly invDiag: Float64Array;
+  readonly invDiagW: Float64Array;
+  readonly warmScale: Float64Array;
+  readonly hSum: Float64Array;
+  readonly inv: Float64Array;
+  readonly H: Float64Array;
+}
+
 /** Start from options.initW when given, else from seeded uniform [0, 1) entries (row-major order). */
-export function makeL2State(m: number, options: ResolvedOptions, random: Random): L2State {
+export function makeL2State(m: number, options: ResolvedOptions, random: Random, arrays?: L2Arrays): L2State {
   const k = options.rank;
-  const W = new Float64Array(m * k);
+  const W = arrays?.W ?? new Float64Array(m * k);
   if (options.initW) W.set(options.initW);
   else for (let p = 0; p < m * k; p++) W[p] = random.uniform();
   const d = new Float64Array(k);
-  const inv = new Float64Array(k);
+  const inv = arrays?.inv ?? new Float64Array(k);
   scaleColumns(W, m, k, d, inv);
   return {
     m, k, W, Wprev: new Float64Array(m * k), d,
-    G: new Float64Array(k * k), invDiag: new Float64Array(k),
-    B: new Float64Array(m * k), S: new Float64Array(k * k), hSum: new Float64Array(k),
-    H: new Float64Array(1024 * k), warmScale: new Float64Array(k),
+    G: arrays?.G ?? new Float64Array(k * k), invDiag: arrays?.invDiag ?? new Float64Array(k),
+    invDiagW: arrays?.invDiagW ?? new Float64Array(k),
+    B: arrays?.B ?? new Float64Array(m * k), S: new Float64Array(k * k), hSum: arrays?.hSum ?? new Float64Array(k),
+    H: arrays?.H ?? new Float64Array(1024 * k), warmScale: arrays?.warmScale ?? new Float64Array(k),
     samples: 0, normA2: 0, passNnz: 0, passSamples: 0, iteration: 0, warmStart: true,
-    ws: makeNnlsWorkspace(k), kernels: rankKernels(k), b: new Float64Array(k), inv, Gw: new Float64Array(k * k),
+    ws: makeNnlsWorkspace(k), kernels: rankKernels(k), b: new Float64Array(k), inv, Gw: arrays?.Gw ?? new Float64Array(k * k),
   };
 }
 

@@ -1,0 +1,206 @@
+/**
+ * Worker threads for the least-squares fit. The pool owns the shared memory (l2-shared.ts), makes
+ * the model state on it, and runs each phase of a pass (l2-phases.ts) with the main thread as
+ * worker 0 and T − 1 worker threads, joined by an Atomics barrier:
+ *   H phase — columns of the chunk split by nonzeros;  B phase — rows of AHᵀ split evenly (each
+ *   entry summed over columns in ascending order);  W phase — rows of W split evenly.
+ * HHᵀ, the H row sums and ‖A‖² are summed by the main thread in column order. Every entry therefore
+ * sees the same operations in the same order as with one thread: the model is the same bytes for
+ * any thread count (test/threads.test.ts).
+ * Workers start once per fit and stop on `close()` (completion, error, unsubscribe); they are
+ * unref'ed, so a forgotten pool cannot keep the process alive.
+ */
+import { Worker, MessageChannel, type MessagePort } from 'node:worker_threads';
+import type { CscChunk } from '../chunk/csc-chunk.js';
+import { DataError, NmfError } from '../errors.js';
+import { accumulateOuter } from '../kernel/accumulate-stats.js';
+import { makeRandom } from '../kernel/random.js';
+import type { ResolvedOptions } from '../options.js';
+import { endPassL2, type PassResult } from '../update/end-pass-l2.js';
+import { accumulateRows, solveColumns, solveRows, type NnlsSettings } from '../update/l2-phases.js';
+import { makeL2State, type L2State } from '../update/l2-state.js';
+import {
+  CMD, CMD_ACCUMULATE_B, CMD_REBIND, CMD_SOLVE_H, CMD_SOLVE_W, CMD_STOP, COLSTART, CTRL_LENGTH, DONE, ERR, GEN, GVERSION, N,
+  P_L1H, P_L1W, P_METHOD, P_SWEEPS, P_TOL, RANGES, THREADS, WARM, smallBytes, smallViews, type SharedBuffers,
+} from './l2-shared.js';
+
+export interface L2Pool {
+  readonly threads: number;
+  readonly state: L2State;
+  /** Resolves when every worker has loaded and bound the shared memory. */
+  readonly ready: Promise<void>;
+  step(chunk: CscChunk, sourceName: string): void;
+  endPass(): PassResult;
+  /** NNLS counters (solves, sweeps, support hits) of all threads since the last reset. */
+  counts(): Float64Array;
+  resetCounts(): void;
+  close(): void;
+}
+
+const MAX_THREADS = 64;
+
+/**
+ * Starts a worker on the compiled module; when running from TypeScript sources (tests, tsx), on a
+ * small bootstrap that registers tsx's loader in the worker first.
+ */
+function startWorker(url: URL, workerData: unknown, transferList: MessagePort[]): Worker {
+  if (!url.pathname.endsWith('.ts')) return new Worker(url, { workerData, transferList });
+  const bootstrap = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(url.href)}); })`;
+  return new Worker(bootstrap, { eval: true, workerData, transferList });
+}
+
+export function makeL2Pool(m: number, options: ResolvedOptions, threads: number): L2Pool {
+  const k = options.rank;
+  const T = Math.min(threads, MAX_THREADS);
+  const sab = (bytes: number): SharedArrayBuffer => new SharedArrayBuffer(Math.max(8, bytes));
+  let buffers: SharedBuffers = {
+    m, k, ctrl: sab(4 * CTRL_LENGTH), params: sab(8 * 8), counts: sab(8 * 3 * T),
+    W: sab(8 * m * k), B: sab(8 * m * k), small: sab(smallBytes(k)), H: sab(8 * 1024 * k),
+    colPtr: sab(4 * 1025), rowIdx: sab(4 * 4096), values: sab(8 * 4096),
+  };
+  const ctrl = new Int32Array(buffers.ctrl);
+  const params = new Float64Array(buffers.params);
+  const counts = new Float64Array(buffers.counts);
+  const small = smallViews(buffers.small, k);
+  const state = makeL2State(m, options, makeRandom(options.seed), {
+    W: new Float64Array(buffers.W), B: new Float64Array(buffers.B), H: new Float64Array(buffers.H), ...small,
+  });
+  params[P_L1H] = options.l1H; params[P_L1W] = options.l1W;
+  params[P_SWEEPS] = options.nnlsMaxSweeps; params[P_TOL] = options.nnlsTol; params[P_METHOD] = options.nnlsMethod;
+  ctrl[THREADS] = T;
+  const nnls: NnlsSettings = { maxSweeps: options.nnlsMaxSweeps, tol: options.nnlsTol, method: options.nnlsMethod };
+  let colPtr = new Int32Array(buffers.colPtr), rowIdx = new Int32Array(buffers.rowIdx), values = new Float64Array(buffers.values);
+
+  const ports: MessagePort[] = [];
+  const workers: Worker[] = [];
+  const failures: string[] = [];
+  const started: Promise<void>[] = [];
+  const url = new URL(import.meta.url.endsWith('.ts') ? './l2-worker.ts' : './l2-worker.js', import.meta.url);
+  for (let t = 1; t < T; t++) {
+    const { port1, port2 } = new MessageChannel();
+    port1.postMessage(buffers);
+    const worker = startWorker(url, { index: t, port: port2 }, [port2]);
+    started.push(new Promise<void>((resolve, reject) => {
+      worker.on('message', (message: { error?: string; ready?: boolean }) => {
+        if (message.ready) { worker.unref(); resolve(); }
+        if (message.error) failures.push(message.error);
+      });
+      worker.on('error', (error) => { failures.push(String(error.stack ?? error)); reject(new NmfError('NUMERICAL', `a worker thread failed to start: ${error.message}`, { cause: error })); });
+    }));
+    workers.push(worker); // ref'ed until it reports ready, so that the process waits for it to start
+    ports.push(port1);
+  }
+
+  /** Run one command on every worker and the main thread's share; wait at the barrier. */
+  const run = (command: number, mainShare: () => void): void => {
+    Atomics.store(ctrl, DONE, 0);
+    Atomics.store(ctrl, CMD, command);
+    Atomics.add(ctrl, GEN, 1);
+    Atomics.notify(ctrl, GEN);
+    mainShare();
+    for (;;) {
+      const done = Atomics.load(ctrl, DONE);
+      if (done >= T - 1) break;
+      if (Atomics.wait(ctrl, DONE, done, 30_000) === 'timed-out' && Atomics.load(ctrl, DONE) === done) {
+        throw new NmfError('NUMERICAL', `a worker thread stopped answering${failures.length ? `: ${failures[0]}` : ''}`);
+      }
+    }
+    if (Atomics.load(ctrl, ERR) !== 0) {
+      throw new NmfError('NUMERICAL', `a worker thread failed: ${failures[0] ?? 'unknown error'}`);
+    }
+  };
+  const rebind = (): void => {
+    buffers = { ...buffers };
+    for (const port of ports) port.postMessage(buffers);
+    run(CMD_REBIND, () => undefined);
+  };
+  const ensureCapacity = (chunk: CscChunk): void => {
+    let changed = false;
+    const needH = (chunk.colStart + chunk.n) * k * 8;
+    if (state.H.byteLength < needH) {
+      const next = sab(Math.max(needH, state.H.byteLength * 2));
+      const view = new Float64Array(next);
+      view.set(state.H);
+      state.H = view;
+      buffers = { ...buffers, H: next };
+      changed = true;
+    }
+    const nnz = chunk.colPtr[chunk.n]!;
+    if (colPtr.length < chunk.n + 1) { buffers = { ...buffers, colPtr: sab(4 * Math.max(chunk.n + 1, colPtr.length * 2)) }; colPtr = new Int32Array(buffers.colPtr); changed = true; }
+    if (rowIdx.length < nnz) {
+      const cap = Math.max(nnz, rowIdx.length * 2);
+      buffers = { ...buffers, rowIdx: sab(4 * cap), values: sab(8 * cap) };
+      rowIdx = new Int32Array(buffers.rowIdx); values = new Float64Array(buffers.values); changed = true;
+    }
+    if (changed) rebind();
+  };
+  let lastGram = -1;
+  const ws = state.ws;
+  const b = state.b;
+
+  return {
+    threads: T,
+    state,
+    ready: Promise.all(started).then(() => undefined),
+    step(chunk, sourceName) {
+      if (chunk.m !== m) {
+        throw new DataError('SHAPE_MISMATCH', `chunk has ${chunk.m} features but the model has ${m}`, { source: sourceName, batch: chunk.position });
+      }
+      ensureCapacity(chunk);
+      const n = chunk.n;
+      const nnz = chunk.colPtr[n]!;
+      colPtr.set(chunk.colPtr.subarray(0, n + 1));
+      rowIdx.set(chunk.rowIdx.subarray(0, nnz));
+      values.set(chunk.values.subarray(0, nnz));
+      ctrl[N] = n; ctrl[COLSTART] = chunk.colStart; ctrl[WARM] = state.iteration > 0 && state.warmStart ? 1 : 0;
+      if (lastGram !== state.iteration) { lastGram = state.iteration; ctrl[GVERSION] = ctrl[GVERSION]! + 1; }
+      // Columns split so that every thread gets about the same number of nonzeros (+ a column each).
+      for (let t = 0, j = 0; t <= T; t++) {
+        const target = ((nnz + n) * t) / T;
+        while (j < n && colPtr[j]! + j < target) j++;
+        ctrl[RANGES + t] = t === T ? n : j;
+      }
+      const H = state.H;
+      run(CMD_SOLVE_H, () => solveColumns(state.W, state.G, state.invDiag, state.warmScale, ctrl[WARM] === 1, k,
+        colPtr, rowIdx, values, chunk.colStart, ctrl[RANGES]!, ctrl[RANGES + 1]!, H, ws, b, state.kernels.rhs, options.l1H, nnls));
+      run(CMD_ACCUMULATE_B, () => {
+        accumulateRows(k, colPtr, rowIdx, values, n, chunk.colStart, H, state.B, 0, Math.floor(m / T));
+        let normA2 = 0;
+        for (let j = 0; j < n; j++) {
+          const off = (chunk.colStart + j) * k;
+          accumulateOuter(H, off, k, state.S, state.hSum);
+          let sq = 0;
+          for (let p = colPtr[j]!, end = colPtr[j + 1]!; p < end; p++) sq += values[p]! * values[p]!;
+          normA2 += sq;
+        }
+        state.normA2 += normA2;
+      });
+      state.passNnz += nnz;
+      state.passSamples = Math.max(state.passSamples, chunk.colStart + n);
+    },
+    endPass() {
+      return endPassL2(state, options, () => {
+        ctrl[GVERSION] = ctrl[GVERSION]! + 1;
+        run(CMD_SOLVE_W, () => solveRows(state.W, state.B, state.B, state.inv, state.hSum, state.Gw, state.invDiagW, k,
+          options.l1W, 0, Math.floor(m / T), ws, b, nnls));
+      });
+    },
+    counts() {
+      const total = Float64Array.from(ws.counts);
+      for (let t = 1; t < T; t++) for (let c = 0; c < 3; c++) total[c] = total[c]! + counts[t * 3 + c]!;
+      return total;
+    },
+    resetCounts() {
+      ws.counts.fill(0);
+      counts.fill(0);
+    },
+    close() {
+      Atomics.store(ctrl, CMD, CMD_STOP);
+      Atomics.add(ctrl, GEN, 1);
+      Atomics.notify(ctrl, GEN);
+      for (const worker of workers) void worker.terminate();
+      for (const port of ports) port.close();
+      workers.length = 0;
+    },
+  };
+}

@@ -1,0 +1,65 @@
+/**
+ * The memory a least-squares fit shares with its worker threads: the model arrays (W, B, H, the
+ * Gram matrices and per-component vectors) and a copy of the current chunk live in
+ * SharedArrayBuffers; a small Int32 control block carries commands and an Atomics barrier.
+ * Layout of the control block and the command codes are shared by l2-pool.ts and l2-worker.ts.
+ */
+export const GEN = 0;       // command generation: bumped by the main thread for every command
+export const CMD = 1;       // the command
+export const DONE = 2;      // workers that finished the command
+export const ERR = 3;       // 1 when a worker failed (message in the worker's port)
+export const N = 4;         // chunk: samples
+export const COLSTART = 5;  // chunk: global index of the first sample
+export const WARM = 6;      // H phase: 1 = warm start
+export const GVERSION = 7;  // bumped whenever G or Gw changes (workers clear their factor caches)
+export const THREADS = 8;
+export const RANGES = 16;   // RANGES + t: first column of worker t in the H phase (t = 0..THREADS)
+export const CTRL_LENGTH = 16 + 65;
+
+export const CMD_STOP = 0;
+export const CMD_REBIND = 1;
+export const CMD_SOLVE_H = 2;
+export const CMD_ACCUMULATE_B = 3;
+export const CMD_SOLVE_W = 4;
+
+/** Float parameters: l1H, l1W, NNLS max sweeps, NNLS tol, NNLS method. */
+export const P_L1H = 0;
+export const P_L1W = 1;
+export const P_SWEEPS = 2;
+export const P_TOL = 3;
+export const P_METHOD = 4;
+
+/** The SharedArrayBuffers a worker binds to (sent again after any of them is reallocated). */
+export interface SharedBuffers {
+  readonly m: number;
+  readonly k: number;
+  readonly ctrl: SharedArrayBuffer;
+  readonly params: SharedArrayBuffer;
+  readonly counts: SharedArrayBuffer;
+  /** W, B (m×k each); G, Gw (k×k); invDiag, invDiagW, warmScale, hSum, inv (k each). */
+  readonly W: SharedArrayBuffer;
+  readonly B: SharedArrayBuffer;
+  readonly small: SharedArrayBuffer;
+  readonly H: SharedArrayBuffer;
+  readonly colPtr: SharedArrayBuffer;
+  readonly rowIdx: SharedArrayBuffer;
+  readonly values: SharedArrayBuffer;
+}
+
+/** Views of the `small` buffer, in a fixed order. */
+export function smallViews(buffer: SharedArrayBuffer | ArrayBuffer, k: number) {
+  const kk = k * k;
+  return {
+    G: new Float64Array(buffer, 0, kk),
+    Gw: new Float64Array(buffer, 8 * kk, kk),
+    invDiag: new Float64Array(buffer, 16 * kk, k),
+    invDiagW: new Float64Array(buffer, 16 * kk + 8 * k, k),
+    warmScale: new Float64Array(buffer, 16 * kk + 16 * k, k),
+    hSum: new Float64Array(buffer, 16 * kk + 24 * k, k),
+    inv: new Float64Array(buffer, 16 * kk + 32 * k, k),
+  };
+}
+
+export function smallBytes(k: number): number {
+  return 16 * k * k + 40 * k;
+}

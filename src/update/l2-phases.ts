@@ -1,0 +1,64 @@
+/**
+ * The least-squares pass cut into phases that can run on disjoint ranges in parallel (DESIGN.md
+ * "Built to spread out"), each giving the same bits as the sequential step-l2.ts / end-pass-l2.ts:
+ *  solveColumns:    H for columns [j0, j1) of a chunk (independent per column given W);
+ *  accumulateRows:  B[i, :] += A[i, j]·h_j for rows i in [i0, i1), columns in ascending order — the
+ *                   same order of additions per B entry as the sequential fold;
+ *  solveRows:       W rows [i0, i1) from the normalised statistics (independent per row given H).
+ * Pure typed-array functions: no RxJS, no worker code.
+ */
+import { nnlsSolve } from '../kernel/nnls-solve.js';
+import type { NnlsWorkspace } from '../kernel/nnls-workspace.js';
+import type { RhsKernel } from '../kernel/rank-kernels.js';
+
+export interface NnlsSettings {
+  readonly maxSweeps: number;
+  readonly tol: number;
+  readonly method: number;
+}
+
+export function solveColumns(
+  W: Float64Array, G: Float64Array, invDiag: Float64Array, warmScale: Float64Array, warm: boolean, k: number,
+  colPtr: Int32Array, rowIdx: Int32Array, values: Float64Array, colStart: number, j0: number, j1: number,
+  H: Float64Array, ws: NnlsWorkspace, b: Float64Array, rhs: RhsKernel, l1H: number, nnls: NnlsSettings,
+): void {
+  for (let j = j0; j < j1; j++) {
+    const off = (colStart + j) * k;
+    rhs(W, rowIdx, values, colPtr[j]!, colPtr[j + 1]!, l1H, b, 0);
+    for (let a = 0; a < k; a++) H[off + a] = warm ? H[off + a]! * warmScale[a]! : 0;
+    nnlsSolve(G, invDiag, k, b, 0, H, off, ws, nnls.maxSweeps, nnls.tol, nnls.method);
+  }
+}
+
+export function accumulateRows(
+  k: number, colPtr: Int32Array, rowIdx: Int32Array, values: Float64Array, n: number, colStart: number,
+  H: Float64Array, B: Float64Array, i0: number, i1: number,
+): void {
+  for (let j = 0; j < n; j++) {
+    const off = (colStart + j) * k;
+    for (let p = colPtr[j]!, end = colPtr[j + 1]!; p < end; p++) {
+      const i = rowIdx[p]!;
+      if (i < i0 || i >= i1) continue;
+      const v = values[p]!;
+      const o = i * k;
+      for (let a = 0; a < k; a++) B[o + a] = B[o + a]! + v * H[off + a]!;
+    }
+  }
+}
+
+/** Rows [i0, i1): Bn ← B·inv (may be B itself), then w_i from b = Bn_i − L1_W, warm start w_i ⊙ hSum. */
+export function solveRows(
+  W: Float64Array, B: Float64Array, Bn: Float64Array, inv: Float64Array, hSum: Float64Array, Gw: Float64Array, invDiag: Float64Array,
+  k: number, l1W: number, i0: number, i1: number, ws: NnlsWorkspace, b: Float64Array, nnls: NnlsSettings,
+): void {
+  for (let i = i0; i < i1; i++) {
+    const o = i * k;
+    for (let a = 0; a < k; a++) {
+      const bn = B[o + a]! * inv[a]!;
+      Bn[o + a] = bn;
+      b[a] = bn - l1W;
+      W[o + a] = W[o + a]! * hSum[a]!;
+    }
+    nnlsSolve(Gw, invDiag, k, b, 0, W, o, ws, nnls.maxSweeps, nnls.tol, nnls.method);
+  }
+}

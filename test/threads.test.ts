@@ -1,0 +1,54 @@
+import { spawnSync } from 'node:child_process';
+import { lastValueFrom, toArray } from 'rxjs';
+import { describe, expect, it } from 'vitest';
+import { fit, fitModel } from '../src/pipeline/fit.js';
+import { fromCsc } from '../src/source/from-csc.js';
+import { loadSharedMtx } from './helpers/load-mtx-sync.js';
+
+const same = (a: Float64Array, b: Float64Array): boolean => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+
+describe('worker threads (l2)', () => {
+  it('threads = 1, 2 and 3 give the same bytes, for any chunk size', async () => {
+    const A = loadSharedMtx('movielens');
+    const options = { rank: 6, seed: 4, maxIterations: 6, tol: 0, keepH: true } as const;
+    const one = await fitModel(fromCsc(A, { chunkSize: 200 }), { ...options, threads: 1 });
+    for (const [threads, chunkSize] of [[2, 200], [3, 200], [2, 1000], [3, 7]] as const) {
+      const many = await fitModel(fromCsc(A, { chunkSize }), { ...options, threads });
+      expect(same(many.W, one.W)).toBe(true);
+      expect(same(many.d, one.d)).toBe(true);
+      expect(same(many.H!, one.H!)).toBe(true);
+      expect(many.trace.map((t) => t.relativeLoss)).toEqual(one.trace.map((t) => t.relativeLoss));
+    }
+  });
+
+  it('handles chunks with fewer samples than threads', async () => {
+    const A = loadSharedMtx('pbmc_small');
+    const one = await fitModel(fromCsc(A, { chunkSize: 1 }), { rank: 3, seed: 1, maxIterations: 3, tol: 0, threads: 1 });
+    const four = await fitModel(fromCsc(A, { chunkSize: 1 }), { rank: 3, seed: 1, maxIterations: 3, tol: 0, threads: 4 });
+    expect(same(four.W, one.W)).toBe(true);
+  });
+
+  it('counts NNLS work of every thread in the diagnostics', async () => {
+    const A = loadSharedMtx('pbmc_small');
+    const snaps = await lastValueFrom(fit(fromCsc(A), { rank: 3, seed: 1, maxIterations: 2, tol: 0, threads: 2 }).pipe(toArray()));
+    expect(snaps[0]!.diagnostics.nnlsSupportHits).toBeGreaterThanOrEqual(0);
+    expect(snaps[1]!.diagnostics.nnlsSupportHits).toBeGreaterThan(0);
+  });
+
+  it('no worker keeps the process alive after completion, error or unsubscribe', () => {
+    const script = `
+      import { fit, fitModel } from './src/pipeline/fit.ts';
+      import { fromDense } from './src/source/from-csc.ts';
+      const data = Array.from({ length: 400 * 300 }, (_, q) => ((q * 7919) % 13) / 3);
+      const source = fromDense(data, 400, 300, { chunkSize: 50 });
+      await fitModel(source, { rank: 4, threads: 2, maxIterations: 3 });
+      const sub = fit(source, { rank: 4, threads: 2, maxIterations: 1000, tol: 0 }).subscribe();
+      setTimeout(() => sub.unsubscribe(), 200);
+      const bad = fromDense(data, 400, 300, { chunkSize: 50 });
+      await fitModel({ ...bad, chunks: () => { throw new Error('boom'); } }, { rank: 4, threads: 2 }).catch(() => undefined);
+    `;
+    const result = spawnSync('node', ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: new URL('..', import.meta.url).pathname, timeout: 20_000 });
+    expect(result.error).toBeUndefined();
+    expect(result.status).toBe(0);
+  });
+});
