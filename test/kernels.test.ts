@@ -69,6 +69,27 @@ describe('kernels', () => {
     }
   });
 
+  it('the row-range kernel adds exactly the rows in range, the same bits as the full fold', () => {
+    for (const k of [3, 10, 33]) {
+      const rnd = makeRandom(k);
+      const m = 30, n = 12;
+      const colPtr = new Int32Array(n + 1), rows: number[] = [], vals: number[] = [];
+      for (let j = 0; j < n; j++) {
+        for (let i = 0; i < m; i++) if (rnd.uniform() < 0.3) { rows.push(i); vals.push(rnd.uniform()); }
+        colPtr[j + 1] = rows.length;
+      }
+      const rowIdx = Int32Array.from(rows), values = Float64Array.from(vals);
+      const H = Float64Array.from({ length: n * k }, () => rnd.uniform());
+      const full = new Float64Array(m * k);
+      for (let j = 0; j < n; j++) accumulateCross(H, j * k, k, rowIdx, values, colPtr[j]!, colPtr[j + 1]!, full);
+      const split = new Float64Array(m * k);
+      const { rows: kernel } = rankKernels(k);
+      kernel(k, colPtr, rowIdx, values, n, 0, H, split, 0, 11);
+      kernel(k, colPtr, rowIdx, values, n, 0, H, split, 11, m);
+      expect(Buffer.from(split.buffer).equals(Buffer.from(full.buffer))).toBe(true);
+    }
+  });
+
   it('gram and addDiagonal give XᵀX + αI', () => {
     const X = Float64Array.from([1, 2, 3, 4, 5, 6]); // 3×2
     const G = new Float64Array(4);

@@ -31,6 +31,7 @@ interface FitFlags {
   outH?: string;
   chunkSize?: number;
   nnls?: 'active-set' | 'cd';
+  threads?: number;
   checkpoint?: string;
   checkpointEvery?: number;
   resume?: string;
@@ -57,6 +58,7 @@ export function addFitCommand(program: Command, print: (line: string) => void): 
     .option('--out-h <H>', 'write H (rank × samples) to .csv, .arrow or .parquet')
     .option('--chunk-size <N>', 'samples per chunk', parseInteger('--chunk-size'))
     .option('--nnls <method>', "NNLS method: 'active-set' (default) or 'cd'")
+    .option('--threads <N>', 'threads (default: the available cores for large problems; 1 = no workers)', parseInteger('--threads'))
     .option('--checkpoint <dir>', 'write the full state to <dir>/checkpoint.nmf (atomically) as the fit goes')
     .option('--checkpoint-every <N>', 'iterations between checkpoints (default 1)', parseInteger('--checkpoint-every'))
     .option('--resume <dir>', 'continue from the checkpoint in <dir> (same input and options give the same bytes)')
@@ -88,6 +90,7 @@ async function runFit(input: string, flags: FitFlags, print: (line: string) => v
     ...(flags.warmup === undefined ? {} : { warmupIterations: flags.warmup }),
     ...(flags.nnls === undefined ? {} : { nnlsMethod: flags.nnls }),
     keepH: flags.outH !== undefined,
+    ...(flags.threads === undefined ? {} : { threads: flags.threads }),
     ...(flags.checkpoint === undefined ? {} : { checkpoint: { dir: flags.checkpoint, ...(flags.checkpointEvery === undefined ? {} : { every: flags.checkpointEvery }) } }),
     ...(flags.resume === undefined ? {} : { resumeFrom: flags.resume }),
   };

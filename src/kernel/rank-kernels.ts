@@ -8,7 +8,7 @@
  * (accumulate-stats.ts), so results are bit-identical to them. Ranks above MAX_UNROLLED use those.
  * Allocates nothing per call.
  */
-import { accumulateCross } from './accumulate-stats.js';
+import { accumulateCross, accumulateRows } from './accumulate-stats.js';
 import { sparseRhs } from './sparse-rhs.js';
 
 export type RhsKernel = (W: Float64Array, rowIdx: Int32Array, values: Float64Array, start: number, end: number,
@@ -16,10 +16,15 @@ export type RhsKernel = (W: Float64Array, rowIdx: Int32Array, values: Float64Arr
 export type StatsKernel = (h: Float64Array, hOff: number, rowIdx: Int32Array, values: Float64Array, start: number, end: number,
   B: Float64Array) => number;
 
+/** B[rowIdx[p], :] += values[p]·h_j for every column j of [0, n) in order, rows in [i0, i1) only. */
+export type RowsKernel = (k: number, colPtr: Int32Array, rowIdx: Int32Array, values: Float64Array, n: number, colStart: number,
+  H: Float64Array, B: Float64Array, i0: number, i1: number) => void;
+
 export interface RankKernels {
   readonly k: number;
   readonly rhs: RhsKernel;
   readonly stats: StatsKernel;
+  readonly rows: RowsKernel;
 }
 
 const MAX_UNROLLED = 32;
@@ -57,10 +62,23 @@ function generate(k: number): RankKernels {
       ${range(k, (a) => `B[o + ${a}] += v * h${a};`)}
     }
     return sq;`;
+  const rowsBody = `
+    for (let j = 0; j < n; j++) {
+      const off = (colStart + j) * ${k};
+      ${range(k, (a) => `const h${a} = H[off + ${a}];`)}
+      for (let p = colPtr[j], end = colPtr[j + 1]; p < end; p++) {
+        const i = rowIdx[p];
+        if (i < i0 || i >= i1) continue;
+        const v = values[p];
+        const o = i * ${k};
+        ${range(k, (a) => `B[o + ${a}] += v * h${a};`)}
+      }
+    }`;
   // The Function constructor is the code generator here: the bodies above are fixed templates.
   const rhs = new Function('W', 'rowIdx', 'values', 'start', 'end', 'shift', 'b', 'bOff', rhsBody) as RhsKernel;
   const stats = new Function('h', 'hOff', 'rowIdx', 'values', 'start', 'end', 'B', statsBody) as StatsKernel;
-  return { k, rhs, stats };
+  const rows = new Function('k', 'colPtr', 'rowIdx', 'values', 'n', 'colStart', 'H', 'B', 'i0', 'i1', rowsBody) as RowsKernel;
+  return { k, rhs, stats, rows };
 }
 
 function generic(k: number): RankKernels {
@@ -68,5 +86,6 @@ function generic(k: number): RankKernels {
     k,
     rhs: (W, rowIdx, values, start, end, shift, b, bOff) => sparseRhs(W, k, rowIdx, values, start, end, shift, b, bOff),
     stats: (h, hOff, rowIdx, values, start, end, B) => accumulateCross(h, hOff, k, rowIdx, values, start, end, B),
+    rows: accumulateRows,
   };
 }

@@ -17,7 +17,7 @@ import { accumulateOuter } from '../kernel/accumulate-stats.js';
 import { makeRandom } from '../kernel/random.js';
 import type { ResolvedOptions } from '../options.js';
 import { endPassL2, type PassResult } from '../update/end-pass-l2.js';
-import { accumulateRows, solveColumns, solveRows, type NnlsSettings } from '../update/l2-phases.js';
+import { solveColumns, solveRows, type NnlsSettings } from '../update/l2-phases.js';
 import { makeL2State, type L2State } from '../update/l2-state.js';
 import {
   CMD, CMD_ACCUMULATE_B, CMD_REBIND, CMD_SOLVE_H, CMD_SOLVE_W, CMD_STOP, COLSTART, CTRL_LENGTH, DONE, ERR, GEN, GVERSION, N,
@@ -164,7 +164,7 @@ export function makeL2Pool(m: number, options: ResolvedOptions, threads: number)
       run(CMD_SOLVE_H, () => solveColumns(state.W, state.G, state.invDiag, state.warmScale, ctrl[WARM] === 1, k,
         colPtr, rowIdx, values, chunk.colStart, ctrl[RANGES]!, ctrl[RANGES + 1]!, H, ws, b, state.kernels.rhs, options.l1H, nnls));
       run(CMD_ACCUMULATE_B, () => {
-        accumulateRows(k, colPtr, rowIdx, values, n, chunk.colStart, H, state.B, 0, Math.floor(m / T));
+        state.kernels.rows(k, colPtr, rowIdx, values, n, chunk.colStart, H, state.B, 0, Math.floor(m / T));
         let normA2 = 0;
         for (let j = 0; j < n; j++) {
           const off = (chunk.colStart + j) * k;

@@ -7,7 +7,7 @@ import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from '
 import { clearFactorCache } from '../kernel/nnls-support.js';
 import { makeNnlsWorkspace } from '../kernel/nnls-workspace.js';
 import { rankKernels } from '../kernel/rank-kernels.js';
-import { accumulateRows, solveColumns, solveRows, type NnlsSettings } from '../update/l2-phases.js';
+import { solveColumns, solveRows, type NnlsSettings } from '../update/l2-phases.js';
 import {
   CMD, CMD_ACCUMULATE_B, CMD_REBIND, CMD_SOLVE_H, CMD_SOLVE_W, CMD_STOP, COLSTART, DONE, ERR, GEN, GVERSION, N,
   P_L1H, P_L1W, P_METHOD, P_SWEEPS, P_TOL, RANGES, THREADS, WARM, smallViews, type SharedBuffers,
@@ -24,7 +24,7 @@ let small = smallViews(shared.small, k);
 let colPtr = new Int32Array(shared.colPtr), rowIdx = new Int32Array(shared.rowIdx), values = new Float64Array(shared.values);
 const ws = makeNnlsWorkspace(k);
 const b = new Float64Array(k);
-const { rhs } = rankKernels(k);
+const { rhs, rows } = rankKernels(k);
 let seenVersion = -1;
 let generation = Atomics.load(ctrl, GEN);
 parentPort?.postMessage({ ready: true });
@@ -49,7 +49,7 @@ for (;;) {
         solveColumns(W, small.G, small.invDiag, small.warmScale, ctrl[WARM] === 1, k, colPtr, rowIdx, values, ctrl[COLSTART]!,
           ctrl[RANGES + index]!, ctrl[RANGES + index + 1]!, H, ws, b, rhs, params[P_L1H]!, nnls);
       } else if (command === CMD_ACCUMULATE_B) {
-        accumulateRows(k, colPtr, rowIdx, values, ctrl[N]!, ctrl[COLSTART]!, H, B,
+        rows(k, colPtr, rowIdx, values, ctrl[N]!, ctrl[COLSTART]!, H, B,
           Math.floor((index * m) / threads), Math.floor(((index + 1) * m) / threads));
       } else if (command === CMD_SOLVE_W) {
         solveRows(W, B, B, small.inv, small.hSum, small.Gw, small.invDiagW, k, params[P_L1W]!,

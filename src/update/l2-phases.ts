@@ -2,8 +2,8 @@
  * The least-squares pass cut into phases that can run on disjoint ranges in parallel (DESIGN.md
  * "Built to spread out"), each giving the same bits as the sequential step-l2.ts / end-pass-l2.ts:
  *  solveColumns:    H for columns [j0, j1) of a chunk (independent per column given W);
- *  accumulateRows:  B[i, :] += A[i, j]·h_j for rows i in [i0, i1), columns in ascending order — the
- *                   same order of additions per B entry as the sequential fold;
+ *  (kernel/accumulate-stats.ts accumulateRows: B[i, :] += A[i, j]·h_j for rows i in [i0, i1),
+ *                   columns in ascending order — the same additions per B entry as the sequential fold);
  *  solveRows:       W rows [i0, i1) from the normalised statistics (independent per row given H).
  * Pure typed-array functions: no RxJS, no worker code.
  */
@@ -27,22 +27,6 @@ export function solveColumns(
     rhs(W, rowIdx, values, colPtr[j]!, colPtr[j + 1]!, l1H, b, 0);
     for (let a = 0; a < k; a++) H[off + a] = warm ? H[off + a]! * warmScale[a]! : 0;
     nnlsSolve(G, invDiag, k, b, 0, H, off, ws, nnls.maxSweeps, nnls.tol, nnls.method);
-  }
-}
-
-export function accumulateRows(
-  k: number, colPtr: Int32Array, rowIdx: Int32Array, values: Float64Array, n: number, colStart: number,
-  H: Float64Array, B: Float64Array, i0: number, i1: number,
-): void {
-  for (let j = 0; j < n; j++) {
-    const off = (colStart + j) * k;
-    for (let p = colPtr[j]!, end = colPtr[j + 1]!; p < end; p++) {
-      const i = rowIdx[p]!;
-      if (i < i0 || i >= i1) continue;
-      const v = values[p]!;
-      const o = i * k;
-      for (let a = 0; a < k; a++) B[o + a] = B[o + a]! + v * H[off + a]!;
-    }
   }
 }
 
