@@ -10,10 +10,9 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fitModel, loadMtx, writeModel } from '../src/index.js';
-// Diagnostics and the report, until src/index.ts re-exports them:
-import { formatSweepTable, summarizeSweep, sweepRows } from '../src/diagnostics/index.js';
-import { modelFileStem, writeReport, type ReportModel } from '../src/report/index.js';
+import {
+  fitModel, formatSweepTable, loadMtx, modelFileStem, summarizeSweep, sweepRows, writeModel, writeReport, type ReportModel,
+} from '../src/index.js';
 
 const data = fileURLToPath(new URL('./data/hawaiibirds.mtx.gz', import.meta.url));
 const outDir = process.argv[2] ?? 'l1-l2-sweep';

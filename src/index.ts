@@ -7,7 +7,9 @@
  *   kernel/   pure typed-array math: Gram, sparse right-hand sides, exact NNLS, weighted medians, sCD
  *   update/   model state and one step per chunk / per pass, for each loss (l2, l1)
  *   snapshot/ what leaves the library: immutable copies of the model
- *   pipeline/ the RxJS wiring: fit (multi-pass), fitModel
+ *   pipeline/ the RxJS wiring: fit (multi-pass), fitModel, fitOnline
+ *   parallel/ worker threads sharing W, H and the statistics (l2)
+ *   diagnostics/, report/  sparsity, angles, model matching, k-means / rank-1 similarity; HTML report
  *   cli/      the command-line tool
  * Start reading at pipeline/fit.ts, then update/l2-engine.ts and kernel/nnls-solve.ts.
  */
@@ -38,6 +40,10 @@ export { projectChunk, makeProjector, type ProjectionModel, type ProjectionOptio
 // Snapshots and model files
 export type { Snapshot, Model, Diagnostics, TracePoint } from './snapshot/snapshot.js';
 export { writeModel, readModel, writeFactorsH, type StoredModel } from './io/model-file.js';
+
+// Diagnostics and the HTML report
+export * from './diagnostics/index.js';
+export { buildReport, writeReport, modelTagsFromPath, modelFileStem, type ReportModel, type ReportOptions, type ReportableModel, type ModelTags } from './report/index.js';
 
 // Kernels (for benchmarks and advanced use)
 export { makeRandom, type Random } from './kernel/random.js';
