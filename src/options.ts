@@ -37,6 +37,8 @@ export interface FitOptions {
   /** Threads (integer ≥ 1; 1 = no workers). Default: the available cores, for problems large
    * enough to gain (nnz ≥ 200 000 in the first chunk or features × rank ≥ 200 000), else 1. l2 only. */
   readonly threads?: number;
+  /** Directory for temporary files (the out-of-core l1 fit's feature-major copy). Default: the OS temp dir. */
+  readonly tempDir?: string;
   /** Called after every chunk with the pass (iteration being computed) and what this pass has read so far. */
   readonly onChunk?: (progress: ChunkProgress) => void;
   /** NNLS method: 'active-set' (default; exact, Lawson–Hanson from the warm support) or 'cd'
@@ -78,6 +80,7 @@ export interface ResolvedOptions {
   readonly resumeFrom: string | undefined;
   readonly onChunk: ((progress: ChunkProgress) => void) | undefined;
   readonly threads: number | undefined;
+  readonly tempDir: string | undefined;
 }
 
 export function resolveOptions(options: FitOptions): ResolvedOptions {
@@ -126,7 +129,7 @@ export function resolveOptions(options: FitOptions): ResolvedOptions {
   return {
     rank, loss, l1W, l1H, l2W, l2H, lambda, maxIterations, tol, seed, initW, initH,
     warmupIterations, keepH: options.keepH ?? false, nnlsMaxSweeps, nnlsTol,
-    nnlsMethod: method === 'cd' ? 1 : 0, checkpoint, resumeFrom, onChunk: options.onChunk, threads,
+    nnlsMethod: method === 'cd' ? 1 : 0, checkpoint, resumeFrom, onChunk: options.onChunk, threads, tempDir: options.tempDir,
   };
 }
 

@@ -20,6 +20,8 @@ import { isMatrixSource, type MatrixSource } from '../source/matrix-source.js';
 import type { Engine, EngineContext } from '../update/engine.js';
 import { makeL2Engine } from '../update/l2-engine.js';
 import { makeL1Engine } from '../update/l1-engine.js';
+import { makeL1StreamEngine } from '../update/l1-stream-engine.js';
+import { makeFeatureMajorStore } from '../io/feature-major.js';
 import { makeL2Pool, type L2Pool } from '../parallel/l2-pool.js';
 
 export function fit(source: MatrixSource, options: FitOptions): Observable<Snapshot> {
@@ -27,6 +29,9 @@ export function fit(source: MatrixSource, options: FitOptions): Observable<Snaps
   if (!source.rereadable) throw new OptionError('source', 'a re-readable source for a multi-pass fit (use online fitting for live streams)', source.name);
   const resolved = resolveOptions(options);
   if (source.features !== undefined) checkShape(resolved, source.features, source.samples);
+  if (resolved.loss === 'l1' && (resolved.checkpoint || resolved.resumeFrom) && (source as { matrix?: CscMatrix }).matrix === undefined) {
+    throw new OptionError('checkpoint', 'an in-memory source for an l1 fit with checkpoints (out-of-core l1 cannot checkpoint yet)', source.name);
+  }
   return new Observable<Snapshot>((subscriber) => {
     const started = performance.now();
     const seconds = (): number => (performance.now() - started) / 1000;
@@ -100,6 +105,10 @@ export function fit(source: MatrixSource, options: FitOptions): Observable<Snaps
         trace.push(pointOf({ ...s, seconds: s.elapsedSeconds }));
         subscriber.next(s);
       }
+      if (summary === undefined) {
+        pending = setImmediate(runPass); // an internal pass: no iteration completed
+        return;
+      }
       trace.push(pointOf(summary));
       const last = summary.converged || summary.iteration >= resolved.maxIterations;
       if (!last && resolved.checkpoint && summary.iteration % resolved.checkpoint.every === 0) {
@@ -153,7 +162,10 @@ function makeEngine(source: MatrixSource, m: number, options: ResolvedOptions, p
   const context: EngineContext = { sourceName: source.name, featureNames: source.featureNames, threads: pool?.threads ?? 1 };
   if (options.loss === 'l2') return makeL2Engine(m, options, context, pool);
   const matrix = (source as { matrix?: CscMatrix }).matrix;
-  return makeL1Engine(m, options, context, matrix);
+  // In memory when the source is an in-memory matrix; otherwise out of core, with a feature-major
+  // copy of A in temporary files (removed when the fit ends, fails or is unsubscribed).
+  if (matrix !== undefined) return makeL1Engine(m, options, context, matrix);
+  return makeL1StreamEngine(m, options, context, makeFeatureMajorStore(m, options.tempDir === undefined ? {} : { dir: options.tempDir }));
 }
 
 /**

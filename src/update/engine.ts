@@ -15,8 +15,9 @@ export interface Engine {
   readsData(): boolean;
   beginPass(): void;
   step(chunk: CscChunk): void;
-  /** Ends an iteration. `early`: snapshots to emit before this iteration's (l1's iteration 0). */
-  endPass(elapsedSeconds: number): { readonly early: readonly Snapshot[]; readonly summary: PassSummary };
+  /** Ends a pass. `early`: snapshots to emit first (l1's iteration 0); `summary`: the iteration this
+   * pass completed, absent for an internal pass (out-of-core l1: copying the data, warm-up). */
+  endPass(elapsedSeconds: number): { readonly early: readonly Snapshot[]; readonly summary?: PassSummary };
   snapshot(summary: PassSummary, final: boolean, trace: readonly TracePoint[]): Snapshot;
   /** The full state after the last completed iteration (copies), for checkpoints. */
   exportState(): EngineState;

@@ -13,16 +13,14 @@ import { makeRandom } from '../kernel/random.js';
 import { makeScdWorkspace } from '../kernel/scd-workspace.js';
 import type { ResolvedOptions } from '../options.js';
 import type { Snapshot, TracePoint } from '../snapshot/snapshot.js';
-import { sortFactors } from '../snapshot/sort-factors.js';
 import type { CscMatrix } from '../source/from-csc.js';
 import { OptionError } from '../errors.js';
 import type { Engine, EngineContext, EngineState, PassSummary } from './engine.js';
-import { l1Diagnostics } from './l1-diagnostics.js';
 import { makeL1Problem, type L1Problem } from './l1-problem.js';
 import { l1Start } from './l1-start.js';
 import { leastSquaresWarmup } from './l1-warmup.js';
 import { l1Objective, scdIteration } from './scd-iteration.js';
-import { presentL1, squaredLoss } from './l1-present.js';
+import { l1Snapshot, squaredLoss } from './l1-present.js';
 
 export function makeL1Engine(m: number, options: ResolvedOptions, context: EngineContext, matrix?: CscMatrix): Engine {
   const k = options.rank;
@@ -42,26 +40,9 @@ export function makeL1Engine(m: number, options: ResolvedOptions, context: Engin
     converged: options.tol > 0 && iteration > 0 && tol < options.tol,
   });
 
-  const snapshot = (summary: PassSummary, final: boolean, trace: readonly TracePoint[]): Snapshot => {
-    const p = problem!;
-    const shown = presentL1(W, H, p.m, p.n, k);
-    const sorted = final ? sortFactors(shown.W, p.m, k, shown.d, options.keepH ? shown.H : undefined, p.n)
-      : { W: shown.W, d: shown.d, H: undefined };
-    const diag = l1Diagnostics(W, H, p.m, p.n, k);
-    return {
-      loss: 'l1', iteration: summary.iteration, final, converged: summary.converged,
-      rank: k, features: p.m, samples: p.n, nnz: p.nnz, W: sorted.W, d: sorted.d,
-      ...(sorted.H ? { H: sorted.H } : {}),
-      relativeLoss: summary.relativeLoss, objective: summary.objective, tol: summary.tol,
-      elapsedSeconds: summary.seconds, samplesSeen, nnzSeen,
-      ...(context.featureNames ? { featureNames: context.featureNames } : {}),
-      diagnostics: {
-        zerosW: diag.zerosW, zerosH: diag.zerosH, deadComponents: diag.deadComponents,
-        messages: diag.deadComponents > 0 ? [`${diag.deadComponents} component(s) are entirely zero`] : [],
-      },
-      ...(final ? { trace: trace.slice() } : {}),
-    };
-  };
+  const snapshot = (summary: PassSummary, final: boolean, trace: readonly TracePoint[]): Snapshot =>
+    l1Snapshot(W, H, problem!.m, problem!.n, k, problem!.nnz, summary, final, trace,
+      { samplesSeen, nnzSeen, keepH: options.keepH, featureNames: context.featureNames });
 
   return {
     readsData: () => problem === undefined,

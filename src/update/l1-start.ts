@@ -20,25 +20,39 @@ export interface L1Start {
 }
 
 export function l1Start(matrix: CscMatrix, k: number, random: Random): L1Start {
-  const { m, n, colPtr, rowIdx, values } = matrix;
+  const { m, n } = matrix;
   const W = new Float64Array(m * k);
   const H = new Float64Array(n * k);
   for (let q = 0; q < W.length; q++) W[q] = random.uniform();
   for (let q = 0; q < H.length; q++) H[q] = random.uniform();
+  const num = alphaNumerator(matrix.colPtr, matrix.rowIdx, matrix.values, n, 0, W, H, k, 0);
+  return finishStart(W, H, m, n, k, num);
+}
 
-  // ⟨AHᵀ, W⟩ = Σ_nonzeros A_ij · (W_i · H_j)
-  let num = 0;
+/**
+ * ⟨AHᵀ, W⟩ = Σ_nonzeros A_ij · (W_i · H_j), continued from `sum` over the columns [0, n) of a chunk
+ * whose first sample is colStart: summed column by column, so a chunked pass adds in the same order.
+ */
+export function alphaNumerator(
+  colPtr: Int32Array, rowIdx: Int32Array, values: Float64Array, n: number, colStart: number,
+  W: Float64Array, H: Float64Array, k: number, sum: number,
+): number {
+  let num = sum;
   for (let j = 0; j < n; j++) {
     for (let p = colPtr[j]!; p < colPtr[j + 1]!; p++) {
-      const wi = rowIdx[p]! * k, hj = j * k;
+      const wi = rowIdx[p]! * k, hj = (colStart + j) * k;
       let dot = 0;
       for (let l = 0; l < k; l++) dot += W[wi + l]! * H[hj + l]!;
       num += values[p]! * dot;
     }
   }
+  return num;
+}
+
+/** Scale W by α = num / ⟨HHᵀ, WᵀW⟩ and balance each pair (steps 2–3 above), in place. */
+export function finishStart(W: Float64Array, H: Float64Array, m: number, n: number, k: number, num: number): L1Start {
   // ⟨HHᵀ, WᵀW⟩ = Σ_{l,l'} (HHᵀ)_{ll'} (WᵀW)_{ll'}
-  const gW = gram(W, m, k), gH = gram(H, n, k);
-  let den = 0;
+  const gW = gram(W, m, k), gH = gram(H, n, k);  let den = 0;
   for (let q = 0; q < k * k; q++) den += gW[q]! * gH[q]!;
   const alpha = den > 0 ? num / den : 0;
   for (let q = 0; q < W.length; q++) W[q] = W[q]! * alpha;

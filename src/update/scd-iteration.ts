@@ -59,7 +59,8 @@ export function l1Objective(
 }
 
 /** sums[l] = Σ_r F[r·k + l] over the rows of a rows×k row-major factor. */
-function factorSums(F: Float64Array, rows: number, k: number, sums: Float64Array): void {
+/** sums[l] = Σ_r F[r, l] for a rows×k row-major factor (the λ-weighted zero breakpoint needs it). */
+export function factorSums(F: Float64Array, rows: number, k: number, sums: Float64Array): void {
   for (let l = 0; l < k; l++) sums[l] = 0;
   for (let r = 0; r < rows; r++) {
     const base = r * k;
