@@ -7,7 +7,7 @@
  * Run: `npx tsx bench/parquet-readers.ts` (ROWS=5000000 by default; files are generated once with
  * DuckDB into $TMPDIR/nmflow-bench; BROTLI=1 adds a brotli file, slow to write).
  *
- * Measured 2025-11-22 in the 2-core dev container (Node 20, load average 4–5 from other jobs, so
+ * Measured 2026-11-22 in the 2-core dev container (Node 20, load average 4–5 from other jobs, so
  * ±30 % run to run), best of 3, in million rows/s. DuckDB 1.5 files: 41 row groups of 122 880 rows,
  * every column dictionary-encoded (feature: 20 000 distinct values, sample: 2 458 per row group).
  * WRONG = values differ from DuckDB's; fails = throws.
