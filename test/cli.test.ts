@@ -92,3 +92,29 @@ describe('nmflow fit (CLI)', () => {
     expect(stderr).not.toContain('    at ');
   });
 });
+
+describe('nmflow fit on Parquet and Arrow inputs (CLI)', () => {
+  const FIXTURES = new URL('../../shared/fixtures/', import.meta.url).pathname;
+  it('every layout and format of hawaiibirds gives the model of the .mtx, and reports what was read', async () => {
+    const expected = jsonLines((await nmflow('fit', `${SHARED_DATA}hawaiibirds.mtx`, '--rank', '3', '--max-iterations', '4', '--tol', '0', '--json', '--threads', '1')).stdout).at(-1)!;
+    for (const args of [
+      ['hawaiibirds-long-snappy.parquet'], ['hawaiibirds-long-zstd-v2.parquet'], ['hawaiibirds-long.arrow'], ['hawaiibirds-long.arrows'],
+      ['hawaiibirds-wide.parquet', '--layout', 'wide'], ['hawaiibirds-list.parquet', '--layout', 'list'],
+    ]) {
+      const { code, stdout, stderr } = await nmflow('fit', `${FIXTURES}${args[0]}`, ...args.slice(1), '--rank', '3', '--max-iterations', '4', '--tol', '0', '--json', '--threads', '1');
+      expect(stderr).toBe('');
+      expect(code).toBe(0);
+      const done = jsonLines(stdout).at(-1)!;
+      expect(done).toMatchObject({ features: 183, samples: 1183, nnz: 30815 });
+      expect(done.relativeLoss).toBe(expected.relativeLoss);
+    }
+  });
+
+  it('a missing column is a one-line data error naming the file and the column', async () => {
+    const { code, stderr } = await nmflow('fit', `${FIXTURES}hawaiibirds-long.arrow`, '--sample', 'cell', '--rank', '3');
+    expect(code).toBe(1);
+    expect(stderr).toContain('hawaiibirds-long.arrow');
+    expect(stderr).toContain('cell');
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+  });
+});

@@ -10,12 +10,12 @@ import { resolveOptions, type FitOptions } from '../options.js';
 import { fit } from '../pipeline/fit.js';
 import { readCsvMatrix } from '../source/read-csv-matrix.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
-import { openInput } from './open-input.js';
+import { addInputFlags, openInput, type InputFlags } from './open-input.js';
 import { untilInterrupted } from './interrupt.js';
 import { makeFitProgress } from './progress.js';
 import { parseInteger, parseNumber, parsePair } from './parse-flags.js';
 
-interface FitFlags {
+interface FitFlags extends InputFlags {
   rank: number;
   loss: 'l2' | 'l1';
   lambda?: number;
@@ -29,9 +29,9 @@ interface FitFlags {
   warmup?: number;
   out?: string;
   outH?: string;
-  chunkSize?: number;
   nnls?: 'active-set' | 'cd';
   threads?: number;
+  tempDir?: string;
   checkpoint?: string;
   checkpointEvery?: number;
   resume?: string;
@@ -40,9 +40,9 @@ interface FitFlags {
 }
 
 export function addFitCommand(program: Command, print: (line: string) => void): void {
-  program.command('fit')
+  const command = program.command('fit')
     .description('fit a nonnegative matrix factorization A ≈ W diag(d) H to a file (features × samples)')
-    .argument('<input>', 'a .mtx / .mtx.gz, .parquet, .arrow or .arrows file')
+    .argument('<input>', 'a .mtx / .mtx.gz, .parquet (or a directory of parts), .arrow or .arrows file')
     .requiredOption('-k, --rank <K>', 'rank (number of factors)', parseInteger('--rank'))
     .option('--loss <loss>', "'l2' (least squares) or 'l1' (weighted L1 by sparse coordinate descent)", 'l2')
     .option('--lambda <λ>', 'l1: weight of the zero entries (default 1)', parseNumber('--lambda'))
@@ -57,6 +57,7 @@ export function addFitCommand(program: Command, print: (line: string) => void): 
     .option('--out <model>', 'write the model (W with feature names, d) to .csv, .arrow or .parquet')
     .option('--out-h <H>', 'write H (rank × samples) to .csv, .arrow or .parquet')
     .option('--chunk-size <N>', 'samples per chunk', parseInteger('--chunk-size'))
+    .option('--temp-dir <dir>', 'directory for temporary files (out-of-core l1: the feature-major copy)')
     .option('--nnls <method>', "NNLS method: 'active-set' (default) or 'cd'")
     .option('--threads <N>', 'threads (default: the available cores for large problems; 1 = no workers)', parseInteger('--threads'))
     .option('--checkpoint <dir>', 'write the full state to <dir>/checkpoint.nmf (atomically) as the fit goes')
@@ -67,12 +68,15 @@ export function addFitCommand(program: Command, print: (line: string) => void): 
     .addHelpText('after', `
 Examples:
   nmflow fit ../shared/data/hawaiibirds.mtx --rank 10 --out model.csv
+  nmflow fit counts.parquet --layout long --feature gene --sample cell --value umi --rank 20 --out model.parquet
+  nmflow fit table.parquet --layout wide --features f0,f1,f2 --rank 2 --json
   nmflow fit data.mtx.gz --rank 20 --l1 0.1,0 --json
   nmflow fit big.mtx --rank 20 --checkpoint ckpt/ --out model.arrow     # killed? then: … --resume ckpt/
   nmflow fit data.mtx --rank 5 --loss l1 --lambda 0.1 --init-w W0.csv --init-h H0.csv --json`)
     .action(async (input: string, flags: FitFlags) => {
       await runFit(input, flags, print);
     });
+  addInputFlags(command, parseInteger('--index-base'));
 }
 
 async function runFit(input: string, flags: FitFlags, print: (line: string) => void): Promise<void> {
@@ -91,6 +95,7 @@ async function runFit(input: string, flags: FitFlags, print: (line: string) => v
     ...(flags.nnls === undefined ? {} : { nnlsMethod: flags.nnls }),
     keepH: flags.outH !== undefined,
     ...(flags.threads === undefined ? {} : { threads: flags.threads }),
+    ...(flags.tempDir === undefined ? {} : { tempDir: flags.tempDir }),
     ...(flags.checkpoint === undefined ? {} : { checkpoint: { dir: flags.checkpoint, ...(flags.checkpointEvery === undefined ? {} : { every: flags.checkpointEvery }) } }),
     ...(flags.resume === undefined ? {} : { resumeFrom: flags.resume }),
   };
@@ -98,7 +103,7 @@ async function runFit(input: string, flags: FitFlags, print: (line: string) => v
   resolveOptions(base); // bad flags are usage errors, reported before any file is read
   if (flags.initH && !flags.initW) throw new OptionError('--init-h', '--init-w as well', flags.initH);
   const loadStart = performance.now();
-  const source = await openInput(input, flags.chunkSize === undefined ? {} : { chunkSize: flags.chunkSize });
+  const source = await openInput(input, flags);
   const init: { W?: Float64Array; H?: Float64Array } = {};
   if (flags.initW) {
     init.W = (await readCsvMatrix(flags.initW, { cols: flags.rank, ...(source.features === undefined ? {} : { rows: source.features }) })).data;
