@@ -21,6 +21,17 @@ describe('worker threads (l2)', () => {
     }
   });
 
+  it('l1 (in-memory sCD): threads = 1, 2 and 3 give the same iterates and objectives', async () => {
+    const A = loadSharedMtx('hawaiibirds');
+    const options = { rank: 5, loss: 'l1', lambda: 0.3, seed: 2, maxIterations: 6, tol: 0, keepH: true, warmupIterations: 3 } as const;
+    const one = await fitModel(fromCsc(A), { ...options, threads: 1 });
+    for (const threads of [2, 3]) {
+      const many = await fitModel(fromCsc(A), { ...options, threads });
+      expect(same(many.W, one.W) && same(many.H!, one.H!)).toBe(true);
+      expect(many.trace.map((t) => t.objective)).toEqual(one.trace.map((t) => t.objective));
+    }
+  });
+
   it('handles chunks with fewer samples than threads', async () => {
     const A = loadSharedMtx('pbmc_small');
     const one = await fitModel(fromCsc(A, { chunkSize: 1 }), { rank: 3, seed: 1, maxIterations: 3, tol: 0, threads: 1 });

@@ -10,9 +10,10 @@
  * Workers start once per fit and stop on `close()` (completion, error, unsubscribe); they are
  * unref'ed, so a forgotten pool cannot keep the process alive.
  */
-import { Worker, MessageChannel, type MessagePort } from 'node:worker_threads';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { CscChunk } from '../chunk/csc-chunk.js';
-import { DataError, NmfError } from '../errors.js';
+import { DataError } from '../errors.js';
+import { runOnAll, startWorkers, stopWorkers } from './workers.js';
 import { accumulateOuter } from '../kernel/accumulate-stats.js';
 import { makeRandom } from '../kernel/random.js';
 import type { ResolvedOptions } from '../options.js';
@@ -20,7 +21,7 @@ import { endPassL2, type PassResult } from '../update/end-pass-l2.js';
 import { solveColumns, solveRows, type NnlsSettings } from '../update/l2-phases.js';
 import { makeL2State, type L2State } from '../update/l2-state.js';
 import {
-  CMD, CMD_ACCUMULATE_B, CMD_REBIND, CMD_SOLVE_H, CMD_SOLVE_W, CMD_STOP, COLSTART, CTRL_LENGTH, DONE, ERR, GEN, GVERSION, N,
+  CMD_ACCUMULATE_B, CMD_REBIND, CMD_SOLVE_H, CMD_SOLVE_W, COLSTART, CTRL_LENGTH, GVERSION, N,
   P_L1H, P_L1W, P_METHOD, P_SWEEPS, P_TOL, RANGES, THREADS, WARM, smallBytes, smallViews, type SharedBuffers,
 } from './l2-shared.js';
 
@@ -38,16 +39,6 @@ export interface L2Pool {
 }
 
 const MAX_THREADS = 64;
-
-/**
- * Starts a worker on the compiled module; when running from TypeScript sources (tests, tsx), on a
- * small bootstrap that registers tsx's loader in the worker first.
- */
-function startWorker(url: URL, workerData: unknown, transferList: MessagePort[]): Worker {
-  if (!url.pathname.endsWith('.ts')) return new Worker(url, { workerData, transferList });
-  const bootstrap = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(url.href)}); })`;
-  return new Worker(bootstrap, { eval: true, workerData, transferList });
-}
 
 export function makeL2Pool(m: number, options: ResolvedOptions, threads: number): L2Pool {
   const k = options.rank;
@@ -72,43 +63,16 @@ export function makeL2Pool(m: number, options: ResolvedOptions, threads: number)
   let colPtr = new Int32Array(buffers.colPtr), rowIdx = new Int32Array(buffers.rowIdx), values = new Float64Array(buffers.values);
 
   const ports: MessagePort[] = [];
-  const workers: Worker[] = [];
-  const failures: string[] = [];
-  const started: Promise<void>[] = [];
   const url = new URL(import.meta.url.endsWith('.ts') ? './l2-worker.ts' : './l2-worker.js', import.meta.url);
-  for (let t = 1; t < T; t++) {
+  const { workers, failures, ready } = startWorkers(url, T, (t) => {
     const { port1, port2 } = new MessageChannel();
     port1.postMessage(buffers);
-    const worker = startWorker(url, { index: t, port: port2 }, [port2]);
-    started.push(new Promise<void>((resolve, reject) => {
-      worker.on('message', (message: { error?: string; ready?: boolean }) => {
-        if (message.ready) { worker.unref(); resolve(); }
-        if (message.error) failures.push(message.error);
-      });
-      worker.on('error', (error) => { failures.push(String(error.stack ?? error)); reject(new NmfError('NUMERICAL', `a worker thread failed to start: ${error.message}`, { cause: error })); });
-    }));
-    workers.push(worker); // ref'ed until it reports ready, so that the process waits for it to start
     ports.push(port1);
-  }
+    return { workerData: { index: t, port: port2 }, transferList: [port2] };
+  });
 
   /** Run one command on every worker and the main thread's share; wait at the barrier. */
-  const run = (command: number, mainShare: () => void): void => {
-    Atomics.store(ctrl, DONE, 0);
-    Atomics.store(ctrl, CMD, command);
-    Atomics.add(ctrl, GEN, 1);
-    Atomics.notify(ctrl, GEN);
-    mainShare();
-    for (;;) {
-      const done = Atomics.load(ctrl, DONE);
-      if (done >= T - 1) break;
-      if (Atomics.wait(ctrl, DONE, done, 30_000) === 'timed-out' && Atomics.load(ctrl, DONE) === done) {
-        throw new NmfError('NUMERICAL', `a worker thread stopped answering${failures.length ? `: ${failures[0]}` : ''}`);
-      }
-    }
-    if (Atomics.load(ctrl, ERR) !== 0) {
-      throw new NmfError('NUMERICAL', `a worker thread failed: ${failures[0] ?? 'unknown error'}`);
-    }
-  };
+  const run = (command: number, mainShare: () => void): void => runOnAll(ctrl, T, command, mainShare, failures);
   const rebind = (): void => {
     buffers = { ...buffers };
     for (const port of ports) port.postMessage(buffers);
@@ -141,7 +105,7 @@ export function makeL2Pool(m: number, options: ResolvedOptions, threads: number)
   return {
     threads: T,
     state,
-    ready: Promise.all(started).then(() => undefined),
+    ready,
     step(chunk, sourceName) {
       if (chunk.m !== m) {
         throw new DataError('SHAPE_MISMATCH', `chunk has ${chunk.m} features but the model has ${m}`, { source: sourceName, batch: chunk.position });
@@ -195,12 +159,7 @@ export function makeL2Pool(m: number, options: ResolvedOptions, threads: number)
       counts.fill(0);
     },
     close() {
-      Atomics.store(ctrl, CMD, CMD_STOP);
-      Atomics.add(ctrl, GEN, 1);
-      Atomics.notify(ctrl, GEN);
-      for (const worker of workers) void worker.terminate();
-      for (const port of ports) port.close();
-      workers.length = 0;
+      stopWorkers(ctrl, workers, ports);
     },
   };
 }

@@ -4,10 +4,7 @@
  * SharedArrayBuffers; a small Int32 control block carries commands and an Atomics barrier.
  * Layout of the control block and the command codes are shared by l2-pool.ts and l2-worker.ts.
  */
-export const GEN = 0;       // command generation: bumped by the main thread for every command
-export const CMD = 1;       // the command
-export const DONE = 2;      // workers that finished the command
-export const ERR = 3;       // 1 when a worker failed (message in the worker's port)
+export { GEN, CMD, DONE, ERR } from './workers.js'; // generation, command, barrier count, failure flag
 export const N = 4;         // chunk: samples
 export const COLSTART = 5;  // chunk: global index of the first sample
 export const WARM = 6;      // H phase: 1 = warm start

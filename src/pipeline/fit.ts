@@ -23,6 +23,7 @@ import { makeL1Engine } from '../update/l1-engine.js';
 import { makeL1StreamEngine } from '../update/l1-stream-engine.js';
 import { makeFeatureMajorStore } from '../io/feature-major.js';
 import { makeL2Pool, type L2Pool } from '../parallel/l2-pool.js';
+import { makeL1Pool } from '../parallel/l1-pool.js';
 
 export function fit(source: MatrixSource, options: FitOptions): Observable<Snapshot> {
   if (!isMatrixSource(source)) throw new OptionError('source', 'a MatrixSource (fromCsc, fromMtx, fromArrow, fromParquet, …)', source);
@@ -106,7 +107,10 @@ export function fit(source: MatrixSource, options: FitOptions): Observable<Snaps
         subscriber.next(s);
       }
       if (summary === undefined) {
-        pending = setImmediate(runPass); // an internal pass: no iteration completed
+        // an internal pass: no iteration completed; wait for workers the engine may be starting
+        const waiting = engine.whenReady?.();
+        if (waiting) waiting.then(() => { if (!failed) pending = setImmediate(runPass); }, fail);
+        else pending = setImmediate(runPass);
         return;
       }
       trace.push(pointOf(summary));
@@ -130,7 +134,7 @@ export function fit(source: MatrixSource, options: FitOptions): Observable<Snaps
     // With worker threads the pool is made (and its workers started) before the first pass, so that
     // no pass ever waits synchronously on a worker that is still loading.
     const threads = threadsFor(source, resolved);
-    if (threads > 1) {
+    if (threads > 1 && resolved.loss === 'l2') {
       void (async () => {
         const m = source.features ?? await peekFeatures(source);
         if (failed) return;
@@ -164,19 +168,22 @@ function makeEngine(source: MatrixSource, m: number, options: ResolvedOptions, p
   const matrix = (source as { matrix?: CscMatrix }).matrix;
   // In memory when the source is an in-memory matrix; otherwise out of core, with a feature-major
   // copy of A in temporary files (removed when the fit ends, fails or is unsubscribed).
-  if (matrix !== undefined) return makeL1Engine(m, options, context, matrix);
+  if (matrix !== undefined) {
+    const threads = threadsFor(source, options);
+    return makeL1Engine(m, options, { ...context, threads }, matrix, threads > 1 ? makeL1Pool(threads) : undefined);
+  }
   return makeL1StreamEngine(m, options, context, makeFeatureMajorStore(m, options.tempDir === undefined ? {} : { dir: options.tempDir }));
 }
 
 /**
  * The `threads` option, or by default the available cores when the problem is large enough to
  * gain: an in-memory matrix with ≥ 200 000 nonzeros or features × rank ≥ 200 000, or any file or
- * streamed source. l1 runs on one thread.
+ * streamed source. Out-of-core l1 runs on one thread; in-memory l1 splits its half-sweeps.
  */
 export function threadsFor(source: MatrixSource, options: ResolvedOptions): number {
-  if (options.loss !== 'l2') return 1;
-  if (options.threads !== undefined) return options.threads;
   const matrix = (source as { matrix?: CscMatrix }).matrix;
+  if (options.loss === 'l1' && matrix === undefined) return 1; // out-of-core l1 runs on one thread
+  if (options.threads !== undefined) return options.threads;
   const large = matrix === undefined || matrix.values.length >= 200_000 || matrix.m * options.rank >= 200_000;
   return large ? Math.max(1, availableParallelism()) : 1;
 }

@@ -25,6 +25,8 @@ export interface Engine {
   importState(state: EngineState): void;
   /** Release threads and buffers (completion, error, unsubscribe). */
   close(): void;
+  /** After an internal pass: a promise the driver awaits before the next pass (workers starting). */
+  whenReady?(): Promise<void> | undefined;
 }
 
 /** An engine's state as plain numbers and Float64 arrays (see io/checkpoint.ts). */

@@ -22,7 +22,21 @@ import { leastSquaresWarmup } from './l1-warmup.js';
 import { l1Objective, scdIteration } from './scd-iteration.js';
 import { l1Snapshot, squaredLoss } from './l1-present.js';
 
-export function makeL1Engine(m: number, options: ResolvedOptions, context: EngineContext, matrix?: CscMatrix): Engine {
+/**
+ * A multi-threaded executor of the sCD iteration (parallel/l1-pool.ts implements it): `bind` copies
+ * the problem and the factors to shared memory and returns the shared W and H, which the engine
+ * uses from then on; `iterate` runs one iteration there and returns the absolute objective.
+ */
+export interface L1Runner {
+  readonly threads: number;
+  bind(problem: L1Problem, W: Float64Array, H: Float64Array, k: number): { W: Float64Array; H: Float64Array };
+  /** Resolves when the workers started by `bind` are ready. */
+  readonly ready: Promise<void>;
+  iterate(): number;
+  close(): void;
+}
+
+export function makeL1Engine(m: number, options: ResolvedOptions, context: EngineContext, matrix?: CscMatrix, runner?: L1Runner): Engine {
   const k = options.rank;
   let builder: CscBuilder | undefined = matrix ? undefined : makeCscBuilder(m);
   let problem: L1Problem | undefined;
@@ -84,8 +98,13 @@ export function makeL1Engine(m: number, options: ResolvedOptions, context: Engin
             ({ W, H } = leastSquaresWarmup(whole, W, k, Math.max(1, options.warmupIterations), options));
           }
         }
+        if (runner) {
+          // Workers start now; the driver waits for them (whenReady) before the first iteration.
+          ({ W, H } = runner.bind(problem, W, H, k));
+          return { early };
+        }
       }
-      const f = scdIteration(problem, W, H, k, ws) / (problem.sumA || 1);
+      const f = (runner ? runner.iterate() : scdIteration(problem, W, H, k, ws)) / (problem.sumA || 1);
       iteration += 1;
       const tol = previous === Infinity ? Infinity : previous - f;
       previous = f;
@@ -97,7 +116,8 @@ export function makeL1Engine(m: number, options: ResolvedOptions, context: Engin
       numbers: { iteration, previous, samplesSeen, nnzSeen },
       arrays: { W: W.slice(), H: H.slice() },
     }),
-    close: () => undefined,
+    close: () => runner?.close(),
+    whenReady: () => runner?.ready,
     importState: (saved: EngineState) => {
       if (saved.loss !== 'l1') throw new OptionError('resume', 'a checkpoint of an l1 fit', 'an l2 checkpoint');
       resumed = saved;
