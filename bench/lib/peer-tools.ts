@@ -24,6 +24,8 @@ export interface FitRequest {
   seed: number;
   /** Fits in this call: nmflow runs this many processes, a peer gets `--repeat` this. */
   repeat: number;
+  /** Threads for nmflow (`--threads`) and RcppML (its threads argument and OMP_NUM_THREADS). Default 1. */
+  threads?: number;
 }
 
 export interface ToolRun {
@@ -81,7 +83,7 @@ function runNmflow(tool: ToolName, request: FitRequest, environment: Environment
   const args = [
     `${environment.repoRoot}/bin/nmflow.js`, 'fit', request.file, '--rank', String(request.rank),
     '--max-iterations', String(request.maxIterations), '--tol', String(request.tol), '--seed', String(request.seed),
-    '--json', ...extra,
+    '--json', '--threads', String(request.threads ?? 1), ...extra,
   ];
   const losses = new Set<number>();
   for (let r = 0; r < request.repeat; r++) {
@@ -114,9 +116,10 @@ function runRcppml(request: FitRequest, environment: Environment): ToolRun {
   const run = emptyRun('rcppml');
   const args = [
     `${environment.peersDir}/rcppml_nmf.R`, request.file, String(request.rank), String(request.maxIterations),
-    String(request.tol), '0', '0', String(request.seed), '1', `--repeat=${request.repeat}`,
+    String(request.tol), '0', '0', String(request.seed), String(request.threads ?? 1), `--repeat=${request.repeat}`,
   ];
-  const result = runCommand('Rscript', args, { env: environment.env, timeoutSeconds: environment.timeoutSeconds });
+  const env = { ...environment.env, OMP_NUM_THREADS: String(request.threads ?? 1) };
+  const result = runCommand('Rscript', args, { env, timeoutSeconds: environment.timeoutSeconds });
   run.processSeconds = result.seconds;
   if (!result.ok) return failed(run, result.error ?? 'failed', result.stderr);
   const out = jsonLines(result.stdout)[0];

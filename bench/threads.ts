@@ -1,0 +1,72 @@
+// Threads, side by side in one run (issue 7): nmflow l2 with 1 and 2 threads against RcppML with
+// 1 and 2 OpenMP threads (fixed iterations, tol 0, k = 10) on the synthetic 20000×5000 @ 1% matrix
+// and movielens; then the in-memory sCD (l1) with 1 and 2 threads on the same data (breakpoint-
+// updates per second = 2·k·nnz per iteration). Times: minimum over the repeats; nmflow's "later"
+// column is seconds per iteration after the first (JIT warm-up and worker start-up excluded).
+// usage: npx tsx bench/threads.ts [--repeat 3] [--datasets synthetic,movielens]
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { execSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { fitModel, loadMtx } from '../src/index.js';
+import { runTool, type ToolRun } from './lib/peer-tools.js';
+import { markdownTable, ms, ratio, ratioText } from './lib/markdown.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const shared = join(root, '..', 'shared');
+const argv = process.argv.slice(2);
+const flag = (name: string, fallback: string): string => { const i = argv.indexOf(name); return i >= 0 ? argv[i + 1] ?? fallback : fallback; };
+const repeat = Number(flag('--repeat', '3'));
+const synthetic = join(root, 'bench', 'data', 'synthetic-20000x5000-0.01.mtx');
+if (!existsSync(synthetic)) {
+  mkdirSync(dirname(synthetic), { recursive: true });
+  execSync(`/usr/bin/python3 ${join(shared, 'peers', 'make_synthetic.py')} ${synthetic}`, { stdio: 'inherit' });
+}
+const files: Record<string, string> = { synthetic, movielens: join(shared, 'data', 'movielens.mtx') };
+const datasets = flag('--datasets', 'synthetic,movielens').split(',');
+execSync('npm run build', { cwd: root, stdio: 'ignore' });
+const environment = { repoRoot: root, peersDir: join(shared, 'peers'), env: { ...process.env }, timeoutSeconds: 1800 };
+const uptime = (): string => execSync('uptime').toString().trim();
+console.log(`start: ${uptime()}`);
+
+const rows: string[][] = [];
+const results: Record<string, unknown> = {};
+for (const name of datasets) {
+  const file = files[name]!;
+  const iterations = name === 'synthetic' ? 10 : 20;
+  const request = { file, rank: 10, maxIterations: iterations, tol: 0, seed: 42, repeat };
+  const runs: Record<string, ToolRun> = {};
+  for (const threads of [1, 2]) {
+    runs[`nmflow-${threads}`] = runTool('nmflow', { ...request, threads }, environment);
+    runs[`rcppml-${threads}`] = runTool('rcppml', { ...request, threads }, environment);
+  }
+  const perIt = (run: ToolRun | undefined): number | undefined => (run?.ok ? Math.min(...run.fitSeconds) / iterations : undefined);
+  const later = (run: ToolRun | undefined): number | undefined => (run?.ok && run.laterSecondsPerIteration.length ? Math.min(...run.laterSecondsPerIteration) : undefined);
+  const r1 = perIt(runs['rcppml-1']);
+  for (const key of ['nmflow-1', 'nmflow-2', 'rcppml-1', 'rcppml-2']) {
+    rows.push([name, key, ms(perIt(runs[key])), ms(later(runs[key])), ratioText(ratio(perIt(runs[key]), r1)), runs[key]?.relativeLoss?.toFixed(6) ?? 'n/a']);
+  }
+  // sCD, in process: λ = 0.01 (a realistic mix of zero and nonzero entries) and λ = 1
+  const source = await loadMtx(file);
+  for (const lambda of [1, 0.01]) {
+    const seconds: Record<number, number> = {};
+    for (const threads of [1, 2]) {
+      let best = Infinity;
+      for (let r = 0; r < Math.max(1, repeat - 1); r++) {
+        const model = await fitModel(source, { rank: 10, loss: 'l1', lambda, seed: 42, maxIterations: 6, tol: 0, threads, warmupIterations: 3 });
+        const t = model.trace;
+        best = Math.min(best, (t.at(-1)!.seconds - t[0]!.seconds) / (t.length - 1));
+      }
+      seconds[threads] = best;
+      const nnz = source.matrix.values.length;
+      rows.push([name, `sCD λ=${lambda} ${threads}t`, ms(best), `${(2 * 10 * nnz / best / 1e6).toFixed(1)} M bp/s`, threads === 2 ? `×${(seconds[1]! / best).toFixed(2)} vs 1t` : '', '']);
+    }
+    results[`${name}-scd-${lambda}`] = seconds;
+  }
+  results[name] = runs;
+}
+console.log(markdownTable(['data', 'run', 'ms/iteration', 'after it. 1', 'vs RcppML 1t', 'rel. loss'], rows, [false, false, true, true, true, true]));
+console.log(`end: ${uptime()}`);
+const out = join(root, 'bench', 'results', `threads-${new Date().toISOString().slice(0, 10)}.json`);
+writeFileSync(out, JSON.stringify({ command: 'npx tsx bench/threads.ts', uptime: uptime(), rows, results }, null, 1));
+console.log(`wrote ${out}`);
