@@ -67,6 +67,7 @@ export function updateWFromStats(
   for (let a = 0; a < k; a++) warmScale[a] = hSum[a]! > 0 ? d[a]! / hSum[a]! : 0;
   const WtW = state.G;
   gram(W, m, k, WtW);
+  state.gramFresh = true;
   const loss = gramLoss(state.normA2, W, m, k, d, Bn, Sn, WtW);
   return { relativeLoss: state.normA2 > 0 ? loss / state.normA2 : 0, tol: pearsonTol(W, Wprev, m * k) };
 }

@@ -42,6 +42,8 @@ export interface L2State {
   iteration: number;
   /** Start each H solve from the previous pass's h (batch); false for online fitting. */
   warmStart: boolean;
+  /** True when G holds WᵀW of the current W (the W-update computed it for the loss). */
+  gramFresh: boolean;
   readonly ws: NnlsWorkspace;
   /** Rank-specialised data kernels. */
   readonly kernels: RankKernels;
@@ -80,7 +82,7 @@ export function makeL2State(m: number, options: ResolvedOptions, random: Random,
     invDiagW: arrays?.invDiagW ?? new Float64Array(k),
     B: arrays?.B ?? new Float64Array(m * k), S: new Float64Array(k * k), hSum: arrays?.hSum ?? new Float64Array(k),
     H: arrays?.H ?? new Float64Array(1024 * k), warmScale: arrays?.warmScale ?? new Float64Array(k),
-    samples: 0, normA2: 0, passNnz: 0, passSamples: 0, iteration: 0, warmStart: true,
+    samples: 0, normA2: 0, passNnz: 0, passSamples: 0, iteration: 0, warmStart: true, gramFresh: false,
     ws: makeNnlsWorkspace(k), kernels: rankKernels(k), b: new Float64Array(k), inv, Gw: arrays?.Gw ?? new Float64Array(k * k),
   };
 }

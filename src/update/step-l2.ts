@@ -15,7 +15,8 @@ import { ensureHCapacity, type L2State } from './l2-state.js';
 /** Start a pass: Gram of the current W, statistics zeroed. */
 export function beginPassL2(state: L2State, options: ResolvedOptions): void {
   const { W, m, k, G } = state;
-  gram(W, m, k, G);
+  if (!state.gramFresh) gram(W, m, k, G); // else the W-update left WᵀW of this W in G
+  state.gramFresh = false;
   addDiagonal(G, k, options.l2H);
   invertDiagonal(G, k, state.invDiag);
   clearFactorCache(state.ws.cache);
