@@ -105,6 +105,21 @@ describe('fitOnline', () => {
   it('rejects bad online options synchronously', () => {
     expect(() => fitOnline(small, { rank: 1, forgetting: 0 })).toThrow(OptionError);
     expect(() => fitOnline(small, { rank: 1, emitEvery: 0 })).toThrow(OptionError);
-    expect(() => fitOnline(small, { rank: 1, loss: 'l1' })).toThrow(/not implemented yet/);
+    expect(() => fitOnline(small, { rank: 1, loss: 'l1', window: 0 })).toThrow(OptionError);
+    expect(() => fitOnline(small, { rank: 1, loss: 'l1', forgetting: 0.5 })).toThrow(/window/);
+  });
+
+  it('l1: refines W over a bounded window; the objective on the window stays near the batch fit', async () => {
+    const A = loadSharedMtx('hawaiibirds');
+    const source = fromCsc(A, { chunkSize: 100 });
+    const snaps = await lastValueFrom(fitOnline(source, { rank: 4, loss: 'l1', lambda: 0.5, window: 3, sweeps: 2, seed: 1 }).pipe(toArray()));
+    expect(snaps.length).toBe(Math.ceil(A.n / 100) + 1);
+    const final = snaps.at(-1)!;
+    expect(final.loss).toBe('l1');
+    expect(final.samples).toBeLessThanOrEqual(300); // the window: 3 chunks of 100 samples
+    expect(final.samplesSeen).toBe(A.n);
+    expect(final.W.every((v) => v >= 0)).toBe(true);
+    const batch = await lastValueFrom(fit(fromCsc(A), { rank: 4, loss: 'l1', lambda: 0.5, seed: 1, maxIterations: 30 }));
+    expect(final.objective).toBeLessThan(batch.objective * 1.5);
   });
 });

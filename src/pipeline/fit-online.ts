@@ -1,7 +1,8 @@
 /**
  * fitOnline(chunks$, options): Observable<Snapshot> — online fitting over a stream that is read
  * once (a live Observable<CscChunk>, or any MatrixSource read for a single pass). Each chunk
- * updates H for its samples and W (update/online-l2.ts); a snapshot is emitted every `emitEvery`
+ * updates H for its samples and W (l2: update/online-l2.ts, statistics with forgetting factor ρ;
+ * l1: update/online-l1.ts, sCD over a window of recent chunks); a snapshot is emitted every `emitEvery`
  * chunks and/or when `emitEveryMs` has passed since the last one, and a final snapshot (factors
  * sorted by d) when the stream completes. Snapshots are copies the consumer owns.
  *
@@ -13,12 +14,13 @@
 import { Observable, isObservable } from 'rxjs';
 import { checkChunk } from '../chunk/check-chunk.js';
 import type { CscChunk } from '../chunk/csc-chunk.js';
-import { NmfError, OptionError } from '../errors.js';
+import { DataError, NmfError, OptionError } from '../errors.js';
 import { checkShape, resolveOptions, type FitOptions } from '../options.js';
 import type { Snapshot, TracePoint } from '../snapshot/snapshot.js';
 import { isMatrixSource, type MatrixSource } from '../source/matrix-source.js';
 import { l2Snapshot } from '../update/l2-snapshot.js';
 import { makeOnlineL2, onlineStepL2, type OnlineL2 } from '../update/online-l2.js';
+import { makeOnlineL1, type OnlineL1 } from '../update/online-l1.js';
 
 export interface OnlineOptions extends FitOptions {
   /** Forgetting factor ρ ∈ (0, 1]: statistics decay by ρ per chunk (1 = remember everything). Default 1. */
@@ -29,16 +31,24 @@ export interface OnlineOptions extends FitOptions {
   readonly emitEveryMs?: number;
   /** Name used in error messages for a plain Observable (default "live stream"). */
   readonly name?: string;
+  /** l1: chunks in the window over which W is refined (integer ≥ 1; memory is bounded by it). Default 8. */
+  readonly window?: number;
+  /** l1: sCD iterations over the window per chunk (integer ≥ 1). Default 1. */
+  readonly sweeps?: number;
 }
 
 export function fitOnline(input: Observable<CscChunk> | MatrixSource, options: OnlineOptions): Observable<Snapshot> {
   const resolved = resolveOptions(options);
-  if (resolved.loss !== 'l2') throw new OptionError('loss', "'l2' for online fitting (online weighted L1 is not implemented yet)", resolved.loss);
   const rho = options.forgetting ?? 1;
   if (!(rho > 0 && rho <= 1)) throw new OptionError('forgetting', 'a number in (0, 1]', rho);
   const emitEvery = options.emitEvery ?? 1;
   if (!Number.isInteger(emitEvery) || emitEvery < 1) throw new OptionError('emitEvery', 'an integer ≥ 1', emitEvery);
   const emitEveryMs = options.emitEveryMs;
+  const window = options.window ?? 8;
+  if (!Number.isInteger(window) || window < 1) throw new OptionError('window', 'an integer ≥ 1 (chunks)', window);
+  const sweeps = options.sweeps ?? 1;
+  if (!Number.isInteger(sweeps) || sweeps < 1) throw new OptionError('sweeps', 'an integer ≥ 1', sweeps);
+  if (resolved.loss === 'l1' && rho !== 1) throw new OptionError('forgetting', "1 with loss 'l1' (its memory is the window)", rho);
   if (emitEveryMs !== undefined && !(emitEveryMs >= 0)) throw new OptionError('emitEveryMs', 'a number ≥ 0', emitEveryMs);
   let chunks$: Observable<CscChunk>;
   let name: string;
@@ -59,12 +69,14 @@ export function fitOnline(input: Observable<CscChunk> | MatrixSource, options: O
     const started = performance.now();
     const seconds = (): number => (performance.now() - started) / 1000;
     let online: OnlineL2 | undefined;
+    let onlineL1: OnlineL1 | undefined;
+    let onlineL1Features = 0;
     let lastEmit = performance.now();
     let sinceEmit = 0;
     let last: (TracePoint & { converged: boolean }) | undefined;
     const trace: TracePoint[] = [];
     let failed = false;
-    const snapshot = (final: boolean): Snapshot => l2Snapshot(online!.state, last!, final, trace, {
+    const snapshot = (final: boolean): Snapshot => onlineL1 ? onlineL1.snapshot(last!, final, trace, featureNames) : l2Snapshot(online!.state, last!, final, trace, {
       samples: online!.samplesSeen, nnz: online!.nnzSeen, samplesSeen: online!.samplesSeen, nnzSeen: online!.nnzSeen,
       keepH: false, featureNames,
     });
@@ -77,13 +89,21 @@ export function fitOnline(input: Observable<CscChunk> | MatrixSource, options: O
         if (failed) return;
         try {
           checkChunk(chunk, name);
-          if (online === undefined) {
+          if (online === undefined && onlineL1 === undefined) {
             checkShape(resolved, chunk.m, undefined);
-            online = makeOnlineL2(chunk.m, resolved);
+            if (resolved.loss === 'l1') { onlineL1 = makeOnlineL1(chunk.m, resolved, window, sweeps); onlineL1Features = chunk.m; }
+            else online = makeOnlineL2(chunk.m, resolved);
           }
-          online.state.ws.counts.fill(0);
-          const result = onlineStepL2(online, chunk, resolved, rho, name);
-          last = { iteration: online.chunks, relativeLoss: result.relativeLoss, objective: result.relativeLoss, tol: result.tol, seconds: seconds(), converged: false };
+          if (onlineL1 !== undefined) {
+            if (chunk.m !== onlineL1Features) throw new DataError('SHAPE_MISMATCH', `chunk has ${chunk.m} features but the model has ${onlineL1Features}`, { source: name, batch: chunk.position });
+            const previous = last?.objective ?? Infinity;
+            const result = onlineL1.step(chunk);
+            last = { iteration: onlineL1.chunks, relativeLoss: result.relativeLoss, objective: result.objective, tol: previous - result.objective, seconds: seconds(), converged: false };
+          } else {
+            online!.state.ws.counts.fill(0);
+            const result = onlineStepL2(online!, chunk, resolved, rho, name);
+            last = { iteration: online!.chunks, relativeLoss: result.relativeLoss, objective: result.relativeLoss, tol: result.tol, seconds: seconds(), converged: false };
+          }
           trace.push({ iteration: last.iteration, relativeLoss: last.relativeLoss, objective: last.objective, tol: last.tol, seconds: last.seconds });
           sinceEmit += 1;
           const now = performance.now();
@@ -99,7 +119,7 @@ export function fitOnline(input: Observable<CscChunk> | MatrixSource, options: O
       error: (error: unknown) => { if (!failed) fail(error); },
       complete: () => {
         if (failed) return;
-        if (online === undefined || last === undefined) {
+        if ((online === undefined && onlineL1 === undefined) || last === undefined) {
           fail(new NmfError('EMPTY_INPUT', `the stream ${name} completed without any chunk`));
           return;
         }

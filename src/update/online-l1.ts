@@ -1,0 +1,78 @@
+/**
+ * Online weighted L1-NMF (DESIGN.md §2.3): for each chunk of a stream read once, codes for its
+ * samples by sCD with W fixed (from the least-squares NNLS start, as the projection does), then W
+ * refined by `sweeps` sCD iterations over a bounded window of the most recent chunks (the window's
+ * codes are refined with it). Memory: W plus the window's nonzeros, codes and transposed index.
+ * The first chunk starts the model the way the batch fit does: random start, α, balance, and the
+ * least-squares warm-up, on that chunk. `objective` is f / ΣA over the window.
+ */
+import { makeCscBuilder } from '../chunk/csc-builder.js';
+import { makeCscChunk, type CscChunk } from '../chunk/csc-chunk.js';
+import { makeRandom } from '../kernel/random.js';
+import { makeScdWorkspace } from '../kernel/scd-workspace.js';
+import type { ResolvedOptions } from '../options.js';
+import type { Snapshot, TracePoint } from '../snapshot/snapshot.js';
+import type { CscMatrix } from '../source/from-csc.js';
+import { l1Snapshot, squaredLoss } from './l1-present.js';
+import { makeL1Problem, type L1Problem } from './l1-problem.js';
+import { l1Start } from './l1-start.js';
+import { leastSquaresWarmup } from './l1-warmup.js';
+import { projectL1Columns } from './project-l1.js';
+import { scdIteration } from './scd-iteration.js';
+
+export interface OnlineL1 {
+  step(chunk: CscChunk): { relativeLoss: number; objective: number };
+  snapshot(summary: TracePoint & { converged: boolean }, final: boolean, trace: readonly TracePoint[], featureNames: readonly string[] | undefined): Snapshot;
+  readonly chunks: number;
+}
+
+export function makeOnlineL1(m: number, options: ResolvedOptions, window: number, sweeps: number): OnlineL1 {
+  const k = options.rank;
+  let W: Float64Array | undefined;
+  const recent: { chunk: CscChunk; H: Float64Array }[] = [];
+  let problem: L1Problem | undefined;
+  let Hwin = new Float64Array(0);
+  let chunks = 0, samplesSeen = 0, nnzSeen = 0;
+  const ws = makeScdWorkspace(k, 16);
+  const matrixOf = (chunk: CscChunk): CscMatrix => ({ m, n: chunk.n, colPtr: chunk.colPtr, rowIdx: chunk.rowIdx, values: chunk.values });
+
+  return {
+    get chunks() { return chunks; },
+    step(input) {
+      const chunk = makeCscChunk({ ...input, colStart: 0 });
+      let H: Float64Array;
+      if (W === undefined) {
+        const matrix = matrixOf(chunk);
+        const start = l1Start(matrix, k, makeRandom(options.seed));
+        ({ W, H } = options.warmupIterations > 0 ? leastSquaresWarmup(matrix, start.W, k, options.warmupIterations, options) : start);
+      } else {
+        const codes = projectL1Columns(W, m, k, options.lambda, 100, chunk, new Float64Array(k * chunk.n));
+        H = new Float64Array(chunk.n * k);
+        for (let a = 0; a < k; a++) for (let j = 0; j < chunk.n; j++) H[j * k + a] = codes[a * chunk.n + j]!;
+      }
+      recent.push({ chunk, H });
+      if (recent.length > window) recent.shift();
+      // The window as one matrix (samples renumbered from 0), its codes sample-major.
+      const builder = makeCscBuilder(m);
+      let n = 0;
+      for (const r of recent) { builder.append({ ...r.chunk, colStart: n }, 'window'); n += r.chunk.n; }
+      problem = makeL1Problem(builder.finish(), options.lambda);
+      Hwin = new Float64Array(n * k);
+      let offset = 0;
+      for (const r of recent) { Hwin.set(r.H, offset); offset += r.H.length; }
+      let f = 0;
+      for (let s = 0; s < sweeps; s++) f = scdIteration(problem, W, Hwin, k, ws);
+      // keep the refined codes of the window's chunks
+      offset = 0;
+      for (const r of recent) { r.H.set(Hwin.subarray(offset, offset + r.H.length)); offset += r.H.length; }
+      chunks += 1;
+      samplesSeen += chunk.n;
+      nnzSeen += chunk.colPtr[chunk.n]!;
+      return { objective: f / (problem.sumA || 1), relativeLoss: squaredLoss(problem, W, Hwin, k) };
+    },
+    snapshot(summary, final, trace, featureNames) {
+      const p = problem!;
+      return l1Snapshot(W!, Hwin, m, p.n, k, p.nnz, summary, final, trace, { samplesSeen, nnzSeen, keepH: false, featureNames });
+    },
+  };
+}
