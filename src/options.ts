@@ -34,6 +34,9 @@ export interface FitOptions {
   readonly checkpoint?: { readonly dir: string; readonly every?: number };
   /** Continue a fit from the checkpoint in this directory (same data and options → the same bytes). */
   readonly resumeFrom?: string;
+  /** l2: diagonal scaling between updates (RcppML's `diag`): W columns and H rows scaled to unit sums,
+   * the scale kept in d. With false, the factors carry the scale (d = 1) and penalties act on them. Default true. */
+  readonly diag?: boolean;
   /** Threads (integer ≥ 1; 1 = no workers). Default: the available cores, for problems large
    * enough to gain (nnz ≥ 200 000 in the first chunk or features × rank ≥ 200 000), else 1. l2 only. */
   readonly threads?: number;
@@ -81,6 +84,7 @@ export interface ResolvedOptions {
   readonly onChunk: ((progress: ChunkProgress) => void) | undefined;
   readonly threads: number | undefined;
   readonly tempDir: string | undefined;
+  readonly diag: boolean;
 }
 
 export function resolveOptions(options: FitOptions): ResolvedOptions {
@@ -118,6 +122,7 @@ export function resolveOptions(options: FitOptions): ResolvedOptions {
     checkpoint = { dir, every };
   }
   if (options.onChunk !== undefined && typeof options.onChunk !== 'function') throw new OptionError('onChunk', 'a function', options.onChunk);
+  if (options.diag !== undefined && typeof options.diag !== 'boolean') throw new OptionError('diag', 'true or false', options.diag);
   const threads = options.threads;
   if (threads !== undefined && (!Number.isInteger(threads) || threads < 1 || threads > 64)) throw new OptionError('threads', 'an integer in [1, 64]', threads);
   const resumeFrom = options.resumeFrom;
@@ -129,7 +134,7 @@ export function resolveOptions(options: FitOptions): ResolvedOptions {
   return {
     rank, loss, l1W, l1H, l2W, l2H, lambda, maxIterations, tol, seed, initW, initH,
     warmupIterations, keepH: options.keepH ?? false, nnlsMaxSweeps, nnlsTol,
-    nnlsMethod: method === 'cd' ? 1 : 0, checkpoint, resumeFrom, onChunk: options.onChunk, threads, tempDir: options.tempDir,
+    nnlsMethod: method === 'cd' ? 1 : 0, checkpoint, resumeFrom, onChunk: options.onChunk, threads, tempDir: options.tempDir, diag: options.diag ?? true,
   };
 }
 
@@ -138,7 +143,7 @@ export function fingerprintOf(o: ResolvedOptions): Record<string, unknown> {
   return {
     loss: o.loss, rank: o.rank, l1W: o.l1W, l1H: o.l1H, l2W: o.l2W, l2H: o.l2H, lambda: o.lambda, seed: o.seed,
     warmupIterations: o.warmupIterations, nnlsMethod: o.nnlsMethod, nnlsMaxSweeps: o.nnlsMaxSweeps, nnlsTol: o.nnlsTol,
-    initW: o.initW !== undefined, initH: o.initH !== undefined,
+    initW: o.initW !== undefined, initH: o.initH !== undefined, diag: o.diag,
   };
 }
 

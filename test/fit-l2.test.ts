@@ -136,3 +136,25 @@ describe('least-squares fit', () => {
     expect(cosL2).toBeGreaterThan(cos0 * 1.1);
   });
 });
+
+describe('least-squares fit without the diagonal (diag: false)', () => {
+  it('gives the unpenalised losses of the scaled fit, presents W with unit column sums, and lets L1 act on the unscaled factors', async () => {
+    const A = loadSharedMtx('pbmc_small');
+    const k = 3;
+    const W0 = randomW(A.m, k, 6);
+    const all = await snapshots(fromCsc(A), { rank: k, init: { W: W0 }, maxIterations: 5, tol: 0, diag: false, keepH: true });
+    const withDiag = await snapshots(fromCsc(A), { rank: k, init: { W: W0 }, maxIterations: 5, tol: 0, keepH: true });
+    // Without penalties the scaling does not change the product: the losses agree to rounding.
+    all.forEach((s, t) => expect(Math.abs(s.relativeLoss - withDiag[t]!.relativeLoss)).toBeLessThan(1e-9));
+    const final = all.at(-1)!;
+    for (let a = 0; a < k; a++) {
+      let sw = 0;
+      for (let i = 0; i < A.m; i++) sw += final.W[i * k + a]!;
+      expect(sw).toBeCloseTo(1, 12);
+    }
+    // With an L1 penalty the two differ: without the diagonal the penalty acts on unscaled factors.
+    const l1 = await fitModel(fromCsc(A), { rank: k, init: { W: W0 }, maxIterations: 5, tol: 0, l1: 0.1, diag: false });
+    const l1d = await fitModel(fromCsc(A), { rank: k, init: { W: W0 }, maxIterations: 5, tol: 0, l1: 0.1 });
+    expect(l1.relativeLoss).not.toBe(l1d.relativeLoss);
+  });
+});

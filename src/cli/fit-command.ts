@@ -31,6 +31,7 @@ interface FitFlags extends InputFlags {
   outH?: string;
   nnls?: 'active-set' | 'cd';
   threads?: number;
+  diag?: boolean;
   tempDir?: string;
   checkpoint?: string;
   checkpointEvery?: number;
@@ -59,6 +60,7 @@ export function addFitCommand(program: Command, print: (line: string) => void): 
     .option('--chunk-size <N>', 'samples per chunk', parseInteger('--chunk-size'))
     .option('--temp-dir <dir>', 'directory for temporary files (out-of-core l1: the feature-major copy)')
     .option('--nnls <method>', "NNLS method: 'active-set' (default) or 'cd'")
+    .option('--no-diag', 'l2: no diagonal scaling between updates (the factors carry the scale)')
     .option('--threads <N>', 'threads (default: the available cores for large problems; 1 = no workers)', parseInteger('--threads'))
     .option('--checkpoint <dir>', 'write the full state to <dir>/checkpoint.nmf (atomically) as the fit goes')
     .option('--checkpoint-every <N>', 'iterations between checkpoints (default 1)', parseInteger('--checkpoint-every'))
@@ -95,6 +97,7 @@ async function runFit(input: string, flags: FitFlags, print: (line: string) => v
     ...(flags.nnls === undefined ? {} : { nnlsMethod: flags.nnls }),
     keepH: flags.outH !== undefined,
     ...(flags.threads === undefined ? {} : { threads: flags.threads }),
+    ...(flags.diag === false ? { diag: false } : {}),
     ...(flags.tempDir === undefined ? {} : { tempDir: flags.tempDir }),
     ...(flags.checkpoint === undefined ? {} : { checkpoint: { dir: flags.checkpoint, ...(flags.checkpointEvery === undefined ? {} : { every: flags.checkpointEvery }) } }),
     ...(flags.resume === undefined ? {} : { resumeFrom: flags.resume }),

@@ -183,7 +183,8 @@ function makeEngine(source: MatrixSource, m: number, options: ResolvedOptions, p
 export function threadsFor(source: MatrixSource, options: ResolvedOptions): number {
   const matrix = (source as { matrix?: CscMatrix }).matrix;
   if (options.loss === 'l1' && matrix === undefined) return 1; // out-of-core l1 runs on one thread
-  if (options.threads !== undefined) return options.threads;
+  if (options.threads !== undefined) return options.diag ? options.threads : 1;
+  if (!options.diag) return 1; // diag: false runs on one thread
   const large = matrix === undefined || matrix.values.length >= 200_000 || matrix.m * options.rank >= 200_000;
   return large ? Math.max(1, availableParallelism()) : 1;
 }

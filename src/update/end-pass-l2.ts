@@ -42,7 +42,9 @@ export function updateWFromStats(
   const { m, k, W, Wprev, d, S, B, hSum, Gw, inv, ws, b, warmScale } = state;
   const invDiag = state.invDiagW;
   // Statistics of the row-normalised H: S_ac / (dH_a dH_c) and B_ia / dH_a.
-  for (let a = 0; a < k; a++) inv[a] = hSum[a]! > 0 ? 1 / hSum[a]! : 0;
+  const diag = options.diag;
+  // Without the diagonal (diag: false) H is not normalised and W not scaled: the factors carry the scale.
+  for (let a = 0; a < k; a++) inv[a] = !diag ? 1 : hSum[a]! > 0 ? 1 / hSum[a]! : 0;
   for (let a = 0; a < k; a++) {
     for (let c = a; c < k; c++) {
       const v = S[a * k + c]! * inv[a]! * inv[c]!;
@@ -60,14 +62,22 @@ export function updateWFromStats(
     solveRowsInParallel(); // the same solveRows on row ranges, in worker threads
   } else {
     const nnls = { maxSweeps: options.nnlsMaxSweeps, tol: options.nnlsTol, method: options.nnlsMethod };
-    solveRows(W, B, Bn, inv, hSum, Gw, invDiag, k, options.l1W, 0, m, ws, b, nnls);
+    solveRows(W, B, Bn, inv, diag ? hSum : ones(k), Gw, invDiag, k, options.l1W, 0, m, ws, b, nnls);
   }
-  scaleColumns(W, m, k, d, inv);
+  if (diag) scaleColumns(W, m, k, d, inv);
+  else d.fill(1);
   // Warm start of the next H-update: d_t ⊙ h_norm = d_t ⊙ h_raw / dH.
-  for (let a = 0; a < k; a++) warmScale[a] = hSum[a]! > 0 ? d[a]! / hSum[a]! : 0;
+  for (let a = 0; a < k; a++) warmScale[a] = !diag ? 1 : hSum[a]! > 0 ? d[a]! / hSum[a]! : 0;
   const WtW = state.G;
   gram(W, m, k, WtW);
   state.gramFresh = true;
   const loss = gramLoss(state.normA2, W, m, k, d, Bn, Sn, WtW);
   return { relativeLoss: state.normA2 > 0 ? loss / state.normA2 : 0, tol: pearsonTol(W, Wprev, m * k) };
+}
+
+const onesCache = new Map<number, Float64Array>();
+function ones(k: number): Float64Array {
+  let v = onesCache.get(k);
+  if (v === undefined) { v = new Float64Array(k).fill(1); onesCache.set(k, v); }
+  return v;
 }

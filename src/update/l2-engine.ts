@@ -81,7 +81,7 @@ export function makeL2Engine(m: number, options: ResolvedOptions, context: Engin
     },
     snapshot: (summary: PassSummary, final: boolean, trace: readonly TracePoint[]): Snapshot =>
       l2Snapshot(state, summary, final, trace, {
-        samples: state.samples, nnz: state.passNnz, samplesSeen, nnzSeen, keepH: options.keepH, featureNames: context.featureNames,
+        samples: state.samples, nnz: state.passNnz, samplesSeen, nnzSeen, keepH: options.keepH, featureNames: context.featureNames, diag: options.diag,
       }, runner?.counts()),
   };
   return engine;

@@ -14,6 +14,8 @@ export interface L2SnapshotContext {
   readonly nnzSeen: number;
   readonly keepH: boolean;
   readonly featureNames: readonly string[] | undefined;
+  /** false: the state's W is unscaled (diag: false); present it as W' diag(d) H' all the same. */
+  readonly diag?: boolean;
 }
 
 export function l2Snapshot(
@@ -23,7 +25,16 @@ export function l2Snapshot(
   const { m, k } = state;
   const n = context.samples;
   const H = final && context.keepH ? normalisedH(state, n) : undefined;
-  const sorted = final ? sortFactors(state.W, m, k, state.d, H, n) : { W: state.W.slice(), d: state.d.slice(), H };
+  let W = state.W, d = state.d;
+  if (context.diag === false) {
+    // A ≈ W·H_raw = (W / colsum W) · diag(colsum W · hSum) · (H_raw / hSum): same product, unit sums.
+    d = new Float64Array(k);
+    W = new Float64Array(m * k);
+    for (let i = 0; i < m; i++) for (let a = 0; a < k; a++) d[a] = d[a]! + state.W[i * k + a]!;
+    for (let i = 0; i < m; i++) for (let a = 0; a < k; a++) W[i * k + a] = d[a]! > 0 ? state.W[i * k + a]! / d[a]! : 0;
+    for (let a = 0; a < k; a++) d[a] = d[a]! * state.hSum[a]!;
+  }
+  const sorted = final ? sortFactors(W, m, k, d, H, n) : { W: W === state.W ? W.slice() : W, d: d === state.d ? d.slice() : d, H };
   const counts = threadCounts ?? state.ws.counts;
   const zerosH = sorted.H ? countZeros(sorted.H, k * n) : undefined;
   let dead = 0;
