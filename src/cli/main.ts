@@ -5,8 +5,10 @@
  */
 import { Command, CommanderError } from 'commander';
 import { NmfError, OptionError } from '../errors.js';
+import { addConvertCommand } from './convert-command.js';
 import { addEvalCommand } from './eval-command.js';
 import { addFitCommand } from './fit-command.js';
+import { addProjectCommand } from './project-command.js';
 import { addReportCommand } from './report-command.js';
 import { Interrupted } from './interrupt.js';
 
@@ -21,6 +23,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   addFitCommand(program, print);
   addEvalCommand(program, print);
   addReportCommand(program, print);
+  addProjectCommand(program, print);
+  addConvertCommand(program, print);
   for (const command of program.commands) command.exitOverride();
   try {
     await program.parseAsync(argv as string[], { from: 'user' });

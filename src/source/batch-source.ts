@@ -54,9 +54,11 @@ export interface FileSource extends MatrixSource {
   prepare(): Promise<SourceInfo>;
   /** Long layout with string sample ids: the ids in column order, after a complete pass. */
   readonly sampleNames?: readonly string[];
+  /** The raw record batches of one pass (only `columns` where the format can skip the others), pulled one at a time; `return()` closes the file. */
+  batches(columns?: readonly string[]): AsyncIterator<SourceBatch>;
 }
 
-interface Converter { push(batch: RecordBatch, where: BatchWhere): CscChunk[]; finish(): CscChunk[] }
+export interface Converter { push(batch: RecordBatch, where: BatchWhere): CscChunk[]; finish(): CscChunk[] }
 
 export function makeBatchSource(input: BatchInput, layout: ResolvedLayout): FileSource {
   let known: SourceInfo | undefined;
@@ -69,6 +71,7 @@ export function makeBatchSource(input: BatchInput, layout: ResolvedLayout): File
     get samples() { return known?.samples; },
     get featureNames() { return known?.featureNames; },
     get sampleNames() { return sampleNames; },
+    batches: (columns?: readonly string[]) => input.open(columns),
     prepare: () => new Promise<SourceInfo>((resolve, reject) => { info$.subscribe({ next: resolve, error: reject }); }),
     chunks: (): Observable<CscChunk> => info$.pipe(switchMap((info) => {
       let converter: Converter | undefined = makeConverter(layout, info);
@@ -96,7 +99,7 @@ export function makeBatchSource(input: BatchInput, layout: ResolvedLayout): File
   return source as unknown as FileSource;
 }
 
-function makeConverter(layout: ResolvedLayout, info: SourceInfo): Converter | undefined {
+export function makeConverter(layout: ResolvedLayout, info: SourceInfo): Converter | undefined {
   const { chunkSize, samples, indexBase } = layout;
   if (layout.layout === 'wide') return info.columns ? new WideToCsc({ chunkSize, samples, columns: info.columns }) : undefined;
   const m = info.features!;

@@ -1,0 +1,262 @@
+/**
+ * `nmflow convert <input> <output> [--out-layout long|wide|list] [input layout flags]`: a matrix between
+ * Matrix Market (.mtx, .mtx.gz), Parquet (.parquet) and Arrow IPC (.arrow file, .arrows stream), in any
+ * table layout. Output layouts (0-based integer ids):
+ *   long — feature int32, sample int32, value float64: one row per nonzero, ordered by sample;
+ *   wide — one float64 column per feature (named by the input's feature names, else f0…f{m−1});
+ *   list — indices list<int32>, values list<float64>: one row per sample.
+ * The schema metadata records `nmflow.features` (m) and, when known before writing, `nmflow.samples` (n),
+ * and `convert` reads them back, so trailing empty features and samples survive a round trip.
+ * Parquet and Arrow inputs are streamed (one record batch at a time, pulled only when the previous one
+ * has been written); a .mtx input is read into memory first, and a .mtx output is assembled in memory.
+ */
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { Field, Float64, Int32, List, RecordBatch, Schema, Struct, makeData, type Data } from 'apache-arrow';
+import { makeCscChunk, nnzOf, type CscChunk } from '../chunk/csc-chunk.js';
+import { asyncBufferFromFile, parquetMetadataAsync } from 'hyparquet';
+import { DataError, OptionError } from '../errors.js';
+import { openTableWriter, tableFormatOf } from '../io/write-table.js';
+import { makeConverter, type FileSource, type SourceBatch } from '../source/batch-source.js';
+import { fromArrow } from '../source/from-arrow.js';
+import type { CscMatrix } from '../source/from-csc.js';
+import { fromParquet } from '../source/from-parquet.js';
+import { columnsOf, resolveLayout, type SourceOptions } from '../source/layout.js';
+import { readMtx } from '../source/read-mtx.js';
+import { writeMtx } from '../source/write-mtx.js';
+import { Interrupted } from './interrupt.js';
+import { addInputFlags, sourceOptions, type InputFlags } from './open-input.js';
+import { parseInteger } from './parse-flags.js';
+
+type OutLayout = 'long' | 'wide' | 'list';
+interface ConvertFlags extends InputFlags { outLayout?: string; json?: boolean; quiet?: boolean }
+
+/** At most this many cells per wide output batch (m columns × rows), so a batch stays near 32 MB. */
+const WIDE_CELLS = 1 << 22;
+
+export function addConvertCommand(program: Command, print: (line: string) => void): void {
+  const command = program.command('convert')
+    .description('convert a matrix between .mtx, Parquet and Arrow IPC, in the long, wide or list layout')
+    .argument('<input>', 'a .mtx / .mtx.gz, .parquet (or a directory of parts), .arrow or .arrows file')
+    .argument('<output>', 'a .mtx, .parquet, .arrow or .arrows file (written atomically)')
+    .option('--out-layout <layout>', "layout of a table output: 'long', 'wide' or 'list' (default: the input's; long for .mtx)")
+    .option('--chunk-size <N>', 'samples per output batch (default 4096)', parseInteger('--chunk-size'))
+    .option('--json', 'print one JSON line: samples, features, nonzeros, seconds, out')
+    .option('-q, --quiet', 'print nothing but errors')
+    .addHelpText('after', `
+Examples:
+  nmflow convert ../shared/data/hawaiibirds.mtx birds.parquet                      # long
+  nmflow convert ../shared/data/hawaiibirds.mtx birds-wide.arrow --out-layout wide
+  nmflow convert birds.parquet birds.mtx
+  nmflow convert counts.parquet --layout long --feature gene --sample cell --value umi counts-list.arrows --out-layout list`)
+    .action(async (input: string, output: string, flags: ConvertFlags) => { await runConvert(input, output, flags, print); });
+  addInputFlags(command, parseInteger('--index-base'));
+}
+
+async function runConvert(input: string, output: string, flags: ConvertFlags, print: (line: string) => void): Promise<void> {
+  const toMtx = /\.mtx$/i.test(output);
+  if (!toMtx) tableFormatOf(output);
+  const outLayout = flags.outLayout ?? (isMtx(input) ? 'long' : flags.layout ?? 'long');
+  if (outLayout !== 'long' && outLayout !== 'wide' && outLayout !== 'list') throw new OptionError('--out-layout', "'long', 'wide' or 'list'", outLayout);
+  const chunkSize = flags.chunkSize ?? 4096;
+  if (chunkSize < 1) throw new OptionError('--chunk-size', 'an integer ≥ 1', chunkSize);
+  const started = performance.now();
+  const { m, n, featureNames, chunks } = await openChunks(input, flags, chunkSize);
+  const collected: CscChunk[] = [];
+  let samples = 0;
+  let nonzeros = 0;
+  const writer = toMtx ? undefined : await openTableWriter(output);
+  try {
+    await untilSignal(async (stopped) => {
+      for await (const chunk of chunks) {
+        const signal = stopped();
+        if (signal) throw new Interrupted(signal);
+        samples += chunk.n;
+        nonzeros += nnzOf(chunk);
+        if (!writer) { collected.push(copyChunk(chunk)); continue; }
+        for (const batch of toBatches(chunk, outLayout, m, n, featureNames)) await writer.write(batch);
+      }
+    });
+    if (writer && writer.batches === 0) await writer.write(toBatches(emptyChunk(m), outLayout, m, n, featureNames)[0]!);
+    await writer?.close();
+  } catch (error) {
+    await writer?.abort();
+    throw error;
+  }
+  if (toMtx) await writeMtx(output, joinChunks(collected, m));
+  const seconds = (performance.now() - started) / 1000;
+  if (flags.quiet) return;
+  if (flags.json) print(JSON.stringify({ samples, features: m, nonzeros, seconds, out: output }));
+  else print(`nmflow convert ${input}: ${m} features × ${samples} samples, ${nonzeros} nonzeros → ${output}${toMtx ? '' : ` (${outLayout})`} in ${seconds.toFixed(3)} s`);
+}
+
+const isMtx = (path: string): boolean => /\.mtx(\.gz)?$/i.test(path);
+
+/** A Parquet / Arrow input as a FileSource (by extension); undefined for anything else. */
+export function tableSource(path: string, options: SourceOptions): FileSource | undefined {
+  const isDirectory = (() => { try { return statSync(path).isDirectory(); } catch { return false; } })();
+  if (isDirectory || /\.parquet$/i.test(path)) return fromParquet(path, options);
+  if (/\.(arrow|arrows|feather|ipc)$/i.test(path)) return fromArrow(path, options);
+  return undefined;
+}
+
+interface Chunks { m: number; n: number | undefined; featureNames: readonly string[] | undefined; chunks: AsyncIterable<CscChunk> }
+
+/** The input's chunks, pulled one at a time (a table input reads its next batch only when asked). */
+async function openChunks(input: string, flags: InputFlags, chunkSize: number): Promise<Chunks> {
+  if (isMtx(input)) {
+    const A = await readMtx(input);
+    return { m: A.m, n: A.n, featureNames: undefined, chunks: splitMatrix(A, chunkSize) };
+  }
+  let options = sourceOptions(flags);
+  const probe = tableSource(input, options);
+  if (!probe) throw new OptionError('input', 'a .mtx, .mtx.gz, .parquet (or a directory of them), .arrow or .arrows file', input);
+  const meta = await schemaMetadata(input, probe);
+  const features = Number(meta.get('nmflow.features') ?? NaN);
+  const samples = Number(meta.get('nmflow.samples') ?? NaN);
+  if (options.layout !== 'wide' && Number.isInteger(features) && features > 0) options = { ...options, features };
+  if (Number.isInteger(samples) && samples > 0) options = { ...options, samples };
+  const source = tableSource(input, options)!;
+  const layout = resolveLayout(options);
+  const info = await source.prepare();
+  const converter = makeConverter(layout, info)!;
+  const chunks = async function* (): AsyncGenerator<CscChunk> {
+    const it = source.batches(layout.layout === 'wide' ? info.columns : columnsOf(layout));
+    let rows = 0;
+    try {
+      for (let r = await it.next(); !r.done; r = await it.next()) {
+        rows += r.value.batch.numRows;
+        yield* converter.push(r.value.batch, r.value.where);
+      }
+    } finally {
+      await it.return?.();
+    }
+    if (rows === 0) throw new DataError('EMPTY_INPUT', 'the input has no rows', { source: input });
+    yield* converter.finish();
+  };
+  return { m: info.features ?? info.columns!.length, n: info.samples, featureNames: info.featureNames, chunks: chunks() };
+}
+
+/**
+ * The schema metadata written by `convert`: from the Parquet footer's key-value metadata (of the first
+ * part file), or from the first record batch of an Arrow input.
+ */
+async function schemaMetadata(path: string, source: FileSource): Promise<Map<string, string>> {
+  const isDirectory = (() => { try { return statSync(path).isDirectory(); } catch { return false; } })();
+  if (isDirectory || /\.parquet$/i.test(path)) {
+    const parts = isDirectory ? readdirSync(path).filter((f) => f.endsWith('.parquet') && !/^[._]/.test(f)).sort() : [''];
+    if (parts.length === 0) return new Map();
+    try {
+      const footer = await parquetMetadataAsync(await asyncBufferFromFile(isDirectory ? join(path, parts[0]!) : path));
+      return new Map((footer.key_value_metadata ?? []).map((kv) => [kv.key, kv.value ?? '']));
+    } catch {
+      return new Map(); // the source reports a bad file properly
+    }
+  }
+  const it = source.batches();
+  try {
+    const first = await it.next() as IteratorResult<SourceBatch>;
+    return first.done ? new Map() : first.value.batch.schema.metadata;
+  } finally {
+    await it.return?.();
+  }
+}
+
+/** Column blocks of an in-memory matrix, as chunks that view its arrays. */
+export async function* splitMatrix(A: CscMatrix, chunkSize: number): AsyncGenerator<CscChunk> {
+  for (let j0 = 0, position = 0; j0 < A.n; j0 += chunkSize, position++) {
+    const j1 = Math.min(A.n, j0 + chunkSize);
+    const base = A.colPtr[j0]!;
+    const end = A.colPtr[j1]!;
+    const colPtr = A.colPtr.slice(j0, j1 + 1).map((p) => p - base);
+    yield makeCscChunk({ m: A.m, colStart: j0, colPtr, rowIdx: A.rowIdx.subarray(base, end), values: A.values.subarray(base, end), position });
+  }
+}
+
+/** One chunk as record batches of the output layout (wide: split so that a batch has at most WIDE_CELLS cells). */
+export function toBatches(chunk: CscChunk, layout: OutLayout, m: number, n: number | undefined, names: readonly string[] | undefined): RecordBatch[] {
+  const nnz = nnzOf(chunk);
+  const { colPtr, rowIdx, values } = chunk;
+  const meta = new Map([['nmflow.features', String(m)], ...(n === undefined ? [] : [['nmflow.samples', String(n)] as [string, string]])]);
+  const f64 = new Float64();
+  const i32 = new Int32();
+  if (layout === 'long') {
+    const sample = new Int32Array(nnz);
+    for (let j = 0; j < chunk.n; j++) sample.fill(chunk.colStart + j, colPtr[j]!, colPtr[j + 1]!);
+    return [batchOf([['feature', i32, rowIdx.subarray(0, nnz)], ['sample', i32, sample], ['value', f64, values.subarray(0, nnz)]], nnz, meta)];
+  }
+  if (layout === 'list') {
+    const listOf = (type: Int32 | Float64, child: Int32Array | Float64Array): Data => makeData({
+      type: new List(new Field('item', type, false)) as List<Float64>, length: chunk.n, nullCount: 0, valueOffsets: colPtr.subarray(0, chunk.n + 1),
+      child: plainData(type, nnz, child.subarray(0, nnz)) as Data<Float64>,
+    }) as Data;
+    const indices = listOf(i32, rowIdx);
+    const vals = listOf(f64, values);
+    const fields = [new Field('indices', indices.type, false), new Field('values', vals.type, false)];
+    return [new RecordBatch(new Schema(fields, meta), makeData({ type: new Struct(fields), length: chunk.n, nullCount: 0, children: [indices, vals] }))];
+  }
+  const step = Math.max(1, Math.floor(WIDE_CELLS / Math.max(1, m)));
+  const out: RecordBatch[] = [];
+  for (let j0 = 0; j0 < chunk.n || (chunk.n === 0 && out.length === 0); j0 += step) {
+    const rows = Math.max(0, Math.min(step, chunk.n - j0));
+    const dense = Array.from({ length: m }, () => new Float64Array(rows));
+    for (let j = 0; j < rows; j++) for (let p = colPtr[j0 + j]!; p < colPtr[j0 + j + 1]!; p++) dense[rowIdx[p]!]![j] = values[p]!;
+    out.push(batchOf(dense.map((col, i) => [names?.[i] ?? `f${i}`, f64, col]), rows, meta));
+  }
+  return out;
+}
+
+function batchOf(columns: [string, Int32 | Float64, Int32Array | Float64Array][], length: number, meta: Map<string, string>): RecordBatch {
+  const fields = columns.map(([name, type]) => new Field(name, type, false));
+  const children = columns.map(([, type, data]) => plainData(type, length, data));
+  return new RecordBatch(new Schema(fields, meta), makeData({ type: new Struct(fields), length, nullCount: 0, children }));
+}
+
+/** A non-null int32 or float64 column over `data` (no copy). */
+const plainData = (type: Int32 | Float64, length: number, data: Int32Array | Float64Array): Data =>
+  makeData({ type: type as Float64, length, nullCount: 0, data: data as Float64Array }) as Data;
+
+const emptyChunk = (m: number): CscChunk => makeCscChunk({ m, colStart: 0, colPtr: new Int32Array(1), rowIdx: new Int32Array(0), values: new Float64Array(0) });
+
+/** Chunks may be views of batch buffers that the next batch reuses: keep copies for an in-memory output. */
+const copyChunk = (c: CscChunk): CscChunk => makeCscChunk({
+  m: c.m, colStart: c.colStart, colPtr: c.colPtr.slice(0, c.n + 1), rowIdx: c.rowIdx.slice(0, nnzOf(c)), values: c.values.slice(0, nnzOf(c)),
+});
+
+function joinChunks(chunks: readonly CscChunk[], m: number): CscMatrix {
+  const n = chunks.reduce((s, c) => s + c.n, 0);
+  const nnz = chunks.reduce((s, c) => s + nnzOf(c), 0);
+  const colPtr = new Int32Array(n + 1);
+  const rowIdx = new Int32Array(nnz);
+  const values = new Float64Array(nnz);
+  let j = 0;
+  let p = 0;
+  for (const c of chunks) {
+    for (let t = 1; t <= c.n; t++) colPtr[j + t] = p + c.colPtr[t]!;
+    rowIdx.set(c.rowIdx.subarray(0, nnzOf(c)), p);
+    values.set(c.values.subarray(0, nnzOf(c)), p);
+    j += c.n;
+    p += nnzOf(c);
+  }
+  return { m, n, colPtr, rowIdx, values };
+}
+
+/**
+ * Runs `body` with `stopped()`, which names the SIGINT / SIGTERM received (the loop checks it between batches
+ * and throws Interrupted; the caller removes what it was writing).
+ */
+export async function untilSignal<T>(body: (stopped: () => string | undefined) => Promise<T>): Promise<T> {
+  let signal: string | undefined;
+  const onSignal = (s: NodeJS.Signals): void => { signal = s; };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const result = await body(() => signal);
+    if (signal) throw new Interrupted(signal);
+    return result;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

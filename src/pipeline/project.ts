@@ -1,0 +1,245 @@
+/**
+ * project(model, options): OperatorFunction<RecordBatch, RecordBatch> — the ETL stage (DESIGN.md §2.4).
+ * Each incoming record batch (in one of the source layouts, layout.ts) becomes CSC samples; their codes
+ * are solved with W fixed (makeProjector: exact NNLS for l2, sCD for l1, the fit's penalties) and a
+ * record batch goes out with the kept input columns and k float64 columns `factor_0…factor_{k−1}`.
+ *
+ * - wide / list: one output row per input row; kept columns default to every input column (the factors
+ *   are appended), `replaceFeatures` drops the feature (or index/value list) columns. Output for batch b
+ *   is emitted when batch b arrives (a 0-row batch gives a 0-row batch).
+ * - long: one output row per sample: the sample id column, then `passThrough` columns taken from the
+ *   sample's first row. A sample is emitted once a row of another sample (or the end) is seen, so a
+ *   sample straddling batches is carried over, as in the sources; a batch that completes no sample emits
+ *   nothing. Integer sample ids must be nondecreasing (UNSORTED_INPUT); string ids are only assumed
+ *   contiguous — checking that would take memory for every id ever seen, and a repeated id gives a
+ *   second output row.
+ * Features: integer ids are indices (id − indexBase) into the model's features; string ids (long) and
+ * wide column names are looked up in `featureNames` (default: the model's). A wide table none of whose
+ * feature columns carries a model name (e.g. f0…f182 for a model fitted on a .mtx) is matched by position
+ * when it has exactly m of them. Unknown features are an error (default) or ignored (`unknownFeatures`).
+ *
+ * State (the carried sample, the projector's workspace) is created per subscription; processing is
+ * synchronous per batch; a bad batch errors with a DataError naming the batch, the row and the column,
+ * and nothing follows it; unsubscribing unsubscribes the upstream.
+ */
+import { Field, Float64, RecordBatch, Schema, Struct, makeData } from 'apache-arrow';
+import { Observable, type OperatorFunction } from 'rxjs';
+import { columnData, dataError, isNumericType, type BatchWhere } from '../chunk/arrow-column.js';
+import { LongSamples, type SampleBatch } from '../chunk/long-samples.js';
+import { makeCscChunk, type CscChunk } from '../chunk/csc-chunk.js';
+import { ListToCsc } from '../chunk/list-to-csc.js';
+import { WideToCsc } from '../chunk/wide-to-csc.js';
+import { DataError, NmfError, OptionError } from '../errors.js';
+import { resolveLayout, type Layout, type ResolvedLayout } from '../source/layout.js';
+import { makeProjector, type ProjectionModel, type ProjectionOptions } from '../update/project-chunk.js';
+
+export interface ProjectExtras extends ProjectionOptions {
+  /** Input columns copied to the output. Default: wide / list every column; long none (the sample id is always kept). */
+  readonly passThrough?: readonly string[];
+  /** wide / list: leave the feature (or index / value list) columns out of the output. Default false. */
+  readonly replaceFeatures?: boolean;
+  /** Names that string feature ids and wide column names are matched against. Default: the model's featureNames. */
+  readonly featureNames?: readonly string[];
+  /** A feature the model does not have: 'error' (default) or 'ignore' (it contributes nothing). */
+  readonly unknownFeatures?: 'error' | 'ignore';
+  /** First integer id of features (default 0; 1 for ids copied from a .mtx). */
+  readonly indexBase?: 0 | 1;
+  /** Name in error messages (default "record batches"). */
+  readonly name?: string;
+}
+
+export type ProjectOptions = Layout & ProjectExtras;
+export type ProjectModel = ProjectionModel & { readonly featureNames?: readonly string[] | undefined };
+
+/** What one batch gives: the samples as a chunk, and the input data of the columns to keep. */
+type Projected = SampleBatch;
+interface BatchProjector { push(batch: RecordBatch, where: BatchWhere): Projected | null; finish(): Projected | null }
+
+export interface ProjectPlan {
+  readonly model: ProjectModel;
+  readonly layout: ResolvedLayout;
+  readonly passThrough: readonly string[] | undefined;
+  readonly replaceFeatures: boolean;
+  readonly names: ReadonlyMap<string, number> | undefined;
+  readonly ignoreUnknown: boolean;
+  readonly k: number;
+}
+
+export function project(model: ProjectModel, options: ProjectOptions): OperatorFunction<RecordBatch, RecordBatch> {
+  const plan = resolvePlan(model, options);
+  const penalties = penaltiesOf(options);
+  makeProjector(model, penalties); // bad penalties throw here, before anything is subscribed
+  const name = options.name ?? 'record batches';
+  return (batches$) => new Observable<RecordBatch>((subscriber) => {
+    const solve = makeProjector(model, penalties);
+    const projector = longProjector(plan) ?? tableProjector(plan);
+    let index = 0;
+    let rowOffset = 0;
+    let where: BatchWhere = { source: name, batch: 0, rowOffset: 0, unit: 'record batch' };
+    const emit = (take: () => Projected | null): boolean => {
+      try {
+        const got = take();
+        if (got) subscriber.next(toBatch(got, solve(got.chunk), plan.k, where));
+        return true;
+      } catch (error) {
+        subscriber.error(asDataError(error, where));
+        return false;
+      }
+    };
+    const subscription = batches$.subscribe({
+      next: (batch) => {
+        where = { source: name, batch: index++, rowOffset, unit: 'record batch' };
+        rowOffset += batch.numRows;
+        emit(() => projector.push(batch, where));
+      },
+      error: (error: unknown) => subscriber.error(error),
+      complete: () => { if (emit(() => projector.finish())) subscriber.complete(); },
+    });
+    return () => subscription.unsubscribe();
+  });
+}
+
+function penaltiesOf(o: ProjectionOptions): ProjectionOptions {
+  return {
+    ...(o.l1 === undefined ? {} : { l1: o.l1 }), ...(o.l2 === undefined ? {} : { l2: o.l2 }),
+    ...(o.lambda === undefined ? {} : { lambda: o.lambda }), ...(o.maxSweeps === undefined ? {} : { maxSweeps: o.maxSweeps }),
+  };
+}
+
+/** Checks the options once (OptionError), before anything is subscribed. */
+export function resolvePlan(model: ProjectModel, options: ProjectOptions): ProjectPlan {
+  if (typeof options !== 'object' || options === null) throw new OptionError('options', 'an object such as { layout: "wide" }', options);
+  const { featureNames: given, passThrough, replaceFeatures, unknownFeatures, name, ...layoutOptions } = options;
+  const layout = resolveLayout(layoutOptions);
+  if (layout.layout !== 'wide' && layout.features !== undefined && layout.features !== model.features) {
+    throw new OptionError('features', `the model's ${model.features} features (or nothing)`, layout.features);
+  }
+  if (passThrough !== undefined && (!Array.isArray(passThrough) || !passThrough.every((c) => typeof c === 'string' && c.length > 0)
+    || new Set(passThrough).size !== passThrough.length)) {
+    throw new OptionError('passThrough', 'an array of distinct column names', passThrough);
+  }
+  if (replaceFeatures !== undefined && typeof replaceFeatures !== 'boolean') throw new OptionError('replaceFeatures', 'a boolean', replaceFeatures);
+  if (unknownFeatures !== undefined && unknownFeatures !== 'error' && unknownFeatures !== 'ignore') {
+    throw new OptionError('unknownFeatures', "'error' or 'ignore'", unknownFeatures);
+  }
+  if (name !== undefined && (typeof name !== 'string' || name.length === 0)) throw new OptionError('name', 'a non-empty string', name);
+  const featureNames = given ?? model.featureNames;
+  if (featureNames !== undefined && (!Array.isArray(featureNames) || featureNames.length !== model.features
+    || !featureNames.every((f) => typeof f === 'string'))) {
+    throw new OptionError('featureNames', `${model.features} names (the model's features)`, featureNames);
+  }
+  const names = featureNames ? new Map(featureNames.map((f, i) => [f, i] as const)) : undefined;
+  return {
+    model, layout, passThrough, replaceFeatures: replaceFeatures ?? false, names, ignoreUnknown: unknownFeatures === 'ignore', k: model.rank,
+  };
+}
+
+function longProjector(plan: ProjectPlan): BatchProjector | undefined {
+  const { layout } = plan;
+  if (layout.layout !== 'long') return undefined;
+  return new LongSamples({
+    m: plan.model.features, feature: layout.feature, sample: layout.sample, value: layout.value, indexBase: layout.indexBase,
+    names: plan.names, ignoreUnknown: plan.ignoreUnknown, passThrough: plan.passThrough ?? [],
+  });
+}
+
+/** wide and list: one sample per row; the column plan is settled by the first batch. */
+function tableProjector(plan: ProjectPlan): BatchProjector {
+  const { layout, model } = plan;
+  let settled: { keep: string[]; columns: string[]; featureOf: Int32Array | null } | undefined;
+  return {
+    push: (batch, where) => {
+      settled ??= settle(plan, batch.schema, where);
+      const n = batch.numRows;
+      const fields = settled.keep.map((c) => batch.schema.fields.find((f) => f.name === c)!);
+      const columns = settled.keep.map((c) => columnData(batch, c, where));
+      let chunk: CscChunk;
+      if (n === 0) chunk = makeCscChunk({ m: model.features, colStart: 0, colPtr: new Int32Array(1), rowIdx: new Int32Array(0), values: new Float64Array(0) });
+      else if (layout.layout === 'wide') chunk = remap(new WideToCsc({ chunkSize: n, samples: undefined, columns: settled.columns }), batch, where, settled.featureOf, model.features);
+      else if (layout.layout === 'list') {
+        const m = plan.ignoreUnknown ? 2 ** 31 - 1 : model.features;
+        const { indexBase, indices, values, entries } = layout;
+        chunk = remap(new ListToCsc({ m, chunkSize: n, samples: undefined, indices, values, entries, indexBase }), batch, where, null, model.features);
+      } else throw new Error('unreachable');
+      return { chunk, fields, columns };
+    },
+    finish: () => null,
+  };
+}
+
+/** Converts one batch (as one chunk) and maps converter rows onto model features; rows ≥ m (ignored features) are dropped. */
+function remap(converter: WideToCsc | ListToCsc, batch: RecordBatch, where: BatchWhere, featureOf: Int32Array | null, m: number): CscChunk {
+  const chunk = [...converter.push(batch, where), ...converter.finish()][0]!;
+  const { n, colPtr, rowIdx: rows, values: vals } = chunk;
+  const rowIdx = new Int32Array(colPtr[n]!);
+  const values = new Float64Array(colPtr[n]!);
+  const ptr = new Int32Array(n + 1);
+  let q = 0;
+  for (let j = 0; j < n; j++) {
+    for (let p = colPtr[j]!; p < colPtr[j + 1]!; p++) {
+      const i = featureOf ? featureOf[rows[p]!]! : rows[p]!;
+      if (i >= m) continue;
+      rowIdx[q] = i;
+      values[q++] = vals[p]!;
+    }
+    ptr[j + 1] = q;
+  }
+  return makeCscChunk({ m, colStart: 0, colPtr: ptr, rowIdx, values });
+}
+
+/** wide / list, from the first batch's schema: the kept columns and the feature columns with their model index. */
+function settle(plan: ProjectPlan, schema: Schema, where: BatchWhere): { keep: string[]; columns: string[]; featureOf: Int32Array | null } {
+  const { layout, model, names } = plan;
+  const all = schema.fields.map((f) => f.name);
+  let data: string[];
+  let columns: string[] = [];
+  let featureOf: Int32Array | null = null;
+  if (layout.layout === 'wide') {
+    data = layout.columns ? [...layout.columns]
+      : schema.fields.filter((f) => isNumericType(f.type) && !(plan.passThrough ?? []).includes(f.name) && !f.name.startsWith('factor_')).map((f) => f.name);
+    for (const c of data) if (!all.includes(c)) throw dataError('SCHEMA_MISMATCH', `feature column "${c}" not found`, where, undefined, c);
+    const byName = names && data.some((c) => names.has(c)) ? names : undefined;
+    if (!byName && data.length !== model.features) {
+      throw dataError('SCHEMA_MISMATCH', `${data.length} feature columns match none of the model's feature names, and the model has ${model.features} features`
+        + ' (name the feature columns with `features`)', where, undefined, data[0] ?? '*');
+    }
+    const index: number[] = [];
+    for (const c of data) {
+      const i = byName ? byName.get(c) : columns.length;
+      if (i === undefined) {
+        if (plan.ignoreUnknown) continue;
+        throw dataError('SCHEMA_MISMATCH', `column "${c}" is not one of the model's features (keep it with passThrough, or set unknownFeatures: 'ignore')`,
+          where, undefined, c);
+      }
+      columns.push(c);
+      index.push(i);
+    }
+    featureOf = Int32Array.from(index);
+  } else {
+    data = layout.layout === 'list' ? (layout.entries !== undefined ? [layout.entries] : [layout.indices, layout.values]) : [];
+    columns = data;
+  }
+  const keep = (plan.passThrough ?? all).filter((c) => !(plan.replaceFeatures && data.includes(c)));
+  for (const c of keep) if (!all.includes(c)) throw dataError('SCHEMA_MISMATCH', `pass-through column "${c}" not found`, where, undefined, c);
+  return { keep, columns, featureOf };
+}
+
+/** The output batch: kept columns, then factor_0…factor_{k−1} (H is k × n row-major). */
+export function toBatch(got: Projected, H: Float64Array, k: number, where: BatchWhere): RecordBatch {
+  const n = got.chunk.n;
+  const fields = [...got.fields];
+  const children = [...got.columns];
+  for (let a = 0; a < k; a++) {
+    const name = `factor_${a}`;
+    if (fields.some((f) => f.name === name)) throw dataError('SCHEMA_MISMATCH', `the input already has a column "${name}"; leave it out of passThrough`, where, undefined, name);
+    fields.push(new Field(name, new Float64(), false));
+    children.push(makeData({ type: new Float64(), length: n, nullCount: 0, data: H.subarray(a * n, (a + 1) * n) }));
+  }
+  return new RecordBatch(new Schema(fields), makeData({ type: new Struct(fields), length: n, nullCount: 0, children }));
+}
+
+function asDataError(error: unknown, where: BatchWhere): NmfError {
+  if (error instanceof NmfError) return error;
+  return new DataError('MALFORMED_CHUNK', `cannot project ${where.unit} ${where.batch}: ${(error as Error).message}`,
+    { source: where.source, batch: where.batch, row: where.rowOffset }, error);
+}
