@@ -3,15 +3,16 @@
  * a phase (l2-phases.ts) on the shared arrays, reports on the barrier. Its range: columns
  * [RANGES+t, RANGES+t+1) in the H phase; rows [t·m/T, (t+1)·m/T) in the B and W phases.
  */
-import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
+import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { clearFactorCache } from '../kernel/nnls-support.js';
 import { makeNnlsWorkspace } from '../kernel/nnls-workspace.js';
 import { rankKernels } from '../kernel/rank-kernels.js';
 import { solveColumns, solveRows, type NnlsSettings } from '../update/l2-phases.js';
 import {
-  CMD, CMD_ACCUMULATE_B, CMD_REBIND, CMD_SOLVE_H, CMD_SOLVE_W, CMD_STOP, COLSTART, DONE, ERR, GEN, GVERSION, N,
+  CMD_ACCUMULATE_B, CMD_REBIND, CMD_SOLVE_H, CMD_SOLVE_W, COLSTART, GVERSION, N,
   P_L1H, P_L1W, P_METHOD, P_SWEEPS, P_TOL, RANGES, THREADS, WARM, smallViews, type SharedBuffers,
 } from './l2-shared.js';
+import { serveCommands } from './workers.js';
 
 const { index, port } = workerData as { index: number; port: MessagePort };
 let shared = (receiveMessageOnPort(port)!.message as SharedBuffers);
@@ -26,41 +27,27 @@ const ws = makeNnlsWorkspace(k);
 const b = new Float64Array(k);
 const { rhs, rows } = rankKernels(k);
 let seenVersion = -1;
-let generation = Atomics.load(ctrl, GEN);
-parentPort?.postMessage({ ready: true });
-
-for (;;) {
-  Atomics.wait(ctrl, GEN, generation);
-  generation = Atomics.load(ctrl, GEN);
-  const command = ctrl[CMD]!;
-  if (command === CMD_STOP) break;
-  try {
-    if (command === CMD_REBIND) {
-      shared = receiveMessageOnPort(port)!.message as SharedBuffers;
-      W = new Float64Array(shared.W); B = new Float64Array(shared.B); H = new Float64Array(shared.H);
-      small = smallViews(shared.small, k);
-      colPtr = new Int32Array(shared.colPtr); rowIdx = new Int32Array(shared.rowIdx); values = new Float64Array(shared.values);
-    } else {
-      if (ctrl[GVERSION] !== seenVersion) { seenVersion = ctrl[GVERSION]!; clearFactorCache(ws.cache); }
-      const threads = ctrl[THREADS]!;
-      const nnls: NnlsSettings = { maxSweeps: params[P_SWEEPS]!, tol: params[P_TOL]!, method: params[P_METHOD]! };
-      ws.counts.fill(0);
-      if (command === CMD_SOLVE_H) {
-        solveColumns(W, small.G, small.invDiag, small.warmScale, ctrl[WARM] === 1, k, colPtr, rowIdx, values, ctrl[COLSTART]!,
-          ctrl[RANGES + index]!, ctrl[RANGES + index + 1]!, H, ws, b, rhs, params[P_L1H]!, nnls);
-      } else if (command === CMD_ACCUMULATE_B) {
-        rows(k, colPtr, rowIdx, values, ctrl[N]!, ctrl[COLSTART]!, H, B,
-          Math.floor((index * m) / threads), Math.floor(((index + 1) * m) / threads));
-      } else if (command === CMD_SOLVE_W) {
-        solveRows(W, B, B, small.inv, small.hSum, small.Gw, small.invDiagW, k, params[P_L1W]!,
-          Math.floor((index * m) / threads), Math.floor(((index + 1) * m) / threads), ws, b, nnls);
-      }
-      for (let c = 0; c < 3; c++) counts[index * 3 + c] = counts[index * 3 + c]! + ws.counts[c]!;
+serveCommands(ctrl, (command) => {
+  if (command === CMD_REBIND) {
+    shared = receiveMessageOnPort(port)!.message as SharedBuffers;
+    W = new Float64Array(shared.W); B = new Float64Array(shared.B); H = new Float64Array(shared.H);
+    small = smallViews(shared.small, k);
+    colPtr = new Int32Array(shared.colPtr); rowIdx = new Int32Array(shared.rowIdx); values = new Float64Array(shared.values);
+  } else {
+    if (ctrl[GVERSION] !== seenVersion) { seenVersion = ctrl[GVERSION]!; clearFactorCache(ws.cache); }
+    const threads = ctrl[THREADS]!;
+    const nnls: NnlsSettings = { maxSweeps: params[P_SWEEPS]!, tol: params[P_TOL]!, method: params[P_METHOD]! };
+    ws.counts.fill(0);
+    if (command === CMD_SOLVE_H) {
+      solveColumns(W, small.G, small.invDiag, small.warmScale, ctrl[WARM] === 1, k, colPtr, rowIdx, values, ctrl[COLSTART]!,
+        ctrl[RANGES + index]!, ctrl[RANGES + index + 1]!, H, ws, b, rhs, params[P_L1H]!, nnls);
+    } else if (command === CMD_ACCUMULATE_B) {
+      rows(k, colPtr, rowIdx, values, ctrl[N]!, ctrl[COLSTART]!, H, B,
+        Math.floor((index * m) / threads), Math.floor(((index + 1) * m) / threads));
+    } else if (command === CMD_SOLVE_W) {
+      solveRows(W, B, B, small.inv, small.hSum, small.Gw, small.invDiagW, k, params[P_L1W]!,
+        Math.floor((index * m) / threads), Math.floor(((index + 1) * m) / threads), ws, b, nnls);
     }
-  } catch (error) {
-    Atomics.store(ctrl, ERR, 1);
-    parentPort?.postMessage({ error: String((error as Error)?.stack ?? error) });
+    for (let c = 0; c < 3; c++) counts[index * 3 + c] = counts[index * 3 + c]! + ws.counts[c]!;
   }
-  Atomics.add(ctrl, DONE, 1);
-  Atomics.notify(ctrl, DONE);
-}
+});

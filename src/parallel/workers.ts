@@ -4,7 +4,7 @@
  * Int32 control block: GEN (command generation), CMD, DONE (workers finished), ERR.
  * The main thread is worker 0: it posts a command, does its own share, then waits for the others.
  */
-import { Worker, type MessagePort } from 'node:worker_threads';
+import { Worker, parentPort, type MessagePort } from 'node:worker_threads';
 import { NmfError } from '../errors.js';
 
 export const GEN = 0;
@@ -67,4 +67,27 @@ export function stopWorkers(ctrl: Int32Array, workers: Worker[], ports: MessageP
   for (const worker of workers) void worker.terminate();
   for (const port of ports) port.close();
   workers.length = 0;
+}
+
+/**
+ * The loop of a worker thread: report ready, then wait for each command, run it, and count it done
+ * on the barrier (a thrown error sets ERR and travels to the main thread as a message). Command 0 stops.
+ */
+export function serveCommands(ctrl: Int32Array, handle: (command: number) => void): void {
+  let generation = Atomics.load(ctrl, GEN);
+  parentPort?.postMessage({ ready: true });
+  for (;;) {
+    Atomics.wait(ctrl, GEN, generation);
+    generation = Atomics.load(ctrl, GEN);
+    const command = ctrl[CMD]!;
+    if (command === 0) break;
+    try {
+      handle(command);
+    } catch (error) {
+      Atomics.store(ctrl, ERR, 1);
+      parentPort?.postMessage({ error: String((error as Error)?.stack ?? error) });
+    }
+    Atomics.add(ctrl, DONE, 1);
+    Atomics.notify(ctrl, DONE);
+  }
 }
