@@ -19,11 +19,11 @@
  * when it has exactly m of them. Unknown features are an error (default) or ignored (`unknownFeatures`).
  *
  * State (the carried sample, the projector's workspace) is created per subscription; processing is
- * synchronous per batch; a bad batch errors with a DataError naming the batch, the row and the column,
+ * synchronous per batch (an output batch is emitted before the upstream's `next` returns); a bad batch errors with a DataError naming the batch, the row and the column,
  * and nothing follows it; unsubscribing unsubscribes the upstream.
  */
 import { Field, Float64, RecordBatch, Schema, Struct, makeData } from 'apache-arrow';
-import { Observable, type OperatorFunction } from 'rxjs';
+import { concat, defer, mergeMap, type OperatorFunction } from 'rxjs';
 import { columnData, dataError, isNumericType, type BatchWhere } from '../chunk/arrow-column.js';
 import { LongSamples, type SampleBatch } from '../chunk/long-samples.js';
 import { makeCscChunk, type CscChunk } from '../chunk/csc-chunk.js';
@@ -70,32 +70,28 @@ export function project(model: ProjectModel, options: ProjectOptions): OperatorF
   const penalties = penaltiesOf(options);
   makeProjector(model, penalties); // bad penalties throw here, before anything is subscribed
   const name = options.name ?? 'record batches';
-  return (batches$) => new Observable<RecordBatch>((subscriber) => {
+  // Built from RxJS's own operators (defer, mergeMap, concat), so that unsubscribing downstream closes the
+  // upstream subscriber at once, even in the middle of a synchronous upstream.
+  return (batches$) => defer(() => {
     const solve = makeProjector(model, penalties);
     const projector = longProjector(plan) ?? tableProjector(plan);
     let index = 0;
     let rowOffset = 0;
     let where: BatchWhere = { source: name, batch: 0, rowOffset: 0, unit: 'record batch' };
-    const emit = (take: () => Projected | null): boolean => {
+    const step = (take: () => Projected | null): RecordBatch[] => {
       try {
         const got = take();
-        if (got) subscriber.next(toBatch(got, solve(got.chunk), plan.k, where));
-        return true;
+        return got ? [toBatch(got, solve(got.chunk), plan.k, where)] : [];
       } catch (error) {
-        subscriber.error(asDataError(error, where));
-        return false;
+        throw asDataError(error, where);
       }
     };
-    const subscription = batches$.subscribe({
-      next: (batch) => {
-        where = { source: name, batch: index++, rowOffset, unit: 'record batch' };
-        rowOffset += batch.numRows;
-        emit(() => projector.push(batch, where));
-      },
-      error: (error: unknown) => subscriber.error(error),
-      complete: () => { if (emit(() => projector.finish())) subscriber.complete(); },
-    });
-    return () => subscription.unsubscribe();
+    const each = batches$.pipe(mergeMap((batch) => {
+      where = { source: name, batch: index++, rowOffset, unit: 'record batch' };
+      rowOffset += batch.numRows;
+      return step(() => projector.push(batch, where));
+    }));
+    return concat(each, defer(() => step(() => projector.finish())));
   });
 }
 
