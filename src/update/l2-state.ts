@@ -6,6 +6,7 @@
  */
 import { makeNnlsWorkspace, type NnlsWorkspace } from '../kernel/nnls-workspace.js';
 import { rankKernels, type RankKernels } from '../kernel/rank-kernels.js';
+import { warmUpL2Kernels } from '../kernel/warm-up.js';
 import { scaleColumns } from '../kernel/scale.js';
 import type { Random } from '../kernel/random.js';
 import type { ResolvedOptions } from '../options.js';
@@ -70,6 +71,7 @@ export interface L2Arrays {
 /** Start from options.initW when given, else from seeded uniform [0, 1) entries (row-major order). */
 export function makeL2State(m: number, options: ResolvedOptions, random: Random, arrays?: L2Arrays): L2State {
   const k = options.rank;
+  warmUpL2Kernels(k);
   const W = arrays?.W ?? new Float64Array(m * k);
   if (options.initW) W.set(options.initW);
   else for (let p = 0; p < m * k; p++) W[p] = random.uniform();
