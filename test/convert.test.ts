@@ -104,13 +104,19 @@ describe('table writers', () => {
   const batch = (from: number, rows: number): RecordBatch =>
     new Table({ x: makeVector(Float64Array.from({ length: rows }, (_, r) => from + r)) }).batches[0]!;
 
-  it('write Parquet in row groups of rowGroupSize rows, streaming batch by batch', async () => {
+  it('write Parquet in row groups of at most rowGroupSize rows and rowGroupBytes bytes', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'nmflow-write-'));
     const path = join(dir, 'x.parquet');
     expect(await writeTable(path, [batch(0, 700), batch(700, 700), batch(1400, 100)], { rowGroupSize: 500 })).toEqual({ rows: 1500, batches: 3 });
     const bytes = readFileSync(path);
     const footer = parquetMetadata(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
     expect(footer.row_groups.map((g) => Number(g.num_rows))).toEqual([500, 500, 500]);
+    const tenths = Array.from({ length: 10 }, (_, b) => batch(b * 20000, 20000));
+    await writeTable(path, tenths, { rowGroupBytes: 256 * 1024, rowGroupSize: 1 << 20, compression: 'uncompressed' });
+    const wide = readFileSync(path);
+    const groups = parquetMetadata(wide.buffer.slice(wide.byteOffset, wide.byteOffset + wide.byteLength)).row_groups.map((g) => Number(g.num_rows));
+    expect(groups.length).toBeGreaterThan(4); // 200000 float64 = 1.6 MB, in groups of about 256 kB
+    expect(groups.reduce((a, b) => a + b, 0)).toBe(200000);
     expect(temporaries(dir)).toEqual([]);
   });
 

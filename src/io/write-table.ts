@@ -1,8 +1,10 @@
 /**
  * Streaming writers of Arrow record batches to a file, chosen by extension:
  *  .parquet          — parquet-wasm's `transformParquetStream` (the Rust ArrowWriter): rows are buffered
- *                      until a row group of `rowGroupSize` rows (default 65536) is full, then encoded and
- *                      written. Memory: one row group being encoded plus the batch in hand.
+ *                      until a row group of `rowGroupSize` rows (default 65536) or about `rowGroupBytes`
+ *                      bytes (default 64 MiB, so that wide tables stay bounded too; the encoder estimates
+ *                      the size as batches arrive, and never splits the first batch on bytes) is full, then
+ *                      encoded and written. Memory: one row group being encoded plus the batch in hand.
  *  .arrow / .feather — an Arrow IPC file; .arrows — an Arrow IPC stream. Each batch is serialised and
  *                      written before `write` resolves. Memory: one batch.
  * `write` resolves once the batch has been taken by the encoder, so a caller that awaits it never holds
@@ -25,6 +27,8 @@ export interface TableWriterOptions {
   readonly format?: TableFormat;
   /** Parquet: rows per row group (default 65536). */
   readonly rowGroupSize?: number;
+  /** Parquet: bytes per row group, at most (default 64 MiB). */
+  readonly rowGroupBytes?: number;
   /** Parquet: codec (default 'zstd'). */
   readonly compression?: 'zstd' | 'snappy' | 'uncompressed';
 }
@@ -55,6 +59,8 @@ export async function openTableWriter(path: string, options: TableWriterOptions 
   const format = options.format ?? tableFormatOf(path);
   const rowGroupSize = options.rowGroupSize ?? 65536;
   if (!Number.isInteger(rowGroupSize) || rowGroupSize < 1) throw new OptionError('rowGroupSize', 'an integer ≥ 1', rowGroupSize);
+  const rowGroupBytes = options.rowGroupBytes ?? 64 * 2 ** 20;
+  if (!Number.isInteger(rowGroupBytes) || rowGroupBytes < 1) throw new OptionError('rowGroupBytes', 'an integer ≥ 1', rowGroupBytes);
   const tmp = temporaryName(path);
   let handle: FileHandle | undefined;
   try {
@@ -63,7 +69,7 @@ export async function openTableWriter(path: string, options: TableWriterOptions 
     throw new NmfError('IO', `could not write ${path}: ${(error as Error).message}`, { location: { source: path }, cause: error });
   }
   const file = handle;
-  const encoder = format === 'parquet' ? parquetEncoder(file, rowGroupSize, options.compression ?? 'zstd') : arrowEncoder(file, format);
+  const encoder = format === 'parquet' ? parquetEncoder(file, rowGroupSize, rowGroupBytes, options.compression ?? 'zstd') : arrowEncoder(file, format);
   let schema: Schema | undefined;
   let rows = 0;
   let batches = 0;
@@ -158,7 +164,7 @@ const CODECS = { zstd: Compression.ZSTD, snappy: Compression.SNAPPY, uncompresse
  * first batch, whose schema metadata is also written as Parquet key-value metadata (for readers that do
  * not decode the Arrow schema stored in the file).
  */
-function parquetEncoder(file: FileHandle, rowGroupSize: number, compression: keyof typeof CODECS): Encoder {
+function parquetEncoder(file: FileHandle, rowGroupSize: number, rowGroupBytes: number, compression: keyof typeof CODECS): Encoder {
   let controller: ReadableStreamDefaultController<WasmBatch> | undefined;
   let wanted = deferred();
   let served: (() => void) | undefined;
@@ -169,7 +175,8 @@ function parquetEncoder(file: FileHandle, rowGroupSize: number, compression: key
       start: (c) => { controller = c; },
       pull: () => new Promise<void>((resolve) => { served = resolve; wanted.resolve(); }),
     }, { highWaterMark: 0 });
-    let builder = new WriterPropertiesBuilder().setCompression(CODECS[compression]).setMaxRowGroupSize(rowGroupSize);
+    let builder = new WriterPropertiesBuilder().setCompression(CODECS[compression]).setMaxRowGroupSize(rowGroupSize)
+      .setMaxRowGroupBytes(rowGroupBytes);
     if (metadata.size > 0) builder = builder.setKeyValueMetadata(new Map(metadata));
     const properties = builder.build();
     pump = (async () => {
