@@ -82,6 +82,7 @@ async function runConvert(input: string, output: string, flags: ConvertFlags, pr
     await writer?.close();
   } catch (error) {
     await writer?.abort();
+    if (error instanceof Interrupted) process.stderr.write(`nmflow: ${error.message}; stopped cleanly, nothing written\n`);
     throw error;
   }
   if (toMtx) await writeMtx(output, joinChunks(collected, m));

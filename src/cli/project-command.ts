@@ -18,6 +18,7 @@ import { columnsOf, resolveLayout } from '../source/layout.js';
 import { readMtx } from '../source/read-mtx.js';
 import { makeProjector, type ProjectionOptions } from '../update/project-chunk.js';
 import { splitMatrix, tableSource, untilSignal } from './convert-command.js';
+import { Interrupted } from './interrupt.js';
 import { addInputFlags, sourceOptions, type InputFlags } from './open-input.js';
 import { parseInteger, parseNumber } from './parse-flags.js';
 
@@ -114,6 +115,7 @@ async function runProject(modelPath: string, input: string, flags: ProjectFlags,
     await writer.close();
   } catch (error) {
     await writer.abort();
+    if (error instanceof Interrupted) process.stderr.write(`nmflow: ${error.message}; stopped cleanly, nothing written\n`);
     throw error;
   }
   const seconds = (performance.now() - started) / 1000;

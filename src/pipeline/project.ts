@@ -5,7 +5,8 @@
  * record batch goes out with the kept input columns and k float64 columns `factor_0…factor_{k−1}`.
  *
  * - wide / list: one output row per input row; kept columns default to every input column (the factors
- *   are appended), `replaceFeatures` drops the feature (or index/value list) columns. Output for batch b
+ *   are appended), `replaceFeatures` drops the feature (or index/value list) columns. Wide feature columns
+ *   are the layout's `features`, else every numeric column not named in `passThrough`. Output for batch b
  *   is emitted when batch b arrives (a 0-row batch gives a 0-row batch).
  * - long: one output row per sample: the sample id column, then `passThrough` columns taken from the
  *   sample's first row. A sample is emitted once a row of another sample (or the end) is seen, so a
@@ -192,7 +193,7 @@ function settle(plan: ProjectPlan, schema: Schema, where: BatchWhere): { keep: s
   let featureOf: Int32Array | null = null;
   if (layout.layout === 'wide') {
     data = layout.columns ? [...layout.columns]
-      : schema.fields.filter((f) => isNumericType(f.type) && !(plan.passThrough ?? []).includes(f.name) && !f.name.startsWith('factor_')).map((f) => f.name);
+      : schema.fields.filter((f) => isNumericType(f.type) && !(plan.passThrough ?? []).includes(f.name)).map((f) => f.name);
     for (const c of data) if (!all.includes(c)) throw dataError('SCHEMA_MISMATCH', `feature column "${c}" not found`, where, undefined, c);
     const byName = names && data.some((c) => names.has(c)) ? names : undefined;
     if (!byName && data.length !== model.features) {
