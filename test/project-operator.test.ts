@@ -161,6 +161,22 @@ describe('project (operator)', () => {
     expectCodes(ignored, nonEmpty, projectChunk(model, makeCscChunk({ ...without5, colStart: 0 })), 12);
   });
 
+  it('wide and list: an unknown feature (column or index) is a typed error, or ignored by option', async () => {
+    const withExtra = wideBatches(40, names).map((b) => new Table({ ...Object.fromEntries(b.schema.fields.map((f) => [f.name, b.getChild(f.name)!])),
+      extra: makeVector(new Float64Array(b.numRows).fill(7)) }).batches[0]!);
+    const options = { layout: 'wide', featureNames: names, passThrough: ['id'] } as const;
+    await expect(run(withExtra, options)).rejects.toMatchObject({ code: 'SCHEMA_MISMATCH', location: { column: 'extra', batch: 0 } });
+    expectCodes(await run(withExtra, { ...options, unknownFeatures: 'ignore' }), allSamples, H, 12);
+    const list = (index: number): RecordBatch => new Table({
+      indices: vectorFromArray([[0, index]], new List(new Field('item', new Int32(), false))),
+      values: vectorFromArray([[2, 5]], new List(new Field('item', new Float64(), false))),
+    }).batches[0]!;
+    await expect(run([list(1), list(300)], { layout: 'list' })).rejects.toMatchObject({ code: 'INDEX_OUT_OF_RANGE', location: { batch: 1, row: 1 } });
+    const [ignored] = await run([list(300)], { layout: 'list', unknownFeatures: 'ignore' });
+    const alone = projectChunk(model, makeCscChunk({ m: A.m, colStart: 0, colPtr: Int32Array.of(0, 1), rowIdx: Int32Array.of(0), values: Float64Array.of(2) }));
+    for (let a = 0; a < 3; a++) expect(ignored!.getChild(`factor_${a}`)!.get(0)).toBe(alone[a]);
+  });
+
   it('l1 models: the codes are those of projectChunk with the same λ', async () => {
     const l1 = await fitModel(fromCsc(A), { rank: 3, loss: 'l1', lambda: 0.5, seed: 3, maxIterations: 5 });
     const expected = projectChunk(l1, makeCscChunk({ ...A, colStart: 0 }), { lambda: 0.5 });
