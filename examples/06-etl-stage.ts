@@ -9,10 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Table, makeVector, vectorFromArray, Utf8, type RecordBatch } from 'apache-arrow';
 import { concatMap, from, lastValueFrom, map, tap } from 'rxjs';
-import { fitModel, loadMtx } from '../src/index.js';
-import { openTableWriter, writeTable } from '../src/io/write-table.js';
-import { project } from '../src/pipeline/project.js';
-import { fromParquet } from '../src/source/from-parquet.js';
+import { fitModel, fromParquet, loadMtx, openTableWriter, project, writeTable } from '../src/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nmflow-etl-'));
 const source = await loadMtx(fileURLToPath(new URL('./data/hawaiibirds.mtx.gz', import.meta.url)));

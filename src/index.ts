@@ -27,6 +27,10 @@ export { fromMtx, loadMtx, type MtxOptions } from './source/from-mtx.js';
 export { readMtx } from './source/read-mtx.js';
 export { writeMtx } from './source/write-mtx.js';
 export { readCsvMatrix, type DenseMatrix } from './source/read-csv-matrix.js';
+export { fromArrow, type ArrowInput } from './source/from-arrow.js';
+export { fromParquet, type ParquetInput } from './source/from-parquet.js';
+export type { FileSource, SourceBatch } from './source/batch-source.js';
+export type { Layout, LongLayout, WideLayout, ListLayout, SourceOptions } from './source/layout.js';
 
 // Chunks
 export { makeCscChunk, type CscChunk } from './chunk/csc-chunk.js';
@@ -36,10 +40,12 @@ export { checkChunk } from './chunk/check-chunk.js';
 export { fit, fitModel } from './pipeline/fit.js';
 export { fitOnline, type OnlineOptions } from './pipeline/fit-online.js';
 export { projectChunk, makeProjector, type ProjectionModel, type ProjectionOptions } from './update/project-chunk.js';
+export { project, type ProjectOptions, type ProjectModel, type ProjectExtras } from './pipeline/project.js';
 
 // Snapshots and model files
 export type { Snapshot, Model, Diagnostics, TracePoint } from './snapshot/snapshot.js';
 export { writeModel, readModel, writeFactorsH, type StoredModel } from './io/model-file.js';
+export { openTableWriter, writeTable, tableFormatOf, type TableWriter, type TableWriterOptions, type TableFormat } from './io/write-table.js';
 
 // Diagnostics and the HTML report
 export * from './diagnostics/index.js';
