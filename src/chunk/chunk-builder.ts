@@ -109,6 +109,13 @@ export class ChunkBuilder {
   }
 
   /** Copies the current view (if any) into owned arrays, with room for `extra` more. */
+  /** The remaining chunks up to sample n (the end of a pass): chunks of `chunkSize`, the last shorter. */
+  finishAll(n: number): CscChunk[] {
+    const out: CscChunk[] = [];
+    while (this.colStart < n) out.push(this.finish(Math.min(this.chunkSize, n - this.colStart)));
+    return out;
+  }
+
   private materialize(extra: number): void {
     const nnz = this.nnz;
     this.owned = true;

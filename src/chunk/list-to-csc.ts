@@ -116,10 +116,7 @@ export class ListToCsc {
   }
 
   finish(): CscChunk[] {
-    const b = this.builder;
     const n = this.o.samples ?? this.nextSample;
-    const out: CscChunk[] = [];
-    while (b.colStart < n) out.push(b.finish(Math.min(this.o.chunkSize, n - b.colStart)));
-    return out;
+    return this.builder.finishAll(n);
   }
 }

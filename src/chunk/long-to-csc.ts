@@ -109,10 +109,7 @@ export class LongToCsc {
 
   /** End of input: the last chunk, then empty chunks up to `samples` when it was given. */
   finish(): CscChunk[] {
-    const b = this.builder;
     const n = this.o.samples ?? this.lastColumn + 1;
-    const out: CscChunk[] = [];
-    while (b.colStart < n) out.push(b.finish(Math.min(this.o.chunkSize, n - b.colStart)));
-    return out;
+    return this.builder.finishAll(n);
   }
 }
