@@ -14,6 +14,9 @@ describe('worker threads (l2)', () => {
     const one = await fitModel(fromCsc(A, { chunkSize: 200 }), { ...options, threads: 1 });
     for (const [threads, chunkSize] of [[2, 200], [3, 200], [2, 1000], [3, 7]] as const) {
       const many = await fitModel(fromCsc(A, { chunkSize }), { ...options, threads });
+      // Say where a difference starts, if there is one: the first iteration whose loss differs.
+      const first = many.trace.findIndex((t, i) => t.relativeLoss !== one.trace[i]!.relativeLoss);
+      expect({ threads, chunkSize, firstDifferingIteration: first + 1 }).toEqual({ threads, chunkSize, firstDifferingIteration: 0 });
       expect(same(many.W, one.W)).toBe(true);
       expect(same(many.d, one.d)).toBe(true);
       expect(same(many.H!, one.H!)).toBe(true);
