@@ -12,6 +12,9 @@ export const CMD = 1;
 export const DONE = 2;
 export const ERR = 3;
 
+/** No worker finishing anything for this long means one died without a word (a hard crash). */
+const STALL_MS = 600_000;
+
 export function startWorker(url: URL, workerData: unknown, transferList: MessagePort[]): Worker {
   if (!url.pathname.endsWith('.ts')) return new Worker(url, { workerData, transferList });
   const bootstrap = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(url.href)}); })`;
@@ -28,8 +31,8 @@ export function runOnAll(ctrl: Int32Array, threads: number, command: number, mai
   for (;;) {
     const done = Atomics.load(ctrl, DONE);
     if (done >= threads - 1) break;
-    if (Atomics.wait(ctrl, DONE, done, 30_000) === 'timed-out' && Atomics.load(ctrl, DONE) === done) {
-      throw new NmfError('NUMERICAL', `a worker thread stopped answering${failures.length ? `: ${failures[0]}` : ''}`);
+    if (Atomics.wait(ctrl, DONE, done, STALL_MS) === 'timed-out' && Atomics.load(ctrl, DONE) === done) {
+      throw new NmfError('NUMERICAL', `no worker thread finished anything for ${STALL_MS / 1000} s (one may have crashed)${failures.length ? `: ${failures[0]}` : ''}`);
     }
   }
   if (Atomics.load(ctrl, ERR) !== 0) throw new NmfError('NUMERICAL', `a worker thread failed: ${failures[0] ?? 'unknown error'}`);
@@ -77,8 +80,15 @@ export function serveCommands(ctrl: Int32Array, handle: (command: number) => voi
   let generation = Atomics.load(ctrl, GEN);
   parentPort?.postMessage({ ready: true });
   for (;;) {
-    Atomics.wait(ctrl, GEN, generation);
-    generation = Atomics.load(ctrl, GEN);
+    // Wait for a new generation. Atomics.wait can return "ok" without one: the main thread's notify
+    // for a command this worker already ran (it saw the new GEN before the notify came) wakes it
+    // again — running that command twice would double its work and its DONE count. So re-check.
+    let current = Atomics.load(ctrl, GEN);
+    while (current === generation) {
+      Atomics.wait(ctrl, GEN, generation);
+      current = Atomics.load(ctrl, GEN);
+    }
+    generation = current;
     const command = ctrl[CMD]!;
     if (command === 0) break;
     try {
