@@ -33,6 +33,17 @@ describe('checkpoint and resume', () => {
     });
   }
 
+  it('a threaded fit resumes from a checkpoint to the bytes of an uninterrupted single-thread fit', async () => {
+    const A = loadSharedMtx('hawaiibirds'); // more than 1024 samples: the restored H outgrows the first shared one
+    const base = { rank: 4, seed: 7, tol: 0, keepH: true } as const;
+    const whole = await fitModel(fromCsc(A, { chunkSize: 150 }), { ...base, maxIterations: 6, threads: 1 });
+    const dir = tmp();
+    await fitModel(fromCsc(A, { chunkSize: 150 }), { ...base, maxIterations: 3, threads: 2, checkpoint: { dir } });
+    const resumed = await fitModel(fromCsc(A, { chunkSize: 150 }), { ...base, maxIterations: 6, threads: 2, resumeFrom: dir });
+    expect(same(resumed.W, whole.W)).toBe(true);
+    expect(same(resumed.H!, whole.H!)).toBe(true);
+  });
+
   it('refuses a checkpoint made with different options', async () => {
     const A = loadSharedMtx('pbmc_small');
     const dir = tmp();

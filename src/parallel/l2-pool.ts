@@ -81,7 +81,9 @@ export function makeL2Pool(m: number, options: ResolvedOptions, threads: number)
   const ensureCapacity = (chunk: CscChunk): void => {
     let changed = false;
     const needH = (chunk.colStart + chunk.n) * k * 8;
-    if (state.H.byteLength < needH) {
+    // H is replaced by a larger shared one when it is too small, and also when it is not the shared
+    // one any more (resuming from a checkpoint sets state.H to an ordinary array).
+    if (state.H.byteLength < needH || state.H.buffer !== buffers.H) {
       const next = sab(Math.max(needH, state.H.byteLength * 2));
       const view = new Float64Array(next);
       view.set(state.H);
