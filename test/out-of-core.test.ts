@@ -61,7 +61,8 @@ describe('out-of-core fits equal in-memory fits', () => {
         return () => sub.unsubscribe();
       }),
     };
-    await expect(fitModel(failing, { rank: 2, loss: 'l1', tempDir, maxIterations: 20, warmupIterations: 1 })).rejects.toThrow(/disk gone/);
+    await expect(fitModel(failing, { rank: 2, loss: 'l1', tempDir, maxIterations: 20, warmupIterations: 1 }))
+      .rejects.toThrow(expect.objectContaining({ code: 'IO', message: expect.stringMatching(/source failing failed: disk gone/) }));
     expect(readdirSync(tempDir)).toEqual([]);
     const sub = fit(streamed(A, 10), { rank: 2, loss: 'l1', tempDir, maxIterations: 10_000, tol: 0, warmupIterations: 1 }).subscribe();
     await new Promise((r) => setTimeout(r, 300));

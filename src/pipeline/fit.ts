@@ -94,7 +94,10 @@ export function fit(source: MatrixSource, options: FitOptions): Observable<Snaps
         try { finishIteration(engine); } catch (error) { fail(error); }
         return;
       }
-      const subscription = source.chunks().subscribe({ next: onChunk, error: fail, complete: onComplete });
+      // An error from the source itself (not an NmfError: the user's Observable, a network) is an IO error.
+      const sourceFailed = (error: unknown): void => fail(error instanceof NmfError ? error
+        : new NmfError('IO', `source ${source.name} failed: ${(error as Error)?.message ?? String(error)}`, { location: { source: source.name }, cause: error }));
+      const subscription = source.chunks().subscribe({ next: onChunk, error: sourceFailed, complete: onComplete });
       if (failed) subscription.unsubscribe();
       else pass = subscription;
     };
