@@ -1,4 +1,7 @@
-import { lastValueFrom, map, toArray, Observable } from 'rxjs';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { lastValueFrom, map, take, toArray, Observable } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
 import { makeCscChunk, type CscChunk } from '../src/chunk/csc-chunk.js';
@@ -121,5 +124,20 @@ describe('fitOnline', () => {
     expect(final.W.every((v) => v >= 0)).toBe(true);
     const batch = await lastValueFrom(fit(fromCsc(A), { rank: 4, loss: 'l1', lambda: 0.5, seed: 1, maxIterations: 30 }));
     expect(final.objective).toBeLessThan(batch.objective * 1.5);
+  });
+
+  it('an interrupted online l2 fit resumes from its checkpoint (skipping the chunks it had seen) to the same bytes', async () => {
+    const A = loadSharedMtx('hawaiibirds');
+    const options = { rank: 4, seed: 3, forgetting: 0.9 } as const;
+    const whole = await lastValueFrom(fitOnline(fromCsc(A, { chunkSize: 100 }), options));
+    const dir = mkdtempSync(join(tmpdir(), 'nmflow-online-ckpt-'));
+    await lastValueFrom(fitOnline(fromCsc(A, { chunkSize: 100 }), { ...options, checkpoint: { dir, every: 2 } }).pipe(take(5)));
+    const resumed = await lastValueFrom(fitOnline(fromCsc(A, { chunkSize: 100 }), { ...options, resumeFrom: dir }).pipe(toArray()));
+    expect(resumed[0]!.iteration).toBe(5);
+    const final = resumed.at(-1)!;
+    expect(Buffer.from(final.W.buffer).equals(Buffer.from(whole.W.buffer))).toBe(true);
+    expect(final.relativeLoss).toBe(whole.relativeLoss);
+    expect(final.trace!.map((t) => t.iteration)).toEqual(whole.trace!.map((t) => t.iteration));
+    await expect(lastValueFrom(fitOnline(fromCsc(A, { chunkSize: 100 }), { ...options, forgetting: 0.8, resumeFrom: dir }))).rejects.toThrow(OptionError);
   });
 });

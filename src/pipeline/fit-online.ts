@@ -15,11 +15,12 @@ import { Observable, isObservable } from 'rxjs';
 import { checkChunk } from '../chunk/check-chunk.js';
 import type { CscChunk } from '../chunk/csc-chunk.js';
 import { DataError, NmfError, OptionError } from '../errors.js';
-import { checkShape, resolveOptions, type FitOptions } from '../options.js';
+import { checkShape, fingerprintOf, resolveOptions, type FitOptions } from '../options.js';
+import { readCheckpoint, writeCheckpoint } from '../io/checkpoint.js';
 import type { Snapshot, TracePoint } from '../snapshot/snapshot.js';
 import { isMatrixSource, type MatrixSource } from '../source/matrix-source.js';
 import { l2Snapshot } from '../update/l2-snapshot.js';
-import { makeOnlineL2, onlineStepL2, type OnlineL2 } from '../update/online-l2.js';
+import { exportOnlineL2, importOnlineL2, makeOnlineL2, onlineStepL2, type OnlineL2 } from '../update/online-l2.js';
 import { makeOnlineL1, type OnlineL1 } from '../update/online-l1.js';
 
 export interface OnlineOptions extends FitOptions {
@@ -49,6 +50,9 @@ export function fitOnline(input: Observable<CscChunk> | MatrixSource, options: O
   const sweeps = options.sweeps ?? 1;
   if (!Number.isInteger(sweeps) || sweeps < 1) throw new OptionError('sweeps', 'an integer ≥ 1', sweeps);
   if (resolved.loss === 'l1' && rho !== 1) throw new OptionError('forgetting', "1 with loss 'l1' (its memory is the window)", rho);
+  if (resolved.loss === 'l1' && (resolved.checkpoint || resolved.resumeFrom)) {
+    throw new OptionError('checkpoint', "loss 'l2' for online checkpoints (online l1 cannot checkpoint yet)", 'l1');
+  }
   if (emitEveryMs !== undefined && !(emitEveryMs >= 0)) throw new OptionError('emitEveryMs', 'a number ≥ 0', emitEveryMs);
   let chunks$: Observable<CscChunk>;
   let name: string;
@@ -76,6 +80,19 @@ export function fitOnline(input: Observable<CscChunk> | MatrixSource, options: O
     let last: (TracePoint & { converged: boolean }) | undefined;
     const trace: TracePoint[] = [];
     let failed = false;
+    // Resuming: the checkpoint's state is loaded at the first chunk, and the chunks it had already
+    // consumed are skipped (the input must deliver the same chunks again, from the start).
+    let resumed = resolved.resumeFrom !== undefined ? readCheckpoint(resolved.resumeFrom) : undefined;
+    if (resumed) {
+      const expected = { ...fingerprintOf(resolved), forgetting: rho };
+      for (const [key, value] of Object.entries(expected)) {
+        if (resumed.fingerprint[key] !== value) {
+          throw new OptionError('resumeFrom', `a checkpoint made with ${key} = ${JSON.stringify(value)}`, resumed.fingerprint[key]);
+        }
+      }
+      trace.push(...resumed.trace);
+    }
+    let toSkip = resumed?.state.numbers.chunks ?? 0;
     const snapshot = (final: boolean): Snapshot => onlineL1 ? onlineL1.snapshot(last!, final, trace, featureNames) : l2Snapshot(online!.state, last!, final, trace, {
       samples: online!.samplesSeen, nnz: online!.nnzSeen, samplesSeen: online!.samplesSeen, nnzSeen: online!.nnzSeen,
       keepH: false, featureNames,
@@ -86,14 +103,18 @@ export function fitOnline(input: Observable<CscChunk> | MatrixSource, options: O
     };
     const subscription = chunks$.subscribe({
       next: (chunk) => {
-        if (failed) return;
+        // subscriber.closed: a synchronous source keeps delivering until its subscribe returns, even
+        // after the consumer unsubscribed; no work (and no checkpoint) is done for those chunks.
+        if (failed || subscriber.closed) return;
         try {
           checkChunk(chunk, name);
           if (online === undefined && onlineL1 === undefined) {
             checkShape(resolved, chunk.m, undefined);
             if (resolved.loss === 'l1') { onlineL1 = makeOnlineL1(chunk.m, resolved, window, sweeps); onlineL1Features = chunk.m; }
             else online = makeOnlineL2(chunk.m, resolved);
+            if (resumed && online) { importOnlineL2(online, resumed.state); resumed = undefined; }
           }
+          if (toSkip > 0) { toSkip--; return; }
           if (onlineL1 !== undefined) {
             if (chunk.m !== onlineL1Features) throw new DataError('SHAPE_MISMATCH', `chunk has ${chunk.m} features but the model has ${onlineL1Features}`, { source: name, batch: chunk.position });
             const previous = last?.objective ?? Infinity;
@@ -105,6 +126,11 @@ export function fitOnline(input: Observable<CscChunk> | MatrixSource, options: O
             last = { iteration: online!.chunks, relativeLoss: result.relativeLoss, objective: result.relativeLoss, tol: result.tol, seconds: seconds(), converged: false };
           }
           trace.push({ iteration: last.iteration, relativeLoss: last.relativeLoss, objective: last.objective, tol: last.tol, seconds: last.seconds });
+          if (online && resolved.checkpoint && online.chunks % resolved.checkpoint.every === 0) {
+            writeCheckpoint(resolved.checkpoint.dir, {
+              fingerprint: { ...fingerprintOf(resolved), forgetting: rho }, sourceName: name, trace, state: exportOnlineL2(online),
+            });
+          }
           sinceEmit += 1;
           const now = performance.now();
           if (sinceEmit >= emitEvery || (emitEveryMs !== undefined && now - lastEmit >= emitEveryMs)) {

@@ -58,7 +58,7 @@ export function fit(source: MatrixSource, options: FitOptions): Observable<Snaps
       let samplesRead = 0;
       let nnzRead = 0;
       const onChunk = (chunk: CscChunk): void => {
-        if (failed) return;
+        if (failed || subscriber.closed) return; // closed: unsubscribed during a synchronous pass
         try {
           checkChunk(chunk, source.name);
           if (engine === undefined) {
@@ -79,7 +79,7 @@ export function fit(source: MatrixSource, options: FitOptions): Observable<Snaps
         }
       };
       const onComplete = (): void => {
-        if (failed) return;
+        if (failed || subscriber.closed) return;
         try {
           if (engine === undefined || chunks === 0) {
             throw new DataError('EMPTY_INPUT', 'the source produced no chunks', { source: source.name });

@@ -9,6 +9,8 @@
  * solved when it arrived), relative to the weighted ‖A‖².
  */
 import { makeCscChunk, type CscChunk } from '../chunk/csc-chunk.js';
+import { OptionError } from '../errors.js';
+import type { EngineState } from './engine.js';
 import { makeRandom } from '../kernel/random.js';
 import type { ResolvedOptions } from '../options.js';
 import { updateWFromStats } from './end-pass-l2.js';
@@ -58,4 +60,29 @@ export function onlineStepL2(
   online.samplesSeen += chunk.n;
   online.nnzSeen += chunk.colPtr[chunk.n]!;
   return result;
+}
+
+/** The online state as plain numbers and arrays (checkpoints, io/checkpoint.ts). */
+export function exportOnlineL2(online: OnlineL2): EngineState {
+  const { state } = online;
+  return {
+    loss: 'l2',
+    numbers: { chunks: online.chunks, samplesSeen: online.samplesSeen, nnzSeen: online.nnzSeen, iteration: state.iteration, normA2: state.normA2 },
+    arrays: { W: state.W.slice(), d: state.d.slice(), S: state.S.slice(), B: state.B.slice(), hSum: state.hSum.slice() },
+  };
+}
+
+/** Continue from an exported state (same features and rank, else an OptionError). */
+export function importOnlineL2(online: OnlineL2, saved: EngineState): void {
+  const { state } = online;
+  const { W, d, S, B, hSum } = saved.arrays;
+  if (saved.loss !== 'l2' || !W || W.length !== state.W.length || !d || !S || !B || B.length !== state.B.length || !hSum) {
+    throw new OptionError('resumeFrom', `a checkpoint of an online l2 fit with ${state.m} features and rank ${state.k}`, 'another checkpoint');
+  }
+  state.W.set(W); state.d.set(d); state.S.set(S); state.B.set(B); state.hSum.set(hSum);
+  state.normA2 = saved.numbers.normA2 ?? 0;
+  state.iteration = saved.numbers.iteration ?? 0;
+  online.chunks = saved.numbers.chunks ?? 0;
+  online.samplesSeen = saved.numbers.samplesSeen ?? 0;
+  online.nnzSeen = saved.numbers.nnzSeen ?? 0;
 }
