@@ -41,6 +41,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Observable, lastValueFrom, tap } from 'rxjs';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { makeCscBuilder } from '../src/chunk/csc-builder.js';
 import type { CscChunk } from '../src/chunk/csc-chunk.js';
 import type { CscMatrix } from '../src/source/from-csc.js';
 import type { MatrixSource } from '../src/source/matrix-source.js';
@@ -194,24 +195,10 @@ async function gather(source: MatrixSource): Promise<CscMatrix> {
   await new Promise<void>((resolve, reject) => {
     source.chunks().subscribe({ next: (c) => chunks.push(c), error: reject, complete: resolve });
   });
-  const n = chunks.reduce((s, c) => s + c.n, 0);
-  const nnz = chunks.reduce((s, c) => s + c.colPtr[c.n]!, 0);
-  const colPtr = new Int32Array(n + 1);
-  const rowIdx = new Int32Array(nnz);
-  const values = new Float64Array(nnz);
-  let j = 0;
-  let p = 0;
-  for (const c of chunks) {
-    const z = c.colPtr[c.n]!;
-    rowIdx.set(c.rowIdx.subarray(0, z), p);
-    values.set(c.values.subarray(0, z), p);
-    for (let q = 0; q < c.n; q++) colPtr[j + q + 1] = p + c.colPtr[q + 1]!;
-    j += c.n;
-    p += z;
-  }
-  const m = chunks[0]?.m ?? M;
+  const builder = makeCscBuilder(chunks[0]?.m ?? M);
+  for (const c of chunks) builder.append(c, 'bench');
   chunks.length = 0;
-  return { m, n, colPtr, rowIdx, values };
+  return builder.finish();
 }
 
 async function child(mode: string, path: string): Promise<void> {

@@ -14,13 +14,14 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { Field, Float64, Int32, List, RecordBatch, Schema, Struct, makeData, type Data } from 'apache-arrow';
+import { makeCscBuilder } from '../chunk/csc-builder.js';
 import { makeCscChunk, nnzOf, type CscChunk } from '../chunk/csc-chunk.js';
 import { asyncBufferFromFile, parquetMetadataAsync } from 'hyparquet';
 import { DataError, OptionError } from '../errors.js';
 import { openTableWriter, tableFormatOf } from '../io/write-table.js';
 import { makeConverter, type FileSource, type SourceBatch } from '../source/batch-source.js';
 import { fromArrow } from '../source/from-arrow.js';
-import type { CscMatrix } from '../source/from-csc.js';
+import { splitColumns, type CscMatrix } from '../source/from-csc.js';
 import { fromParquet } from '../source/from-parquet.js';
 import { columnsOf, resolveLayout, type SourceOptions } from '../source/layout.js';
 import { readMtx } from '../source/read-mtx.js';
@@ -63,7 +64,7 @@ async function runConvert(input: string, output: string, flags: ConvertFlags, pr
   if (chunkSize < 1) throw new OptionError('--chunk-size', 'an integer ≥ 1', chunkSize);
   const started = performance.now();
   const { m, n, featureNames, chunks } = await openChunks(input, flags, chunkSize);
-  const collected: CscChunk[] = [];
+  const collected = makeCscBuilder(m); // .mtx output: the matrix is assembled in memory
   let samples = 0;
   let nonzeros = 0;
   const writer = toMtx ? undefined : await openTableWriter(output);
@@ -74,7 +75,7 @@ async function runConvert(input: string, output: string, flags: ConvertFlags, pr
         if (signal) throw new Interrupted(signal);
         samples += chunk.n;
         nonzeros += nnzOf(chunk);
-        if (!writer) { collected.push(copyChunk(chunk)); continue; }
+        if (!writer) { collected.append(chunk, input); continue; }
         for (const batch of toBatches(chunk, outLayout, m, n, featureNames)) await writer.write(batch);
       }
     });
@@ -85,7 +86,7 @@ async function runConvert(input: string, output: string, flags: ConvertFlags, pr
     if (error instanceof Interrupted) process.stderr.write(`nmflow: ${error.message}; stopped cleanly, nothing written\n`);
     throw error;
   }
-  if (toMtx) await writeMtx(output, joinChunks(collected, m));
+  if (toMtx) await writeMtx(output, collected.finish());
   const seconds = (performance.now() - started) / 1000;
   if (flags.quiet) return;
   if (flags.json) print(JSON.stringify({ samples, features: m, nonzeros, seconds, out: output }));
@@ -166,13 +167,7 @@ async function schemaMetadata(path: string, source: FileSource): Promise<Map<str
 
 /** Column blocks of an in-memory matrix, as chunks that view its arrays. */
 export async function* splitMatrix(A: CscMatrix, chunkSize: number): AsyncGenerator<CscChunk> {
-  for (let j0 = 0, position = 0; j0 < A.n; j0 += chunkSize, position++) {
-    const j1 = Math.min(A.n, j0 + chunkSize);
-    const base = A.colPtr[j0]!;
-    const end = A.colPtr[j1]!;
-    const colPtr = A.colPtr.slice(j0, j1 + 1).map((p) => p - base);
-    yield makeCscChunk({ m: A.m, colStart: j0, colPtr, rowIdx: A.rowIdx.subarray(base, end), values: A.values.subarray(base, end), position });
-  }
+  yield* splitColumns(A, chunkSize);
 }
 
 /** One chunk as record batches of the output layout (wide: split so that a batch has at most WIDE_CELLS cells). */
@@ -221,28 +216,6 @@ const plainData = (type: Int32 | Float64, length: number, data: Int32Array | Flo
 const emptyChunk = (m: number): CscChunk => makeCscChunk({ m, colStart: 0, colPtr: new Int32Array(1), rowIdx: new Int32Array(0), values: new Float64Array(0) });
 
 /** Chunks may be views of batch buffers that the next batch reuses: keep copies for an in-memory output. */
-const copyChunk = (c: CscChunk): CscChunk => makeCscChunk({
-  m: c.m, colStart: c.colStart, colPtr: c.colPtr.slice(0, c.n + 1), rowIdx: c.rowIdx.slice(0, nnzOf(c)), values: c.values.slice(0, nnzOf(c)),
-});
-
-function joinChunks(chunks: readonly CscChunk[], m: number): CscMatrix {
-  const n = chunks.reduce((s, c) => s + c.n, 0);
-  const nnz = chunks.reduce((s, c) => s + nnzOf(c), 0);
-  const colPtr = new Int32Array(n + 1);
-  const rowIdx = new Int32Array(nnz);
-  const values = new Float64Array(nnz);
-  let j = 0;
-  let p = 0;
-  for (const c of chunks) {
-    for (let t = 1; t <= c.n; t++) colPtr[j + t] = p + c.colPtr[t]!;
-    rowIdx.set(c.rowIdx.subarray(0, nnzOf(c)), p);
-    values.set(c.values.subarray(0, nnzOf(c)), p);
-    j += c.n;
-    p += nnzOf(c);
-  }
-  return { m, n, colPtr, rowIdx, values };
-}
-
 /**
  * Runs `body` with `stopped()`, which names the SIGINT / SIGTERM received (the loop checks it between batches
  * and throws Interrupted; the caller removes what it was writing).

@@ -85,7 +85,7 @@ export function fromDense(
 }
 
 /** Views of `chunkSize` columns each; colPtr is rebased to 0 (the only copy, n + 1 integers). */
-function splitColumns(matrix: CscMatrix, chunkSize: number): CscChunk[] {
+export function splitColumns(matrix: CscMatrix, chunkSize: number): CscChunk[] {
   const out: CscChunk[] = [];
   for (let start = 0, position = 0; start < matrix.n || (start === 0 && matrix.n === 0); start += chunkSize, position++) {
     const end = Math.min(matrix.n, start + chunkSize);
