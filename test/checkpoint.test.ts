@@ -28,7 +28,7 @@ describe('checkpoint and resume', () => {
       expect(same(resumed.d, whole.d)).toBe(true);
       expect(same(resumed.H!, whole.H!)).toBe(true);
       expect(resumed.trace.map((t) => t.iteration)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
-      expect(resumed.trace.map((t) => t.relativeLoss)).toEqual(whole.trace.map((t) => t.relativeLoss));
+      expect(resumed.trace.map((t) => [t.relativeLoss, t.objective, t.tol])).toEqual(whole.trace.map((t) => [t.relativeLoss, t.objective, t.tol]));
       expect(readdirSync(dir).filter((f) => f.includes('.tmp'))).toEqual([]);
     });
   }

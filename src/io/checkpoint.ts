@@ -38,7 +38,7 @@ export function writeCheckpoint(dir: string, checkpoint: Checkpoint): void {
   const header = Buffer.from(JSON.stringify({
     fingerprint: checkpoint.fingerprint, sourceName: checkpoint.sourceName, trace: checkpoint.trace,
     loss: checkpoint.state.loss, numbers: checkpoint.state.numbers, layout,
-  }), 'utf8');
+  }, (_key, value: unknown) => typeof value === 'number' && !Number.isFinite(value) ? String(value) : value), 'utf8');
   const prefix = 8 + 4 + header.length;
   const padded = Math.ceil(prefix / 8) * 8;
   const head = Buffer.alloc(padded);
@@ -86,7 +86,16 @@ export function readCheckpoint(dir: string): Checkpoint {
     arrays[name] = new Float64Array(bytes.buffer.slice(bytes.byteOffset + start, bytes.byteOffset + start + count * 8));
   }
   return {
-    fingerprint: header.fingerprint, sourceName: header.sourceName, trace: header.trace,
-    state: { loss: header.loss, numbers: header.numbers, arrays },
+    fingerprint: header.fingerprint, sourceName: header.sourceName, trace: header.trace.map(nonFinite),
+    state: { loss: header.loss, numbers: nonFinite(header.numbers), arrays },
   };
+}
+
+/**
+ * JSON has no Infinity or NaN (an l1 fit's first tol, its `previous` objective before iteration 1):
+ * the header stores them as the strings "Infinity", "-Infinity", "NaN", turned back here.
+ */
+function nonFinite<T extends object>(record: T): T {
+  return Object.fromEntries(Object.entries(record).map(([key, value]) =>
+    [key, value === 'Infinity' || value === '-Infinity' || value === 'NaN' ? Number(value) : value])) as T;
 }
