@@ -7,12 +7,23 @@ import { describe, expect, it } from 'vitest';
 import { readModel } from '../src/io/model-file.js';
 import { readCheckpoint } from '../src/io/checkpoint.js';
 import { fitModel } from '../src/pipeline/fit.js';
-import { fromCsc } from '../src/source/from-csc.js';
+import { fromCsc, type CscMatrix } from '../src/source/from-csc.js';
+import { fromMtx } from '../src/source/from-mtx.js';
+import type { Model } from '../src/snapshot/snapshot.js';
 import { OptionError } from '../src/errors.js';
+import { makeRandom } from '../src/kernel/random.js';
 import { SHARED_DATA, loadSharedMtx } from './helpers/load-mtx-sync.js';
 
 const same = (a: Float64Array, b: Float64Array): boolean => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'nmflow-ckpt-'));
+/** A file source: not in memory, so l1 fits it out of core with a feature-major copy in tempDir. */
+const outOfCore = (name: string, chunkSize: number) => fromMtx(`${SHARED_DATA}${name}.mtx`, { chunkSize });
+const expectSameModel = (a: Model, b: Model): void => {
+  expect(same(a.W, b.W)).toBe(true);
+  expect(same(a.d, b.d)).toBe(true);
+  expect(same(a.H!, b.H!)).toBe(true);
+  expect(a.trace.map((t) => [t.iteration, t.relativeLoss, t.objective, t.tol])).toEqual(b.trace.map((t) => [t.iteration, t.relativeLoss, t.objective, t.tol]));
+};
 
 describe('checkpoint and resume', () => {
   for (const loss of ['l2', 'l1'] as const) {
@@ -32,6 +43,65 @@ describe('checkpoint and resume', () => {
       expect(readdirSync(dir).filter((f) => f.includes('.tmp'))).toEqual([]);
     });
   }
+
+  for (const start of ['warm-up', 'no warm-up', 'explicit'] as const) {
+    it(`out-of-core l1 (${start} start) resumed from its checkpoint rebuilds the copy and gives the uninterrupted bytes`, async () => {
+      const k = 4;
+      const rnd = makeRandom(8);
+      const init = start === 'explicit'
+        ? { init: { W: Float64Array.from({ length: 183 * k }, () => rnd.uniform()), H: Float64Array.from({ length: k * 1183 }, () => rnd.uniform() * 0.05) } } : {};
+      const tempDir = tmp();
+      const base = { rank: k, loss: 'l1', lambda: 0.2, seed: 5, tol: 0, keepH: true, tempDir, warmupIterations: start === 'warm-up' ? 3 : 0, ...init } as const;
+      const whole = await fitModel(outOfCore('hawaiibirds', 100), { ...base, maxIterations: 8 });
+      expect(whole.W.some((w) => w > 0)).toBe(true);
+      const dir = tmp();
+      await fitModel(outOfCore('hawaiibirds', 100), { ...base, maxIterations: 5, checkpoint: { dir, every: 2 } });
+      expect(readCheckpoint(dir).trace.map((t) => t.iteration)).toEqual(start === 'explicit' ? [0, 1, 2, 3, 4] : [1, 2, 3, 4]);
+      const copies: number[] = [];
+      const resumed = await fitModel(outOfCore('hawaiibirds', 100), { ...base, maxIterations: 8, resumeFrom: dir, onChunk: () => { copies.push(readdirSync(tempDir).length); } });
+      expectSameModel(resumed, whole);
+      expect(copies.every((c) => c === 1)).toBe(true); // the resumed fit rebuilt its copy (1 pass) and read it (4 passes)
+      expect(copies.length).toBe(5 * 12);
+      expect(readdirSync(tempDir)).toEqual([]);
+    });
+  }
+
+  it('out-of-core l1 writes no checkpoint during the copy and warm-up passes, then one per iteration', async () => {
+    const dir = tmp();
+    const seen: [number, boolean][] = [];
+    await fitModel(outOfCore('pbmc_small', 20), {
+      rank: 3, loss: 'l1', seed: 2, tol: 0, maxIterations: 3, warmupIterations: 2, checkpoint: { dir },
+      onChunk: ({ iteration }) => { seen.push([iteration, existsSync(join(dir, 'checkpoint.nmf'))]); },
+    });
+    // 4 chunks a pass: the copy, 2 warm-up passes and sCD iteration 1 (all report iteration 1), then iterations 2 and 3
+    expect(seen.map(([t]) => t)).toEqual([...Array<number>(16).fill(1), 2, 2, 2, 2, 3, 3, 3, 3]);
+    expect(seen.map(([, saved]) => saved)).toEqual([...Array<boolean>(16).fill(false), ...Array<boolean>(8).fill(true)]);
+    expect(readCheckpoint(dir).trace.map((t) => t.iteration)).toEqual([1, 2]);
+  });
+
+  it('an l1 checkpoint resumes across in-memory and out-of-core fits to the same bytes', async () => {
+    const A = loadSharedMtx('hawaiibirds');
+    const base = { rank: 3, loss: 'l1', lambda: 0.5, seed: 9, tol: 0, keepH: true, warmupIterations: 2 } as const;
+    const whole = await fitModel(fromCsc(A), { ...base, maxIterations: 6 });
+    const fromMemory = tmp(), fromFile = tmp();
+    await fitModel(fromCsc(A, { chunkSize: 500 }), { ...base, maxIterations: 3, checkpoint: { dir: fromMemory } });
+    await fitModel(outOfCore('hawaiibirds', 500), { ...base, maxIterations: 3, checkpoint: { dir: fromFile } });
+    expectSameModel(await fitModel(outOfCore('hawaiibirds', 300), { ...base, maxIterations: 6, resumeFrom: fromMemory }), whole);
+    expectSameModel(await fitModel(fromCsc(A), { ...base, maxIterations: 6, resumeFrom: fromFile }), whole);
+  });
+
+  it('out-of-core l1 refuses a checkpoint of another matrix with an OptionError and removes its copy', async () => {
+    const A = loadSharedMtx('hawaiibirds');
+    const half: CscMatrix = { m: A.m, n: 600, colPtr: A.colPtr.slice(0, 601), rowIdx: A.rowIdx, values: A.values };
+    const inner = fromCsc(half, { chunkSize: 200 });
+    const tempDir = tmp(), dir = tmp();
+    const options = { rank: 3, loss: 'l1', seed: 1, tol: 0, warmupIterations: 1, tempDir } as const;
+    await fitModel(outOfCore('hawaiibirds', 400), { ...options, maxIterations: 2, checkpoint: { dir } });
+    const streamedHalf = { name: 'half', rereadable: true, features: A.m, chunks: () => inner.chunks() };
+    await expect(fitModel(streamedHalf, { ...options, maxIterations: 4, resumeFrom: dir })).rejects.toThrow(OptionError);
+    await expect(fitModel(streamedHalf, { ...options, maxIterations: 4, resumeFrom: dir })).rejects.toThrow(/183 features, 600 samples and rank 3/);
+    expect(readdirSync(tempDir)).toEqual([]);
+  });
 
   it('a threaded fit resumes from a checkpoint to the bytes of an uninterrupted single-thread fit', async () => {
     const A = loadSharedMtx('hawaiibirds'); // more than 1024 samples: the restored H outgrows the first shared one

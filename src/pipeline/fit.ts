@@ -30,9 +30,6 @@ export function fit(source: MatrixSource, options: FitOptions): Observable<Snaps
   if (!source.rereadable) throw new OptionError('source', 'a re-readable source for a multi-pass fit (use online fitting for live streams)', source.name);
   const resolved = resolveOptions(options);
   if (source.features !== undefined) checkShape(resolved, source.features, source.samples);
-  if (resolved.loss === 'l1' && (resolved.checkpoint || resolved.resumeFrom) && (source as { matrix?: CscMatrix }).matrix === undefined) {
-    throw new OptionError('checkpoint', 'an in-memory source for an l1 fit with checkpoints (out-of-core l1 cannot checkpoint yet)', source.name);
-  }
   return new Observable<Snapshot>((subscriber) => {
     const started = performance.now();
     const seconds = (): number => (performance.now() - started) / 1000;

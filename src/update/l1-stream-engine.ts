@@ -7,9 +7,14 @@
  * iteration: W half-sweep from the copy at the start of the pass, H half-sweep chunk by chunk, the
  * objective and ‖A − WH‖² accumulated column by column. Every sum runs in the order of the in-memory
  * engine, so the model is the same bytes (test/out-of-core.test.ts).
+ * Checkpoints: the driver asks for the state only after an sCD iteration (the copy and warm-up passes
+ * complete no iteration), so the state is what the in-memory engine exports — W, H (n×k), iteration,
+ * previous objective, samples and nonzeros read — and either engine resumes the other's checkpoint.
+ * The copy is temporary, so a resumed fit's first pass re-collects it (and n, nnz, ΣA, the longest
+ * column) without touching the restored W and H, then continues with the next sCD iteration.
  */
 import type { CscChunk } from '../chunk/csc-chunk.js';
-import { OptionError } from '../errors.js';
+import { NmfError, OptionError } from '../errors.js';
 import type { FeatureMajorStore } from '../io/feature-major.js';
 import { makeRandom } from '../kernel/random.js';
 import { scdLineObjective, scdRebuildLine, scdUpdateLine } from '../kernel/scd-update.js';
@@ -30,7 +35,7 @@ export function makeL1StreamEngine(m: number, options: ResolvedOptions, context:
   const explicit = options.initW !== undefined && options.initH !== undefined;
   const random = makeRandom(options.seed);
   let W = new Float64Array(m * k);
-  let H = new Float64Array(1024 * k);
+  let H: Float64Array = new Float64Array(1024 * k);
   if (explicit) W.set(options.initW!);
   else for (let q = 0; q < W.length; q++) W[q] = random.uniform();
   let phase: 'collect' | 'warmup' | 'scd' = 'collect';
@@ -43,6 +48,8 @@ export function makeL1StreamEngine(m: number, options: ResolvedOptions, context:
   let startObjective = 0;
   const ws = makeScdWorkspace(k, 16);
   let longestColumn = 1;
+  /** Resuming: the checkpoint's H (n×k), installed when the re-collect pass has counted n. */
+  let savedH: Float64Array | undefined;
 
   const growH = (samples: number): void => {
     if (H.length >= samples * k) return;
@@ -53,6 +60,8 @@ export function makeL1StreamEngine(m: number, options: ResolvedOptions, context:
   const summaryOf = (objective: number, tol: number, seconds: number, relativeLoss: number): PassSummary => ({
     iteration, relativeLoss, objective, tol, seconds, converged: options.tol > 0 && iteration > 0 && tol < options.tol,
   });
+  const mismatch = (received: string): OptionError =>
+    new OptionError('resume', `a checkpoint of an l1 fit with ${m} features${n > 0 ? `, ${n} samples` : ''} and rank ${k}`, received);
   const snapshot = (summary: PassSummary, final: boolean, trace: readonly TracePoint[]): Snapshot =>
     l1Snapshot(W, H.subarray(0, n * k), m, n, k, nnz, summary, final, trace,
       { samplesSeen, nnzSeen, keepH: options.keepH, featureNames: context.featureNames });
@@ -82,11 +91,12 @@ export function makeL1StreamEngine(m: number, options: ResolvedOptions, context:
       const { colPtr, rowIdx, values, colStart } = chunk;
       if (phase === 'collect') {
         store.append(chunk);
-        growH(colStart + chunk.n);
         n = Math.max(n, colStart + chunk.n);
         nnz += colPtr[chunk.n]!;
         for (let j = 0; j < chunk.n; j++) longestColumn = Math.max(longestColumn, colPtr[j + 1]! - colPtr[j]!);
         for (let p = 0; p < colPtr[chunk.n]!; p++) sumA += values[p]!;
+        if (savedH !== undefined) return; // re-collecting: W and H come from the checkpoint
+        growH(colStart + chunk.n);
         if (explicit) {
           const Hkn = options.initH!;
           const total = Hkn.length / k;
@@ -119,7 +129,12 @@ export function makeL1StreamEngine(m: number, options: ResolvedOptions, context:
       const early: Snapshot[] = [];
       if (phase === 'collect') {
         store.finish();
-        if (explicit) {
+        if (savedH !== undefined) {
+          if (savedH.length !== n * k) throw mismatch(`${savedH.length / k} samples`);
+          H = savedH;
+          savedH = undefined;
+          phase = 'scd';
+        } else if (explicit) {
           if (options.initH!.length !== n * k) throw new OptionError('init.H', `${k}×${n} numbers`, `${options.initH!.length} numbers`);
           previous = startObjective / (sumA || 1);
           early.push(snapshot(summaryOf(previous, 0, seconds, lossFromTerms(startLoss, W, H.subarray(0, n * k), m, n, k)), false, []));
@@ -158,8 +173,21 @@ export function makeL1StreamEngine(m: number, options: ResolvedOptions, context:
       return { early, summary: summaryOf(objective, tol, seconds, lossFromTerms(loss, W, H.subarray(0, n * k), m, n, k)) };
     },
     snapshot,
-    exportState: (): EngineState => { throw new OptionError('checkpoint', 'an in-memory source for l1 checkpoints (out-of-core l1 cannot checkpoint yet)', 'a streamed source'); },
-    importState: () => { throw new OptionError('resumeFrom', 'an in-memory source for l1 (out-of-core l1 cannot resume yet)', 'a streamed source'); },
+    exportState: (): EngineState => {
+      if (phase !== 'scd') throw new NmfError('UNSUPPORTED', `out-of-core l1 checkpoints follow an sCD iteration, not the ${phase} pass`);
+      return { loss: 'l1', numbers: { iteration, previous, samplesSeen, nnzSeen }, arrays: { W: W.slice(), H: H.slice(0, n * k) } };
+    },
+    importState: (saved: EngineState) => {
+      const { W: w, H: h } = saved.arrays;
+      if (saved.loss !== 'l1') throw new OptionError('resume', 'a checkpoint of an l1 fit', 'an l2 checkpoint');
+      if (!w || !h || w.length !== m * k || h.length % k !== 0) throw mismatch('another checkpoint');
+      W.set(w);
+      savedH = Float64Array.from(h);
+      previous = saved.numbers.previous ?? Infinity;
+      iteration = saved.numbers.iteration ?? 0;
+      samplesSeen = saved.numbers.samplesSeen ?? 0;
+      nnzSeen = saved.numbers.nnzSeen ?? 0;
+    },
     close: () => store.close(),
   };
 }
