@@ -16,6 +16,12 @@ import { SHARED_DATA, loadSharedMtx } from './helpers/load-mtx-sync.js';
 
 const same = (a: Float64Array, b: Float64Array): boolean => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'nmflow-ckpt-'));
+const CLI = ['--import', 'tsx', new URL('../src/cli/run.ts', import.meta.url).pathname];
+const FIXTURES = new URL('../../shared/fixtures/', import.meta.url).pathname;
+/** Runs the CLI to its end; resolves with the exit code. */
+const runCli = (args: string[]): Promise<number> => new Promise((resolve) => {
+  spawn('node', [...CLI, ...args], { stdio: 'ignore' }).on('exit', (code) => resolve(code ?? -1));
+});
 /** A file source: not in memory, so l1 fits it out of core with a feature-major copy in tempDir. */
 const outOfCore = (name: string, chunkSize: number) => fromMtx(`${SHARED_DATA}${name}.mtx`, { chunkSize });
 const expectSameModel = (a: Model, b: Model): void => {
@@ -124,13 +130,11 @@ describe('checkpoint and resume', () => {
 
   it('a fit killed with SIGKILL mid-run resumes from its last checkpoint to the same model (CLI, child process)', async () => {
     const dir = tmp();
-    const cli = ['--import', 'tsx', new URL('../src/cli/run.ts', import.meta.url).pathname, 'fit', `${SHARED_DATA}movielens.mtx`, '--rank', '6', '--seed', '3', '--max-iterations', '30', '--tol', '0'];
-    const runToEnd = (extra: string[]): Promise<number> => new Promise((resolve) => {
-      spawn('node', [...cli, ...extra], { stdio: 'ignore' }).on('exit', (code) => resolve(code ?? -1));
-    });
+    const args = ['fit', `${SHARED_DATA}movielens.mtx`, '--rank', '6', '--seed', '3', '--max-iterations', '30', '--tol', '0'];
+    const runToEnd = (extra: string[]): Promise<number> => runCli([...args, ...extra]);
     expect(await runToEnd(['--out', join(dir, 'whole.arrow')])).toBe(0);
     // Start a checkpointing run and kill it hard after iteration 12 has been reported.
-    const child = spawn('node', [...cli, '--json', '--checkpoint', join(dir, 'ckpt')], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawn('node', [...CLI, ...args, '--json', '--checkpoint', join(dir, 'ckpt')], { stdio: ['ignore', 'pipe', 'ignore'] });
     let lastSeen = 0;
     await new Promise<void>((resolve) => {
       createInterface({ input: child.stdout }).on('line', (line) => {
@@ -149,5 +153,19 @@ describe('checkpoint and resume', () => {
     expect(same(resumed.W, whole.W)).toBe(true);
     expect(same(resumed.d, whole.d)).toBe(true);
     expect(existsSync(join(dir, 'ckpt', 'checkpoint.nmf'))).toBe(true);
+  });
+
+  it('the CLI resumes an out-of-core l1 fit of a Parquet file (--checkpoint, then --resume) to the uninterrupted model', async () => {
+    const dir = tmp();
+    const cli = ['fit', `${FIXTURES}hawaiibirds-long-snappy.parquet`, '--loss', 'l1', '--rank', '3', '--seed', '4', '--warmup', '2', '--tol', '0', '--temp-dir', dir];
+    expect(await runCli([...cli, '--max-iterations', '6', '--out', join(dir, 'whole.arrow')])).toBe(0);
+    expect(await runCli([...cli, '--max-iterations', '3', '--checkpoint', join(dir, 'ckpt')])).toBe(0);
+    expect(readCheckpoint(join(dir, 'ckpt')).trace.map((t) => t.iteration)).toEqual([1, 2]);
+    expect(await runCli([...cli, '--max-iterations', '6', '--resume', join(dir, 'ckpt'), '--out', join(dir, 'resumed.arrow')])).toBe(0);
+    const whole = await readModel(join(dir, 'whole.arrow'));
+    const resumed = await readModel(join(dir, 'resumed.arrow'));
+    expect(same(resumed.W, whole.W)).toBe(true);
+    expect(same(resumed.d, whole.d)).toBe(true);
+    expect(readdirSync(dir).sort()).toEqual(['ckpt', 'resumed.arrow', 'whole.arrow']); // no feature-major copy left
   });
 });
