@@ -209,9 +209,10 @@ describe('fromArrow', () => {
     expect([c!.m, ...c!.colPtr, ...c!.rowIdx]).toEqual([4, 0, 2, 2, 3, 0]);
   });
 
-  it('reads a one-shot AsyncIterable once, and needs `features` up front', async () => {
+  it("reads a one-shot AsyncIterable once, and needs `features` up front (unless unknownFeatures is 'extend')", async () => {
     async function* batches() { yield* longBatches(small, [3]); }
     expect(() => fromArrow(batches(), { layout: 'long' })).toThrow(OptionError);
+    expect(() => fromArrow(batches(), { layout: 'long', unknownFeatures: 'extend' })).not.toThrow(); // test/new-features.test.ts
     const source = fromArrow(batches(), { layout: 'long', features: 4 });
     expect(source.rereadable).toBe(false);
     await expectSameAsMatrix(await collect(source), small, 5);

@@ -28,7 +28,8 @@ export class ChunkBuilder {
   private viewRowFrom = 0;
   private viewValueFrom = 0;
 
-  constructor(readonly m: number, readonly chunkSize: number) {
+  /** `m`: the features of the chunks it finishes; a converter that learns new features raises it between chunks. */
+  constructor(public m: number, readonly chunkSize: number) {
     this.colPtr = new Int32Array(chunkSize + 1);
     this.ownRows = new Int32Array(0);
     this.ownValues = new Float64Array(0);

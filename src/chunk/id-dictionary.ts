@@ -1,7 +1,8 @@
 /**
  * Feature and sample ids → 0-based indices. Integer ids are indices (id − indexBase); string ids go
  * through a dictionary: for features a fixed one (the user's `featureNames`, or the sorted distinct ids
- * of a first pass), for samples one that numbers ids in order of first appearance.
+ * of a first pass) or, with `unknownFeatures: 'extend'`, one that starts from the user's names and
+ * appends each new id; for samples one that numbers ids in order of first appearance.
  *
  * `toIndices` converts one column of one record batch into an Int32Array: the column's own buffer
  * for int32 ids with indexBase 0 (no copy), else one new array. Null ids become -1; callers check
@@ -27,10 +28,13 @@ export function fixedLookup(names: readonly string[], column: string, what: stri
   };
 }
 
-/** Numbers string ids in order of first appearance; an id seen before keeps its number. */
-export function appearanceLookup(): IdLookup & { readonly ids: string[] } {
-  const index = new Map<string, number>();
-  const ids: string[] = [];
+/**
+ * Numbers string ids in order of first appearance, after the `initial` ones (index = position); an id
+ * seen before keeps its number. `ids` is the live list: it grows as new ids are looked up.
+ */
+export function appearanceLookup(initial: readonly string[] = []): IdLookup & { readonly ids: string[] } {
+  const ids = [...initial];
+  const index = new Map<string, number>(ids.map((id, i) => [id, i]));
   const lookup = (id: string): number => {
     let i = index.get(id);
     if (i === undefined) { i = ids.length; index.set(id, i); ids.push(id); }
@@ -84,7 +88,7 @@ export function toIndices(data: Data, column: string, where: BatchWhere, indexBa
   return out;
 }
 
-/** What a first pass over an id column learns: the largest integer index, or the distinct strings. */
+/** What a first pass over an id column learns: the largest integer index, or the distinct strings (in order of first appearance). */
 export interface IdScan {
   maxIndex: number;
   strings: Set<string> | null;
@@ -97,8 +101,10 @@ export function scanIds(data: Data, column: string, where: BatchWhere, indexBase
     if (DataType.isDictionary(data.type) && data.dictionary && data.nullCount === 0) {
       const keys = data.values as ArrayLike<number>;
       const seen = new Uint8Array(data.dictionary.length);
-      for (let r = 0; r < data.length; r++) seen[keys[r]!] = 1;
-      for (let k = 0; k < seen.length; k++) if (seen[k]) strings.add(String(data.dictionary.get(k)));
+      for (let r = 0; r < data.length; r++) {
+        const k = keys[r]!;
+        if (seen[k] === 0) { seen[k] = 1; strings.add(String(data.dictionary.get(k))); }
+      }
       return;
     }
     for (let r = 0; r < data.length; r++) { const s = vector.get(r) as string | null; if (s !== null) strings.add(s); }

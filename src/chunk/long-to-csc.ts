@@ -7,6 +7,11 @@
  * INDEX_OUT_OF_RANGE), value finite and ≥ 0 (else INVALID_VALUE); null values and zeros are skipped;
  * a null id is INVALID_VALUE. Every error names the file, batch / row group, row and table column.
  * Duplicate (feature, sample) rows are kept as separate nonzeros (they add up in every product).
+ *
+ * With `extend` (unknownFeatures: 'extend') a feature not seen before is a new feature instead of an
+ * error: a new string id is appended to the dictionary, an integer id ≥ m raises m to id + 1. Each chunk
+ * carries m = the features seen up to its last row (so chunks do not depend on how the input is cut);
+ * a later chunk may have a larger m, never a smaller one.
  */
 import type { RecordBatch } from 'apache-arrow';
 import { columnData, dataError, isValidAt, nullsOf, toFloat64, type BatchWhere } from './arrow-column.js';
@@ -25,6 +30,8 @@ export interface LongToCscOptions {
   readonly indexBase: number;
   /** Names that string feature ids are looked up in (index = position). */
   readonly featureNames: readonly string[] | undefined;
+  /** New feature ids extend the matrix instead of being an error (see the header). */
+  readonly extend: boolean;
 }
 
 /** One per subscription: holds the partial chunk between batches. */
@@ -33,11 +40,26 @@ export class LongToCsc {
   private lastColumn = -1;
   private where: BatchWhere | undefined;
   private readonly featureLookup: IdLookup | null;
+  /** With `extend`: the growing dictionary of string feature ids. */
+  private readonly growing: ReturnType<typeof appearanceLookup> | null;
   private readonly sampleLookup = appearanceLookup();
+  private m: number;
 
   constructor(private readonly o: LongToCscOptions) {
+    this.m = o.m;
     this.builder = new ChunkBuilder(o.m, o.chunkSize);
-    this.featureLookup = o.featureNames ? fixedLookup(o.featureNames, o.feature, 'feature', () => this.where!) : null;
+    this.growing = o.extend ? appearanceLookup(o.featureNames) : null;
+    this.featureLookup = this.growing ?? (o.featureNames ? fixedLookup(o.featureNames, o.feature, 'feature', () => this.where!) : null);
+  }
+
+  /** m so far (grows with `extend`; the chunks already emitted may have a smaller one). */
+  get features(): number {
+    return this.m;
+  }
+
+  /** The feature names: with `extend` and string ids the live dictionary (it grows as batches are read), else the given names. */
+  get featureNames(): readonly string[] | undefined {
+    return this.growing && this.growing.ids.length > 0 ? this.growing.ids : this.o.featureNames;
   }
 
   /** String sample ids in column order (empty when the ids are integers). */
@@ -59,7 +81,7 @@ export class LongToCsc {
     const sampleNulls = nullsOf(sampleData);
     const valueNulls = nullsOf(valueData);
     const b = this.builder;
-    const m = o.m;
+    let m = this.m;
     const limit = o.samples ?? 2 ** 31 - 1;
     const out: CscChunk[] = [];
     let last = this.lastColumn;
@@ -90,7 +112,12 @@ export class LongToCsc {
         if (featureNulls && !isValidAt(featureNulls, featureData.offset + r)) {
           throw dataError('INVALID_VALUE', 'null feature id', where, r, o.feature, { sample: j });
         }
-        throw dataError('INDEX_OUT_OF_RANGE', `feature index ${i} is outside [0, ${m})`, where, r, o.feature, { feature: i, sample: j });
+        if (!o.extend || i < 0) {
+          throw dataError('INDEX_OUT_OF_RANGE', `feature index ${i} is outside [0, ${m})`, where, r, o.feature, { feature: i, sample: j });
+        }
+        // A new feature: the current chunk (the one holding sample j) and every later one have it.
+        m = i + 1;
+        b.m = m;
       }
       const v = values[r]!;
       if (v === 0 || (valueNulls && !isValidAt(valueNulls, valueData.offset + r))) {
@@ -104,6 +131,7 @@ export class LongToCsc {
     }
     b.appendRun(features, runStart, values, runStart, n - runStart);
     this.lastColumn = last;
+    this.m = m;
     return out;
   }
 

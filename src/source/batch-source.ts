@@ -5,13 +5,16 @@
  * emits the chunks it completes. The number of features m is settled before the first chunk:
  * from the options, else file statistics, else a first pass that reads only the id column (which also
  * builds the dictionary of string feature ids). What is learnt is kept for later passes.
+ * Long layout with unknownFeatures 'extend' (layout.ts): a re-readable input is scanned first (so its
+ * chunks share one m); a one-shot input starts from the given features (or none) and grows while it is
+ * read — `features` and `featureNames` then report what has been read so far.
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { concat, defer, from, map, mergeMap, of, reduce, switchMap, tap, throwError, type Observable } from 'rxjs';
 import type { RecordBatch, Schema } from 'apache-arrow';
 import { columnData, isStringType, type BatchWhere } from '../chunk/arrow-column.js';
 import type { CscChunk } from '../chunk/csc-chunk.js';
-import { scanIds, sortedNames, type IdScan } from '../chunk/id-dictionary.js';
+import { appearanceLookup, scanIds, sortedNames, type IdScan } from '../chunk/id-dictionary.js';
 import { listIndexData, ListToCsc } from '../chunk/list-to-csc.js';
 import { LongToCsc } from '../chunk/long-to-csc.js';
 import { wideColumns, WideToCsc } from '../chunk/wide-to-csc.js';
@@ -63,18 +66,23 @@ export interface Converter { push(batch: RecordBatch, where: BatchWhere): CscChu
 export function makeBatchSource(input: BatchInput, layout: ResolvedLayout): FileSource {
   let known: SourceInfo | undefined;
   let sampleNames: readonly string[] | undefined;
+  // A one-shot long input with unknownFeatures 'extend': the converter whose dictionary grows.
+  let growing: LongToCsc | undefined;
   const info$ = defer(() => (known ? of(known) : describe(input, layout).pipe(tap((i) => { known = i; }))));
   const source = {
     name: input.name,
     rereadable: input.rereadable,
-    get features() { return known?.features; },
+    // 0: a one-shot 'extend' input that has not read a feature yet (unknown rather than none).
+    get features() { return (growing ? growing.features : known?.features) || undefined; },
     get samples() { return known?.samples; },
-    get featureNames() { return known?.featureNames; },
+    get featureNames() { return growing ? growing.featureNames : known?.featureNames; },
     get sampleNames() { return sampleNames; },
     batches: (columns?: readonly string[]) => input.open(columns),
     prepare: () => new Promise<SourceInfo>((resolve, reject) => { info$.subscribe({ next: resolve, error: reject }); }),
     chunks: (): Observable<CscChunk> => info$.pipe(switchMap((info) => {
-      let converter: Converter | undefined = makeConverter(layout, info);
+      let converter: Converter | undefined = makeConverter(layout, info, !input.rereadable);
+      // (A one-shot input is read by its first subscription only; a later one fails before reading.)
+      if (converter instanceof LongToCsc && layout.layout === 'long' && layout.extend && !input.rereadable) growing ??= converter;
       let rows = 0;
       const columns = layout.layout === 'wide' ? info.columns : columnsOf(layout);
       const batches = pullBatches(() => input.open(columns)).pipe(mergeMap(({ batch, where }) => {
@@ -99,13 +107,14 @@ export function makeBatchSource(input: BatchInput, layout: ResolvedLayout): File
   return source as unknown as FileSource;
 }
 
-export function makeConverter(layout: ResolvedLayout, info: SourceInfo): Converter | undefined {
+/** `oneShot`: the input is read once, so a long layout with unknownFeatures 'extend' grows while it is read. */
+export function makeConverter(layout: ResolvedLayout, info: SourceInfo, oneShot = false): Converter | undefined {
   const { chunkSize, samples, indexBase } = layout;
   if (layout.layout === 'wide') return info.columns ? new WideToCsc({ chunkSize, samples, columns: info.columns }) : undefined;
   const m = info.features!;
   if (layout.layout === 'long') {
     return new LongToCsc({ m, chunkSize, samples, indexBase, feature: layout.feature, sample: layout.sample, value: layout.value,
-      featureNames: info.featureNames });
+      featureNames: info.featureNames, extend: layout.extend && oneShot });
   }
   return new ListToCsc({ m, chunkSize, samples, indexBase, indices: layout.indices, values: layout.values, entries: layout.entries });
 }
@@ -131,13 +140,17 @@ function describe(input: BatchInput, layout: ResolvedLayout): Observable<SourceI
   }
   const idColumn = layout.layout === 'long' ? layout.feature : layout.entries ?? layout.indices;
   const fixed = layout.features ?? names?.length;
+  const extend = layout.layout === 'long' && layout.extend;
+  // A one-shot input cannot be scanned: with 'extend' it starts from what the options say and grows.
+  if (extend && !input.rereadable) return samples$.pipe(map((samples) => ({ ...base, samples, features: fixed ?? 0 })));
   const m$ = schema$.pipe(switchMap((schema) => {
     const field = schema?.fields.find((f) => f.name === idColumn);
     const stringIds = layout.layout === 'long' && field !== undefined && isStringType(field.type);
-    if (fixed !== undefined && !(stringIds && !names)) return of<SourceInfo>({ ...base, features: fixed });
+    // 'extend' on a re-readable input: the options give the first features, the data may add more.
+    if (fixed !== undefined && !(stringIds && !names) && !extend) return of<SourceInfo>({ ...base, features: fixed });
     const stats$ = !stringIds && input.maxOf ? from(input.maxOf(idColumn)) : of(undefined);
     return stats$.pipe(switchMap((max) => (max !== undefined
-      ? of<SourceInfo>({ ...base, features: max + 1 - layout.indexBase })
+      ? of<SourceInfo>({ ...base, features: Math.max(extend ? fixed ?? 0 : 0, max + 1 - layout.indexBase) })
       : scan(input, layout, idColumn).pipe(map((acc) => fromScan(acc, layout, fixed, input.name))))));
   }));
   return m$.pipe(switchMap((info) => samples$.pipe(map((samples) => ({ ...info, samples })))));
@@ -154,6 +167,17 @@ function scan(input: BatchInput, layout: ResolvedLayout, idColumn: string): Obse
 
 function fromScan(acc: IdScan, layout: ResolvedLayout, fixed: number | undefined, name: string): SourceInfo {
   const base = { samples: layout.samples, columns: undefined };
+  if (layout.layout === 'long' && layout.extend) {
+    const given = layout.featureNames;
+    if (acc.strings && given) {
+      // The dictionary a one-shot read would end with: the given names, then new ids in order of first appearance.
+      const dictionary = appearanceLookup(given);
+      for (const id of acc.strings) dictionary(id, 0);
+      return { ...base, features: dictionary.ids.length, featureNames: dictionary.ids };
+    }
+    // Integer ids: the given features, or more.
+    if (!acc.strings && acc.maxIndex >= 0) return { ...base, features: Math.max(fixed ?? 0, acc.maxIndex + 1), featureNames: given };
+  }
   if (acc.strings) {
     const names = sortedNames(acc.strings);
     if (fixed !== undefined && fixed !== names.length) {

@@ -6,7 +6,10 @@
  * - a Uint8Array holding an IPC file or stream;
  * - an Iterable<RecordBatch> (e.g. an array; re-readable) or an AsyncIterable<RecordBatch> (read
  *   once: `rereadable` is false, and a long or list layout needs `features` or `featureNames`,
- *   since m must be known before the first chunk and the stream cannot be scanned first).
+ *   since m must be known before the first chunk and the stream cannot be scanned first — except a
+ *   long layout with `unknownFeatures: 'extend'`, which starts from the features given (or none) and
+ *   grows: a feature id not seen before becomes a new feature (layout.ts), chunks carry the m seen so
+ *   far, and the source's `features` / `featureNames` grow as it reads. Feed it to `fitOnline`).
  *
  * Example: `fromArrow('counts.arrow', { layout: 'long', chunkSize: 1024 }).chunks()`.
  */
@@ -31,8 +34,8 @@ export function fromArrow(input: ArrowInput, options?: SourceOptions): FileSourc
     return makeBatchSource(iterableInput(name, true, () => toAsync(input[Symbol.iterator]())), layout);
   }
   if (typeof input === 'object' && input !== null && Symbol.asyncIterator in input) {
-    if (layout.layout !== 'wide' && layout.features === undefined && layout.featureNames === undefined) {
-      throw new OptionError('features', 'the number of features (or featureNames): an AsyncIterable is read once and cannot be scanned first', undefined);
+    if (layout.layout !== 'wide' && layout.features === undefined && layout.featureNames === undefined && !(layout.layout === 'long' && layout.extend)) {
+      throw new OptionError('features', "the number of features (or featureNames, or unknownFeatures: 'extend'): an AsyncIterable is read once and cannot be scanned first", undefined);
     }
     let opened = false;
     return makeBatchSource(iterableInput(name, false, () => {

@@ -15,6 +15,17 @@
  *
  * Feature ids: integers (id − indexBase) or strings. String ids map through `featureNames` when it is
  * given, else through a dictionary of the distinct ids in sorted order, built by a first pass.
+ *
+ * New features (`unknownFeatures`, long layout only): with 'error' (default) a feature id outside the
+ * dictionary (or an integer id ≥ `features`) is an INDEX_OUT_OF_RANGE error naming the batch, row and
+ * column. With 'extend' the matrix grows instead: a string id not seen before is appended to the
+ * dictionary (the user's `featureNames`, if any, then new ids in order of first appearance), an integer
+ * id ≥ m makes m = id + 1. That matters for a one-shot input (an AsyncIterable, which then needs
+ * neither `features` nor `featureNames`): each chunk carries m = the features seen up to its last row,
+ * so later chunks may have a larger m (never smaller) — `fitOnline` grows W with zero rows — and the
+ * source's `featureNames` / `features` grow as it reads. A re-readable input is scanned first, so the
+ * dictionary is complete before the first chunk and every chunk has the same m (the multi-pass `fit`
+ * needs that; it refuses chunks of a different m).
  */
 import { OptionError } from '../errors.js';
 
@@ -61,6 +72,8 @@ export interface ReadOptions {
   readonly featureNames?: readonly string[];
   /** First integer id of features and samples (default 0; 1 for ids copied from a .mtx). */
   readonly indexBase?: 0 | 1;
+  /** Long layout: a feature id not in the dictionary is an error ('error', default) or a new feature ('extend'; see the header). */
+  readonly unknownFeatures?: 'error' | 'extend';
   /** Name in error messages (default: the path). */
   readonly name?: string;
 }
@@ -77,7 +90,11 @@ interface Common {
   readonly featureNames: readonly string[] | undefined;
   readonly indexBase: number;
 }
-export interface ResolvedLong extends Common { readonly layout: 'long'; readonly feature: string; readonly sample: string; readonly value: string; readonly features: number | undefined }
+export interface ResolvedLong extends Common {
+  readonly layout: 'long'; readonly feature: string; readonly sample: string; readonly value: string; readonly features: number | undefined;
+  /** unknownFeatures: 'extend'. */
+  readonly extend: boolean;
+}
 export interface ResolvedWide extends Common { readonly layout: 'wide'; readonly columns: readonly string[] | undefined }
 export interface ResolvedList extends Common {
   readonly layout: 'list'; readonly indices: string; readonly values: string;
@@ -115,6 +132,11 @@ export function resolveLayout(options: SourceOptions | undefined): ResolvedLayou
   }
   const indexBase = o.indexBase ?? 0;
   if (indexBase !== 0 && indexBase !== 1) throw new OptionError('indexBase', '0 or 1', indexBase);
+  const unknownFeatures = o.unknownFeatures ?? 'error';
+  if (unknownFeatures !== 'error' && unknownFeatures !== 'extend') throw new OptionError('unknownFeatures', "'error' or 'extend'", unknownFeatures);
+  if (unknownFeatures === 'extend' && layout !== 'long') {
+    throw new OptionError('unknownFeatures', `'error' with layout "${layout}" ('extend' is for the long layout)`, unknownFeatures);
+  }
   const common: Common = {
     chunkSize: count(o, 'chunkSize') ?? DEFAULT_CHUNK_SIZE,
     batchSize: count(o, 'batchSize') ?? DEFAULT_BATCH_SIZE,
@@ -138,7 +160,10 @@ export function resolveLayout(options: SourceOptions | undefined): ResolvedLayou
     throw new OptionError('featureNames', `${features} names (option \`features\`)`, `${featureNames.length} names`);
   }
   if (layout === 'long') {
-    const r: ResolvedLong = { ...common, layout, features, feature: name(o, 'feature', 'feature'), sample: name(o, 'sample', 'sample'), value: name(o, 'value', 'value') };
+    const r: ResolvedLong = {
+      ...common, layout, features, feature: name(o, 'feature', 'feature'), sample: name(o, 'sample', 'sample'), value: name(o, 'value', 'value'),
+      extend: unknownFeatures === 'extend',
+    };
     if (new Set([r.feature, r.sample, r.value]).size !== 3) throw new OptionError('feature/sample/value', 'three different column names', [r.feature, r.sample, r.value]);
     return r;
   }
