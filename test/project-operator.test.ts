@@ -1,5 +1,5 @@
 // The ETL stage: project(model, options) over record batches in every layout, and `nmflow project`.
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +16,7 @@ import { project, type ProjectOptions } from '../src/pipeline/project.js';
 import { fromCsc, type CscMatrix } from '../src/source/from-csc.js';
 import type { Model } from '../src/snapshot/snapshot.js';
 import { projectChunk } from '../src/update/project-chunk.js';
+import { makeProjectPool } from '../src/parallel/project-pool.js';
 import { loadSharedMtx, SHARED_DATA } from './helpers/load-mtx-sync.js';
 
 const A = loadSharedMtx('pbmc_small');
@@ -234,6 +235,88 @@ describe('project (operator)', () => {
   });
 });
 
+describe('project with worker threads', () => {
+  const chunkOf = (j0: number, j1: number) => makeCscChunk({
+    m: A.m, colStart: 0, colPtr: A.colPtr.slice(j0, j1 + 1).map((p) => p - A.colPtr[j0]!),
+    rowIdx: A.rowIdx.slice(A.colPtr[j0]!, A.colPtr[j1]!), values: A.values.slice(A.colPtr[j0]!, A.colPtr[j1]!),
+  });
+
+  it('the pool gives the codes of projectChunk bit for bit, for 2 and 3 threads, any chunk (l2 and l1 models)', async () => {
+    const l1Model = await fitModel(fromCsc(A), { rank: 3, seed: 1, loss: 'l1', maxIterations: 3 });
+    for (const m of [model, l1Model]) {
+      for (const threads of [2, 3]) {
+        const pool = makeProjectPool(m, { lambda: 0.5 }, threads);
+        try {
+          await pool.ready;
+          // a whole chunk (grows the shared buffers), chunks smaller than the thread count, an empty one
+          for (const [j0, j1] of [[0, A.n], [5, 6], [7, 9], [10, 10], [0, 40]] as const) {
+            const chunk = chunkOf(j0, j1);
+            expect(Array.from(pool.project(chunk))).toEqual(Array.from(projectChunk(m, chunk, { lambda: 0.5 })));
+          }
+        } finally {
+          pool.close();
+        }
+      }
+    }
+  });
+
+  it('the operator gives the same codes with threads = 1, 2, 3 and by default (batches before and after the workers are up)', async () => {
+    // Batches come every 20 ms after a pause, so that the later ones meet running workers.
+    const slow = (batches: RecordBatch[]) => new Observable<RecordBatch>((subscriber) => {
+      let i = 0;
+      const timer = setInterval(() => { if (i < batches.length) subscriber.next(batches[i++]!); else { clearInterval(timer); subscriber.complete(); } }, 20);
+      return () => clearInterval(timer);
+    });
+    const bytesOf = (out: RecordBatch[]): number[][] => [0, 1, 2].map((a) => columnOf(out, `factor_${a}`) as number[]);
+    const batches = listBatches(4);
+    const one = bytesOf(await run(batches, { layout: 'list', threads: 1 }));
+    expect(one[0]).toHaveLength(A.n);
+    for (const threads of [2, 3, undefined]) {
+      const out = await lastValueFrom(slow(batches).pipe(project(model, { layout: 'list', ...(threads ? { threads } : {}) }), toArray()));
+      expect(bytesOf(out)).toEqual(one);
+    }
+  });
+
+  it('a failing worker is a typed error (pool and operator)', async () => {
+    process.env.NMFLOW_WORKER_FAULT = '2'; // the projection command
+    const pool = makeProjectPool(model, {}, 2);
+    try {
+      await pool.ready;
+      expect(() => pool.project(chunkOf(0, 40))).toThrow(/worker thread failed.*injected fault/s);
+      // An endless source: the batches before the operator's workers are up are solved here; the first after fails.
+      const batch = listBatches(40)[0]!;
+      const endless = new Observable<RecordBatch>((subscriber) => {
+        const timer = setInterval(() => subscriber.next(batch), 50);
+        return () => clearInterval(timer);
+      });
+      const error = await lastValueFrom(endless.pipe(project(model, { layout: 'list', threads: 2 }))).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'NUMERICAL', message: expect.stringMatching(/worker thread failed/) });
+    } finally {
+      pool.close();
+      delete process.env.NMFLOW_WORKER_FAULT;
+    }
+  });
+
+  it('no worker keeps the process alive after completion, error or unsubscribe', () => {
+    const script = `
+      import { from, Observable, take, lastValueFrom, toArray } from 'rxjs';
+      import { tableFromArrays } from 'apache-arrow';
+      import { project } from './src/pipeline/project.ts';
+      const model = { loss: 'l2', rank: 2, features: 3, W: Float64Array.of(1, 0, 0, 1, 1, 1), d: Float64Array.of(1, 1) };
+      const batch = tableFromArrays({ a: Float64Array.of(1, 2, 3, 4), b: Float64Array.of(0, 1, 0, 1), c: Float64Array.of(2, 2, 2, 2) }).batches[0];
+      await lastValueFrom(from([batch, batch]).pipe(project(model, { layout: 'wide', threads: 2 }), toArray()));
+      const endless = new Observable((s) => { const t = setInterval(() => s.next(batch), 5); return () => clearInterval(t); });
+      await lastValueFrom(endless.pipe(project(model, { layout: 'wide', threads: 2 }), take(3), toArray()));
+      const bad = tableFromArrays({ a: Float64Array.of(-1), b: Float64Array.of(0), c: Float64Array.of(0) }).batches[0];
+      await lastValueFrom(from([batch, bad]).pipe(project(model, { layout: 'wide', threads: 2 }))).catch(() => undefined);
+    `;
+    const result = spawnSync('node', ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: new URL('..', import.meta.url).pathname, timeout: 30_000 });
+    expect(result.stderr.toString()).toBe('');
+    expect(result.error).toBeUndefined();
+    expect(result.status).toBe(0);
+  });
+});
+
 const exec = promisify(execFile);
 const CLI = ['--import', 'tsx', new URL('../src/cli/run.ts', import.meta.url).pathname];
 async function nmflow(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -249,15 +332,15 @@ describe('nmflow project (CLI)', () => {
   const FIXTURES = new URL('../../shared/fixtures/', import.meta.url).pathname;
   const birds: CscMatrix = loadSharedMtx('hawaiibirds');
 
-  it('projects the long Parquet fixture, the wide fixture and the .mtx to the codes of projectChunk (read back by DuckDB)', async () => {
+  it('projects the long Parquet fixture, the wide fixture and the .mtx to the codes of projectChunk, with and without --threads (read back by DuckDB)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'nmflow-project-'));
     const fitted = await fitModel(fromCsc(birds), { rank: 4, seed: 7, maxIterations: 15 });
     await writeModel(join(dir, 'model.arrow'), fitted);
     const expected = projectChunk(fitted, makeCscChunk({ ...birds, colStart: 0 }));
     const runs = await Promise.all([
-      nmflow('project', join(dir, 'model.arrow'), `${FIXTURES}hawaiibirds-long-snappy.parquet`, '--out', join(dir, 'long.parquet'), '--json'),
+      nmflow('project', join(dir, 'model.arrow'), `${FIXTURES}hawaiibirds-long-snappy.parquet`, '--out', join(dir, 'long.parquet'), '--json', '--threads', '3'),
       nmflow('project', join(dir, 'model.arrow'), `${FIXTURES}hawaiibirds-wide.parquet`, '--layout', 'wide', '--replace-features', '--out', join(dir, 'wide.parquet')),
-      nmflow('project', join(dir, 'model.arrow'), `${SHARED_DATA}hawaiibirds.mtx`, '--out', join(dir, 'mtx.parquet'), '--json'),
+      nmflow('project', join(dir, 'model.arrow'), `${SHARED_DATA}hawaiibirds.mtx`, '--out', join(dir, 'mtx.parquet'), '--json', '--threads', '2'),
     ]);
     runs.forEach((r) => expect(r.stderr).toBe(''));
     expect(JSON.parse(runs[0]!.stdout)).toMatchObject({ samples: 1183, out: join(dir, 'long.parquet') });

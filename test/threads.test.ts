@@ -42,6 +42,19 @@ describe('worker threads (l2)', () => {
     expect(same(four.W, one.W)).toBe(true);
   });
 
+  it('a failing worker is a typed error on the Observable, with the worker\'s message (l2 and l1)', async () => {
+    const A = loadSharedMtx('pbmc_small');
+    for (const [loss, command] of [['l2', '2'], ['l1', '1']] as const) {
+      process.env.NMFLOW_WORKER_FAULT = command; // l2: the H phase; l1: the W half-sweep
+      try {
+        await expect(fitModel(fromCsc(A), { rank: 3, seed: 1, maxIterations: 3, loss, threads: 2 }))
+          .rejects.toMatchObject({ code: 'NUMERICAL', message: expect.stringMatching(/worker thread failed.*injected fault/s) });
+      } finally {
+        delete process.env.NMFLOW_WORKER_FAULT;
+      }
+    }
+  });
+
   it('counts NNLS work of every thread in the diagnostics', async () => {
     const A = loadSharedMtx('pbmc_small');
     const snaps = await lastValueFrom(fit(fromCsc(A), { rank: 3, seed: 1, maxIterations: 2, tol: 0, threads: 2 }).pipe(toArray()));

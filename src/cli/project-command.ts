@@ -13,7 +13,10 @@ import { Subject } from 'rxjs';
 import { DataError, OptionError } from '../errors.js';
 import { readModel } from '../io/model-file.js';
 import { openTableWriter, tableFormatOf, type TableWriter } from '../io/write-table.js';
-import { project, toBatch, type ProjectOptions } from '../pipeline/project.js';
+import { availableParallelism } from 'node:os';
+import type { CscChunk } from '../chunk/csc-chunk.js';
+import { makeProjectPool } from '../parallel/project-pool.js';
+import { AUTO_PARALLEL_NNZ, project, toBatch, type ProjectOptions } from '../pipeline/project.js';
 import { columnsOf, resolveLayout } from '../source/layout.js';
 import { readMtx } from '../source/read-mtx.js';
 import { makeProjector, type ProjectionOptions } from '../update/project-chunk.js';
@@ -32,6 +35,7 @@ interface ProjectFlags extends InputFlags {
   l2?: number;
   batchSize?: number;
   rowGroupSize?: number;
+  threads?: number;
   json?: boolean;
   quiet?: boolean;
 }
@@ -50,6 +54,7 @@ export function addProjectCommand(program: Command, print: (line: string) => voi
     .option('--l2 <h>', 'l2 models: L2 penalty on the codes, ≥ 0 (default 0)', parseNumber('--l2'))
     .option('--batch-size <N>', 'rows per record batch read from Parquet (default 65536)', parseInteger('--batch-size'))
     .option('--row-group-size <N>', 'rows per Parquet row group written (default 65536)', parseInteger('--row-group-size'))
+    .option('--threads <N>', 'threads solving each batch (default: the available cores for batches of ≥ 20 000 nonzeros; 1 = no workers)', parseInteger('--threads'))
     .option('--json', 'print one JSON line: samples, seconds, out')
     .option('-q, --quiet', 'print nothing but errors')
     .addHelpText('after', `
@@ -73,7 +78,7 @@ async function runProject(modelPath: string, input: string, flags: ProjectFlags,
   const passThrough = flags.passThrough?.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
   const read = { ...sourceOptions(flags), ...(flags.batchSize === undefined ? {} : { batchSize: flags.batchSize }) };
   const options: ProjectOptions = {
-    ...read, ...penalties, unknownFeatures: unknown, name: input,
+    ...read, ...penalties, unknownFeatures: unknown, name: input, ...(flags.threads === undefined ? {} : { threads: flags.threads }),
     ...(passThrough ? { passThrough } : {}), ...(flags.replaceFeatures ? { replaceFeatures: true } : {}),
   };
   const model = await readModel(modelPath);
@@ -81,7 +86,7 @@ async function runProject(modelPath: string, input: string, flags: ProjectFlags,
   const started = performance.now();
   const writer = await openTableWriter(flags.out, flags.rowGroupSize === undefined ? {} : { rowGroupSize: flags.rowGroupSize });
   try {
-    if (/\.mtx(\.gz)?$/i.test(input)) await projectMatrix(input, model, penalties, writer);
+    if (/\.mtx(\.gz)?$/i.test(input)) await projectMatrix(input, model, penalties, writer, flags.threads);
     else {
       const source = tableSource(input, read);
       if (!source) throw new OptionError('input', 'a .parquet (or a directory of them), .arrow, .arrows, .mtx or .mtx.gz file', input);
@@ -126,20 +131,27 @@ async function runProject(modelPath: string, input: string, flags: ProjectFlags,
 
 /** A .mtx input (in memory): blocks of samples, each written as `sample` + the factors. */
 async function projectMatrix(input: string, model: Awaited<ReturnType<typeof readModel>>, penalties: ProjectionOptions,
-  writer: TableWriter): Promise<void> {
+  writer: TableWriter, threadsFlag: number | undefined): Promise<void> {
   const A = await readMtx(input);
   if (A.m !== model.features) {
     throw new DataError('SHAPE_MISMATCH', `the matrix has ${A.m} features; the model has ${model.features}`, { source: input });
   }
-  const solve = makeProjector(model, penalties);
+  const threads = threadsFlag ?? (A.values.length >= AUTO_PARALLEL_NNZ ? availableParallelism() : 1);
+  const pool = threads > 1 ? makeProjectPool(model, penalties, threads) : undefined;
+  const solve = pool ? (chunk: CscChunk) => pool.project(chunk) : makeProjector(model, penalties);
   const field = new Field('sample', new Int32(), false);
-  await untilSignal(async (stopped) => {
-    for await (const chunk of splitMatrix(A, 65536)) {
-      if (stopped()) return;
-      const ids = Int32Array.from({ length: chunk.n }, (_, j) => chunk.colStart + j);
-      const columns: Data[] = [makeData({ type: new Int32(), length: chunk.n, nullCount: 0, data: ids })];
-      const where = { source: input, batch: chunk.position, rowOffset: chunk.colStart, unit: 'record batch' as const };
-      await writer.write(toBatch({ chunk, fields: [field], columns }, solve(chunk), model.rank, where));
-    }
-  });
+  try {
+    await pool?.ready;
+    await untilSignal(async (stopped) => {
+      for await (const chunk of splitMatrix(A, 65536)) {
+        if (stopped()) return;
+        const ids = Int32Array.from({ length: chunk.n }, (_, j) => chunk.colStart + j);
+        const columns: Data[] = [makeData({ type: new Int32(), length: chunk.n, nullCount: 0, data: ids })];
+        const where = { source: input, batch: chunk.position, rowOffset: chunk.colStart, unit: 'record batch' as const };
+        await writer.write(toBatch({ chunk, fields: [field], columns }, solve(chunk), model.rank, where));
+      }
+    });
+  } finally {
+    pool?.close();
+  }
 }

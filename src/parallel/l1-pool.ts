@@ -61,7 +61,7 @@ export function makeL1Pool(threads: number): L1Runner {
         for (let j = 0; j < n; j++) total += f[j]!;
         return total;
       };
-      close = () => stopWorkers(ctrl, pool.workers, ports);
+      close = () => stopWorkers(ctrl, pool.workers, ports, pool.failures);
       return { W, H };
     },
     get ready() { return ready; },

@@ -13,6 +13,7 @@
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { CscChunk } from '../chunk/csc-chunk.js';
 import { DataError } from '../errors.js';
+import { balanceColumns, makeSharedChunk, sharedBuffer } from './shared-chunk.js';
 import { runOnAll, startWorkers, stopWorkers } from './workers.js';
 import { accumulateOuter } from '../kernel/accumulate-stats.js';
 import { makeRandom } from '../kernel/random.js';
@@ -43,11 +44,11 @@ const MAX_THREADS = 64;
 export function makeL2Pool(m: number, options: ResolvedOptions, threads: number): L2Pool {
   const k = options.rank;
   const T = Math.min(threads, MAX_THREADS);
-  const sab = (bytes: number): SharedArrayBuffer => new SharedArrayBuffer(Math.max(8, bytes));
+  const sab = sharedBuffer;
+  const chunkBuffers = makeSharedChunk();
   let buffers: SharedBuffers = {
     m, k, ctrl: sab(4 * CTRL_LENGTH), params: sab(8 * 8), counts: sab(8 * 3 * T),
-    W: sab(8 * m * k), B: sab(8 * m * k), small: sab(smallBytes(k)), H: sab(8 * 1024 * k),
-    colPtr: sab(4 * 1025), rowIdx: sab(4 * 4096), values: sab(8 * 4096),
+    W: sab(8 * m * k), B: sab(8 * m * k), small: sab(smallBytes(k)), H: sab(8 * 1024 * k), ...chunkBuffers.buffers,
   };
   const ctrl = new Int32Array(buffers.ctrl);
   const params = new Float64Array(buffers.params);
@@ -60,7 +61,6 @@ export function makeL2Pool(m: number, options: ResolvedOptions, threads: number)
   params[P_SWEEPS] = options.nnlsMaxSweeps; params[P_TOL] = options.nnlsTol; params[P_METHOD] = options.nnlsMethod;
   ctrl[THREADS] = T;
   const nnls: NnlsSettings = { maxSweeps: options.nnlsMaxSweeps, tol: options.nnlsTol, method: options.nnlsMethod };
-  let colPtr = new Int32Array(buffers.colPtr), rowIdx = new Int32Array(buffers.rowIdx), values = new Float64Array(buffers.values);
 
   const ports: MessagePort[] = [];
   const url = new URL(import.meta.url.endsWith('.ts') ? './l2-worker.ts' : './l2-worker.js', import.meta.url);
@@ -91,13 +91,7 @@ export function makeL2Pool(m: number, options: ResolvedOptions, threads: number)
       buffers = { ...buffers, H: next };
       changed = true;
     }
-    const nnz = chunk.colPtr[chunk.n]!;
-    if (colPtr.length < chunk.n + 1) { buffers = { ...buffers, colPtr: sab(4 * Math.max(chunk.n + 1, colPtr.length * 2)) }; colPtr = new Int32Array(buffers.colPtr); changed = true; }
-    if (rowIdx.length < nnz) {
-      const cap = Math.max(nnz, rowIdx.length * 2);
-      buffers = { ...buffers, rowIdx: sab(4 * cap), values: sab(8 * cap) };
-      rowIdx = new Int32Array(buffers.rowIdx); values = new Float64Array(buffers.values); changed = true;
-    }
+    if (chunkBuffers.reserve(chunk)) { buffers = { ...buffers, ...chunkBuffers.buffers }; changed = true; }
     if (changed) rebind();
   };
   let lastGram = -1;
@@ -115,17 +109,11 @@ export function makeL2Pool(m: number, options: ResolvedOptions, threads: number)
       ensureCapacity(chunk);
       const n = chunk.n;
       const nnz = chunk.colPtr[n]!;
-      colPtr.set(chunk.colPtr.subarray(0, n + 1));
-      rowIdx.set(chunk.rowIdx.subarray(0, nnz));
-      values.set(chunk.values.subarray(0, nnz));
+      chunkBuffers.load(chunk);
+      const { colPtr, rowIdx, values } = chunkBuffers;
       ctrl[N] = n; ctrl[COLSTART] = chunk.colStart; ctrl[WARM] = state.iteration > 0 && state.warmStart ? 1 : 0;
       if (lastGram !== state.iteration) { lastGram = state.iteration; ctrl[GVERSION] = ctrl[GVERSION]! + 1; }
-      // Columns split so that every thread gets about the same number of nonzeros (+ a column each).
-      for (let t = 0, j = 0; t <= T; t++) {
-        const target = ((nnz + n) * t) / T;
-        while (j < n && colPtr[j]! + j < target) j++;
-        ctrl[RANGES + t] = t === T ? n : j;
-      }
+      balanceColumns(colPtr, n, T, ctrl, RANGES);
       const H = state.H;
       run(CMD_SOLVE_H, () => solveColumns(state.W, state.G, state.invDiag, state.warmScale, ctrl[WARM] === 1, k,
         colPtr, rowIdx, values, chunk.colStart, ctrl[RANGES]!, ctrl[RANGES + 1]!, H, ws, b, state.kernels.rhs, options.l1H, nnls));
@@ -161,7 +149,7 @@ export function makeL2Pool(m: number, options: ResolvedOptions, threads: number)
       counts.fill(0);
     },
     close() {
-      stopWorkers(ctrl, workers, ports);
+      stopWorkers(ctrl, workers, ports, failures);
     },
   };
 }

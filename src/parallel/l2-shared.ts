@@ -4,6 +4,7 @@
  * SharedArrayBuffers; a small Int32 control block carries commands and an Atomics barrier.
  * Layout of the control block and the command codes are shared by l2-pool.ts and l2-worker.ts.
  */
+import type { ChunkBuffers } from './shared-chunk.js';
 export { GEN, CMD, DONE, ERR } from './workers.js'; // generation, command, barrier count, failure flag
 export const N = 4;         // chunk: samples
 export const COLSTART = 5;  // chunk: global index of the first sample
@@ -27,7 +28,7 @@ export const P_TOL = 3;
 export const P_METHOD = 4;
 
 /** The SharedArrayBuffers a worker binds to (sent again after any of them is reallocated). */
-export interface SharedBuffers {
+export interface SharedBuffers extends ChunkBuffers {
   readonly m: number;
   readonly k: number;
   readonly ctrl: SharedArrayBuffer;
@@ -38,9 +39,6 @@ export interface SharedBuffers {
   readonly B: SharedArrayBuffer;
   readonly small: SharedArrayBuffer;
   readonly H: SharedArrayBuffer;
-  readonly colPtr: SharedArrayBuffer;
-  readonly rowIdx: SharedArrayBuffer;
-  readonly values: SharedArrayBuffer;
 }
 
 /** Views of the `small` buffer, in a fixed order. */

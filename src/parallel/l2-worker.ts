@@ -12,6 +12,7 @@ import {
   CMD_ACCUMULATE_B, CMD_REBIND, CMD_SOLVE_H, CMD_SOLVE_W, COLSTART, GVERSION, N,
   P_L1H, P_L1W, P_METHOD, P_SWEEPS, P_TOL, RANGES, THREADS, WARM, smallViews, type SharedBuffers,
 } from './l2-shared.js';
+import { chunkViews } from './shared-chunk.js';
 import { serveCommands } from './workers.js';
 
 const { index, port } = workerData as { index: number; port: MessagePort };
@@ -22,7 +23,7 @@ const params = new Float64Array(shared.params);
 const counts = new Float64Array(shared.counts);
 let W = new Float64Array(shared.W), B = new Float64Array(shared.B), H = new Float64Array(shared.H);
 let small = smallViews(shared.small, k);
-let colPtr = new Int32Array(shared.colPtr), rowIdx = new Int32Array(shared.rowIdx), values = new Float64Array(shared.values);
+let { colPtr, rowIdx, values } = chunkViews(shared);
 const ws = makeNnlsWorkspace(k);
 const b = new Float64Array(k);
 const { rhs, rows } = rankKernels(k);
@@ -32,7 +33,7 @@ serveCommands(ctrl, (command) => {
     shared = receiveMessageOnPort(port)!.message as SharedBuffers;
     W = new Float64Array(shared.W); B = new Float64Array(shared.B); H = new Float64Array(shared.H);
     small = smallViews(shared.small, k);
-    colPtr = new Int32Array(shared.colPtr); rowIdx = new Int32Array(shared.rowIdx); values = new Float64Array(shared.values);
+    ({ colPtr, rowIdx, values } = chunkViews(shared));
   } else {
     if (ctrl[GVERSION] !== seenVersion) { seenVersion = ctrl[GVERSION]!; clearFactorCache(ws.cache); }
     const threads = ctrl[THREADS]!;

@@ -4,7 +4,7 @@
  * Int32 control block: GEN (command generation), CMD, DONE (workers finished), ERR.
  * The main thread is worker 0: it posts a command, does its own share, then waits for the others.
  */
-import { Worker, parentPort, type MessagePort } from 'node:worker_threads';
+import { MessageChannel, Worker, parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { NmfError } from '../errors.js';
 
 export const GEN = 0;
@@ -21,8 +21,26 @@ export function startWorker(url: URL, workerData: unknown, transferList: Message
   return new Worker(bootstrap, { eval: true, workerData, transferList });
 }
 
+/**
+ * What workers reported failing. A worker posts its error on its own port; the main thread, blocked
+ * at the barrier while that message is in flight, reads the ports synchronously (`drain`).
+ */
+export class Failures {
+  readonly messages: string[] = [];
+  readonly ports: MessagePort[] = [];
+  drain(): string | undefined {
+    for (const port of this.ports) {
+      for (let got = receiveMessageOnPort(port); got; got = receiveMessageOnPort(port)) this.messages.push(String(got.message));
+    }
+    return this.messages[0];
+  }
+  close(): void {
+    for (const port of this.ports) port.close();
+  }
+}
+
 /** Runs `command` on the T − 1 workers and `mainShare` here; returns when all are done. */
-export function runOnAll(ctrl: Int32Array, threads: number, command: number, mainShare: () => void, failures: readonly string[]): void {
+export function runOnAll(ctrl: Int32Array, threads: number, command: number, mainShare: () => void, failures: Failures): void {
   Atomics.store(ctrl, DONE, 0);
   Atomics.store(ctrl, CMD, command);
   Atomics.add(ctrl, GEN, 1);
@@ -32,28 +50,33 @@ export function runOnAll(ctrl: Int32Array, threads: number, command: number, mai
     const done = Atomics.load(ctrl, DONE);
     if (done >= threads - 1) break;
     if (Atomics.wait(ctrl, DONE, done, STALL_MS) === 'timed-out' && Atomics.load(ctrl, DONE) === done) {
-      throw new NmfError('NUMERICAL', `no worker thread finished anything for ${STALL_MS / 1000} s (one may have crashed)${failures.length ? `: ${failures[0]}` : ''}`);
+      const failure = failures.drain();
+      throw new NmfError('NUMERICAL', `no worker thread finished anything for ${STALL_MS / 1000} s (one may have crashed)${failure ? `: ${failure}` : ''}`);
     }
   }
-  if (Atomics.load(ctrl, ERR) !== 0) throw new NmfError('NUMERICAL', `a worker thread failed: ${failures[0] ?? 'unknown error'}`);
+  if (Atomics.load(ctrl, ERR) !== 0) throw new NmfError('NUMERICAL', `a worker thread failed: ${failures.drain() ?? 'unknown error'}`);
 }
 
-/** Starts T − 1 workers on `url`; resolves `ready` when each has posted {ready: true}. */
-export function startWorkers(url: URL, threads: number, dataFor: (index: number) => { workerData: unknown; transferList: MessagePort[] }):
-{ workers: Worker[]; failures: string[]; ready: Promise<void> } {
+/**
+ * Starts T − 1 workers on `url` (worker data: `dataFor(t)`'s object plus `errorPort`); resolves
+ * `ready` when each has posted {ready: true}.
+ */
+export function startWorkers(url: URL, threads: number, dataFor: (index: number) => { workerData: object; transferList: MessagePort[] }):
+{ workers: Worker[]; failures: Failures; ready: Promise<void> } {
   const workers: Worker[] = [];
-  const failures: string[] = [];
+  const failures = new Failures();
   const started: Promise<void>[] = [];
   for (let t = 1; t < threads; t++) {
     const { workerData, transferList } = dataFor(t);
-    const worker = startWorker(url, workerData, transferList);
+    const { port1, port2 } = new MessageChannel();
+    failures.ports.push(port1);
+    const worker = startWorker(url, { ...workerData, errorPort: port2 }, [...transferList, port2]);
     started.push(new Promise<void>((resolve, reject) => {
-      worker.on('message', (message: { error?: string; ready?: boolean }) => {
+      worker.on('message', (message: { ready?: boolean }) => {
         if (message.ready) { worker.unref(); resolve(); }
-        if (message.error) failures.push(message.error);
       });
       worker.on('error', (error) => {
-        failures.push(String(error.stack ?? error));
+        failures.messages.push(String(error.stack ?? error));
         reject(new NmfError('NUMERICAL', `a worker thread failed to start: ${error.message}`, { cause: error }));
       });
     }));
@@ -63,7 +86,8 @@ export function startWorkers(url: URL, threads: number, dataFor: (index: number)
 }
 
 /** Tells the workers to stop (command 0) and terminates them. */
-export function stopWorkers(ctrl: Int32Array, workers: Worker[], ports: MessagePort[]): void {
+export function stopWorkers(ctrl: Int32Array, workers: Worker[], ports: MessagePort[], failures?: Failures): void {
+  failures?.close();
   Atomics.store(ctrl, CMD, 0);
   Atomics.add(ctrl, GEN, 1);
   Atomics.notify(ctrl, GEN);
@@ -77,6 +101,9 @@ export function stopWorkers(ctrl: Int32Array, workers: Worker[], ports: MessageP
  * on the barrier (a thrown error sets ERR and travels to the main thread as a message). Command 0 stops.
  */
 export function serveCommands(ctrl: Int32Array, handle: (command: number) => void): void {
+  // Fault injection for tests: NMFLOW_WORKER_FAULT=<command code> makes every worker throw on that command.
+  const fault = Number(process.env.NMFLOW_WORKER_FAULT ?? -1);
+  const errorPort = (workerData as { errorPort?: MessagePort } | null)?.errorPort;
   let generation = Atomics.load(ctrl, GEN);
   parentPort?.postMessage({ ready: true });
   for (;;) {
@@ -92,10 +119,11 @@ export function serveCommands(ctrl: Int32Array, handle: (command: number) => voi
     const command = ctrl[CMD]!;
     if (command === 0) break;
     try {
+      if (command === fault) throw new Error(`injected fault on command ${command} (NMFLOW_WORKER_FAULT)`);
       handle(command);
     } catch (error) {
       Atomics.store(ctrl, ERR, 1);
-      parentPort?.postMessage({ error: String((error as Error)?.stack ?? error) });
+      (errorPort ?? parentPort)?.postMessage(String((error as Error)?.stack ?? error));
     }
     Atomics.add(ctrl, DONE, 1);
     Atomics.notify(ctrl, DONE);

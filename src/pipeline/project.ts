@@ -24,7 +24,8 @@
  * and nothing follows it; unsubscribing unsubscribes the upstream.
  */
 import { Field, Float64, RecordBatch, Schema, Struct, makeData } from 'apache-arrow';
-import { concat, defer, mergeMap, type OperatorFunction } from 'rxjs';
+import { availableParallelism } from 'node:os';
+import { concat, defer, finalize, mergeMap, type OperatorFunction } from 'rxjs';
 import { columnData, dataError, isNumericType, type BatchWhere } from '../chunk/arrow-column.js';
 import { LongSamples, type SampleBatch } from '../chunk/long-samples.js';
 import { makeCscChunk, type CscChunk } from '../chunk/csc-chunk.js';
@@ -33,6 +34,7 @@ import { WideToCsc } from '../chunk/wide-to-csc.js';
 import { DataError, NmfError, OptionError } from '../errors.js';
 import { resolveLayout, type Layout, type ResolvedLayout } from '../source/layout.js';
 import { makeProjector, type ProjectionModel, type ProjectionOptions } from '../update/project-chunk.js';
+import { makeProjectPool, type ProjectPool } from '../parallel/project-pool.js';
 
 export interface ProjectExtras extends ProjectionOptions {
   /** Input columns copied to the output. Default: wide / list every column; long none (the sample id is always kept). */
@@ -47,6 +49,13 @@ export interface ProjectExtras extends ProjectionOptions {
   readonly indexBase?: 0 | 1;
   /** Name in error messages (default "record batches"). */
   readonly name?: string;
+  /**
+   * Threads solving each batch's samples (the main thread + workers). Default: the available cores,
+   * for batches of ≥ 20 000 nonzeros, the workers started by the first such batch; a number > 1
+   * starts them at subscription and splits every batch of ≥ 2 samples. Batches that arrive before the
+   * workers are up are solved on the calling thread. The codes are the same bytes for any thread count.
+   */
+  readonly threads?: number;
 }
 
 export type ProjectOptions = Layout & ProjectExtras;
@@ -73,8 +82,30 @@ export function project(model: ProjectModel, options: ProjectOptions): OperatorF
   const name = options.name ?? 'record batches';
   // Built from RxJS's own operators (defer, mergeMap, concat), so that unsubscribing downstream closes the
   // upstream subscriber at once, even in the middle of a synchronous upstream.
+  const threads = options.threads;
+  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1)) throw new OptionError('threads', 'an integer ≥ 1', threads);
   return (batches$) => defer(() => {
-    const solve = makeProjector(model, penalties);
+    // Workers start in the background (with `threads` > 1 at subscription, by default at the first large
+    // batch); until they are ready, batches are solved here — the upstream is never held back or buffered,
+    // and the codes are the same bytes either way.
+    let pool: ProjectPool | undefined;
+    let poolReady = false;
+    let poolFailure: unknown;
+    const startPool = (count: number): ProjectPool => {
+      const started = makeProjectPool(model, penalties, count);
+      started.ready.then(() => { poolReady = true; }, (error: unknown) => { poolFailure = error; });
+      return started;
+    };
+    if (threads !== undefined && threads > 1) pool = startPool(threads);
+    const auto = threads === undefined ? Math.max(1, availableParallelism()) : 1;
+    const solveHere = makeProjector(model, penalties);
+    const solve = (chunk: CscChunk): Float64Array => {
+      const nnz = chunk.colPtr[chunk.n]!;
+      if (pool === undefined && auto > 1 && nnz >= AUTO_PARALLEL_NNZ) pool = startPool(auto);
+      if (poolFailure !== undefined && threads !== undefined) throw poolFailure;
+      const parallel = poolReady && chunk.n > 1 && (threads !== undefined || nnz >= AUTO_PARALLEL_NNZ);
+      return parallel ? pool!.project(chunk) : solveHere(chunk);
+    };
     const projector = longProjector(plan) ?? tableProjector(plan);
     let index = 0;
     let rowOffset = 0;
@@ -92,9 +123,12 @@ export function project(model: ProjectModel, options: ProjectOptions): OperatorF
       rowOffset += batch.numRows;
       return step(() => projector.push(batch, where));
     }));
-    return concat(each, defer(() => step(() => projector.finish())));
+    return concat(each, defer(() => step(() => projector.finish()))).pipe(finalize(() => pool?.close()));
   });
 }
+
+/** Nonzeros in a batch from which the default `threads` splits it (below, starting a barrier costs more than it saves). */
+export const AUTO_PARALLEL_NNZ = 20_000;
 
 function penaltiesOf(o: ProjectionOptions): ProjectionOptions {
   return {

@@ -35,8 +35,24 @@ export interface ProjectionOptions {
   readonly maxSweeps?: number;
 }
 
+/** Solves columns [j0, j1) of a chunk into `out` (rank × chunk.n, row-major); the other columns are left alone. */
+export type RangeProjector = (chunk: CscChunk, out: Float64Array, j0: number, j1: number) => void;
+
 /** A reusable projector for one model: Gram, workspaces and kernels are made once. */
 export function makeProjector(model: ProjectionModel, options: ProjectionOptions = {}): (chunk: CscChunk, out?: Float64Array) => Float64Array {
+  const solve = makeRangeProjector(model, options);
+  return (chunk, out) => {
+    const H = out ?? new Float64Array(model.rank * chunk.n);
+    solve(chunk, H, 0, chunk.n);
+    return H;
+  };
+}
+
+/**
+ * The projector on a range of columns: every column is solved on its own, from the same start, so
+ * any split of a chunk (parallel/project-pool.ts splits it over threads) gives the same bytes.
+ */
+export function makeRangeProjector(model: ProjectionModel, options: ProjectionOptions = {}): RangeProjector {
   const { rank: k, features: m, W } = model;
   if (W.length !== m * k || model.d.length !== k) throw new OptionError('model', `W of ${m}×${k} and d of length ${k}`, `W of ${W.length}, d of ${model.d.length}`);
   const l1 = options.l1 ?? 0;
@@ -53,7 +69,7 @@ export function makeProjector(model: ProjectionModel, options: ProjectionOptions
   if (model.loss === 'l1') {
     const Wd = new Float64Array(m * k);
     for (let i = 0; i < m; i++) for (let a = 0; a < k; a++) Wd[i * k + a] = W[i * k + a]! * model.d[a]!;
-    return (chunk, out) => { check(chunk); return projectL1Columns(Wd, m, k, lambda, maxSweeps, chunk, out ?? new Float64Array(k * chunk.n)); };
+    return (chunk, out, j0, j1) => { check(chunk); projectL1Columns(Wd, m, k, lambda, maxSweeps, chunk, out, j0, j1); };
   }
   const G = new Float64Array(k * k);
   gram(W, m, k, G);
@@ -65,18 +81,16 @@ export function makeProjector(model: ProjectionModel, options: ProjectionOptions
   const { rhs } = rankKernels(k);
   const b = new Float64Array(k);
   const x = new Float64Array(k);
-  return (chunk, out) => {
+  return (chunk, H, j0, j1) => {
     check(chunk);
     const n = chunk.n;
-    const H = out ?? new Float64Array(k * n);
     const { colPtr, rowIdx, values } = chunk;
-    for (let j = 0; j < n; j++) {
+    for (let j = j0; j < j1; j++) {
       rhs(W, rowIdx, values, colPtr[j]!, colPtr[j + 1]!, l1, b, 0);
       x.fill(0);
       nnlsSolve(G, invDiag, k, b, 0, x, 0, ws, 100, 1e-8, 0);
       for (let a = 0; a < k; a++) H[a * n + j] = x[a]!;
     }
-    return H;
   };
 }
 

@@ -4,7 +4,8 @@
  * by sparse coordinate descent on h (the sCD H-update, scd-update.ts) until a sweep leaves h
  * unchanged or maxSweeps. The start is the least-squares NNLS solution, as in the fit (a cold start
  * at 0 can stall: the zeroing rule holds at h = 0 on very sparse columns).
- * W is m×k row-major (the model's W diag(d)); out is rank × n row-major.
+ * W is m×k row-major (the model's W diag(d)); out is rank × n row-major. Only columns [j0, j1) are
+ * solved (default all): each column is independent, so any split over threads gives the same bytes.
  */
 import type { CscChunk } from '../chunk/csc-chunk.js';
 import { gram } from '../kernel/gram.js';
@@ -17,6 +18,7 @@ import { ensureScdWorkspace, makeScdWorkspace } from '../kernel/scd-workspace.js
 
 export function projectL1Columns(
   W: Float64Array, m: number, k: number, lambda: number, maxSweeps: number, chunk: CscChunk, out: Float64Array,
+  j0 = 0, j1 = chunk.n,
 ): Float64Array {
   const n = chunk.n;
   const { colPtr, rowIdx, values } = chunk;
@@ -31,12 +33,12 @@ export function projectL1Columns(
   const h = new Float64Array(k);
   const before = new Float64Array(k);
   let longest = 1;
-  for (let j = 0; j < n; j++) longest = Math.max(longest, colPtr[j + 1]! - colPtr[j]!);
+  for (let j = j0; j < j1; j++) longest = Math.max(longest, colPtr[j + 1]! - colPtr[j]!);
   const ws = makeScdWorkspace(k, longest);
   ensureScdWorkspace(ws, k, longest);
   ws.allSums.fill(0);
   for (let i = 0; i < m; i++) for (let a = 0; a < k; a++) ws.allSums[a] = ws.allSums[a]! + W[i * k + a]!;
-  for (let j = 0; j < n; j++) {
+  for (let j = j0; j < j1; j++) {
     const start = colPtr[j]!, end = colPtr[j + 1]!;
     rhs(W, rowIdx, values, start, end, 0, b, 0);
     h.fill(0);
