@@ -10,6 +10,12 @@
  * backpressure (the file sources pull one batch at a time) is read no faster than it is consumed.
  * State is created per subscription; unsubscribing unsubscribes the upstream; a bad chunk errors
  * with a typed DataError and nothing is emitted after it.
+ *
+ * New features: a chunk may have more features than the chunks before it (a long-layout source with
+ * `unknownFeatures: 'extend'`, or any Observable whose chunks' m grows); the model grows with zero rows
+ * of W (and of AHᵀ for l2) that the following W-update fits from the data. A smaller m is a DataError
+ * SHAPE_MISMATCH naming the chunk. Snapshots have the current m rows and the source's `featureNames`
+ * as they are at that moment (its first m names). The first chunk must have at least `rank` features.
  */
 import { Observable, isObservable } from 'rxjs';
 import { checkChunk } from '../chunk/check-chunk.js';
@@ -20,7 +26,7 @@ import { readCheckpoint, writeCheckpoint } from '../io/checkpoint.js';
 import type { Snapshot, TracePoint } from '../snapshot/snapshot.js';
 import { isMatrixSource, type MatrixSource } from '../source/matrix-source.js';
 import { l2Snapshot } from '../update/l2-snapshot.js';
-import { exportOnlineL2, importOnlineL2, makeOnlineL2, onlineStepL2, type OnlineL2 } from '../update/online-l2.js';
+import { exportOnlineL2, growOnlineL2, importOnlineL2, makeOnlineL2, onlineStepL2, type OnlineL2 } from '../update/online-l2.js';
 import { makeOnlineL1, type OnlineL1 } from '../update/online-l1.js';
 
 export interface OnlineOptions extends FitOptions {
@@ -56,11 +62,17 @@ export function fitOnline(input: Observable<CscChunk> | MatrixSource, options: O
   if (emitEveryMs !== undefined && !(emitEveryMs >= 0)) throw new OptionError('emitEveryMs', 'a number ≥ 0', emitEveryMs);
   let chunks$: Observable<CscChunk>;
   let name: string;
-  let featureNames: readonly string[] | undefined;
+  // Read at each snapshot: a source that learns its features while it is read names them as it goes.
+  let namesOf = (_m: number): readonly string[] | undefined => undefined;
   if (isMatrixSource(input)) {
     chunks$ = input.chunks();
     name = input.name;
-    featureNames = input.featureNames;
+    namesOf = (m) => {
+      const names = input.featureNames;
+      // A growing dictionary may be ahead of the chunks fitted so far (it only ever appends), and it is
+      // a live list: the snapshot gets a copy of its first m names.
+      return names === undefined || names.length < m ? undefined : names.slice(0, m);
+    };
     if (input.features !== undefined) checkShape(resolved, input.features, undefined);
   } else if (isObservable(input)) {
     chunks$ = input;
@@ -74,7 +86,6 @@ export function fitOnline(input: Observable<CscChunk> | MatrixSource, options: O
     const seconds = (): number => (performance.now() - started) / 1000;
     let online: OnlineL2 | undefined;
     let onlineL1: OnlineL1 | undefined;
-    let onlineL1Features = 0;
     let lastEmit = performance.now();
     let sinceEmit = 0;
     let last: (TracePoint & { converged: boolean }) | undefined;
@@ -93,9 +104,9 @@ export function fitOnline(input: Observable<CscChunk> | MatrixSource, options: O
       trace.push(...resumed.trace);
     }
     let toSkip = resumed?.state.numbers.chunks ?? 0;
-    const snapshot = (final: boolean): Snapshot => onlineL1 ? onlineL1.snapshot(last!, final, trace, featureNames) : l2Snapshot(online!.state, last!, final, trace, {
+    const snapshot = (final: boolean): Snapshot => onlineL1 ? onlineL1.snapshot(last!, final, trace, namesOf(onlineL1.features)) : l2Snapshot(online!.state, last!, final, trace, {
       samples: online!.samplesSeen, nnz: online!.nnzSeen, samplesSeen: online!.samplesSeen, nnzSeen: online!.nnzSeen,
-      keepH: false, featureNames,
+      keepH: false, featureNames: namesOf(online!.state.m),
     });
     const fail = (error: unknown): void => {
       failed = true;
@@ -110,13 +121,19 @@ export function fitOnline(input: Observable<CscChunk> | MatrixSource, options: O
           checkChunk(chunk, name);
           if (online === undefined && onlineL1 === undefined) {
             checkShape(resolved, chunk.m, undefined);
-            if (resolved.loss === 'l1') { onlineL1 = makeOnlineL1(chunk.m, resolved, window, sweeps); onlineL1Features = chunk.m; }
+            if (resolved.loss === 'l1') onlineL1 = makeOnlineL1(chunk.m, resolved, window, sweeps);
             else online = makeOnlineL2(chunk.m, resolved);
             if (resumed && online) { importOnlineL2(online, resumed.state); resumed = undefined; }
           }
           if (toSkip > 0) { toSkip--; return; }
+          // The features may grow from chunk to chunk (new rows of W start at 0), never shrink.
+          const features = onlineL1 ? onlineL1.features : online!.state.m;
+          if (chunk.m < features) {
+            throw new DataError('SHAPE_MISMATCH', `chunk has ${chunk.m} features but the model already has ${features} (features may be added, not removed)`,
+              { source: name, batch: chunk.position });
+          }
+          if (online && chunk.m > features) growOnlineL2(online, chunk.m);
           if (onlineL1 !== undefined) {
-            if (chunk.m !== onlineL1Features) throw new DataError('SHAPE_MISMATCH', `chunk has ${chunk.m} features but the model has ${onlineL1Features}`, { source: name, batch: chunk.position });
             const previous = last?.objective ?? Infinity;
             const result = onlineL1.step(chunk);
             last = { iteration: onlineL1.chunks, relativeLoss: result.relativeLoss, objective: result.objective, tol: previous - result.objective, seconds: seconds(), converged: false };

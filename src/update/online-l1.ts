@@ -5,6 +5,10 @@
  * codes are refined with it). Memory: W plus the window's nonzeros, codes and transposed index.
  * The first chunk starts the model the way the batch fit does: random start, α, balance, and the
  * least-squares warm-up, on that chunk. `objective` is f / ΣA over the window.
+ * A chunk with more features than the model (a stream whose m grows) adds zero rows to W; the window's
+ * older chunks keep their indices and are read with the new m (their new rows are empty). sCD updates
+ * a new row from its nonzeros like any other (each entry update is an exact 1-D minimisation, whatever
+ * its current value).
  */
 import { makeCscBuilder } from '../chunk/csc-builder.js';
 import { makeCscChunk, type CscChunk } from '../chunk/csc-chunk.js';
@@ -24,10 +28,13 @@ export interface OnlineL1 {
   step(chunk: CscChunk): { relativeLoss: number; objective: number };
   snapshot(summary: TracePoint & { converged: boolean }, final: boolean, trace: readonly TracePoint[], featureNames: readonly string[] | undefined): Snapshot;
   readonly chunks: number;
+  /** m so far (a chunk with more features grows W). */
+  readonly features: number;
 }
 
-export function makeOnlineL1(m: number, options: ResolvedOptions, window: number, sweeps: number): OnlineL1 {
+export function makeOnlineL1(features: number, options: ResolvedOptions, window: number, sweeps: number): OnlineL1 {
   const k = options.rank;
+  let m = features;
   let W: Float64Array | undefined;
   const recent: { chunk: CscChunk; H: Float64Array }[] = [];
   let problem: L1Problem | undefined;
@@ -38,7 +45,12 @@ export function makeOnlineL1(m: number, options: ResolvedOptions, window: number
 
   return {
     get chunks() { return chunks; },
+    get features() { return m; },
     step(input) {
+      if (input.m > m) {
+        if (W !== undefined) { const grown = new Float64Array(input.m * k); grown.set(W); W = grown; }
+        m = input.m;
+      }
       const chunk = makeCscChunk({ ...input, colStart: 0 });
       let H: Float64Array;
       if (W === undefined) {

@@ -7,6 +7,14 @@
  * one chunk holding the whole matrix, one step equals one batch iteration.
  * `relativeLoss` is the loss of the current W, d on the weighted statistics (with each sample's H as
  * solved when it arrived), relative to the weighted ‖A‖².
+ *
+ * New features (`growOnlineL2`, for a stream whose m grows): W and B = AHᵀ get zero rows (S = HHᵀ is
+ * k×k and does not change). That is exactly the state a fit that had declared the features from the
+ * start would be in, had it started with those rows of W at 0: a row of A that has been all zero
+ * has a zero row of B, so its NNLS solution — and the row of W — stays 0 (b ≤ 0 from a zero start).
+ * The step then solves the new rows from their rows of B like any other: the chunk's H is solved
+ * with them at 0 (they add nothing to WᵀA), the chunk folds a_j h_jᵀ into B, and the W-update gives
+ * them b_i = B_i / dH − L1_W.
  */
 import { makeCscChunk, type CscChunk } from '../chunk/csc-chunk.js';
 import { OptionError } from '../errors.js';
@@ -21,10 +29,11 @@ import { invertDiagonal } from '../kernel/nnls-solve.js';
 import { clearFactorCache } from '../kernel/nnls-support.js';
 
 export interface OnlineL2 {
-  readonly state: L2State;
+  /** Replaced (not mutated) when the features grow: read it anew after `growOnlineL2`. */
+  state: L2State;
   /** Normalised statistics (scratch of the W-update). */
   readonly Sn: Float64Array;
-  readonly Bn: Float64Array;
+  Bn: Float64Array;
   chunks: number;
   samplesSeen: number;
   nnzSeen: number;
@@ -34,6 +43,16 @@ export function makeOnlineL2(m: number, options: ResolvedOptions): OnlineL2 {
   const state = makeL2State(m, options, makeRandom(options.seed));
   state.warmStart = false;
   return { state, Sn: new Float64Array(options.rank * options.rank), Bn: new Float64Array(m * options.rank), chunks: 0, samplesSeen: 0, nnzSeen: 0 };
+}
+
+/** Grows the model to `m` features (≥ the current m): new rows of W and B start at 0 (see the header). */
+export function growOnlineL2(online: OnlineL2, m: number): void {
+  const { state } = online;
+  if (m <= state.m) return;
+  const size = m * state.k;
+  const grown = (a: Float64Array): Float64Array => { const out = new Float64Array(size); out.set(a); return out; };
+  online.state = { ...state, m, W: grown(state.W), Wprev: grown(state.Wprev), B: grown(state.B) };
+  online.Bn = new Float64Array(size);
 }
 
 /** One chunk: H for its samples, fold with forgetting factor rho, re-solve W. */
@@ -67,13 +86,21 @@ export function exportOnlineL2(online: OnlineL2): EngineState {
   const { state } = online;
   return {
     loss: 'l2',
-    numbers: { chunks: online.chunks, samplesSeen: online.samplesSeen, nnzSeen: online.nnzSeen, iteration: state.iteration, normA2: state.normA2 },
+    numbers: {
+      chunks: online.chunks, samplesSeen: online.samplesSeen, nnzSeen: online.nnzSeen, iteration: state.iteration, normA2: state.normA2,
+      features: state.m,
+    },
     arrays: { W: state.W.slice(), d: state.d.slice(), S: state.S.slice(), B: state.B.slice(), hSum: state.hSum.slice() },
   };
 }
 
-/** Continue from an exported state (same features and rank, else an OptionError). */
+/**
+ * Continue from an exported state (same rank, else an OptionError). A state with more features than
+ * the model (its stream had grown) grows the model first; one with fewer is an OptionError.
+ */
 export function importOnlineL2(online: OnlineL2, saved: EngineState): void {
+  const features = saved.numbers.features;
+  if (features !== undefined && Number.isInteger(features) && features > online.state.m) growOnlineL2(online, features);
   const { state } = online;
   const { W, d, S, B, hSum } = saved.arrays;
   if (saved.loss !== 'l2' || !W || W.length !== state.W.length || !d || !S || !B || B.length !== state.B.length || !hSum) {
