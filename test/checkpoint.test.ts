@@ -125,6 +125,7 @@ describe('checkpoint and resume', () => {
     const dir = tmp();
     await fitModel(fromCsc(A), { rank: 3, seed: 1, maxIterations: 3, tol: 0, checkpoint: { dir } });
     await expect(fitModel(fromCsc(A), { rank: 3, seed: 2, maxIterations: 5, resumeFrom: dir })).rejects.toThrow(OptionError);
+    await expect(fitModel(fromCsc(A), { rank: 3, seed: 1, maxIterations: 2, tol: 0, resumeFrom: dir })).rejects.toThrow(/maxIterations.*more than the 2 iterations/); // its last checkpoint: iteration 2
     await expect(fitModel(fromCsc(A), { rank: 3, seed: 1, maxIterations: 5, resumeFrom: join(dir, 'nope') })).rejects.toThrow(/could not read checkpoint/);
   });
 

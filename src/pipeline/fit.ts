@@ -205,6 +205,10 @@ function resume(engine: Engine, options: ResolvedOptions, dir: string): TracePoi
       throw new OptionError('resumeFrom', `a checkpoint made with ${key} = ${JSON.stringify(value)}`, checkpoint.fingerprint[key]);
     }
   }
+  const done = checkpoint.trace.at(-1)?.iteration ?? 0;
+  if (done >= options.maxIterations) {
+    throw new OptionError('maxIterations', `more than the ${done} iterations the checkpoint has done (to continue from it)`, options.maxIterations);
+  }
   engine.importState(checkpoint.state);
   return checkpoint.trace.map(pointOf);
 }
