@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -139,5 +140,100 @@ describe('fitOnline', () => {
     expect(final.relativeLoss).toBe(whole.relativeLoss);
     expect(final.trace!.map((t) => t.iteration)).toEqual(whole.trace!.map((t) => t.iteration));
     await expect(lastValueFrom(fitOnline(fromCsc(A, { chunkSize: 100 }), { ...options, forgetting: 0.8, resumeFrom: dir }))).rejects.toThrow(OptionError);
+  });
+});
+
+describe('fitOnline with worker threads (l2)', () => {
+  const same = (a: Float64Array, b: Float64Array): boolean => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+  const expectSameRun = (got: { W: Float64Array; d: Float64Array; relativeLoss: number; diagnostics: unknown }[], want: typeof got): void => {
+    expect(got.length).toBe(want.length);
+    for (const [t, s] of got.entries()) {
+      expect(same(s.W, want[t]!.W)).toBe(true);
+      expect(same(s.d, want[t]!.d)).toBe(true);
+      expect(s.relativeLoss).toBe(want[t]!.relativeLoss);
+    }
+  };
+  /** The columns of A with only the features below m(c) kept in chunk c: a stream whose m grows. */
+  function growingChunks(A: ReturnType<typeof loadSharedMtx>, chunkSize: number, mOf: (c: number) => number): CscChunk[] {
+    const out: CscChunk[] = [];
+    for (let c = 0, j0 = 0; j0 < A.n; c++, j0 += chunkSize) {
+      const m = mOf(c);
+      const j1 = Math.min(A.n, j0 + chunkSize);
+      const colPtr = new Int32Array(j1 - j0 + 1);
+      const rowIdx: number[] = [];
+      const values: number[] = [];
+      for (let j = j0; j < j1; j++) {
+        for (let p = A.colPtr[j]!; p < A.colPtr[j + 1]!; p++) if (A.rowIdx[p]! < m) { rowIdx.push(A.rowIdx[p]!); values.push(A.values[p]!); }
+        colPtr[j - j0 + 1] = rowIdx.length;
+      }
+      out.push(makeCscChunk({ m, colStart: j0, colPtr, rowIdx: Int32Array.from(rowIdx), values: Float64Array.from(values), position: c }));
+    }
+    return out;
+  }
+
+  it('threads = 1, 2 and 3 give the same snapshots, bit for bit (ρ = 1 and 0.9; chunks of 1 sample too)', async () => {
+    const A = loadSharedMtx('hawaiibirds');
+    for (const [chunkSize, forgetting] of [[100, 1], [150, 0.9]] as const) {
+      const run = (threads: number) => lastValueFrom(fitOnline(fromCsc(A, { chunkSize }), { rank: 5, seed: 4, forgetting, threads }).pipe(toArray()));
+      const one = await run(1);
+      expectSameRun(await run(2), one);
+      expectSameRun(await run(3), one);
+    }
+    const P = loadSharedMtx('pbmc_small');
+    const tiny = (threads: number) => lastValueFrom(fitOnline(fromCsc(P, { chunkSize: 1 }), { rank: 3, seed: 2, threads }));
+    const [a, b] = [await tiny(1), await tiny(3)];
+    expect(same(b.W, a.W)).toBe(true);
+  });
+
+  it('a live Observable: chunks before the workers are up run here, the rest on them — the same bytes; m may grow', async () => {
+    const A = loadSharedMtx('hawaiibirds');
+    const chunks = growingChunks(A, 60, (c) => Math.min(A.m, 120 + 4 * c));
+    const slow = new Observable<CscChunk>((subscriber) => {
+      let i = 0;
+      const timer = setInterval(() => { if (i < chunks.length) subscriber.next(chunks[i++]!); else { clearInterval(timer); subscriber.complete(); } }, 15);
+      return () => clearInterval(timer);
+    });
+    const options = { rank: 4, seed: 5, forgetting: 0.95 } as const;
+    const one = await lastValueFrom(fitOnline(slow, { ...options, threads: 1 }).pipe(toArray()));
+    expect(one.at(-1)!.features).toBe(A.m);
+    expectSameRun(await lastValueFrom(fitOnline(slow, { ...options, threads: 2 }).pipe(toArray())), one);
+    // A source that says m is read once its workers are up: every chunk (and every growth) runs on them.
+    const source = { name: 'growing', rereadable: false, features: 120, chunks: () => slow };
+    expectSameRun(await lastValueFrom(fitOnline(source, { ...options, threads: 2 }).pipe(toArray())), one);
+  });
+
+  it('a failing worker is a typed error', async () => {
+    const A = loadSharedMtx('hawaiibirds');
+    process.env.NMFLOW_WORKER_FAULT = '4'; // the W-update
+    try {
+      await expect(lastValueFrom(fitOnline(fromCsc(A, { chunkSize: 200 }), { rank: 4, threads: 2 })))
+        .rejects.toMatchObject({ code: 'NUMERICAL', message: expect.stringMatching(/worker thread failed.*injected fault/s) });
+    } finally {
+      delete process.env.NMFLOW_WORKER_FAULT;
+    }
+  });
+
+  it('no worker keeps the process alive after completion, error or unsubscribe', () => {
+    const script = `
+      import { lastValueFrom, take, Observable } from 'rxjs';
+      import { fitOnline } from './src/pipeline/fit-online.ts';
+      import { fromDense } from './src/source/from-csc.ts';
+      const data = Array.from({ length: 400 * 300 }, (_, q) => ((q * 7919) % 13) / 3);
+      const source = fromDense(data, 400, 300, { chunkSize: 50 });
+      await lastValueFrom(fitOnline(source, { rank: 4, threads: 2 }));
+      await lastValueFrom(fitOnline(source, { rank: 4, threads: 2 }).pipe(take(2)));
+      const chunks = [];
+      source.chunks().subscribe((c) => chunks.push(c));
+      const endless = new Observable((s) => { let i = 0; const t = setInterval(() => s.next(chunks[i++ % chunks.length]), 5); return () => clearInterval(t); });
+      const sub = fitOnline(endless, { rank: 4, threads: 2 }).subscribe();
+      await new Promise((r) => setTimeout(r, 1500));
+      sub.unsubscribe();
+      const bad = new Observable((s) => { s.next(chunks[0]); setTimeout(() => s.error(new Error('boom')), 1000); });
+      await lastValueFrom(fitOnline(bad, { rank: 4, threads: 2 })).catch(() => undefined);
+    `;
+    const result = spawnSync('node', ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: new URL('..', import.meta.url).pathname, timeout: 30_000 });
+    expect(result.stderr.toString()).toBe('');
+    expect(result.error).toBeUndefined();
+    expect(result.status).toBe(0);
   });
 });

@@ -28,11 +28,18 @@ import {
 
 export interface L2Pool {
   readonly threads: number;
+  /** The model state on shared memory (a new object after `grow`). */
   readonly state: L2State;
+  /** The normalised AHᵀ of the W-update, shared: B itself, or its own array for online fitting. */
+  readonly Bn: Float64Array;
   /** Resolves when every worker has loaded and bound the shared memory. */
   readonly ready: Promise<void>;
   step(chunk: CscChunk, sourceName: string): void;
   endPass(): PassResult;
+  /** The rows of the W-update split over the threads (update/end-pass-l2.ts `solveRowsInParallel`). */
+  solveW(): void;
+  /** More features (online fitting): W, B and Bn get zero rows; `state` is replaced. Workers must be ready. */
+  grow(m: number): void;
   /** NNLS counters (solves, sweeps, support hits) of all threads since the last reset. */
   counts(): Float64Array;
   resetCounts(): void;
@@ -41,22 +48,25 @@ export interface L2Pool {
 
 const MAX_THREADS = 64;
 
-export function makeL2Pool(m: number, options: ResolvedOptions, threads: number): L2Pool {
+/** `separateBn`: the W-update writes the normalised AHᵀ to its own array and keeps B (online fitting). */
+export function makeL2Pool(m: number, options: ResolvedOptions, threads: number, separateBn = false): L2Pool {
   const k = options.rank;
   const T = Math.min(threads, MAX_THREADS);
   const sab = sharedBuffer;
   const chunkBuffers = makeSharedChunk();
+  const B0 = sab(8 * m * k);
   let buffers: SharedBuffers = {
     m, k, ctrl: sab(4 * CTRL_LENGTH), params: sab(8 * 8), counts: sab(8 * 3 * T),
-    W: sab(8 * m * k), B: sab(8 * m * k), small: sab(smallBytes(k)), H: sab(8 * 1024 * k), ...chunkBuffers.buffers,
+    W: sab(8 * m * k), B: B0, Bn: separateBn ? sab(8 * m * k) : B0, small: sab(smallBytes(k)), H: sab(8 * 1024 * k), ...chunkBuffers.buffers,
   };
   const ctrl = new Int32Array(buffers.ctrl);
   const params = new Float64Array(buffers.params);
   const counts = new Float64Array(buffers.counts);
   const small = smallViews(buffers.small, k);
-  const state = makeL2State(m, options, makeRandom(options.seed), {
+  let state = makeL2State(m, options, makeRandom(options.seed), {
     W: new Float64Array(buffers.W), B: new Float64Array(buffers.B), H: new Float64Array(buffers.H), ...small,
   });
+  let Bn = new Float64Array(buffers.Bn);
   params[P_L1H] = options.l1H; params[P_L1W] = options.l1W;
   params[P_SWEEPS] = options.nnlsMaxSweeps; params[P_TOL] = options.nnlsTol; params[P_METHOD] = options.nnlsMethod;
   ctrl[THREADS] = T;
@@ -98,11 +108,19 @@ export function makeL2Pool(m: number, options: ResolvedOptions, threads: number)
   const ws = state.ws;
   const b = state.b;
 
+  const solveW = (): void => {
+    ctrl[GVERSION] = ctrl[GVERSION]! + 1;
+    run(CMD_SOLVE_W, () => solveRows(state.W, state.B, Bn, state.inv, state.hSum, state.Gw, state.invDiagW, k,
+      options.l1W, 0, Math.floor(state.m / T), ws, b, nnls));
+  };
+
   return {
     threads: T,
-    state,
+    get state() { return state; },
+    get Bn() { return Bn; },
     ready,
     step(chunk, sourceName) {
+      const m = state.m;
       if (chunk.m !== m) {
         throw new DataError('SHAPE_MISMATCH', `chunk has ${chunk.m} features but the model has ${m}`, { source: sourceName, batch: chunk.position });
       }
@@ -132,12 +150,22 @@ export function makeL2Pool(m: number, options: ResolvedOptions, threads: number)
       state.passNnz += nnz;
       state.passSamples = Math.max(state.passSamples, chunk.colStart + n);
     },
-    endPass() {
-      return endPassL2(state, options, () => {
-        ctrl[GVERSION] = ctrl[GVERSION]! + 1;
-        run(CMD_SOLVE_W, () => solveRows(state.W, state.B, state.B, state.inv, state.hSum, state.Gw, state.invDiagW, k,
-          options.l1W, 0, Math.floor(m / T), ws, b, nnls));
-      });
+    endPass: () => endPassL2(state, options, solveW),
+    solveW,
+    grow(next) {
+      if (next <= state.m) return;
+      const grown = (buffer: SharedArrayBuffer): SharedArrayBuffer => {
+        const out = sab(8 * next * k);
+        new Float64Array(out).set(new Float64Array(buffer, 0, state.m * k));
+        return out;
+      };
+      const B = grown(buffers.B);
+      buffers = { ...buffers, m: next, W: grown(buffers.W), B, Bn: separateBn ? sab(8 * next * k) : B };
+      const Wprev = new Float64Array(next * k);
+      Wprev.set(state.Wprev);
+      state = { ...state, m: next, W: new Float64Array(buffers.W), Wprev, B: new Float64Array(B) };
+      Bn = new Float64Array(buffers.Bn);
+      rebind();
     },
     counts() {
       const total = Float64Array.from(ws.counts);

@@ -37,6 +37,8 @@ export interface SharedBuffers extends ChunkBuffers {
   /** W, B (m×k each); G, Gw (k×k); invDiag, invDiagW, warmScale, hSum, inv (k each). */
   readonly W: SharedArrayBuffer;
   readonly B: SharedArrayBuffer;
+  /** The W-update's normalised B: the same buffer as B, or its own (online fitting keeps B). */
+  readonly Bn: SharedArrayBuffer;
   readonly small: SharedArrayBuffer;
   readonly H: SharedArrayBuffer;
 }

@@ -17,11 +17,12 @@ import { serveCommands } from './workers.js';
 
 const { index, port } = workerData as { index: number; port: MessagePort };
 let shared = (receiveMessageOnPort(port)!.message as SharedBuffers);
-const { m, k } = shared;
+const { k } = shared;
+let { m } = shared;
 const ctrl = new Int32Array(shared.ctrl);
 const params = new Float64Array(shared.params);
 const counts = new Float64Array(shared.counts);
-let W = new Float64Array(shared.W), B = new Float64Array(shared.B), H = new Float64Array(shared.H);
+let W = new Float64Array(shared.W), B = new Float64Array(shared.B), Bn = new Float64Array(shared.Bn), H = new Float64Array(shared.H);
 let small = smallViews(shared.small, k);
 let { colPtr, rowIdx, values } = chunkViews(shared);
 const ws = makeNnlsWorkspace(k);
@@ -31,7 +32,8 @@ let seenVersion = -1;
 serveCommands(ctrl, (command) => {
   if (command === CMD_REBIND) {
     shared = receiveMessageOnPort(port)!.message as SharedBuffers;
-    W = new Float64Array(shared.W); B = new Float64Array(shared.B); H = new Float64Array(shared.H);
+    m = shared.m;
+    W = new Float64Array(shared.W); B = new Float64Array(shared.B); Bn = new Float64Array(shared.Bn); H = new Float64Array(shared.H);
     small = smallViews(shared.small, k);
     ({ colPtr, rowIdx, values } = chunkViews(shared));
   } else {
@@ -46,7 +48,7 @@ serveCommands(ctrl, (command) => {
       rows(k, colPtr, rowIdx, values, ctrl[N]!, ctrl[COLSTART]!, H, B,
         Math.floor((index * m) / threads), Math.floor(((index + 1) * m) / threads));
     } else if (command === CMD_SOLVE_W) {
-      solveRows(W, B, B, small.inv, small.hSum, small.Gw, small.invDiagW, k, params[P_L1W]!,
+      solveRows(W, B, Bn, small.inv, small.hSum, small.Gw, small.invDiagW, k, params[P_L1W]!,
         Math.floor((index * m) / threads), Math.floor(((index + 1) * m) / threads), ws, b, nnls);
     }
     for (let c = 0; c < 3; c++) counts[index * 3 + c] = counts[index * 3 + c]! + ws.counts[c]!;

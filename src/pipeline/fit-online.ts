@@ -17,7 +17,8 @@
  * SHAPE_MISMATCH naming the chunk. Snapshots have the current m rows and the source's `featureNames`
  * as they are at that moment (its first m names). The first chunk must have at least `rank` features.
  */
-import { Observable, isObservable } from 'rxjs';
+import { availableParallelism } from 'node:os';
+import { Observable, isObservable, type Subscription } from 'rxjs';
 import { checkChunk } from '../chunk/check-chunk.js';
 import type { CscChunk } from '../chunk/csc-chunk.js';
 import { DataError, NmfError, OptionError } from '../errors.js';
@@ -26,7 +27,9 @@ import { readCheckpoint, writeCheckpoint } from '../io/checkpoint.js';
 import type { Snapshot, TracePoint } from '../snapshot/snapshot.js';
 import { isMatrixSource, type MatrixSource } from '../source/matrix-source.js';
 import { l2Snapshot } from '../update/l2-snapshot.js';
-import { exportOnlineL2, growOnlineL2, importOnlineL2, makeOnlineL2, onlineStepL2, type OnlineL2 } from '../update/online-l2.js';
+import { makeL2Pool, type L2Pool } from '../parallel/l2-pool.js';
+import { threadsFor } from './fit.js';
+import { attachOnlineL2Runner, exportOnlineL2, growOnlineL2, importOnlineL2, makeOnlineL2, onlineStepL2, type OnlineL2 } from '../update/online-l2.js';
 import { makeOnlineL1, type OnlineL1 } from '../update/online-l1.js';
 
 export interface OnlineOptions extends FitOptions {
@@ -44,6 +47,9 @@ export interface OnlineOptions extends FitOptions {
   readonly sweeps?: number;
 }
 
+/** Nonzeros in a chunk from which the default `threads` starts workers. */
+const LARGE_CHUNK_NNZ = 20_000;
+
 export function fitOnline(input: Observable<CscChunk> | MatrixSource, options: OnlineOptions): Observable<Snapshot> {
   const resolved = resolveOptions(options);
   const rho = options.forgetting ?? 1;
@@ -60,6 +66,10 @@ export function fitOnline(input: Observable<CscChunk> | MatrixSource, options: O
     throw new OptionError('checkpoint', "loss 'l2' for online checkpoints (online l1 cannot checkpoint yet)", 'l1');
   }
   if (emitEveryMs !== undefined && !(emitEveryMs >= 0)) throw new OptionError('emitEveryMs', 'a number ≥ 0', emitEveryMs);
+  // Threads: l2 with the diagonal only (as in fit); `auto` = the default, used for large chunks.
+  const threads = resolved.loss === 'l2' && resolved.diag
+    ? { count: resolved.threads ?? Math.max(1, availableParallelism()), auto: resolved.threads === undefined }
+    : { count: 1, auto: false };
   let chunks$: Observable<CscChunk>;
   let name: string;
   // Read at each snapshot: a source that learns its features while it is read names them as it goes.
@@ -107,13 +117,36 @@ export function fitOnline(input: Observable<CscChunk> | MatrixSource, options: O
     const snapshot = (final: boolean): Snapshot => onlineL1 ? onlineL1.snapshot(last!, final, trace, namesOf(onlineL1.features)) : l2Snapshot(online!.state, last!, final, trace, {
       samples: online!.samplesSeen, nnz: online!.nnzSeen, samplesSeen: online!.samplesSeen, nnzSeen: online!.nnzSeen,
       keepH: false, featureNames: namesOf(online!.state.m),
-    });
+    }, online!.runner?.counts());
+    // Worker threads (l2): started before reading when the source says m, else at the first (large) chunk;
+    // until they are up, chunks are solved here. Either way the model is the same bytes.
+    let pool: L2Pool | undefined;
+    let poolReady = false;
+    let poolFailure: unknown;
+    const startPool = (m: number, threads: number): L2Pool => {
+      const started = makeL2Pool(m, resolved, threads, true);
+      started.ready.then(() => { poolReady = true; }, (error: unknown) => { poolFailure = error; });
+      return started;
+    };
+    const usePool = (chunk: CscChunk): void => {
+      const nnz = chunk.colPtr[chunk.n]!;
+      if (pool === undefined && threads.auto && threads.count > 1 && (nnz >= LARGE_CHUNK_NNZ || chunk.m * resolved.rank >= 200_000)) {
+        pool = startPool(chunk.m, threads.count);
+      }
+      if (poolFailure !== undefined && !threads.auto) throw poolFailure;
+      if (poolReady && online!.runner === undefined) attachOnlineL2Runner(online!, pool!);
+    };
+    if (threads.count > 1 && isMatrixSource(input) && input.features !== undefined) {
+      const count = threadsFor(input, resolved); // the `threads` option, or the cores when the source is large
+      if (count > 1) pool = startPool(input.features, count);
+    }
     const fail = (error: unknown): void => {
       failed = true;
+      pool?.close();
       subscriber.error(error instanceof NmfError ? error : new NmfError('NUMERICAL', String((error as Error)?.message ?? error), { cause: error }));
     };
-    const subscription = chunks$.subscribe({
-      next: (chunk) => {
+    const observer = {
+      next: (chunk: CscChunk) => {
         // subscriber.closed: a synchronous source keeps delivering until its subscribe returns, even
         // after the consumer unsubscribed; no work (and no checkpoint) is done for those chunks.
         if (failed || subscriber.closed) return;
@@ -133,12 +166,16 @@ export function fitOnline(input: Observable<CscChunk> | MatrixSource, options: O
               { source: name, batch: chunk.position });
           }
           if (online && chunk.m > features) growOnlineL2(online, chunk.m);
+          if (online && threads.count > 1) {
+            if (pool === undefined && !threads.auto) pool = startPool(chunk.m, threads.count);
+            usePool(chunk);
+          }
           if (onlineL1 !== undefined) {
             const previous = last?.objective ?? Infinity;
             const result = onlineL1.step(chunk);
             last = { iteration: onlineL1.chunks, relativeLoss: result.relativeLoss, objective: result.objective, tol: previous - result.objective, seconds: seconds(), converged: false };
           } else {
-            online!.state.ws.counts.fill(0);
+            if (online!.runner) online!.runner.resetCounts(); else online!.state.ws.counts.fill(0);
             const result = onlineStepL2(online!, chunk, resolved, rho, name);
             last = { iteration: online!.chunks, relativeLoss: result.relativeLoss, objective: result.relativeLoss, tol: result.tol, seconds: seconds(), converged: false };
           }
@@ -166,14 +203,24 @@ export function fitOnline(input: Observable<CscChunk> | MatrixSource, options: O
           fail(new NmfError('EMPTY_INPUT', `the stream ${name} completed without any chunk`));
           return;
         }
+        pool?.close();
         subscriber.next(snapshot(true));
         subscriber.complete();
       },
-    });
-    if (failed) subscription.unsubscribe();
+    };
+    let subscription: Subscription | undefined;
+    const start = (): void => {
+      subscription = chunks$.subscribe(observer);
+      if (failed) subscription.unsubscribe();
+    };
+    // A source that says m: its workers are started first and it is read once they are up (a cold
+    // source loses nothing by waiting; a synchronous one would otherwise never give them a chance).
+    if (pool !== undefined) pool.ready.then(() => { if (!failed) start(); }, (error: unknown) => fail(error));
+    else start();
     return () => {
       failed = true;
-      subscription.unsubscribe();
+      subscription?.unsubscribe();
+      pool?.close();
     };
   });
 }

@@ -97,3 +97,12 @@ export function ensureHCapacity(state: L2State, samples: number): void {
   grown.set(state.H);
   state.H = grown;
 }
+
+/** Copies the model and statistics of `from` into `to` (same m and k), e.g. onto shared memory. */
+export function copyL2State(to: L2State, from: L2State): void {
+  for (const key of ['W', 'Wprev', 'd', 'G', 'invDiag', 'invDiagW', 'B', 'S', 'hSum', 'warmScale', 'Gw', 'inv'] as const) to[key].set(from[key]);
+  ensureHCapacity(to, from.H.length / from.k);
+  to.H.set(from.H);
+  to.samples = from.samples; to.normA2 = from.normA2; to.passNnz = from.passNnz; to.passSamples = from.passSamples;
+  to.iteration = from.iteration; to.warmStart = from.warmStart; to.gramFresh = from.gramFresh;
+}

@@ -22,15 +22,33 @@ import type { EngineState } from './engine.js';
 import { makeRandom } from '../kernel/random.js';
 import type { ResolvedOptions } from '../options.js';
 import { updateWFromStats } from './end-pass-l2.js';
-import { makeL2State, type L2State } from './l2-state.js';
+import { copyL2State, makeL2State, type L2State } from './l2-state.js';
 import { stepL2 } from './step-l2.js';
 import { addDiagonal, gram } from '../kernel/gram.js';
 import { invertDiagonal } from '../kernel/nnls-solve.js';
 import { clearFactorCache } from '../kernel/nnls-support.js';
 
+/**
+ * A multi-threaded executor of the online step (parallel/l2-pool.ts made with a separate Bn): the
+ * same phases on shared memory, the same bytes.
+ */
+export interface OnlineL2Runner {
+  readonly state: L2State;
+  readonly Bn: Float64Array;
+  step(chunk: CscChunk, sourceName: string): void;
+  solveW(): void;
+  grow(m: number): void;
+  /** NNLS counters of all threads since the last reset. */
+  counts(): Float64Array;
+  resetCounts(): void;
+  close(): void;
+}
+
 export interface OnlineL2 {
-  /** Replaced (not mutated) when the features grow: read it anew after `growOnlineL2`. */
+  /** Replaced (not mutated) when the features grow or a runner is attached: read it anew after those. */
   state: L2State;
+  /** Worker threads, once attached (`attachOnlineL2Runner`). */
+  runner?: OnlineL2Runner;
   /** Normalised statistics (scratch of the W-update). */
   readonly Sn: Float64Array;
   Bn: Float64Array;
@@ -47,12 +65,27 @@ export function makeOnlineL2(m: number, options: ResolvedOptions): OnlineL2 {
 
 /** Grows the model to `m` features (≥ the current m): new rows of W and B start at 0 (see the header). */
 export function growOnlineL2(online: OnlineL2, m: number): void {
-  const { state } = online;
+  const { state, runner } = online;
   if (m <= state.m) return;
+  if (runner) {
+    runner.grow(m);
+    online.state = runner.state;
+    online.Bn = runner.Bn;
+    return;
+  }
   const size = m * state.k;
   const grown = (a: Float64Array): Float64Array => { const out = new Float64Array(size); out.set(a); return out; };
   online.state = { ...state, m, W: grown(state.W), Wprev: grown(state.Wprev), B: grown(state.B) };
   online.Bn = new Float64Array(size);
+}
+
+/** From now on, steps run on `runner` (its workers ready): the state moves onto its shared memory. */
+export function attachOnlineL2Runner(online: OnlineL2, runner: OnlineL2Runner): void {
+  runner.grow(online.state.m);
+  copyL2State(runner.state, online.state);
+  online.state = runner.state;
+  online.Bn = runner.Bn;
+  online.runner = runner;
 }
 
 /** One chunk: H for its samples, fold with forgetting factor rho, re-solve W. */
@@ -72,8 +105,10 @@ export function onlineStepL2(
   invertDiagonal(G, k, state.invDiag);
   clearFactorCache(state.ws.cache);
   // H of this chunk only: rebase the chunk so that H storage stays one chunk long.
-  stepL2(state, makeCscChunk({ ...chunk, colStart: 0 }), options, sourceName);
-  const result = updateWFromStats(state, options, online.Sn, online.Bn);
+  const rebased = makeCscChunk({ ...chunk, colStart: 0 });
+  if (online.runner) online.runner.step(rebased, sourceName);
+  else stepL2(state, rebased, options, sourceName);
+  const result = updateWFromStats(state, options, online.Sn, online.Bn, online.runner?.solveW);
   state.iteration += 1;
   online.chunks += 1;
   online.samplesSeen += chunk.n;
