@@ -143,6 +143,32 @@ describe('fitOnline', () => {
   });
 });
 
+describe('online l1 checkpoints', () => {
+  it('an interrupted online l1 fit resumes (the window rebuilt from the replayed chunks) to the same bytes', async () => {
+    const A = loadSharedMtx('hawaiibirds');
+    const options = { rank: 4, seed: 3, loss: 'l1', lambda: 0.5, window: 3, sweeps: 2 } as const;
+    const whole = await lastValueFrom(fitOnline(fromCsc(A, { chunkSize: 100 }), options).pipe(toArray()));
+    for (const stop of [1, 5]) { // a checkpoint with a window shorter than 3 chunks, and a full one
+      const dir = mkdtempSync(join(tmpdir(), 'nmflow-online-l1-'));
+      await lastValueFrom(fitOnline(fromCsc(A, { chunkSize: 100 }), { ...options, checkpoint: { dir, every: stop } }).pipe(take(stop)));
+      const resumed = await lastValueFrom(fitOnline(fromCsc(A, { chunkSize: 100 }), { ...options, resumeFrom: dir }).pipe(toArray()));
+      expect(resumed[0]!.iteration).toBe(stop + 1);
+      expect(resumed.length).toBe(whole.length - stop);
+      for (const [t, s] of resumed.entries()) {
+        const w = whole[t + stop]!;
+        expect(Buffer.from(s.W.buffer).equals(Buffer.from(w.W.buffer))).toBe(true);
+        expect([s.objective, s.relativeLoss, s.tol]).toEqual([w.objective, w.relativeLoss, w.tol]);
+      }
+      expect(resumed.at(-1)!.trace).toEqual(whole.at(-1)!.trace!.map((p, i) => ({ ...p, seconds: resumed.at(-1)!.trace![i]!.seconds })));
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'nmflow-online-l1-'));
+    await lastValueFrom(fitOnline(fromCsc(A, { chunkSize: 100 }), { ...options, checkpoint: { dir, every: 2 } }).pipe(take(2)));
+    await expect(lastValueFrom(fitOnline(fromCsc(A, { chunkSize: 100 }), { ...options, window: 4, resumeFrom: dir }))).rejects.toThrow(/window/);
+    // other chunks than the checkpoint saw (another chunk size): refused, not silently wrong
+    await expect(lastValueFrom(fitOnline(fromCsc(A, { chunkSize: 90 }), { ...options, resumeFrom: dir }))).rejects.toThrow(OptionError);
+  });
+});
+
 describe('fitOnline with worker threads (l2)', () => {
   const same = (a: Float64Array, b: Float64Array): boolean => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
   const expectSameRun = (got: { W: Float64Array; d: Float64Array; relativeLoss: number; diagnostics: unknown }[], want: typeof got): void => {

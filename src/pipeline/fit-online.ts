@@ -62,9 +62,6 @@ export function fitOnline(input: Observable<CscChunk> | MatrixSource, options: O
   const sweeps = options.sweeps ?? 1;
   if (!Number.isInteger(sweeps) || sweeps < 1) throw new OptionError('sweeps', 'an integer ≥ 1', sweeps);
   if (resolved.loss === 'l1' && rho !== 1) throw new OptionError('forgetting', "1 with loss 'l1' (its memory is the window)", rho);
-  if (resolved.loss === 'l1' && (resolved.checkpoint || resolved.resumeFrom)) {
-    throw new OptionError('checkpoint', "loss 'l2' for online checkpoints (online l1 cannot checkpoint yet)", 'l1');
-  }
   if (emitEveryMs !== undefined && !(emitEveryMs >= 0)) throw new OptionError('emitEveryMs', 'a number ≥ 0', emitEveryMs);
   // Threads: l2 with the diagonal only (as in fit); `auto` = the default, used for large chunks.
   const threads = resolved.loss === 'l2' && resolved.diag
@@ -91,6 +88,9 @@ export function fitOnline(input: Observable<CscChunk> | MatrixSource, options: O
     throw new OptionError('input', 'an Observable<CscChunk> or a MatrixSource', input);
   }
 
+  // What a checkpoint must have been made with to be resumed here.
+  const fingerprint = resolved.loss === 'l1' ? { ...fingerprintOf(resolved), window, sweeps } : { ...fingerprintOf(resolved), forgetting: rho };
+
   return new Observable<Snapshot>((subscriber) => {
     const started = performance.now();
     const seconds = (): number => (performance.now() - started) / 1000;
@@ -105,7 +105,7 @@ export function fitOnline(input: Observable<CscChunk> | MatrixSource, options: O
     // consumed are skipped (the input must deliver the same chunks again, from the start).
     let resumed = resolved.resumeFrom !== undefined ? readCheckpoint(resolved.resumeFrom) : undefined;
     if (resumed) {
-      const expected = { ...fingerprintOf(resolved), forgetting: rho };
+      const expected = fingerprint;
       for (const [key, value] of Object.entries(expected)) {
         if (resumed.fingerprint[key] !== value) {
           throw new OptionError('resumeFrom', `a checkpoint made with ${key} = ${JSON.stringify(value)}`, resumed.fingerprint[key]);
@@ -156,9 +156,16 @@ export function fitOnline(input: Observable<CscChunk> | MatrixSource, options: O
             checkShape(resolved, chunk.m, undefined);
             if (resolved.loss === 'l1') onlineL1 = makeOnlineL1(chunk.m, resolved, window, sweeps);
             else online = makeOnlineL2(chunk.m, resolved);
-            if (resumed && online) { importOnlineL2(online, resumed.state); resumed = undefined; }
+            if (resumed) {
+              if (online) importOnlineL2(online, resumed.state); else onlineL1!.importState(resumed.state);
+              resumed = undefined;
+            }
           }
-          if (toSkip > 0) { toSkip--; return; }
+          if (toSkip > 0) {
+            toSkip--;
+            onlineL1?.remember(chunk); // the saved window's data comes from the input again
+            return;
+          }
           // The features may grow from chunk to chunk (new rows of W start at 0), never shrink.
           const features = onlineL1 ? onlineL1.features : online!.state.m;
           if (chunk.m < features) {
@@ -171,7 +178,7 @@ export function fitOnline(input: Observable<CscChunk> | MatrixSource, options: O
             usePool(chunk);
           }
           if (onlineL1 !== undefined) {
-            const previous = last?.objective ?? Infinity;
+            const previous = (last ?? trace.at(-1))?.objective ?? Infinity;
             const result = onlineL1.step(chunk);
             last = { iteration: onlineL1.chunks, relativeLoss: result.relativeLoss, objective: result.objective, tol: previous - result.objective, seconds: seconds(), converged: false };
           } else {
@@ -180,10 +187,9 @@ export function fitOnline(input: Observable<CscChunk> | MatrixSource, options: O
             last = { iteration: online!.chunks, relativeLoss: result.relativeLoss, objective: result.relativeLoss, tol: result.tol, seconds: seconds(), converged: false };
           }
           trace.push({ iteration: last.iteration, relativeLoss: last.relativeLoss, objective: last.objective, tol: last.tol, seconds: last.seconds });
-          if (online && resolved.checkpoint && online.chunks % resolved.checkpoint.every === 0) {
-            writeCheckpoint(resolved.checkpoint.dir, {
-              fingerprint: { ...fingerprintOf(resolved), forgetting: rho }, sourceName: name, trace, state: exportOnlineL2(online),
-            });
+          if (resolved.checkpoint && last.iteration % resolved.checkpoint.every === 0) {
+            const state = online ? exportOnlineL2(online) : onlineL1!.exportState();
+            writeCheckpoint(resolved.checkpoint.dir, { fingerprint, sourceName: name, trace, state });
           }
           sinceEmit += 1;
           const now = performance.now();

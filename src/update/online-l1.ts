@@ -23,6 +23,8 @@ import { l1Start } from './l1-start.js';
 import { leastSquaresWarmup } from './l1-warmup.js';
 import { projectL1Columns } from './project-l1.js';
 import { scdIteration } from './scd-iteration.js';
+import type { EngineState } from './engine.js';
+import { OptionError } from '../errors.js';
 
 export interface OnlineL1 {
   step(chunk: CscChunk): { relativeLoss: number; objective: number };
@@ -30,6 +32,14 @@ export interface OnlineL1 {
   readonly chunks: number;
   /** m so far (a chunk with more features grows W). */
   readonly features: number;
+  /** The state for a checkpoint: W, the window's codes and the counters (the window's data is not stored). */
+  exportState(): EngineState;
+  /**
+   * Continue from an exported state. The input then delivers the chunks the checkpoint had consumed
+   * again: pass each to `remember` (it keeps the last `window` of them, the data of the saved window).
+   */
+  importState(saved: EngineState): void;
+  remember(chunk: CscChunk): void;
 }
 
 export function makeOnlineL1(features: number, options: ResolvedOptions, window: number, sweeps: number): OnlineL1 {
@@ -41,12 +51,55 @@ export function makeOnlineL1(features: number, options: ResolvedOptions, window:
   let Hwin = new Float64Array(0);
   let chunks = 0, samplesSeen = 0, nnzSeen = 0;
   const ws = makeScdWorkspace(k, 16);
+  // Resuming: the saved window's codes, matched to the remembered chunks at the next step.
+  let pendingCodes: Float64Array[] | undefined;
   const matrixOf = (chunk: CscChunk): CscMatrix => ({ m, n: chunk.n, colPtr: chunk.colPtr, rowIdx: chunk.rowIdx, values: chunk.values });
 
   return {
     get chunks() { return chunks; },
     get features() { return m; },
+    exportState() {
+      const sizes = Float64Array.from(recent, (r) => r.chunk.n);
+      const codes = new Float64Array(recent.reduce((t, r) => t + r.H.length, 0));
+      let offset = 0;
+      for (const r of recent) { codes.set(r.H, offset); offset += r.H.length; }
+      return {
+        loss: 'l1',
+        numbers: { chunks, samplesSeen, nnzSeen, features: m },
+        arrays: { W: W ? W.slice() : new Float64Array(0), windowSizes: sizes, windowCodes: codes },
+      };
+    },
+    importState(saved) {
+      const { W: savedW, windowSizes, windowCodes } = saved.arrays;
+      const features = saved.numbers.features ?? 0;
+      if (saved.loss !== 'l1' || !savedW || !windowSizes || !windowCodes || savedW.length !== features * k || features < m
+        || windowSizes.reduce((t, n) => t + n * k, 0) !== windowCodes.length || windowSizes.length > window) {
+        throw new OptionError('resumeFrom', `a checkpoint of an online l1 fit with rank ${k} and a window of at most ${window} chunks`, 'another checkpoint');
+      }
+      m = features;
+      W = savedW.length > 0 ? savedW.slice() : undefined;
+      chunks = saved.numbers.chunks ?? 0;
+      samplesSeen = saved.numbers.samplesSeen ?? 0;
+      nnzSeen = saved.numbers.nnzSeen ?? 0;
+      pendingCodes = [];
+      let offset = 0;
+      for (const n of windowSizes) { pendingCodes.push(windowCodes.slice(offset, offset + n * k)); offset += n * k; }
+    },
+    remember(input) {
+      recent.push({ chunk: makeCscChunk({ ...input, colStart: 0 }), H: new Float64Array(0) });
+      if (recent.length > window) recent.shift();
+    },
     step(input) {
+      if (pendingCodes !== undefined) {
+        // The remembered chunks are the saved window's: give them back their codes.
+        const codes = pendingCodes;
+        pendingCodes = undefined;
+        recent.splice(0, recent.length - codes.length);
+        if (recent.length !== codes.length || recent.some((r, i) => r.chunk.n * k !== codes[i]!.length)) {
+          throw new OptionError('resumeFrom', 'an input that delivers the chunks the checkpoint had consumed again, from the start', 'other chunks');
+        }
+        recent.forEach((r, i) => { r.H = codes[i]!; });
+      }
       if (input.m > m) {
         if (W !== undefined) { const grown = new Float64Array(input.m * k); grown.set(W); W = grown; }
         m = input.m;
