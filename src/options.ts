@@ -30,8 +30,11 @@ export interface FitOptions {
   readonly warmupIterations?: number;
   /** Keep H (k×n) of the fitted samples and return it in the final snapshot. Default false. */
   readonly keepH?: boolean;
-  /** Write the full state to `<dir>/checkpoint.nmf` (atomically) every `every` iterations (default 1). */
-  readonly checkpoint?: { readonly dir: string; readonly every?: number };
+  /**
+   * Write the full state to `<dir>/checkpoint.nmf` (atomically) every `every` iterations (default 1),
+   * and with `chunks` also every that many chunks within a pass (least squares; for passes too long to redo).
+   */
+  readonly checkpoint?: { readonly dir: string; readonly every?: number; readonly chunks?: number };
   /** Continue a fit from the checkpoint in this directory (same data and options → the same bytes). */
   readonly resumeFrom?: string;
   /** l2: diagonal scaling between updates (RcppML's `diag`): W columns and H rows scaled to unit sums,
@@ -79,7 +82,7 @@ export interface ResolvedOptions {
   readonly nnlsTol: number;
   /** 0 = active set, 1 = coordinate descent (kernel/nnls-solve.ts constants). */
   readonly nnlsMethod: number;
-  readonly checkpoint: { readonly dir: string; readonly every: number } | undefined;
+  readonly checkpoint: { readonly dir: string; readonly every: number; readonly chunks: number | undefined } | undefined;
   readonly resumeFrom: string | undefined;
   readonly onChunk: ((progress: ChunkProgress) => void) | undefined;
   readonly threads: number | undefined;
@@ -116,10 +119,11 @@ export function resolveOptions(options: FitOptions): ResolvedOptions {
   if (method !== 'active-set' && method !== 'cd') throw new OptionError('nnlsMethod', "'active-set' or 'cd'", method);
   let checkpoint: ResolvedOptions['checkpoint'];
   if (options.checkpoint !== undefined) {
-    const { dir, every = 1 } = options.checkpoint;
+    const { dir, every = 1, chunks } = options.checkpoint;
     if (typeof dir !== 'string' || dir === '') throw new OptionError('checkpoint.dir', 'a directory path', dir);
     if (!Number.isInteger(every) || every < 1) throw new OptionError('checkpoint.every', 'an integer ≥ 1', every);
-    checkpoint = { dir, every };
+    if (chunks !== undefined && !(Number.isInteger(chunks) && chunks >= 1)) throw new OptionError('checkpoint.chunks', 'an integer ≥ 1', chunks);
+    checkpoint = { dir, every, chunks };
   }
   if (options.onChunk !== undefined && typeof options.onChunk !== 'function') throw new OptionError('onChunk', 'a function', options.onChunk);
   if (options.diag !== undefined && typeof options.diag !== 'boolean') throw new OptionError('diag', 'true or false', options.diag);

@@ -6,7 +6,8 @@ import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
 import { readModel } from '../src/io/model-file.js';
 import { readCheckpoint } from '../src/io/checkpoint.js';
-import { fitModel } from '../src/pipeline/fit.js';
+import { fit, fitModel } from '../src/pipeline/fit.js';
+import { fitOnline } from '../src/pipeline/fit-online.js';
 import { fromCsc, type CscMatrix } from '../src/source/from-csc.js';
 import { fromMtx } from '../src/source/from-mtx.js';
 import type { Model } from '../src/snapshot/snapshot.js';
@@ -120,22 +121,47 @@ describe('checkpoint and resume', () => {
     expect(same(resumed.H!, whole.H!)).toBe(true);
   });
 
+  it('mid-pass checkpoints (every few chunks): a fit stopped inside a pass resumes to the uninterrupted bytes (1 and 2 threads, first pass too)', async () => {
+    const A = loadSharedMtx('hawaiibirds');
+    const base = { rank: 4, seed: 6, tol: 0, keepH: true } as const;
+    const whole = await fitModel(fromCsc(A, { chunkSize: 50 }), { ...base, maxIterations: 5, threads: 1 });
+    for (const [threads, stopIn, stopAt] of [[1, 3, 630], [2, 3, 1000], [1, 1, 330]] as const) {
+      const dir = tmp();
+      // Crash (an error from the progress callback) in iteration `stopIn` once `stopAt` samples of its pass have been read.
+      const crashed = await fitModel(fromCsc(A, { chunkSize: 50 }), {
+        ...base, maxIterations: 5, threads, checkpoint: { dir, every: 100, chunks: 4 },
+        onChunk: ({ iteration, samples }) => { if (iteration === stopIn && samples >= stopAt) throw new Error('crash'); },
+      }).catch((error: unknown) => error);
+      expect(String(crashed)).toMatch(/crash/);
+      const saved = readCheckpoint(dir);
+      expect(saved.state.numbers.passChunks).toBe(4 * Math.floor(Math.ceil(stopAt / 50) / 4));
+      expect(saved.trace.length).toBe(stopIn - 1);
+      const resumed = await fitModel(fromCsc(A, { chunkSize: 50 }), { ...base, maxIterations: 5, threads, resumeFrom: dir });
+      expectSameModel(resumed, whole);
+      expect(resumed.trace.map((t) => t.relativeLoss)).toEqual(whole.trace.map((t) => t.relativeLoss));
+    }
+  });
+
   it('refuses a checkpoint made with different options', async () => {
     const A = loadSharedMtx('pbmc_small');
     const dir = tmp();
     await fitModel(fromCsc(A), { rank: 3, seed: 1, maxIterations: 3, tol: 0, checkpoint: { dir } });
     await expect(fitModel(fromCsc(A), { rank: 3, seed: 2, maxIterations: 5, resumeFrom: dir })).rejects.toThrow(OptionError);
+    expect(() => fit(fromCsc(A), { rank: 3, loss: 'l1', checkpoint: { dir, chunks: 2 } })).toThrow(/checkpoint.chunks/);
+    expect(() => fitOnline(fromCsc(A), { rank: 3, checkpoint: { dir, chunks: 2 } })).toThrow(/checkpoint.chunks/);
     await expect(fitModel(fromCsc(A), { rank: 3, seed: 1, maxIterations: 2, tol: 0, resumeFrom: dir })).rejects.toThrow(/maxIterations.*more than the 2 iterations/); // its last checkpoint: iteration 2
     await expect(fitModel(fromCsc(A), { rank: 3, seed: 1, maxIterations: 5, resumeFrom: join(dir, 'nope') })).rejects.toThrow(/could not read checkpoint/);
   });
 
-  it('a fit killed with SIGKILL mid-run resumes from its last checkpoint to the same model (CLI, child process)', async () => {
+  it('a fit killed with SIGKILL mid-pass resumes from its mid-pass checkpoint to the same model (CLI, child process)', async () => {
     const dir = tmp();
-    const args = ['fit', `${SHARED_DATA}movielens.mtx`, '--rank', '6', '--seed', '3', '--max-iterations', '30', '--tol', '0'];
+    const args = ['fit', `${SHARED_DATA}movielens.mtx`, '--rank', '6', '--seed', '3', '--max-iterations', '30', '--tol', '0', '--chunk-size', '10'];
     const runToEnd = (extra: string[]): Promise<number> => runCli([...args, ...extra]);
     expect(await runToEnd(['--out', join(dir, 'whole.arrow')])).toBe(0);
-    // Start a checkpointing run and kill it hard after iteration 12 has been reported.
-    const child = spawn('node', [...CLI, ...args, '--json', '--checkpoint', join(dir, 'ckpt')], { stdio: ['ignore', 'pipe', 'ignore'] });
+    // Start a run that checkpoints every 7 chunks only (61 chunks a pass: never at a pass end), and kill
+    // it hard after iteration 12 has been reported: its last checkpoint is in the middle of a pass.
+    const checkpointing = ['--json', '--checkpoint', join(dir, 'ckpt'), '--checkpoint-every', '1000', '--checkpoint-chunks', '7'];
+    const child = spawn('node', [...CLI, ...args, ...checkpointing], { stdio: ['ignore', 'pipe', 'ignore'] });
     let lastSeen = 0;
     await new Promise<void>((resolve) => {
       createInterface({ input: child.stdout }).on('line', (line) => {
@@ -145,6 +171,8 @@ describe('checkpoint and resume', () => {
       child.on('exit', () => resolve());
     });
     expect(child.signalCode).toBe('SIGKILL');
+    expect(readCheckpoint(join(dir, 'ckpt')).state.numbers.passChunks! % 7).toBe(0);
+    expect(readCheckpoint(join(dir, 'ckpt')).state.numbers.passChunks).toBeGreaterThan(0);
     const saved = readCheckpoint(join(dir, 'ckpt')).trace.length;
     expect(saved).toBeGreaterThanOrEqual(11);
     expect(saved).toBeLessThan(30);

@@ -35,6 +35,7 @@ interface FitFlags extends InputFlags {
   tempDir?: string;
   checkpoint?: string;
   checkpointEvery?: number;
+  checkpointChunks?: number;
   resume?: string;
   json?: boolean;
   quiet?: boolean;
@@ -64,6 +65,7 @@ export function addFitCommand(program: Command, print: (line: string) => void): 
     .option('--threads <N>', 'threads (default: the available cores for large problems; 1 = no workers)', parseInteger('--threads'))
     .option('--checkpoint <dir>', 'write the full state to <dir>/checkpoint.nmf (atomically) as the fit goes')
     .option('--checkpoint-every <N>', 'iterations between checkpoints (default 1)', parseInteger('--checkpoint-every'))
+    .option('--checkpoint-chunks <N>', 'also checkpoint every N chunks within a pass (least squares; for long passes)', parseInteger('--checkpoint-chunks'))
     .option('--resume <dir>', 'continue from the checkpoint in <dir> (same input and options give the same bytes)')
     .option('--json', 'print one JSON object per iteration and a final summary line')
     .option('-q, --quiet', 'print nothing but errors')
@@ -99,10 +101,16 @@ async function runFit(input: string, flags: FitFlags, print: (line: string) => v
     ...(flags.threads === undefined ? {} : { threads: flags.threads }),
     ...(flags.diag === false ? { diag: false } : {}),
     ...(flags.tempDir === undefined ? {} : { tempDir: flags.tempDir }),
-    ...(flags.checkpoint === undefined ? {} : { checkpoint: { dir: flags.checkpoint, ...(flags.checkpointEvery === undefined ? {} : { every: flags.checkpointEvery }) } }),
+    ...(flags.checkpoint === undefined ? {} : {
+      checkpoint: {
+        dir: flags.checkpoint, ...(flags.checkpointEvery === undefined ? {} : { every: flags.checkpointEvery }),
+        ...(flags.checkpointChunks === undefined ? {} : { chunks: flags.checkpointChunks }),
+      },
+    }),
     ...(flags.resume === undefined ? {} : { resumeFrom: flags.resume }),
   };
   if (flags.checkpointEvery !== undefined && flags.checkpoint === undefined) throw new OptionError('--checkpoint-every', '--checkpoint as well', flags.checkpointEvery);
+  if (flags.checkpointChunks !== undefined && flags.checkpoint === undefined) throw new OptionError('--checkpoint-chunks', '--checkpoint as well', flags.checkpointChunks);
   resolveOptions(base); // bad flags are usage errors, reported before any file is read
   if (flags.initH && !flags.initW) throw new OptionError('--init-h', '--init-w as well', flags.initH);
   const loadStart = performance.now();

@@ -62,6 +62,9 @@ export function fitOnline(input: Observable<CscChunk> | MatrixSource, options: O
   const sweeps = options.sweeps ?? 1;
   if (!Number.isInteger(sweeps) || sweeps < 1) throw new OptionError('sweeps', 'an integer ≥ 1', sweeps);
   if (resolved.loss === 'l1' && rho !== 1) throw new OptionError('forgetting', "1 with loss 'l1' (its memory is the window)", rho);
+  if (resolved.checkpoint?.chunks !== undefined) {
+    throw new OptionError('checkpoint.chunks', 'nothing for online fits (every chunk is an iteration: use checkpoint.every)', resolved.checkpoint.chunks);
+  }
   if (emitEveryMs !== undefined && !(emitEveryMs >= 0)) throw new OptionError('emitEveryMs', 'a number ≥ 0', emitEveryMs);
   // Threads: l2 with the diagonal only (as in fit); `auto` = the default, used for large chunks.
   const threads = resolved.loss === 'l2' && resolved.diag

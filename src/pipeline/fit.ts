@@ -30,6 +30,9 @@ export function fit(source: MatrixSource, options: FitOptions): Observable<Snaps
   if (!source.rereadable) throw new OptionError('source', 'a re-readable source for a multi-pass fit (use online fitting for live streams)', source.name);
   const resolved = resolveOptions(options);
   if (source.features !== undefined) checkShape(resolved, source.features, source.samples);
+  if (resolved.loss === 'l1' && resolved.checkpoint?.chunks !== undefined) {
+    throw new OptionError('checkpoint.chunks', "loss 'l2' for checkpoints within a pass (l1 writes them at iteration boundaries)", resolved.checkpoint.chunks);
+  }
   return new Observable<Snapshot>((subscriber) => {
     const started = performance.now();
     const seconds = (): number => (performance.now() - started) / 1000;
@@ -48,8 +51,18 @@ export function fit(source: MatrixSource, options: FitOptions): Observable<Snaps
         : new NmfError('NUMERICAL', `fit failed: ${(error as Error)?.message ?? String(error)}`, { cause: error }));
     };
 
+    // Chunks of the first pass to skip after resuming from a mid-pass checkpoint.
+    let resumeSkip = 0;
+    const resumeInto = (target: Engine): void => {
+      const resumed = resume(target, resolved, resolved.resumeFrom!);
+      trace.push(...resumed.trace);
+      resumeSkip = resumed.passChunks;
+    };
+
     const runPass = (): void => {
       pending = undefined;
+      let skip = resumeSkip;
+      resumeSkip = 0;
       let chunks = 0;
       let began = false;
       let samplesRead = 0;
@@ -61,11 +74,23 @@ export function fit(source: MatrixSource, options: FitOptions): Observable<Snaps
           if (engine === undefined) {
             checkShape(resolved, chunk.m, source.samples);
             engine = makeEngine(source, chunk.m, resolved, undefined);
-            if (resolved.resumeFrom !== undefined) trace.push(...resume(engine, resolved, resolved.resumeFrom));
+            if (resolved.resumeFrom !== undefined) {
+              resumeInto(engine);
+              skip = resumeSkip;
+              resumeSkip = 0;
+            }
           }
+          chunks++;
+          // Resumed from a mid-pass checkpoint: the chunks it had done in this pass are read, not redone.
+          if (skip > 0) { skip--; return; }
           if (!began) { engine.beginPass(); began = true; }
           engine.step(chunk);
-          chunks++;
+          const every = resolved.checkpoint?.chunks;
+          if (every !== undefined && chunks % every === 0 && engine.exportPassState) {
+            writeCheckpoint(resolved.checkpoint!.dir, {
+              fingerprint: fingerprintOf(resolved), sourceName: source.name, trace, state: engine.exportPassState(chunks),
+            });
+          }
           if (resolved.onChunk) {
             samplesRead += chunk.n;
             nnzRead += chunk.colPtr[chunk.n]!;
@@ -141,7 +166,7 @@ export function fit(source: MatrixSource, options: FitOptions): Observable<Snaps
         checkShape(resolved, m, source.samples);
         const pool = makeL2Pool(m, resolved, threads);
         engine = makeEngine(source, m, resolved, pool);
-        if (resolved.resumeFrom !== undefined) trace.push(...resume(engine, resolved, resolved.resumeFrom));
+        if (resolved.resumeFrom !== undefined) resumeInto(engine);
         await pool.ready;
         if (!failed) runPass();
       })().catch(fail);
@@ -196,8 +221,8 @@ async function peekFeatures(source: MatrixSource): Promise<number> {
   return first.m;
 }
 
-/** Loads a checkpoint into a fresh engine; returns the trace it carried. */
-function resume(engine: Engine, options: ResolvedOptions, dir: string): TracePoint[] {
+/** Loads a checkpoint into a fresh engine; returns the trace it carried and the chunks of the pass it had done. */
+function resume(engine: Engine, options: ResolvedOptions, dir: string): { trace: TracePoint[]; passChunks: number } {
   const checkpoint = readCheckpoint(dir);
   const expected = fingerprintOf(options);
   for (const [key, value] of Object.entries(expected)) {
@@ -210,7 +235,7 @@ function resume(engine: Engine, options: ResolvedOptions, dir: string): TracePoi
     throw new OptionError('maxIterations', `more than the ${done} iterations the checkpoint has done (to continue from it)`, options.maxIterations);
   }
   engine.importState(checkpoint.state);
-  return checkpoint.trace.map(pointOf);
+  return { trace: checkpoint.trace.map(pointOf), passChunks: checkpoint.state.numbers.passChunks ?? 0 };
 }
 
 function pointOf(s: TracePoint): TracePoint {

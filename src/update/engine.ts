@@ -23,6 +23,12 @@ export interface Engine {
   exportState(): EngineState;
   /** Continue from an exported state: call right after the engine is made, before any pass. */
   importState(state: EngineState): void;
+  /**
+   * Mid-pass checkpoints (l2): the state after `chunks` chunks of the current pass — the state of the
+   * last iteration plus the pass's partial statistics and H. Its `numbers.passChunks` tells the driver
+   * how many chunks of that pass to skip when it resumes; `importState` takes it like any other.
+   */
+  exportPassState?(chunks: number): EngineState;
   /** Release threads and buffers (completion, error, unsubscribe). */
   close(): void;
   /** After an internal pass: a promise the driver awaits before the next pass (workers starting). */

@@ -31,11 +31,31 @@ export function makeL2Engine(m: number, options: ResolvedOptions, context: Engin
   const k = options.rank;
   let samplesSeen = 0;
   let nnzSeen = 0;
+  let pending: { S: Float64Array; B: Float64Array; hSum: Float64Array; normA2: number; passNnz: number; passSamples: number } | undefined;
+  /** After `passChunks` chunks of a pass (0: at an iteration boundary, the pass statistics are not needed). */
+  const exportState = (passChunks: number): EngineState => ({
+    loss: 'l2',
+    numbers: {
+      iteration: state.iteration, samples: state.samples, samplesSeen, nnzSeen, passNnz: state.passNnz,
+      passChunks, normA2: state.normA2, passSamples: state.passSamples,
+    },
+    arrays: {
+      W: state.W.slice(), d: state.d.slice(), hSum: state.hSum.slice(), warmScale: state.warmScale.slice(),
+      H: state.H.slice(0, Math.max(state.samples, passChunks > 0 ? state.passSamples : 0) * k),
+      ...(passChunks > 0 ? { S: state.S.slice(), B: state.B.slice() } : {}),
+    },
+  });
   const engine = {
     state,
     readsData: () => true,
     beginPass: () => {
       beginPassL2(state, options);
+      if (pending) {
+        // resumed mid-pass: the statistics of the chunks already done in this pass
+        state.S.set(pending.S); state.B.set(pending.B); state.hSum.set(pending.hSum);
+        state.normA2 = pending.normA2; state.passNnz = pending.passNnz; state.passSamples = pending.passSamples;
+        pending = undefined;
+      }
       if (runner) runner.resetCounts(); else state.ws.counts.fill(0);
     },
     step: (chunk: CscChunk) => {
@@ -57,27 +77,25 @@ export function makeL2Engine(m: number, options: ResolvedOptions, context: Engin
       };
       return { early: [], summary };
     },
-    exportState: (): EngineState => ({
-      loss: 'l2',
-      numbers: { iteration: state.iteration, samples: state.samples, samplesSeen, nnzSeen, passNnz: state.passNnz },
-      arrays: {
-        W: state.W.slice(), d: state.d.slice(), hSum: state.hSum.slice(), warmScale: state.warmScale.slice(),
-        H: state.H.slice(0, state.samples * k),
-      },
-    }),
+    exportState: (): EngineState => exportState(0),
+    exportPassState: (chunks: number): EngineState => exportState(chunks),
     importState: (saved: EngineState) => {
-      const { W, d, hSum, warmScale, H } = saved.arrays;
+      const { W, d, hSum, warmScale, H, S, B } = saved.arrays;
       if (saved.loss !== 'l2' || !W || W.length !== m * k || !d || !hSum || !warmScale || !H) {
         throw new OptionError('resume', `a checkpoint of an l2 fit with ${m} features and rank ${k}`, 'another checkpoint');
       }
       state.W.set(W); state.d.set(d); state.hSum.set(hSum); state.warmScale.set(warmScale);
       state.samples = saved.numbers.samples ?? 0;
-      ensureHCapacity(state, state.samples);
+      ensureHCapacity(state, H.length / k);
       state.H.set(H);
       state.iteration = saved.numbers.iteration ?? 0;
       state.passNnz = saved.numbers.passNnz ?? 0;
       samplesSeen = saved.numbers.samplesSeen ?? 0;
       nnzSeen = saved.numbers.nnzSeen ?? 0;
+      if ((saved.numbers.passChunks ?? 0) > 0) {
+        if (!S || !B || B.length !== m * k) throw new OptionError('resume', 'a mid-pass checkpoint with its statistics', 'an incomplete checkpoint');
+        pending = { S, B, hSum, normA2: saved.numbers.normA2 ?? 0, passNnz: state.passNnz, passSamples: saved.numbers.passSamples ?? 0 };
+      }
     },
     snapshot: (summary: PassSummary, final: boolean, trace: readonly TracePoint[]): Snapshot =>
       l2Snapshot(state, summary, final, trace, {
