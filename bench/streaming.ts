@@ -35,7 +35,7 @@
  * Output: a table on stdout and bench/results/streaming-<YYYY-MM-DD>.json (every child's figures).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -46,6 +46,7 @@ import type { CscChunk } from '../src/chunk/csc-chunk.js';
 import type { CscMatrix } from '../src/source/from-csc.js';
 import type { MatrixSource } from '../src/source/matrix-source.js';
 import type { Snapshot } from '../src/snapshot/snapshot.js';
+import { buildSnapshot } from './lib/build-snapshot.js';
 import { markdownTable } from './lib/markdown.js';
 import { jsonLines, runCommand, tail } from './lib/run-command.js';
 
@@ -282,33 +283,6 @@ async function makeFiles(sizes: readonly number[]): Promise<FileInfo[]> {
   return files;
 }
 
-/**
- * Compiles the committed sources of `sha` (`git archive`: src/ and the tsconfig files) into
- * bench/data/streaming/build-<sha>/dist, once per commit. Every child imports the library from there
- * (and the CLI runs from there), so that all figures describe one commit, whatever other engineers
- * are editing in the working tree meanwhile. Plain JavaScript: no tsx in the CLI's process.
- */
-function buildSnapshot(sha: string): { dist: string; seconds?: number; warnings?: string } {
-  const root = join(DATA_DIR, `build-${sha}`);
-  const dist = join(root, 'dist');
-  const done = join(root, 'complete');
-  if (existsSync(done)) return { dist };
-  rmSync(root, { recursive: true, force: true });
-  mkdirSync(root, { recursive: true });
-  const t0 = performance.now();
-  execFileSync('sh', ['-c', `git archive ${sha} src tsconfig.json tsconfig.build.json | tar -x -C '${root}'`]);
-  let warnings: string | undefined;
-  try {
-    execFileSync(process.execPath, [resolve('node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'pipe' });
-  } catch (err) {
-    // tsc emits despite type errors; a missing entry point means it did not.
-    warnings = String((err as { stdout?: Buffer }).stdout ?? err).slice(0, 2000);
-    if (!existsSync(join(dist, 'cli', 'run.js')) || !existsSync(join(dist, 'pipeline', 'fit.js'))) throw new Error(`cannot build ${sha}: ${warnings}`, { cause: err });
-  }
-  writeFileSync(done, `${new Date().toISOString()}\n`);
-  return { dist, seconds: (performance.now() - t0) / 1000, ...(warnings ? { warnings } : {}) };
-}
-
 interface ChildRun {
   mode: string; nnz: number; threads: number; round: number; load1: number; wallSeconds: number;
   timeRssKB?: number; ok: boolean; error?: string; result?: Record<string, unknown>;
@@ -401,7 +375,7 @@ async function main(): Promise<void> {
   const started = performance.now();
   console.log(`# ${command}`);
   console.log(`# ${uptimes[0]} (${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version})`);
-  const build = buildSnapshot(sha);
+  const build = buildSnapshot(sha, DATA_DIR);
   settings.dist = build.dist;
   console.log(`# library: HEAD ${sha.slice(0, 10)} compiled into ${build.dist}${build.seconds === undefined ? ' (existing build)' : ` in ${build.seconds.toFixed(1)} s`}`
     + `${build.warnings ? ' (tsc reported errors; output emitted)' : ''}; not measured: ${dirtyAtStart.length} uncommitted change(s) in src/`);
