@@ -29,7 +29,9 @@ import { isMatrixSource, type MatrixSource } from '../source/matrix-source.js';
 import { l2Snapshot } from '../update/l2-snapshot.js';
 import { makeL2Pool, type L2Pool } from '../parallel/l2-pool.js';
 import { threadsFor } from './fit.js';
-import { attachOnlineL2Runner, exportOnlineL2, growOnlineL2, importOnlineL2, makeOnlineL2, onlineStepL2, type OnlineL2 } from '../update/online-l2.js';
+import {
+  attachOnlineL2Runner, exportOnlineL2, growOnlineL2, importOnlineL2, makeOnlineL2, onlineStepL2, rememberOnlineL2, type OnlineL2,
+} from '../update/online-l2.js';
 import { makeOnlineL1, type OnlineL1 } from '../update/online-l1.js';
 
 export interface OnlineOptions extends FitOptions {
@@ -41,9 +43,13 @@ export interface OnlineOptions extends FitOptions {
   readonly emitEveryMs?: number;
   /** Name used in error messages for a plain Observable (default "live stream"). */
   readonly name?: string;
-  /** l1: chunks in the window over which W is refined (integer ≥ 1; memory is bounded by it). Default 8. */
+  /**
+   * Chunks in the window (integer ≥ 1; memory is bounded by it). l1: W is refined over the window
+   * (default 8). l2: the codes of the window's chunks are re-solved at each step and their statistics
+   * recomputed (default 1: only the new chunk's; more makes one pass come closer to the batch fit).
+   */
   readonly window?: number;
-  /** l1: sCD iterations over the window per chunk (integer ≥ 1). Default 1. */
+  /** Rounds per chunk (integer ≥ 1): l1 sCD iterations over the window; l2 rounds of {the window's codes, W}. Default 1. */
   readonly sweeps?: number;
 }
 
@@ -57,7 +63,7 @@ export function fitOnline(input: Observable<CscChunk> | MatrixSource, options: O
   const emitEvery = options.emitEvery ?? 1;
   if (!Number.isInteger(emitEvery) || emitEvery < 1) throw new OptionError('emitEvery', 'an integer ≥ 1', emitEvery);
   const emitEveryMs = options.emitEveryMs;
-  const window = options.window ?? 8;
+  const window = options.window ?? (resolved.loss === 'l1' ? 8 : 1);
   if (!Number.isInteger(window) || window < 1) throw new OptionError('window', 'an integer ≥ 1 (chunks)', window);
   const sweeps = options.sweeps ?? 1;
   if (!Number.isInteger(sweeps) || sweeps < 1) throw new OptionError('sweeps', 'an integer ≥ 1', sweeps);
@@ -92,7 +98,7 @@ export function fitOnline(input: Observable<CscChunk> | MatrixSource, options: O
   }
 
   // What a checkpoint must have been made with to be resumed here.
-  const fingerprint = resolved.loss === 'l1' ? { ...fingerprintOf(resolved), window, sweeps } : { ...fingerprintOf(resolved), forgetting: rho };
+  const fingerprint = { ...fingerprintOf(resolved), window, sweeps, ...(resolved.loss === 'l2' ? { forgetting: rho } : {}) };
 
   return new Observable<Snapshot>((subscriber) => {
     const started = performance.now();
@@ -117,6 +123,7 @@ export function fitOnline(input: Observable<CscChunk> | MatrixSource, options: O
       trace.push(...resumed.trace);
     }
     let toSkip = resumed?.state.numbers.chunks ?? 0;
+    let pendingWindow = 0;
     const snapshot = (final: boolean): Snapshot => onlineL1 ? onlineL1.snapshot(last!, final, trace, namesOf(onlineL1.features)) : l2Snapshot(online!.state, last!, final, trace, {
       samples: online!.samplesSeen, nnz: online!.nnzSeen, samplesSeen: online!.samplesSeen, nnzSeen: online!.nnzSeen,
       keepH: false, featureNames: namesOf(online!.state.m),
@@ -158,15 +165,16 @@ export function fitOnline(input: Observable<CscChunk> | MatrixSource, options: O
           if (online === undefined && onlineL1 === undefined) {
             checkShape(resolved, chunk.m, undefined);
             if (resolved.loss === 'l1') onlineL1 = makeOnlineL1(chunk.m, resolved, window, sweeps);
-            else online = makeOnlineL2(chunk.m, resolved);
+            else online = makeOnlineL2(chunk.m, resolved, { window, sweeps, warmup: resolved.warmupIterations });
             if (resumed) {
-              if (online) importOnlineL2(online, resumed.state); else onlineL1!.importState(resumed.state);
+              if (online) pendingWindow = importOnlineL2(online, resumed.state); else onlineL1!.importState(resumed.state);
               resumed = undefined;
             }
           }
           if (toSkip > 0) {
             toSkip--;
-            onlineL1?.remember(chunk); // the saved window's data comes from the input again
+            // the saved window's data comes from the input again
+            if (onlineL1) onlineL1.remember(chunk); else rememberOnlineL2(online!, chunk, pendingWindow);
             return;
           }
           // The features may grow from chunk to chunk (new rows of W start at 0), never shrink.

@@ -8,6 +8,15 @@
  * `relativeLoss` is the loss of the current W, d on the weighted statistics (with each sample's H as
  * solved when it arrived), relative to the weighted ‖A‖².
  *
+ * Window and sweeps (both default 1, which is the step above): the last `window` chunks are kept, and
+ * each step runs `sweeps` rounds of { H of every chunk of the window solved with the current W, their
+ * statistics recomputed on top of the frozen ones (the decayed statistics of the chunks that have left
+ * the window), W re-solved }. A chunk leaves the window with the h of its last round, folded into the
+ * frozen statistics. The first chunk gets `warmup` extra rounds: least-squares iterations on it alone,
+ * so that the statistics do not start from codes solved against the random W. Cost per chunk:
+ * sweeps × (window's H solves and folds + one W-update); memory: the window's chunks, H and one more
+ * m×k array (the frozen AHᵀ). With window 1 and sweeps 1 the arithmetic is that of the plain step.
+ *
  * New features (`growOnlineL2`, for a stream whose m grows): W and B = AHᵀ get zero rows (S = HHᵀ is
  * k×k and does not change). That is exactly the state a fit that had declared the features from the
  * start would be in, had it started with those rows of W at 0: a row of A that has been all zero
@@ -44,9 +53,18 @@ export interface OnlineL2Runner {
   close(): void;
 }
 
+/** Statistics of the chunks that have left the window, decayed to the latest of them. */
+interface Frozen { S: Float64Array; B: Float64Array; hSum: Float64Array; normA2: number }
+
 export interface OnlineL2 {
   /** Replaced (not mutated) when the features grow or a runner is attached: read it anew after those. */
   state: L2State;
+  frozen: Frozen;
+  /** The window: the chunks whose statistics each step recomputes (the last `window`, rebased to column 0). */
+  readonly recent: CscChunk[];
+  readonly window: number;
+  readonly sweeps: number;
+  readonly warmup: number;
   /** Worker threads, once attached (`attachOnlineL2Runner`). */
   runner?: OnlineL2Runner;
   /** Normalised statistics (scratch of the W-update). */
@@ -57,24 +75,33 @@ export interface OnlineL2 {
   nnzSeen: number;
 }
 
-export function makeOnlineL2(m: number, options: ResolvedOptions): OnlineL2 {
+export function makeOnlineL2(m: number, options: ResolvedOptions, settings: { window?: number; sweeps?: number; warmup?: number } = {}): OnlineL2 {
+  const k = options.rank;
   const state = makeL2State(m, options, makeRandom(options.seed));
   state.warmStart = false;
-  return { state, Sn: new Float64Array(options.rank * options.rank), Bn: new Float64Array(m * options.rank), chunks: 0, samplesSeen: 0, nnzSeen: 0 };
+  return {
+    state, Sn: new Float64Array(k * k), Bn: new Float64Array(m * k), chunks: 0, samplesSeen: 0, nnzSeen: 0,
+    frozen: { S: new Float64Array(k * k), B: new Float64Array(m * k), hSum: new Float64Array(k), normA2: 0 },
+    recent: [], window: settings.window ?? 1, sweeps: settings.sweeps ?? 1, warmup: settings.warmup ?? 0,
+  };
 }
+
+const copyFrozen = (from: { S: Float64Array; B: Float64Array; hSum: Float64Array; normA2: number }): Frozen =>
+  ({ S: from.S.slice(), B: from.B.slice(), hSum: from.hSum.slice(), normA2: from.normA2 });
 
 /** Grows the model to `m` features (≥ the current m): new rows of W and B start at 0 (see the header). */
 export function growOnlineL2(online: OnlineL2, m: number): void {
   const { state, runner } = online;
   if (m <= state.m) return;
+  const size = m * state.k;
+  const grown = (a: Float64Array): Float64Array => { const out = new Float64Array(size); out.set(a); return out; };
+  online.frozen = { ...online.frozen, B: grown(online.frozen.B) };
   if (runner) {
     runner.grow(m);
     online.state = runner.state;
     online.Bn = runner.Bn;
     return;
   }
-  const size = m * state.k;
-  const grown = (a: Float64Array): Float64Array => { const out = new Float64Array(size); out.set(a); return out; };
   online.state = { ...state, m, W: grown(state.W), Wprev: grown(state.Wprev), B: grown(state.B) };
   online.Bn = new Float64Array(size);
 }
@@ -88,63 +115,94 @@ export function attachOnlineL2Runner(online: OnlineL2, runner: OnlineL2Runner): 
   online.runner = runner;
 }
 
-/** One chunk: H for its samples, fold with forgetting factor rho, re-solve W. */
+/** One chunk: rounds of { H of the window's chunks, their statistics on the frozen ones with factor rho, W re-solved }. */
 export function onlineStepL2(
   online: OnlineL2, chunk: CscChunk, options: ResolvedOptions, rho: number, sourceName: string,
 ): { relativeLoss: number; tol: number } {
-  const { state } = online;
-  const { k, G, S, B, hSum } = state;
-  if (rho !== 1) {
-    for (let q = 0; q < S.length; q++) S[q] = S[q]! * rho;
-    for (let q = 0; q < B.length; q++) B[q] = B[q]! * rho;
-    for (let a = 0; a < k; a++) hSum[a] = hSum[a]! * rho;
-    state.normA2 *= rho;
+  const { recent, window } = online;
+  recent.push(makeCscChunk({ ...chunk, colStart: 0 }));
+  if (recent.length > window) recent.shift(); // its statistics were frozen at the end of the last step
+  const rounds = online.sweeps + (online.chunks === 0 ? online.warmup : 0);
+  let result = { relativeLoss: 0, tol: 0 };
+  let leaving: Frozen | undefined;
+  for (let round = 0; round < rounds; round++) {
+    const { state } = online;
+    const { k, G, S, B, hSum } = state;
+    const { frozen } = online;
+    S.set(frozen.S); B.set(frozen.B); hSum.set(frozen.hSum);
+    state.normA2 = frozen.normA2;
+    gram(state.W, state.m, k, G);
+    addDiagonal(G, k, options.l2H);
+    invertDiagonal(G, k, state.invDiag);
+    clearFactorCache(state.ws.cache);
+    // Oldest first: the statistics decay by rho per chunk (Horner), each chunk's H at its offset in H.
+    let offset = 0;
+    for (let i = 0; i < recent.length; i++) {
+      if (rho !== 1) {
+        for (let q = 0; q < S.length; q++) S[q] = S[q]! * rho;
+        for (let q = 0; q < B.length; q++) B[q] = B[q]! * rho;
+        for (let a = 0; a < k; a++) hSum[a] = hSum[a]! * rho;
+        state.normA2 *= rho;
+      }
+      const at = makeCscChunk({ ...recent[i]!, m: state.m, colStart: offset });
+      if (online.runner) online.runner.step(at, sourceName);
+      else stepL2(state, at, options, sourceName);
+      offset += at.n;
+      // A full window's oldest chunk leaves at the next step: what it adds now is frozen then.
+      if (i === 0 && recent.length === window && round === rounds - 1) leaving = copyFrozen(state);
+    }
+    result = updateWFromStats(state, options, online.Sn, online.Bn, online.runner?.solveW);
+    state.iteration += 1;
   }
-  gram(state.W, state.m, k, G);
-  addDiagonal(G, k, options.l2H);
-  invertDiagonal(G, k, state.invDiag);
-  clearFactorCache(state.ws.cache);
-  // H of this chunk only: rebase the chunk so that H storage stays one chunk long.
-  const rebased = makeCscChunk({ ...chunk, colStart: 0 });
-  if (online.runner) online.runner.step(rebased, sourceName);
-  else stepL2(state, rebased, options, sourceName);
-  const result = updateWFromStats(state, options, online.Sn, online.Bn, online.runner?.solveW);
-  state.iteration += 1;
+  if (leaving) online.frozen = leaving;
   online.chunks += 1;
   online.samplesSeen += chunk.n;
   online.nnzSeen += chunk.colPtr[chunk.n]!;
   return result;
 }
 
-/** The online state as plain numbers and arrays (checkpoints, io/checkpoint.ts). */
+/** Resuming: the chunks the checkpoint had consumed are delivered again; the last ones refill the window. */
+export function rememberOnlineL2(online: OnlineL2, chunk: CscChunk, pending: number): void {
+  online.recent.push(makeCscChunk({ ...chunk, colStart: 0 }));
+  if (online.recent.length > pending) online.recent.shift();
+}
+
+/**
+ * The online state as plain numbers and arrays (checkpoints, io/checkpoint.ts): W, d, the frozen
+ * statistics and the number of window chunks not in them (`pending`; their data is not stored: a
+ * resumed fit takes them from the replayed input, `rememberOnlineL2`).
+ */
 export function exportOnlineL2(online: OnlineL2): EngineState {
-  const { state } = online;
+  const { state, frozen, recent, window } = online;
   return {
     loss: 'l2',
     numbers: {
-      chunks: online.chunks, samplesSeen: online.samplesSeen, nnzSeen: online.nnzSeen, iteration: state.iteration, normA2: state.normA2,
-      features: state.m,
+      chunks: online.chunks, samplesSeen: online.samplesSeen, nnzSeen: online.nnzSeen, iteration: state.iteration, normA2: frozen.normA2,
+      features: state.m, pending: recent.length === window ? window - 1 : recent.length,
     },
-    arrays: { W: state.W.slice(), d: state.d.slice(), S: state.S.slice(), B: state.B.slice(), hSum: state.hSum.slice() },
+    arrays: { W: state.W.slice(), d: state.d.slice(), S: frozen.S.slice(), B: frozen.B.slice(), hSum: frozen.hSum.slice() },
   };
 }
 
 /**
  * Continue from an exported state (same rank, else an OptionError). A state with more features than
  * the model (its stream had grown) grows the model first; one with fewer is an OptionError.
+ * Returns the number of chunks of the window to take from the replayed input.
  */
-export function importOnlineL2(online: OnlineL2, saved: EngineState): void {
+export function importOnlineL2(online: OnlineL2, saved: EngineState): number {
   const features = saved.numbers.features;
   if (features !== undefined && Number.isInteger(features) && features > online.state.m) growOnlineL2(online, features);
   const { state } = online;
   const { W, d, S, B, hSum } = saved.arrays;
-  if (saved.loss !== 'l2' || !W || W.length !== state.W.length || !d || !S || !B || B.length !== state.B.length || !hSum) {
-    throw new OptionError('resumeFrom', `a checkpoint of an online l2 fit with ${state.m} features and rank ${state.k}`, 'another checkpoint');
+  const pending = saved.numbers.pending ?? 0;
+  if (saved.loss !== 'l2' || !W || W.length !== state.W.length || !d || !S || !B || B.length !== state.B.length || !hSum || pending >= online.window) {
+    throw new OptionError('resumeFrom', `a checkpoint of an online l2 fit with ${state.m} features, rank ${state.k} and a window of ${online.window}`, 'another checkpoint');
   }
-  state.W.set(W); state.d.set(d); state.S.set(S); state.B.set(B); state.hSum.set(hSum);
-  state.normA2 = saved.numbers.normA2 ?? 0;
+  state.W.set(W); state.d.set(d);
+  online.frozen = { S: S.slice(), B: B.slice(), hSum: hSum.slice(), normA2: saved.numbers.normA2 ?? 0 };
   state.iteration = saved.numbers.iteration ?? 0;
   online.chunks = saved.numbers.chunks ?? 0;
   online.samplesSeen = saved.numbers.samplesSeen ?? 0;
   online.nnzSeen = saved.numbers.nnzSeen ?? 0;
+  return pending;
 }
