@@ -3,6 +3,7 @@
  * recipes, smaller sizes) asserting their claims seed by seed. At these sizes both claims held on
  * all of seeds 1–10 when the test was written; the test runs seeds 1–6 (under a second each).
  */
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { fitModel, fromDense, makeRandom, type Model, type Random } from '../src/index.js';
 
@@ -81,5 +82,30 @@ describe('example 03 (reduced): false zeros', () => {
         expect(small, `seed ${seed}, warm-up ${warmupIterations}`).toBeLessThan(0.85 * one);
       }
     }
+  });
+});
+
+describe('the streaming examples run as documented', () => {
+  const run = (file: string): string => {
+    const result = spawnSync('node', ['--import', 'tsx', `examples/${file}`], { cwd: new URL('..', import.meta.url).pathname, timeout: 120_000 });
+    expect(result.stderr.toString()).toBe('');
+    expect(result.status).toBe(0);
+    return result.stdout.toString();
+  };
+
+  it('04: with ρ = 0.9 the model tracks the drifting factors; with ρ = 1 it lags behind', () => {
+    const final = run('04-live-stream.ts').trim().split('\n').at(-1)!.trim().split(/\s+/);
+    expect(final.at(-1)).toBe('(final)');
+    expect(Number(final[3])).toBeGreaterThan(0.95);
+    expect(Number(final[4])).toBeLessThan(0.7);
+  });
+
+  it('07: a Node stream fitted online; the species are learnt as they appear', () => {
+    const lines = run('07-node-stream.ts').trim().split('\n').slice(1).map((l) => l.trim().split(/\s+/));
+    const species = lines.map((l) => Number(l[2]));
+    expect(species[0]).toBeLessThan(183);
+    expect(species.at(-1)).toBe(183);
+    expect(species.every((v, i) => i === 0 || v >= species[i - 1]!)).toBe(true);
+    expect(lines.at(-1)!.at(-1)).toBe('(final)');
   });
 });
