@@ -5,7 +5,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { readModel } from '../src/io/model-file.js';
-import { SHARED_DATA } from './helpers/load-mtx-sync.js';
+import { lastValueFrom } from 'rxjs';
+import { fitOnline } from '../src/pipeline/fit-online.js';
+import { fromCsc } from '../src/source/from-csc.js';
+import { SHARED_DATA, loadSharedMtx } from './helpers/load-mtx-sync.js';
 
 const run = promisify(execFile);
 const CLI = ['--import', 'tsx', new URL('../src/cli/run.ts', import.meta.url).pathname];
@@ -39,6 +42,26 @@ describe('nmflow fit (CLI)', () => {
     expect(done).toMatchObject({ done: true, iterations: 7, features: 230, samples: 80, nnz: 4456, rank: 4 });
     expect(typeof done.loadSeconds).toBe('number');
     expect(typeof done.fitSeconds).toBe('number');
+  });
+
+  it('--online: one pass, a JSON line per snapshot, the model of fitOnline with the same options; online-only flags need --online', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nmflow-cli-'));
+    const out = join(dir, 'online.arrow');
+    const { code, stdout } = await nmflow('fit', PBMC, '--rank', '3', '--online', '--chunk-size', '16', '--window', '2', '--sweeps', '2',
+      '--forgetting', '0.95', '--emit-every', '2', '--seed', '5', '--json', '--out', out);
+    expect(code).toBe(0);
+    const lines = jsonLines(stdout);
+    expect(lines.map((l) => l.iteration)).toEqual([2, 4, undefined]); // 5 chunks: snapshots after 2 and 4, then the summary
+    expect(lines.at(-1)).toMatchObject({ done: true, iterations: 5, online: true, samples: 80, nnz: 4456 });
+    const expected = await lastValueFrom(fitOnline(fromCsc(loadSharedMtx('pbmc_small'), { chunkSize: 16 }),
+      { rank: 3, window: 2, sweeps: 2, forgetting: 0.95, seed: 5 }));
+    const model = await readModel(out);
+    expect(Array.from(model.W)).toEqual(Array.from(expected.W));
+    for (const args of [['--online', '--max-iterations', '3'], ['--window', '3'], ['--online', '--forgetting', '2'], ['--online', '--out-h', join(dir, 'h.csv')]]) {
+      const bad = await nmflow('fit', PBMC, '--rank', '3', ...args);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+    }
   });
 
   it('starts from --init-w and writes a model file that reads back, leaving no temporary file', async () => {

@@ -3,11 +3,12 @@
  * With --json: one JSON object per line, one per iteration, then a final `{"done":true,…}` line.
  */
 import type { Command } from 'commander';
-import { tap } from 'rxjs';
+import { EMPTY, tap } from 'rxjs';
 import { OptionError } from '../errors.js';
 import { writeFactorsH, writeModel, modelFormatOf } from '../io/model-file.js';
 import { resolveOptions, type FitOptions } from '../options.js';
 import { fit } from '../pipeline/fit.js';
+import { fitOnline, type OnlineOptions } from '../pipeline/fit-online.js';
 import { readCsvMatrix } from '../source/read-csv-matrix.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
 import { addInputFlags, openInput, type InputFlags } from './open-input.js';
@@ -37,6 +38,11 @@ interface FitFlags extends InputFlags {
   checkpointEvery?: number;
   checkpointChunks?: number;
   resume?: string;
+  online?: boolean;
+  forgetting?: number;
+  window?: number;
+  sweeps?: number;
+  emitEvery?: number;
   json?: boolean;
   quiet?: boolean;
 }
@@ -67,6 +73,11 @@ export function addFitCommand(program: Command, print: (line: string) => void): 
     .option('--checkpoint-every <N>', 'iterations between checkpoints (default 1)', parseInteger('--checkpoint-every'))
     .option('--checkpoint-chunks <N>', 'also checkpoint every N chunks within a pass (least squares; for long passes)', parseInteger('--checkpoint-chunks'))
     .option('--resume <dir>', 'continue from the checkpoint in <dir> (same input and options give the same bytes)')
+    .option('--online', 'one pass, chunk by chunk (fitOnline): W is updated after every chunk; one JSON line per snapshot')
+    .option('--forgetting <ρ>', 'online l2: statistics decay by ρ ∈ (0, 1] per chunk (default 1)', parseNumber('--forgetting'))
+    .option('--window <N>', 'online: chunks in the window (l1 default 8; l2 default 1: codes of the last N chunks re-solved each step)', parseInteger('--window'))
+    .option('--sweeps <N>', 'online: rounds per chunk (default 1)', parseInteger('--sweeps'))
+    .option('--emit-every <N>', 'online: a snapshot every N chunks (default 1)', parseInteger('--emit-every'))
     .option('--json', 'print one JSON object per iteration and a final summary line')
     .option('-q, --quiet', 'print nothing but errors')
     .addHelpText('after', `
@@ -76,6 +87,7 @@ Examples:
   nmflow fit table.parquet --layout wide --features f0,f1,f2 --rank 2 --json
   nmflow fit data.mtx.gz --rank 20 --l1 0.1,0 --json
   nmflow fit big.mtx --rank 20 --checkpoint ckpt/ --out model.arrow     # killed? then: … --resume ckpt/
+  nmflow fit huge.parquet --rank 20 --online --window 4 --sweeps 3 --emit-every 50 --json --out model.arrow
   nmflow fit data.mtx --rank 5 --loss l1 --lambda 0.1 --init-w W0.csv --init-h H0.csv --json`)
     .action(async (input: string, flags: FitFlags) => {
       await runFit(input, flags, print);
@@ -113,6 +125,22 @@ async function runFit(input: string, flags: FitFlags, print: (line: string) => v
   if (flags.checkpointChunks !== undefined && flags.checkpoint === undefined) throw new OptionError('--checkpoint-chunks', '--checkpoint as well', flags.checkpointChunks);
   resolveOptions(base); // bad flags are usage errors, reported before any file is read
   if (flags.initH && !flags.initW) throw new OptionError('--init-h', '--init-w as well', flags.initH);
+  const online: OnlineOptions | undefined = flags.online ? {
+    ...base,
+    ...(flags.forgetting === undefined ? {} : { forgetting: flags.forgetting }),
+    ...(flags.window === undefined ? {} : { window: flags.window }),
+    ...(flags.sweeps === undefined ? {} : { sweeps: flags.sweeps }),
+    ...(flags.emitEvery === undefined ? {} : { emitEvery: flags.emitEvery }),
+  } : undefined;
+  for (const [flag, value] of [['--forgetting', flags.forgetting], ['--window', flags.window], ['--sweeps', flags.sweeps], ['--emit-every', flags.emitEvery]] as const) {
+    if (value !== undefined && !flags.online) throw new OptionError(flag, '--online as well', value);
+  }
+  if (online) {
+    for (const [flag, value] of [['--max-iterations', flags.maxIterations], ['--tol', flags.tol], ['--out-h', flags.outH], ['--checkpoint-chunks', flags.checkpointChunks]] as const) {
+      if (value !== undefined) throw new OptionError(flag, 'nothing with --online (one pass; each chunk is an iteration)', value);
+    }
+    fitOnline(EMPTY, online); // bad online flags are usage errors, before anything is read (nothing is subscribed)
+  }
   const loadStart = performance.now();
   const source = await openInput(input, flags);
   const init: { W?: Float64Array; H?: Float64Array } = {};
@@ -124,7 +152,7 @@ async function runFit(input: string, flags: FitFlags, print: (line: string) => v
   }
   const loadSeconds = (performance.now() - loadStart) / 1000;
   const options: FitOptions = init.W || init.H ? { ...base, init } : base;
-  const progress = process.stderr.isTTY && !flags.json && !flags.quiet
+  const progress = process.stderr.isTTY && !flags.json && !flags.quiet && !online
     ? makeFitProgress(flags.maxIterations ?? 100, source.samples) : undefined;
   const fitStart = performance.now();
   const report = (s: Snapshot): void => {
@@ -134,7 +162,7 @@ async function runFit(input: string, flags: FitFlags, print: (line: string) => v
       print(JSON.stringify({ iteration: s.iteration, relativeLoss: s.relativeLoss, objective: s.objective, tol: s.tol, seconds: s.elapsedSeconds }));
     }
   };
-  const fit$ = fit(source, progress ? { ...options, onChunk: progress.onChunk } : options).pipe(tap(report));
+  const fit$ = (online ? fitOnline(source, { ...online, ...options }) : fit(source, progress ? { ...options, onChunk: progress.onChunk } : options)).pipe(tap(report));
   let model: Snapshot;
   try {
     model = await untilInterrupted(fit$, () => {
@@ -153,14 +181,15 @@ async function runFit(input: string, flags: FitFlags, print: (line: string) => v
     print(JSON.stringify({
       done: true, iterations: model.iteration, relativeLoss: model.relativeLoss, objective: model.objective,
       converged: model.converged, features: model.features, samples: model.samples, nnz: model.nnz, rank: model.rank,
-      loss: model.loss, loadSeconds, fitSeconds, ...(flags.out ? { out: flags.out } : {}),
+      loss: model.loss, loadSeconds, fitSeconds, ...(online ? { online: true } : {}), ...(flags.out ? { out: flags.out } : {}),
     }));
     return;
   }
   print(`nmflow fit ${input}: ${model.features} features × ${model.samples} samples, ${model.nnz} nonzeros, rank ${model.rank}, loss ${model.loss}`);
-  print(`  ${model.iteration} iterations (${model.converged ? 'converged' : 'stopped at --max-iterations'}), relative loss ${model.relativeLoss.toPrecision(6)}`
+  print((online ? `  one online pass in ${model.iteration} chunks, running relative loss ${model.relativeLoss.toPrecision(6)}`
+    : `  ${model.iteration} iterations (${model.converged ? 'converged' : 'stopped at --max-iterations'}), relative loss ${model.relativeLoss.toPrecision(6)}`)
     + (model.loss === 'l1' ? `, objective ${model.objective.toPrecision(6)}` : '') + `, tol ${model.tol.toExponential(2)}`);
-  print(`  load ${loadSeconds.toFixed(3)} s, fit ${fitSeconds.toFixed(3)} s (${(fitSeconds / Math.max(1, model.iteration) * 1000).toFixed(1)} ms per iteration)`);
+  print(`  load ${loadSeconds.toFixed(3)} s, fit ${fitSeconds.toFixed(3)} s (${(fitSeconds / Math.max(1, model.iteration) * 1000).toFixed(1)} ms per ${online ? 'chunk' : 'iteration'})`);
   if (flags.out) print(`  wrote ${flags.out}`);
   if (flags.outH) print(`  wrote ${flags.outH}`);
 }

@@ -16,7 +16,23 @@ export class Interrupted extends NmfError {
 export async function untilInterrupted<T>(source$: Observable<T>, onInterrupt: () => void): Promise<T> {
   return await new Promise<T>((resolve, reject) => {
     let last: { value: T } | undefined;
-    const subscription = source$.subscribe({
+    // Everything is set up before subscribing: a synchronous source may complete inside subscribe().
+    let subscription: { unsubscribe(): void } | undefined;
+    let settled = false;
+    const cleanup = (): void => {
+      settled = true;
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    };
+    const onSignal = (signal: NodeJS.Signals): void => {
+      subscription?.unsubscribe();
+      cleanup();
+      onInterrupt();
+      reject(new Interrupted(signal));
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    const running = source$.subscribe({
       next: (value) => { last = { value }; },
       error: (error: unknown) => { cleanup(); reject(error); },
       complete: () => {
@@ -25,17 +41,7 @@ export async function untilInterrupted<T>(source$: Observable<T>, onInterrupt: (
         else reject(new NmfError('EMPTY_INPUT', 'the fit produced no result'));
       },
     });
-    const onSignal = (signal: NodeJS.Signals): void => {
-      subscription.unsubscribe();
-      cleanup();
-      onInterrupt();
-      reject(new Interrupted(signal));
-    };
-    const cleanup = (): void => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    if (settled) running.unsubscribe();
+    else subscription = running;
   });
 }
