@@ -2,18 +2,21 @@
  * Worker threads for the least-squares fit. The pool owns the shared memory (l2-shared.ts), makes
  * the model state on it, and runs each phase of a pass (l2-phases.ts) with the main thread as
  * worker 0 and T − 1 worker threads, joined by an Atomics barrier:
- *   H phase — columns of the chunk split by nonzeros;  B phase — rows of AHᵀ split evenly (each
- *   entry summed over columns in ascending order);  W phase — rows of W split evenly.
- * HHᵀ, the H row sums and ‖A‖² are summed by the main thread in column order. Every entry therefore
- * sees the same operations in the same order as with one thread: the model is the same bytes for
- * any thread count (test/threads.test.ts).
+ *   H phase — blocks of columns claimed one at a time from a shared counter (work sharing: the
+ *   threads that are ahead take more);  B phase — rows of AHᵀ split evenly (each entry summed over
+ *   columns in ascending order);  W phase — blocks of rows of W claimed like the H phase's columns.
+ * HHᵀ, the H row sums and ‖A‖² are summed by the main thread in column order, block by block as the
+ * blocks are solved (between its own blocks; the last ones after the barrier). A column's h and a
+ * row's w do not depend on which thread solves them, so every entry sees the same operations in
+ * the same order as with one thread: the model is the same bytes for any thread count
+ * (test/threads.test.ts).
  * Workers start once per fit and stop on `close()` (completion, error, unsubscribe); they are
  * unref'ed, so a forgotten pool cannot keep the process alive.
  */
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { CscChunk } from '../chunk/csc-chunk.js';
 import { DataError } from '../errors.js';
-import { balanceColumns, makeSharedChunk, sharedBuffer } from './shared-chunk.js';
+import { makeSharedChunk, sharedBuffer } from './shared-chunk.js';
 import { runOnAll, startWorkers, stopWorkers } from './workers.js';
 import { accumulateOuter } from '../kernel/accumulate-stats.js';
 import { makeRandom } from '../kernel/random.js';
@@ -22,8 +25,9 @@ import { endPassL2, type PassResult } from '../update/end-pass-l2.js';
 import { solveColumns, solveRows, type NnlsSettings } from '../update/l2-phases.js';
 import { makeL2State, type L2State } from '../update/l2-state.js';
 import {
-  CMD_ACCUMULATE_B, CMD_REBIND, CMD_SOLVE_H, CMD_SOLVE_W, COLSTART, CTRL_LENGTH, GVERSION, N,
-  P_L1H, P_L1W, P_METHOD, P_SWEEPS, P_TOL, RANGES, THREADS, WARM, smallBytes, smallViews, type SharedBuffers,
+  BLOCK, BLOCKS, CMD_ACCUMULATE_B, CMD_REBIND, CMD_SOLVE_H, CMD_SOLVE_W, COLSTART, CTRL_LENGTH, GVERSION, N, NEXT,
+  P_L1H, P_L1W, P_METHOD, P_SWEEPS, P_TOL, SEQ, THREADS, TIME_END, TIME_LOAD, TIME_SLOTS, TIME_SUMS, TIME_WAIT, WARM,
+  blockSize, smallBytes, smallViews, type SharedBuffers,
 } from './l2-shared.js';
 
 export interface L2Pool {
@@ -43,10 +47,16 @@ export interface L2Pool {
   /** NNLS counters (solves, sweeps, support hits) of all threads since the last reset. */
   counts(): Float64Array;
   resetCounts(): void;
+  /** Milliseconds per thread and phase since the last reset: thread t's slots at t·TIME_SLOTS (l2-shared.ts). */
+  phaseTimes(): Float64Array;
+  resetPhaseTimes(): void;
   close(): void;
 }
 
 const MAX_THREADS = 64;
+/** Largest block of the H phase (columns) and of the W phase (rows). */
+const COLUMN_BLOCK = 64;
+const ROW_BLOCK = 256;
 
 /** `separateBn`: the W-update writes the normalised AHᵀ to its own array and keeps B (online fitting). */
 export function makeL2Pool(m: number, options: ResolvedOptions, threads: number, separateBn = false): L2Pool {
@@ -56,12 +66,16 @@ export function makeL2Pool(m: number, options: ResolvedOptions, threads: number,
   const chunkBuffers = makeSharedChunk();
   const B0 = sab(8 * m * k);
   let buffers: SharedBuffers = {
-    m, k, ctrl: sab(4 * CTRL_LENGTH), params: sab(8 * 8), counts: sab(8 * 3 * T),
-    W: sab(8 * m * k), B: B0, Bn: separateBn ? sab(8 * m * k) : B0, small: sab(smallBytes(k)), H: sab(8 * 1024 * k), ...chunkBuffers.buffers,
+    m, k, ctrl: sab(4 * CTRL_LENGTH), params: sab(8 * 8), counts: sab(8 * 3 * T), times: sab(8 * TIME_SLOTS * T),
+    W: sab(8 * m * k), B: B0, Bn: separateBn ? sab(8 * m * k) : B0, small: sab(smallBytes(k)), H: sab(8 * 1024 * k),
+    flags: sab(4 * 1024), ...chunkBuffers.buffers,
   };
+  let flags = new Int32Array(buffers.flags);
   const ctrl = new Int32Array(buffers.ctrl);
   const params = new Float64Array(buffers.params);
   const counts = new Float64Array(buffers.counts);
+  const times = new Float64Array(buffers.times);
+  const clock = (slot: number, since: number): void => { times[slot] = times[slot]! + performance.now() - since; };
   const small = smallViews(buffers.small, k);
   let state = makeL2State(m, options, makeRandom(options.seed), {
     W: new Float64Array(buffers.W), B: new Float64Array(buffers.B), H: new Float64Array(buffers.H), ...small,
@@ -82,14 +96,24 @@ export function makeL2Pool(m: number, options: ResolvedOptions, threads: number,
   });
 
   /** Run one command on every worker and the main thread's share; wait at the barrier. */
-  const run = (command: number, mainShare: () => void): void => runOnAll(ctrl, T, command, mainShare, failures);
+  const run = (command: number, mainShare: () => void): void => {
+    const started = performance.now();
+    let shared = started;
+    runOnAll(ctrl, T, command, () => { mainShare(); shared = performance.now(); clock(command, started); }, failures);
+    clock(TIME_WAIT + command, shared);
+  };
   const rebind = (): void => {
     buffers = { ...buffers };
     for (const port of ports) port.postMessage(buffers);
     run(CMD_REBIND, () => undefined);
   };
-  const ensureCapacity = (chunk: CscChunk): void => {
+  const ensureCapacity = (chunk: CscChunk, blocks: number): void => {
     let changed = false;
+    if (flags.length < blocks) {
+      buffers = { ...buffers, flags: sab(4 * Math.max(blocks, flags.length * 2)) };
+      flags = new Int32Array(buffers.flags);
+      changed = true;
+    }
     const needH = (chunk.colStart + chunk.n) * k * 8;
     // H is replaced by a larger shared one when it is too small, and also when it is not the shared
     // one any more (resuming from a checkpoint sets state.H to an ordinary array).
@@ -108,10 +132,25 @@ export function makeL2Pool(m: number, options: ResolvedOptions, threads: number,
   const ws = state.ws;
   const b = state.b;
 
+  /** Blocks of `size` out of `count` columns or rows: the counter at 0, the sizes in the control block. */
+  const share = (count: number, size: number): number => {
+    const blocks = Math.ceil(count / size);
+    ctrl[BLOCK] = size;
+    ctrl[BLOCKS] = blocks;
+    Atomics.store(ctrl, NEXT, 0);
+    return blocks;
+  };
   const solveW = (): void => {
     ctrl[GVERSION] = ctrl[GVERSION]! + 1;
-    run(CMD_SOLVE_W, () => solveRows(state.W, state.B, Bn, state.inv, state.hSum, state.Gw, state.invDiagW, k,
-      options.l1W, 0, Math.floor(state.m / T), ws, b, nnls));
+    const m = state.m;
+    const size = blockSize(m, T, ROW_BLOCK);
+    const blocks = share(m, size);
+    run(CMD_SOLVE_W, () => {
+      for (let block = Atomics.add(ctrl, NEXT, 1); block < blocks; block = Atomics.add(ctrl, NEXT, 1)) {
+        solveRows(state.W, state.B, Bn, state.inv, state.hSum, state.Gw, state.invDiagW, k,
+          options.l1W, block * size, Math.min(m, (block + 1) * size), ws, b, nnls);
+      }
+    });
   };
 
   return {
@@ -124,33 +163,57 @@ export function makeL2Pool(m: number, options: ResolvedOptions, threads: number,
       if (chunk.m !== m) {
         throw new DataError('SHAPE_MISMATCH', `chunk has ${chunk.m} features but the model has ${m}`, { source: sourceName, batch: chunk.position });
       }
-      ensureCapacity(chunk);
       const n = chunk.n;
+      const size = blockSize(n, T, COLUMN_BLOCK);
+      ensureCapacity(chunk, Math.ceil(n / size));
       const nnz = chunk.colPtr[n]!;
+      const loading = performance.now();
       chunkBuffers.load(chunk);
+      clock(TIME_LOAD, loading);
       const { colPtr, rowIdx, values } = chunkBuffers;
-      ctrl[N] = n; ctrl[COLSTART] = chunk.colStart; ctrl[WARM] = state.iteration > 0 && state.warmStart ? 1 : 0;
+      const colStart = chunk.colStart;
+      ctrl[N] = n; ctrl[COLSTART] = colStart; ctrl[WARM] = state.iteration > 0 && state.warmStart ? 1 : 0;
       if (lastGram !== state.iteration) { lastGram = state.iteration; ctrl[GVERSION] = ctrl[GVERSION]! + 1; }
-      balanceColumns(colPtr, n, T, ctrl, RANGES);
+      const blocks = share(n, size);
+      const seq = ctrl[SEQ] = ctrl[SEQ]! + 1;
       const H = state.H;
-      run(CMD_SOLVE_H, () => solveColumns(state.W, state.G, state.invDiag, state.warmScale, ctrl[WARM] === 1, k,
-        colPtr, rowIdx, values, chunk.colStart, ctrl[RANGES]!, ctrl[RANGES + 1]!, H, ws, b, state.kernels.rhs, options.l1H, nnls));
-      run(CMD_ACCUMULATE_B, () => {
-        state.kernels.rows(k, colPtr, rowIdx, values, n, chunk.colStart, H, state.B, 0, Math.floor(m / T));
-        let normA2 = 0;
-        for (let j = 0; j < n; j++) {
-          const off = (chunk.colStart + j) * k;
-          accumulateOuter(H, off, k, state.S, state.hSum);
-          let sq = 0;
-          for (let p = colPtr[j]!, end = colPtr[j + 1]!; p < end; p++) sq += values[p]! * values[p]!;
-          normA2 += sq;
+      // HHᵀ, hSum and ‖A‖² of the chunk, in column order: the solved blocks that follow the summed ones.
+      let summed = 0;
+      let normA2 = 0;
+      const sumSolved = (): void => {
+        for (; summed < blocks && Atomics.load(flags, summed) === seq; summed++) {
+          for (let j = summed * size, end = Math.min(n, j + size); j < end; j++) {
+            accumulateOuter(H, (colStart + j) * k, k, state.S, state.hSum);
+            let sq = 0;
+            for (let p = colPtr[j]!, stop = colPtr[j + 1]!; p < stop; p++) sq += values[p]! * values[p]!;
+            normA2 += sq;
+          }
         }
-        state.normA2 += normA2;
+      };
+      run(CMD_SOLVE_H, () => {
+        for (let block = Atomics.add(ctrl, NEXT, 1); block < blocks; block = Atomics.add(ctrl, NEXT, 1)) {
+          solveColumns(state.W, state.G, state.invDiag, state.warmScale, ctrl[WARM] === 1, k,
+            colPtr, rowIdx, values, colStart, block * size, Math.min(n, (block + 1) * size), H, ws, b, state.kernels.rhs, options.l1H, nnls);
+          Atomics.store(flags, block, seq);
+          sumSolved();
+        }
       });
+      const summing = performance.now();
+      sumSolved(); // every block is solved now
+      clock(TIME_SUMS, summing);
+      state.normA2 += normA2;
+      run(CMD_ACCUMULATE_B, () => state.kernels.rows(k, colPtr, rowIdx, values, n, colStart, H, state.B, 0, Math.floor(m / T)));
       state.passNnz += nnz;
       state.passSamples = Math.max(state.passSamples, chunk.colStart + n);
     },
-    endPass: () => endPassL2(state, options, solveW),
+    endPass: () => {
+      const started = performance.now();
+      const before = times[CMD_SOLVE_W]! + times[TIME_WAIT + CMD_SOLVE_W]!;
+      const result = endPassL2(state, options, solveW);
+      clock(TIME_END, started);
+      times[TIME_END] = times[TIME_END]! - (times[CMD_SOLVE_W]! + times[TIME_WAIT + CMD_SOLVE_W]! - before);
+      return result;
+    },
     solveW,
     grow(next) {
       if (next <= state.m) return;
@@ -175,6 +238,10 @@ export function makeL2Pool(m: number, options: ResolvedOptions, threads: number,
     resetCounts() {
       ws.counts.fill(0);
       counts.fill(0);
+    },
+    phaseTimes: () => times.slice(),
+    resetPhaseTimes() {
+      times.fill(0);
     },
     close() {
       stopWorkers(ctrl, workers, ports, failures);

@@ -11,7 +11,11 @@ export const COLSTART = 5;  // chunk: global index of the first sample
 export const WARM = 6;      // H phase: 1 = warm start
 export const GVERSION = 7;  // bumped whenever G or Gw changes (workers clear their factor caches)
 export const THREADS = 8;
-export const RANGES = 16;   // RANGES + t: first column of worker t in the H phase (t = 0..THREADS)
+export const NEXT = 9;      // H and W phases: the next block to claim (Atomics.add)
+export const BLOCK = 10;    // H and W phases: columns / rows per block
+export const BLOCKS = 11;   // H and W phases: number of blocks
+export const SEQ = 12;      // H phase: the step's number, written to flags[block] when the block is solved
+export const RANGES = 16;   // RANGES + t: first row of worker t in the B phase (t = 0..THREADS)
 export const CTRL_LENGTH = 16 + 65;
 
 export const CMD_STOP = 0;
@@ -19,6 +23,17 @@ export const CMD_REBIND = 1;
 export const CMD_SOLVE_H = 2;
 export const CMD_ACCUMULATE_B = 3;
 export const CMD_SOLVE_W = 4;
+
+/**
+ * Phase timings (performance.now(), milliseconds, summed until reset): thread t's slot
+ * t·TIME_SLOTS + command holds its time in that command; the main thread also records its wait at
+ * the barrier after each command (TIME_WAIT + command) and its serial parts.
+ */
+export const TIME_SLOTS = 16;
+export const TIME_WAIT = 8;
+export const TIME_LOAD = 5;       // copying the chunk into shared memory
+export const TIME_SUMS = 6;       // HHᵀ, hSum, ‖A‖² of the blocks left after the H phase's barrier
+export const TIME_END = 7;        // end of pass less the W phase: normalisation, scaling, Gram, loss, tol
 
 /** Float parameters: l1H, l1W, NNLS max sweeps, NNLS tol, NNLS method. */
 export const P_L1H = 0;
@@ -41,6 +56,10 @@ export interface SharedBuffers extends ChunkBuffers {
   readonly Bn: SharedArrayBuffer;
   readonly small: SharedArrayBuffer;
   readonly H: SharedArrayBuffer;
+  /** Float64, TIME_SLOTS per thread: milliseconds spent per command (TIME_* slots for the main thread's serial parts). */
+  readonly times: SharedArrayBuffer;
+  /** Int32 per column block of the H phase: SEQ once the block is solved. */
+  readonly flags: SharedArrayBuffer;
 }
 
 /** Views of the `small` buffer, in a fixed order. */
@@ -59,4 +78,12 @@ export function smallViews(buffer: SharedArrayBuffer | ArrayBuffer, k: number) {
 
 export function smallBytes(k: number): number {
   return 16 * k * k + 40 * k;
+}
+
+/**
+ * Block size for work sharing over T threads: about 24 blocks per thread, so that the last block
+ * claimed is a small part of a thread's work, and at most `largest` (columns or rows) per block.
+ */
+export function blockSize(count: number, threads: number, largest: number): number {
+  return Math.max(1, Math.min(largest, Math.ceil(count / (24 * threads))));
 }

@@ -1,7 +1,8 @@
 /**
  * A worker thread of the least-squares fit: waits on the shared control block, runs its share of
- * a phase (l2-phases.ts) on the shared arrays, reports on the barrier. Its range: columns
- * [RANGES+t, RANGES+t+1) in the H phase; rows [t·m/T, (t+1)·m/T) in the B and W phases.
+ * a phase (l2-phases.ts) on the shared arrays, reports on the barrier. Its share: the blocks of
+ * columns (H phase) or rows (W phase) it claims from the shared counter, marking each solved column
+ * block in `flags`; rows [t·m/T, (t+1)·m/T) in the B phase.
  */
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { clearFactorCache } from '../kernel/nnls-support.js';
@@ -9,8 +10,8 @@ import { makeNnlsWorkspace } from '../kernel/nnls-workspace.js';
 import { rankKernels } from '../kernel/rank-kernels.js';
 import { solveColumns, solveRows, type NnlsSettings } from '../update/l2-phases.js';
 import {
-  CMD_ACCUMULATE_B, CMD_REBIND, CMD_SOLVE_H, CMD_SOLVE_W, COLSTART, GVERSION, N,
-  P_L1H, P_L1W, P_METHOD, P_SWEEPS, P_TOL, RANGES, THREADS, WARM, smallViews, type SharedBuffers,
+  BLOCK, BLOCKS, CMD_ACCUMULATE_B, CMD_REBIND, CMD_SOLVE_H, CMD_SOLVE_W, COLSTART, GVERSION, N, NEXT,
+  P_L1H, P_L1W, P_METHOD, P_SWEEPS, P_TOL, SEQ, THREADS, TIME_SLOTS, WARM, smallViews, type SharedBuffers,
 } from './l2-shared.js';
 import { chunkViews } from './shared-chunk.js';
 import { serveCommands } from './workers.js';
@@ -22,7 +23,9 @@ let { m } = shared;
 const ctrl = new Int32Array(shared.ctrl);
 const params = new Float64Array(shared.params);
 const counts = new Float64Array(shared.counts);
+const times = new Float64Array(shared.times);
 let W = new Float64Array(shared.W), B = new Float64Array(shared.B), Bn = new Float64Array(shared.Bn), H = new Float64Array(shared.H);
+let flags = new Int32Array(shared.flags);
 let small = smallViews(shared.small, k);
 let { colPtr, rowIdx, values } = chunkViews(shared);
 const ws = makeNnlsWorkspace(k);
@@ -34,6 +37,7 @@ serveCommands(ctrl, (command) => {
     shared = receiveMessageOnPort(port)!.message as SharedBuffers;
     m = shared.m;
     W = new Float64Array(shared.W); B = new Float64Array(shared.B); Bn = new Float64Array(shared.Bn); H = new Float64Array(shared.H);
+    flags = new Int32Array(shared.flags);
     small = smallViews(shared.small, k);
     ({ colPtr, rowIdx, values } = chunkViews(shared));
   } else {
@@ -41,16 +45,25 @@ serveCommands(ctrl, (command) => {
     const threads = ctrl[THREADS]!;
     const nnls: NnlsSettings = { maxSweeps: params[P_SWEEPS]!, tol: params[P_TOL]!, method: params[P_METHOD]! };
     ws.counts.fill(0);
+    const started = performance.now();
+    const size = ctrl[BLOCK]!, blocks = ctrl[BLOCKS]!;
     if (command === CMD_SOLVE_H) {
-      solveColumns(W, small.G, small.invDiag, small.warmScale, ctrl[WARM] === 1, k, colPtr, rowIdx, values, ctrl[COLSTART]!,
-        ctrl[RANGES + index]!, ctrl[RANGES + index + 1]!, H, ws, b, rhs, params[P_L1H]!, nnls);
+      const n = ctrl[N]!, seq = ctrl[SEQ]!, warm = ctrl[WARM] === 1, colStart = ctrl[COLSTART]!;
+      for (let block = Atomics.add(ctrl, NEXT, 1); block < blocks; block = Atomics.add(ctrl, NEXT, 1)) {
+        solveColumns(W, small.G, small.invDiag, small.warmScale, warm, k, colPtr, rowIdx, values, colStart,
+          block * size, Math.min(n, (block + 1) * size), H, ws, b, rhs, params[P_L1H]!, nnls);
+        Atomics.store(flags, block, seq);
+      }
     } else if (command === CMD_ACCUMULATE_B) {
       rows(k, colPtr, rowIdx, values, ctrl[N]!, ctrl[COLSTART]!, H, B,
         Math.floor((index * m) / threads), Math.floor(((index + 1) * m) / threads));
     } else if (command === CMD_SOLVE_W) {
-      solveRows(W, B, Bn, small.inv, small.hSum, small.Gw, small.invDiagW, k, params[P_L1W]!,
-        Math.floor((index * m) / threads), Math.floor(((index + 1) * m) / threads), ws, b, nnls);
+      for (let block = Atomics.add(ctrl, NEXT, 1); block < blocks; block = Atomics.add(ctrl, NEXT, 1)) {
+        solveRows(W, B, Bn, small.inv, small.hSum, small.Gw, small.invDiagW, k, params[P_L1W]!,
+          block * size, Math.min(m, (block + 1) * size), ws, b, nnls);
+      }
     }
+    times[index * TIME_SLOTS + command] = times[index * TIME_SLOTS + command]! + performance.now() - started;
     for (let c = 0; c < 3; c++) counts[index * 3 + c] = counts[index * 3 + c]! + ws.counts[c]!;
   }
 });

@@ -20,11 +20,16 @@ export interface SharedChunk {
   values: Float64Array;
   /** Makes room for `chunk` (doubling); true when a buffer was replaced (workers must rebind). */
   reserve(chunk: CscChunk): boolean;
-  /** Copies the chunk in (after `reserve`). */
+  /**
+   * Copies the chunk in (after `reserve`), unless these buffers already hold it: the chunk loaded
+   * last, or one with the same arrays (chunks are immutable; an in-memory source gives the same
+   * chunks every pass).
+   */
   load(chunk: CscChunk): void;
 }
 
 export function makeSharedChunk(columns = 1024, nonzeros = 4096): SharedChunk {
+  let loaded: { colPtr: Int32Array; rowIdx: Int32Array; values: Float64Array; n: number } | undefined;
   const buffers: ChunkBuffers = { colPtr: sharedBuffer(4 * (columns + 1)), rowIdx: sharedBuffer(4 * nonzeros), values: sharedBuffer(8 * nonzeros) };
   const shared: SharedChunk = {
     buffers,
@@ -40,14 +45,17 @@ export function makeSharedChunk(columns = 1024, nonzeros = 4096): SharedChunk {
       if (next === shared.buffers) return false;
       shared.buffers = next;
       Object.assign(shared, chunkViews(next));
+      loaded = undefined;
       return true;
     },
     load(chunk) {
       const n = chunk.n;
+      if (loaded !== undefined && loaded.colPtr === chunk.colPtr && loaded.rowIdx === chunk.rowIdx && loaded.values === chunk.values && loaded.n === n) return;
       const nnz = chunk.colPtr[n]!;
       shared.colPtr.set(chunk.colPtr.subarray(0, n + 1));
       shared.rowIdx.set(chunk.rowIdx.subarray(0, nnz));
       shared.values.set(chunk.values.subarray(0, nnz));
+      loaded = { colPtr: chunk.colPtr, rowIdx: chunk.rowIdx, values: chunk.values, n };
     },
   };
   return shared;
