@@ -8,7 +8,7 @@
  */
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { DataError, NmfError } from '../errors.js';
+import { DataError, NmfError, OptionError } from '../errors.js';
 import type { TracePoint } from '../snapshot/snapshot.js';
 import type { EngineState } from '../update/engine.js';
 
@@ -62,6 +62,20 @@ export function writeCheckpoint(dir: string, checkpoint: Checkpoint): void {
     rmSync(tmp, { force: true });
     throw new NmfError('IO', `could not write checkpoint ${target}: ${(error as Error).message}`, { cause: error });
   }
+}
+
+/**
+ * Reads the checkpoint in `dir` for resuming a fit made with the options `expected` (the ones that
+ * determine its bytes): a checkpoint made with any other value is an OptionError naming the option.
+ */
+export function readCheckpointFor(dir: string, expected: Readonly<Record<string, unknown>>): Checkpoint {
+  const checkpoint = readCheckpoint(dir);
+  for (const [key, value] of Object.entries(expected)) {
+    if (checkpoint.fingerprint[key] !== value) {
+      throw new OptionError('resumeFrom', `a checkpoint made with ${key} = ${JSON.stringify(value)}`, checkpoint.fingerprint[key]);
+    }
+  }
+  return checkpoint;
 }
 
 export function readCheckpoint(dir: string): Checkpoint {

@@ -23,7 +23,7 @@ import { checkChunk } from '../chunk/check-chunk.js';
 import type { CscChunk } from '../chunk/csc-chunk.js';
 import { DataError, NmfError, OptionError } from '../errors.js';
 import { checkShape, fingerprintOf, resolveOptions, type FitOptions } from '../options.js';
-import { readCheckpoint, writeCheckpoint } from '../io/checkpoint.js';
+import { readCheckpointFor, writeCheckpoint } from '../io/checkpoint.js';
 import type { Snapshot, TracePoint } from '../snapshot/snapshot.js';
 import { isMatrixSource, type MatrixSource } from '../source/matrix-source.js';
 import { l2Snapshot } from '../update/l2-snapshot.js';
@@ -112,16 +112,8 @@ export function fitOnline(input: Observable<CscChunk> | MatrixSource, options: O
     let failed = false;
     // Resuming: the checkpoint's state is loaded at the first chunk, and the chunks it had already
     // consumed are skipped (the input must deliver the same chunks again, from the start).
-    let resumed = resolved.resumeFrom !== undefined ? readCheckpoint(resolved.resumeFrom) : undefined;
-    if (resumed) {
-      const expected = fingerprint;
-      for (const [key, value] of Object.entries(expected)) {
-        if (resumed.fingerprint[key] !== value) {
-          throw new OptionError('resumeFrom', `a checkpoint made with ${key} = ${JSON.stringify(value)}`, resumed.fingerprint[key]);
-        }
-      }
-      trace.push(...resumed.trace);
-    }
+    let resumed = resolved.resumeFrom !== undefined ? readCheckpointFor(resolved.resumeFrom, fingerprint) : undefined;
+    if (resumed) trace.push(...resumed.trace);
     let toSkip = resumed?.state.numbers.chunks ?? 0;
     let pendingWindow = 0;
     const snapshot = (final: boolean): Snapshot => onlineL1 ? onlineL1.snapshot(last!, final, trace, namesOf(onlineL1.features)) : l2Snapshot(online!.state, last!, final, trace, {

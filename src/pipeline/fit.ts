@@ -12,7 +12,7 @@ import { Observable, firstValueFrom, lastValueFrom, type Subscription } from 'rx
 import { checkChunk } from '../chunk/check-chunk.js';
 import type { CscChunk } from '../chunk/csc-chunk.js';
 import { DataError, NmfError, OptionError } from '../errors.js';
-import { readCheckpoint, writeCheckpoint } from '../io/checkpoint.js';
+import { readCheckpointFor, writeCheckpoint } from '../io/checkpoint.js';
 import { checkShape, fingerprintOf, resolveOptions, type FitOptions, type ResolvedOptions } from '../options.js';
 import type { Model, Snapshot, TracePoint } from '../snapshot/snapshot.js';
 import type { CscMatrix } from '../source/from-csc.js';
@@ -223,13 +223,7 @@ async function peekFeatures(source: MatrixSource): Promise<number> {
 
 /** Loads a checkpoint into a fresh engine; returns the trace it carried and the chunks of the pass it had done. */
 function resume(engine: Engine, options: ResolvedOptions, dir: string): { trace: TracePoint[]; passChunks: number } {
-  const checkpoint = readCheckpoint(dir);
-  const expected = fingerprintOf(options);
-  for (const [key, value] of Object.entries(expected)) {
-    if (checkpoint.fingerprint[key] !== value) {
-      throw new OptionError('resumeFrom', `a checkpoint made with ${key} = ${JSON.stringify(value)}`, checkpoint.fingerprint[key]);
-    }
-  }
+  const checkpoint = readCheckpointFor(dir, fingerprintOf(options));
   const done = checkpoint.trace.at(-1)?.iteration ?? 0;
   if (done >= options.maxIterations) {
     throw new OptionError('maxIterations', `more than the ${done} iterations the checkpoint has done (to continue from it)`, options.maxIterations);
