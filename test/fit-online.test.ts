@@ -213,7 +213,7 @@ describe('online l1 checkpoints', () => {
   });
 });
 
-describe('fitOnline with worker threads (l2)', () => {
+describe('fitOnline with worker threads', () => {
   const same = (a: Float64Array, b: Float64Array): boolean => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
   const expectSameRun = (got: { W: Float64Array; d: Float64Array; relativeLoss: number; diagnostics: unknown }[], want: typeof got): void => {
     expect(got.length).toBe(want.length);
@@ -270,6 +270,15 @@ describe('fitOnline with worker threads (l2)', () => {
     // A source that says m is read once its workers are up: every chunk (and every growth) runs on them.
     const source = { name: 'growing', rereadable: false, features: 120, chunks: () => slow };
     expectSameRun(await lastValueFrom(fitOnline(source, { ...options, threads: 2 }).pipe(toArray())), one);
+  });
+
+  it('l1: threads = 1, 2 and 3 give the same snapshots (the window bound to the workers chunk by chunk)', async () => {
+    const A = loadSharedMtx('hawaiibirds');
+    const options = { rank: 4, seed: 2, loss: 'l1', lambda: 0.5, window: 3, sweeps: 2 } as const;
+    const run = (threads: number) => lastValueFrom(fitOnline(fromCsc(A, { chunkSize: 100 }), { ...options, threads }).pipe(toArray()));
+    const one = await run(1);
+    expectSameRun(await run(2), one);
+    expectSameRun(await run(3), one);
   });
 
   it('a failing worker is a typed error', async () => {

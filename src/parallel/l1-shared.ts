@@ -1,15 +1,13 @@
-/** Shared memory of the threaded in-memory sCD (l1-pool.ts, l1-worker.ts). */
+/** Shared memory of the threaded sCD (l1-pool.ts, l1-worker.ts). */
 export const CMD_W_HALF = 1;
 export const CMD_H_HALF = 2;
 
+/** One binding: a problem and its factors (posted to the workers' ports; rank, threads and the control block are fixed per pool). */
 export interface L1Shared {
   readonly m: number;
   readonly n: number;
-  readonly k: number;
   readonly lambda: number;
-  readonly threads: number;
   readonly maxLine: number;
-  readonly ctrl: SharedArrayBuffer;
   readonly colPtr: SharedArrayBuffer;
   readonly rowIdx: SharedArrayBuffer;
   readonly values: SharedArrayBuffer;

@@ -1,34 +1,45 @@
 /**
- * A worker thread of the in-memory sCD (l1-pool.ts): binds the shared problem and factors, then
- * runs its share of each half-sweep — rows [t·m/T, (t+1)·m/T) of W, columns [t·n/T, (t+1)·n/T) of
- * H (writing each column's objective term to `f`) — and reports on the barrier.
+ * A worker thread of the sCD (l1-pool.ts): takes the latest problem and factors posted on its port
+ * (a new binding arrives before the command that uses it), then runs its share of each half-sweep —
+ * rows [t·m/T, (t+1)·m/T) of W, columns [t·n/T, (t+1)·n/T) of H (writing each column's objective
+ * term to `f`) — and reports on the barrier.
  */
-import { workerData } from 'node:worker_threads';
+import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { scdLineObjective, scdUpdateLine } from '../kernel/scd-update.js';
-import { makeScdWorkspace } from '../kernel/scd-workspace.js';
+import { ensureScdWorkspace, makeScdWorkspace } from '../kernel/scd-workspace.js';
 import { serveCommands } from './workers.js';
 import { CMD_H_HALF, CMD_W_HALF, type L1Shared } from './l1-shared.js';
 
-const { index, shared } = workerData as { index: number; shared: L1Shared };
-const { m, n, k, lambda, threads } = shared;
-const ctrl = new Int32Array(shared.ctrl);
-const colPtr = new Int32Array(shared.colPtr), rowIdx = new Int32Array(shared.rowIdx), values = new Float64Array(shared.values);
-const rowPtr = new Int32Array(shared.rowPtr), colIdx = new Int32Array(shared.colIdx), rowValues = new Float64Array(shared.rowValues);
-const W = new Float64Array(shared.W), H = new Float64Array(shared.H), allSums = new Float64Array(shared.allSums), f = new Float64Array(shared.f);
-const ws = makeScdWorkspace(k, shared.maxLine);
+const { index, threads, k, ctrl: ctrlBuffer, port } = workerData as { index: number; threads: number; k: number; ctrl: SharedArrayBuffer; port: MessagePort };
+const ctrl = new Int32Array(ctrlBuffer);
+const ws = makeScdWorkspace(k, 16);
+let bound: ReturnType<typeof bind> | undefined;
+
+function bind(shared: L1Shared) {
+  ensureScdWorkspace(ws, k, shared.maxLine);
+  return {
+    m: shared.m, n: shared.n, lambda: shared.lambda,
+    colPtr: new Int32Array(shared.colPtr), rowIdx: new Int32Array(shared.rowIdx), values: new Float64Array(shared.values),
+    rowPtr: new Int32Array(shared.rowPtr), colIdx: new Int32Array(shared.colIdx), rowValues: new Float64Array(shared.rowValues),
+    W: new Float64Array(shared.W), H: new Float64Array(shared.H), allSums: new Float64Array(shared.allSums), f: new Float64Array(shared.f),
+  };
+}
+
 serveCommands(ctrl, (command) => {
-  ws.allSums.set(allSums);
+  for (let got = receiveMessageOnPort(port); got; got = receiveMessageOnPort(port)) bound = bind(got.message as L1Shared);
+  const p = bound!;
+  ws.allSums.set(p.allSums);
   if (command === CMD_W_HALF) {
-    const i1 = Math.floor(((index + 1) * m) / threads);
-    for (let i = Math.floor((index * m) / threads); i < i1; i++) {
-      scdUpdateLine(colIdx, rowValues, rowPtr[i]!, rowPtr[i + 1]!, W, i * k, H, k, lambda, ws);
+    const i1 = Math.floor(((index + 1) * p.m) / threads);
+    for (let i = Math.floor((index * p.m) / threads); i < i1; i++) {
+      scdUpdateLine(p.colIdx, p.rowValues, p.rowPtr[i]!, p.rowPtr[i + 1]!, p.W, i * k, p.H, k, p.lambda, ws);
     }
   } else if (command === CMD_H_HALF) {
-    const j1 = Math.floor(((index + 1) * n) / threads);
-    for (let j = Math.floor((index * n) / threads); j < j1; j++) {
-      const start = colPtr[j]!, end = colPtr[j + 1]!;
-      scdUpdateLine(rowIdx, values, start, end, H, j * k, W, k, lambda, ws);
-      f[j] = scdLineObjective(values, start, end, H, j * k, k, lambda, ws);
+    const j1 = Math.floor(((index + 1) * p.n) / threads);
+    for (let j = Math.floor((index * p.n) / threads); j < j1; j++) {
+      const start = p.colPtr[j]!, end = p.colPtr[j + 1]!;
+      scdUpdateLine(p.rowIdx, p.values, start, end, p.H, j * k, p.W, k, p.lambda, ws);
+      p.f[j] = scdLineObjective(p.values, start, end, p.H, j * k, k, p.lambda, ws);
     }
   }
 });

@@ -27,7 +27,9 @@ import { readCheckpointFor, writeCheckpoint } from '../io/checkpoint.js';
 import type { Snapshot, TracePoint } from '../snapshot/snapshot.js';
 import { isMatrixSource, type MatrixSource } from '../source/matrix-source.js';
 import { l2Snapshot } from '../update/l2-snapshot.js';
+import { makeL1Pool } from '../parallel/l1-pool.js';
 import { makeL2Pool, type L2Pool } from '../parallel/l2-pool.js';
+import type { L1Runner } from '../update/l1-engine.js';
 import { threadsFor } from './fit.js';
 import {
   attachOnlineL2Runner, exportOnlineL2, growOnlineL2, importOnlineL2, makeOnlineL2, onlineStepL2, rememberOnlineL2, type OnlineL2,
@@ -72,8 +74,8 @@ export function fitOnline(input: Observable<CscChunk> | MatrixSource, options: O
     throw new OptionError('checkpoint.chunks', 'nothing for online fits (every chunk is an iteration: use checkpoint.every)', resolved.checkpoint.chunks);
   }
   if (emitEveryMs !== undefined && !(emitEveryMs >= 0)) throw new OptionError('emitEveryMs', 'a number ≥ 0', emitEveryMs);
-  // Threads: l2 with the diagonal only (as in fit); `auto` = the default, used for large chunks.
-  const threads = resolved.loss === 'l2' && resolved.diag
+  // Threads (l2 with the diagonal only, as in fit; l1); `auto` = the default, used for large chunks.
+  const threads = resolved.loss === 'l1' || resolved.diag
     ? { count: resolved.threads ?? Math.max(1, availableParallelism()), auto: resolved.threads === undefined }
     : { count: 1, auto: false };
   let chunks$: Observable<CscChunk>;
@@ -120,27 +122,32 @@ export function fitOnline(input: Observable<CscChunk> | MatrixSource, options: O
       samples: online!.samplesSeen, nnz: online!.nnzSeen, samplesSeen: online!.samplesSeen, nnzSeen: online!.nnzSeen,
       keepH: false, featureNames: namesOf(online!.state.m),
     }, online!.runner?.counts());
-    // Worker threads (l2): started before reading when the source says m, else at the first (large) chunk;
-    // until they are up, chunks are solved here. Either way the model is the same bytes.
-    let pool: L2Pool | undefined;
+    // Worker threads: started before reading when that is possible (l2: the source says m; l1: a given
+    // `threads`), else at the first chunk (a given `threads`) or the first large chunk (default); until
+    // they are up, chunks are solved here. Either way the model is the same bytes.
+    let pool: L2Pool | L1Runner | undefined;
     let poolReady = false;
+    let poolAttached = false;
     let poolFailure: unknown;
-    const startPool = (m: number, threads: number): L2Pool => {
-      const started = makeL2Pool(m, resolved, threads, true);
+    const startPool = (m: number, count: number): L2Pool | L1Runner => {
+      const started = resolved.loss === 'l1' ? makeL1Pool(count, resolved.rank) : makeL2Pool(m, resolved, count, true);
       started.ready.then(() => { poolReady = true; }, (error: unknown) => { poolFailure = error; });
       return started;
     };
     const usePool = (chunk: CscChunk): void => {
       const nnz = chunk.colPtr[chunk.n]!;
-      if (pool === undefined && threads.auto && threads.count > 1 && (nnz >= LARGE_CHUNK_NNZ || chunk.m * resolved.rank >= 200_000)) {
+      if (pool === undefined && (!threads.auto || nnz >= LARGE_CHUNK_NNZ || chunk.m * resolved.rank >= 200_000)) {
         pool = startPool(chunk.m, threads.count);
       }
       if (poolFailure !== undefined && !threads.auto) throw poolFailure;
-      if (poolReady && online!.runner === undefined) attachOnlineL2Runner(online!, pool!);
+      if (!poolReady || poolAttached) return;
+      poolAttached = true;
+      if (online) attachOnlineL2Runner(online, pool as L2Pool); else onlineL1!.attach(pool as L1Runner);
     };
-    if (threads.count > 1 && isMatrixSource(input) && input.features !== undefined) {
-      const count = threadsFor(input, resolved); // the `threads` option, or the cores when the source is large
-      if (count > 1) pool = startPool(input.features, count);
+    if (threads.count > 1 && isMatrixSource(input)) {
+      // the `threads` option, or the cores when the source is large (l2: threadsFor's rule)
+      const count = resolved.loss === 'l2' ? (input.features === undefined ? 1 : threadsFor(input, resolved)) : threads.auto ? 1 : threads.count;
+      if (count > 1) pool = startPool(input.features ?? 0, count);
     }
     const fail = (error: unknown): void => {
       failed = true;
@@ -176,10 +183,7 @@ export function fitOnline(input: Observable<CscChunk> | MatrixSource, options: O
               { source: name, batch: chunk.position });
           }
           if (online && chunk.m > features) growOnlineL2(online, chunk.m);
-          if (online && threads.count > 1) {
-            if (pool === undefined && !threads.auto) pool = startPool(chunk.m, threads.count);
-            usePool(chunk);
-          }
+          if (threads.count > 1) usePool(chunk);
           if (onlineL1 !== undefined) {
             const previous = (last ?? trace.at(-1))?.objective ?? Infinity;
             const result = onlineL1.step(chunk);

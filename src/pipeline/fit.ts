@@ -195,7 +195,7 @@ function makeEngine(source: MatrixSource, m: number, options: ResolvedOptions, p
   // copy of A in temporary files (removed when the fit ends, fails or is unsubscribed).
   if (matrix !== undefined) {
     const threads = threadsFor(source, options);
-    return makeL1Engine(m, options, { ...context, threads }, matrix, threads > 1 ? makeL1Pool(threads) : undefined);
+    return makeL1Engine(m, options, { ...context, threads }, matrix, threads > 1 ? makeL1Pool(threads, options.rank) : undefined);
   }
   return makeL1StreamEngine(m, options, context, makeFeatureMajorStore(m, options.tempDir === undefined ? {} : { dir: options.tempDir }));
 }

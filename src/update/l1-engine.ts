@@ -29,8 +29,9 @@ import { l1Snapshot, squaredLoss } from './l1-present.js';
  */
 export interface L1Runner {
   readonly threads: number;
-  bind(problem: L1Problem, W: Float64Array, H: Float64Array, k: number): { W: Float64Array; H: Float64Array };
-  /** Resolves when the workers started by `bind` are ready. */
+  /** Shares a problem and its factors with the workers (again for each new problem); returns the shared W and H. */
+  bind(problem: L1Problem, W: Float64Array, H: Float64Array): { W: Float64Array; H: Float64Array };
+  /** Resolves when the workers (started with the runner) are ready; `iterate` needs them. */
   readonly ready: Promise<void>;
   iterate(): number;
   close(): void;
@@ -99,8 +100,8 @@ export function makeL1Engine(m: number, options: ResolvedOptions, context: Engin
           }
         }
         if (runner) {
-          // Workers start now; the driver waits for them (whenReady) before the first iteration.
-          ({ W, H } = runner.bind(problem, W, H, k));
+          // The driver waits for the workers (whenReady) before the first iteration.
+          ({ W, H } = runner.bind(problem, W, H));
           return { early };
         }
       }

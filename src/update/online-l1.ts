@@ -24,6 +24,7 @@ import { leastSquaresWarmup } from './l1-warmup.js';
 import { projectL1Columns } from './project-l1.js';
 import { scdIteration } from './scd-iteration.js';
 import type { EngineState } from './engine.js';
+import type { L1Runner } from './l1-engine.js';
 import { OptionError } from '../errors.js';
 
 export interface OnlineL1 {
@@ -40,6 +41,8 @@ export interface OnlineL1 {
    */
   importState(saved: EngineState): void;
   remember(chunk: CscChunk): void;
+  /** From now on, the sweeps run on `runner` (its workers ready): the same bytes. */
+  attach(runner: L1Runner): void;
 }
 
 export function makeOnlineL1(features: number, options: ResolvedOptions, window: number, sweeps: number): OnlineL1 {
@@ -53,6 +56,7 @@ export function makeOnlineL1(features: number, options: ResolvedOptions, window:
   const ws = makeScdWorkspace(k, 16);
   // Resuming: the saved window's codes, matched to the remembered chunks at the next step.
   let pendingCodes: Float64Array[] | undefined;
+  let runner: L1Runner | undefined;
   const matrixOf = (chunk: CscChunk): CscMatrix => ({ m, n: chunk.n, colPtr: chunk.colPtr, rowIdx: chunk.rowIdx, values: chunk.values });
 
   return {
@@ -84,6 +88,9 @@ export function makeOnlineL1(features: number, options: ResolvedOptions, window:
       pendingCodes = [];
       let offset = 0;
       for (const n of windowSizes) { pendingCodes.push(windowCodes.slice(offset, offset + n * k)); offset += n * k; }
+    },
+    attach(next) {
+      runner = next;
     },
     remember(input) {
       recent.push({ chunk: makeCscChunk({ ...input, colStart: 0 }), H: new Float64Array(0) });
@@ -126,7 +133,14 @@ export function makeOnlineL1(features: number, options: ResolvedOptions, window:
       let offset = 0;
       for (const r of recent) { Hwin.set(r.H, offset); offset += r.H.length; }
       let f = 0;
-      for (let s = 0; s < sweeps; s++) f = scdIteration(problem, W, Hwin, k, ws);
+      if (runner) {
+        const shared = runner.bind(problem, W, Hwin);
+        for (let s = 0; s < sweeps; s++) f = runner.iterate();
+        W.set(shared.W);
+        Hwin.set(shared.H);
+      } else {
+        for (let s = 0; s < sweeps; s++) f = scdIteration(problem, W, Hwin, k, ws);
+      }
       // keep the refined codes of the window's chunks
       offset = 0;
       for (const r of recent) { r.H.set(Hwin.subarray(offset, offset + r.H.length)); offset += r.H.length; }
