@@ -90,6 +90,23 @@ describe('kernels', () => {
     }
   });
 
+  it('the unrolled Gram and column-scaling kernels give the same bits as gram and scaleColumns', () => {
+    for (const k of [1, 4, 10, 17]) {
+      const rnd = makeRandom(k);
+      const rows = 57;
+      const X = Float64Array.from({ length: rows * k }, () => (rnd.uniform() < 0.3 ? 0 : rnd.uniform()));
+      const want = new Float64Array(k * k), got = new Float64Array(k * k);
+      gram(X, rows, k, want);
+      rankKernels(k).gram(X, rows, got);
+      expect(Buffer.from(got.buffer).equals(Buffer.from(want.buffer))).toBe(true);
+      if (k === 4) for (let r = 0; r < rows; r++) X[r * k + 2] = 0; // a column summing to 0
+      const Y = X.slice(), d1 = new Float64Array(k), d2 = new Float64Array(k), inv1 = new Float64Array(k), inv2 = new Float64Array(k);
+      scaleColumns(X, rows, k, d1, inv1);
+      rankKernels(k).scale(Y, rows, d2, inv2);
+      expect([Buffer.from(Y.buffer).equals(Buffer.from(X.buffer)), Buffer.from(d2.buffer).equals(Buffer.from(d1.buffer)), Buffer.from(inv2.buffer).equals(Buffer.from(inv1.buffer))]).toEqual([true, true, true]);
+    }
+  });
+
   it('gram and addDiagonal give XᵀX + αI', () => {
     const X = Float64Array.from([1, 2, 3, 4, 5, 6]); // 3×2
     const G = new Float64Array(4);

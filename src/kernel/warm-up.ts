@@ -38,11 +38,12 @@ export function warmUpL2Kernels(k: number, problems = 3000): void {
   const W = new Float64Array(m * k).map(() => rnd.uniform());
   const B = new Float64Array(m * k);
   const rowIdx = new Int32Array(nnz), values = new Float64Array(nnz), colPtr = Int32Array.from([0, nnz]);
-  const { rhs, stats, rows } = rankKernels(k);
+  const { rhs, stats, rows, gram, scale } = rankKernels(k);
   for (let p = 0; p < problems; p++) {
     for (let q = 0; q < nnz; q++) { rowIdx[q] = (rnd.uniform() * m) | 0; values[q] = rnd.uniform(); }
     rhs(W, rowIdx, values, 0, nnz, 0, b, 0);
     stats(b, 0, rowIdx, values, 0, nnz, B);
     if (p % 10 === 0) rows(k, colPtr, rowIdx, values, 1, 0, b, B, 0, m);
+    if (p % 30 === 0) { gram(W, m, G); scale(B, m, x, b); }
   }
 }

@@ -4,13 +4,12 @@
  * scale W's columns to unit sums (the sums become d), then the loss by the Gram identity and the
  * convergence measure 1 − Pearson(W_t, W_{t−1}).
  */
-import { gram, addDiagonal } from '../kernel/gram.js';
+import { addDiagonal } from '../kernel/gram.js';
 import { gramLoss } from '../kernel/gram-loss.js';
 import { invertDiagonal } from '../kernel/nnls-solve.js';
 import { solveRows } from './l2-phases.js';
 import { clearFactorCache } from '../kernel/nnls-support.js';
 import { pearsonTol } from '../kernel/pearson.js';
-import { scaleColumns } from '../kernel/scale.js';
 import type { ResolvedOptions } from '../options.js';
 import type { L2State } from './l2-state.js';
 
@@ -64,12 +63,12 @@ export function updateWFromStats(
     const nnls = { maxSweeps: options.nnlsMaxSweeps, tol: options.nnlsTol, method: options.nnlsMethod };
     solveRows(W, B, Bn, inv, diag ? hSum : ones(k), Gw, invDiag, k, options.l1W, 0, m, ws, b, nnls);
   }
-  if (diag) scaleColumns(W, m, k, d, inv);
+  if (diag) state.kernels.scale(W, m, d, inv);
   else d.fill(1);
   // Warm start of the next H-update: d_t ⊙ h_norm = d_t ⊙ h_raw / dH.
   for (let a = 0; a < k; a++) warmScale[a] = !diag ? 1 : hSum[a]! > 0 ? d[a]! / hSum[a]! : 0;
   const WtW = state.G;
-  gram(W, m, k, WtW);
+  state.kernels.gram(W, m, WtW);
   state.gramFresh = true;
   const loss = gramLoss(state.normA2, W, m, k, d, Bn, Sn, WtW);
   return { relativeLoss: state.normA2 > 0 ? loss / state.normA2 : 0, tol: pearsonTol(W, Wprev, m * k) };

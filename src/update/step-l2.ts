@@ -6,7 +6,7 @@
 import type { CscChunk } from '../chunk/csc-chunk.js';
 import { DataError } from '../errors.js';
 import { accumulateOuter } from '../kernel/accumulate-stats.js';
-import { addDiagonal, gram } from '../kernel/gram.js';
+import { addDiagonal } from '../kernel/gram.js';
 import { invertDiagonal, nnlsSolve } from '../kernel/nnls-solve.js';
 import { clearFactorCache } from '../kernel/nnls-support.js';
 import type { ResolvedOptions } from '../options.js';
@@ -15,7 +15,7 @@ import { ensureHCapacity, type L2State } from './l2-state.js';
 /** Start a pass: Gram of the current W, statistics zeroed. */
 export function beginPassL2(state: L2State, options: ResolvedOptions): void {
   const { W, m, k, G } = state;
-  if (!state.gramFresh) gram(W, m, k, G); // else the W-update left WᵀW of this W in G
+  if (!state.gramFresh) state.kernels.gram(W, m, G); // else the W-update left WᵀW of this W in G
   state.gramFresh = false;
   addDiagonal(G, k, options.l2H);
   invertDiagonal(G, k, state.invDiag);
