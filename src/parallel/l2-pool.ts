@@ -3,8 +3,9 @@
  * the model state on it, and runs each phase of a pass (l2-phases.ts) with the main thread as
  * worker 0 and T − 1 worker threads, joined by an Atomics barrier:
  *   H phase — blocks of columns claimed one at a time from a shared counter (work sharing: the
- *   threads that are ahead take more);  B phase — rows of AHᵀ split evenly (each entry summed over
- *   columns in ascending order);  W phase — blocks of rows of W claimed like the H phase's columns.
+ *   threads that are ahead take more);  B phase — rows of AHᵀ in one range per thread (each entry
+ *   summed over columns in ascending order), the ranges moved after every chunk toward equal measured
+ *   times;  W phase — blocks of rows of W claimed like the H phase's columns.
  * HHᵀ, the H row sums and ‖A‖² are summed by the main thread in column order, block by block as the
  * blocks are solved (between its own blocks; the last ones after the barrier). A column's h and a
  * row's w do not depend on which thread solves them, so every entry sees the same operations in
@@ -26,7 +27,7 @@ import { solveColumns, solveRows, type NnlsSettings } from '../update/l2-phases.
 import { makeL2State, type L2State } from '../update/l2-state.js';
 import {
   BLOCK, BLOCKS, CMD_ACCUMULATE_B, CMD_REBIND, CMD_SOLVE_H, CMD_SOLVE_W, COLSTART, CTRL_LENGTH, GVERSION, N, NEXT,
-  P_L1H, P_L1W, P_METHOD, P_SWEEPS, P_TOL, SEQ, THREADS, TIME_END, TIME_LOAD, TIME_SLOTS, TIME_SUMS, TIME_WAIT, WARM,
+  P_L1H, P_L1W, P_METHOD, P_SWEEPS, P_TOL, RANGES, SEQ, THREADS, TIME_END, TIME_LAST, TIME_LOAD, TIME_SLOTS, TIME_SUMS, TIME_WAIT, WARM,
   blockSize, smallBytes, smallViews, type SharedBuffers,
 } from './l2-shared.js';
 
@@ -99,7 +100,12 @@ export function makeL2Pool(m: number, options: ResolvedOptions, threads: number,
   const run = (command: number, mainShare: () => void): void => {
     const started = performance.now();
     let shared = started;
-    runOnAll(ctrl, T, command, () => { mainShare(); shared = performance.now(); clock(command, started); }, failures);
+    runOnAll(ctrl, T, command, () => {
+      mainShare();
+      shared = performance.now();
+      clock(command, started);
+      times[TIME_LAST] = shared - started;
+    }, failures);
     clock(TIME_WAIT + command, shared);
   };
   const rebind = (): void => {
@@ -132,6 +138,23 @@ export function makeL2Pool(m: number, options: ResolvedOptions, threads: number,
   const ws = state.ws;
   const b = state.b;
 
+  // The B phase's row ranges as fractions of m. Its cost is not proportional to the rows (nonzeros
+  // per row differ, the main thread is slower): after each chunk each boundary moves half-way to
+  // where the last measured times, spread evenly over each range, would make the threads equal.
+  const cuts = Float64Array.from({ length: T + 1 }, (_, t) => t / T);
+  const target = new Float64Array(T + 1);
+  const rebalance = (): void => {
+    let total = 0;
+    for (let t = 0; t < T; t++) total += times[t * TIME_SLOTS + TIME_LAST]!;
+    if (!(total > 0.5)) return; // too short to tell noise from cost
+    for (let s = 1, t = 0, before = 0; s < T; s++) {
+      const goal = (total * s) / T;
+      let spent = times[t * TIME_SLOTS + TIME_LAST]!;
+      while (before + spent < goal && t < T - 1) { before += spent; t++; spent = times[t * TIME_SLOTS + TIME_LAST]!; }
+      target[s] = cuts[t]! + (spent > 0 ? Math.min(1, (goal - before) / spent) : 0) * (cuts[t + 1]! - cuts[t]!);
+    }
+    for (let s = 1; s < T; s++) cuts[s] = 0.5 * cuts[s]! + 0.5 * target[s]!;
+  };
   /** Blocks of `size` out of `count` columns or rows: the counter at 0, the sizes in the control block. */
   const share = (count: number, size: number): number => {
     const blocks = Math.ceil(count / size);
@@ -202,7 +225,9 @@ export function makeL2Pool(m: number, options: ResolvedOptions, threads: number,
       sumSolved(); // every block is solved now
       clock(TIME_SUMS, summing);
       state.normA2 += normA2;
-      run(CMD_ACCUMULATE_B, () => state.kernels.rows(k, colPtr, rowIdx, values, n, colStart, H, state.B, 0, Math.floor(m / T)));
+      for (let t = 0; t <= T; t++) ctrl[RANGES + t] = Math.round(cuts[t]! * m);
+      run(CMD_ACCUMULATE_B, () => state.kernels.rows(k, colPtr, rowIdx, values, n, colStart, H, state.B, ctrl[RANGES]!, ctrl[RANGES + 1]!));
+      rebalance();
       state.passNnz += nnz;
       state.passSamples = Math.max(state.passSamples, chunk.colStart + n);
     },

@@ -15,7 +15,7 @@ export const NEXT = 9;      // H and W phases: the next block to claim (Atomics.
 export const BLOCK = 10;    // H and W phases: columns / rows per block
 export const BLOCKS = 11;   // H and W phases: number of blocks
 export const SEQ = 12;      // H phase: the step's number, written to flags[block] when the block is solved
-export const RANGES = 16;   // RANGES + t: first row of worker t in the B phase (t = 0..THREADS)
+export const RANGES = 16;   // RANGES + t: first row of thread t in the B phase (t = 0..THREADS)
 export const CTRL_LENGTH = 16 + 65;
 
 export const CMD_STOP = 0;
@@ -34,6 +34,7 @@ export const TIME_WAIT = 8;
 export const TIME_LOAD = 5;       // copying the chunk into shared memory
 export const TIME_SUMS = 6;       // HHᵀ, hSum, ‖A‖² of the blocks left after the H phase's barrier
 export const TIME_END = 7;        // end of pass less the W phase: normalisation, scaling, Gram, loss, tol
+export const TIME_LAST = 15;      // the thread's time in its last command (not summed)
 
 /** Float parameters: l1H, l1W, NNLS max sweeps, NNLS tol, NNLS method. */
 export const P_L1H = 0;

@@ -11,7 +11,7 @@ import { rankKernels } from '../kernel/rank-kernels.js';
 import { solveColumns, solveRows, type NnlsSettings } from '../update/l2-phases.js';
 import {
   BLOCK, BLOCKS, CMD_ACCUMULATE_B, CMD_REBIND, CMD_SOLVE_H, CMD_SOLVE_W, COLSTART, GVERSION, N, NEXT,
-  P_L1H, P_L1W, P_METHOD, P_SWEEPS, P_TOL, SEQ, THREADS, TIME_SLOTS, WARM, smallViews, type SharedBuffers,
+  P_L1H, P_L1W, P_METHOD, P_SWEEPS, P_TOL, RANGES, SEQ, TIME_LAST, TIME_SLOTS, WARM, smallViews, type SharedBuffers,
 } from './l2-shared.js';
 import { chunkViews } from './shared-chunk.js';
 import { serveCommands } from './workers.js';
@@ -42,7 +42,6 @@ serveCommands(ctrl, (command) => {
     ({ colPtr, rowIdx, values } = chunkViews(shared));
   } else {
     if (ctrl[GVERSION] !== seenVersion) { seenVersion = ctrl[GVERSION]!; clearFactorCache(ws.cache); }
-    const threads = ctrl[THREADS]!;
     const nnls: NnlsSettings = { maxSweeps: params[P_SWEEPS]!, tol: params[P_TOL]!, method: params[P_METHOD]! };
     ws.counts.fill(0);
     const started = performance.now();
@@ -55,15 +54,16 @@ serveCommands(ctrl, (command) => {
         Atomics.store(flags, block, seq);
       }
     } else if (command === CMD_ACCUMULATE_B) {
-      rows(k, colPtr, rowIdx, values, ctrl[N]!, ctrl[COLSTART]!, H, B,
-        Math.floor((index * m) / threads), Math.floor(((index + 1) * m) / threads));
+      rows(k, colPtr, rowIdx, values, ctrl[N]!, ctrl[COLSTART]!, H, B, ctrl[RANGES + index]!, ctrl[RANGES + index + 1]!);
     } else if (command === CMD_SOLVE_W) {
       for (let block = Atomics.add(ctrl, NEXT, 1); block < blocks; block = Atomics.add(ctrl, NEXT, 1)) {
         solveRows(W, B, Bn, small.inv, small.hSum, small.Gw, small.invDiagW, k, params[P_L1W]!,
           block * size, Math.min(m, (block + 1) * size), ws, b, nnls);
       }
     }
-    times[index * TIME_SLOTS + command] = times[index * TIME_SLOTS + command]! + performance.now() - started;
+    const elapsed = performance.now() - started;
+    times[index * TIME_SLOTS + command] = times[index * TIME_SLOTS + command]! + elapsed;
+    times[index * TIME_SLOTS + TIME_LAST] = elapsed;
     for (let c = 0; c < 3; c++) counts[index * 3 + c] = counts[index * 3 + c]! + ws.counts[c]!;
   }
 });
