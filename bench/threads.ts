@@ -3,12 +3,22 @@
 // and movielens; then the in-memory sCD (l1) with 1 and 2 threads on the same data (breakpoint-
 // updates per second = 2·k·nnz per iteration). Times: minimum over the repeats; nmflow's "later"
 // column is seconds per iteration after the first (JIT warm-up and worker start-up excluded).
-// usage: npx tsx bench/threads.ts [--repeat 3] [--datasets synthetic,movielens]
+// Then where an l2 pass goes, per phase and per thread (the pool's phase timings, in process, 1 and
+// 2 threads, mean over the passes after the third): H phase, B phase (AHᵀ by row ranges) and W
+// phase per thread, the main thread's waits at the barriers and its serial parts.
+// usage: npx tsx bench/threads.ts [--repeat 3] [--datasets synthetic,movielens] [--phase-passes 12]
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { execSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadavg } from 'node:os';
+import { lastValueFrom, toArray } from 'rxjs';
 import { fitModel, loadMtx } from '../src/index.js';
+import type { CscChunk } from '../src/chunk/csc-chunk.js';
+import { resolveOptions } from '../src/options.js';
+import { makeL2Pool } from '../src/parallel/l2-pool.js';
+import { CMD_ACCUMULATE_B, CMD_SOLVE_H, CMD_SOLVE_W, TIME_END, TIME_LOAD, TIME_SLOTS, TIME_SUMS, TIME_WAIT } from '../src/parallel/l2-shared.js';
+import { beginPassL2 } from '../src/update/step-l2.js';
 import { runTool, type ToolRun } from './lib/peer-tools.js';
 import { markdownTable, ms, ratio, ratioText } from './lib/markdown.js';
 
@@ -27,12 +37,47 @@ const datasets = flag('--datasets', 'synthetic,movielens').split(',');
 execSync('npm run build', { cwd: root, stdio: 'ignore' });
 const environment = { repoRoot: root, peersDir: join(shared, 'peers'), env: { ...process.env }, timeoutSeconds: 1800 };
 const uptime = (): string => execSync('uptime').toString().trim();
+const phasePasses = Number(flag('--phase-passes', '12'));
 console.log(`start: ${uptime()}`);
+const loads: Record<string, number[]> = { start: loadavg() };
+
+/** Milliseconds per pass in each phase (per thread) and in the main thread's serial parts, passes 4…N. */
+async function phases(chunks: CscChunk[], m: number, threads: number): Promise<Record<string, number | number[]>> {
+  const options = resolveOptions({ rank: 10, seed: 42, maxIterations: phasePasses, tol: 0 });
+  const pool = makeL2Pool(m, options, threads);
+  try {
+    await pool.ready;
+    const skip = 3;
+    let seconds = 0;
+    for (let pass = 0; pass < phasePasses; pass++) {
+      if (pass === skip) pool.resetPhaseTimes();
+      const started = performance.now();
+      beginPassL2(pool.state, options);
+      for (const chunk of chunks) pool.step(chunk, 'bench');
+      pool.endPass();
+      if (pass >= skip) seconds += performance.now() - started;
+    }
+    const passes = phasePasses - skip;
+    const t = pool.phaseTimes();
+    const per = (slot: number): number => t[slot]! / passes;
+    const perThread = (command: number): number[] => Array.from({ length: threads }, (_, th) => per(th * TIME_SLOTS + command));
+    return {
+      pass: seconds / passes, H: perThread(CMD_SOLVE_H), B: perThread(CMD_ACCUMULATE_B), W: perThread(CMD_SOLVE_W),
+      waitH: per(TIME_WAIT + CMD_SOLVE_H), waitB: per(TIME_WAIT + CMD_ACCUMULATE_B), waitW: per(TIME_WAIT + CMD_SOLVE_W),
+      load: per(TIME_LOAD), sums: per(TIME_SUMS), end: per(TIME_END),
+    };
+  } finally {
+    pool.close();
+  }
+}
+const phaseRows: string[][] = [];
+const msText = (v: number): string => v.toFixed(1);
 
 const rows: string[][] = [];
 const results: Record<string, unknown> = {};
 for (const name of datasets) {
   const file = files[name]!;
+  loads[name] = loadavg();
   const iterations = name === 'synthetic' ? 10 : 20;
   const request = { file, rank: 10, maxIterations: iterations, tol: 0, seed: 42, repeat };
   const runs: Record<string, ToolRun> = {};
@@ -64,9 +109,23 @@ for (const name of datasets) {
     results[`${name}-scd-${lambda}`] = seconds;
   }
   results[name] = runs;
+  const chunks = await lastValueFrom(source.chunks().pipe(toArray()));
+  const breakdown: Record<number, Record<string, number | number[]>> = {};
+  for (const threads of [1, 2]) {
+    const p = await phases(chunks, source.matrix.m, threads);
+    breakdown[threads] = p;
+    const list = (v: number | number[] | undefined): string => (Array.isArray(v) ? v.map(msText).join(' / ') : msText(v ?? NaN));
+    phaseRows.push([name, `${threads}t`, msText(p.pass as number), list(p.H), list(p.B), list(p.W),
+      `${list(p.waitH)} / ${list(p.waitB)} / ${list(p.waitW)}`, list(p.sums), list(p.load), list(p.end)]);
+  }
+  results[`${name}-phases`] = breakdown;
 }
 console.log(markdownTable(['data', 'run', 'ms/iteration', 'after it. 1', 'vs RcppML 1t', 'rel. loss'], rows, [false, false, true, true, true, true]));
+console.log('\nl2 pass by phase (ms per pass, passes 4…N, in process; per thread: main / worker):');
+console.log(markdownTable(['data', 'threads', 'pass', 'H', 'B', 'W', 'main waits H / B / W', 'sums after H', 'chunk copy', 'end of pass (serial)'],
+  phaseRows, [false, false, true, true, true, true, true, true, true, true]));
+loads.end = loadavg();
 console.log(`end: ${uptime()}`);
 const out = join(root, 'bench', 'results', `threads-${new Date().toISOString().slice(0, 10)}.json`);
-writeFileSync(out, JSON.stringify({ command: 'npx tsx bench/threads.ts', uptime: uptime(), rows, results }, null, 1));
+writeFileSync(out, JSON.stringify({ command: 'npx tsx bench/threads.ts', uptime: uptime(), loadAverages: loads, rows, phaseRows, results }, null, 1));
 console.log(`wrote ${out}`);
