@@ -14,10 +14,10 @@ import type { Model } from '../src/snapshot/snapshot.js';
 import { OptionError } from '../src/errors.js';
 import { makeRandom } from '../src/kernel/random.js';
 import { SHARED_DATA, loadSharedMtx } from './helpers/load-mtx-sync.js';
+import { CLI } from './helpers/cli.js';
 
 const same = (a: Float64Array, b: Float64Array): boolean => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'nmflow-ckpt-'));
-const CLI = ['--import', 'tsx', new URL('../src/cli/run.ts', import.meta.url).pathname];
 const FIXTURES = new URL('../../shared/fixtures/', import.meta.url).pathname;
 /** Runs the CLI to its end; resolves with the exit code. */
 const runCli = (args: string[]): Promise<number> => new Promise((resolve) => {

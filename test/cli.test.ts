@@ -1,28 +1,16 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { readModel } from '../src/io/model-file.js';
 import { lastValueFrom } from 'rxjs';
 import { fitOnline } from '../src/pipeline/fit-online.js';
 import { fromCsc } from '../src/source/from-csc.js';
 import { SHARED_DATA, loadSharedMtx } from './helpers/load-mtx-sync.js';
+import { nmflow } from './helpers/cli.js';
 
-const run = promisify(execFile);
-const CLI = ['--import', 'tsx', new URL('../src/cli/run.ts', import.meta.url).pathname];
 const PBMC = `${SHARED_DATA}pbmc_small.mtx`;
 
-async function nmflow(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run('node', [...CLI, ...args]);
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 function jsonLines(stdout: string): Record<string, unknown>[] {
   return stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);

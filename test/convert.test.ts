@@ -1,9 +1,7 @@
 // `nmflow convert` round trips (.mtx ↔ Parquet ↔ Arrow in every layout) and the atomic table writers.
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { Table, makeVector, type RecordBatch } from 'apache-arrow';
 import { parquetMetadata } from 'hyparquet';
@@ -13,19 +11,10 @@ import { DataError, NmfError } from '../src/errors.js';
 import { openTableWriter, writeTable } from '../src/io/write-table.js';
 import { readMtx } from '../src/source/read-mtx.js';
 import { SHARED_DATA } from './helpers/load-mtx-sync.js';
+import { nmflow } from './helpers/cli.js';
 
-const exec = promisify(execFile);
-const CLI = ['--import', 'tsx', new URL('../src/cli/run.ts', import.meta.url).pathname];
 const FIXTURES = new URL('../../shared/fixtures/', import.meta.url).pathname;
 
-async function nmflow(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    return { code: 0, ...(await exec('node', [...CLI, ...args])) };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 /**
  * The CLI in this process (`main`, what bin/nmflow runs), for the many round trips: a CLI process costs

@@ -1,9 +1,8 @@
 // The ETL stage: project(model, options) over record batches in every layout, and `nmflow project`.
-import { execFile, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { Field, Float64, Int32, List, RecordBatch, Table, Utf8, makeVector, vectorFromArray } from 'apache-arrow';
 import { Observable, Subject, from, lastValueFrom, take, toArray } from 'rxjs';
@@ -18,6 +17,7 @@ import type { Model } from '../src/snapshot/snapshot.js';
 import { projectChunk } from '../src/update/project-chunk.js';
 import { makeProjectPool } from '../src/parallel/project-pool.js';
 import { loadSharedMtx, SHARED_DATA } from './helpers/load-mtx-sync.js';
+import { nmflow } from './helpers/cli.js';
 
 const A = loadSharedMtx('pbmc_small');
 const names = Array.from({ length: A.m }, (_, i) => `gene${i}`);
@@ -317,16 +317,6 @@ describe('project with worker threads', () => {
   });
 });
 
-const exec = promisify(execFile);
-const CLI = ['--import', 'tsx', new URL('../src/cli/run.ts', import.meta.url).pathname];
-async function nmflow(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    return { code: 0, ...(await exec('node', [...CLI, ...args])) };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 describe('nmflow project (CLI)', () => {
   const FIXTURES = new URL('../../shared/fixtures/', import.meta.url).pathname;
