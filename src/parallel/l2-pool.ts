@@ -22,12 +22,12 @@ import { runOnAll, startWorkers, stopWorkers } from './workers.js';
 import { accumulateOuter } from '../kernel/accumulate-stats.js';
 import { makeRandom } from '../kernel/random.js';
 import type { ResolvedOptions } from '../options.js';
-import { endPassL2, type PassResult } from '../update/end-pass-l2.js';
+import { endPassL2, type FinishInParallel, type PassResult } from '../update/end-pass-l2.js';
 import { solveColumns, solveRows, type NnlsSettings } from '../update/l2-phases.js';
 import { makeL2State, type L2State } from '../update/l2-state.js';
 import {
-  BLOCK, BLOCKS, CMD_ACCUMULATE_B, CMD_REBIND, CMD_SOLVE_H, CMD_SOLVE_W, COLSTART, CTRL_LENGTH, GVERSION, N, NEXT,
-  P_L1H, P_L1W, P_METHOD, P_SWEEPS, P_TOL, RANGES, SEQ, THREADS, TIME_END, TIME_LAST, TIME_LOAD, TIME_SLOTS, TIME_SUMS, TIME_WAIT, WARM,
+  BLOCK, BLOCKS, CMD_ACCUMULATE_B, CMD_FINISH, CMD_REBIND, CMD_SOLVE_H, CMD_SOLVE_W, COLSTART, CTRL_LENGTH, GVERSION, N, NEXT,
+  P_CROSS, P_L1H, P_L1W, P_METHOD, P_SWEEPS, P_TOL, P_TOL_OUT, RANGES, SEQ, THREADS, TIME_END, TIME_LAST, TIME_LOAD, TIME_SLOTS, TIME_SUMS, TIME_WAIT, WARM,
   blockSize, smallBytes, smallViews, type SharedBuffers,
 } from './l2-shared.js';
 
@@ -68,7 +68,7 @@ export function makeL2Pool(m: number, options: ResolvedOptions, threads: number,
   const B0 = sab(8 * m * k);
   let buffers: SharedBuffers = {
     m, k, ctrl: sab(4 * CTRL_LENGTH), params: sab(8 * 8), counts: sab(8 * 3 * T), times: sab(8 * TIME_SLOTS * T),
-    W: sab(8 * m * k), B: B0, Bn: separateBn ? sab(8 * m * k) : B0, small: sab(smallBytes(k)), H: sab(8 * 1024 * k),
+    W: sab(8 * m * k), Wprev: sab(8 * m * k), B: B0, Bn: separateBn ? sab(8 * m * k) : B0, small: sab(smallBytes(k)), H: sab(8 * 1024 * k),
     flags: sab(4 * 1024), ...chunkBuffers.buffers,
   };
   let flags = new Int32Array(buffers.flags);
@@ -79,7 +79,7 @@ export function makeL2Pool(m: number, options: ResolvedOptions, threads: number,
   const clock = (slot: number, since: number): void => { times[slot] = times[slot]! + performance.now() - since; };
   const small = smallViews(buffers.small, k);
   let state = makeL2State(m, options, makeRandom(options.seed), {
-    W: new Float64Array(buffers.W), B: new Float64Array(buffers.B), H: new Float64Array(buffers.H), ...small,
+    W: new Float64Array(buffers.W), Wprev: new Float64Array(buffers.Wprev), B: new Float64Array(buffers.B), H: new Float64Array(buffers.H), ...small,
   });
   let Bn = new Float64Array(buffers.Bn);
   params[P_L1H] = options.l1H; params[P_L1W] = options.l1W;
@@ -176,6 +176,12 @@ export function makeL2Pool(m: number, options: ResolvedOptions, threads: number,
     });
   };
 
+  /** The Gram matrix here; 1 − Pearson(W, Wprev) and the loss's cross term on workers 1 (and 2). */
+  const finish: FinishInParallel = (here) => {
+    run(CMD_FINISH, here);
+    return { tol: params[P_TOL_OUT]!, cross: params[P_CROSS]! };
+  };
+
   return {
     threads: T,
     get state() { return state; },
@@ -234,7 +240,7 @@ export function makeL2Pool(m: number, options: ResolvedOptions, threads: number,
     endPass: () => {
       const started = performance.now();
       const before = times[CMD_SOLVE_W]! + times[TIME_WAIT + CMD_SOLVE_W]!;
-      const result = endPassL2(state, options, solveW);
+      const result = endPassL2(state, options, solveW, finish);
       clock(TIME_END, started);
       times[TIME_END] = times[TIME_END]! - (times[CMD_SOLVE_W]! + times[TIME_WAIT + CMD_SOLVE_W]! - before);
       return result;
@@ -248,10 +254,8 @@ export function makeL2Pool(m: number, options: ResolvedOptions, threads: number,
         return out;
       };
       const B = grown(buffers.B);
-      buffers = { ...buffers, m: next, W: grown(buffers.W), B, Bn: separateBn ? sab(8 * next * k) : B };
-      const Wprev = new Float64Array(next * k);
-      Wprev.set(state.Wprev);
-      state = { ...state, m: next, W: new Float64Array(buffers.W), Wprev, B: new Float64Array(B) };
+      buffers = { ...buffers, m: next, W: grown(buffers.W), Wprev: grown(buffers.Wprev), B, Bn: separateBn ? sab(8 * next * k) : B };
+      state = { ...state, m: next, W: new Float64Array(buffers.W), Wprev: new Float64Array(buffers.Wprev), B: new Float64Array(B) };
       Bn = new Float64Array(buffers.Bn);
       rebind();
     },

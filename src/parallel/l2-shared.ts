@@ -23,25 +23,28 @@ export const CMD_REBIND = 1;
 export const CMD_SOLVE_H = 2;
 export const CMD_ACCUMULATE_B = 3;
 export const CMD_SOLVE_W = 4;
+export const CMD_FINISH = 5;
 
 /**
  * Phase timings (performance.now(), milliseconds, summed until reset): thread t's slot
- * t·TIME_SLOTS + command holds its time in that command; the main thread also records its wait at
- * the barrier after each command (TIME_WAIT + command) and its serial parts.
+ * t·TIME_SLOTS + command holds its time in that command (commands 1–5); the main thread also
+ * records its wait at the barrier after each command (TIME_WAIT + command) and its serial parts.
  */
 export const TIME_SLOTS = 16;
-export const TIME_WAIT = 8;
-export const TIME_LOAD = 5;       // copying the chunk into shared memory
-export const TIME_SUMS = 6;       // HHᵀ, hSum, ‖A‖² of the blocks left after the H phase's barrier
-export const TIME_END = 7;        // end of pass less the W phase: normalisation, scaling, Gram, loss, tol
+export const TIME_WAIT = 8;       // + command (≤ 5)
+export const TIME_LOAD = 6;       // copying the chunk into shared memory
+export const TIME_SUMS = 7;       // HHᵀ, hSum, ‖A‖² of the blocks left after the H phase's barrier
+export const TIME_END = 14;       // end of pass less the W phase: normalisation, scaling, Gram, loss, tol
 export const TIME_LAST = 15;      // the thread's time in its last command (not summed)
 
-/** Float parameters: l1H, l1W, NNLS max sweeps, NNLS tol, NNLS method. */
+/** Float parameters: l1H, l1W, NNLS max sweeps, NNLS tol, NNLS method; results of CMD_FINISH: tol, cross term. */
 export const P_L1H = 0;
 export const P_L1W = 1;
 export const P_SWEEPS = 2;
 export const P_TOL = 3;
 export const P_METHOD = 4;
+export const P_TOL_OUT = 5;
+export const P_CROSS = 6;
 
 /** The SharedArrayBuffers a worker binds to (sent again after any of them is reallocated). */
 export interface SharedBuffers extends ChunkBuffers {
@@ -50,8 +53,9 @@ export interface SharedBuffers extends ChunkBuffers {
   readonly ctrl: SharedArrayBuffer;
   readonly params: SharedArrayBuffer;
   readonly counts: SharedArrayBuffer;
-  /** W, B (m×k each); G, Gw (k×k); invDiag, invDiagW, warmScale, hSum, inv (k each). */
+  /** W, Wprev, B (m×k each); G, Gw (k×k); invDiag, invDiagW, warmScale, hSum, inv, d (k each). */
   readonly W: SharedArrayBuffer;
+  readonly Wprev: SharedArrayBuffer;
   readonly B: SharedArrayBuffer;
   /** The W-update's normalised B: the same buffer as B, or its own (online fitting keeps B). */
   readonly Bn: SharedArrayBuffer;
@@ -74,11 +78,12 @@ export function smallViews(buffer: SharedArrayBuffer | ArrayBuffer, k: number) {
     warmScale: new Float64Array(buffer, 16 * kk + 16 * k, k),
     hSum: new Float64Array(buffer, 16 * kk + 24 * k, k),
     inv: new Float64Array(buffer, 16 * kk + 32 * k, k),
+    d: new Float64Array(buffer, 16 * kk + 40 * k, k),
   };
 }
 
 export function smallBytes(k: number): number {
-  return 16 * k * k + 40 * k;
+  return 16 * k * k + 48 * k;
 }
 
 /**

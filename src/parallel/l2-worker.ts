@@ -5,14 +5,16 @@
  * block in `flags`; rows [t·m/T, (t+1)·m/T) in the B phase.
  */
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
+import { crossTerm } from '../kernel/gram-loss.js';
 import { clearFactorCache } from '../kernel/nnls-support.js';
+import { pearsonTol } from '../kernel/pearson.js';
 import { makeNnlsWorkspace } from '../kernel/nnls-workspace.js';
 import { rankKernels } from '../kernel/rank-kernels.js';
 import { warmUpL2Kernels } from '../kernel/warm-up.js';
 import { solveColumns, solveRows, type NnlsSettings } from '../update/l2-phases.js';
 import {
-  BLOCK, BLOCKS, CMD_ACCUMULATE_B, CMD_REBIND, CMD_SOLVE_H, CMD_SOLVE_W, COLSTART, GVERSION, N, NEXT,
-  P_L1H, P_L1W, P_METHOD, P_SWEEPS, P_TOL, RANGES, SEQ, TIME_LAST, TIME_SLOTS, WARM, smallViews, type SharedBuffers,
+  BLOCK, BLOCKS, CMD_ACCUMULATE_B, CMD_FINISH, CMD_REBIND, CMD_SOLVE_H, CMD_SOLVE_W, COLSTART, GVERSION, N, NEXT,
+  P_CROSS, P_L1H, P_L1W, P_METHOD, P_SWEEPS, P_TOL, P_TOL_OUT, RANGES, SEQ, THREADS, TIME_LAST, TIME_SLOTS, WARM, smallViews, type SharedBuffers,
 } from './l2-shared.js';
 import { chunkViews } from './shared-chunk.js';
 import { serveCommands } from './workers.js';
@@ -25,7 +27,7 @@ const ctrl = new Int32Array(shared.ctrl);
 const params = new Float64Array(shared.params);
 const counts = new Float64Array(shared.counts);
 const times = new Float64Array(shared.times);
-let W = new Float64Array(shared.W), B = new Float64Array(shared.B), Bn = new Float64Array(shared.Bn), H = new Float64Array(shared.H);
+let W = new Float64Array(shared.W), Wprev = new Float64Array(shared.Wprev), B = new Float64Array(shared.B), Bn = new Float64Array(shared.Bn), H = new Float64Array(shared.H);
 let flags = new Int32Array(shared.flags);
 let small = smallViews(shared.small, k);
 let { colPtr, rowIdx, values } = chunkViews(shared);
@@ -40,7 +42,7 @@ serveCommands(ctrl, (command) => {
   if (command === CMD_REBIND) {
     shared = receiveMessageOnPort(port)!.message as SharedBuffers;
     m = shared.m;
-    W = new Float64Array(shared.W); B = new Float64Array(shared.B); Bn = new Float64Array(shared.Bn); H = new Float64Array(shared.H);
+    W = new Float64Array(shared.W); Wprev = new Float64Array(shared.Wprev); B = new Float64Array(shared.B); Bn = new Float64Array(shared.Bn); H = new Float64Array(shared.H);
     flags = new Int32Array(shared.flags);
     small = smallViews(shared.small, k);
     ({ colPtr, rowIdx, values } = chunkViews(shared));
@@ -59,6 +61,11 @@ serveCommands(ctrl, (command) => {
       }
     } else if (command === CMD_ACCUMULATE_B) {
       rows(k, colPtr, rowIdx, values, ctrl[N]!, ctrl[COLSTART]!, H, B, ctrl[RANGES + index]!, ctrl[RANGES + index + 1]!);
+    } else if (command === CMD_FINISH) {
+      // worker 1: the tol (and the cross term with two threads); worker 2: the cross term
+      const threads = ctrl[THREADS]!;
+      if (index === 1) params[P_TOL_OUT] = pearsonTol(W, Wprev, m * k);
+      if (index === (threads > 2 ? 2 : 1)) params[P_CROSS] = crossTerm(W, m, k, small.d, Bn);
     } else if (command === CMD_SOLVE_W) {
       for (let block = Atomics.add(ctrl, NEXT, 1); block < blocks; block = Atomics.add(ctrl, NEXT, 1)) {
         solveRows(W, B, Bn, small.inv, small.hSum, small.Gw, small.invDiagW, k, params[P_L1W]!,

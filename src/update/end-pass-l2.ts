@@ -5,7 +5,7 @@
  * convergence measure 1 − Pearson(W_t, W_{t−1}).
  */
 import { addDiagonal } from '../kernel/gram.js';
-import { gramLoss } from '../kernel/gram-loss.js';
+import { crossTerm, lossOfTerms, reconTerm } from '../kernel/gram-loss.js';
 import { invertDiagonal } from '../kernel/nnls-solve.js';
 import { solveRows } from './l2-phases.js';
 import { clearFactorCache } from '../kernel/nnls-support.js';
@@ -23,9 +23,18 @@ export interface PassResult {
   readonly nnz: number;
 }
 
-export function endPassL2(state: L2State, options: ResolvedOptions, solveRowsInParallel?: () => void): PassResult {
+/**
+ * The last O(m·k) work of the W-update on other threads: runs `here` (the Gram matrix of the new W)
+ * on this thread while others compute 1 − Pearson(W, Wprev) and the loss's cross term Σ W·d·Bn
+ * (pearsonTol, crossTerm: the same functions, so the same bits).
+ */
+export type FinishInParallel = (here: () => void) => { readonly tol: number; readonly cross: number };
+
+export function endPassL2(
+  state: L2State, options: ResolvedOptions, solveRowsInParallel?: () => void, finishInParallel?: FinishInParallel,
+): PassResult {
   if (state.iteration === 0) state.samples = state.passSamples;
-  const { relativeLoss, tol } = updateWFromStats(state, options, state.S, state.B, solveRowsInParallel);
+  const { relativeLoss, tol } = updateWFromStats(state, options, state.S, state.B, solveRowsInParallel, finishInParallel);
   state.iteration += 1;
   return { iteration: state.iteration, relativeLoss, tol, samples: state.passSamples, nnz: state.passNnz };
 }
@@ -37,6 +46,7 @@ export function endPassL2(state: L2State, options: ResolvedOptions, solveRowsInP
  */
 export function updateWFromStats(
   state: L2State, options: ResolvedOptions, Sn: Float64Array, Bn: Float64Array, solveRowsInParallel?: () => void,
+  finishInParallel?: FinishInParallel,
 ): { relativeLoss: number; tol: number } {
   const { m, k, W, Wprev, d, S, B, hSum, Gw, inv, ws, b, warmScale } = state;
   const invDiag = state.invDiagW;
@@ -68,10 +78,17 @@ export function updateWFromStats(
   // Warm start of the next H-update: d_t ⊙ h_norm = d_t ⊙ h_raw / dH.
   for (let a = 0; a < k; a++) warmScale[a] = !diag ? 1 : hSum[a]! > 0 ? d[a]! / hSum[a]! : 0;
   const WtW = state.G;
-  state.kernels.gram(W, m, WtW);
+  const gramHere = (): void => state.kernels.gram(W, m, WtW);
+  let finished: { readonly tol: number; readonly cross: number };
+  if (finishInParallel !== undefined) {
+    finished = finishInParallel(gramHere);
+  } else {
+    gramHere();
+    finished = { tol: pearsonTol(W, Wprev, m * k), cross: crossTerm(W, m, k, d, Bn) };
+  }
   state.gramFresh = true;
-  const loss = gramLoss(state.normA2, W, m, k, d, Bn, Sn, WtW);
-  return { relativeLoss: state.normA2 > 0 ? loss / state.normA2 : 0, tol: pearsonTol(W, Wprev, m * k) };
+  const loss = lossOfTerms(state.normA2, finished.cross, reconTerm(k, d, Sn, WtW));
+  return { relativeLoss: state.normA2 > 0 ? loss / state.normA2 : 0, tol: finished.tol };
 }
 
 const onesCache = new Map<number, Float64Array>();

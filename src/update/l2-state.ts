@@ -66,6 +66,8 @@ export interface L2Arrays {
   readonly hSum: Float64Array;
   readonly inv: Float64Array;
   readonly H: Float64Array;
+  readonly d?: Float64Array;
+  readonly Wprev?: Float64Array;
 }
 
 /** Start from options.initW when given, else from seeded uniform [0, 1) entries (row-major order). */
@@ -75,11 +77,11 @@ export function makeL2State(m: number, options: ResolvedOptions, random: Random,
   const W = arrays?.W ?? new Float64Array(m * k);
   if (options.initW) W.set(options.initW);
   else for (let p = 0; p < m * k; p++) W[p] = random.uniform();
-  const d = new Float64Array(k);
+  const d = arrays?.d ?? new Float64Array(k);
   const inv = arrays?.inv ?? new Float64Array(k);
   scaleColumns(W, m, k, d, inv);
   return {
-    m, k, W, Wprev: new Float64Array(m * k), d,
+    m, k, W, Wprev: arrays?.Wprev ?? new Float64Array(m * k), d,
     G: arrays?.G ?? new Float64Array(k * k), invDiag: arrays?.invDiag ?? new Float64Array(k),
     invDiagW: arrays?.invDiagW ?? new Float64Array(k),
     B: arrays?.B ?? new Float64Array(m * k), S: new Float64Array(k * k), hSum: arrays?.hSum ?? new Float64Array(k),
