@@ -71,6 +71,15 @@ export function makeL2Pool(m: number, options: ResolvedOptions, threads: number,
     W: sab(8 * m * k), Wprev: sab(8 * m * k), B: B0, Bn: separateBn ? sab(8 * m * k) : B0, small: sab(smallBytes(k)), H: sab(8 * 1024 * k),
     flags: sab(4 * 1024), ...chunkBuffers.buffers,
   };
+  // Workers first: they load and warm up while this thread makes the state (and warms up its kernels).
+  const ports: MessagePort[] = [];
+  const url = new URL(import.meta.url.endsWith('.ts') ? './l2-worker.ts' : './l2-worker.js', import.meta.url);
+  const { workers, failures, ready } = startWorkers(url, T, (t) => {
+    const { port1, port2 } = new MessageChannel();
+    port1.postMessage(buffers);
+    ports.push(port1);
+    return { workerData: { index: t, port: port2 }, transferList: [port2] };
+  });
   let flags = new Int32Array(buffers.flags);
   const ctrl = new Int32Array(buffers.ctrl);
   const params = new Float64Array(buffers.params);
@@ -87,14 +96,6 @@ export function makeL2Pool(m: number, options: ResolvedOptions, threads: number,
   ctrl[THREADS] = T;
   const nnls: NnlsSettings = { maxSweeps: options.nnlsMaxSweeps, tol: options.nnlsTol, method: options.nnlsMethod };
 
-  const ports: MessagePort[] = [];
-  const url = new URL(import.meta.url.endsWith('.ts') ? './l2-worker.ts' : './l2-worker.js', import.meta.url);
-  const { workers, failures, ready } = startWorkers(url, T, (t) => {
-    const { port1, port2 } = new MessageChannel();
-    port1.postMessage(buffers);
-    ports.push(port1);
-    return { workerData: { index: t, port: port2 }, transferList: [port2] };
-  });
 
   /** Run one command on every worker and the main thread's share; wait at the barrier. */
   const run = (command: number, mainShare: () => void): void => {

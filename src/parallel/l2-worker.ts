@@ -34,9 +34,6 @@ let { colPtr, rowIdx, values } = chunkViews(shared);
 const ws = makeNnlsWorkspace(k);
 const b = new Float64Array(k);
 const { rhs, rows } = rankKernels(k);
-// The kernels optimised before the first command, as on the main thread (makeL2State): without it
-// the first two passes ran the worker's share unoptimised (movielens, k = 10: 80 and 43 ms vs 6 ms).
-warmUpL2Kernels(k);
 let seenVersion = -1;
 serveCommands(ctrl, (command) => {
   if (command === CMD_REBIND) {
@@ -77,4 +74,4 @@ serveCommands(ctrl, (command) => {
     times[index * TIME_SLOTS + TIME_LAST] = elapsed;
     for (let c = 0; c < 3; c++) counts[index * 3 + c] = counts[index * 3 + c]! + ws.counts[c]!;
   }
-});
+}, () => warmUpL2Kernels(k)); // the kernels optimised as on the main thread (makeL2State), after reporting ready

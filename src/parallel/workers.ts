@@ -99,13 +99,16 @@ export function stopWorkers(ctrl: Int32Array, workers: Worker[], ports: MessageP
 /**
  * The loop of a worker thread: report ready, then wait for each command, run it, and count it done
  * on the barrier (a thrown error sets ERR and travels to the main thread as a message). Command 0 stops.
+ * `afterReady` runs between the report and the first command (a JIT warm-up: a command posted
+ * meanwhile waits for it, and the threads that share the work take this one's part).
  */
-export function serveCommands(ctrl: Int32Array, handle: (command: number) => void): void {
+export function serveCommands(ctrl: Int32Array, handle: (command: number) => void, afterReady?: () => void): void {
   // Fault injection for tests: NMFLOW_WORKER_FAULT=<command code> makes every worker throw on that command.
   const fault = Number(process.env.NMFLOW_WORKER_FAULT ?? -1);
   const errorPort = (workerData as { errorPort?: MessagePort } | null)?.errorPort;
   let generation = Atomics.load(ctrl, GEN);
   parentPort?.postMessage({ ready: true });
+  afterReady?.();
   for (;;) {
     // Wait for a new generation. Atomics.wait can return "ok" without one: the main thread's notify
     // for a command this worker already ran (it saw the new GEN before the notify came) wakes it
