@@ -127,5 +127,5 @@ console.log(markdownTable(['data', 'threads', 'pass', 'H', 'B', 'W', 'main waits
 loads.end = loadavg();
 console.log(`end: ${uptime()}`);
 const out = join(root, 'bench', 'results', `threads-${new Date().toISOString().slice(0, 10)}.json`);
-writeFileSync(out, JSON.stringify({ command: 'npx tsx bench/threads.ts', uptime: uptime(), loadAverages: loads, rows, phaseRows, results }, null, 1));
+writeFileSync(out, JSON.stringify({ command: ['npx tsx bench/threads.ts', ...argv].join(' '), uptime: uptime(), loadAverages: loads, rows, phaseRows, results }, null, 1));
 console.log(`wrote ${out}`);
