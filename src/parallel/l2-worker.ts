@@ -11,7 +11,7 @@ import { pearsonTol } from '../kernel/pearson.js';
 import { makeNnlsWorkspace } from '../kernel/nnls-workspace.js';
 import { rankKernels } from '../kernel/rank-kernels.js';
 import { warmUpL2Kernels } from '../kernel/warm-up.js';
-import { solveColumns, solveRows, type NnlsSettings } from '../update/l2-phases.js';
+import { solveColumns, solveRows, warmUpL2Phases, type NnlsSettings } from '../update/l2-phases.js';
 import {
   BLOCK, BLOCKS, CMD_ACCUMULATE_B, CMD_FINISH, CMD_REBIND, CMD_SOLVE_H, CMD_SOLVE_W, COLSTART, GVERSION, N, NEXT,
   P_CROSS, P_L1H, P_L1W, P_METHOD, P_SWEEPS, P_TOL, P_TOL_OUT, RANGES, SEQ, THREADS, TIME_LAST, TIME_SLOTS, WARM, smallViews, type SharedBuffers,
@@ -74,4 +74,4 @@ serveCommands(ctrl, (command) => {
     times[index * TIME_SLOTS + TIME_LAST] = elapsed;
     for (let c = 0; c < 3; c++) counts[index * 3 + c] = counts[index * 3 + c]! + ws.counts[c]!;
   }
-}, () => warmUpL2Kernels(k)); // the kernels optimised as on the main thread (makeL2State), after reporting ready
+}, () => { warmUpL2Kernels(k); warmUpL2Phases(k); }); // the kernels optimised as on the main thread (makeL2State), after reporting ready

@@ -7,6 +7,7 @@
 import { makeNnlsWorkspace, type NnlsWorkspace } from '../kernel/nnls-workspace.js';
 import { rankKernels, type RankKernels } from '../kernel/rank-kernels.js';
 import { warmUpL2Kernels } from '../kernel/warm-up.js';
+import { warmUpL2Phases } from './l2-phases.js';
 import { scaleColumns } from '../kernel/scale.js';
 import type { Random } from '../kernel/random.js';
 import type { ResolvedOptions } from '../options.js';
@@ -73,14 +74,13 @@ export interface L2Arrays {
 /** Start from options.initW when given, else from seeded uniform [0, 1) entries (row-major order). */
 export function makeL2State(m: number, options: ResolvedOptions, random: Random, arrays?: L2Arrays): L2State {
   const k = options.rank;
-  warmUpL2Kernels(k);
   const W = arrays?.W ?? new Float64Array(m * k);
   if (options.initW) W.set(options.initW);
   else for (let p = 0; p < m * k; p++) W[p] = random.uniform();
   const d = arrays?.d ?? new Float64Array(k);
   const inv = arrays?.inv ?? new Float64Array(k);
   scaleColumns(W, m, k, d, inv);
-  return {
+  const state: L2State = {
     m, k, W, Wprev: arrays?.Wprev ?? new Float64Array(m * k), d,
     G: arrays?.G ?? new Float64Array(k * k), invDiag: arrays?.invDiag ?? new Float64Array(k),
     invDiagW: arrays?.invDiagW ?? new Float64Array(k),
@@ -89,6 +89,11 @@ export function makeL2State(m: number, options: ResolvedOptions, random: Random,
     samples: 0, normA2: 0, passNnz: 0, passSamples: 0, iteration: 0, warmStart: true, gramFresh: false,
     ws: makeNnlsWorkspace(k), kernels: rankKernels(k), b: new Float64Array(k), inv, Gw: arrays?.Gw ?? new Float64Array(k * k),
   };
+  // JIT warm-up after the state's objects exist: warming up first and then making the workspace
+  // deoptimised the warmed NNLS functions (a field-type dependency), so pass 1 ran them unoptimised.
+  warmUpL2Kernels(k);
+  warmUpL2Phases(k);
+  return state;
 }
 
 /** Grow H geometrically so that it holds `samples` columns (new columns start at 0: a cold start). */
