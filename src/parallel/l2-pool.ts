@@ -26,7 +26,7 @@ import { endPassL2, type FinishInParallel, type PassResult } from '../update/end
 import { solveColumns, solveRows, type NnlsSettings } from '../update/l2-phases.js';
 import { makeL2State, type L2State } from '../update/l2-state.js';
 import {
-  BLOCK, BLOCKS, CMD_ACCUMULATE_B, CMD_FINISH, CMD_REBIND, CMD_SOLVE_H, CMD_SOLVE_W, COLSTART, CTRL_LENGTH, GVERSION, N, NEXT,
+  BLOCK, BLOCKS, BUFFERS, CMD_ACCUMULATE_B, CMD_FINISH, CMD_SOLVE_H, CMD_SOLVE_W, COLSTART, CTRL_LENGTH, GVERSION, N, NEXT,
   P_CROSS, P_L1H, P_L1W, P_METHOD, P_SWEEPS, P_TOL, P_TOL_OUT, RANGES, SEQ, THREADS, TIME_END, TIME_LAST, TIME_LOAD, TIME_SLOTS, TIME_SUMS, TIME_WAIT, WARM,
   blockSize, smallBytes, smallViews, type SharedBuffers,
 } from './l2-shared.js';
@@ -109,10 +109,14 @@ export function makeL2Pool(m: number, options: ResolvedOptions, threads: number,
     }, failures);
     clock(TIME_WAIT + command, shared);
   };
+  /**
+   * New buffers for the workers: posted, then BUFFERS counted up; each worker binds them at the start
+   * of its next command. No barrier, so a worker still warming up does not hold this thread back.
+   */
   const rebind = (): void => {
     buffers = { ...buffers };
     for (const port of ports) port.postMessage(buffers);
-    run(CMD_REBIND, () => undefined);
+    Atomics.add(ctrl, BUFFERS, 1);
   };
   const ensureCapacity = (chunk: CscChunk, blocks: number): void => {
     let changed = false;

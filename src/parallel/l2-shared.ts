@@ -3,6 +3,7 @@
  * Gram matrices and per-component vectors) and a copy of the current chunk live in
  * SharedArrayBuffers; a small Int32 control block carries commands and an Atomics barrier.
  * Layout of the control block and the command codes are shared by l2-pool.ts and l2-worker.ts.
+ * (Command 1 is unused: buffers are rebound through BUFFERS, without a command.)
  */
 import type { ChunkBuffers } from './shared-chunk.js';
 export { GEN, CMD, DONE, ERR } from './workers.js'; // generation, command, barrier count, failure flag
@@ -15,11 +16,11 @@ export const NEXT = 9;      // H and W phases: the next block to claim (Atomics.
 export const BLOCK = 10;    // H and W phases: columns / rows per block
 export const BLOCKS = 11;   // H and W phases: number of blocks
 export const SEQ = 12;      // H phase: the step's number, written to flags[block] when the block is solved
+export const BUFFERS = 13;  // counted up after new buffers are posted to the workers (they rebind before their next command)
 export const RANGES = 16;   // RANGES + t: first row of thread t in the B phase (t = 0..THREADS)
 export const CTRL_LENGTH = 16 + 65;
 
 export const CMD_STOP = 0;
-export const CMD_REBIND = 1;
 export const CMD_SOLVE_H = 2;
 export const CMD_ACCUMULATE_B = 3;
 export const CMD_SOLVE_W = 4;

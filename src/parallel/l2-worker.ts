@@ -2,7 +2,8 @@
  * A worker thread of the least-squares fit: waits on the shared control block, runs its share of
  * a phase (l2-phases.ts) on the shared arrays, reports on the barrier. Its share: the blocks of
  * columns (H phase) or rows (W phase) it claims from the shared counter, marking each solved column
- * block in `flags`; rows [t·m/T, (t+1)·m/T) in the B phase.
+ * block in `flags`; its row range [RANGES+t, RANGES+t+1) in the B phase. New buffers (posted by the pool,
+ * counted in BUFFERS) are bound before the next command.
  */
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { crossTerm } from '../kernel/gram-loss.js';
@@ -11,9 +12,9 @@ import { pearsonTol } from '../kernel/pearson.js';
 import { makeNnlsWorkspace } from '../kernel/nnls-workspace.js';
 import { rankKernels } from '../kernel/rank-kernels.js';
 import { warmUpL2Kernels } from '../kernel/warm-up.js';
-import { solveColumns, solveRows, warmUpL2Phases, type NnlsSettings } from '../update/l2-phases.js';
+import { solveColumns, solveRows, type NnlsSettings } from '../update/l2-phases.js';
 import {
-  BLOCK, BLOCKS, CMD_ACCUMULATE_B, CMD_FINISH, CMD_REBIND, CMD_SOLVE_H, CMD_SOLVE_W, COLSTART, GVERSION, N, NEXT,
+  BLOCK, BLOCKS, BUFFERS, CMD_ACCUMULATE_B, CMD_FINISH, CMD_SOLVE_H, CMD_SOLVE_W, COLSTART, GVERSION, N, NEXT,
   P_CROSS, P_L1H, P_L1W, P_METHOD, P_SWEEPS, P_TOL, P_TOL_OUT, RANGES, SEQ, THREADS, TIME_LAST, TIME_SLOTS, WARM, smallViews, type SharedBuffers,
 } from './l2-shared.js';
 import { chunkViews } from './shared-chunk.js';
@@ -35,43 +36,50 @@ const ws = makeNnlsWorkspace(k);
 const b = new Float64Array(k);
 const { rhs, rows } = rankKernels(k);
 let seenVersion = -1;
+let bound = 0;
+// After reporting ready: the kernels optimised, as on the main thread (makeL2State). Not the phase
+// loops too (warmUpL2Phases): that took long enough that the main thread solved pass 1's H phase
+// alone and then waited (pass 1 with 2 threads, synthetic: 101–143 ms with the kernels only, 145–197 with both).
+const warmUp = (): void => warmUpL2Kernels(k);
 serveCommands(ctrl, (command) => {
-  if (command === CMD_REBIND) {
-    shared = receiveMessageOnPort(port)!.message as SharedBuffers;
+  // Buffers replaced since the last command: the pool posted them before counting BUFFERS up, so they
+  // are on the port now; the last one posted is the current one.
+  if (Atomics.load(ctrl, BUFFERS) !== bound) {
+    bound = Atomics.load(ctrl, BUFFERS);
+    for (let got = receiveMessageOnPort(port); got; got = receiveMessageOnPort(port)) shared = got.message as SharedBuffers;
     m = shared.m;
     W = new Float64Array(shared.W); Wprev = new Float64Array(shared.Wprev); B = new Float64Array(shared.B); Bn = new Float64Array(shared.Bn); H = new Float64Array(shared.H);
     flags = new Int32Array(shared.flags);
     small = smallViews(shared.small, k);
     ({ colPtr, rowIdx, values } = chunkViews(shared));
-  } else {
-    if (ctrl[GVERSION] !== seenVersion) { seenVersion = ctrl[GVERSION]!; clearFactorCache(ws.cache); }
-    const nnls: NnlsSettings = { maxSweeps: params[P_SWEEPS]!, tol: params[P_TOL]!, method: params[P_METHOD]! };
-    ws.counts.fill(0);
-    const started = performance.now();
-    const size = ctrl[BLOCK]!, blocks = ctrl[BLOCKS]!;
-    if (command === CMD_SOLVE_H) {
-      const n = ctrl[N]!, seq = ctrl[SEQ]!, warm = ctrl[WARM] === 1, colStart = ctrl[COLSTART]!;
-      for (let block = Atomics.add(ctrl, NEXT, 1); block < blocks; block = Atomics.add(ctrl, NEXT, 1)) {
-        solveColumns(W, small.G, small.invDiag, small.warmScale, warm, k, colPtr, rowIdx, values, colStart,
-          block * size, Math.min(n, (block + 1) * size), H, ws, b, rhs, params[P_L1H]!, nnls);
-        Atomics.store(flags, block, seq);
-      }
-    } else if (command === CMD_ACCUMULATE_B) {
-      rows(k, colPtr, rowIdx, values, ctrl[N]!, ctrl[COLSTART]!, H, B, ctrl[RANGES + index]!, ctrl[RANGES + index + 1]!);
-    } else if (command === CMD_FINISH) {
-      // worker 1: the tol (and the cross term with two threads); worker 2: the cross term
-      const threads = ctrl[THREADS]!;
-      if (index === 1) params[P_TOL_OUT] = pearsonTol(W, Wprev, m * k);
-      if (index === (threads > 2 ? 2 : 1)) params[P_CROSS] = crossTerm(W, m, k, small.d, Bn);
-    } else if (command === CMD_SOLVE_W) {
-      for (let block = Atomics.add(ctrl, NEXT, 1); block < blocks; block = Atomics.add(ctrl, NEXT, 1)) {
-        solveRows(W, B, Bn, small.inv, small.hSum, small.Gw, small.invDiagW, k, params[P_L1W]!,
-          block * size, Math.min(m, (block + 1) * size), ws, b, nnls);
-      }
-    }
-    const elapsed = performance.now() - started;
-    times[index * TIME_SLOTS + command] = times[index * TIME_SLOTS + command]! + elapsed;
-    times[index * TIME_SLOTS + TIME_LAST] = elapsed;
-    for (let c = 0; c < 3; c++) counts[index * 3 + c] = counts[index * 3 + c]! + ws.counts[c]!;
   }
-}, () => { warmUpL2Kernels(k); warmUpL2Phases(k); }); // the kernels optimised as on the main thread (makeL2State), after reporting ready
+  if (ctrl[GVERSION] !== seenVersion) { seenVersion = ctrl[GVERSION]!; clearFactorCache(ws.cache); }
+  const nnls: NnlsSettings = { maxSweeps: params[P_SWEEPS]!, tol: params[P_TOL]!, method: params[P_METHOD]! };
+  ws.counts.fill(0);
+  const started = performance.now();
+  const size = ctrl[BLOCK]!, blocks = ctrl[BLOCKS]!;
+  if (command === CMD_SOLVE_H) {
+    const n = ctrl[N]!, seq = ctrl[SEQ]!, warm = ctrl[WARM] === 1, colStart = ctrl[COLSTART]!;
+    for (let block = Atomics.add(ctrl, NEXT, 1); block < blocks; block = Atomics.add(ctrl, NEXT, 1)) {
+      solveColumns(W, small.G, small.invDiag, small.warmScale, warm, k, colPtr, rowIdx, values, colStart,
+        block * size, Math.min(n, (block + 1) * size), H, ws, b, rhs, params[P_L1H]!, nnls);
+      Atomics.store(flags, block, seq);
+    }
+  } else if (command === CMD_ACCUMULATE_B) {
+    rows(k, colPtr, rowIdx, values, ctrl[N]!, ctrl[COLSTART]!, H, B, ctrl[RANGES + index]!, ctrl[RANGES + index + 1]!);
+  } else if (command === CMD_FINISH) {
+    // worker 1: the tol (and the cross term with two threads); worker 2: the cross term
+    const threads = ctrl[THREADS]!;
+    if (index === 1) params[P_TOL_OUT] = pearsonTol(W, Wprev, m * k);
+    if (index === (threads > 2 ? 2 : 1)) params[P_CROSS] = crossTerm(W, m, k, small.d, Bn);
+  } else if (command === CMD_SOLVE_W) {
+    for (let block = Atomics.add(ctrl, NEXT, 1); block < blocks; block = Atomics.add(ctrl, NEXT, 1)) {
+      solveRows(W, B, Bn, small.inv, small.hSum, small.Gw, small.invDiagW, k, params[P_L1W]!,
+        block * size, Math.min(m, (block + 1) * size), ws, b, nnls);
+    }
+  }
+  const elapsed = performance.now() - started;
+  times[index * TIME_SLOTS + command] = times[index * TIME_SLOTS + command]! + elapsed;
+  times[index * TIME_SLOTS + TIME_LAST] = elapsed;
+  for (let c = 0; c < 3; c++) counts[index * 3 + c] = counts[index * 3 + c]! + ws.counts[c]!;
+}, warmUp);
