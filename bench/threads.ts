@@ -6,7 +6,11 @@
 // Then where an l2 pass goes, per phase and per thread (the pool's phase timings, in process, 1 and
 // 2 threads, mean over the passes after the third): H phase, B phase (AHᵀ by row ranges) and W
 // phase per thread, the main thread's waits at the barriers and its serial parts.
+// Last, projection (the ETL stage's solver): the codes of every sample of the data set with the fitted
+// W fixed (an l2 model: exact NNLS; an l1 model: sCD), one thread (makeProjector) against the projection
+// pool with 2 threads (the same bytes; checked), samples per second.
 // usage: npx tsx bench/threads.ts [--repeat 3] [--datasets synthetic,movielens] [--phase-passes 12]
+//        [--only-project]  (just the projection rows; written to threads-project-<date>.json)
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { execSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -19,6 +23,9 @@ import { resolveOptions } from '../src/options.js';
 import { makeL2Pool } from '../src/parallel/l2-pool.js';
 import { CMD_ACCUMULATE_B, CMD_SOLVE_H, CMD_SOLVE_W, TIME_END, TIME_LOAD, TIME_SLOTS, TIME_SUMS, TIME_WAIT } from '../src/parallel/l2-shared.js';
 import { beginPassL2 } from '../src/update/step-l2.js';
+import { makeCscChunk } from '../src/chunk/csc-chunk.js';
+import { makeProjectPool } from '../src/parallel/project-pool.js';
+import { makeProjector } from '../src/update/project-chunk.js';
 import { runTool, type ToolRun } from './lib/peer-tools.js';
 import { markdownTable, ms, ratio, ratioText } from './lib/markdown.js';
 
@@ -38,6 +45,7 @@ execSync('npm run build', { cwd: root, stdio: 'ignore' });
 const environment = { repoRoot: root, peersDir: join(shared, 'peers'), env: { ...process.env }, timeoutSeconds: 1800 };
 const uptime = (): string => execSync('uptime').toString().trim();
 const phasePasses = Number(flag('--phase-passes', '12'));
+const onlyProject = argv.includes('--only-project');
 console.log(`start: ${uptime()}`);
 const loads: Record<string, number[]> = { start: loadavg() };
 
@@ -81,19 +89,19 @@ for (const name of datasets) {
   const iterations = name === 'synthetic' ? 10 : 20;
   const request = { file, rank: 10, maxIterations: iterations, tol: 0, seed: 42, repeat };
   const runs: Record<string, ToolRun> = {};
-  for (const threads of [1, 2]) {
+  for (const threads of onlyProject ? [] : [1, 2]) {
     runs[`nmflow-${threads}`] = runTool('nmflow', { ...request, threads }, environment);
     runs[`rcppml-${threads}`] = runTool('rcppml', { ...request, threads }, environment);
   }
   const perIt = (run: ToolRun | undefined): number | undefined => (run?.ok ? Math.min(...run.fitSeconds) / iterations : undefined);
   const later = (run: ToolRun | undefined): number | undefined => (run?.ok && run.laterSecondsPerIteration.length ? Math.min(...run.laterSecondsPerIteration) : undefined);
   const r1 = perIt(runs['rcppml-1']);
-  for (const key of ['nmflow-1', 'nmflow-2', 'rcppml-1', 'rcppml-2']) {
+  for (const key of onlyProject ? [] : ['nmflow-1', 'nmflow-2', 'rcppml-1', 'rcppml-2']) {
     rows.push([name, key, ms(perIt(runs[key])), ms(later(runs[key])), ratioText(ratio(perIt(runs[key]), r1)), runs[key]?.relativeLoss?.toFixed(6) ?? 'n/a']);
   }
   // sCD, in process: λ = 0.01 (a realistic mix of zero and nonzero entries) and λ = 1
   const source = await loadMtx(file);
-  for (const lambda of [1, 0.01]) {
+  for (const lambda of onlyProject ? [] : [1, 0.01]) {
     const seconds: Record<number, number> = {};
     for (const threads of [1, 2]) {
       let best = Infinity;
@@ -109,6 +117,31 @@ for (const name of datasets) {
     results[`${name}-scd-${lambda}`] = seconds;
   }
   results[name] = runs;
+  // projection: all samples as one chunk, W of a short fit fixed
+  const all = makeCscChunk({ ...source.matrix, colStart: 0 });
+  for (const loss of ['l2', 'l1'] as const) {
+    const model = await fitModel(source, { rank: 10, loss, seed: 42, maxIterations: 4, tol: 0, warmupIterations: 2 });
+    const seconds: Record<number, number> = {};
+    let reference: Float64Array | undefined;
+    for (const threads of [1, 2]) {
+      const pool = threads > 1 ? makeProjectPool(model, {}, threads) : undefined;
+      await pool?.ready;
+      const solve = pool ? (c: CscChunk) => pool.project(c) : makeProjector(model);
+      let best = Infinity;
+      for (let r = 0; r < Math.max(2, repeat); r++) {
+        const t0 = performance.now();
+        const H = solve(all);
+        best = Math.min(best, (performance.now() - t0) / 1000);
+        reference ??= H;
+        if (!Buffer.from(H.buffer, H.byteOffset, H.byteLength).equals(Buffer.from(reference.buffer, reference.byteOffset, reference.byteLength))) throw new Error('projection: the threads gave other codes');
+      }
+      pool?.close();
+      seconds[threads] = best;
+      rows.push([name, `project ${loss} ${threads}t`, ms(best), `${(all.n / best / 1000).toFixed(1)} k samples/s`, threads === 2 ? `×${(seconds[1]! / best).toFixed(2)} vs 1t` : '', '']);
+    }
+    results[`${name}-project-${loss}`] = seconds;
+  }
+  if (onlyProject) continue;
   const chunks = await lastValueFrom(source.chunks().pipe(toArray()));
   const breakdown: Record<number, Record<string, number | number[]>> = {};
   for (const threads of [1, 2]) {
@@ -126,6 +159,6 @@ console.log(markdownTable(['data', 'threads', 'pass', 'H', 'B', 'W', 'main waits
   phaseRows, [false, false, true, true, true, true, true, true, true, true]));
 loads.end = loadavg();
 console.log(`end: ${uptime()}`);
-const out = join(root, 'bench', 'results', `threads-${new Date().toISOString().slice(0, 10)}.json`);
+const out = join(root, 'bench', 'results', `threads${onlyProject ? '-project' : ''}-${new Date().toISOString().slice(0, 10)}.json`);
 writeFileSync(out, JSON.stringify({ command: ['npx tsx bench/threads.ts', ...argv].join(' '), uptime: uptime(), loadAverages: loads, rows, phaseRows, results }, null, 1));
 console.log(`wrote ${out}`);

@@ -16,7 +16,7 @@ import { openTableWriter, tableFormatOf, type TableWriter } from '../io/write-ta
 import { availableParallelism } from 'node:os';
 import type { CscChunk } from '../chunk/csc-chunk.js';
 import { makeProjectPool } from '../parallel/project-pool.js';
-import { AUTO_PARALLEL_NNZ, project, toBatch, type ProjectOptions } from '../pipeline/project.js';
+import { autoParallelNnz, project, toBatch, type ProjectOptions } from '../pipeline/project.js';
 import { columnsOf, resolveLayout } from '../source/layout.js';
 import { readMtx } from '../source/read-mtx.js';
 import { makeProjector, type ProjectionOptions } from '../update/project-chunk.js';
@@ -54,7 +54,7 @@ export function addProjectCommand(program: Command, print: (line: string) => voi
     .option('--l2 <h>', 'l2 models: L2 penalty on the codes, ≥ 0 (default 0)', parseNumber('--l2'))
     .option('--batch-size <N>', 'rows per record batch read from Parquet (default 65536)', parseInteger('--batch-size'))
     .option('--row-group-size <N>', 'rows per Parquet row group written (default 65536)', parseInteger('--row-group-size'))
-    .option('--threads <N>', 'threads solving each batch (default: the available cores for batches of ≥ 20 000 nonzeros; 1 = no workers)', parseInteger('--threads'))
+    .option('--threads <N>', 'threads solving each batch (default: the available cores for batches of ≥ 200 000 nonzeros, l1 models 20 000; 1 = no workers)', parseInteger('--threads'))
     .option('--json', 'print one JSON line: samples, seconds, out')
     .option('-q, --quiet', 'print nothing but errors')
     .addHelpText('after', `
@@ -136,7 +136,7 @@ async function projectMatrix(input: string, model: Awaited<ReturnType<typeof rea
   if (A.m !== model.features) {
     throw new DataError('SHAPE_MISMATCH', `the matrix has ${A.m} features; the model has ${model.features}`, { source: input });
   }
-  const threads = threadsFlag ?? (A.values.length >= AUTO_PARALLEL_NNZ ? availableParallelism() : 1);
+  const threads = threadsFlag ?? (A.values.length >= autoParallelNnz(model) ? availableParallelism() : 1);
   const pool = threads > 1 ? makeProjectPool(model, penalties, threads) : undefined;
   const solve = pool ? (chunk: CscChunk) => pool.project(chunk) : makeProjector(model, penalties);
   const field = new Field('sample', new Int32(), false);

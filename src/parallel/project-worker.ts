@@ -4,7 +4,7 @@
  */
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { CscChunk } from '../chunk/csc-chunk.js';
-import { makeRangeProjector, type ProjectionModel, type ProjectionOptions } from '../update/project-chunk.js';
+import { makeRangeProjector, warmUpProjector, type ProjectionModel, type ProjectionOptions } from '../update/project-chunk.js';
 import { CMD_PROJECT, CMD_REBIND, N, RANGES } from './project-shared.js';
 import { chunkViews, type ChunkBuffers } from './shared-chunk.js';
 import { serveCommands } from './workers.js';
@@ -16,6 +16,7 @@ const { index, model, penalties, ctrl: ctrlBuffer, port } = workerData as {
 };
 const ctrl = new Int32Array(ctrlBuffer);
 const solve = makeRangeProjector(model, penalties);
+warmUpProjector(solve, model.features, model.rank); // before reporting ready: the first real share runs compiled code
 let buffers = receiveMessageOnPort(port)!.message as ProjectBuffers;
 let views = chunkViews(buffers.chunk);
 let out = new Float64Array(buffers.out);

@@ -51,7 +51,7 @@ export interface ProjectExtras extends ProjectionOptions {
   readonly name?: string;
   /**
    * Threads solving each batch's samples (the main thread + workers). Default: the available cores,
-   * for batches of ≥ 20 000 nonzeros, the workers started by the first such batch; a number > 1
+   * for batches of ≥ 200 000 nonzeros (l1 models: 20 000), the workers started by the first such batch; a number > 1
    * starts them at subscription and splits every batch of ≥ 2 samples. Batches that arrive before the
    * workers are up are solved on the calling thread. The codes are the same bytes for any thread count.
    */
@@ -101,9 +101,10 @@ export function project(model: ProjectModel, options: ProjectOptions): OperatorF
     const solveHere = makeProjector(model, penalties);
     const solve = (chunk: CscChunk): Float64Array => {
       const nnz = chunk.colPtr[chunk.n]!;
-      if (pool === undefined && auto > 1 && nnz >= AUTO_PARALLEL_NNZ) pool = startPool(auto);
+      const large = nnz >= autoParallelNnz(model);
+      if (pool === undefined && auto > 1 && large) pool = startPool(auto);
       if (poolFailure !== undefined && threads !== undefined) throw poolFailure;
-      const parallel = poolReady && chunk.n > 1 && (threads !== undefined || nnz >= AUTO_PARALLEL_NNZ);
+      const parallel = poolReady && chunk.n > 1 && (threads !== undefined || large);
       return parallel ? pool!.project(chunk) : solveHere(chunk);
     };
     const projector = longProjector(plan) ?? tableProjector(plan);
@@ -127,8 +128,14 @@ export function project(model: ProjectModel, options: ProjectOptions): OperatorF
   });
 }
 
-/** Nonzeros in a batch from which the default `threads` splits it (below, starting a barrier costs more than it saves). */
-export const AUTO_PARALLEL_NNZ = 20_000;
+/**
+ * Nonzeros in a batch from which the default `threads` splits it: below, the copy into shared memory
+ * and the barrier cost more than they save (bench:threads --only-project: an l2 model gains ×1.9 on a
+ * batch of 10⁶ nonzeros and loses on one of 75 000; an l1 model, ~10× the work per nonzero, gains on both).
+ */
+export function autoParallelNnz(model: ProjectionModel): number {
+  return model.loss === 'l1' ? 20_000 : 200_000;
+}
 
 function penaltiesOf(o: ProjectionOptions): ProjectionOptions {
   return {
