@@ -151,6 +151,7 @@ interface Library {
   online: typeof import('../src/update/online-l2.js');
   stepL2: typeof import('../src/update/step-l2.js').stepL2;
   updateWFromStats: typeof import('../src/update/end-pass-l2.js').updateWFromStats;
+  normaliseGram: typeof import('../src/update/end-pass-l2.js').normaliseGram;
   gram: typeof import('../src/kernel/gram.js');
   nnls: typeof import('../src/kernel/nnls-solve.js');
   clearFactorCache: typeof import('../src/kernel/nnls-support.js').clearFactorCache;
@@ -188,7 +189,7 @@ async function loadLibrary(root: string): Promise<Library> {
     fitOnline: fitOnlineM.fitOnline, fitModel: fitM.fitModel, fromCsc: cscM.fromCsc, splitColumns: cscM.splitColumns,
     readMtx: readM.readMtx, writeMtx: writeM.writeMtx, makeCscChunk: chunkM.makeCscChunk, solveH: solveHM.solveH,
     relativeLoss: lossM.relativeLoss, makeRandom: randomM.makeRandom, resolveOptions: optionsM.resolveOptions, online,
-    stepL2: stepM.stepL2, updateWFromStats: endM.updateWFromStats, gram, nnls, clearFactorCache: supportM.clearFactorCache,
+    stepL2: stepM.stepL2, updateWFromStats: endM.updateWFromStats, normaliseGram: endM.normaliseGram, gram, nnls, clearFactorCache: supportM.clearFactorCache,
     nnlsCd: cdM.nnlsCd, scaleColumns: scaleM.scaleColumns, gramLoss: gramLossM.gramLoss, pearsonTol: pearsonM.pearsonTol,
   };
 }
@@ -365,15 +366,8 @@ interface PhaseRun {
  * benchmark uses none). Statistics, scaling, loss and tol as in end-pass-l2.ts.
  */
 function updateWByCd(lib: Library, state: L2State, Sn: Float64Array, Bn: Float64Array, sweeps: number, r: Float64Array): { relativeLoss: number; tol: number } {
-  const { m, k, W, Wprev, d, S, B, hSum, Gw, inv, invDiagW } = state;
-  for (let a = 0; a < k; a++) inv[a] = hSum[a]! > 0 ? 1 / hSum[a]! : 0;
-  for (let a = 0; a < k; a++) {
-    for (let c = a; c < k; c++) {
-      const v = S[a * k + c]! * inv[a]! * inv[c]!;
-      Sn[a * k + c] = v;
-      Sn[c * k + a] = v;
-    }
-  }
+  const { m, k, W, Wprev, d, B, hSum, Gw, inv, invDiagW } = state;
+  lib.normaliseGram(state, true, Sn);
   Gw.set(Sn);
   lib.nnls.invertDiagonal(Gw, k, invDiagW);
   Wprev.set(W);

@@ -40,19 +40,12 @@ export function endPassL2(
 }
 
 /**
- * The W-update from the raw statistics state.S (upper triangle), state.B, state.hSum, state.normA2:
- * normalised statistics go to Sn / Bn (which may be state.S / state.B themselves, overwriting them),
- * then every row of W is solved, W's columns scaled (sums → d), and the loss and tol computed.
+ * Statistics of the row-normalised H: inv_a = 1 / dH_a (state.inv) and Sn = S_ac / (dH_a dH_c), full
+ * k×k from S's upper triangle. Without the diagonal (diag: false) H is not normalised (inv = 1) and W
+ * not scaled: the factors carry the scale.
  */
-export function updateWFromStats(
-  state: L2State, options: ResolvedOptions, Sn: Float64Array, Bn: Float64Array, solveRowsInParallel?: () => void,
-  finishInParallel?: FinishInParallel,
-): { relativeLoss: number; tol: number } {
-  const { m, k, W, Wprev, d, S, B, hSum, Gw, inv, ws, b, warmScale } = state;
-  const invDiag = state.invDiagW;
-  // Statistics of the row-normalised H: S_ac / (dH_a dH_c) and B_ia / dH_a.
-  const diag = options.diag;
-  // Without the diagonal (diag: false) H is not normalised and W not scaled: the factors carry the scale.
+export function normaliseGram(state: L2State, diag: boolean, Sn: Float64Array): void {
+  const { k, S, hSum, inv } = state;
   for (let a = 0; a < k; a++) inv[a] = !diag ? 1 : hSum[a]! > 0 ? 1 / hSum[a]! : 0;
   for (let a = 0; a < k; a++) {
     for (let c = a; c < k; c++) {
@@ -61,6 +54,21 @@ export function updateWFromStats(
       Sn[c * k + a] = v;
     }
   }
+}
+
+/**
+ * The W-update from the raw statistics state.S (upper triangle), state.B, state.hSum, state.normA2:
+ * normalised statistics go to Sn / Bn (which may be state.S / state.B themselves, overwriting them),
+ * then every row of W is solved, W's columns scaled (sums → d), and the loss and tol computed.
+ */
+export function updateWFromStats(
+  state: L2State, options: ResolvedOptions, Sn: Float64Array, Bn: Float64Array, solveRowsInParallel?: () => void,
+  finishInParallel?: FinishInParallel,
+): { relativeLoss: number; tol: number } {
+  const { m, k, W, Wprev, d, B, hSum, Gw, inv, ws, b, warmScale } = state;
+  const invDiag = state.invDiagW;
+  const diag = options.diag;
+  normaliseGram(state, diag, Sn);
   Gw.set(Sn);
   addDiagonal(Gw, k, options.l2W);
   invertDiagonal(Gw, k, invDiag);
