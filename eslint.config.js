@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'bench/data/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'bench/data/**', 'wasm/**/*.ts'] }, // wasm/*.ts is AssemblyScript (asc checks it)
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,0 +1,131 @@
+/**
+ * The WebAssembly SIMD kernels of wasm/sparse.ts, compiled synchronously once per thread (on the first
+ * call; `new WebAssembly.Module`, `new WebAssembly.Instance`), with a bump arena over the module's memory:
+ *   rhsColumns(W, k, colPtr, rowIdx, values, j0, j1, shift, out):  out[j−j0, :] = Wᵀ a_j − shift
+ *   gatherRows(H, k, rowPtr, colIdx, values, i0, i1, out):          out[i−i0, :] = Σ_{p ∈ row i} values[p]·H[colIdx[p], :]
+ *   scatterColumns(H, hOff, k, colPtr, rowIdx, values, j0, j1, B):  B[rowIdx[p], :] += values[p]·h_j, returns ‖A[:, j0:j1]‖²
+ *                                         (h_j at element hOff + (j−j0)·k of H; ‖·‖² summed per column, then over columns)
+ *   rhsColumnsF32, gatherRowsF32:                                    the first two on float32 data
+ * Arguments are byte offsets into the module's memory (from `reserve`/`put`), except k, the
+ * column/row ranges, shift and hOff (elements). W m×k, H n×k, B m×k, out rows×k, all row-major;
+ * colPtr/rowPtr Int32 (n+1 / m+1), rowIdx/colIdx Int32, values Float64 (Float32 in the F32 kernels).
+ * The float64 kernels give the bits of rankKernels(k).rhs / .stats (rank-kernels.ts): each SIMD lane
+ * does the same scalar operations in the same order, and wasm SIMD has no fused multiply-add;
+ * gatherRows over a CSR copy of A (column indices ascending in each row) gives the bits of the
+ * column-order scatter started from a zero B. Cost O(nnz·k); the kernels allocate nothing.
+ * Memory: a 32-bit module, at most 4 GiB; `reserve` grows it geometrically (64 KiB pages) and throws a
+ * RangeError past that. Growing detaches the old ArrayBuffer: take views (`f64`, `i32`, `f32`) after the
+ * last `reserve` of a batch. The module is compiled once per thread; `wasmKernels()` is the thread's
+ * shared instance (its users `reset` or `release` the arena and hold no pointer across another user's
+ * turn), `makeWasmKernels()` a private instance with its own memory (per fit, say: instantiating is cheap).
+ * Both return undefined where WebAssembly or its SIMD proposal is missing: callers keep the JS kernels.
+ */
+import { SPARSE_WASM_BASE64 } from './sparse-wasm.js';
+
+export type RhsColumns = (W: number, k: number, colPtr: number, rowIdx: number, values: number,
+  j0: number, j1: number, shift: number, out: number) => void;
+export type GatherRows = (H: number, k: number, rowPtr: number, colIdx: number, values: number,
+  i0: number, i1: number, out: number) => void;
+export type ScatterColumns = (H: number, hOff: number, k: number, colPtr: number, rowIdx: number, values: number,
+  j0: number, j1: number, B: number) => number;
+
+export interface WasmKernels {
+  readonly rhsColumns: RhsColumns;
+  readonly gatherRows: GatherRows;
+  readonly scatterColumns: ScatterColumns;
+  readonly rhsColumnsF32: RhsColumns;
+  readonly gatherRowsF32: GatherRows;
+  /** Byte offset of `bytes` fresh bytes, 16-byte aligned (contents unspecified). */
+  reserve(bytes: number): number;
+  /** Reserves room for `src` and copies it in; returns the byte offset. */
+  put(src: Float64Array | Float32Array | Int32Array): number;
+  /** The arena's current end, for `release`. */
+  top(): number;
+  /** Frees the reservations made after `top()` returned `mark`. */
+  release(mark: number): void;
+  /** Frees every reservation. */
+  reset(): void;
+  /** Views of the current memory, valid until a `reserve` grows it. */
+  f64(ptr: number, length: number): Float64Array;
+  f32(ptr: number, length: number): Float32Array;
+  i32(ptr: number, length: number): Int32Array;
+}
+
+// The WebAssembly global is not in the ES2022 lib types; the part used here.
+interface WasmMemory { readonly buffer: ArrayBuffer; grow(pages: number): number }
+interface WasmApi {
+  validate(bytes: Uint8Array): boolean;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { readonly exports: Record<string, unknown> };
+}
+
+const PAGE = 65536;
+const MAX_PAGES = 65536;
+// (func (param v128) (result v128) local.get 0 local.get 0 f64x2.add): validates only with SIMD.
+const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 6, 1, 96, 1, 123, 1, 123, 3, 2, 1, 0,
+  10, 11, 1, 9, 0, 32, 0, 32, 0, 253, 240, 1, 11]);
+
+let compiled: { api: WasmApi; module: object } | null | undefined;
+let shared: WasmKernels | undefined;
+
+/** This thread's shared instance, made on the first call; undefined without WebAssembly SIMD. */
+export function wasmKernels(): WasmKernels | undefined {
+  if (shared === undefined) shared = makeWasmKernels();
+  return shared;
+}
+
+/** A new instance with its own memory and arena; undefined without WebAssembly SIMD. */
+export function makeWasmKernels(): WasmKernels | undefined {
+  if (compiled === undefined) {
+    const api = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+    compiled = api === undefined || !api.validate(SIMD_PROBE) ? null : { api, module: new api.Module(decodeBase64(SPARSE_WASM_BASE64)) };
+  }
+  if (compiled === null) return undefined;
+  const exports = new compiled.api.Instance(compiled.module, {}).exports;
+  const memory = exports['memory'] as WasmMemory;
+  const base = align16((exports['heapBase'] as () => number)());
+  let top = base;
+  const reserve = (bytes: number): number => {
+    const ptr = top;
+    const end = ptr + align16(bytes);
+    const size = memory.buffer.byteLength;
+    if (end > size) {
+      const pages = size / PAGE;
+      const need = Math.ceil((end - size) / PAGE);
+      if (pages + need > MAX_PAGES) throw new RangeError(`wasm kernels: ${end} bytes exceed the 4 GiB of a 32-bit memory`);
+      memory.grow(Math.min(Math.max(need, pages), MAX_PAGES - pages));
+    }
+    top = end;
+    return ptr;
+  };
+  return {
+    rhsColumns: exports['rhsColumns'] as RhsColumns,
+    gatherRows: exports['gatherRows'] as GatherRows,
+    scatterColumns: exports['scatterColumns'] as ScatterColumns,
+    rhsColumnsF32: exports['rhsColumnsF32'] as RhsColumns,
+    gatherRowsF32: exports['gatherRowsF32'] as GatherRows,
+    reserve,
+    put: (src) => {
+      const ptr = reserve(src.byteLength);
+      new Uint8Array(memory.buffer, ptr, src.byteLength).set(new Uint8Array(src.buffer, src.byteOffset, src.byteLength));
+      return ptr;
+    },
+    top: () => top,
+    release: (mark) => { top = mark; },
+    reset: () => { top = base; },
+    f64: (ptr, length) => new Float64Array(memory.buffer, ptr, length),
+    f32: (ptr, length) => new Float32Array(memory.buffer, ptr, length),
+    i32: (ptr, length) => new Int32Array(memory.buffer, ptr, length),
+  };
+}
+
+function align16(bytes: number): number {
+  return Math.ceil(bytes / 16) * 16;
+}
+
+function decodeBase64(text: string): Uint8Array {
+  const chars = atob(text);
+  const bytes = new Uint8Array(chars.length);
+  for (let i = 0; i < chars.length; i++) bytes[i] = chars.charCodeAt(i);
+  return bytes;
+}
