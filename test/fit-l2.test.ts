@@ -49,7 +49,7 @@ describe('least-squares fit', () => {
       const k = name === 'pbmc_small' ? 5 : 4;
       const W0 = randomW(A.m, k, 3);
       const iterations = 6;
-      const ours = await snapshots(fromCsc(A, { chunkSize: 97 }), { rank: k, init: { W: W0 }, maxIterations: iterations, tol: 0 });
+      const ours = await snapshots(fromCsc(A, { chunkSize: 97 }), { rank: k, init: { W: W0 }, maxIterations: iterations, tol: 0, solver: 'exact' });
       const ref = denseAls(cscToDense(A.m, A.n, A.colPtr, A.rowIdx, A.values), A.m, A.n, W0, k, iterations);
       const perIteration = ours.filter((s) => !s.final);
       expect(perIteration.map((s) => s.iteration)).toEqual([1, 2, 3, 4, 5, 6]);
@@ -60,14 +60,14 @@ describe('least-squares fit', () => {
   it('matches the dense ALS with L1 and L2 penalties on both factors', async () => {
     const A = loadSharedMtx('pbmc_small');
     const W0 = randomW(A.m, 4, 5);
-    const ours = await snapshots(fromCsc(A), { rank: 4, init: { W: W0 }, maxIterations: 4, tol: 0, l1: [0.05, 0.1], l2: [0.2, 0.01] });
+    const ours = await snapshots(fromCsc(A), { rank: 4, init: { W: W0 }, maxIterations: 4, tol: 0, l1: [0.05, 0.1], l2: [0.2, 0.01], solver: 'exact' });
     const ref = denseAls(cscToDense(A.m, A.n, A.colPtr, A.rowIdx, A.values), A.m, A.n, W0, 4, 4, [0.05, 0.1], [0.2, 0.01]);
     ours.filter((s) => !s.final).forEach((s, t) => expect(Math.abs(s.relativeLoss - ref.losses[t]!) / ref.losses[t]!).toBeLessThan(1e-6));
   });
 
   it('keeps W, d and H nonnegative, W and H with unit sums, and the loss never increases without penalties', async () => {
     const A = loadSharedMtx('hawaiibirds');
-    const all = await snapshots(fromCsc(A, { chunkSize: 200 }), { rank: 6, seed: 11, maxIterations: 25, tol: 0, keepH: true });
+    const all = await snapshots(fromCsc(A, { chunkSize: 200 }), { rank: 6, seed: 11, maxIterations: 25, tol: 0, keepH: true, solver: 'exact' });
     const losses = all.filter((s) => !s.final).map((s) => s.relativeLoss);
     for (let t = 1; t < losses.length; t++) expect(losses[t]!).toBeLessThanOrEqual(losses[t - 1]! * (1 + 1e-12));
     const final = all.at(-1)!;
@@ -142,8 +142,8 @@ describe('least-squares fit without the diagonal (diag: false)', () => {
     const A = loadSharedMtx('pbmc_small');
     const k = 3;
     const W0 = randomW(A.m, k, 6);
-    const all = await snapshots(fromCsc(A), { rank: k, init: { W: W0 }, maxIterations: 5, tol: 0, diag: false, keepH: true });
-    const withDiag = await snapshots(fromCsc(A), { rank: k, init: { W: W0 }, maxIterations: 5, tol: 0, keepH: true });
+    const all = await snapshots(fromCsc(A), { rank: k, init: { W: W0 }, maxIterations: 5, tol: 0, diag: false, keepH: true, solver: 'exact' });
+    const withDiag = await snapshots(fromCsc(A), { rank: k, init: { W: W0 }, maxIterations: 5, tol: 0, keepH: true, solver: 'exact' });
     // Without penalties the scaling does not change the product: the losses agree to rounding.
     all.forEach((s, t) => expect(Math.abs(s.relativeLoss - withDiag[t]!.relativeLoss)).toBeLessThan(1e-9));
     const final = all.at(-1)!;
@@ -153,8 +153,8 @@ describe('least-squares fit without the diagonal (diag: false)', () => {
       expect(sw).toBeCloseTo(1, 12);
     }
     // With an L1 penalty the two differ: without the diagonal the penalty acts on unscaled factors.
-    const l1 = await fitModel(fromCsc(A), { rank: k, init: { W: W0 }, maxIterations: 5, tol: 0, l1: 0.1, diag: false });
-    const l1d = await fitModel(fromCsc(A), { rank: k, init: { W: W0 }, maxIterations: 5, tol: 0, l1: 0.1 });
+    const l1 = await fitModel(fromCsc(A), { rank: k, init: { W: W0 }, maxIterations: 5, tol: 0, l1: 0.1, diag: false, solver: 'exact' });
+    const l1d = await fitModel(fromCsc(A), { rank: k, init: { W: W0 }, maxIterations: 5, tol: 0, l1: 0.1, solver: 'exact' });
     expect(l1.relativeLoss).not.toBe(l1d.relativeLoss);
   });
 });

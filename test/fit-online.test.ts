@@ -27,7 +27,7 @@ describe('fitOnline', () => {
   it('with ρ = 1 and the whole matrix in one chunk, one step equals one batch iteration, bit for bit', async () => {
     const A = loadSharedMtx('hawaiibirds');
     const online = await lastValueFrom(fitOnline(fromCsc(A), { rank: 5, seed: 7, warmupIterations: 0 }));
-    const batch = await lastValueFrom(fit(fromCsc(A), { rank: 5, seed: 7, maxIterations: 1 }));
+    const batch = await lastValueFrom(fit(fromCsc(A), { rank: 5, seed: 7, maxIterations: 1, solver: 'exact' }));
     expect(Buffer.from(online.W.buffer).equals(Buffer.from(batch.W.buffer))).toBe(true);
     expect(online.relativeLoss).toBe(batch.relativeLoss);
   });
@@ -152,7 +152,7 @@ describe('online l2: warm-up, window and sweeps', () => {
   it('the warm-up fits the first chunk alone: on the whole matrix, w warm-up rounds + 1 ≈ w + 1 batch iterations', async () => {
     const A = loadSharedMtx('hawaiibirds');
     const online = await lastValueFrom(fitOnline(fromCsc(A), { rank: 5, seed: 7, warmupIterations: 3 }));
-    const batch = await lastValueFrom(fit(fromCsc(A), { rank: 5, seed: 7, maxIterations: 4, tol: 0 }));
+    const batch = await lastValueFrom(fit(fromCsc(A), { rank: 5, seed: 7, maxIterations: 4, tol: 0, solver: 'exact' }));
     expect(online.relativeLoss).toBeCloseTo(batch.relativeLoss, 9);
     online.W.forEach((v, q) => expect(v).toBeCloseTo(batch.W[q]!, 8));
   });
@@ -160,7 +160,7 @@ describe('online l2: warm-up, window and sweeps', () => {
   it('one pass with a window of 4 chunks and 3 sweeps comes within 2% of the batch fit (hawaiibirds, movielens; chunks of 256 in file order)', async () => {
     for (const name of ['hawaiibirds', 'movielens']) {
       const A = loadSharedMtx(name);
-      const batch = await fitModel(fromCsc(A), { rank: 10, seed: 42, tol: 1e-4, maxIterations: 100 });
+      const batch = await fitModel(fromCsc(A), { rank: 10, seed: 42, tol: 1e-4, maxIterations: 100, solver: 'exact' });
       const plain = await lastValueFrom(fitOnline(fromCsc(A, { chunkSize: 256 }), { rank: 10, seed: 42, warmupIterations: 0 }));
       const windowed = await lastValueFrom(fitOnline(fromCsc(A, { chunkSize: 256 }), { rank: 10, seed: 42, window: 4, sweeps: 3 }));
       const [b, p, w] = [trueLoss(A, batch), trueLoss(A, plain), trueLoss(A, windowed)];

@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { EMPTY, tap } from 'rxjs';
 import { OptionError } from '../errors.js';
 import { writeFactorsH, writeModel, modelFormatOf } from '../io/model-file.js';
-import { resolveOptions, type FitOptions } from '../options.js';
+import { resolveOptions, type FitOptions, type InitMethod } from '../options.js';
 import { fit } from '../pipeline/fit.js';
 import { fitOnline, type OnlineOptions } from '../pipeline/fit-online.js';
 import { readCsvMatrix } from '../source/read-csv-matrix.js';
@@ -25,12 +25,14 @@ interface FitFlags extends InputFlags {
   maxIterations?: number;
   tol?: number;
   seed?: number;
+  init?: string;
   initW?: string;
   initH?: string;
   warmup?: number;
   out?: string;
   outH?: string;
   nnls?: 'active-set' | 'cd';
+  solver?: 'exact' | 'fast';
   threads?: number;
   diag?: boolean;
   tempDir?: string;
@@ -59,6 +61,7 @@ export function addFitCommand(program: Command, print: (line: string) => void): 
     .option('--max-iterations <N>', 'maximum iterations (default 100)', parseInteger('--max-iterations'))
     .option('--tol <t>', 'stop below this convergence measure (l2 default 1e-4, l1 1e-6); 0 runs all iterations', parseNumber('--tol'))
     .option('--seed <s>', 'seed of the random start (default 42)', parseInteger('--seed'))
+    .option('--init <method>', "the start: 'random' (default), 'nndsvd' or 'nndsvda' (from an SVD of the input: 6 extra passes)")
     .option('--init-w <W0.csv>', 'start from W0: m lines of k comma-separated numbers')
     .option('--init-h <H0.csv>', 'l1: start from H0: k lines of n comma-separated numbers (needs --init-w)')
     .option('--warmup <N>', 'l1: least-squares iterations before sCD when no start is given (default 10)', parseInteger('--warmup'))
@@ -66,7 +69,8 @@ export function addFitCommand(program: Command, print: (line: string) => void): 
     .option('--out-h <H>', 'write H (rank × samples) to .csv, .arrow or .parquet')
     .option('--chunk-size <N>', 'samples per chunk', parseInteger('--chunk-size'))
     .option('--temp-dir <dir>', 'directory for temporary files (out-of-core l1: the feature-major copy)')
-    .option('--nnls <method>', "NNLS method: 'active-set' (default) or 'cd'")
+    .option('--solver <solver>', "l2: 'fast' (default: ≤ 5 warm CD sweeps per subproblem, W extrapolated, WebAssembly) or 'exact' (plain ALS)")
+    .option('--nnls <method>', "NNLS method: 'active-set' (default of --solver exact) or 'cd'")
     .option('--no-diag', 'l2: no diagonal scaling between updates (the factors carry the scale)')
     .option('--threads <N>', 'threads (default: the available cores for large problems; 1 = no workers)', parseInteger('--threads'))
     .option('--checkpoint <dir>', 'write the full state to <dir>/checkpoint.nmf (atomically) as the fit goes')
@@ -86,6 +90,7 @@ Examples:
   nmflow fit counts.parquet --layout long --feature gene --sample cell --value umi --rank 20 --out model.parquet
   nmflow fit table.parquet --layout wide --features f0,f1,f2 --rank 2 --json
   nmflow fit data.mtx.gz --rank 20 --l1 0.1,0 --json
+  nmflow fit data.mtx --rank 10 --init nndsvd --json
   nmflow fit big.mtx --rank 20 --checkpoint ckpt/ --out model.arrow     # killed? then: … --resume ckpt/
   nmflow fit huge.parquet --rank 20 --online --window 4 --sweeps 3 --emit-every 50 --json --out model.arrow
   nmflow fit data.mtx --rank 5 --loss l1 --lambda 0.1 --init-w W0.csv --init-h H0.csv --json`)
@@ -107,8 +112,10 @@ async function runFit(input: string, flags: FitFlags, print: (line: string) => v
     ...(flags.maxIterations === undefined ? {} : { maxIterations: flags.maxIterations }),
     ...(flags.tol === undefined ? {} : { tol: flags.tol }),
     ...(flags.seed === undefined ? {} : { seed: flags.seed }),
+    ...(flags.init === undefined ? {} : { init: flags.init as InitMethod }),
     ...(flags.warmup === undefined ? {} : { warmupIterations: flags.warmup }),
     ...(flags.nnls === undefined ? {} : { nnlsMethod: flags.nnls }),
+    ...(flags.solver === undefined ? {} : { solver: flags.solver }),
     keepH: flags.outH !== undefined,
     ...(flags.threads === undefined ? {} : { threads: flags.threads }),
     ...(flags.diag === false ? { diag: false } : {}),
@@ -123,6 +130,12 @@ async function runFit(input: string, flags: FitFlags, print: (line: string) => v
   };
   if (flags.checkpointEvery !== undefined && flags.checkpoint === undefined) throw new OptionError('--checkpoint-every', '--checkpoint as well', flags.checkpointEvery);
   if (flags.checkpointChunks !== undefined && flags.checkpoint === undefined) throw new OptionError('--checkpoint-chunks', '--checkpoint as well', flags.checkpointChunks);
+  if (flags.init !== undefined && flags.init !== 'random' && flags.init !== 'nndsvd' && flags.init !== 'nndsvda') {
+    throw new OptionError('--init', "'random', 'nndsvd' or 'nndsvda'", flags.init);
+  }
+  if (flags.init !== undefined && flags.init !== 'random' && (flags.initW || flags.initH)) {
+    throw new OptionError('--init', "'random' or nothing with --init-w/--init-h (an explicit start)", flags.init);
+  }
   resolveOptions(base); // bad flags are usage errors, reported before any file is read
   if (flags.initH && !flags.initW) throw new OptionError('--init-h', '--init-w as well', flags.initH);
   const online: OnlineOptions | undefined = flags.online ? {
@@ -181,7 +194,7 @@ async function runFit(input: string, flags: FitFlags, print: (line: string) => v
     print(JSON.stringify({
       done: true, iterations: model.iteration, relativeLoss: model.relativeLoss, objective: model.objective,
       converged: model.converged, features: model.features, samples: model.samples, nnz: model.nnz, rank: model.rank,
-      loss: model.loss, loadSeconds, fitSeconds, ...(online ? { online: true } : {}), ...(flags.out ? { out: flags.out } : {}),
+      loss: model.loss, loadSeconds, fitSeconds, ...(model.initSeconds === undefined ? {} : { initSeconds: model.initSeconds }), ...(online ? { online: true } : {}), ...(flags.out ? { out: flags.out } : {}),
     }));
     return;
   }
@@ -189,7 +202,7 @@ async function runFit(input: string, flags: FitFlags, print: (line: string) => v
   print((online ? `  one online pass in ${model.iteration} chunks, running relative loss ${model.relativeLoss.toPrecision(6)}`
     : `  ${model.iteration} iterations (${model.converged ? 'converged' : 'stopped at --max-iterations'}), relative loss ${model.relativeLoss.toPrecision(6)}`)
     + (model.loss === 'l1' ? `, objective ${model.objective.toPrecision(6)}` : '') + `, tol ${model.tol.toExponential(2)}`);
-  print(`  load ${loadSeconds.toFixed(3)} s, fit ${fitSeconds.toFixed(3)} s (${(fitSeconds / Math.max(1, model.iteration) * 1000).toFixed(1)} ms per ${online ? 'chunk' : 'iteration'})`);
+  print(`  load ${loadSeconds.toFixed(3)} s, fit ${fitSeconds.toFixed(3)} s${model.initSeconds === undefined ? '' : ` (start ${flags.init} ${model.initSeconds.toFixed(3)} s)`} (${(fitSeconds / Math.max(1, model.iteration) * 1000).toFixed(1)} ms per ${online ? 'chunk' : 'iteration'})`);
   if (flags.out) print(`  wrote ${flags.out}`);
   if (flags.outH) print(`  wrote ${flags.outH}`);
 }

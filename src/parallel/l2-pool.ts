@@ -213,7 +213,7 @@ export function makeL2Pool(m: number, options: ResolvedOptions, threads: number,
       const H = state.H;
       // HHᵀ, hSum and ‖A‖² of the chunk, in column order: the solved blocks that follow the summed ones.
       let summed = 0;
-      let normA2 = 0;
+      let normA2 = state.normA2; // one running sum over the columns, whatever the chunking
       const sumSolved = (): void => {
         for (; summed < blocks && Atomics.load(flags, summed) === seq; summed++) {
           for (let j = summed * size, end = Math.min(n, j + size); j < end; j++) {
@@ -235,7 +235,7 @@ export function makeL2Pool(m: number, options: ResolvedOptions, threads: number,
       const summing = performance.now();
       sumSolved(); // every block is solved now
       clock(TIME_SUMS, summing);
-      state.normA2 += normA2;
+      state.normA2 = normA2;
       for (let t = 0; t <= T; t++) ctrl[RANGES + t] = Math.round(cuts[t]! * m);
       run(CMD_ACCUMULATE_B, () => state.kernels.rows(k, colPtr, rowIdx, values, n, colStart, H, state.B, ctrl[RANGES]!, ctrl[RANGES + 1]!));
       rebalance();

@@ -13,22 +13,24 @@ import { checkChunk } from '../chunk/check-chunk.js';
 import type { CscChunk } from '../chunk/csc-chunk.js';
 import { DataError, NmfError, OptionError } from '../errors.js';
 import { readCheckpointFor, writeCheckpoint } from '../io/checkpoint.js';
-import { checkShape, fingerprintOf, resolveOptions, type FitOptions, type ResolvedOptions } from '../options.js';
+import { checkShape, fingerprintOf, resolveOptions, withSolver, type FitOptions, type ResolvedOptions } from '../options.js';
 import type { Model, Snapshot, TracePoint } from '../snapshot/snapshot.js';
 import type { CscMatrix } from '../source/from-csc.js';
 import { isMatrixSource, type MatrixSource } from '../source/matrix-source.js';
 import type { Engine, EngineContext } from '../update/engine.js';
 import { makeL2Engine } from '../update/l2-engine.js';
+import { NNLS_CD_WARM } from '../kernel/nnls-solve.js';
 import { makeL1Engine } from '../update/l1-engine.js';
 import { makeL1StreamEngine } from '../update/l1-stream-engine.js';
 import { makeFeatureMajorStore } from '../io/feature-major.js';
 import { makeL2Pool, type L2Pool } from '../parallel/l2-pool.js';
 import { makeL1Pool } from '../parallel/l1-pool.js';
+import { nndsvdStart } from './nndsvd-start.js';
 
 export function fit(source: MatrixSource, options: FitOptions): Observable<Snapshot> {
   if (!isMatrixSource(source)) throw new OptionError('source', 'a MatrixSource (fromCsc, fromMtx, fromArrow, fromParquet, …)', source);
   if (!source.rereadable) throw new OptionError('source', 'a re-readable source for a multi-pass fit (use online fitting for live streams)', source.name);
-  const resolved = resolveOptions(options);
+  const resolved = withSolver(resolveOptions(options), options);
   if (source.features !== undefined) checkShape(resolved, source.features, source.samples);
   if (resolved.loss === 'l1' && resolved.checkpoint?.chunks !== undefined) {
     throw new OptionError('checkpoint.chunks', "loss 'l2' for checkpoints within a pass (l1 writes them at iteration boundaries)", resolved.checkpoint.chunks);
@@ -41,10 +43,16 @@ export function fit(source: MatrixSource, options: FitOptions): Observable<Snaps
     let pass: Subscription | undefined;
     let pending: ReturnType<typeof setImmediate> | undefined;
     let failed = false;
+    // init 'nndsvd' / 'nndsvda': the SVD start's passes, then the options with its W (and, l1, H) as the explicit start
+    let startup: Subscription | undefined;
+    let startOptions: ResolvedOptions = resolved;
+    let initSeconds: number | undefined;
+    const withInit = (s: Snapshot): Snapshot => (initSeconds === undefined ? s : { ...s, initSeconds });
 
     const fail = (error: unknown): void => {
       if (failed) return;
       failed = true;
+      startup?.unsubscribe();
       pass?.unsubscribe();
       engine?.close();
       subscriber.error(error instanceof NmfError ? error
@@ -73,7 +81,7 @@ export function fit(source: MatrixSource, options: FitOptions): Observable<Snaps
           checkChunk(chunk, source.name);
           if (engine === undefined) {
             checkShape(resolved, chunk.m, source.samples);
-            engine = makeEngine(source, chunk.m, resolved, undefined);
+            engine = makeEngine(source, chunk.m, startOptions, undefined);
             if (resolved.resumeFrom !== undefined) {
               resumeInto(engine);
               skip = resumeSkip;
@@ -129,7 +137,7 @@ export function fit(source: MatrixSource, options: FitOptions): Observable<Snaps
       const { early, summary } = engine.endPass(seconds());
       for (const s of early) {
         trace.push(pointOf({ ...s, seconds: s.elapsedSeconds }));
-        subscriber.next(s);
+        subscriber.next(withInit(s));
       }
       if (summary === undefined) {
         // an internal pass: no iteration completed; wait for workers the engine may be starting
@@ -145,9 +153,9 @@ export function fit(source: MatrixSource, options: FitOptions): Observable<Snaps
           fingerprint: fingerprintOf(resolved), sourceName: source.name, trace, state: engine.exportState(),
         });
       }
-      subscriber.next(engine.snapshot(summary, false, trace));
+      subscriber.next(withInit(engine.snapshot(summary, false, trace)));
       if (last) {
-        const final = engine.snapshot(summary, true, trace);
+        const final = withInit(engine.snapshot(summary, true, trace));
         engine.close();
         subscriber.next(final);
         subscriber.complete();
@@ -158,23 +166,49 @@ export function fit(source: MatrixSource, options: FitOptions): Observable<Snaps
 
     // With worker threads the pool is made (and its workers started) before the first pass, so that
     // no pass ever waits synchronously on a worker that is still loading.
-    const threads = threadsFor(source, resolved);
-    if (threads > 1 && resolved.loss === 'l2') {
-      void (async () => {
-        const m = source.features ?? await peekFeatures(source);
-        if (failed) return;
-        checkShape(resolved, m, source.samples);
-        const pool = makeL2Pool(m, resolved, threads);
-        engine = makeEngine(source, m, resolved, pool);
-        if (resolved.resumeFrom !== undefined) resumeInto(engine);
-        await pool.ready;
-        if (!failed) runPass();
-      })().catch(fail);
+    const begin = (): void => {
+      const threads = threadsFor(source, resolved);
+      if (threads > 1 && resolved.loss === 'l2') {
+        void (async () => {
+          const m = source.features ?? await peekFeatures(source);
+          if (failed) return;
+          checkShape(resolved, m, source.samples);
+          const pool = makeL2Pool(m, startOptions, threads);
+          engine = makeEngine(source, m, startOptions, pool);
+          if (resolved.resumeFrom !== undefined) resumeInto(engine);
+          await pool.ready;
+          if (!failed) runPass();
+        })().catch(fail);
+      } else {
+        runPass();
+      }
+    };
+    // The SVD start runs before the first pass (its time counts in elapsedSeconds); a resumed fit
+    // takes W and H from its checkpoint instead.
+    if ((resolved.initMethod === 'nndsvd' || resolved.initMethod === 'nndsvda') && resolved.resumeFrom === undefined) {
+      const svd$ = nndsvdStart(source, { rank: resolved.rank, seed: resolved.seed, fill: resolved.initMethod === 'nndsvda' });
+      startup = svd$.subscribe({
+        next: (start) => {
+          try {
+            checkShape(resolved, start.m, start.n);
+            startOptions = { ...resolved, initW: start.W, initH: resolved.loss === 'l1' ? start.H : undefined };
+            initSeconds = start.seconds;
+          } catch (error) {
+            fail(error);
+          }
+        },
+        error: fail,
+        complete: () => {
+          startup = undefined;
+          if (!failed) begin();
+        },
+      });
     } else {
-      runPass();
+      begin();
     }
     return () => {
       failed = true;
+      startup?.unsubscribe();
       pass?.unsubscribe();
       if (pending !== undefined) clearImmediate(pending);
       engine?.close();
@@ -210,6 +244,9 @@ export function threadsFor(source: MatrixSource, options: ResolvedOptions): numb
   if (options.loss === 'l1' && matrix === undefined) return 1; // out-of-core l1 runs on one thread
   if (options.threads !== undefined) return options.diag ? options.threads : 1;
   if (!options.diag) return 1; // diag: false runs on one thread
+  // The 'fast' solver's one-thread pass runs in WebAssembly; its worker threads run the TypeScript path,
+  // slower than one WebAssembly thread: more threads only on request.
+  if (options.loss === 'l2' && options.nnlsMethod === NNLS_CD_WARM && options.wasm) return 1;
   const large = matrix === undefined || matrix.values.length >= 200_000 || matrix.m * options.rank >= 200_000;
   return large ? Math.max(1, availableParallelism()) : 1;
 }

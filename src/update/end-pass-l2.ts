@@ -68,15 +68,20 @@ export function updateWFromStats(
   const { m, k, W, Wprev, d, B, hSum, Gw, inv, ws, b, warmScale } = state;
   const invDiag = state.invDiagW;
   const diag = options.diag;
+  state.wasmPass?.flush(state);
   normaliseGram(state, diag, Sn);
   Gw.set(Sn);
   addDiagonal(Gw, k, options.l2W);
   invertDiagonal(Gw, k, invDiag);
   clearFactorCache(ws.cache);
-  Wprev.set(W);
+  // Wprev: the last solved W (already there when the pass started from an extrapolated W).
+  if (state.accel?.held === true) state.accel.held = false;
+  else Wprev.set(W);
   // W-update, warm-started from the previous W in the new problem's scale (w_i ⊙ dH).
   if (solveRowsInParallel !== undefined) {
     solveRowsInParallel(); // the same solveRows on row ranges, in worker threads
+  } else if (state.wasmPass !== undefined) {
+    state.wasmPass.solveRows(state, options, Bn, diag ? hSum : ones(k));
   } else {
     const nnls = { maxSweeps: options.nnlsMaxSweeps, tol: options.nnlsTol, method: options.nnlsMethod };
     solveRows(W, B, Bn, inv, diag ? hSum : ones(k), Gw, invDiag, k, options.l1W, 0, m, ws, b, nnls);
@@ -88,8 +93,9 @@ export function updateWFromStats(
   const WtW = state.G;
   const gramHere = (): void => state.kernels.gram(W, m, WtW);
   let finished: { readonly tol: number; readonly cross: number };
-  if (finishInParallel !== undefined) {
-    finished = finishInParallel(gramHere);
+  const finish = finishInParallel ?? state.wasmPass?.finish(state, Bn);
+  if (finish !== undefined) {
+    finished = finish(gramHere);
   } else {
     gramHere();
     finished = { tol: pearsonTol(W, Wprev, m * k), cross: crossTerm(W, m, k, d, Bn) };

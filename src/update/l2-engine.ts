@@ -9,6 +9,10 @@ import type { Snapshot, TracePoint } from '../snapshot/snapshot.js';
 import { OptionError } from '../errors.js';
 import type { Engine, EngineContext, EngineState, PassSummary } from './engine.js';
 import { endPassL2, type PassResult } from './end-pass-l2.js';
+import { adaptExtrapolation, makeExtrapolation } from './extrapolate-l2.js';
+import { makeWasmPassL2 } from './wasm-pass-l2.js';
+import { NNLS_CD_WARM } from '../kernel/nnls-solve.js';
+import { rankKernels } from '../kernel/rank-kernels.js';
 import { ensureHCapacity, makeL2State, type L2State } from './l2-state.js';
 import { l2Snapshot } from './l2-snapshot.js';
 import { beginPassL2, stepL2 } from './step-l2.js';
@@ -27,22 +31,34 @@ export interface L2Runner {
 }
 
 export function makeL2Engine(m: number, options: ResolvedOptions, context: EngineContext, runner?: L2Runner): Engine & { readonly state: L2State } {
-  const state = runner?.state ?? makeL2State(m, options, makeRandom(options.seed));
   const k = options.rank;
+  // The 'fast' solver on this thread runs its pass in WebAssembly (no JIT warm-up needed) where it can.
+  const wasmPass = runner === undefined && options.wasm && options.nnlsMethod === NNLS_CD_WARM ? makeWasmPassL2(m, k, rankKernels(k)) : undefined;
+  const state = runner?.state ?? makeL2State(m, options, makeRandom(options.seed), undefined,
+    wasmPass === undefined ? {} : { warmUp: false, kernels: wasmPass.kernels });
+  if (wasmPass !== undefined) state.wasmPass = wasmPass;
+  if (options.solver === 'fast') state.accel = makeExtrapolation();
+  const accel = state.accel;
   let samplesSeen = 0;
   let nnzSeen = 0;
   let pending: { S: Float64Array; B: Float64Array; hSum: Float64Array; normA2: number; passNnz: number; passSamples: number } | undefined;
   /** After `passChunks` chunks of a pass (0: at an iteration boundary, the pass statistics are not needed). */
-  const exportState = (passChunks: number): EngineState => ({
+  const exportState = (passChunks: number): EngineState => {
+    state.wasmPass?.flush(state);
+    return exportStateNow(passChunks);
+  };
+  const exportStateNow = (passChunks: number): EngineState => ({
     loss: 'l2',
     numbers: {
       iteration: state.iteration, samples: state.samples, samplesSeen, nnzSeen, passNnz: state.passNnz,
       passChunks, normA2: state.normA2, passSamples: state.passSamples,
+      ...(accel ? { beta: accel.beta, betaMax: accel.betaMax, lastLoss: accel.lastLoss, next: accel.next ? 1 : 0, held: accel.held ? 1 : 0 } : {}),
     },
     arrays: {
       W: state.W.slice(), d: state.d.slice(), hSum: state.hSum.slice(), warmScale: state.warmScale.slice(),
       H: state.H.slice(0, Math.max(state.samples, passChunks > 0 ? state.passSamples : 0) * k),
       ...(passChunks > 0 ? { S: state.S.slice(), B: state.B.slice() } : {}),
+      ...(accel ? { Wprev: state.Wprev.slice() } : {}),
     },
   });
   const engine = {
@@ -67,13 +83,19 @@ export function makeL2Engine(m: number, options: ResolvedOptions, context: Engin
     close: () => runner?.close(),
     endPass: (elapsedSeconds: number) => {
       const result = runner ? runner.endPass() : endPassL2(state, options);
+      // 'fast' stops when a pass lowers the loss by less than tol (relative), as RcppML 1.0 does; 'exact'
+      // when 1 − Pearson(W_t, W_{t−1}) < tol, as RcppML 0.3.7 does (W moves further per pass when extrapolated).
+      const previous = accel?.lastLoss ?? Infinity;
+      const fell = previous - result.relativeLoss;
+      const converged = options.tol > 0 && (accel ? fell >= 0 && fell < options.tol * result.relativeLoss : result.tol < options.tol);
+      if (accel) adaptExtrapolation(accel, result.relativeLoss);
       const summary: PassSummary = {
         iteration: result.iteration,
         relativeLoss: result.relativeLoss,
         objective: result.relativeLoss,
         tol: result.tol,
         seconds: elapsedSeconds,
-        converged: options.tol > 0 && result.tol < options.tol,
+        converged,
       };
       return { early: [], summary };
     },
@@ -90,6 +112,17 @@ export function makeL2Engine(m: number, options: ResolvedOptions, context: Engin
       state.H.set(H);
       state.iteration = saved.numbers.iteration ?? 0;
       state.passNnz = saved.numbers.passNnz ?? 0;
+      if (accel) {
+        const { Wprev } = saved.arrays;
+        if (!Wprev || Wprev.length !== m * k || saved.numbers.beta === undefined) {
+          throw new OptionError('resume', "a checkpoint of an l2 fit with solver 'fast'", 'a checkpoint without its extrapolation state');
+        }
+        state.Wprev.set(Wprev);
+        accel.beta = saved.numbers.beta; accel.betaMax = saved.numbers.betaMax ?? 1; accel.lastLoss = saved.numbers.lastLoss ?? Infinity;
+        accel.held = saved.numbers.held === 1;
+        // Mid-pass: W is already this pass's extrapolated W; the resumed pass must not extrapolate again.
+        accel.next = (saved.numbers.passChunks ?? 0) > 0 ? false : saved.numbers.next === 1;
+      }
       samplesSeen = saved.numbers.samplesSeen ?? 0;
       nnzSeen = saved.numbers.nnzSeen ?? 0;
       if ((saved.numbers.passChunks ?? 0) > 0) {

@@ -10,6 +10,8 @@ import { warmUpL2Kernels } from '../kernel/warm-up.js';
 import { warmUpL2Phases } from './l2-phases.js';
 import { scaleColumns } from '../kernel/scale.js';
 import type { Random } from '../kernel/random.js';
+import type { Extrapolation } from './extrapolate-l2.js';
+import type { WasmPassL2 } from './wasm-pass-l2.js';
 import type { ResolvedOptions } from '../options.js';
 
 export interface L2State {
@@ -46,6 +48,10 @@ export interface L2State {
   warmStart: boolean;
   /** True when G holds WᵀW of the current W (the W-update computed it for the loss). */
   gramFresh: boolean;
+  /** solver 'fast' (batch fits): extrapolation of W between passes (extrapolate-l2.ts). */
+  accel?: Extrapolation;
+  /** solver 'fast' on one thread: the pass in WebAssembly (wasm-pass-l2.ts); else the TypeScript phases. */
+  wasmPass?: WasmPassL2;
   readonly ws: NnlsWorkspace;
   /** Rank-specialised data kernels. */
   readonly kernels: RankKernels;
@@ -72,7 +78,10 @@ export interface L2Arrays {
 }
 
 /** Start from options.initW when given, else from seeded uniform [0, 1) entries (row-major order). */
-export function makeL2State(m: number, options: ResolvedOptions, random: Random, arrays?: L2Arrays): L2State {
+/** `setup.kernels` replaces the rank kernels (the WebAssembly pass's); `setup.warmUp: false` skips the JIT warm-up. */
+export function makeL2State(
+  m: number, options: ResolvedOptions, random: Random, arrays?: L2Arrays, setup: { warmUp?: boolean; kernels?: RankKernels } = {},
+): L2State {
   const k = options.rank;
   const W = arrays?.W ?? new Float64Array(m * k);
   if (options.initW) W.set(options.initW);
@@ -87,12 +96,15 @@ export function makeL2State(m: number, options: ResolvedOptions, random: Random,
     B: arrays?.B ?? new Float64Array(m * k), S: new Float64Array(k * k), hSum: arrays?.hSum ?? new Float64Array(k),
     H: arrays?.H ?? new Float64Array(1024 * k), warmScale: arrays?.warmScale ?? new Float64Array(k),
     samples: 0, normA2: 0, passNnz: 0, passSamples: 0, iteration: 0, warmStart: true, gramFresh: false,
-    ws: makeNnlsWorkspace(k), kernels: rankKernels(k), b: new Float64Array(k), inv, Gw: arrays?.Gw ?? new Float64Array(k * k),
+    ws: makeNnlsWorkspace(k), kernels: setup.kernels ?? rankKernels(k), b: new Float64Array(k), inv, Gw: arrays?.Gw ?? new Float64Array(k * k),
   };
   // JIT warm-up after the state's objects exist: warming up first and then making the workspace
   // deoptimised the warmed NNLS functions (a field-type dependency), so pass 1 ran them unoptimised.
-  warmUpL2Kernels(k);
-  warmUpL2Phases(k);
+  // (Not needed when the pass runs in WebAssembly.)
+  if (setup.warmUp !== false) {
+    warmUpL2Kernels(k);
+    warmUpL2Phases(k);
+  }
   return state;
 }
 

@@ -11,12 +11,14 @@ import { addDiagonal } from '../kernel/gram.js';
 import { invertDiagonal } from '../kernel/nnls-solve.js';
 import { clearFactorCache } from '../kernel/nnls-support.js';
 import type { ResolvedOptions } from '../options.js';
+import { extrapolateW } from './extrapolate-l2.js';
 import { solveColumns } from './l2-phases.js';
 import { ensureHCapacity, type L2State } from './l2-state.js';
 
-/** Start a pass: Gram of the current W, statistics zeroed. */
+/** Start a pass: W extrapolated (solver 'fast'), Gram of the current W, statistics zeroed. */
 export function beginPassL2(state: L2State, options: ResolvedOptions): void {
   const { W, m, k, G } = state;
+  if (state.accel !== undefined && extrapolateW(state, state.accel)) state.gramFresh = false;
   if (!state.gramFresh) state.kernels.gram(W, m, G); // else the W-update left WᵀW of this W in G
   state.gramFresh = false;
   addDiagonal(G, k, options.l2H);
@@ -31,28 +33,37 @@ export function beginPassL2(state: L2State, options: ResolvedOptions): void {
 }
 
 export function stepL2(state: L2State, chunk: CscChunk, options: ResolvedOptions, sourceName: string): void {
-  const { m, k, W, G, invDiag, B, S, hSum, warmScale, ws, b } = state;
-  const { rhs, stats } = state.kernels;
-  if (chunk.m !== m) {
-    throw new DataError('SHAPE_MISMATCH', `chunk has ${chunk.m} features but the model has ${m}`,
+  if (chunk.m !== state.m) {
+    throw new DataError('SHAPE_MISMATCH', `chunk has ${chunk.m} features but the model has ${state.m}`,
       { source: sourceName, batch: chunk.position });
   }
   ensureHCapacity(state, chunk.colStart + chunk.n);
-  const H = state.H;
-  const { colPtr, rowIdx, values } = chunk;
+  const { colPtr } = chunk;
   const warm = state.iteration > 0 && state.warmStart;
   // Every h_j first, then the statistics: in two sweeps W (read by the H solves) and AHᵀ (written by
   // the statistics), each m×k, do not evict each other from the cache — faster than one fused sweep
   // for large m, with the same operations per entry (and the same as the threads' phases).
+  if (state.wasmPass !== undefined) {
+    state.wasmPass.step(state, chunk, options, warm);
+  } else {
+    stepPhases(state, chunk, options, warm);
+  }
+  state.passNnz += colPtr[chunk.n]!;
+  state.passSamples = Math.max(state.passSamples, chunk.colStart + chunk.n);
+}
+
+function stepPhases(state: L2State, chunk: CscChunk, options: ResolvedOptions, warm: boolean): void {
+  const { k, W, G, invDiag, B, S, hSum, warmScale, ws, b, H } = state;
+  const { rhs, stats } = state.kernels;
+  const { colPtr, rowIdx, values } = chunk;
   const nnls = { maxSweeps: options.nnlsMaxSweeps, tol: options.nnlsTol, method: options.nnlsMethod };
   solveColumns(W, G, invDiag, warmScale, warm, k, colPtr, rowIdx, values, chunk.colStart, 0, chunk.n, H, ws, b, rhs, options.l1H, nnls);
-  let normA2 = 0;
+  // ‖A‖² as one running sum over the columns (not per chunk), so that it does not depend on the chunking.
+  let normA2 = state.normA2;
   for (let j = 0; j < chunk.n; j++) {
     const off = (chunk.colStart + j) * k;
     accumulateOuter(H, off, k, S, hSum);
     normA2 += stats(H, off, rowIdx, values, colPtr[j]!, colPtr[j + 1]!, B);
   }
-  state.normA2 += normA2;
-  state.passNnz += colPtr[chunk.n]!;
-  state.passSamples = Math.max(state.passSamples, chunk.colStart + chunk.n);
+  state.normA2 = normA2;
 }
