@@ -18,7 +18,7 @@
 export { NmfError, OptionError, DataError, type NmfErrorCode, type DataLocation } from './errors.js';
 
 // Options
-export type { FitOptions, Loss } from './options.js';
+export type { FitOptions, Loss, InitMethod } from './options.js';
 
 // Sources
 export type { MatrixSource } from './source/matrix-source.js';
@@ -39,6 +39,8 @@ export { checkChunk } from './chunk/check-chunk.js';
 // Fitting
 export { fit, fitModel } from './pipeline/fit.js';
 export { fitOnline, type OnlineOptions } from './pipeline/fit-online.js';
+export { nndsvdStart, randomizedSvd, type NndsvdStart, type RandomizedSvdOptions } from './pipeline/nndsvd-start.js';
+export type { SvdResult } from './update/svd-sketch.js';
 export { projectChunk, makeProjector, type ProjectionModel, type ProjectionOptions } from './update/project-chunk.js';
 export { project, type ProjectOptions, type ProjectModel, type ProjectExtras } from './pipeline/project.js';
 

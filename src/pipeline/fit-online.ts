@@ -74,6 +74,10 @@ export function fitOnline(input: Observable<CscChunk> | MatrixSource, options: O
     throw new OptionError('checkpoint.chunks', 'nothing for online fits (every chunk is an iteration: use checkpoint.every)', resolved.checkpoint.chunks);
   }
   if (emitEveryMs !== undefined && !(emitEveryMs >= 0)) throw new OptionError('emitEveryMs', 'a number ≥ 0', emitEveryMs);
+  // An SVD start reads A 6 times; a live stream is read once (an SVD of the first chunk alone would be another method).
+  if (resolved.initMethod === 'nndsvd' || resolved.initMethod === 'nndsvda') {
+    throw new OptionError('init', "'random' or explicit arrays { W } for fitOnline (an SVD start needs 6 passes over A; use fit)", resolved.initMethod);
+  }
   // Threads (l2 with the diagonal only, as in fit; l1); `auto` = the default, used for large chunks.
   const threads = resolved.loss === 'l1' || resolved.diag
     ? { count: resolved.threads ?? Math.max(1, availableParallelism()), auto: resolved.threads === undefined }

@@ -54,6 +54,8 @@ export interface Snapshot {
   readonly tol: number;
   /** Seconds since the fit was subscribed. */
   readonly elapsedSeconds: number;
+  /** init 'nndsvd' / 'nndsvda' (fit): seconds the SVD start took before the first pass (included in elapsedSeconds). */
+  readonly initSeconds?: number;
   /** Samples and nonzeros read over all passes so far. */
   readonly samplesSeen: number;
   readonly nnzSeen: number;
