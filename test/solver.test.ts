@@ -54,10 +54,11 @@ describe("solver 'fast'", () => {
     }
   });
 
-  it('gives the same bytes with 1, 2 and 3 threads (the workers run the TypeScript path)', async () => {
+  it('gives the same bytes with 1, 2 and 3 threads (each thread runs its share in WebAssembly) and with the TypeScript workers', async () => {
     const options: FitOptions = { rank: 6, seed: 4, maxIterations: 8, tol: 0, keepH: true };
     const one = await all(pbmc, { ...options, threads: 1 });
     for (const threads of [2, 3]) expect((await all(pbmc, { ...options, threads })).map(bytesOf)).toEqual(one.map(bytesOf));
+    expect((await all(pbmc, { ...options, threads: 2, wasm: false })).map(bytesOf)).toEqual(one.map(bytesOf));
   });
 
   // Nonconvex: from the same start the two solvers may end in different local minima (pbmc_small: fast is

@@ -194,3 +194,26 @@ export function sumSquares(colPtr: usize, values: usize, j0: i32, j1: i32, init:
   }
   return total;
 }
+
+/**
+ * B[i, :] += values[p]·h_j for the nonzeros of columns j in [0, n) whose row i is in [i0, i1), columns in
+ * order (the bits of kernel/accumulate-stats.ts accumulateRows); H holds the chunk's n×k codes, B the
+ * rows [i0, i1) only (row i at B + (i − i0)·k).
+ */
+export function scatterRowRange(H: usize, k: i32, colPtr: usize, rowIdx: usize, values: usize, n: i32,
+  B: usize, i0: i32, i1: i32): void {
+  for (let j = 0; j < n; j++) {
+    const h = H + (<usize>(j * k) << 3);
+    const p1 = load<i32>(colPtr + (<usize>j << 2), 4);
+    for (let p = load<i32>(colPtr + (<usize>j << 2)); p < p1; p++) {
+      const i = load<i32>(rowIdx + (<usize>p << 2));
+      if (i < i0 || i >= i1) continue;
+      const v = load<f64>(at(values, p));
+      const o = B + (<usize>((i - i0) * k) << 3);
+      let a = 0;
+      const vv = f64x2.splat(v);
+      for (; a + 1 < k; a += 2) v128.store(at(o, a), f64x2.add(v128.load(at(o, a)), f64x2.mul(vv, v128.load(at(h, a)))));
+      if (a < k) store<f64>(at(o, a), load<f64>(at(o, a)) + v * load<f64>(at(h, a)));
+    }
+  }
+}

@@ -25,9 +25,11 @@ import type { ResolvedOptions } from '../options.js';
 import { endPassL2, type FinishInParallel, type PassResult } from '../update/end-pass-l2.js';
 import { solveColumns, solveRows, type NnlsSettings } from '../update/l2-phases.js';
 import { makeL2State, type L2State } from '../update/l2-state.js';
+import { makeWasmBlocksL2 } from '../update/wasm-blocks-l2.js';
+import { NNLS_CD_WARM } from '../kernel/nnls-solve.js';
 import {
-  BLOCK, BLOCKS, BUFFERS, CMD_ACCUMULATE_B, CMD_FINISH, CMD_SOLVE_H, CMD_SOLVE_W, COLSTART, CTRL_LENGTH, GVERSION, N, NEXT,
-  P_CROSS, P_L1H, P_L1W, P_METHOD, P_SWEEPS, P_TOL, P_TOL_OUT, RANGES, SEQ, THREADS, TIME_END, TIME_LAST, TIME_LOAD, TIME_SLOTS, TIME_SUMS, TIME_WAIT, WARM,
+  BLOCK, BLOCKS, BUFFERS, CHUNKV, CMD_ACCUMULATE_B, CMD_FINISH, CMD_SOLVE_H, CMD_SOLVE_W, COLSTART, CTRL_LENGTH, GVERSION, N, NEXT,
+  P_CROSS, P_L1H, P_L1W, P_METHOD, P_SWEEPS, P_TOL, P_TOL_OUT, P_WASM, RANGES, SEQ, THREADS, TIME_END, TIME_LAST, TIME_LOAD, TIME_SLOTS, TIME_SUMS, TIME_WAIT, WARM,
   blockSize, smallBytes, smallViews, type SharedBuffers,
 } from './l2-shared.js';
 
@@ -87,14 +89,17 @@ export function makeL2Pool(m: number, options: ResolvedOptions, threads: number,
   const times = new Float64Array(buffers.times);
   const clock = (slot: number, since: number): void => { times[slot] = times[slot]! + performance.now() - since; };
   const small = smallViews(buffers.small, k);
+  // The 'fast' solver (batch): every thread runs its share of the phases in WebAssembly, this one too.
+  const fast = options.nnlsMethod === NNLS_CD_WARM && options.wasm && !separateBn ? makeWasmBlocksL2(m, k) : undefined;
   let state = makeL2State(m, options, makeRandom(options.seed), {
     W: new Float64Array(buffers.W), Wprev: new Float64Array(buffers.Wprev), B: new Float64Array(buffers.B), H: new Float64Array(buffers.H), ...small,
-  });
+  }, { warmUp: fast === undefined });
   let Bn = new Float64Array(buffers.Bn);
   params[P_L1H] = options.l1H; params[P_L1W] = options.l1W;
   params[P_SWEEPS] = options.nnlsMaxSweeps; params[P_TOL] = options.nnlsTol; params[P_METHOD] = options.nnlsMethod;
   ctrl[THREADS] = T;
   const nnls: NnlsSettings = { maxSweeps: options.nnlsMaxSweeps, tol: options.nnlsTol, method: options.nnlsMethod };
+  params[P_WASM] = fast === undefined ? 0 : 1;
 
 
   /** Run one command on every worker and the main thread's share; wait at the barrier. */
@@ -175,8 +180,9 @@ export function makeL2Pool(m: number, options: ResolvedOptions, threads: number,
     const blocks = share(m, size);
     run(CMD_SOLVE_W, () => {
       for (let block = Atomics.add(ctrl, NEXT, 1); block < blocks; block = Atomics.add(ctrl, NEXT, 1)) {
-        solveRows(state.W, state.B, Bn, state.inv, state.hSum, state.Gw, state.invDiagW, k,
-          options.l1W, block * size, Math.min(m, (block + 1) * size), ws, b, nnls);
+        const i0 = block * size, i1 = Math.min(m, (block + 1) * size);
+        if (fast) fast.solveRows(state.W, state.B, Bn, state.inv, state.hSum, state.Gw, state.invDiagW, options.l1W, i0, i1, nnls.maxSweeps, nnls.tol, ws.counts);
+        else solveRows(state.W, state.B, Bn, state.inv, state.hSum, state.Gw, state.invDiagW, k, options.l1W, i0, i1, ws, b, nnls);
       }
     });
   };
@@ -202,8 +208,9 @@ export function makeL2Pool(m: number, options: ResolvedOptions, threads: number,
       ensureCapacity(chunk, Math.ceil(n / size));
       const nnz = chunk.colPtr[n]!;
       const loading = performance.now();
-      chunkBuffers.load(chunk);
+      if (chunkBuffers.load(chunk)) ctrl[CHUNKV] = ctrl[CHUNKV]! + 1;
       clock(TIME_LOAD, loading);
+      const chunkVersion = ctrl[CHUNKV]!;
       const { colPtr, rowIdx, values } = chunkBuffers;
       const colStart = chunk.colStart;
       ctrl[N] = n; ctrl[COLSTART] = colStart; ctrl[WARM] = state.iteration > 0 && state.warmStart ? 1 : 0;
@@ -226,8 +233,14 @@ export function makeL2Pool(m: number, options: ResolvedOptions, threads: number,
       };
       run(CMD_SOLVE_H, () => {
         for (let block = Atomics.add(ctrl, NEXT, 1); block < blocks; block = Atomics.add(ctrl, NEXT, 1)) {
-          solveColumns(state.W, state.G, state.invDiag, state.warmScale, ctrl[WARM] === 1, k,
-            colPtr, rowIdx, values, colStart, block * size, Math.min(n, (block + 1) * size), H, ws, b, state.kernels.rhs, options.l1H, nnls);
+          const j0 = block * size, j1 = Math.min(n, (block + 1) * size);
+          if (fast) {
+            fast.solveColumns(ctrl[GVERSION]!, state.W, state.G, state.invDiag, state.warmScale, ctrl[WARM] === 1, chunkVersion, colPtr, rowIdx, values,
+              n, colStart, j0, j1, H, options.l1H, nnls.maxSweeps, nnls.tol, ws.counts);
+          } else {
+            solveColumns(state.W, state.G, state.invDiag, state.warmScale, ctrl[WARM] === 1, k,
+              colPtr, rowIdx, values, colStart, j0, j1, H, ws, b, state.kernels.rhs, options.l1H, nnls);
+          }
           Atomics.store(flags, block, seq);
           sumSolved();
         }
@@ -237,7 +250,10 @@ export function makeL2Pool(m: number, options: ResolvedOptions, threads: number,
       clock(TIME_SUMS, summing);
       state.normA2 = normA2;
       for (let t = 0; t <= T; t++) ctrl[RANGES + t] = Math.round(cuts[t]! * m);
-      run(CMD_ACCUMULATE_B, () => state.kernels.rows(k, colPtr, rowIdx, values, n, colStart, H, state.B, ctrl[RANGES]!, ctrl[RANGES + 1]!));
+      run(CMD_ACCUMULATE_B, () => {
+        if (fast) fast.accumulateRows(chunkVersion, colPtr, rowIdx, values, n, colStart, H, state.B, ctrl[RANGES]!, ctrl[RANGES + 1]!);
+        else state.kernels.rows(k, colPtr, rowIdx, values, n, colStart, H, state.B, ctrl[RANGES]!, ctrl[RANGES + 1]!);
+      });
       rebalance();
       state.passNnz += nnz;
       state.passSamples = Math.max(state.passSamples, chunk.colStart + n);

@@ -16,7 +16,8 @@ export const NEXT = 9;      // H and W phases: the next block to claim (Atomics.
 export const BLOCK = 10;    // H and W phases: columns / rows per block
 export const BLOCKS = 11;   // H and W phases: number of blocks
 export const SEQ = 12;      // H phase: the step's number, written to flags[block] when the block is solved
-export const BUFFERS = 13;  // counted up after new buffers are posted to the workers (they rebind before their next command)
+export const BUFFERS = 13;
+export const CHUNKV = 14;   // counted up whenever the shared chunk's content changes (threads keep copies of it)  // counted up after new buffers are posted to the workers (they rebind before their next command)
 export const RANGES = 16;   // RANGES + t: first row of thread t in the B phase (t = 0..THREADS)
 export const CTRL_LENGTH = 16 + 65;
 
@@ -38,7 +39,7 @@ export const TIME_SUMS = 7;       // HHᵀ, hSum, ‖A‖² of the blocks left a
 export const TIME_END = 14;       // end of pass less the W phase: normalisation, scaling, Gram, loss, tol
 export const TIME_LAST = 15;      // the thread's time in its last command (not summed)
 
-/** Float parameters: l1H, l1W, NNLS max sweeps, NNLS tol, NNLS method; results of CMD_FINISH: tol, cross term. */
+/** Float parameters: l1H, l1W, NNLS max sweeps, NNLS tol, NNLS method, wasm; results of CMD_FINISH: tol, cross term. */
 export const P_L1H = 0;
 export const P_L1W = 1;
 export const P_SWEEPS = 2;
@@ -46,6 +47,7 @@ export const P_TOL = 3;
 export const P_METHOD = 4;
 export const P_TOL_OUT = 5;
 export const P_CROSS = 6;
+export const P_WASM = 7;     // 1: the 'fast' solver's phases in WebAssembly (update/wasm-blocks-l2.ts)
 
 /** The SharedArrayBuffers a worker binds to (sent again after any of them is reallocated). */
 export interface SharedBuffers extends ChunkBuffers {

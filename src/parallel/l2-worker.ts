@@ -13,9 +13,10 @@ import { makeNnlsWorkspace } from '../kernel/nnls-workspace.js';
 import { rankKernels } from '../kernel/rank-kernels.js';
 import { warmUpL2Kernels } from '../kernel/warm-up.js';
 import { solveColumns, solveRows, type NnlsSettings } from '../update/l2-phases.js';
+import { makeWasmBlocksL2, type WasmBlocksL2 } from '../update/wasm-blocks-l2.js';
 import {
-  BLOCK, BLOCKS, BUFFERS, CMD_ACCUMULATE_B, CMD_FINISH, CMD_SOLVE_H, CMD_SOLVE_W, COLSTART, GVERSION, N, NEXT,
-  P_CROSS, P_L1H, P_L1W, P_METHOD, P_SWEEPS, P_TOL, P_TOL_OUT, RANGES, SEQ, THREADS, TIME_LAST, TIME_SLOTS, WARM, smallViews, type SharedBuffers,
+  BLOCK, BLOCKS, BUFFERS, CHUNKV, CMD_ACCUMULATE_B, CMD_FINISH, CMD_SOLVE_H, CMD_SOLVE_W, COLSTART, GVERSION, N, NEXT,
+  P_CROSS, P_L1H, P_L1W, P_METHOD, P_SWEEPS, P_TOL, P_TOL_OUT, P_WASM, RANGES, SEQ, THREADS, TIME_LAST, TIME_SLOTS, WARM, smallViews, type SharedBuffers,
 } from './l2-shared.js';
 import { chunkViews } from './shared-chunk.js';
 import { serveCommands } from './workers.js';
@@ -37,6 +38,14 @@ const b = new Float64Array(k);
 const { rhs, rows } = rankKernels(k);
 let seenVersion = -1;
 let bound = 0;
+/** The 'fast' solver's phases in WebAssembly (params[P_WASM] = 1), made at the first command that needs them. */
+let fast: WasmBlocksL2 | undefined;
+let fastM = -1;
+const fastBlocks = (): WasmBlocksL2 | undefined => {
+  if (params[P_WASM] !== 1) return undefined;
+  if (fastM !== m) { fast = makeWasmBlocksL2(m, k); fastM = m; }
+  return fast;
+};
 // After reporting ready: the kernels optimised, as on the main thread (makeL2State). Not the phase
 // loops too (warmUpL2Phases): that took long enough that the main thread solved pass 1's H phase
 // alone and then waited (pass 1 with 2 threads, synthetic: 101–143 ms with the kernels only, 145–197 with both).
@@ -60,22 +69,32 @@ serveCommands(ctrl, (command) => {
   const size = ctrl[BLOCK]!, blocks = ctrl[BLOCKS]!;
   if (command === CMD_SOLVE_H) {
     const n = ctrl[N]!, seq = ctrl[SEQ]!, warm = ctrl[WARM] === 1, colStart = ctrl[COLSTART]!;
+    const wasm = fastBlocks();
     for (let block = Atomics.add(ctrl, NEXT, 1); block < blocks; block = Atomics.add(ctrl, NEXT, 1)) {
-      solveColumns(W, small.G, small.invDiag, small.warmScale, warm, k, colPtr, rowIdx, values, colStart,
-        block * size, Math.min(n, (block + 1) * size), H, ws, b, rhs, params[P_L1H]!, nnls);
+      const j0 = block * size, j1 = Math.min(n, (block + 1) * size);
+      if (wasm) {
+        wasm.solveColumns(ctrl[GVERSION]!, W, small.G, small.invDiag, small.warmScale, warm, ctrl[CHUNKV]!, colPtr, rowIdx, values, n, colStart, j0, j1, H,
+          params[P_L1H]!, nnls.maxSweeps, nnls.tol, ws.counts);
+      } else {
+        solveColumns(W, small.G, small.invDiag, small.warmScale, warm, k, colPtr, rowIdx, values, colStart, j0, j1, H, ws, b, rhs, params[P_L1H]!, nnls);
+      }
       Atomics.store(flags, block, seq);
     }
   } else if (command === CMD_ACCUMULATE_B) {
-    rows(k, colPtr, rowIdx, values, ctrl[N]!, ctrl[COLSTART]!, H, B, ctrl[RANGES + index]!, ctrl[RANGES + index + 1]!);
+    const wasm = fastBlocks();
+    if (wasm) wasm.accumulateRows(ctrl[CHUNKV]!, colPtr, rowIdx, values, ctrl[N]!, ctrl[COLSTART]!, H, B, ctrl[RANGES + index]!, ctrl[RANGES + index + 1]!);
+    else rows(k, colPtr, rowIdx, values, ctrl[N]!, ctrl[COLSTART]!, H, B, ctrl[RANGES + index]!, ctrl[RANGES + index + 1]!);
   } else if (command === CMD_FINISH) {
     // worker 1: the tol (and the cross term with two threads); worker 2: the cross term
     const threads = ctrl[THREADS]!;
     if (index === 1) params[P_TOL_OUT] = pearsonTol(W, Wprev, m * k);
     if (index === (threads > 2 ? 2 : 1)) params[P_CROSS] = crossTerm(W, m, k, small.d, Bn);
   } else if (command === CMD_SOLVE_W) {
+    const wasm = fastBlocks();
     for (let block = Atomics.add(ctrl, NEXT, 1); block < blocks; block = Atomics.add(ctrl, NEXT, 1)) {
-      solveRows(W, B, Bn, small.inv, small.hSum, small.Gw, small.invDiagW, k, params[P_L1W]!,
-        block * size, Math.min(m, (block + 1) * size), ws, b, nnls);
+      const i0 = block * size, i1 = Math.min(m, (block + 1) * size);
+      if (wasm) wasm.solveRows(W, B, Bn, small.inv, small.hSum, small.Gw, small.invDiagW, params[P_L1W]!, i0, i1, nnls.maxSweeps, nnls.tol, ws.counts);
+      else solveRows(W, B, Bn, small.inv, small.hSum, small.Gw, small.invDiagW, k, params[P_L1W]!, i0, i1, ws, b, nnls);
     }
   }
   const elapsed = performance.now() - started;

@@ -25,7 +25,7 @@ export interface SharedChunk {
    * last, or one with the same arrays (chunks are immutable; an in-memory source gives the same
    * chunks every pass).
    */
-  load(chunk: CscChunk): void;
+  load(chunk: CscChunk): boolean;
 }
 
 export function makeSharedChunk(columns = 1024, nonzeros = 4096): SharedChunk {
@@ -50,12 +50,13 @@ export function makeSharedChunk(columns = 1024, nonzeros = 4096): SharedChunk {
     },
     load(chunk) {
       const n = chunk.n;
-      if (loaded !== undefined && loaded.colPtr === chunk.colPtr && loaded.rowIdx === chunk.rowIdx && loaded.values === chunk.values && loaded.n === n) return;
+      if (loaded !== undefined && loaded.colPtr === chunk.colPtr && loaded.rowIdx === chunk.rowIdx && loaded.values === chunk.values && loaded.n === n) return false;
       const nnz = chunk.colPtr[n]!;
       shared.colPtr.set(chunk.colPtr.subarray(0, n + 1));
       shared.rowIdx.set(chunk.rowIdx.subarray(0, nnz));
       shared.values.set(chunk.values.subarray(0, nnz));
       loaded = { colPtr: chunk.colPtr, rowIdx: chunk.rowIdx, values: chunk.values, n };
+      return true;
     },
   };
   return shared;

@@ -132,7 +132,7 @@ export function makeWasmPassL2(m: number, k: number, base: RankKernels): WasmPas
  * instead of 15). The module is small (a few kB), so it is compiled here at once by the optimising
  * compiler, the first time a fit needs it; the flags are put back after (unless the process set them).
  */
-function eagerly<T>(make: () => T): T {
+export function eagerly<T>(make: () => T): T {
   if (execArgv.some((flag) => /liftoff|wasm-lazy/.test(flag))) return make();
   setFlagsFromString('--no-liftoff');
   setFlagsFromString('--no-wasm-lazy-compilation');

@@ -45,6 +45,7 @@ export interface FastExports {
   crossTerm(W: number, m: number, k: number, d: number, B: number): number;
   extrapolate(W: number, Wprev: number, len: number, beta: number): void;
   sumSquares(colPtr: number, values: number, j0: number, j1: number, init: number): number;
+  scatterRowRange(H: number, k: number, colPtr: number, rowIdx: number, values: number, n: number, B: number, i0: number, i1: number): void;
 }
 
 export interface WasmKernels {
