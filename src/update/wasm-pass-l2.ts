@@ -15,7 +15,7 @@ import { setFlagsFromString } from 'node:v8';
 import type { CscChunk } from '../chunk/csc-chunk.js';
 import { COUNT_SOLVES, COUNT_SWEEPS } from '../kernel/nnls-workspace.js';
 import type { RankKernels } from '../kernel/rank-kernels.js';
-import { makeWasmKernels } from '../kernel/wasm/wasm-kernels.js';
+import { makeWasmKernels, precompileWasmKernels } from '../kernel/wasm/wasm-kernels.js';
 import type { ResolvedOptions } from '../options.js';
 import type { FinishInParallel } from './end-pass-l2.js';
 import type { L2State } from './l2-state.js';
@@ -129,20 +129,32 @@ export function makeWasmPassL2(m: number, k: number, base: RankKernels): WasmPas
 /**
  * V8 compiles WebAssembly lazily with its baseline compiler (Liftoff) and tiers hot functions up later;
  * the baseline code of these loops ran ~7× slower, a whole first pass on a 1 M-nonzero matrix (100 ms
- * instead of 15). The module is small (a few kB), so it is compiled here at once by the optimising
- * compiler, the first time a fit needs it; the flags are put back after (unless the process set them).
+ * instead of 15). The module is small (a few kB), so it is compiled at once by the optimising compiler
+ * (in the background when the library is loaded, else the first time a fit needs it); the flags are put
+ * back after (unless the process set them).
  */
 export function eagerly<T>(make: () => T): T {
   if (execArgv.some((flag) => /liftoff|wasm-lazy/.test(flag))) return make();
-  setFlagsFromString('--no-liftoff');
-  setFlagsFromString('--no-wasm-lazy-compilation');
+  setFlags(true);
+  let result: T | undefined;
   try {
-    return make();
+    result = make();
+    return result;
   } finally {
-    setFlagsFromString('--liftoff');
-    setFlagsFromString('--wasm-lazy-compilation');
+    // A background compile reads the flags while it runs: they go back when it is done.
+    if (result instanceof Promise) void result.finally(() => setFlags(false));
+    else setFlags(false);
   }
 }
+
+function setFlags(eager: boolean): void {
+  setFlagsFromString(eager ? '--no-liftoff' : '--liftoff');
+  setFlagsFromString(eager ? '--no-wasm-lazy-compilation' : '--wasm-lazy-compilation');
+}
+
+// Compiled in the background as soon as the library is loaded (by the optimising tier, as below): by the
+// time a fit starts — after its data are read — the module is usually ready.
+eagerly(precompileWasmKernels);
 
 function count(state: L2State, solves: number, sweeps: number): void {
   const counts = state.ws.counts;

@@ -75,6 +75,7 @@ export interface WasmKernels {
 interface WasmMemory { readonly buffer: ArrayBuffer; grow(pages: number): number }
 interface WasmApi {
   validate(bytes: Uint8Array): boolean;
+  compile(bytes: Uint8Array): Promise<object>;
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: object) => { readonly exports: Record<string, unknown> };
 }
@@ -92,6 +93,16 @@ let shared: WasmKernels | undefined;
 export function wasmKernels(): WasmKernels | undefined {
   if (shared === undefined) shared = makeWasmKernels();
   return shared;
+}
+
+/**
+ * Starts compiling the module in the background (WebAssembly.compile, off this thread), so that the first
+ * `makeWasmKernels` finds it compiled; it compiles synchronously if that has not finished by then.
+ */
+export function precompileWasmKernels(): Promise<void> {
+  const api = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+  if (compiled !== undefined || api === undefined || !api.validate(SIMD_PROBE)) return Promise.resolve();
+  return api.compile(decodeBase64(SPARSE_WASM_BASE64)).then((module) => { compiled ??= { api, module }; }, () => undefined);
 }
 
 /** A new instance with its own memory and arena; undefined without WebAssembly SIMD. */
