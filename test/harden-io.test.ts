@@ -1,0 +1,108 @@
+/**
+ * Issue #13, readers and writers: short writes and full disks, temporaries of dead processes, damaged
+ * checkpoint headers, operating-system errors in words.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { NmfError } from '../src/errors.js';
+import { removeStaleTemporaries, writeAll, writeFileAtomic, type WritableHandle } from '../src/io/atomic-write.js';
+import { readCheckpoint, writeCheckpoint, type Checkpoint } from '../src/io/checkpoint.js';
+
+const tmp = (): string => mkdtempSync(join(tmpdir(), 'nmflow-harden-'));
+/** The pid of a process that has ended (pids are not reused at once). */
+const deadPid = (): number => spawnSync('true').pid!;
+const checkpoint: Checkpoint = {
+  fingerprint: { rank: 2 }, sourceName: 'test', trace: [],
+  state: { loss: 'l2', numbers: { iteration: 1 }, arrays: { W: Float64Array.from([1, 2, 3, 4]) } },
+};
+
+/** The error a promise or a function ends with (fails the test when there is none). */
+async function failure(run: () => unknown): Promise<NmfError> {
+  try {
+    await run();
+  } catch (error) {
+    expect(error).toBeInstanceOf(NmfError);
+    return error as NmfError;
+  }
+  throw new Error('expected an error');
+}
+
+describe('short writes', () => {
+  it('writeAll continues after a short write and fails when the device accepts nothing (a seam: a handle that stops short)', async () => {
+    const taken: number[] = [];
+    const handle = (budget: number): WritableHandle => ({
+      write: (async (bytes: Uint8Array, offset: number, length: number) => {
+        const n = Math.min(length, 3, budget);
+        budget -= n;
+        taken.push(...bytes.subarray(offset, offset + n));
+        return { bytesWritten: n, buffer: bytes };
+      }) as WritableHandle['write'],
+    });
+    await writeAll(handle(100), Uint8Array.from({ length: 10 }, (_, i) => i));
+    expect(taken).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    await expect(writeAll(handle(4), new Uint8Array(10))).rejects.toMatchObject({ code: 'ESHORTWRITE' });
+  });
+});
+
+describe('temporary files of dead processes', () => {
+  it('writeFileAtomic removes <path>.tmp-<pid>-<n> of dead processes and keeps those of live ones', async () => {
+    const dir = tmp();
+    const out = join(dir, 'out.parquet');
+    const dead = deadPid();
+    writeFileSync(join(dir, `out.parquet.tmp-${dead}-3`), 'half');
+    writeFileSync(join(dir, `out.parquet.tmp-${dead}`), 'half');
+    writeFileSync(join(dir, 'out.parquet.tmp-1-1'), 'pid 1 is alive'); // init
+    writeFileSync(join(dir, `other.parquet.tmp-${dead}-1`), 'another path');
+    await writeFileAtomic(out, 'data');
+    expect(readdirSync(dir).sort()).toEqual(['other.parquet.tmp-' + dead + '-1', 'out.parquet', 'out.parquet.tmp-1-1']);
+    expect(readFileSync(out, 'utf8')).toBe('data');
+    await removeStaleTemporaries(join(dir, 'other.parquet'));
+    expect(readdirSync(dir).sort()).toEqual(['out.parquet', 'out.parquet.tmp-1-1']);
+  });
+
+  it('writeCheckpoint removes checkpoint.nmf.tmp-<pid> of a dead process', () => {
+    const dir = tmp();
+    const stale = join(dir, `checkpoint.nmf.tmp-${deadPid()}`);
+    writeFileSync(stale, 'half a checkpoint');
+    writeCheckpoint(dir, checkpoint);
+    expect(existsSync(stale)).toBe(false);
+    expect(readdirSync(dir)).toEqual(['checkpoint.nmf']);
+    expect(Array.from(readCheckpoint(dir).state.arrays.W!)).toEqual([1, 2, 3, 4]);
+  });
+});
+
+describe('damaged checkpoints and OS errors in words', () => {
+  it('a checkpoint whose JSON header is damaged is MALFORMED_FILE naming the file, the parse error kept as cause', async () => {
+    const dir = tmp();
+    writeCheckpoint(dir, checkpoint);
+    const path = join(dir, 'checkpoint.nmf');
+    const bytes = readFileSync(path);
+    bytes[12] = 0x78; // 'x' for the header's opening brace
+    writeFileSync(path, bytes);
+    const error = await failure(() => readCheckpoint(dir));
+    expect(error.code).toBe('MALFORMED_FILE');
+    expect(error.message).toContain('checkpoint header is damaged');
+    expect(error.location?.source).toBe(path);
+    expect(error.cause).toBeInstanceOf(SyntaxError);
+    // A header length past the end of the file, and a layout entry that is not [offset, length]:
+    bytes.writeUInt32LE(1e6, 8);
+    writeFileSync(path, bytes);
+    expect((await failure(() => readCheckpoint(dir))).message).toContain('truncated or damaged');
+    writeCheckpoint(dir, checkpoint);
+    const text = readFileSync(path, 'latin1').replace('"W":[0,4]', '"W":[0.5]');
+    writeFileSync(path, Buffer.from(text, 'latin1'));
+    expect((await failure(() => readCheckpoint(dir))).message).toContain('array W has no valid [offset, length]');
+  });
+
+  it('a checkpoint directory that is a file is an IO error in words, not a bare EEXIST', async () => {
+    const dir = tmp();
+    const file = join(dir, 'ckpt');
+    writeFileSync(file, 'a file');
+    const error = await failure(() => writeCheckpoint(file, checkpoint));
+    expect(error.code).toBe('IO');
+    expect(error.message).toMatch(/could not write checkpoint .*ckpt.*: a file of that name is in the way \[EEXIST\]/);
+  });
+});
