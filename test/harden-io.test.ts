@@ -10,6 +10,8 @@ import { describe, expect, it } from 'vitest';
 import { NmfError } from '../src/errors.js';
 import { removeStaleTemporaries, writeAll, writeFileAtomic, type WritableHandle } from '../src/io/atomic-write.js';
 import { readCheckpoint, writeCheckpoint, type Checkpoint } from '../src/io/checkpoint.js';
+import { readModel, writeModel } from '../src/io/model-file.js';
+import type { Snapshot } from '../src/snapshot/snapshot.js';
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'nmflow-harden-'));
 /** The pid of a process that has ended (pids are not reused at once). */
@@ -18,6 +20,14 @@ const checkpoint: Checkpoint = {
   fingerprint: { rank: 2 }, sourceName: 'test', trace: [],
   state: { loss: 'l2', numbers: { iteration: 1 }, arrays: { W: Float64Array.from([1, 2, 3, 4]) } },
 };
+
+/** A small model, as writeModel needs it. */
+const model = {
+  loss: 'l2', rank: 2, features: 3, samples: 4, iteration: 1, relativeLoss: 0.5, objective: 0.5, trace: [],
+  W: Float64Array.from([0.1, 0.2, 0.3, 0.4, 0.6, 0.4]), d: Float64Array.from([2, 1]), featureNames: ['a', 'b', 'c'],
+} as unknown as Snapshot;
+/** Library words that must not be all a message says. */
+const LIBRARY_WORDS = /unreachable|Parquet error|RuntimeError|Cannot read properties|is not a function|undefined|panicked|Unexpected token|JSON at position/;
 
 /** The error a promise or a function ends with (fails the test when there is none). */
 async function failure(run: () => unknown): Promise<NmfError> {
@@ -105,4 +115,25 @@ describe('damaged checkpoints and OS errors in words', () => {
     expect(error.code).toBe('IO');
     expect(error.message).toMatch(/could not write checkpoint .*ckpt.*: a file of that name is in the way \[EEXIST\]/);
   });
+});
+
+describe('damaged model files', () => {
+  for (const ext of ['parquet', 'arrow'] as const) {
+    it(`a truncated or overwritten .${ext} model is MALFORMED_FILE in words, the decoder's message only in the cause`, async () => {
+      const dir = tmp();
+      const path = join(dir, `model.${ext}`);
+      await writeModel(path, model);
+      const good = readFileSync(path);
+      expect(Array.from((await readModel(path)).W)).toEqual(Array.from(model.W));
+      const damaged = [good.subarray(0, good.length - 9), good.subarray(0, good.length >> 1),
+        Buffer.concat([good.subarray(0, 64), Buffer.alloc(good.length - 128, 0xff), good.subarray(good.length - 64)])];
+      for (const bytes of damaged) {
+        writeFileSync(path, bytes);
+        const error = await failure(() => readModel(path));
+        expect(['MALFORMED_FILE', 'SCHEMA_MISMATCH']).toContain(error.code);
+        expect(error.location?.source).toBe(path);
+        expect(error.message).not.toMatch(LIBRARY_WORDS);
+      }
+    });
+  }
 });

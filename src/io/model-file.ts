@@ -9,12 +9,13 @@
  * H goes to its own file (`writeFactorsH`): rank lines of samples numbers (CSV) or an Arrow table
  * with one row per sample. Every write is atomic (temporary name, then rename).
  */
-import { Table, Utf8, makeVector, tableFromIPC, tableToIPC, vectorFromArray, Schema, RecordBatch, makeData, Struct, type Field, type Vector } from 'apache-arrow';
+import { DataType, Table, Utf8, makeVector, tableFromIPC, tableToIPC, vectorFromArray, Schema, RecordBatch, makeData, Struct, type Field, type Vector } from 'apache-arrow';
 import { readFile } from 'node:fs/promises';
-import { Compression, Table as WasmTable, WriterPropertiesBuilder, readParquet, writeParquet } from 'parquet-wasm';
-import { DataError, NmfError, OptionError } from '../errors.js';
+import { DataError, OptionError } from '../errors.js';
 import type { Snapshot, TracePoint } from '../snapshot/snapshot.js';
 import { writeFileAtomic } from './atomic-write.js';
+import { ioError } from './io-error.js';
+import { loadParquetWasm } from './parquet-wasm.js';
 
 export type ModelFormat = 'csv' | 'arrow' | 'parquet';
 
@@ -91,31 +92,36 @@ export interface StoredModel {
 export async function readModel(path: string): Promise<StoredModel> {
   let bytes: Buffer;
   try { bytes = await readFile(path); } catch (error) {
-    throw new NmfError('IO', `could not read model ${path}: ${(error as Error).message}`, { cause: error });
+    throw ioError('read model', path, error);
   }
   const format = modelFormatOf(path);
   if (format !== 'csv') {
-    let table: Table;
-    try {
-      table = format === 'arrow' ? tableFromIPC(bytes) : tableFromIPC(readParquet(bytes).intoIPCStream());
-    } catch (error) {
-      throw new DataError('MALFORMED_FILE', `not an ${format === 'arrow' ? 'Arrow IPC' : 'Parquet'} model file: ${(error as Error).message}`, { source: path }, error);
-    }
+    const table = await readModelTable(bytes, format, path);
     const meta = table.schema.metadata;
     const rank = Number(meta.get('nmflow.rank'));
-    const d = Float64Array.from(JSON.parse(meta.get('nmflow.d') ?? '[]') as number[]);
+    const d = Float64Array.from(numbersOf(meta.get('nmflow.d')));
     if (!Number.isInteger(rank) || rank < 1 || d.length !== rank) {
       throw new DataError('SCHEMA_MISMATCH', 'missing nmflow.rank / nmflow.d metadata', { source: path });
     }
     const m = table.numRows;
-    const W = new Float64Array(m * rank);
-    for (let a = 0; a < rank; a++) {
+    const columns = Array.from({ length: rank }, (_, a) => {
       const col = table.getChild(`factor_${a}`);
       if (!col) throw new DataError('SCHEMA_MISMATCH', `missing column factor_${a}`, { source: path, column: `factor_${a}` });
-      for (let i = 0; i < m; i++) W[i * rank + a] = Number(col.get(i));
-    }
+      if (!DataType.isFloat(col.type) || !holdsRows(col, m)) {
+        throw new DataError('MALFORMED_FILE', `column factor_${a} is not ${m} floating-point numbers (${String(col.type)})`, { source: path, column: `factor_${a}` });
+      }
+      return col;
+    });
     const names = table.getChild('feature');
-    const featureNames = Array.from({ length: m }, (_, i) => String(names?.get(i) ?? i));
+    let W: Float64Array;
+    let featureNames: string[];
+    try {
+      W = new Float64Array(m * rank);
+      columns.forEach((col, a) => { for (let i = 0; i < m; i++) W[i * rank + a] = Number(col.get(i)); });
+      featureNames = Array.from({ length: m }, (_, i) => String(names?.get(i) ?? i));
+    } catch (error) {
+      throw new DataError('MALFORMED_FILE', 'the model\'s columns cannot be decoded (damaged file)', { source: path }, error);
+    }
     return {
       loss: meta.get('nmflow.loss') === 'l1' ? 'l1' : 'l2', rank, features: m, W, d, featureNames,
       ...recorded(meta.get('nmflow.relativeLoss'), meta.get('nmflow.iterations')), ...traceOf(meta.get('nmflow.trace')),
@@ -155,6 +161,50 @@ export async function readModel(path: string): Promise<StoredModel> {
   return { loss, rank, features: rows.length, W, d, featureNames, ...stats };
 }
 
+/**
+ * The table of an Arrow IPC or Parquet model file. Whatever the decoder says about a damaged file is kept
+ * as the cause of a MALFORMED_FILE error in words.
+ */
+async function readModelTable(bytes: Uint8Array, format: 'arrow' | 'parquet', path: string): Promise<Table> {
+  const kind = format === 'arrow' ? 'an Arrow IPC' : 'a Parquet';
+  const magic = format === 'arrow' ? 'ARROW1' : 'PAR1';
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  // An IPC stream (no magic) is accepted as well as an IPC file.
+  if (format === 'parquet' && (bytes.length < 12 || text.toString('latin1', 0, 4) !== magic || text.toString('latin1', bytes.length - 4) !== magic)) {
+    throw new DataError('MALFORMED_FILE', `not ${kind} file: it does not begin and end with "${magic}" (truncated or another format)`, { source: path });
+  }
+  const pw = format === 'parquet' ? await loadParquetWasm() : undefined;
+  let table: Table;
+  try {
+    table = pw ? tableFromIPC(pw.readParquet(bytes).intoIPCStream()) : tableFromIPC(bytes);
+  } catch (error) {
+    throw new DataError('MALFORMED_FILE', `not a readable model: ${kind} file the decoder rejects as damaged or truncated`, { source: path }, error);
+  }
+  if (table.numCols === 0) throw new DataError('MALFORMED_FILE', `not a readable model: ${kind} file without columns`, { source: path });
+  return table;
+}
+
+/** The column's buffers hold `rows` values (a damaged length field would make reads run past them). */
+function holdsRows(col: Vector, rows: number): boolean {
+  let total = 0;
+  for (const data of col.data) {
+    const values = data.values as ArrayLike<number> | undefined;
+    if (!values || values.length < data.offset + data.length) return false;
+    total += data.length;
+  }
+  return total === rows;
+}
+
+/** A JSON array of numbers (`nmflow.d`); anything else gives no numbers (the caller reports the metadata as missing). */
+function numbersOf(json: string | undefined): number[] {
+  try {
+    const value: unknown = JSON.parse(json ?? '[]');
+    return Array.isArray(value) && value.every((v) => typeof v === 'number') ? value as number[] : [];
+  } catch {
+    return [];
+  }
+}
+
 /** The relative loss and iteration count a model file records, where they parse. */
 function recorded(relativeLoss: string | undefined, iterations: string | undefined): { relativeLoss?: number; iterations?: number } {
   const loss = relativeLoss === undefined ? NaN : Number(relativeLoss);
@@ -177,8 +227,9 @@ function traceOf(json: string | undefined): { trace?: readonly TracePoint[] } {
 /** An Arrow table to .arrow (IPC file) or .parquet (zstd), atomically. */
 async function writeTable(path: string, table: Table): Promise<void> {
   if (modelFormatOf(path) === 'parquet') {
-    const props = new WriterPropertiesBuilder().setCompression(Compression.ZSTD).build();
-    await writeFileAtomic(path, writeParquet(WasmTable.fromIPCStream(tableToIPC(table, 'stream')), props));
+    const pw = await loadParquetWasm();
+    const props = new pw.WriterPropertiesBuilder().setCompression(pw.Compression.ZSTD).build();
+    await writeFileAtomic(path, pw.writeParquet(pw.Table.fromIPCStream(tableToIPC(table, 'stream')), props));
   } else {
     await writeFileAtomic(path, tableToIPC(table, 'file'));
   }
