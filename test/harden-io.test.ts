@@ -6,12 +6,14 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { NmfError } from '../src/errors.js';
 import { removeStaleTemporaries, writeAll, writeFileAtomic, type WritableHandle } from '../src/io/atomic-write.js';
 import { readCheckpoint, writeCheckpoint, type Checkpoint } from '../src/io/checkpoint.js';
 import { readModel, writeModel } from '../src/io/model-file.js';
 import type { Snapshot } from '../src/snapshot/snapshot.js';
+import { nmflow } from './helpers/cli.js';
+import { SHARED_DATA } from './helpers/load-mtx-sync.js';
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'nmflow-harden-'));
 /** The pid of a process that has ended (pids are not reused at once). */
@@ -54,6 +56,43 @@ describe('short writes', () => {
     await writeAll(handle(100), Uint8Array.from({ length: 10 }, (_, i) => i));
     expect(taken).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     await expect(writeAll(handle(4), new Uint8Array(10))).rejects.toMatchObject({ code: 'ESHORTWRITE' });
+  });
+});
+
+/**
+ * A real full disk: a 64 KiB tmpfs, which needs root (`mount -t tmpfs`). Where it cannot be mounted the
+ * test is skipped and says so; the seam above (a handle that stops short) still runs.
+ */
+const tinyDisk = ((): string | undefined => {
+  if (process.getuid?.() !== 0) return undefined;
+  const dir = mkdtempSync(join(tmpdir(), 'nmflow-full-'));
+  return spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', dir]).status === 0 ? dir : undefined;
+})();
+afterAll(() => { if (tinyDisk) spawnSync('umount', [tinyDisk]); });
+if (!tinyDisk) console.warn('harden-io: no 64 KiB tmpfs (not root, or mount refused): the full-disk test is skipped');
+
+describe('a full disk', () => {
+  it.skipIf(!tinyDisk)('convert, project and fit --out-h to a full disk fail (exit 1, ENOSPC) and leave the previous file and no temporary', async () => {
+    const disk = tinyDisk!;
+    const birds = `${SHARED_DATA}hawaiibirds.mtx`;
+    const modelPath = join(tmp(), 'model30.arrow');
+    const W = Float64Array.from({ length: 183 * 30 }, (_, i) => 0.01 + ((i * 7919) % 97) / 97);
+    await writeModel(modelPath, { ...model, rank: 30, features: 183, W, d: new Float64Array(30).fill(1), featureNames: undefined } as unknown as Snapshot);
+    const runs = [
+      ['convert', birds, join(disk, 'long.parquet')],
+      ['convert', birds, join(disk, 'wide.arrow'), '--out-layout', 'wide'],
+      ['project', modelPath, birds, '--out', join(disk, 'codes.parquet')],
+      ['fit', birds, '--rank', '10', '--max-iterations', '1', '--out-h', join(disk, 'H.parquet')],
+      ['fit', birds, '--rank', '10', '--max-iterations', '1', '--out-h', join(disk, 'H.csv')],
+    ];
+    for (const run of runs) writeFileSync(run.find((a) => a.startsWith(disk))!, 'previous');
+    const results = await Promise.all(runs.map((args) => nmflow(...args)));
+    results.forEach(({ code, stderr }, r) => {
+      expect(code, runs[r]!.join(' ')).toBe(1);
+      expect(stderr).toMatch(/could not write .*: no space left on the device \[ENOSPC\]/);
+    });
+    for (const run of runs) expect(readFileSync(run.find((a) => a.startsWith(disk))!, 'utf8')).toBe('previous');
+    expect(readdirSync(disk).filter((f) => f.includes('.tmp-'))).toEqual([]);
   });
 });
 

@@ -10,15 +10,20 @@
  * `write` resolves once the batch has been taken by the encoder, so a caller that awaits it never holds
  * more than that. Every batch must have the schema of the first (field names and types), else a
  * SCHEMA_MISMATCH DataError (Arrow's writer would otherwise start a new stream silently).
- * Atomic (like atomic-write.ts): bytes go to `<path>.tmp-<pid>-<n>`, renamed on `close()`; `abort()` and
- * every failure remove the temporary file, so a reader never sees half a table.
+ * Atomic (like atomic-write.ts): bytes go to `<path>.tmp-<pid>-<n>`, every write checked for its full
+ * length (a full disk is an error, never a short file), fsynced and renamed on `close()`, then the directory
+ * fsynced; `abort()` and every failure remove the temporary file, so a reader never sees half a table and
+ * the previous file at `path` stays as it was. Temporaries of dead processes at `path` are removed on open.
  */
+import { dirname } from 'node:path';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { ReadableStream, type ReadableStreamDefaultController } from 'node:stream/web';
 import { AsyncByteQueue, RecordBatchFileWriter, RecordBatchStreamWriter, Table, tableToIPC, type RecordBatch, type RecordBatchWriter, type Schema } from 'apache-arrow';
-import { Compression, Table as WasmTable, WriterPropertiesBuilder, transformParquetStream, type RecordBatch as WasmBatch } from 'parquet-wasm';
+import type { RecordBatch as WasmBatch } from 'parquet-wasm';
 import { DataError, NmfError, OptionError } from '../errors.js';
-import { temporaryName } from './atomic-write.js';
+import { removeStaleTemporaries, syncDirectory, temporaryName, writeAll } from './atomic-write.js';
+import { ioError } from './io-error.js';
+import { loadParquetWasm, type ParquetWasmModule } from './parquet-wasm.js';
 
 export type TableFormat = 'parquet' | 'arrow' | 'arrows';
 
@@ -61,15 +66,17 @@ export async function openTableWriter(path: string, options: TableWriterOptions 
   if (!Number.isInteger(rowGroupSize) || rowGroupSize < 1) throw new OptionError('rowGroupSize', 'an integer ≥ 1', rowGroupSize);
   const rowGroupBytes = options.rowGroupBytes ?? 64 * 2 ** 20;
   if (!Number.isInteger(rowGroupBytes) || rowGroupBytes < 1) throw new OptionError('rowGroupBytes', 'an integer ≥ 1', rowGroupBytes);
+  const pw = format === 'parquet' ? await loadParquetWasm() : undefined;
+  await removeStaleTemporaries(path);
   const tmp = temporaryName(path);
   let handle: FileHandle | undefined;
   try {
     handle = await open(tmp, 'wx');
   } catch (error) {
-    throw new NmfError('IO', `could not write ${path}: ${(error as Error).message}`, { location: { source: path }, cause: error });
+    throw ioError('write', path, error);
   }
   const file = handle;
-  const encoder = format === 'parquet' ? parquetEncoder(file, rowGroupSize, rowGroupBytes, options.compression ?? 'zstd') : arrowEncoder(file, format);
+  const encoder = pw ? parquetEncoder(pw, file, rowGroupSize, rowGroupBytes, options.compression ?? 'zstd') : arrowEncoder(file, format as 'arrow' | 'arrows');
   let schema: Schema | undefined;
   let rows = 0;
   let batches = 0;
@@ -79,10 +86,9 @@ export async function openTableWriter(path: string, options: TableWriterOptions 
       state = 'failed';
       encoder.stop();
       await file.close().catch(() => undefined);
-      await rm(tmp, { force: true });
+      await rm(tmp, { force: true }).catch(() => undefined);
     }
-    if (error instanceof NmfError) throw error;
-    throw new NmfError('IO', `could not write ${path}: ${(error as Error).message}`, { location: { source: path }, cause: error });
+    throw ioError('write', path, error);
   };
   return {
     path,
@@ -104,9 +110,11 @@ export async function openTableWriter(path: string, options: TableWriterOptions 
       if (batches === 0) await fail(new DataError('EMPTY_INPUT', 'no record batch to write', { source: path }));
       try {
         await encoder.end();
+        await file.sync();
         await file.close();
         await rename(tmp, path);
         state = 'closed';
+        await syncDirectory(dirname(path));
       } catch (error) {
         await fail(error);
       }
@@ -146,7 +154,7 @@ function arrowEncoder(file: FileHandle, format: 'arrow' | 'arrows'): Encoder {
   const flush = async (): Promise<void> => {
     const chunks = sink.chunks;
     sink.chunks = [];
-    for (const chunk of chunks) await file.write(chunk);
+    for (const chunk of chunks) await writeAll(file, chunk);
   };
   return {
     put: async (batch) => { writer.write(batch); await flush(); },
@@ -155,7 +163,9 @@ function arrowEncoder(file: FileHandle, format: 'arrow' | 'arrows'): Encoder {
   };
 }
 
-const CODECS = { zstd: Compression.ZSTD, snappy: Compression.SNAPPY, uncompressed: Compression.UNCOMPRESSED } as const;
+type Codec = 'zstd' | 'snappy' | 'uncompressed';
+const codecOf = (pw: ParquetWasmModule, codec: Codec) =>
+  ({ zstd: pw.Compression.ZSTD, snappy: pw.Compression.SNAPPY, uncompressed: pw.Compression.UNCOMPRESSED })[codec];
 
 /**
  * Batches are handed to the encoder one at a time through a pull-based stream (high-water mark 0): the
@@ -164,7 +174,7 @@ const CODECS = { zstd: Compression.ZSTD, snappy: Compression.SNAPPY, uncompresse
  * first batch, whose schema metadata is also written as Parquet key-value metadata (for readers that do
  * not decode the Arrow schema stored in the file).
  */
-function parquetEncoder(file: FileHandle, rowGroupSize: number, rowGroupBytes: number, compression: keyof typeof CODECS): Encoder {
+function parquetEncoder(pw: ParquetWasmModule, file: FileHandle, rowGroupSize: number, rowGroupBytes: number, compression: Codec): Encoder {
   let controller: ReadableStreamDefaultController<WasmBatch> | undefined;
   let wanted = deferred();
   let served: (() => void) | undefined;
@@ -175,13 +185,13 @@ function parquetEncoder(file: FileHandle, rowGroupSize: number, rowGroupBytes: n
       start: (c) => { controller = c; },
       pull: () => new Promise<void>((resolve) => { served = resolve; wanted.resolve(); }),
     }, { highWaterMark: 0 });
-    let builder = new WriterPropertiesBuilder().setCompression(CODECS[compression]).setMaxRowGroupSize(rowGroupSize)
+    let builder = new pw.WriterPropertiesBuilder().setCompression(codecOf(pw, compression)).setMaxRowGroupSize(rowGroupSize)
       .setMaxRowGroupBytes(rowGroupBytes);
     if (metadata.size > 0) builder = builder.setKeyValueMetadata(new Map(metadata));
     const properties = builder.build();
     pump = (async () => {
-      const output = await transformParquetStream(input as never, properties) as unknown as AsyncIterable<Uint8Array>;
-      for await (const bytes of output) await file.write(bytes);
+      const output = await pw.transformParquetStream(input as never, properties) as unknown as AsyncIterable<Uint8Array>;
+      for await (const bytes of output) await writeAll(file, bytes);
     })();
     // The encoder ends only after `end`: finishing (or failing) before that stops a waiting `put`.
     stopped = pump.then(() => { throw new Error('the Parquet encoder stopped early'); });
@@ -196,7 +206,7 @@ function parquetEncoder(file: FileHandle, rowGroupSize: number, rowGroupBytes: n
   return {
     put: async (batch) => {
       if (!pump) start(batch.schema.metadata);
-      const table = WasmTable.fromIPCStream(tableToIPC(new Table([batch]), 'stream'));
+      const table = pw.Table.fromIPCStream(tableToIPC(new Table([batch]), 'stream'));
       const wasmBatch = table.recordBatch(0);
       table.free();
       if (wasmBatch) await handOff((c) => c.enqueue(wasmBatch));
