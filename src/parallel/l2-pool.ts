@@ -43,8 +43,9 @@ export interface L2Pool {
   readonly ready: Promise<void>;
   step(chunk: CscChunk, sourceName: string): void;
   endPass(): PassResult;
-  /** The rows of the W-update split over the threads (update/end-pass-l2.ts `solveRowsInParallel`). */
-  solveW(): void;
+  /** The rows of the W-update split over the threads (update/end-pass-l2.ts `solveRowsInParallel`); `maxSweeps`
+   * replaces options.nnlsMaxSweeps for these solves (online 'fast': fewer sweeps after the warm-up). */
+  solveW(maxSweeps?: number): void;
   /** More features (online fitting): W, B and Bn get zero rows; `state` is replaced. Workers must be ready. */
   grow(m: number): void;
   /** NNLS counters (solves, sweeps, support hits) of all threads since the last reset. */
@@ -89,8 +90,8 @@ export function makeL2Pool(m: number, options: ResolvedOptions, threads: number,
   const times = new Float64Array(buffers.times);
   const clock = (slot: number, since: number): void => { times[slot] = times[slot]! + performance.now() - since; };
   const small = smallViews(buffers.small, k);
-  // The 'fast' solver (batch): every thread runs its share of the phases in WebAssembly, this one too.
-  const fast = options.nnlsMethod === NNLS_CD_WARM && options.wasm && !separateBn ? makeWasmBlocksL2(m, k) : undefined;
+  // The 'fast' solver (batch and online): every thread runs its share of the phases in WebAssembly, this one too.
+  let fast = options.nnlsMethod === NNLS_CD_WARM && options.wasm ? makeWasmBlocksL2(m, k) : undefined;
   let state = makeL2State(m, options, makeRandom(options.seed), {
     W: new Float64Array(buffers.W), Wprev: new Float64Array(buffers.Wprev), B: new Float64Array(buffers.B), H: new Float64Array(buffers.H), ...small,
   }, { warmUp: fast === undefined });
@@ -173,7 +174,8 @@ export function makeL2Pool(m: number, options: ResolvedOptions, threads: number,
     Atomics.store(ctrl, NEXT, 0);
     return blocks;
   };
-  const solveW = (): void => {
+  const solveW = (maxSweeps = options.nnlsMaxSweeps): void => {
+    params[P_SWEEPS] = maxSweeps; // the workers read it at the start of the command
     ctrl[GVERSION] = ctrl[GVERSION]! + 1;
     const m = state.m;
     const size = blockSize(m, T, ROW_BLOCK);
@@ -181,10 +183,11 @@ export function makeL2Pool(m: number, options: ResolvedOptions, threads: number,
     run(CMD_SOLVE_W, () => {
       for (let block = Atomics.add(ctrl, NEXT, 1); block < blocks; block = Atomics.add(ctrl, NEXT, 1)) {
         const i0 = block * size, i1 = Math.min(m, (block + 1) * size);
-        if (fast) fast.solveRows(state.W, state.B, Bn, state.inv, state.hSum, state.Gw, state.invDiagW, options.l1W, i0, i1, nnls.maxSweeps, nnls.tol, ws.counts);
-        else solveRows(state.W, state.B, Bn, state.inv, state.hSum, state.Gw, state.invDiagW, k, options.l1W, i0, i1, ws, b, nnls);
+        if (fast) fast.solveRows(state.W, state.B, Bn, state.inv, state.hSum, state.Gw, state.invDiagW, options.l1W, i0, i1, maxSweeps, nnls.tol, ws.counts);
+        else solveRows(state.W, state.B, Bn, state.inv, state.hSum, state.Gw, state.invDiagW, k, options.l1W, i0, i1, ws, b, { ...nnls, maxSweeps });
       }
     });
+    params[P_SWEEPS] = options.nnlsMaxSweeps;
   };
 
   /** The Gram matrix here; 1 − Pearson(W, Wprev) and the loss's cross term on workers 1 (and 2). */
@@ -278,6 +281,7 @@ export function makeL2Pool(m: number, options: ResolvedOptions, threads: number,
       buffers = { ...buffers, m: next, W: grown(buffers.W), Wprev: grown(buffers.Wprev), B, Bn: separateBn ? sab(8 * next * k) : B };
       state = { ...state, m: next, W: new Float64Array(buffers.W), Wprev: new Float64Array(buffers.Wprev), B: new Float64Array(B) };
       Bn = new Float64Array(buffers.Bn);
+      if (fast) fast = makeWasmBlocksL2(next, k); // sized for m (the workers remake theirs at their next command)
       rebind();
     },
     counts() {
