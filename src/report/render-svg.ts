@@ -4,10 +4,15 @@
  * Element ids inside the SVG (clip paths, gradients) are prefixed with `prefix`, so that several
  * charts inlined in one HTML page never share an id.
  */
-import { View, parse } from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
+
+// Loaded when the first chart is drawn: importing the library (index.ts re-exports the report) or the
+// CLI for another command costs nothing (Vega and Vega-Lite take ~0.3 s to load).
+let libraries: Promise<[typeof import('vega'), typeof import('vega-lite')]> | undefined;
+const loadVega = () => (libraries ??= Promise.all([import('vega'), import('vega-lite')]));
 
 export async function renderSvg(spec: TopLevelSpec, prefix: string): Promise<string> {
+  const [{ View, parse }, { compile }] = await loadVega();
   const view = new View(parse(compile(spec).spec), { renderer: 'none' });
   try {
     const svg = await view.toSVG();

@@ -13,7 +13,7 @@ import {
   type Vector,
 } from 'apache-arrow';
 import { parquetRead, parquetSchema, type AsyncBuffer, type FileMetaData, type SchemaTree } from 'hyparquet';
-import { compressors } from 'hyparquet-compressors';
+import type { compressors as Compressors } from 'hyparquet-compressors';
 import { DataError } from '../errors.js';
 import { fileError, type SourceBatch } from './batch-source.js';
 
@@ -56,10 +56,18 @@ export function arrowFieldsOf(footer: FileMetaData): Field[] {
   return fields;
 }
 
+/**
+ * hyparquet-compressors, loaded when a file first needs it: it instantiates WebAssembly codecs when imported
+ * (each reserves address space; see io/parquet-wasm.ts).
+ */
+let loaded: Promise<typeof Compressors> | undefined;
+const loadCompressors = (): Promise<typeof Compressors> => (loaded ??= import('hyparquet-compressors').then((m) => m.compressors));
+
 export async function* hyparquetBatches(file: AsyncBuffer, footer: FileMetaData, path: string,
   columns: readonly string[] | undefined, batchSize: number, closed: () => boolean): AsyncGenerator<SourceBatch> {
   const fields = arrowFieldsOf(footer).filter((f) => !columns || columns.includes(f.name));
   const names = fields.map((f) => f.name);
+  const compressors = await loadCompressors();
   let rowStart = 0;
   for (let g = 0; g < footer.row_groups.length; g++) {
     const rows = Number(footer.row_groups[g]!.num_rows);
