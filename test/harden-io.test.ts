@@ -3,13 +3,14 @@
  * checkpoint headers, operating-system errors in words.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { NmfError } from '../src/errors.js';
 import { removeStaleTemporaries, writeAll, writeFileAtomic, type WritableHandle } from '../src/io/atomic-write.js';
 import { readCheckpoint, writeCheckpoint, type Checkpoint } from '../src/io/checkpoint.js';
+import { makeFeatureMajorStore } from '../src/io/feature-major.js';
 import { readModel, writeModel } from '../src/io/model-file.js';
 import type { Snapshot } from '../src/snapshot/snapshot.js';
 import { nmflow } from './helpers/cli.js';
@@ -121,9 +122,30 @@ describe('temporary files of dead processes', () => {
     expect(readdirSync(dir)).toEqual(['checkpoint.nmf']);
     expect(Array.from(readCheckpoint(dir).state.arrays.W!)).toEqual([1, 2, 3, 4]);
   });
+
+  it('the out-of-core copy is one folder nmflow-rows-<pid>-* per fit; copies of dead processes in the same tempDir are removed', () => {
+    const parent = tmp();
+    const stale = join(parent, `nmflow-rows-${deadPid()}-AbC123`);
+    mkdirSync(stale);
+    writeFileSync(join(stale, 'rows-0.arrows'), 'half a copy');
+    mkdirSync(join(parent, 'nmflow-rows-1-live00')); // pid 1 is running
+    const store = makeFeatureMajorStore(10, { dir: parent, bucketRows: 4 });
+    expect(existsSync(stale)).toBe(false);
+    expect(store.dir.startsWith(join(parent, `nmflow-rows-${process.pid}-`))).toBe(true);
+    expect(readdirSync(parent).sort()).toEqual(['nmflow-rows-1-live00', store.dir.slice(parent.length + 1)].sort());
+    store.close();
+    expect(readdirSync(parent)).toEqual(['nmflow-rows-1-live00']);
+  });
 });
 
 describe('damaged checkpoints and OS errors in words', () => {
+  it('a tempDir that does not exist is an IO error naming it, in words', async () => {
+    const missing = join(tmp(), 'no', 'such');
+    const error = await failure(() => makeFeatureMajorStore(10, { dir: missing }));
+    expect(error.code).toBe('IO');
+    expect(error.message).toContain(`could not create the out-of-core copy (tempDir) in ${missing}: no such file or directory [ENOENT]`);
+  });
+
   it('a checkpoint whose JSON header is damaged is MALFORMED_FILE naming the file, the parse error kept as cause', async () => {
     const dir = tmp();
     writeCheckpoint(dir, checkpoint);

@@ -7,13 +7,28 @@
  * read back (one at a time: memory = the largest bucket) and counting-sorted by feature into CSR
  * rows whose samples ascend — exactly the transposed index the in-memory sCD builds.
  * `close()` removes the directory; call it on completion, error and unsubscribe.
+ * The directory is `<dir>/nmflow-rows-<pid>-XXXXXX`, one per fit: a process killed before `close()` (SIGKILL)
+ * leaves it behind, and the next store made in the same `dir` removes those of processes no longer running.
  */
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RecordBatchReader, Table, makeVector, tableToIPC } from 'apache-arrow';
 import type { CscChunk } from '../chunk/csc-chunk.js';
 import { NmfError } from '../errors.js';
+import { deadEntries, writeAllSync } from './atomic-write.js';
+import { ioError } from './io-error.js';
+
+const PREFIX = 'nmflow-rows-';
+
+/** Removes the copies that dead processes left in `parent`. Never fails. */
+function removeDeadCopies(parent: string): void {
+  let names: string[];
+  try { names = readdirSync(parent); } catch { return; }
+  for (const name of deadEntries(names, PREFIX)) {
+    try { rmSync(join(parent, name), { recursive: true, force: true }); } catch { /* someone else's: left alone */ }
+  }
+}
 
 export interface RowBlock {
   readonly rowStart: number;
@@ -38,7 +53,14 @@ export function makeFeatureMajorStore(m: number, options: { readonly dir?: strin
   const bucketRows = Math.max(1, options.bucketRows ?? 2048);
   const flushEntries = Math.max(1, options.flushEntries ?? 1 << 16);
   const buckets = Math.ceil(m / bucketRows);
-  const dir = mkdtempSync(join(options.dir ?? tmpdir(), 'nmflow-rows-'));
+  const parent = options.dir ?? tmpdir();
+  removeDeadCopies(parent);
+  let dir: string;
+  try {
+    dir = mkdtempSync(join(parent, `${PREFIX}${process.pid}-`));
+  } catch (error) {
+    throw ioError('create the out-of-core copy (tempDir) in', parent, error);
+  }
   const fds = new Array<number | undefined>(buckets);
   const rows = Array.from({ length: buckets }, () => new Int32Array(0));
   const cols = Array.from({ length: buckets }, () => new Int32Array(0));
@@ -57,8 +79,12 @@ export function makeFeatureMajorStore(m: number, options: { readonly dir?: strin
       sample: makeVector(cols[b]!.subarray(0, count)),
       value: makeVector(vals[b]!.subarray(0, count)),
     });
-    fds[b] ??= openSync(path(b), 'a');
-    writeSync(fds[b]!, tableToIPC(table, 'stream'));
+    try {
+      fds[b] ??= openSync(path(b), 'a');
+      writeAllSync(fds[b]!, tableToIPC(table, 'stream'));
+    } catch (error) {
+      throw ioError('write the out-of-core copy', path(b), error);
+    }
     fill[b] = 0;
   };
 
