@@ -73,7 +73,7 @@ afterAll(() => { if (tinyDisk) spawnSync('umount', [tinyDisk]); });
 if (!tinyDisk) console.warn('harden-io: no 64 KiB tmpfs (not root, or mount refused): the full-disk test is skipped');
 
 describe('a full disk', () => {
-  it.skipIf(!tinyDisk)('convert, project and fit --out-h to a full disk fail (exit 1, ENOSPC) and leave the previous file and no temporary', async () => {
+  it.skipIf(!tinyDisk)('convert (Parquet, Arrow, .mtx), project and fit --out-h (Parquet, CSV) to a full disk fail (exit 1, ENOSPC) and leave the previous file and no temporary', async () => {
     const disk = tinyDisk!;
     const birds = `${SHARED_DATA}hawaiibirds.mtx`;
     const modelPath = join(tmp(), 'model30.arrow');
@@ -82,6 +82,7 @@ describe('a full disk', () => {
     const runs = [
       ['convert', birds, join(disk, 'long.parquet')],
       ['convert', birds, join(disk, 'wide.arrow'), '--out-layout', 'wide'],
+      ['convert', birds, join(disk, 'copy.mtx')],
       ['project', modelPath, birds, '--out', join(disk, 'codes.parquet')],
       ['fit', birds, '--rank', '10', '--max-iterations', '1', '--out-h', join(disk, 'H.parquet')],
       ['fit', birds, '--rank', '10', '--max-iterations', '1', '--out-h', join(disk, 'H.csv')],
