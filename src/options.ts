@@ -61,9 +61,11 @@ export interface FitOptions {
   readonly nnlsMaxSweeps?: number;
   readonly nnlsTol?: number;
   /**
-   * l2: 'fast' (default) reaches a given loss sooner: the same exact subproblem solves, with W extrapolated
-   * between iterations (Ang & Gillis 2019; restarted when the loss rises) — deterministic, and at convergence
-   * the same fixed points. 'exact': plain alternating least squares, the reference trajectory.
+   * l2: 'fast' (default) reaches a given loss sooner: a few warm-started coordinate-descent sweeps per
+   * subproblem, W extrapolated between iterations (Ang & Gillis 2019; restarted when the loss rises) —
+   * deterministic, and at convergence the same fixed points. 'exact': plain alternating least squares, the
+   * reference trajectory. fitOnline: 'fast' warm-starts the window's codes and W (no extrapolation), 'exact'
+   * solves every subproblem exactly.
    */
   readonly solver?: Solver;
   /** Run the 'fast' solver's one-thread pass in WebAssembly where the runtime has SIMD (the same bytes as the
@@ -179,10 +181,16 @@ export function resolveOptions(options: FitOptions): ResolvedOptions {
 export const FAST_SWEEPS = 5;
 
 /**
- * The NNLS settings of a batch least-squares fit for its solver: 'fast' solves each subproblem by at
- * most FAST_SWEEPS coordinate-descent sweeps from the warm start (kernel/nnls-solve.ts NNLS_CD_WARM),
- * unless `nnlsMethod` was given. Online fitting and projection keep the exact solves (their
- * starts are cold).
+ * CD sweeps of the online 'fast' solver's W re-solves after the first chunk's warm-up (unless
+ * `nnlsMaxSweeps` is given): W moves little from one chunk to the next, and 2 sweeps gave the losses of
+ * 5 within 0.1% at 0.7× the time per step (bench/README.md, bench:online).
+ */
+export const ONLINE_W_SWEEPS = 2;
+
+/**
+ * The NNLS settings of a least-squares fit (batch and online) for its solver: 'fast' solves each
+ * subproblem by at most FAST_SWEEPS coordinate-descent sweeps from the warm start (kernel/nnls-solve.ts
+ * NNLS_CD_WARM), unless `nnlsMethod` was given. Projection keeps the exact solves (its starts are cold).
  */
 export function withSolver(resolved: ResolvedOptions, options: FitOptions): ResolvedOptions {
   if (resolved.loss !== 'l2' || resolved.solver !== 'fast' || options.nnlsMethod !== undefined) return resolved;

@@ -26,7 +26,7 @@ function scheduler(): TestScheduler {
 describe('fitOnline', () => {
   it('with ρ = 1 and the whole matrix in one chunk, one step equals one batch iteration, bit for bit', async () => {
     const A = loadSharedMtx('hawaiibirds');
-    const online = await lastValueFrom(fitOnline(fromCsc(A), { rank: 5, seed: 7, warmupIterations: 0 }));
+    const online = await lastValueFrom(fitOnline(fromCsc(A), { rank: 5, seed: 7, warmupIterations: 0, solver: 'exact' }));
     const batch = await lastValueFrom(fit(fromCsc(A), { rank: 5, seed: 7, maxIterations: 1, solver: 'exact' }));
     expect(Buffer.from(online.W.buffer).equals(Buffer.from(batch.W.buffer))).toBe(true);
     expect(online.relativeLoss).toBe(batch.relativeLoss);
@@ -151,7 +151,7 @@ describe('online l2: warm-up, window and sweeps', () => {
 
   it('the warm-up fits the first chunk alone: on the whole matrix, w warm-up rounds + 1 ≈ w + 1 batch iterations', async () => {
     const A = loadSharedMtx('hawaiibirds');
-    const online = await lastValueFrom(fitOnline(fromCsc(A), { rank: 5, seed: 7, warmupIterations: 3 }));
+    const online = await lastValueFrom(fitOnline(fromCsc(A), { rank: 5, seed: 7, warmupIterations: 3, solver: 'exact' }));
     const batch = await lastValueFrom(fit(fromCsc(A), { rank: 5, seed: 7, maxIterations: 4, tol: 0, solver: 'exact' }));
     expect(online.relativeLoss).toBeCloseTo(batch.relativeLoss, 9);
     online.W.forEach((v, q) => expect(v).toBeCloseTo(batch.W[q]!, 8));
@@ -161,12 +161,57 @@ describe('online l2: warm-up, window and sweeps', () => {
     for (const name of ['hawaiibirds', 'movielens']) {
       const A = loadSharedMtx(name);
       const batch = await fitModel(fromCsc(A), { rank: 10, seed: 42, tol: 1e-4, maxIterations: 100, solver: 'exact' });
-      const plain = await lastValueFrom(fitOnline(fromCsc(A, { chunkSize: 256 }), { rank: 10, seed: 42, warmupIterations: 0 }));
-      const windowed = await lastValueFrom(fitOnline(fromCsc(A, { chunkSize: 256 }), { rank: 10, seed: 42, window: 4, sweeps: 3 }));
+      const plain = await lastValueFrom(fitOnline(fromCsc(A, { chunkSize: 256 }), { rank: 10, seed: 42, warmupIterations: 0, solver: 'exact' }));
+      const windowed = await lastValueFrom(fitOnline(fromCsc(A, { chunkSize: 256 }), { rank: 10, seed: 42, window: 4, sweeps: 3, solver: 'exact' }));
       const [b, p, w] = [trueLoss(A, batch), trueLoss(A, plain), trueLoss(A, windowed)];
       expect(w / b).toBeLessThan(1.02);
       expect(w).toBeLessThan(p);
     }
+  });
+
+  it("solver 'fast' (the default: window 4, warm-started CD sweeps) comes within 2% of the batch fit in one pass (hawaiibirds, movielens; chunks of 256)", async () => {
+    for (const name of ['hawaiibirds', 'movielens']) {
+      const A = loadSharedMtx(name);
+      const batch = await fitModel(fromCsc(A), { rank: 10, seed: 42, tol: 1e-4, maxIterations: 100, solver: 'exact' });
+      const fast = await lastValueFrom(fitOnline(fromCsc(A, { chunkSize: 256 }), { rank: 10, seed: 42 }));
+      expect(trueLoss(A, fast) / trueLoss(A, batch)).toBeLessThan(1.02);
+      expect(fast.W.every((v) => v >= 0)).toBe(true);
+    }
+  });
+
+  it("solver 'fast': the WebAssembly step gives the TypeScript path's bytes (window, sweeps, warm-up, ρ < 1, growing m)", async () => {
+    const A = loadSharedMtx('hawaiibirds');
+    const grow = (c: number): number => Math.min(A.m, 150 + 5 * c);
+    const chunks: CscChunk[] = [];
+    for (let c = 0, j0 = 0; j0 < A.n; c++, j0 += 90) {
+      const j1 = Math.min(A.n, j0 + 90), m = grow(c);
+      const colPtr = new Int32Array(j1 - j0 + 1), rowIdx: number[] = [], values: number[] = [];
+      for (let j = j0; j < j1; j++) {
+        for (let p = A.colPtr[j]!; p < A.colPtr[j + 1]!; p++) if (A.rowIdx[p]! < m) { rowIdx.push(A.rowIdx[p]!); values.push(A.values[p]!); }
+        colPtr[j - j0 + 1] = rowIdx.length;
+      }
+      chunks.push(makeCscChunk({ m, colStart: j0, colPtr, rowIdx: Int32Array.from(rowIdx), values: Float64Array.from(values), position: c }));
+    }
+    const stream = new Observable<CscChunk>((s) => { chunks.forEach((x) => s.next(x)); s.complete(); });
+    for (const options of [{ rank: 6, seed: 9, forgetting: 0.9, window: 3, sweeps: 2, warmupIterations: 3 }, { rank: 4, seed: 1 }]) {
+      const wasm = await lastValueFrom(fitOnline(stream, { ...options, threads: 1 }).pipe(toArray()));
+      const ts = await lastValueFrom(fitOnline(stream, { ...options, threads: 1, wasm: false }).pipe(toArray()));
+      expect(wasm.length).toBe(chunks.length + 1);
+      wasm.forEach((snapshot, t) => {
+        expect(Buffer.from(snapshot.W.buffer).equals(Buffer.from(ts[t]!.W.buffer))).toBe(true);
+        expect(snapshot.relativeLoss).toBe(ts[t]!.relativeLoss);
+      });
+    }
+  });
+
+  it("solver 'exact' keeps the exact step: every code and row of W solved exactly from a cold start, window 1 by default", async () => {
+    const A = loadSharedMtx('hawaiibirds');
+    const exact = await lastValueFrom(fitOnline(fromCsc(A, { chunkSize: 300 }), { rank: 5, seed: 2, solver: 'exact' }));
+    const explicit = await lastValueFrom(fitOnline(fromCsc(A, { chunkSize: 300 }), { rank: 5, seed: 2, solver: 'exact', window: 1, sweeps: 1, nnlsMethod: 'active-set' }));
+    expect(Buffer.from(exact.W.buffer).equals(Buffer.from(explicit.W.buffer))).toBe(true);
+    expect(exact.diagnostics.nnlsSupportHits).toBeGreaterThan(0);
+    const fast = await lastValueFrom(fitOnline(fromCsc(A, { chunkSize: 300 }), { rank: 5, seed: 2 }));
+    expect(Buffer.from(fast.W.buffer).equals(Buffer.from(exact.W.buffer))).toBe(false);
   });
 
   it('window and sweeps: the same bytes for threads 1 and 2, and across a checkpoint (the window refilled from the replayed chunks)', async () => {
@@ -241,10 +286,10 @@ describe('fitOnline with worker threads', () => {
     return out;
   }
 
-  it('threads = 1, 2 and 3 give the same snapshots, bit for bit (ρ = 1 and 0.9; chunks of 1 sample too)', async () => {
+  it('threads = 1, 2 and 3 give the same snapshots, bit for bit (both solvers; ρ = 1 and 0.9; chunks of 1 sample too)', async () => {
     const A = loadSharedMtx('hawaiibirds');
-    for (const [chunkSize, forgetting] of [[100, 1], [150, 0.9]] as const) {
-      const run = (threads: number) => lastValueFrom(fitOnline(fromCsc(A, { chunkSize }), { rank: 5, seed: 4, forgetting, threads }).pipe(toArray()));
+    for (const [chunkSize, forgetting, solver] of [[100, 1, 'fast'], [150, 0.9, 'fast'], [100, 1, 'exact'], [150, 0.9, 'exact']] as const) {
+      const run = (threads: number) => lastValueFrom(fitOnline(fromCsc(A, { chunkSize }), { rank: 5, seed: 4, forgetting, threads, solver }).pipe(toArray()));
       const one = await run(1);
       expectSameRun(await run(2), one);
       expectSameRun(await run(3), one);

@@ -79,7 +79,7 @@ export function addFitCommand(program: Command, print: (line: string) => void): 
     .option('--resume <dir>', 'continue from the checkpoint in <dir> (same input and options give the same bytes)')
     .option('--online', 'one pass, chunk by chunk (fitOnline): W is updated after every chunk; one JSON line per snapshot')
     .option('--forgetting <ρ>', 'online l2: statistics decay by ρ ∈ (0, 1] per chunk (default 1)', parseNumber('--forgetting'))
-    .option('--window <N>', 'online: chunks in the window (l1 default 8; l2 default 1: codes of the last N chunks re-solved each step)', parseInteger('--window'))
+    .option('--window <N>', 'online: chunks in the window (l1 default 8; l2 default 4 with --solver fast, 1 with exact: codes of the last N chunks re-solved each step)', parseInteger('--window'))
     .option('--sweeps <N>', 'online: rounds per chunk (default 1)', parseInteger('--sweeps'))
     .option('--emit-every <N>', 'online: a snapshot every N chunks (default 1)', parseInteger('--emit-every'))
     .option('--json', 'print one JSON object per iteration and a final summary line')

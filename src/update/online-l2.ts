@@ -17,6 +17,14 @@
  * sweeps × (window's H solves and folds + one W-update); memory: the window's chunks, H and one more
  * m×k array (the frozen AHᵀ). With window 1 and sweeps 1 the arithmetic is that of the plain step.
  *
+ * Solvers (options.nnlsMethod, set by fit-online.ts from `solver`): 'exact' solves every h and every row
+ * of W exactly, every h from a cold start. 'fast' (NNLS_CD_WARM, as the batch fit's 'fast') gives each
+ * subproblem a few coordinate-descent sweeps from a warm start: the h of a chunk already in the window
+ * starts from its last round's h (state.H keeps the window's codes at their offsets, shifted when the
+ * oldest chunk leaves), a new chunk's h from 0, and W from the last W; the W re-solves after the first
+ * chunk's warm-up get `wSweeps` sweeps (fewer than the H solves: W moves little from chunk to chunk).
+ * On one thread its step runs in WebAssembly (wasm-pass-l2.ts: the same bytes as the TypeScript path).
+ *
  * New features (`growOnlineL2`, for a stream whose m grows): W and B = AHᵀ get zero rows (S = HHᵀ is
  * k×k and does not change). That is exactly the state a fit that had declared the features from the
  * start would be in, had it started with those rows of W at 0: a row of A that has been all zero
@@ -31,10 +39,12 @@ import type { EngineState } from './engine.js';
 import { makeRandom } from '../kernel/random.js';
 import type { ResolvedOptions } from '../options.js';
 import { updateWFromStats } from './end-pass-l2.js';
-import { copyL2State, makeL2State, type L2State } from './l2-state.js';
+import { copyL2State, ensureHCapacity, makeL2State, type L2State } from './l2-state.js';
 import { stepL2 } from './step-l2.js';
+import { makeWasmPassL2 } from './wasm-pass-l2.js';
+import { rankKernels } from '../kernel/rank-kernels.js';
 import { addDiagonal, gram } from '../kernel/gram.js';
-import { invertDiagonal } from '../kernel/nnls-solve.js';
+import { invertDiagonal, NNLS_CD_WARM } from '../kernel/nnls-solve.js';
 import { clearFactorCache } from '../kernel/nnls-support.js';
 
 /**
@@ -45,7 +55,8 @@ export interface OnlineL2Runner {
   readonly state: L2State;
   readonly Bn: Float64Array;
   step(chunk: CscChunk, sourceName: string): void;
-  solveW(): void;
+  /** The rows of the W-update on the threads, with at most `maxSweeps` CD sweeps (fast) per row. */
+  solveW(maxSweeps: number): void;
   grow(m: number): void;
   /** NNLS counters of all threads since the last reset. */
   counts(): Float64Array;
@@ -60,11 +71,17 @@ export interface OnlineL2 {
   /** Replaced (not mutated) when the features grow or a runner is attached: read it anew after those. */
   state: L2State;
   frozen: Frozen;
+  /** The previous frozen statistics' arrays, reused for the next ones. */
+  spare?: Frozen;
   /** The window: the chunks whose statistics each step recomputes (the last `window`, rebased to column 0). */
   readonly recent: CscChunk[];
   readonly window: number;
   readonly sweeps: number;
   readonly warmup: number;
+  /** solver 'fast' (options.nnlsMethod NNLS_CD_WARM): warm-started CD sweeps (see the header). */
+  readonly fast: boolean;
+  /** The options of the W re-solves after the first chunk's warm-up (fast: nnlsMaxSweeps = wSweeps). */
+  readonly steady: ResolvedOptions;
   /** Worker threads, once attached (`attachOnlineL2Runner`). */
   runner?: OnlineL2Runner;
   /** Normalised statistics (scratch of the W-update). */
@@ -75,19 +92,31 @@ export interface OnlineL2 {
   nnzSeen: number;
 }
 
-export function makeOnlineL2(m: number, options: ResolvedOptions, settings: { window?: number; sweeps?: number; warmup?: number } = {}): OnlineL2 {
+/** `wSweeps`: CD sweeps of the fast solver's W re-solves after the warm-up (default options.nnlsMaxSweeps). */
+export function makeOnlineL2(
+  m: number, options: ResolvedOptions, settings: { window?: number; sweeps?: number; warmup?: number; wSweeps?: number } = {},
+): OnlineL2 {
   const k = options.rank;
-  const state = makeL2State(m, options, makeRandom(options.seed));
+  const fast = options.nnlsMethod === NNLS_CD_WARM;
+  const wasmPass = fast && options.wasm ? makeWasmPassL2(m, k, rankKernels(k)) : undefined;
+  const state = makeL2State(m, options, makeRandom(options.seed), undefined, wasmPass === undefined ? {} : { warmUp: false, kernels: wasmPass.kernels });
+  if (wasmPass !== undefined) state.wasmPass = wasmPass;
   state.warmStart = false;
+  const wSweeps = fast ? settings.wSweeps ?? options.nnlsMaxSweeps : options.nnlsMaxSweeps;
   return {
     state, Sn: new Float64Array(k * k), Bn: new Float64Array(m * k), chunks: 0, samplesSeen: 0, nnzSeen: 0,
     frozen: { S: new Float64Array(k * k), B: new Float64Array(m * k), hSum: new Float64Array(k), normA2: 0 },
     recent: [], window: settings.window ?? 1, sweeps: settings.sweeps ?? 1, warmup: settings.warmup ?? 0,
+    fast, steady: wSweeps === options.nnlsMaxSweeps ? options : { ...options, nnlsMaxSweeps: wSweeps },
   };
 }
 
-const copyFrozen = (from: { S: Float64Array; B: Float64Array; hSum: Float64Array; normA2: number }): Frozen =>
-  ({ S: from.S.slice(), B: from.B.slice(), hSum: from.hSum.slice(), normA2: from.normA2 });
+/** from's statistics into `to` (its arrays reused when they have the size: no m×k allocation per chunk). */
+const copyFrozen = (to: Frozen | undefined, from: { S: Float64Array; B: Float64Array; hSum: Float64Array; normA2: number }): Frozen => {
+  if (to === undefined || to.B.length !== from.B.length) return { S: from.S.slice(), B: from.B.slice(), hSum: from.hSum.slice(), normA2: from.normA2 };
+  to.S.set(from.S); to.B.set(from.B); to.hSum.set(from.hSum); to.normA2 = from.normA2;
+  return to;
+};
 
 /** Grows the model to `m` features (≥ the current m): new rows of W and B start at 0 (see the header). */
 export function growOnlineL2(online: OnlineL2, m: number): void {
@@ -103,6 +132,9 @@ export function growOnlineL2(online: OnlineL2, m: number): void {
     return;
   }
   online.state = { ...state, m, W: grown(state.W), Wprev: grown(state.Wprev), B: grown(state.B) };
+  // The WebAssembly pass is sized for m: a new one (an instance with its own memory) for the new m.
+  const wasmPass = state.wasmPass === undefined ? undefined : makeWasmPassL2(m, state.k, rankKernels(state.k));
+  if (wasmPass !== undefined) online.state = { ...online.state, wasmPass, kernels: wasmPass.kernels };
   online.Bn = new Float64Array(size);
 }
 
@@ -119,9 +151,18 @@ export function attachOnlineL2Runner(online: OnlineL2, runner: OnlineL2Runner): 
 export function onlineStepL2(
   online: OnlineL2, chunk: CscChunk, options: ResolvedOptions, rho: number, sourceName: string,
 ): { relativeLoss: number; tol: number } {
-  const { recent, window } = online;
+  const { recent, window, fast } = online;
   recent.push(makeCscChunk({ ...chunk, colStart: 0 }));
-  if (recent.length > window) recent.shift(); // its statistics were frozen at the end of the last step
+  if (recent.length > window) {
+    const left = recent.shift()!; // its statistics were frozen at the end of the last step
+    if (fast) {
+      // the codes of the chunks that stay (their warm starts) move to the front of H
+      let kept = 0;
+      for (let i = 0; i < recent.length - 1; i++) kept += recent[i]!.n;
+      const k = online.state.k;
+      online.state.H.copyWithin(0, left.n * k, (left.n + kept) * k);
+    }
+  }
   const rounds = online.sweeps + (online.chunks === 0 ? online.warmup : 0);
   let result = { relativeLoss: 0, tol: 0 };
   let leaving: Frozen | undefined;
@@ -131,7 +172,10 @@ export function onlineStepL2(
     const { frozen } = online;
     S.set(frozen.S); B.set(frozen.B); hSum.set(frozen.hSum);
     state.normA2 = frozen.normA2;
-    gram(state.W, state.m, k, G);
+    // fast: the last W-update left WᵀW of this W in G (the same bits as computing it again)
+    if (!fast) gram(state.W, state.m, k, G);
+    else if (!state.gramFresh) state.kernels.gram(state.W, state.m, G);
+    state.gramFresh = false;
     addDiagonal(G, k, options.l2H);
     invertDiagonal(G, k, state.invDiag);
     clearFactorCache(state.ws.cache);
@@ -139,22 +183,31 @@ export function onlineStepL2(
     let offset = 0;
     for (let i = 0; i < recent.length; i++) {
       if (rho !== 1) {
+        state.wasmPass?.flush(state); // the statistics back from WebAssembly memory, to be decayed here
         for (let q = 0; q < S.length; q++) S[q] = S[q]! * rho;
         for (let q = 0; q < B.length; q++) B[q] = B[q]! * rho;
         for (let a = 0; a < k; a++) hSum[a] = hSum[a]! * rho;
         state.normA2 *= rho;
       }
       const at = makeCscChunk({ ...recent[i]!, m: state.m, colStart: offset });
+      // fast: warm from the last round's h; the new chunk's first round starts cold
+      state.warmStart = fast && (round > 0 || i < recent.length - 1);
       if (online.runner) online.runner.step(at, sourceName);
       else stepL2(state, at, options, sourceName);
       offset += at.n;
       // A full window's oldest chunk leaves at the next step: what it adds now is frozen then.
-      if (i === 0 && recent.length === window && round === rounds - 1) leaving = copyFrozen(state);
+      if (i === 0 && recent.length === window && round === rounds - 1) {
+        state.wasmPass?.flush(state);
+        leaving = copyFrozen(online.spare, state);
+      }
     }
-    result = updateWFromStats(state, options, online.Sn, online.Bn, online.runner?.solveW);
+    const warmingUp = online.chunks === 0 && round < online.warmup;
+    const runner = online.runner;
+    const wOptions = warmingUp ? options : online.steady;
+    result = updateWFromStats(state, wOptions, online.Sn, online.Bn, runner && (() => runner.solveW(wOptions.nnlsMaxSweeps)));
     state.iteration += 1;
   }
-  if (leaving) online.frozen = leaving;
+  if (leaving) { online.spare = online.frozen; online.frozen = leaving; }
   online.chunks += 1;
   online.samplesSeen += chunk.n;
   online.nnzSeen += chunk.colPtr[chunk.n]!;
@@ -174,13 +227,18 @@ export function rememberOnlineL2(online: OnlineL2, chunk: CscChunk, pending: num
  */
 export function exportOnlineL2(online: OnlineL2): EngineState {
   const { state, frozen, recent, window } = online;
+  const pending = recent.length === window ? window - 1 : recent.length;
+  // fast: the pending chunks' codes (their warm starts) and the scale that maps them to the current W
+  let start = 0, end = 0;
+  for (let i = 0; i < recent.length; i++) { if (i < recent.length - pending) start += recent[i]!.n; end += recent[i]!.n; }
+  const warm = online.fast ? { H: state.H.slice(start * state.k, end * state.k), warmScale: state.warmScale.slice() } : {};
   return {
     loss: 'l2',
     numbers: {
       chunks: online.chunks, samplesSeen: online.samplesSeen, nnzSeen: online.nnzSeen, iteration: state.iteration, normA2: frozen.normA2,
-      features: state.m, pending: recent.length === window ? window - 1 : recent.length,
+      features: state.m, pending,
     },
-    arrays: { W: state.W.slice(), d: state.d.slice(), S: frozen.S.slice(), B: frozen.B.slice(), hSum: frozen.hSum.slice() },
+    arrays: { W: state.W.slice(), d: state.d.slice(), S: frozen.S.slice(), B: frozen.B.slice(), hSum: frozen.hSum.slice(), ...warm },
   };
 }
 
@@ -193,12 +251,19 @@ export function importOnlineL2(online: OnlineL2, saved: EngineState): number {
   const features = saved.numbers.features;
   if (features !== undefined && Number.isInteger(features) && features > online.state.m) growOnlineL2(online, features);
   const { state } = online;
-  const { W, d, S, B, hSum } = saved.arrays;
+  const { W, d, S, B, hSum, H, warmScale } = saved.arrays;
   const pending = saved.numbers.pending ?? 0;
-  if (saved.loss !== 'l2' || !W || W.length !== state.W.length || !d || !S || !B || B.length !== state.B.length || !hSum || pending >= online.window) {
+  if (saved.loss !== 'l2' || !W || W.length !== state.W.length || !d || !S || !B || B.length !== state.B.length || !hSum || pending >= online.window
+    || (online.fast && (!H || !warmScale || warmScale.length !== state.k))) {
     throw new OptionError('resumeFrom', `a checkpoint of an online l2 fit with ${state.m} features, rank ${state.k} and a window of ${online.window}`, 'another checkpoint');
   }
   state.W.set(W); state.d.set(d);
+  if (online.fast) {
+    // the codes of the window's pending chunks, at the front of H where the replayed chunks go
+    ensureHCapacity(state, H!.length / state.k);
+    state.H.set(H!);
+    state.warmScale.set(warmScale!);
+  }
   online.frozen = { S: S.slice(), B: B.slice(), hSum: hSum.slice(), normA2: saved.numbers.normA2 ?? 0 };
   state.iteration = saved.numbers.iteration ?? 0;
   online.chunks = saved.numbers.chunks ?? 0;
