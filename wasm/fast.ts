@@ -217,3 +217,23 @@ export function scatterRowRange(H: usize, k: i32, colPtr: usize, rowIdx: usize, 
     }
   }
 }
+
+/**
+ * xoshiro128** (kernel/random.ts, same state words and outputs): out[p] = (next >>> 8) / 2^24 for p in
+ * [0, count); the four uint32 state words at `state` are advanced in place.
+ */
+export function fillUniform(state: usize, out: usize, count: i32): void {
+  let s0 = load<u32>(state), s1 = load<u32>(state, 4), s2 = load<u32>(state, 8), s3 = load<u32>(state, 12);
+  for (let p = 0; p < count; p++) {
+    const r = rotl<u32>(s1 * 5, 7) * 9;
+    const t = s1 << 9;
+    const n2 = s2 ^ s0;
+    const n3 = s3 ^ s1;
+    s1 = s1 ^ n2;
+    s0 = s0 ^ n3;
+    s2 = n2 ^ t;
+    s3 = rotl<u32>(n3, 11);
+    store<f64>(at(out, p), <f64>(r >>> 8) / 16777216.0);
+  }
+  store<u32>(state, s0); store<u32>(state, s1, 4); store<u32>(state, s2, 8); store<u32>(state, s3, 12);
+}

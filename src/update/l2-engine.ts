@@ -35,7 +35,7 @@ export function makeL2Engine(m: number, options: ResolvedOptions, context: Engin
   // The 'fast' solver on this thread runs its pass in WebAssembly (no JIT warm-up needed) where it can.
   const wasmPass = runner === undefined && options.wasm && options.nnlsMethod === NNLS_CD_WARM ? makeWasmPassL2(m, k, rankKernels(k)) : undefined;
   const state = runner?.state ?? makeL2State(m, options, makeRandom(options.seed), undefined,
-    wasmPass === undefined ? {} : { warmUp: false, kernels: wasmPass.kernels });
+    wasmPass === undefined ? {} : { warmUp: false, kernels: wasmPass.kernels, fillUniform: wasmPass.fillUniform });
   if (wasmPass !== undefined) state.wasmPass = wasmPass;
   if (options.solver === 'fast') state.accel = makeExtrapolation();
   const accel = state.accel;

@@ -78,13 +78,18 @@ export interface L2Arrays {
 }
 
 /** Start from options.initW when given, else from seeded uniform [0, 1) entries (row-major order). */
-/** `setup.kernels` replaces the rank kernels (the WebAssembly pass's); `setup.warmUp: false` skips the JIT warm-up. */
+/**
+ * `setup.kernels` replaces the rank kernels and `setup.fillUniform` the random start's loop (the WebAssembly
+ * pass's: same numbers); `setup.warmUp: false` skips the JIT warm-up.
+ */
 export function makeL2State(
-  m: number, options: ResolvedOptions, random: Random, arrays?: L2Arrays, setup: { warmUp?: boolean; kernels?: RankKernels } = {},
+  m: number, options: ResolvedOptions, random: Random, arrays?: L2Arrays,
+  setup: { warmUp?: boolean; kernels?: RankKernels; fillUniform?: (words: Uint32Array, out: Float64Array) => void } = {},
 ): L2State {
   const k = options.rank;
   const W = arrays?.W ?? new Float64Array(m * k);
   if (options.initW) W.set(options.initW);
+  else if (setup.fillUniform) setup.fillUniform(random.state(), W); // the same numbers, compiled (the random stays where it was)
   else for (let p = 0; p < m * k; p++) W[p] = random.uniform();
   const d = arrays?.d ?? new Float64Array(k);
   const inv = arrays?.inv ?? new Float64Array(k);

@@ -33,6 +33,8 @@ export interface WasmPassL2 {
   finish(state: L2State, Bn: Float64Array): FinishInParallel;
   /** W ← max(0, W + β(W − Wprev)), Wprev ← W (extrapolate-l2.ts). */
   extrapolate(state: L2State, beta: number): void;
+  /** out ← uniform [0, 1) numbers of the xoshiro128** generator with these state words (kernel/random.ts: the same numbers). */
+  fillUniform(words: Uint32Array, out: Float64Array): void;
 }
 
 /** undefined where WebAssembly SIMD is missing (the TypeScript path runs instead). */
@@ -117,6 +119,12 @@ export function makeWasmPassL2(m: number, k: number, base: RankKernels): WasmPas
       here();
       put(W, state.W, mk); put(Wprev, state.Wprev, mk); put(B, Bn, mk); put(d, state.d, k);
       return { tol: fns.pearsonTol(W, Wprev, mk), cross: fns.crossTerm(W, state.m, k, d, B) };
+    },
+    fillUniform(words, out) {
+      const n = Math.min(out.length, mk);
+      new Uint32Array(wasm.i32(r, 4).buffer, r, 4).set(words);
+      fns.fillUniform(r, W, n);
+      get(W, out, n);
     },
     extrapolate(state, beta) {
       put(W, state.W, mk); put(Wprev, state.Wprev, mk);
