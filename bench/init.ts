@@ -5,20 +5,24 @@
  *                         [--max-iterations 200] [--out FILE]
  *
  * Per data set (../shared/data/movielens.mtx; bench/data/synthetic-20000x5000-1pct.mtx, made by
- * ../shared/peers/make_synthetic.py when missing), read once into memory, k = 10, threads 1, tol 0:
- * for each seed, L* = the loss of the random start after 20 iterations (l2: relativeLoss; l1: the
- * objective); then every init runs until its loss is ≤ L* and it has done 20 iterations (at most
- * --max-iterations). Reported per init, over the seeds: how many seeds reach L*, iterations to L*
- * and passes over A (iterations + the SVD start's 6), seconds to L* (the
- * snapshot's elapsedSeconds, from subscription: the SVD start included), the start's own seconds
- * (initSeconds) and the loss after 20 iterations ÷ the random start's. An untimed two-iteration fit
- * per init first warms up the JIT; the order of the inits rotates with the seed. The library is the
- * working tree's src/ (as `npm test` sees it): the JSON records HEAD, the files changed under src/ and
- * the l2 `solver` the options resolved to, if that option exists.
+ * ../shared/peers/make_synthetic.py when missing), read once into memory, k = 10, threads 1, tol 0,
+ * two targets (l2: relativeLoss; l1: the objective):
+ *   L20: per seed, the loss of the random start after 20 iterations;
+ *   L*:  the data set's L* in bench/results/lstar.json (RcppML 1.0's median loss after 20 iterations,
+ *        from bench:time-to-loss), when there is one (l2 only).
+ * For each seed the random start runs 20 iterations (and on until L*), then every other init runs until
+ * its loss is ≤ both targets and it has done 20 iterations (at most --max-iterations). Reported per init,
+ * over the seeds, for each target: how many seeds reach it, the iterations to it and the seconds to it
+ * (the snapshot's elapsedSeconds, from subscription: the SVD start included); passes over A to L*
+ * (iterations + the SVD start's 2q + 2); the start's own seconds (initSeconds) and the loss after 20
+ * iterations ÷ the random start's. An untimed two-iteration fit per init first warms up the JIT (and
+ * leaves the SVD start's WebAssembly memory for the next start to reuse); the order of the inits rotates
+ * with the seed. The library is the working tree's src/ (as `npm test` sees it): the JSON records HEAD,
+ * the files changed under src/ and the l2 `solver` the options resolved to, if that option exists.
  * Writes bench/results/init-<date>.json and prints the table, os.loadavg() and the command.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +32,7 @@ import { fit } from '../src/pipeline/fit.js';
 import type { Snapshot } from '../src/snapshot/snapshot.js';
 import { loadMtx } from '../src/source/from-mtx.js';
 import type { MatrixSource } from '../src/source/matrix-source.js';
+import { DEFAULT_POWER_ITERATIONS } from '../src/update/svd-sketch.js';
 import { markdownTable, NA, ratioText, secondsText } from './lib/markdown.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -36,8 +41,10 @@ const SYNTHETIC = join('bench', 'data', 'synthetic-20000x5000-1pct.mtx');
 const RANK = 10;
 const REFERENCE_ITERATIONS = 20;
 const INITS: readonly InitMethod[] = ['random', 'nndsvd', 'nndsvda'];
-/** Passes of the SVD start (2 power iterations), read before the first iteration. */
-const SVD_PASSES = 6;
+/** Passes of the SVD start (2q + 2), read before the first iteration. */
+const SVD_PASSES = 2 * DEFAULT_POWER_ITERATIONS + 2;
+/** lstar.json's key for each data set. */
+const LSTAR_KEYS: Record<string, string> = { movielens: 'movielens', synthetic: 'synthetic1m' };
 
 const argv = process.argv.slice(2);
 const flag = (name: string): string | undefined => {
@@ -83,9 +90,12 @@ const lossOf = (s: Snapshot): number => (loss === 'l2' ? s.relativeLoss : s.obje
 interface Run {
   init: InitMethod;
   seed: number;
-  /** First iteration with loss ≤ L* and its elapsedSeconds; undefined when not reached. */
+  /** First iteration with loss ≤ L20 (this seed's random start after 20 iterations) and its elapsedSeconds; undefined when not reached. */
   iterationsToTarget?: number;
   secondsToTarget?: number;
+  /** The same for L* (lstar.json). */
+  iterationsToLstar?: number;
+  secondsToLstar?: number;
   initSeconds?: number;
   lossAt20?: number;
   secondsAt20?: number;
@@ -93,16 +103,20 @@ interface Run {
   lastLoss: number;
 }
 
-async function runInit(source: MatrixSource, init: InitMethod, seed: number, target: number, iterations = maxIterations): Promise<Run> {
-  const all = await lastValueFrom(fit(source, optionsFor(init, seed, iterations)).pipe(
-    takeWhile((s) => s.final || s.iteration < REFERENCE_ITERATIONS || lossOf(s) > target, true), toArray()));
+/** Runs until 20 iterations are done and the loss is ≤ both targets (undefined: none), or maxIterations. */
+async function runInit(source: MatrixSource, init: InitMethod, seed: number, target: number | undefined, lstar: number | undefined): Promise<Run> {
+  const stop = Math.min(target ?? Infinity, lstar ?? Infinity);
+  const all = await lastValueFrom(fit(source, optionsFor(init, seed, maxIterations)).pipe(
+    takeWhile((s) => s.final || s.iteration < REFERENCE_ITERATIONS || lossOf(s) > stop, true), toArray()));
   const done = all.filter((s) => !s.final && s.iteration >= 1);
-  const hit = done.find((s) => lossOf(s) <= target);
+  const hit = target === undefined ? undefined : done.find((s) => lossOf(s) <= target);
+  const hitLstar = lstar === undefined ? undefined : done.find((s) => lossOf(s) <= lstar);
   const at20 = done.find((s) => s.iteration === REFERENCE_ITERATIONS);
   const last = done.at(-1)!;
   return {
     init, seed, lastIteration: last.iteration, lastLoss: lossOf(last),
     ...(hit ? { iterationsToTarget: hit.iteration, secondsToTarget: hit.elapsedSeconds } : {}),
+    ...(hitLstar ? { iterationsToLstar: hitLstar.iteration, secondsToLstar: hitLstar.elapsedSeconds } : {}),
     ...(last.initSeconds === undefined ? {} : { initSeconds: last.initSeconds }),
     ...(at20 ? { lossAt20: lossOf(at20), secondsAt20: at20.elapsedSeconds } : {}),
   };
@@ -116,47 +130,51 @@ async function main(): Promise<void> {
     node: process.version, cpus: cpus().length, loss, rank: RANK, seeds, referenceIterations: REFERENCE_ITERATIONS,
     solver: resolved.solver ?? '(no solver option)', threads: 1,
     loadAverage: { start: load() } as Record<string, number[]>,
-    datasets: {} as Record<string, { features: number; samples: number; nnz: number; runs: Run[]; targets: Record<number, number> }>,
+    svdPasses: SVD_PASSES,
+    datasets: {} as Record<string, { features: number; samples: number; nnz: number; lstar: number | undefined; runs: Run[]; targets: Record<number, number> }>,
   };
   log(`bench:init — ${loss}, k = ${RANK}, seeds ${seeds.join(',')}, threads 1, solver ${String(report.solver)}; load ${report.loadAverage.start!.join(' ')}`);
   const rows: string[][] = [];
   for (const name of datasets) {
     const source = await loadMtx(pathOf(name));
     const { m, n, values } = source.matrix;
+    const lstar = loss === 'l2' ? lstarOf(name) : undefined;
     for (const init of INITS) await lastValueFrom(fit(source, optionsFor(init, 1, 2)).pipe(toArray())); // JIT warm-up
     const runs: Run[] = [];
     const targets: Record<number, number> = {};
     for (const [index, seed] of seeds.entries()) {
-      // the random start, 20 iterations: its loss is L* for this seed, reached (by definition) at iteration 20
-      const reference = await runInit(source, 'random', seed, -Infinity, REFERENCE_ITERATIONS);
+      // the random start, 20 iterations (and on to L*): its loss is L20 for this seed, reached (by definition) at iteration 20
+      const reference = await runInit(source, 'random', seed, undefined, lstar);
       const target = reference.lossAt20!;
       targets[seed] = target;
       runs.push({ ...reference, iterationsToTarget: REFERENCE_ITERATIONS, secondsToTarget: reference.secondsAt20! });
       const order = INITS.filter((i) => i !== 'random');
       if (index % 2 === 1) order.reverse();
-      for (const init of order) runs.push(await runInit(source, init, seed, target));
-      log(`  ${name} seed ${seed}: L* = ${target.toPrecision(6)}; ${runs.slice(-3).map((r) => `${r.init} ${r.iterationsToTarget ?? '—'} it. ${secondsText(r.secondsToTarget)} s`).join(', ')}; load ${load().join(' ')}`);
+      for (const init of order) runs.push(await runInit(source, init, seed, target, lstar));
+      log(`  ${name} seed ${seed}: L20 = ${target.toPrecision(6)}; ${runs.slice(-3).map((r) => `${r.init} ${r.iterationsToTarget ?? '—'} it. ${secondsText(r.secondsToTarget)} s, L* ${r.iterationsToLstar ?? '—'} it. ${secondsText(r.secondsToLstar)} s`).join('; ')}; load ${load().join(' ')}`);
     }
-    report.datasets[name] = { features: m, samples: n, nnz: values.length, runs, targets };
+    report.datasets[name] = { features: m, samples: n, nnz: values.length, lstar, runs, targets };
     report.loadAverage[name] = load();
     for (const init of INITS) {
       const mine = runs.filter((r) => r.init === init);
-      const reached = mine.filter((r) => r.iterationsToTarget !== undefined);
+      const reached = mine.filter((r) => r.iterationsToTarget !== undefined), reachedLstar = mine.filter((r) => r.iterationsToLstar !== undefined);
       const ratios = mine.flatMap((r) => (r.lossAt20 === undefined ? [] : [r.lossAt20 / targets[r.seed]!]));
+      const count = (x: number): string => x.toFixed(x % 1 ? 1 : 0);
       rows.push([
-        `${name} ${m}×${n}`, init, `${reached.length}/${mine.length}`,
-        range(reached.map((r) => r.iterationsToTarget!), (x) => x.toFixed(x % 1 ? 1 : 0)),
-        range(reached.map((r) => r.iterationsToTarget! + (init === 'random' ? 0 : SVD_PASSES)), (x) => x.toFixed(x % 1 ? 1 : 0)),
-        range(reached.map((r) => r.secondsToTarget!), secondsText),
-        init === 'random' ? NA : range(mine.map((r) => r.initSeconds ?? NaN), secondsText),
+        `${name} ${m}×${n}`, init, init === 'random' ? NA : range(mine.map((r) => (r.initSeconds ?? NaN) * 1000), (x) => x.toFixed(0)),
+        `${reached.length}/${mine.length}`, range(reached.map((r) => r.iterationsToTarget!), count), range(reached.map((r) => r.secondsToTarget!), secondsText),
+        lstar === undefined ? NA : `${reachedLstar.length}/${mine.length}`, range(reachedLstar.map((r) => r.iterationsToLstar!), count),
+        range(reachedLstar.map((r) => r.iterationsToLstar! + (init === 'random' ? 0 : SVD_PASSES)), count),
+        range(reachedLstar.map((r) => r.secondsToLstar!), secondsText),
         range(ratios, (x) => ratioText(x, 4)),
       ]);
     }
   }
   report.loadAverage.end = load();
   const table = markdownTable(
-    ['data', 'init', 'reached L*', 'iterations to L* (median, min–max)', 'passes over A', 'seconds to L*', 'of which the start', `loss at ${REFERENCE_ITERATIONS} ÷ random's`],
-    rows, [false, false, true, true, true, true, true, true]);
+    ['data', 'init', 'start (ms)', 'reached L20', 'iterations to L20', 'seconds to L20', 'reached L*', 'iterations to L*', 'passes to L*', 'seconds to L*',
+      `loss at ${REFERENCE_ITERATIONS} ÷ random's`],
+    rows, [false, false, true, true, true, true, true, true, true, true, true]);
   log();
   log(table);
   log();
@@ -164,6 +182,14 @@ async function main(): Promise<void> {
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, `${JSON.stringify({ ...report, table }, null, 1)}\n`);
   log(`wrote ${out}`);
+}
+
+/** L* of the data set from bench/results/lstar.json, if measured. */
+function lstarOf(name: string): number | undefined {
+  const file = join('bench', 'results', 'lstar.json');
+  if (!existsSync(file)) return undefined;
+  const entry = (JSON.parse(readFileSync(file, 'utf8')) as Record<string, { lstar?: number }>)[LSTAR_KEYS[name] ?? name];
+  return entry?.lstar;
 }
 
 await main();

@@ -39,7 +39,7 @@ export { checkChunk } from './chunk/check-chunk.js';
 // Fitting
 export { fit, fitModel } from './pipeline/fit.js';
 export { fitOnline, type OnlineOptions } from './pipeline/fit-online.js';
-export { nndsvdStart, randomizedSvd, type NndsvdStart, type RandomizedSvdOptions } from './pipeline/nndsvd-start.js';
+export { nndsvdStart, randomizedSvd, type NndsvdStart, type NndsvdStartOptions, type RandomizedSvdOptions } from './pipeline/nndsvd-start.js';
 export type { SvdResult } from './update/svd-sketch.js';
 export { projectChunk, makeProjector, type ProjectionModel, type ProjectionOptions } from './update/project-chunk.js';
 export { project, type ProjectOptions, type ProjectModel, type ProjectExtras } from './pipeline/project.js';

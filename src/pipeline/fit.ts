@@ -185,7 +185,9 @@ export function fit(source: MatrixSource, options: FitOptions): Observable<Snaps
     // The SVD start runs before the first pass (its time counts in elapsedSeconds); a resumed fit
     // takes W and H from its checkpoint instead.
     if ((resolved.initMethod === 'nndsvd' || resolved.initMethod === 'nndsvda') && resolved.resumeFrom === undefined) {
-      const svd$ = nndsvdStart(source, { rank: resolved.rank, seed: resolved.seed, fill: resolved.initMethod === 'nndsvda' });
+      const svd$ = nndsvdStart(source, {
+        rank: resolved.rank, seed: resolved.seed, fill: resolved.initMethod === 'nndsvda', wasm: resolved.wasm, withH: resolved.loss === 'l1',
+      });
       startup = svd$.subscribe({
         next: (start) => {
           try {

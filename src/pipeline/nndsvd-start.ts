@@ -1,6 +1,6 @@
 /**
  * The NNDSVD start of a fit (`init: 'nndsvd' | 'nndsvda'`), computed before its first pass:
- * `randomizedSvd` reads a re-readable source 2q + 2 times (q = 2 power iterations: 6 passes),
+ * `randomizedSvd` reads a re-readable source 2q + 2 times (q = 1 power iteration: 4 passes),
  * one `source.chunks()` subscription per pass, and emits the leading k singular triplets once;
  * `nndsvdStart` turns them into W (m×k) and H (k×n) (kernel/nndsvd.ts), with NNDSVDa's zeros
  * filled by the mean of A over all m·n entries. Memory O((m + n)·(k + 10)).
@@ -22,13 +22,15 @@ export interface RandomizedSvdOptions {
   readonly rank: number;
   /** Seed of the Gaussian test matrix Ω. */
   readonly seed: number;
-  /** Extra columns p of the sketch (default 10) and power iterations q (default 2). */
+  /** Extra columns p of the sketch (default 10) and power iterations q (default 1). */
   readonly oversample?: number;
   readonly powerIterations?: number;
+  /** The products in WebAssembly where the runtime has SIMD (default true; false: TypeScript, the same bytes). */
+  readonly wasm?: boolean;
 }
 
 export interface NndsvdStart {
-  /** m×k row-major and k×n row-major (the public layouts): W·H ≈ A. */
+  /** m×k row-major and k×n row-major (the public layouts): W·H ≈ A; H is empty when `withH` was false. */
   readonly W: Float64Array;
   readonly H: Float64Array;
   readonly m: number;
@@ -43,7 +45,9 @@ export interface NndsvdStart {
 export function randomizedSvd(source: MatrixSource, options: RandomizedSvdOptions): Observable<SvdResult> {
   return new Observable<SvdResult>((subscriber) => {
     const state = makeSvdSketch(options.rank, options.seed, source.samples,
-      options.oversample ?? DEFAULT_OVERSAMPLE, options.powerIterations ?? DEFAULT_POWER_ITERATIONS);
+      options.oversample ?? DEFAULT_OVERSAMPLE, options.powerIterations ?? DEFAULT_POWER_ITERATIONS, options.wasm ?? true);
+    // Chunks are immutable: one that comes again (an in-memory source replays the same objects) was checked.
+    const checked = new WeakSet<CscChunk>();
     let pass: Subscription | undefined;
     let pending: ReturnType<typeof setImmediate> | undefined;
     let failed = false;
@@ -63,7 +67,10 @@ export function randomizedSvd(source: MatrixSource, options: RandomizedSvdOption
       const onChunk = (chunk: CscChunk): void => {
         if (failed || subscriber.closed) return;
         try {
-          checkChunk(chunk, source.name);
+          if (!checked.has(chunk)) {
+            checkChunk(chunk, source.name);
+            checked.add(chunk);
+          }
           stepSvdSketch(state, chunk, source.name);
         } catch (error) {
           fail(error);
@@ -95,19 +102,26 @@ export function randomizedSvd(source: MatrixSource, options: RandomizedSvdOption
   });
 }
 
+export interface NndsvdStartOptions extends RandomizedSvdOptions {
+  /** NNDSVDa (true: zeros filled with the mean of A) or NNDSVD. */
+  readonly fill: boolean;
+  /** Compute H (default true; an l2 fit, which starts from W alone, passes false). */
+  readonly withH?: boolean;
+}
+
 /** NNDSVD (fill = false) or NNDSVDa (fill = true) of the source's matrix. */
-export function nndsvdStart(source: MatrixSource, options: RandomizedSvdOptions & { readonly fill: boolean }): Observable<NndsvdStart> {
+export function nndsvdStart(source: MatrixSource, options: NndsvdStartOptions): Observable<NndsvdStart> {
   return new Observable<NndsvdStart>((subscriber) => {
     const started = performance.now();
+    const withH = options.withH ?? true;
     return randomizedSvd(source, options).pipe(map((svd): NndsvdStart => {
       const { m, n, k } = svd;
-      const W = new Float64Array(m * k), H = new Float64Array(k * n);
-      nndsvd(svd.U, m, svd.sigma, svd.V, n, k, k, W, H);
-      if (options.fill) {
-        const mean = svd.sumA / (m * n);
-        fillZeros(W, m * k, mean);
-        fillZeros(H, k * n, mean);
-      }
+      // W overwrites U, column by column (nndsvd allows it); an empty H is skipped (V's part norms still count)
+      const W = svd.U, H = new Float64Array(withH ? k * n : 0);
+      nndsvd(svd.U, m, svd.sigma, svd.V, n, k, k, W, H, new Float64Array(6 * k));
+      const mean = svd.sumA / (m * n);
+      if (options.fill) fillZeros(W, m * k, mean);
+      if (options.fill && withH) fillZeros(H, k * n, mean);
       return { W, H, m, n, sigma: svd.sigma, passes: svd.passes, seconds: (performance.now() - started) / 1000 };
     })).subscribe(subscriber);
   });

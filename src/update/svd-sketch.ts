@@ -1,53 +1,59 @@
 /**
  * The leading k singular triplets of A (m×n) by a seeded randomized SVD whose every product with A
  * or Aᵀ is one pass over the chunks (Halko, Martinsson & Tropp 2011, Algorithms 4.4 and 5.1):
- *   pass 0            Y = A Ω            Ω n×l Gaussian, row j drawn when sample j is read
+ *   pass 0            Y = A Ω            Ω n×l random signs, row j drawn when sample j is read
  *                     Q = orth(Y)
  *   passes 1 … 2q     Z = AᵀQ, Ẑ = orth(Z); Y = A Ẑ, Q = orth(Y)     (q power iterations)
  *   pass 2q + 1       Z = AᵀQ = Bᵀ with B = QᵀA (l×n)
  *   then              B Bᵀ = ZᵀZ = U_B diag(σ²) U_Bᵀ (l×l, Jacobi), U = Q U_B, V = Z U_B diag(1/σ)
- * with l = min(k + oversample, m). Memory: Y (m×l), Z (n×l), a max(m, n)×l scratch for the
- * orthonormalisation and the k leading columns of U and V.
+ * with l = min(k + oversample, m). orth is Cholesky-QR applied twice (kernel/chol-qr.ts): two Grams
+ * XᵀX and two products X·R⁻¹ of the tall matrix, O(rows·l²) in four streaming sweeps, where classical
+ * Gram–Schmidt did 2l of them. The products run in WebAssembly or TypeScript (sketch-backend.ts, the
+ * same bytes). Memory: Y (m×l), Z (n×l), the WebAssembly backend's copies of the chunks, and the k
+ * leading columns of U and V.
  * Every pass sums per column in column order, so any chunking gives the same bytes. Pass 0 also
  * counts n and sums A (for NNDSVDa's mean). Nothing here reads chunks: the driver
  * (pipeline/nndsvd-start.ts) subscribes once per pass and calls `stepSvdSketch` for every chunk.
  */
 import type { CscChunk } from '../chunk/csc-chunk.js';
 import { DataError } from '../errors.js';
-import { cscTimesDense, cscTransposeTimesDense } from '../kernel/csc-times-dense.js';
-import { gram } from '../kernel/gram.js';
-import { orthonormalize } from '../kernel/orthonormalize.js';
+import { cholInverse } from '../kernel/chol-qr.js';
 import { makeRandom, type Random } from '../kernel/random.js';
 import { symmetricEigen } from '../kernel/symmetric-eigen.js';
+import { makeSketchBackend, type SketchBackend, type Side } from './sketch-backend.js';
 
-/** HMT's recommended oversampling p and power iterations q for a slowly decaying spectrum. */
+/** HMT's oversampling p; one power iteration (bench/README.md, "SVD start": q = 2 cost more time than it saved). */
 export const DEFAULT_OVERSAMPLE = 10;
-export const DEFAULT_POWER_ITERATIONS = 2;
+export const DEFAULT_POWER_ITERATIONS = 1;
 
 export interface SvdSketch {
   readonly k: number;
   readonly oversample: number;
   readonly powerIterations: number;
   readonly random: Random;
+  /** Products in WebAssembly when available (else TypeScript: the same bytes). */
+  readonly wasm: boolean;
+  /** Samples the source declared (sizes Z at once), if it did. */
+  readonly samples: number | undefined;
   /** Features (set by the first chunk), samples (set by pass 0) and l = min(k + oversample, m). */
   m: number;
   n: number;
   l: number;
-  /** The pass being read (0-based) and the total, 2q + 2. */
+  /** The pass being read (0-based), the total (2q + 2) and the chunks read in this pass so far. */
   pass: number;
   readonly passes: number;
-  /** m×l row-major: A Ω or A Ẑ during a forward pass, Q after its end. */
-  Y: Float64Array;
-  /** n×l row-major: Ω during pass 0, then AᵀQ (orthonormalised at the end of each power iteration). */
-  Z: Float64Array;
+  ordinal: number;
+  /** Y, Z and their products; made by the first chunk (l depends on m), dropped by svdOfSketch. */
+  backend: SketchBackend | undefined;
   /** Rows of Ω drawn so far (pass 0). */
   drawn: number;
   /** Σ A_ij and the nonzeros, from pass 0. */
   sumA: number;
   nnz: number;
-  /** Scratch of the orthonormalisation: max(m, n)·l and k + oversample. */
-  T: Float64Array;
-  readonly r: Float64Array;
+  /** l×l scratch of the orthonormalisation and the small SVD (sized for k + oversample). */
+  readonly G: Float64Array;
+  readonly M: Float64Array;
+  readonly R: Float64Array;
 }
 
 export interface SvdResult {
@@ -67,97 +73,107 @@ export interface SvdResult {
 }
 
 export function makeSvdSketch(k: number, seed: number, samples: number | undefined,
-  oversample = DEFAULT_OVERSAMPLE, powerIterations = DEFAULT_POWER_ITERATIONS): SvdSketch {
+  oversample = DEFAULT_OVERSAMPLE, powerIterations = DEFAULT_POWER_ITERATIONS, wasm = true): SvdSketch {
+  const size = (k + oversample) * (k + oversample);
   return {
-    k, oversample, powerIterations, random: makeRandom(seed), m: 0, n: 0, l: 0, pass: 0, passes: 2 * powerIterations + 2,
-    Y: new Float64Array(0), Z: new Float64Array((samples ?? 1024) * (k + oversample)), drawn: 0, sumA: 0, nnz: 0,
-    T: new Float64Array(0), r: new Float64Array(k + oversample),
+    k, oversample, powerIterations, random: makeRandom(seed), wasm, samples, m: 0, n: 0, l: 0,
+    pass: 0, passes: 2 * powerIterations + 2, ordinal: 0, backend: undefined, drawn: 0, sumA: 0, nnz: 0,
+    G: new Float64Array(size), M: new Float64Array(size), R: new Float64Array(size),
   };
 }
 
-/** Start of a pass: a forward pass (0, 2, 4, …) accumulates into Y from zero. */
+/** Start of a pass: a forward pass (0, 2, 4, …) accumulates into Y from zero; a transpose pass rewrites Z
+ * (zeroed first, so the rows of samples no chunk brings are those of A's zero columns). */
 export function beginSvdPass(state: SvdSketch): void {
-  if (state.pass % 2 === 0) state.Y.fill(0);
+  state.ordinal = 0;
+  const backend = state.backend;
+  if (backend === undefined) return;
+  if (state.pass % 2 === 0) backend.Y().fill(0);
+  else backend.Z().fill(0, 0, state.n * state.l);
 }
 
 export function stepSvdSketch(state: SvdSketch, chunk: CscChunk, sourceName: string): void {
-  const { colPtr, rowIdx, values, colStart, n } = chunk;
+  const { colPtr, values, colStart, n } = chunk;
   if (state.m === 0) {
     state.m = chunk.m;
     state.l = Math.min(state.k + state.oversample, chunk.m);
-    state.Y = new Float64Array(chunk.m * state.l);
+    state.backend = makeSketchBackend(chunk.m, state.l, state.wasm);
   }
   if (chunk.m !== state.m) {
     throw new DataError('SHAPE_MISMATCH', `chunk has ${chunk.m} features but the first chunk had ${state.m}`, { source: sourceName, batch: chunk.position });
   }
-  const l = state.l, end = colStart + n;
+  const backend = state.backend!, l = state.l, end = colStart + n;
   if (state.pass === 0) {
-    growZ(state, end);
-    // Ω's row j is the j-th run of l normal draws, whatever the chunking (a skipped sample gets its row too)
-    for (; state.drawn < end; state.drawn++) drawNormalRow(state.random, state.Z, state.drawn * l, l);
+    backend.ensureZ(Math.max(end, state.samples ?? 0));
+    // Ω's row j is drawn j-th, whatever the chunking (a skipped sample gets its row too)
+    const Z = backend.Z();
+    for (; state.drawn < end; state.drawn++) drawSigns(state.random, Z, state.drawn * l, l);
     state.n = Math.max(state.n, end);
-    state.nnz += colPtr[n]!;
-    for (let p = 0; p < colPtr[n]!; p++) state.sumA += values[p]!;
+    const nnz = colPtr[n]!;
+    let sum = state.sumA; // one running sum over all values in order, whatever the chunking
+    for (let p = 0; p < nnz; p++) sum += values[p]!;
+    state.nnz += nnz;
+    state.sumA = sum;
   } else if (end > state.n) {
     throw new DataError('SHAPE_MISMATCH', `sample ${end - 1} is past the ${state.n} samples of the first pass`, { source: sourceName, batch: chunk.position });
   }
-  if (state.pass % 2 === 0) cscTimesDense(colPtr, rowIdx, values, n, colStart, state.Z, l, state.Y);
-  else cscTransposeTimesDense(colPtr, rowIdx, values, n, colStart, state.Y, l, state.Z);
+  if (state.pass % 2 === 0) backend.forward(chunk, state.ordinal);
+  else backend.transpose(chunk, state.ordinal);
+  state.ordinal++;
 }
 
 /** End of a pass: re-orthonormalise what it produced. True when the last pass is done (then call svdOfSketch). */
 export function endSvdPass(state: SvdSketch, sourceName: string): boolean {
-  if (state.m === 0 || state.n === 0) throw new DataError('EMPTY_INPUT', 'the source produced no chunks', { source: sourceName });
+  const backend = state.backend;
+  if (backend === undefined || state.n === 0) throw new DataError('EMPTY_INPUT', 'the source produced no chunks', { source: sourceName });
   const last = state.pass === state.passes - 1;
-  if (state.T.length < Math.max(state.m, state.n) * state.l) state.T = new Float64Array(Math.max(state.m, state.n) * state.l);
-  if (state.pass % 2 === 0) orthonormalize(state.Y, state.m, state.l, state.T, state.r);
-  else if (!last) orthonormalize(state.Z, state.n, state.l, state.T, state.r);
+  backend.endPass();
+  if (state.pass % 2 === 0) orthonormalize(state, backend, 'Y', state.m);
+  else if (!last) orthonormalize(state, backend, 'Z', state.n);
   state.pass++;
   return last;
 }
 
 /** The k leading triplets from Q (in Y) and Z = AᵀQ, after the last pass. */
 export function svdOfSketch(state: SvdSketch): SvdResult {
-  const { m, n, l, k, Y, Z } = state;
-  const S = new Float64Array(l * l), lambda = new Float64Array(l), UB = new Float64Array(l * l);
-  gram(Z, n, l, S); // ZᵀZ = B Bᵀ
+  const { m, n, l, k, G: S, M, R: UB } = state;
+  const backend = state.backend!;
+  state.backend = undefined;
+  const lambda = new Float64Array(l);
+  backend.gram('Z', n, S); // ZᵀZ = B Bᵀ
   symmetricEigen(S, l, lambda, UB);
   const sigma = new Float64Array(k), inv = new Float64Array(k);
-  for (let c = 0; c < k; c++) {
+  for (let c = 0; c < Math.min(k, l); c++) {
     sigma[c] = Math.sqrt(Math.max(0, lambda[c]!));
     inv[c] = sigma[c]! > 0 ? 1 / sigma[c]! : 0;
   }
-  return {
-    m, n, k, sigma, U: timesLeading(Y, m, l, UB, k, undefined), V: timesLeading(Z, n, l, UB, k, inv),
-    sumA: state.sumA, nnz: state.nnz, passes: state.passes,
-  };
+  // U = Q U_B[:, 0…k), V = Z U_B[:, 0…k) diag(1/σ); columns past l (k > m) stay 0
+  const U = new Float64Array(m * k), V = new Float64Array(n * k);
+  for (let b = 0; b < l; b++) for (let c = 0; c < k; c++) M[b * k + c] = c < l ? UB[b * l + c]! : 0;
+  backend.times('Y', m, M, k, U);
+  for (let b = 0; b < l; b++) for (let c = 0; c < k; c++) M[b * k + c] = M[b * k + c]! * inv[c]!;
+  backend.times('Z', n, M, k, V);
+  backend.release();
+  return { m, n, k, sigma, U, V, sumA: state.sumA, nnz: state.nnz, passes: state.passes };
 }
 
-/** X (rows×l) · UB[:, 0…k) (l×l row-major), column c scaled by scale[c] when given: rows×k row-major. */
-function timesLeading(X: Float64Array, rows: number, l: number, UB: Float64Array, k: number, scale: Float64Array | undefined): Float64Array {
-  const out = new Float64Array(rows * k);
-  for (let i = 0; i < rows; i++) {
-    for (let c = 0; c < k; c++) {
-      let s = 0;
-      for (let b = 0; b < l; b++) s += X[i * l + b]! * UB[b * l + c]!;
-      out[i * k + c] = scale === undefined ? s : s * scale[c]!;
-    }
+/** CholeskyQR2 of Y or Z in place: columns orthonormal, or 0 where they depended on earlier ones. */
+function orthonormalize(state: SvdSketch, backend: SketchBackend, side: Side, rows: number): void {
+  for (let round = 0; round < 2; round++) {
+    backend.gram(side, rows, state.G);
+    cholInverse(state.G, state.l, state.M, state.R);
+    backend.timesInPlace(side, rows, state.M);
   }
-  return out;
 }
 
-function growZ(state: SvdSketch, samples: number): void {
-  const need = samples * state.l;
-  if (state.Z.length >= need) return;
-  const grown = new Float64Array(Math.max(need, state.Z.length * 2));
-  grown.set(state.Z);
-  state.Z = grown;
-}
-
-/** l standard normal draws (Box–Muller, one per pair of uniforms) into X[offset…). */
-function drawNormalRow(random: Random, X: Float64Array, offset: number, l: number): void {
+/** Ω's row: l random signs ±1, bit c mod 32 of the row's ⌊c/32⌋-th 32-bit draw. Any test matrix with
+ * independent zero-mean, unit-variance entries sketches the range alike (measured against Gaussian ones:
+ * bench/README.md, "SVD start"); signs cost 1/32 of a draw per entry instead of two draws, a logarithm
+ * and a cosine (4–25 ms for the 100 000 entries of the 5000-sample matrix). */
+function drawSigns(random: Random, X: Float64Array, offset: number, l: number): void {
+  let bits = 0;
   for (let c = 0; c < l; c++) {
-    const u = 1 - random.uniform(); // (0, 1]
-    X[offset + c] = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random.uniform());
+    if ((c & 31) === 0) bits = random.nextU32();
+    X[offset + c] = ((bits >>> (c & 31)) & 1) === 1 ? 1 : -1;
   }
 }
