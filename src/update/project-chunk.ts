@@ -5,6 +5,10 @@
  *  l1: for each sample, sparse coordinate descent on h with W diag(d) fixed (scd-update.ts), until a
  *      sweep changes nothing or `maxSweeps` (default 100); a ≈ W diag(d) h.
  * Output: rank × n row-major (factor a of sample j at a·n + j), written into `out` when given.
+ * l2 right-hand sides Wᵀa_j − L1_H: by the WebAssembly SIMD kernel (kernel/wasm/wasm-kernels.ts rhsColumns,
+ * the bits of the rank kernels' `rhs`, so the same codes) for a whole range of columns at once, W copied
+ * into the module's memory once per projector and the range's nonzeros per call; the JavaScript kernel
+ * where WebAssembly SIMD is missing, with `wasm: false`, or for a range too large for a 32-bit memory.
  */
 import type { CscChunk } from '../chunk/csc-chunk.js';
 import { OptionError } from '../errors.js';
@@ -13,7 +17,9 @@ import { invertDiagonal, nnlsSolve } from '../kernel/nnls-solve.js';
 import { clearFactorCache } from '../kernel/nnls-support.js';
 import { makeNnlsWorkspace } from '../kernel/nnls-workspace.js';
 import { rankKernels } from '../kernel/rank-kernels.js';
+import { makeWasmKernels } from '../kernel/wasm/wasm-kernels.js';
 import { projectL1Columns } from './project-l1.js';
+import { eagerly } from './wasm-pass-l2.js';
 
 export interface ProjectionModel {
   readonly loss: 'l1' | 'l2';
@@ -33,6 +39,8 @@ export interface ProjectionOptions {
   readonly lambda?: number;
   /** l1: maximum coordinate-descent sweeps per sample. Default 100. */
   readonly maxSweeps?: number;
+  /** l2: right-hand sides in WebAssembly where the runtime has SIMD (the same codes; `false`: JavaScript). Default true. */
+  readonly wasm?: boolean;
 }
 
 /** Solves columns [j0, j1) of a chunk into `out` (rank × chunk.n, row-major); the other columns are left alone. */
@@ -81,16 +89,50 @@ export function makeRangeProjector(model: ProjectionModel, options: ProjectionOp
   const { rhs } = rankKernels(k);
   const b = new Float64Array(k);
   const x = new Float64Array(k);
+  const rhsOfRange = options.wasm === false ? undefined : makeWasmRhs(W, k, l1);
   return (chunk, H, j0, j1) => {
     check(chunk);
     const n = chunk.n;
     const { colPtr, rowIdx, values } = chunk;
+    const B = j1 > j0 ? rhsOfRange?.(chunk, j0, j1) : undefined; // (j1 − j0) × k, or undefined: the JS kernel per column
     for (let j = j0; j < j1; j++) {
-      rhs(W, rowIdx, values, colPtr[j]!, colPtr[j + 1]!, l1, b, 0);
+      if (B === undefined) rhs(W, rowIdx, values, colPtr[j]!, colPtr[j + 1]!, l1, b, 0);
       x.fill(0);
-      nnlsSolve(G, invDiag, k, b, 0, x, 0, ws, 100, 1e-8, 0);
+      nnlsSolve(G, invDiag, k, B ?? b, B === undefined ? 0 : (j - j0) * k, x, 0, ws, 100, 1e-8, 0);
       for (let a = 0; a < k; a++) H[a * n + j] = x[a]!;
     }
+  };
+}
+
+/**
+ * Wᵀa_j − shift for columns [j0, j1) of a chunk, (j1 − j0) × k row-major, by the WebAssembly kernel in a
+ * private instance holding W; undefined without WebAssembly SIMD (and, per call, for a range whose
+ * nonzeros do not fit a 32-bit memory). The view is valid until the next call.
+ */
+function makeWasmRhs(W: Float64Array, k: number, shift: number): ((chunk: CscChunk, j0: number, j1: number) => Float64Array | undefined) | undefined {
+  const wasm = eagerly(makeWasmKernels);
+  if (wasm === undefined) return undefined;
+  const Wp = wasm.put(W);
+  const mark = wasm.top();
+  return (chunk, j0, j1) => {
+    const { colPtr } = chunk;
+    const count = j1 - j0, p0 = colPtr[j0]!, nnz = colPtr[j1]! - p0;
+    wasm.release(mark);
+    try {
+      wasm.reserve(4 * (count + 1) + 12 * nnz + 8 * count * k + 64); // one grow for all of it
+    } catch (error) {
+      if (error instanceof RangeError) return undefined;
+      throw error;
+    }
+    wasm.release(mark);
+    const cp = wasm.reserve(4 * (count + 1));
+    const offsets = wasm.i32(cp, count + 1);
+    for (let t = 0; t <= count; t++) offsets[t] = colPtr[j0 + t]! - p0;
+    const ri = wasm.put(chunk.rowIdx.subarray(p0, p0 + nnz));
+    const vi = wasm.put(chunk.values.subarray(p0, p0 + nnz));
+    const out = wasm.reserve(8 * count * k);
+    wasm.rhsColumns(Wp, k, cp, ri, vi, 0, count, shift, out);
+    return wasm.f64(out, count * k);
   };
 }
 
