@@ -6,6 +6,8 @@
  *   npm run bench:time-to-loss [-- --quick] [--datasets movielens,synthetic1m,synthetic10m]
  *                              [--seeds 1,2,3,4,5] [--only nmflow|peers] [--out FILE] [--lib DIR]
  *                              [--init nndsvd] [--no-build] [--skip-defaults] [--skip-process]
+ *   npm run bench:time-to-loss -- --report bench/results/time-to-loss-<date>.json   (tables of a results file,
+ *                                                                                 also of an interrupted run)
  *
  * loss = ‖A − W diag(d) H‖²_F / ‖A‖²_F in double, from each returned model (nmflow: each snapshot's
  * relativeLoss, the exact loss of that iteration's model). L* = the median over seeds 1–5 of the loss of
@@ -77,7 +79,7 @@ interface Options {
 }
 
 function parseOptions(argv: readonly string[]): Options {
-  const withValue = new Set(['--datasets', '--seeds', '--only', '--out', '--lib', '--init']);
+  const withValue = new Set(['--datasets', '--seeds', '--only', '--out', '--lib', '--init', '--report']);
   const switches = new Set(['--quick', '--no-build', '--skip-defaults', '--skip-process']);
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -811,7 +813,7 @@ function systemsFor(solvers: string[], solverOption: boolean, options: Options):
 
 interface Summary { key: SystemKey; label: string; reached: number; runs: number; medianSeconds?: number; medianIterations?: number; ratio?: number; seconds: (number | null)[]; iterations: (number | null)[] }
 
-function summarise(systems: readonly SystemSpec[], runs: readonly TimeRun[]): Summary[] {
+function summarise(systems: readonly { key: SystemKey; label: string }[], runs: readonly TimeRun[]): Summary[] {
   const summaries = systems.map((spec): Summary => {
     const mine = runs.filter((r) => r.system === spec.key);
     // a seed that did not reach L* (or failed) counts as +∞ in the median
@@ -841,11 +843,96 @@ function cell(s: Summary | undefined): string {
   return `${secondsText(s.medianSeconds)} s (${String(s.medianIterations)} it${partial}) ×${ratioText(s.ratio)}`;
 }
 
+function buildTables(
+  datasets: readonly string[], systems: readonly { key: SystemKey; label: string }[], summaries: Record<string, Summary[]>,
+  lstars: Record<string, number>, defaultsAll: Record<string, DefaultRun[]>, wholeProcessResult: unknown,
+): Record<string, string> {
+  const header = ['data', 'L*', ...systems.map((s) => s.label)];
+  const rows = datasets.map((name) => [name, lossText(lstars[name]), ...systems.map((spec) => cell(summaries[name]?.find((s) => s.key === spec.key)))]);
+  const tables: Record<string, string> = {};
+  tables['timeToLstar'] = markdownTable(header, rows);
+  const perSeed: string[][] = [];
+  for (const name of datasets) {
+    for (const s of summaries[name] ?? []) {
+      perSeed.push([name, s.label, s.seconds.map((x) => (x === null ? '—' : secondsText(x))).join(' / '), s.iterations.map((x) => (x === null ? '—' : String(x))).join(' / ')]);
+    }
+  }
+  tables['perSeed'] = markdownTable(['data', 'system', 'seconds (per seed)', 'iterations'], perSeed);
+  const defaultRows: string[][] = [];
+  for (const name of datasets) {
+    for (const system of ['rcppml10', 'rcppml037', 'sklearn', 'nmflow']) {
+      const mine = (defaultsAll[name] ?? []).filter((r) => r.system === system && r.ok);
+      if (mine.length === 0) continue;
+      const ml = median(mine.map((r) => r.loss ?? NaN));
+      defaultRows.push([
+        name, { rcppml10: 'RcppML 1.0 nmf(A, 10, seed)', rcppml037: 'RcppML 0.3.7 nmf(A, 10, seed)', sklearn: 'sklearn NMF(10, random_state)', nmflow: 'nmflow fit {rank 10, seed}' }[system]!,
+        lossText(ml), ratioText(ratio(ml, lstars[name]), 4), String(median(mine.map((r) => r.iterations ?? NaN))), secondsText(median(mine.map((r) => r.seconds ?? NaN))),
+        mine.map((r) => `${lossText(r.loss)}/${String(r.iterations)}/${secondsText(r.seconds)}`).join(' '),
+      ]);
+    }
+  }
+  if (defaultRows.length) tables['defaults'] = markdownTable(['data', 'library, own defaults', 'median loss', '/ L*', 'median it', 'median s', 'per seed: loss/it/s'], defaultRows, [false, false, true, true, true, true, false]);
+  const wp = wholeProcessResult as { medianSeconds?: Record<string, number | undefined> } | undefined;
+  if (wp?.medianSeconds) {
+    tables['wholeProcess'] = markdownTable(['whole process, movielens (median of 5)', 'seconds'], [
+      ['nmflow fit --rank 10 --out x.csv', secondsText(wp.medianSeconds['nmflow'])],
+      ['Rscript: readMM + RcppML 1.0 nmf(A, 10) + write.csv(W)', secondsText(wp.medianSeconds['rcppml10'])],
+      ['ratio nmflow / R', ratioText(ratio(wp.medianSeconds['nmflow'], wp.medianSeconds['rcppml10']))],
+    ]);
+  }
+  return tables;
+}
+
+function printTables(tables: Record<string, string>, seeds: readonly number[]): void {
+  log(`\n### Time to L* (median over seeds ${seeds.join(',')}: seconds from the start of the fit, iterations; ×ratio to RcppML 1.0 default, 1 thread)`);
+  log(tables['timeToLstar']);
+  log('\n### Per seed');
+  log(tables['perSeed']);
+  if (tables['defaults']) { log('\n### Each library with its own defaults (threads included; no OMP_NUM_THREADS)'); log(tables['defaults']); }
+  if (tables['wholeProcess']) { log('\n### Whole process'); log(tables['wholeProcess']); }
+}
+
+/** `--report FILE`: the tables of a results file, also of an interrupted run (medians over the seeds it has). */
+function reportFromFile(file: string): void {
+  const report = JSON.parse(readFileSync(file, 'utf8')) as {
+    command?: string; datasets?: Record<string, { lstar?: { value?: number }; runs?: TimeRun[]; defaults?: DefaultRun[] }>;
+    wholeProcess?: unknown; loadAverages?: Record<string, number[]>; settings?: { seeds?: number[] };
+  };
+  const datasets = Object.keys(report.datasets ?? {});
+  const labels: Record<string, string> = {
+    'rcppml10-auto-1t': 'RcppML 1.0 default, 1 thread', 'rcppml10-auto-2t': 'RcppML 1.0 default, 2 threads',
+    'rcppml10-cd-1t': 'RcppML 1.0 solver cd, 1 thread', 'sklearn-cd': "sklearn NMF(solver='cd')", rcppml037: 'RcppML 0.3.7',
+  };
+  const keys: string[] = [];
+  for (const name of datasets) for (const run of report.datasets?.[name]?.runs ?? []) if (!keys.includes(run.system)) keys.push(run.system);
+  const order = (k: string): number => { const i = Object.keys(labels).indexOf(k); return i >= 0 ? i : 100; };
+  keys.sort((a, b) => order(a) - order(b));
+  const systems = keys.map((key) => ({ key, label: labels[key] ?? key.replace(/^nmflow-(\w+)-(\d)t$/, (_, solver: string, t: string) => `nmflow ${solver}, ${t} thread${t === '1' ? '' : 's'}`) }));
+  const summaries: Record<string, Summary[]> = {};
+  const lstars: Record<string, number> = {};
+  const defaultsAll: Record<string, DefaultRun[]> = {};
+  for (const name of datasets) {
+    const entry = report.datasets?.[name];
+    summaries[name] = summarise(systems, entry?.runs ?? []);
+    if (entry?.lstar?.value !== undefined) lstars[name] = entry.lstar.value;
+    defaultsAll[name] = entry?.defaults ?? [];
+  }
+  log(`${file}: ${report.command ?? ''}`);
+  for (const name of datasets) {
+    const runs = report.datasets?.[name]?.runs ?? [];
+    log(`${name}: ${runs.length} runs, seeds ${[...new Set(runs.map((r) => r.seed))].join(',')}; defaults ${(defaultsAll[name] ?? []).length} runs`);
+  }
+  printTables(buildTables(datasets, systems, summaries, lstars, defaultsAll, report.wholeProcess), report.settings?.seeds ?? []);
+  log(`\nload averages: ${Object.entries(report.loadAverages ?? {}).map(([k, v]) => `${k} ${v.join(', ')}`).join('; ')}`);
+}
+
 // ---------------------------------------------------------------- main
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const options = parseOptions(argv);
+  const reportAt = argv.indexOf('--report');
+  if (reportAt >= 0) { reportFromFile(resolve(argv[reportAt + 1]!)); return; }
   const started = new Date();
   const command = `npm run bench:time-to-loss${argv.length ? ` -- ${argv.join(' ')}` : ''}`;
   const gitHead = runCommand('git', ['rev-parse', 'HEAD'], { cwd: repoRoot }).stdout.trim();
@@ -972,51 +1059,13 @@ async function main(): Promise<void> {
   }
   loadAverages['end'] = loads();
 
-  // tables
-  const header = ['data', 'L*', ...systems.map((s) => s.label)];
-  const rows = options.datasets.map((name) => [name, lossText(lstars[name]), ...systems.map((spec) => cell(summaries[name]?.find((s) => s.key === spec.key)))]);
-  const tables: Record<string, string> = {};
-  tables['timeToLstar'] = markdownTable(header, rows);
-  const perSeed: string[][] = [];
-  for (const name of options.datasets) {
-    for (const s of summaries[name] ?? []) {
-      perSeed.push([name, s.label, s.seconds.map((x) => (x === null ? '—' : secondsText(x))).join(' / '), s.iterations.map((x) => (x === null ? '—' : String(x))).join(' / ')]);
-    }
-  }
-  tables['perSeed'] = markdownTable(['data', 'system', `seconds (seeds ${options.seeds.join(',')})`, 'iterations'], perSeed);
-  const defaultRows: string[][] = [];
-  for (const name of options.datasets) {
-    for (const system of ['rcppml10', 'rcppml037', 'sklearn', 'nmflow']) {
-      const mine = (defaultsAll[name] ?? []).filter((r) => r.system === system && r.ok);
-      if (mine.length === 0) continue;
-      const ml = median(mine.map((r) => r.loss ?? NaN));
-      defaultRows.push([
-        name, { rcppml10: 'RcppML 1.0 nmf(A, 10, seed)', rcppml037: 'RcppML 0.3.7 nmf(A, 10, seed)', sklearn: 'sklearn NMF(10, random_state)', nmflow: 'nmflow fit {rank 10, seed}' }[system]!,
-        lossText(ml), ratioText(ratio(ml, lstars[name]), 4), String(median(mine.map((r) => r.iterations ?? NaN))), secondsText(median(mine.map((r) => r.seconds ?? NaN))),
-        mine.map((r) => `${lossText(r.loss)}/${String(r.iterations)}/${secondsText(r.seconds)}`).join(' '),
-      ]);
-    }
-  }
-  if (defaultRows.length) tables['defaults'] = markdownTable(['data', 'library, own defaults', 'median loss', '/ L*', 'median it', 'median s', 'per seed: loss/it/s'], defaultRows, [false, false, true, true, true, true, false]);
-  const wp = report['wholeProcess'] as { medianSeconds?: Record<string, number | undefined> } | undefined;
-  if (wp?.medianSeconds) {
-    tables['wholeProcess'] = markdownTable(['whole process, movielens (median of 5)', 'seconds'], [
-      ['nmflow fit --rank 10 --out x.csv', secondsText(wp.medianSeconds['nmflow'])],
-      ['Rscript: readMM + RcppML 1.0 nmf(A, 10) + write.csv(W)', secondsText(wp.medianSeconds['rcppml10'])],
-      ['ratio nmflow / R', ratioText(ratio(wp.medianSeconds['nmflow'], wp.medianSeconds['rcppml10']))],
-    ]);
-  }
+  const tables = buildTables(options.datasets, systems, summaries, lstars, defaultsAll, report['wholeProcess']);
   report['tables'] = tables;
   report['finished'] = new Date().toISOString();
   report['wallSeconds'] = (Date.now() - started.getTime()) / 1000;
   save();
 
-  log(`\n### Time to L* (median over seeds ${options.seeds.join(',')}: seconds from the start of the fit, iterations; ×ratio to RcppML 1.0 default, 1 thread)`);
-  log(tables['timeToLstar']);
-  log('\n### Per seed');
-  log(tables['perSeed']);
-  if (tables['defaults']) { log('\n### Each library with its own defaults (threads included; no OMP_NUM_THREADS)'); log(tables['defaults']); }
-  if (tables['wholeProcess']) { log('\n### Whole process'); log(tables['wholeProcess']); }
+  printTables(tables, options.seeds);
   log(`\nload averages: ${Object.entries(loadAverages).map(([k, v]) => `${k} ${v.join(', ')}`).join('; ')}`);
   log(`wall time ${((Date.now() - started.getTime()) / 60000).toFixed(1)} min; wrote ${out}`);
 }
