@@ -1,6 +1,7 @@
 /**
  * The randomized SVD's products in WebAssembly (see sketch-backend.ts for the contract): a private
- * instance of the SIMD kernels (kernel/wasm/wasm-kernels.ts), compiled by the optimising tier, holding
+ * instance of the SIMD kernels (kernel/wasm/wasm-kernels.ts; the module compiled by the optimising tier,
+ * wasm-pass-l2.ts `eagerly`: the start is often its first user, before the fit's first pass), holding
  *   Y (m×l) and Z (n×l, regrown geometrically while the first pass finds n),
  *   each chunk of the first pass, copied in once and kept (up to CACHE_BYTES in all) — a later pass that
  *     brings the same arrays again (an in-memory source) is not copied again; other chunks are copied
@@ -9,13 +10,13 @@
  *   forward:   Y += A_c Z_c    scatterColumns (h_j = Z's row colStart + j), column order, p order per column
  *   transpose: Z_c = A_cᵀ Y    rhsColumns with shift −0 (each sum starts at +0, as the TypeScript kernel's)
  * The same bits as kernel/csc-times-dense.ts. Memory: about 8·(m + n)·l bytes plus the kept chunks
- * (12 bytes per nonzero); it is freed when the sketch drops the backend.
+ * (12 bytes per nonzero); after `release` it waits as the next sketch's spare (below), then goes to the GC.
  */
 import type { CscChunk } from '../chunk/csc-chunk.js';
 import { makeTallProducts } from '../kernel/wasm/tall-products.js';
-import type { WasmKernels } from '../kernel/wasm/wasm-kernels.js';
-import { makeWasmKernelsEagerly } from './make-wasm-kernels-eagerly.js';
+import { makeWasmKernels, type WasmKernels } from '../kernel/wasm/wasm-kernels.js';
 import type { SketchBackend, Side } from './sketch-backend.js';
+import { eagerly } from './wasm-pass-l2.js';
 
 /** Chunks kept across passes, in bytes (a source that makes new arrays every pass wastes at most this). */
 const CACHE_BYTES = 256 * 1024 * 1024;
@@ -27,7 +28,7 @@ const CACHE_BYTES = 256 * 1024 * 1024;
  * ~25 ms of arithmetic). Kept only up to SPARE_BYTES of arena and for SPARE_MS, then left to the GC.
  */
 const SPARE_BYTES = 64 * 1024 * 1024;
-const SPARE_MS = 10_000;
+const SPARE_MS = 60_000;
 let spare: WasmKernels | undefined;
 let spareTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -53,7 +54,7 @@ interface Kept { readonly colPtr: Int32Array; readonly rowIdx: Int32Array; reado
 
 /** undefined where WebAssembly SIMD is missing. */
 export function makeWasmSketchBackend(m: number, l: number): SketchBackend | undefined {
-  const wasm = takeSpare() ?? makeWasmKernelsEagerly();
+  const wasm = takeSpare() ?? eagerly(makeWasmKernels); // optimised code from the start (the module is shared with the fit)
   if (wasm === undefined) return undefined;
   const tall = makeTallProducts(wasm, l);
   const yPtr = wasm.reserve(8 * m * l);

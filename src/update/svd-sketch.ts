@@ -6,9 +6,9 @@
  *   passes 1 … 2q     Z = AᵀQ, Ẑ = orth(Z); Y = A Ẑ, Q = orth(Y)     (q power iterations)
  *   pass 2q + 1       Z = AᵀQ = Bᵀ with B = QᵀA (l×n)
  *   then              B Bᵀ = ZᵀZ = U_B diag(σ²) U_Bᵀ (l×l, Jacobi), U = Q U_B, V = Z U_B diag(1/σ)
- * with l = min(k + oversample, m). orth is Cholesky-QR applied twice (kernel/chol-qr.ts): two Grams
- * XᵀX and two products X·R⁻¹ of the tall matrix, O(rows·l²) in four streaming sweeps, where classical
- * Gram–Schmidt did 2l of them. The products run in WebAssembly or TypeScript (sketch-backend.ts, the
+ * with l = min(k + oversample, m). orth is Cholesky-QR (kernel/chol-qr.ts): a Gram XᵀX and a product
+ * X·R⁻¹ of the tall matrix, O(rows·l²) in two streaming sweeps (classical Gram–Schmidt did 2l); twice
+ * for the last Q, once before (see endSvdPass). The products run in WebAssembly or TypeScript (sketch-backend.ts, the
  * same bytes). Memory: Y (m×l), Z (n×l), the WebAssembly backend's copies of the chunks, and the k
  * leading columns of U and V.
  * Every pass sums per column in column order, so any chunking gives the same bytes. Pass 0 also
@@ -128,8 +128,11 @@ export function endSvdPass(state: SvdSketch, sourceName: string): boolean {
   if (backend === undefined || state.n === 0) throw new DataError('EMPTY_INPUT', 'the source produced no chunks', { source: sourceName });
   const last = state.pass === state.passes - 1;
   backend.endPass();
-  if (state.pass % 2 === 0) orthonormalize(state, backend, 'Y', state.m);
-  else if (!last) orthonormalize(state, backend, 'Z', state.n);
+  // Q of the last forward pass defines B = QᵀA: CholeskyQR2. Before it only the span matters (the next
+  // product is the same for any basis of it), and one round leaves a basis orthonormal to ~κ²·1e-16.
+  const rounds = state.pass === state.passes - 2 ? 2 : 1;
+  if (state.pass % 2 === 0) orthonormalize(state, backend, 'Y', state.m, rounds);
+  else if (!last) orthonormalize(state, backend, 'Z', state.n, rounds);
   state.pass++;
   return last;
 }
@@ -157,9 +160,9 @@ export function svdOfSketch(state: SvdSketch): SvdResult {
   return { m, n, k, sigma, U, V, sumA: state.sumA, nnz: state.nnz, passes: state.passes };
 }
 
-/** CholeskyQR2 of Y or Z in place: columns orthonormal, or 0 where they depended on earlier ones. */
-function orthonormalize(state: SvdSketch, backend: SketchBackend, side: Side, rows: number): void {
-  for (let round = 0; round < 2; round++) {
+/** Cholesky-QR (`rounds` times) of Y or Z in place: columns orthonormal, or 0 where they depended on earlier ones. */
+function orthonormalize(state: SvdSketch, backend: SketchBackend, side: Side, rows: number, rounds: number): void {
+  for (let round = 0; round < rounds; round++) {
     backend.gram(side, rows, state.G);
     cholInverse(state.G, state.l, state.M, state.R);
     backend.timesInPlace(side, rows, state.M);
