@@ -94,6 +94,18 @@ describe("solver 'fast'", () => {
     }
   });
 
+  it("emit: 'final' gives only the final snapshot, the same model and trace; onIteration sees every iteration", async () => {
+    const options: FitOptions = { rank: 5, seed: 2, maxIterations: 7, tol: 0, keepH: true };
+    const every = await all(birds, options);
+    const points: number[] = [];
+    const final = await all(birds, { ...options, emit: 'final', onIteration: (p) => points.push(p.relativeLoss) });
+    expect(final).toHaveLength(1);
+    expect(bytesOf(final[0]!)).toEqual(bytesOf(every.at(-1)!));
+    expect(final[0]!.trace!.map((p) => p.relativeLoss)).toEqual(every.slice(0, -1).map((s) => s.relativeLoss));
+    expect(points).toEqual(every.slice(0, -1).map((s) => s.relativeLoss));
+    expect(() => fit(fromCsc(pbmc), { rank: 3, emit: 'some' as never })).toThrow(/emit/);
+  });
+
   it('rejects an unknown solver and a non-boolean wasm option', () => {
     expect(() => fit(fromCsc(pbmc), { rank: 3, solver: 'quick' as never })).toThrow(/solver/);
     expect(() => fit(fromCsc(pbmc), { rank: 3, wasm: 1 as never })).toThrow(/wasm/);

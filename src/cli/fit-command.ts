@@ -10,7 +10,7 @@ import { resolveOptions, type FitOptions, type InitMethod } from '../options.js'
 import { fit } from '../pipeline/fit.js';
 import { fitOnline, type OnlineOptions } from '../pipeline/fit-online.js';
 import { readCsvMatrix } from '../source/read-csv-matrix.js';
-import type { Snapshot } from '../snapshot/snapshot.js';
+import type { Snapshot, TracePoint } from '../snapshot/snapshot.js';
 import { addInputFlags, openInput, type InputFlags } from './open-input.js';
 import { untilInterrupted } from './interrupt.js';
 import { makeFitProgress } from './progress.js';
@@ -175,7 +175,14 @@ async function runFit(input: string, flags: FitFlags, print: (line: string) => v
       print(JSON.stringify({ iteration: s.iteration, relativeLoss: s.relativeLoss, objective: s.objective, tol: s.tol, seconds: s.elapsedSeconds }));
     }
   };
-  const fit$ = (online ? fitOnline(source, { ...online, ...options }) : fit(source, progress ? { ...options, onChunk: progress.onChunk } : options)).pipe(tap(report));
+  // Without a progress bar the batch fit emits only its final snapshot (no per-iteration copies of W); the
+  // JSON lines come from its trace points, which have the same fields.
+  const line = (p: TracePoint): void => {
+    if (flags.json && !flags.quiet) print(JSON.stringify({ iteration: p.iteration, relativeLoss: p.relativeLoss, objective: p.objective, tol: p.tol, seconds: p.seconds }));
+  };
+  const fit$ = online ? fitOnline(source, { ...online, ...options }).pipe(tap(report))
+    : progress ? fit(source, { ...options, onChunk: progress.onChunk }).pipe(tap(report))
+      : fit(source, { ...options, emit: 'final', onIteration: line });
   let model: Snapshot;
   try {
     model = await untilInterrupted(fit$, () => {

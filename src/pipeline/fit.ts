@@ -136,7 +136,8 @@ export function fit(source: MatrixSource, options: FitOptions): Observable<Snaps
       const { early, summary } = engine.endPass(seconds());
       for (const s of early) {
         trace.push(pointOf({ ...s, seconds: s.elapsedSeconds }));
-        subscriber.next(withInit(s));
+        resolved.onIteration?.(trace.at(-1)!);
+        if (resolved.emit === 'every') subscriber.next(withInit(s));
       }
       if (summary === undefined) {
         // an internal pass: no iteration completed; wait for workers the engine may be starting
@@ -152,7 +153,8 @@ export function fit(source: MatrixSource, options: FitOptions): Observable<Snaps
           fingerprint: fingerprintOf(resolved), sourceName: source.name, trace, state: engine.exportState(),
         });
       }
-      subscriber.next(withInit(engine.snapshot(summary, false, trace)));
+      resolved.onIteration?.(trace.at(-1)!);
+      if (resolved.emit === 'every') subscriber.next(withInit(engine.snapshot(summary, false, trace)));
       if (last) {
         const final = withInit(engine.snapshot(summary, true, trace));
         engine.close();
