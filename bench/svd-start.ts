@@ -2,7 +2,7 @@
  * Where the SVD start's time goes (`init: 'nndsvd'`, src/pipeline/nndsvd-start.ts), stage by stage.
  *
  *   npm run bench:svd-start [-- --datasets movielens,synthetic] [--q 0,1,2] [--backends wasm,typescript]
- *                              [--reps 5] [--before DIR] [--out FILE]
+ *                              [--reps 5] [--before DIR] [--iterations] [--out FILE]
  *
  * Per data set (read once into memory, one chunk, k = 10, seed 1…) and per q and backend, a fresh
  * process (so the first start is really the first: the module compiled, the JIT cold, the memory never
@@ -15,15 +15,17 @@
  * and, for q = 1 with the default backend, a random-start fit of 10 iterations (the fast solver, one
  * thread): its first iteration and the median of the others, the unit the start is compared with.
  * `--before DIR` also times `whole` (first and later starts) for the library in DIR (e.g. an export of an
- * older commit with node_modules linked), in a fresh process too. Writes bench/results/svd-start-<date>.json
- * with os.loadavg() per process.
+ * older commit with node_modules linked), in a fresh process too. `--iterations` adds, per q and seed 1–5,
+ * the iterations the default solver needs from the start's W to L20 (the random start's loss after 20
+ * iterations, same seed) and to L* (bench/results/lstar.json), at most 100 — what q buys. Writes
+ * bench/results/svd-start-<date>.json with os.loadavg() per process.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { lastValueFrom, toArray } from 'rxjs';
+import { lastValueFrom, takeWhile, toArray } from 'rxjs';
 import { markdownTable, ms } from './lib/markdown.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -115,6 +117,7 @@ async function main(): Promise<void> {
   const reps = Number(flag('reps') ?? 5);
   const before = flag('before');
   const out = flag('out') ?? join(repoRoot, 'bench', 'results', `svd-start-${new Date().toISOString().slice(0, 10)}.json`);
+  const iterations: Record<string, Record<string, (number | null)[][]>> = {};
   const git = (...args: string[]): string => execFileSync('git', args, { encoding: 'utf8', cwd: repoRoot }).trim();
   const report = {
     command: `npm run bench:svd-start -- ${argv.join(' ')}`.trim(), date: new Date().toISOString(), head: git('rev-parse', 'HEAD'),
@@ -149,13 +152,42 @@ async function main(): Promise<void> {
         stages ? ms(stages.again['small SVD, U, V']! / 1000) : '–', stages ? ms(stages.again.NNDSVD! / 1000) : '–']);
     }
     if (fitChild?.iterations) console.log(`  ${name}: fast solver, random start: iteration 1 ${fitChild.iterations[0]!.toFixed(1)} ms, later ${iteration.toFixed(1)} ms (median)`);
+    if (argv.includes('--iterations')) iterations[name] = await iterationsToTargets(name, qs);
   }
   const table = markdownTable(['data', 'start', 'first in process (ms)', 'later (ms, median)', 'later ÷ one iteration', 'passes (ms, again)', 'orthonormalisations (ms)', 'small SVD, U, V', 'NNDSVD'],
     rows, [false, false, true, true, true, true, true, true, true]);
   console.log(`\n${table}\n\nload at the end ${load().join(' ')}`);
   mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, `${JSON.stringify({ ...report, loadEnd: load(), table }, null, 1)}\n`);
+  writeFileSync(out, `${JSON.stringify({ ...report, loadEnd: load(), table, iterations }, null, 1)}\n`);
   console.log(`wrote ${out}`);
+}
+
+/** Per seed 1–5: [random's iterations to L*, then per q: [to L20, to L*]] (null: not within 100). */
+async function iterationsToTargets(name: string, qs: readonly number[]): Promise<Record<string, (number | null)[][]>> {
+  const { loadMtx } = await import('../src/source/from-mtx.js');
+  const { fit } = await import('../src/pipeline/fit.js');
+  const { nndsvdStart } = await import('../src/pipeline/nndsvd-start.js');
+  const source = await loadMtx(PATHS[name]!);
+  const lstarFile = JSON.parse(readFileSync(join(repoRoot, 'bench', 'results', 'lstar.json'), 'utf8')) as Record<string, { lstar: number }>;
+  const lstar = lstarFile[name === 'synthetic' ? 'synthetic1m' : name]!.lstar;
+  const until = async (init: object, seed: number, targets: number[]): Promise<(number | null)[]> => {
+    const all = await lastValueFrom(fit(source, { rank: RANK, seed, tol: 0, maxIterations: 100, threads: 1, init } as never).pipe(
+      takeWhile((s) => s.final || s.iteration < 20 || s.relativeLoss > Math.min(...targets), true), toArray()));
+    const done = all.filter((s) => !s.final && s.iteration >= 1);
+    return targets.map((t) => done.find((s) => s.relativeLoss <= t)?.iteration ?? null);
+  };
+  const result: Record<string, (number | null)[][]> = {};
+  for (const seed of [1, 2, 3, 4, 5]) {
+    const l20 = (await lastValueFrom(fit(source, { rank: RANK, seed, tol: 0, maxIterations: 20, threads: 1 }).pipe(toArray()))).at(-1)!.relativeLoss;
+    const row = [await until('random' as never, seed, [lstar])];
+    for (const q of qs) {
+      const start = await lastValueFrom(nndsvdStart(source, { rank: RANK, seed, fill: false, powerIterations: q, withH: false }));
+      row.push(await until({ W: start.W }, seed, [l20, lstar]));
+    }
+    result[seed] = row;
+    console.log(`  ${name} seed ${seed}: random → L* ${row[0]![0] ?? '—'}; ${qs.map((q, i) => `q = ${q}: L20 ${row[i + 1]![0] ?? '—'}, L* ${row[i + 1]![1] ?? '—'}`).join('; ')}`);
+  }
+  return result;
 }
 
 if (argv[0] === '--child') await child();

@@ -22,7 +22,8 @@ import { makeRandom, type Random } from '../kernel/random.js';
 import { symmetricEigen } from '../kernel/symmetric-eigen.js';
 import { makeSketchBackend, type SketchBackend, type Side } from './sketch-backend.js';
 
-/** HMT's oversampling p; one power iteration (bench/README.md, "SVD start": q = 2 cost more time than it saved). */
+/** HMT's oversampling p; one power iteration (bench/README.md, "The SVD start": q = 0 costs iterations to the
+ * target, q = 2 saves one on the synthetic matrix and costs one on movielens, for two more passes over A). */
 export const DEFAULT_OVERSAMPLE = 10;
 export const DEFAULT_POWER_ITERATIONS = 1;
 
@@ -171,7 +172,7 @@ function orthonormalize(state: SvdSketch, backend: SketchBackend, side: Side, ro
 
 /** Ω's row: l random signs ±1, bit c mod 32 of the row's ⌊c/32⌋-th 32-bit draw. Any test matrix with
  * independent zero-mean, unit-variance entries sketches the range alike (measured against Gaussian ones:
- * bench/README.md, "SVD start"); signs cost 1/32 of a draw per entry instead of two draws, a logarithm
+ * bench/README.md, "The SVD start"); signs cost 1/32 of a draw per entry instead of two draws, a logarithm
  * and a cosine (4–25 ms for the 100 000 entries of the 5000-sample matrix). */
 function drawSigns(random: Random, X: Float64Array, offset: number, l: number): void {
   let bits = 0;
