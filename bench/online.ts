@@ -1,12 +1,13 @@
 /**
- * Online fitting benchmark (issue 5, item 6): one online least-squares pass (ρ = 1) with the options of
- * `fitOnline` (warm-up, window, sweeps) against the batch fit of the same data, its throughput (whole pass
- * and steady state) on one thread and on two, scikit-learn's MiniBatchNMF side by side, and where the
- * online step spends its time, with prototypes of a cheaper W-update that src/ does not have.
+ * Online fitting benchmark (issue 5, item 6; issue 11, item 6): one online least-squares pass (ρ = 1) with the
+ * options of `fitOnline` (solver, warm-up, window, sweeps) — the 'fast' solver side by side with 'exact' —
+ * against the batch fit of the same data, its throughput (whole pass and steady state, wall and CPU time) on
+ * one thread and on two, scikit-learn's MiniBatchNMF side by side, and (with --variants) where the exact
+ * default step spends its time, with the CD prototype of the W-update that preceded the 'fast' solver.
  *
- *   npm run bench:online [-- --datasets hawaiibirds,movielens,synthetic] [--chunk-sizes 64,256,1024,4096]
- *                           [--configs plain,default,w2s2,w4s3] [--thread-chunks 256,1024] [--rounds 2] [--seed 42]
- *                           [--no-sklearn] [--no-variants] [--lib src] [--out FILE]
+ *   npm run bench:online [-- --datasets hawaiibirds,movielens,synthetic] [--chunk-sizes 256,1024]
+ *                           [--configs plain,exact,exact-w4s3,default,fast-w1,fast-w2s2] [--thread-chunks 256,1024]
+ *                           [--rounds 2] [--seed 42] [--loss-seeds 1,2,3,4,5] [--no-sklearn] [--variants] [--lib src] [--out FILE]
  *
  * Data: ../shared/data/{hawaiibirds,movielens}.mtx and the synthetic 20000 × 5000 @ 1% matrix
  * (bench/data/synthetic-20000x5000-1pct.mtx, made by ../shared/peers/make_synthetic.py when missing),
@@ -23,25 +24,31 @@
  * k = 10 (judged on the synthetic matrix, steady state, one thread; the whole pass alongside).
  *
  * Per data set, k = 10, seed 42, every time the minimum over `rounds` interleaved rounds:
- * 1. batch: fitModel(tol 1e-4, at most 100 iterations, threads 1): its reported loss, its loss with H
- *    re-projected on its final W, the iterations it needed to come within 2% of its own final loss, its time.
+ * 1. batch: fitModel(tol 1e-4, at most 100 iterations, threads 1) with the default solver ('fast': the goal's
+ *    reference) and with solver 'exact' alongside: its reported loss, its loss with H re-projected on its final
+ *    W, the iterations it needed to come within 2% of its own final loss, its time.
  * 2. online: fitOnline(fromCsc(matrix, { chunkSize }), { forgetting: 1, emitEvery: 1, threads: 1, ...config })
  *    for every configuration, chunk size and order. Configurations (options of src/pipeline/fit-online.ts):
- *      plain   — warmupIterations 0, window 1, sweeps 1 (the step of Mairal et al. from the random W);
- *      default — no options (warmupIterations 10: the first chunk gets 10 least-squares rounds alone);
- *      w2s2    — window 2, sweeps 2; w4s3 — window 4, sweeps 3 (warm-up 10 both: the codes of the last
- *                `window` chunks re-solved `sweeps` times per chunk over frozen statistics of the others).
+ *      plain       — solver 'exact', warmupIterations 0, window 1, sweeps 1 (the step of Mairal et al. from the random W);
+ *      exact       — solver 'exact' (its defaults: warm-up 10 — the first chunk gets 10 least-squares rounds alone —,
+ *                    window 1, sweeps 1; the default before the 'fast' solver);
+ *      exact-w2s2, exact-w4s3 — solver 'exact', window 2 × sweeps 2 and 4 × 3 (warm-up 10: the codes of the last
+ *                    `window` chunks re-solved `sweeps` times per chunk over frozen statistics of the others);
+ *      default     — no options (solver 'fast': window 4, sweeps 1, warm-up 10; warm-started CD sweeps, W by 2 sweeps);
+ *      fast-w1, fast-w2s2 — solver 'fast' with window 1, and window 2 × sweeps 2.
  *    Losses: the final snapshot's own `relativeLoss` ("running": on the statistics, each sample's h as
  *    solved when it arrived) and the TRUE loss of the final model on the whole matrix, ‖A − W diag(d) H‖²/‖A‖²
  *    with H re-projected with the final W by the fit's own exact NNLS (diagnostics solveH + relativeLoss);
  *    true / batch (re-projected) is the goal figure.
  *    Times: whole pass = wall time from subscription to the final snapshot; steady state = the snapshots'
  *    elapsedSeconds, last chunk's − first chunk's, over the samples and nonzeros after the first chunk
- *    (excludes the one-time warm-up; n/a for a single chunk). A snapshot per chunk copies W (m·k): noise.
+ *    (excludes the one-time warm-up; n/a for a single chunk), and the process's CPU time over the same chunks
+ *    (on this shared machine the wall time of a loaded moment is up to 2–3× the CPU time). A snapshot per chunk
+ *    copies W (m·k): noise.
  *    On the synthetic matrix, sorted order, at `--thread-chunks`, the same runs with threads: 2 (the
  *    worker pool; its start-up is in the whole pass, not in the steady state); per core = rate / 2, and a
  *    check that the final W is the same bytes as with one thread.
- * 3. phases and prototypes: the default step (update/online-l2.ts, window 1, sweeps 1; the first chunk,
+ * 3. (--variants) phases and prototypes: the exact default step (update/online-l2.ts, window 1, sweeps 1; the first chunk,
  *    warm-up included, by onlineStepL2 itself) cut into its H half — Gram of W, h of the chunk, fold into
  *    the statistics — and its W half — the re-solve from the statistics —, checked byte for byte against
  *    onlineStepL2; and a PROTOTYPE not in src/: W re-solved by s plain CD sweeps per row from the warm start
@@ -53,6 +60,8 @@
  *    no early stopping, forget_factor 1 (its ρ = 1) and batch size = chunk size, init NNDSVDa (its
  *    default; computed from the whole matrix) and random; and its batch NMF (solver cd, its defaults).
  *    Its loss is computed from its own codes of the pass (fit_transform), like nmflow's running loss.
+ * 5. (--loss-seeds) the loss goal under other random starts: for each seed, on the loss-goal sets (file order,
+ *    headline chunk), true / batch of every configuration, the batch fits (both solvers) run with the same seed.
  * Writes bench/results/online-<date>.json and prints the tables, the load averages and the command.
  */
 import { execFileSync } from 'node:child_process';
@@ -84,13 +93,17 @@ const LOSS_GOAL_SETS = ['hawaiibirds', 'movielens'];
 const THROUGHPUT_SET = 'synthetic';
 
 /** Configurations of fitOnline (its real options); `key` is what --configs takes. */
-interface Config { key: string; name: string; options: Pick<OnlineOptions, 'warmupIterations' | 'window' | 'sweeps'> }
+interface Config { key: string; name: string; options: Pick<OnlineOptions, 'solver' | 'warmupIterations' | 'window' | 'sweeps'> }
 const CONFIGS: readonly Config[] = [
-  { key: 'plain', name: 'plain (warm-up 0)', options: { warmupIterations: 0, window: 1, sweeps: 1 } },
-  { key: 'default', name: 'default (warm-up 10)', options: {} },
-  { key: 'w2s2', name: 'window 2 × sweeps 2', options: { window: 2, sweeps: 2 } },
-  { key: 'w4s3', name: 'window 4 × sweeps 3', options: { window: 4, sweeps: 3 } },
+  { key: 'plain', name: 'exact, plain (warm-up 0)', options: { solver: 'exact', warmupIterations: 0, window: 1, sweeps: 1 } },
+  { key: 'exact', name: 'exact (warm-up 10, w1 s1)', options: { solver: 'exact' } },
+  { key: 'exact-w2s2', name: 'exact, window 2 × sweeps 2', options: { solver: 'exact', window: 2, sweeps: 2 } },
+  { key: 'exact-w4s3', name: 'exact, window 4 × sweeps 3', options: { solver: 'exact', window: 4, sweeps: 3 } },
+  { key: 'default', name: 'default: fast (w4 s1)', options: {} },
+  { key: 'fast-w1', name: 'fast, window 1', options: { solver: 'fast', window: 1 } },
+  { key: 'fast-w2s2', name: 'fast, window 2 × sweeps 2', options: { solver: 'fast', window: 2, sweeps: 2 } },
 ];
+const DEFAULT_CONFIGS = 'plain,exact,exact-w4s3,default,fast-w1,fast-w2s2';
 
 const argv = process.argv.slice(2);
 const flag = (name: string): string | undefined => {
@@ -99,8 +112,8 @@ const flag = (name: string): string | undefined => {
 };
 const list = (name: string, fallback: string): string[] => (flag(name) ?? fallback).split(',').map((s) => s.trim()).filter(Boolean);
 const datasets = list('datasets', 'hawaiibirds,movielens,synthetic');
-const chunkSizes = list('chunk-sizes', '64,256,1024,4096').map(Number);
-const configKeys = list('configs', CONFIGS.map((c) => c.key).join(','));
+const chunkSizes = list('chunk-sizes', '256,1024').map(Number);
+const configKeys = list('configs', DEFAULT_CONFIGS);
 const configs = configKeys.map((key) => {
   const config = CONFIGS.find((c) => c.key === key);
   if (!config) throw new Error(`--configs: unknown configuration ${key} (known: ${CONFIGS.map((c) => c.key).join(', ')})`);
@@ -110,7 +123,9 @@ const threadChunks = list('thread-chunks', '256,1024').map(Number);
 const rounds = Number(flag('rounds') ?? 2);
 const seed = Number(flag('seed') ?? 42);
 const withSklearn = !argv.includes('--no-sklearn');
-const withVariants = !argv.includes('--no-variants');
+const withVariants = argv.includes('--variants');
+/** More seeds for the loss goal's spread (file order, headline chunk; fits and random starts only). */
+const lossSeeds = list('loss-seeds', '').map(Number);
 const libRoot = flag('lib');
 /**
  * The chunk size of the headline figures: the largest of the sweep that still cuts both goal sets into
@@ -223,6 +238,7 @@ function shuffleColumns(lib: Library, A: CscMatrix, shuffleSeed: number): CscMat
 // ---------------------------------------------------------------- 1. batch and 2. online (the product)
 
 interface BatchResult {
+  solver: 'fast' | 'exact';
   iterations: number;
   reportedLoss: number;
   trueLoss: number;
@@ -231,17 +247,17 @@ interface BatchResult {
   cpuSeconds: number[];
 }
 
-async function runBatch(lib: Library, A: CscMatrix, previous: BatchResult | undefined): Promise<BatchResult> {
+async function runBatch(lib: Library, A: CscMatrix, solver: 'fast' | 'exact', previous: BatchResult | undefined, fitSeed = seed): Promise<BatchResult> {
   const source = lib.fromCsc(A);
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  const model = await lib.fitModel(source, { rank: RANK, seed, tol: 1e-4, maxIterations: 100, threads: 1 });
+  const model = await lib.fitModel(source, { rank: RANK, seed: fitSeed, tol: 1e-4, maxIterations: 100, threads: 1, solver });
   const seconds = (performance.now() - t0) / 1000;
   const cpu = cpuSeconds(cpu0);
   if (previous) { previous.seconds.push(seconds); previous.cpuSeconds.push(cpu); return previous; }
   const within = model.trace.find((point) => point.relativeLoss <= GOAL_LOSS * model.relativeLoss)?.iteration;
   return {
-    iterations: model.iteration, reportedLoss: model.relativeLoss, trueLoss: trueLoss(lib, A, model.W, model.d),
+    solver, iterations: model.iteration, reportedLoss: model.relativeLoss, trueLoss: trueLoss(lib, A, model.W, model.d),
     iterationsWithin2Percent: within, seconds: [seconds], cpuSeconds: [cpu],
   };
 }
@@ -265,6 +281,8 @@ interface OnlineResult {
   seconds: number[];
   /** Steady state: elapsedSeconds of the last chunk's snapshot − the first chunk's (only with ≥ 2 chunks). */
   steadySeconds: number[];
+  /** The process's CPU seconds over the same chunks. */
+  steadyCpuSeconds: number[];
   /** elapsedSeconds of the first chunk's snapshot (pool start-up, warm-up and the first step). */
   firstSeconds: number[];
   cpuSeconds: number[];
@@ -275,26 +293,28 @@ interface OnlineResult {
   W?: Float64Array;
 }
 
-interface Pass { final: Snapshot; seconds: number; cpu: number; first: { elapsed: number; samples: number; nnz: number }; lastElapsed: number }
+interface Pass { final: Snapshot; seconds: number; cpu: number; first: { elapsed: number; samples: number; nnz: number; cpu: NodeJS.CpuUsage }; lastElapsed: number; lastCpu: NodeJS.CpuUsage }
 
 /** One pass with a snapshot per chunk: the first chunk's and the last chunk's elapsedSeconds, and the final snapshot. */
-function onlinePass(lib: Library, A: CscMatrix, chunkSize: number, config: Config, threads: number): Promise<Pass> {
+function onlinePass(lib: Library, A: CscMatrix, chunkSize: number, config: Config, threads: number, fitSeed = seed): Promise<Pass> {
   return new Promise((done, fail) => {
     const source = lib.fromCsc(A, { chunkSize });
     let first: Pass['first'] | undefined;
     let lastElapsed = NaN;
+    let lastCpu = process.cpuUsage();
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
-    lib.fitOnline(source, { rank: RANK, seed, forgetting: 1, emitEvery: 1, threads, ...config.options }).subscribe({
+    lib.fitOnline(source, { rank: RANK, seed: fitSeed, forgetting: 1, emitEvery: 1, threads, ...config.options }).subscribe({
       next: (snapshot) => {
         if (!snapshot.final) {
-          first ??= { elapsed: snapshot.elapsedSeconds, samples: snapshot.samplesSeen, nnz: snapshot.nnzSeen };
+          lastCpu = process.cpuUsage();
+          first ??= { elapsed: snapshot.elapsedSeconds, samples: snapshot.samplesSeen, nnz: snapshot.nnzSeen, cpu: lastCpu };
           lastElapsed = snapshot.elapsedSeconds;
           return;
         }
         const seconds = (performance.now() - t0) / 1000;
         if (first === undefined) { fail(new Error('no snapshot before the final one')); return; }
-        done({ final: snapshot, seconds, cpu: cpuSeconds(cpu0), first, lastElapsed });
+        done({ final: snapshot, seconds, cpu: cpuSeconds(cpu0), first, lastElapsed, lastCpu });
       },
       error: fail,
     });
@@ -307,9 +327,12 @@ async function runOnline(
   const pass = await onlinePass(lib, A, chunkSize, config, threads);
   const last = pass.final;
   const steady = last.iteration > 1 ? [pass.lastElapsed - pass.first.elapsed] : [];
+  const steadyCpu = last.iteration > 1
+    ? [(pass.lastCpu.user + pass.lastCpu.system - pass.first.cpu.user - pass.first.cpu.system) / 1e6] : [];
   if (previous) {
     previous.seconds.push(pass.seconds);
     previous.steadySeconds.push(...steady);
+    previous.steadyCpuSeconds.push(...steadyCpu);
     previous.firstSeconds.push(pass.first.elapsed);
     previous.cpuSeconds.push(pass.cpu);
     previous.sameBytes &&= sameBytes(previous.W, last.W);
@@ -318,18 +341,23 @@ async function runOnline(
   return {
     config: config.key, order, chunkSize, threads, chunks: last.iteration, samples: last.samplesSeen, nnz: last.nnzSeen,
     firstSamples: pass.first.samples, firstNnz: pass.first.nnz, runningLoss: last.relativeLoss, trueLoss: trueLoss(lib, A, last.W, last.d),
-    seconds: [pass.seconds], steadySeconds: steady, firstSeconds: [pass.first.elapsed], cpuSeconds: [pass.cpu], sameBytes: true, W: last.W,
+    seconds: [pass.seconds], steadySeconds: steady, steadyCpuSeconds: steadyCpu, firstSeconds: [pass.first.elapsed], cpuSeconds: [pass.cpu], sameBytes: true, W: last.W,
   };
 }
 
 /** Rates of a result: whole pass and steady state (after the first chunk), minimum times over rounds. */
-interface Rates { samples: number | undefined; nnz: number | undefined; steadySamples: number | undefined; steadyNnz: number | undefined }
+interface Rates {
+  samples: number | undefined; nnz: number | undefined; steadySamples: number | undefined; steadyNnz: number | undefined;
+  /** Steady nonzeros per CPU second of the process (all its threads). */
+  steadyNnzCpu: number | undefined;
+}
 
 function rates(o: OnlineResult): Rates {
   const s = min(o.seconds), steady = min(o.steadySeconds);
   return {
     samples: rate(o.samples, s), nnz: rate(o.nnz, s),
     steadySamples: rate(o.samples - o.firstSamples, steady), steadyNnz: rate(o.nnz - o.firstNnz, steady),
+    steadyNnzCpu: rate(o.nnz - o.firstNnz, min(o.steadyCpuSeconds)),
   };
 }
 
@@ -560,7 +588,10 @@ interface DatasetResult {
   m: number;
   n: number;
   nnz: number;
+  /** The default batch fit (solver 'fast'): the goal's reference. */
   batch: BatchResult;
+  /** The batch fit with solver 'exact', alongside. */
+  batchExact: BatchResult;
   online: OnlineResult[];
   splitMatchesOnlineStep?: boolean;
   variants: VariantResult[];
@@ -573,19 +604,20 @@ const chunkText = (chunkSize: number): string => `${chunkSize}${chunkSize === HE
 const findOnline = (r: DatasetResult | undefined, config: string, order: Order, chunkSize: number, threads = 1): OnlineResult | undefined =>
   r?.online.find((o) => o.config === config && o.order === order && o.chunkSize === chunkSize && o.threads === threads);
 const lossRatio = (r: DatasetResult, o: OnlineResult | undefined): number | undefined => ratio(o?.trueLoss, r.batch.trueLoss);
+const lossRatioExact = (r: DatasetResult, o: OnlineResult | undefined): number | undefined => ratio(o?.trueLoss, r.batchExact.trueLoss);
 
 function batchTable(results: readonly DatasetResult[]): string {
-  const rows = results.map((r) => {
+  const rows = results.flatMap((r) => {
     const sk = r.sklearn.find((s) => s.model === 'nmf-cd');
-    return [
-      r.name, `${r.m} × ${r.n}, ${r.nnz} nnz`, String(r.batch.iterations), lossText(r.batch.reportedLoss), lossText(r.batch.trueLoss),
-      r.batch.iterationsWithin2Percent === undefined ? NA : String(r.batch.iterationsWithin2Percent), secondsText(min(r.batch.seconds)),
+    return [r.batch, r.batchExact].map((b) => [
+      r.name, `${r.m} × ${r.n}, ${r.nnz} nnz`, b.solver === 'fast' ? 'fast (default)' : 'exact', String(b.iterations), lossText(b.reportedLoss), lossText(b.trueLoss),
+      b.iterationsWithin2Percent === undefined ? NA : String(b.iterationsWithin2Percent), secondsText(min(b.seconds)),
       sk?.ok ? lossText(sk.relativeLoss) : NA, sk?.ok ? `${secondsText(min(sk.seconds))} (${String(sk.iterations)} it)` : NA,
-    ];
+    ]);
   });
   return markdownTable(
-    ['data set', 'size', 'batch it.', 'batch loss', 'batch loss, H re-projected', 'it. to within 2%', 'batch s', 'sklearn NMF loss', 'sklearn NMF s'],
-    rows, [false, false, true, true, true, true, true, true, true]);
+    ['data set', 'size', 'solver', 'batch it.', 'batch loss', 'batch loss, H re-projected', 'it. to within 2%', 'batch s', 'sklearn NMF loss', 'sklearn NMF s'],
+    rows, [false, false, false, true, true, true, true, true, true, true]);
 }
 
 /** true / batch per configuration (columns), one row per data set, order and chunk size; ✓ = within 2%. */
@@ -599,8 +631,9 @@ function lossTable(results: readonly DatasetResult[]): string {
         rows.push([
           r.name, order, chunkText(chunkSize), String(any.chunks), `${Math.round(100 * any.firstSamples / any.samples)}%`,
           ...configs.map((c) => {
-            const x = lossRatio(r, findOnline(r, c.key, order, chunkSize));
-            return x === undefined ? NA : `${x.toFixed(4)}${x <= GOAL_LOSS ? ' ✓' : ''}`;
+            const o = findOnline(r, c.key, order, chunkSize);
+            const x = lossRatio(r, o), y = lossRatioExact(r, o);
+            return x === undefined ? NA : `${x.toFixed(4)}${x <= GOAL_LOSS ? ' ✓' : ''} (${ratioText(y, 4)})`;
           }),
         ]);
       }
@@ -620,16 +653,16 @@ function onlineTable(results: readonly DatasetResult[]): string {
       const v = rates(o);
       rows.push([
         r.name, o.order, chunkText(o.chunkSize), o.config, String(o.threads), String(o.chunks), lossText(o.runningLoss), lossText(o.trueLoss),
-        ratioText(x, 4), yesNo(x === undefined ? undefined : x <= GOAL_LOSS), ms(min(o.seconds)), ms(min(o.cpuSeconds)), ms(min(o.firstSeconds)),
+        ratioText(x, 4), ratioText(lossRatioExact(r, o), 4), yesNo(x === undefined ? undefined : x <= GOAL_LOSS), ms(min(o.seconds)), ms(min(o.cpuSeconds)), ms(min(o.firstSeconds)),
         ms(min(o.steadySeconds)), thousands(v.samples), millions(v.nnz), thousands(v.steadySamples), millions(v.steadyNnz),
-        millions(v.steadyNnz === undefined ? undefined : v.steadyNnz / o.threads),
+        millions(v.steadyNnz === undefined ? undefined : v.steadyNnz / o.threads), millions(v.steadyNnzCpu),
       ]);
     }
   }
   return markdownTable(
-    ['data set', 'order', 'chunk', 'config', 'threads', 'chunks', 'running loss', 'true loss', 'true / batch', '≤ 1.02?', 'pass ms', 'CPU ms', '1st chunk ms',
-      'steady ms', 'k samples/s', 'M nnz/s', 'steady k samples/s', 'steady M nnz/s', 'steady M nnz/s per core'],
-    rows, [false, false, true, false, true, true, true, true, true, false, true, true, true, true, true, true, true, true, true]);
+    ['data set', 'order', 'chunk', 'config', 'threads', 'chunks', 'running loss', 'true loss', 'true / batch', 'true / exact batch', '≤ 1.02?', 'pass ms', 'CPU ms', '1st chunk ms',
+      'steady ms', 'k samples/s', 'M nnz/s', 'steady k samples/s', 'steady M nnz/s', 'steady M nnz/s per core', 'steady M nnz per CPU s'],
+    rows, [false, false, true, false, true, true, true, true, true, true, false, true, true, true, true, true, true, true, true, true, true]);
 }
 
 /** One thread, file order: M nnz/s of the whole pass / of the steady state, per configuration. */
@@ -641,7 +674,7 @@ function throughputTable(results: readonly DatasetResult[]): string {
         const o = findOnline(r, c.key, 'sorted', chunkSize);
         if (!o) return NA;
         const v = rates(o);
-        return `${millions(v.nnz)} / ${millions(v.steadyNnz)}`;
+        return `${millions(v.nnz)} / ${millions(v.steadyNnz)} (${millions(v.steadyNnzCpu)})`;
       });
       rows.push([r.name, chunkText(chunkSize), ...cells]);
     }
@@ -672,6 +705,8 @@ interface GoalRow {
   chunkSize: number;
   /** true / batch in file order (and shuffled) on the loss-goal data sets. */
   lossRatios: Record<string, { sorted: number | undefined; shuffled: number | undefined }>;
+  /** The same against the batch fit with solver 'exact' (file order). */
+  lossRatiosExact: Record<string, number | undefined>;
   lossGoal: boolean | undefined;
   lossGoalShuffled: boolean | undefined;
   /** The largest share of a loss-goal set's samples in the first chunk (warm-up): near 1, the pass is nearly a batch fit. */
@@ -679,6 +714,8 @@ interface GoalRow {
   /** The throughput set, file order: M nnz/s whole pass and steady state, one thread; steady per core with more threads. */
   nnzPerSecond: number | undefined;
   steadyNnzPerSecond: number | undefined;
+  /** Steady nonzeros per CPU second (one thread). */
+  steadyNnzPerCpuSecond: number | undefined;
   steadyNnzPerSecondPerCoreThreads?: number;
   threads?: number;
   throughputGoal: boolean | undefined;
@@ -691,6 +728,7 @@ function goalRows(results: readonly DatasetResult[]): GoalRow[] {
   for (const c of configs) {
     for (const chunkSize of chunkSizes) {
       const lossRatios: GoalRow['lossRatios'] = {};
+      const lossRatiosExact: GoalRow['lossRatiosExact'] = {};
       let all: boolean | undefined = true, allShuffled: boolean | undefined = true;
       let firstChunkShare: number | undefined;
       for (const name of LOSS_GOAL_SETS) {
@@ -698,6 +736,7 @@ function goalRows(results: readonly DatasetResult[]): GoalRow[] {
         const sorted = r ? lossRatio(r, findOnline(r, c.key, 'sorted', chunkSize)) : undefined;
         const shuffled = r ? lossRatio(r, findOnline(r, c.key, 'shuffled', chunkSize)) : undefined;
         lossRatios[name] = { sorted, shuffled };
+        lossRatiosExact[name] = r ? lossRatioExact(r, findOnline(r, c.key, 'sorted', chunkSize)) : undefined;
         const o = findOnline(r, c.key, 'sorted', chunkSize);
         if (o) firstChunkShare = Math.max(firstChunkShare ?? 0, o.firstSamples / o.samples);
         all = sorted === undefined || all === undefined ? undefined : all && sorted <= GOAL_LOSS;
@@ -708,8 +747,8 @@ function goalRows(results: readonly DatasetResult[]): GoalRow[] {
       const o2 = throughputSet?.online.find((x) => x.config === c.key && x.order === 'sorted' && x.chunkSize === chunkSize && x.threads > 1);
       const v2 = o2 ? rates(o2) : undefined;
       out.push({
-        config: c.key, chunkSize, lossRatios, lossGoal: all, lossGoalShuffled: allShuffled, firstChunkShare,
-        nnzPerSecond: v?.nnz, steadyNnzPerSecond: v?.steadyNnz,
+        config: c.key, chunkSize, lossRatios, lossRatiosExact, lossGoal: all, lossGoalShuffled: allShuffled, firstChunkShare,
+        nnzPerSecond: v?.nnz, steadyNnzPerSecond: v?.steadyNnz, steadyNnzPerCpuSecond: v?.steadyNnzCpu,
         ...(o2 && v2?.steadyNnz !== undefined ? { steadyNnzPerSecondPerCoreThreads: v2.steadyNnz / o2.threads, threads: o2.threads } : {}),
         throughputGoal: v?.steadyNnz === undefined ? undefined : v.steadyNnz >= GOAL_NNZ_PER_SECOND,
         throughputGoalWholePass: v?.nnz === undefined ? undefined : v.nnz >= GOAL_NNZ_PER_SECOND,
@@ -722,12 +761,12 @@ function goalRows(results: readonly DatasetResult[]): GoalRow[] {
 function goalsTable(rows: readonly GoalRow[]): string {
   const pair = (x: { sorted: number | undefined; shuffled: number | undefined } | undefined): string => `${ratioText(x?.sorted, 3)} / ${ratioText(x?.shuffled, 3)}`;
   return markdownTable(
-    ['config', 'chunk', '1st chunk', ...LOSS_GOAL_SETS.map((s) => `${s} (sorted / shuffled)`), 'loss goal (sorted; shuffled)',
-      `${THROUGHPUT_SET} M nnz/s (pass / steady)`, 'steady per core, 2 threads', 'throughput goal (steady; pass)'],
+    ['config', 'chunk', '1st chunk', ...LOSS_GOAL_SETS.map((s) => `${s} (sorted / shuffled; sorted vs exact batch)`), 'loss goal (sorted; shuffled)',
+      `${THROUGHPUT_SET} M nnz/s (pass / steady; steady per CPU s)`, 'steady per core, 2 threads', 'throughput goal (steady; pass)'],
     rows.map((g) => [
       configName(g.config), chunkText(g.chunkSize), g.firstChunkShare === undefined ? NA : `${Math.round(100 * g.firstChunkShare)}%`,
-      ...LOSS_GOAL_SETS.map((s) => pair(g.lossRatios[s])),
-      `${yesNo(g.lossGoal)}; ${yesNo(g.lossGoalShuffled)}`, `${millions(g.nnzPerSecond)} / ${millions(g.steadyNnzPerSecond)}`,
+      ...LOSS_GOAL_SETS.map((s) => `${pair(g.lossRatios[s])}; ${ratioText(g.lossRatiosExact[s], 3)}`),
+      `${yesNo(g.lossGoal)}; ${yesNo(g.lossGoalShuffled)}`, `${millions(g.nnzPerSecond)} / ${millions(g.steadyNnzPerSecond)}; ${millions(g.steadyNnzPerCpuSecond)}`,
       millions(g.steadyNnzPerSecondPerCoreThreads), `${yesNo(g.throughputGoal)}; ${yesNo(g.throughputGoalWholePass)}`,
     ]),
     [false, true, true, ...LOSS_GOAL_SETS.map(() => true), false, true, true, false]);
@@ -739,7 +778,7 @@ const ONLINE_SHARE = 0.5;
 /** The headline in words: which settings meet which goal, and at what throughput. */
 function headline(rows: readonly GoalRow[]): string[] {
   const setting = (g: GoalRow): string => `${configName(g.config)} at chunk ${g.chunkSize}`;
-  const speed = (g: GoalRow): string => `${THROUGHPUT_SET} ${millions(g.nnzPerSecond)} M nnz/s pass, ${millions(g.steadyNnzPerSecond)} steady`
+  const speed = (g: GoalRow): string => `${THROUGHPUT_SET} ${millions(g.nnzPerSecond)} M nnz/s pass, ${millions(g.steadyNnzPerSecond)} steady (${millions(g.steadyNnzPerCpuSecond)} per CPU second)`
     + (g.steadyNnzPerSecondPerCoreThreads === undefined ? '' : `, ${millions(g.steadyNnzPerSecondPerCoreThreads)} per core with ${String(g.threads)} threads`);
   const online = (g: GoalRow): boolean => g.firstChunkShare !== undefined && g.firstChunkShare <= ONLINE_SHARE;
   const loss = rows.filter((g) => g.lossGoal === true && online(g));
@@ -754,10 +793,10 @@ function headline(rows: readonly GoalRow[]): string[] {
     `loss goal met but the warmed-up first chunk holds > ${100 * ONLINE_SHARE}% of a set (nearly a batch fit): `
       + (batchLike.length ? batchLike.map((g) => `${setting(g)} (${ratios(g)})`).join('; ') : 'none'),
     `throughput goal (${THROUGHPUT_SET}, steady state, one thread, ≥ ${GOAL_NNZ_PER_SECOND / 1e6} M nnz/s): `
-      + (fast.length ? fast.map((g) => `${setting(g)} (${millions(g.steadyNnzPerSecond)}; whole pass ${millions(g.nnzPerSecond)})`).join('; ') : 'no setting'),
+      + (fast.length ? fast.map((g) => `${setting(g)} (${millions(g.steadyNnzPerSecond)}; per CPU second ${millions(g.steadyNnzPerCpuSecond)}; whole pass ${millions(g.nnzPerSecond)})`).join('; ') : 'no setting'),
     `throughput per core with 2 threads (${THROUGHPUT_SET}, steady state, chunks ${threadChunks.join(', ')}) ≥ ${GOAL_NNZ_PER_SECOND / 1e6} M nnz/s: `
       + (fastThreads.length ? fastThreads.map((g) => `${setting(g)} (${millions(g.steadyNnzPerSecondPerCoreThreads)})`).join('; ') : 'no setting'),
-    `both goals (online settings): ${both.length ? both.map(setting).join('; ') : 'no setting'}`,
+    `both goals (online settings): ${both.length ? both.map((g) => `${setting(g)} (${ratios(g)}; ${speed(g)})`).join('; ') : 'no setting'}`,
   ];
 }
 
@@ -818,6 +857,34 @@ function variantTable(results: readonly DatasetResult[]): string {
     rows, [false, false, true, false, true, true, true, true, true, true, true]);
 }
 
+// ---------------------------------------------------------------- 5. the loss goal under other seeds
+
+interface SeedSpread { dataset: string; seed: number; batch: number; batchExact: number; ratios: Record<string, { batch: number; exact: number }> }
+
+async function seedSpread(lib: Library, name: string, s: number): Promise<SeedSpread> {
+  const { matrices } = await loadDataset(lib, name);
+  const A = matrices.sorted;
+  const batch = (await runBatch(lib, A, 'fast', undefined, s)).trueLoss;
+  const batchExact = (await runBatch(lib, A, 'exact', undefined, s)).trueLoss;
+  const ratios: SeedSpread['ratios'] = {};
+  for (const config of configs) {
+    const pass = await onlinePass(lib, A, HEADLINE_CHUNK, config, 1, s);
+    const loss = trueLoss(lib, A, pass.final.W, pass.final.d);
+    ratios[config.key] = { batch: loss / batch, exact: loss / batchExact };
+  }
+  return { dataset: name, seed: s, batch, batchExact, ratios };
+}
+
+function seedTable(spread: readonly SeedSpread[]): string {
+  const sets = [...new Set(spread.map((x) => x.dataset))];
+  const rows = configs.map((c) => [configName(c.key), ...sets.map((name) => {
+    const xs = spread.filter((x) => x.dataset === name).map((x) => x.ratios[c.key]!.batch);
+    const within = xs.filter((x) => x <= GOAL_LOSS).length;
+    return `${xs.map((x) => x.toFixed(3)).join(' ')} (worst ${Math.max(...xs).toFixed(3)}; ${within}/${xs.length} ≤ ${GOAL_LOSS})`;
+  })]);
+  return markdownTable(['config', ...sets.map((name) => `${name}: seeds ${spread.filter((x) => x.dataset === name).map((x) => x.seed).join(', ')}`)], rows, [false, ...sets.map(() => true)]);
+}
+
 // ---------------------------------------------------------------- main
 
 async function main(): Promise<void> {
@@ -853,7 +920,8 @@ async function main(): Promise<void> {
     log(`\n## ${name}: ${A.m} × ${A.n}, ${A.values.length} nnz — ${uptime()}`);
     const t0 = performance.now();
     const result: DatasetResult = {
-      name, m: A.m, n: A.n, nnz: A.values.length, batch: undefined as unknown as BatchResult, online: [], variants: [], sklearn: [], loadAverage1m: [],
+      name, m: A.m, n: A.n, nnz: A.values.length, batch: undefined as unknown as BatchResult, batchExact: undefined as unknown as BatchResult,
+      online: [], variants: [], sklearn: [], loadAverage1m: [],
     };
     const orders: Order[] = ['sorted', 'shuffled'];
     if (withVariants) result.splitMatchesOnlineStep = checkSplit(lib, options, A, HEADLINE_CHUNK);
@@ -867,7 +935,10 @@ async function main(): Promise<void> {
       result.loadAverage1m.push(loadavg()[0] ?? NaN);
       // The parts in a rotated order per round, so that a burst of load hits them all.
       const parts: (() => Promise<void>)[] = [
-        async () => { result.batch = await runBatch(lib, A, round === 0 ? undefined : result.batch); },
+        async () => {
+          result.batch = await runBatch(lib, A, 'fast', round === 0 ? undefined : result.batch);
+          result.batchExact = await runBatch(lib, A, 'exact', round === 0 ? undefined : result.batchExact);
+        },
         async () => {
           for (const order of orders) for (const chunkSize of chunkSizes) for (const config of configs) await online(order, chunkSize, config, 1);
         },
@@ -906,12 +977,16 @@ async function main(): Promise<void> {
     if (result.splitMatchesOnlineStep === false) log('  WARNING: the split step does not reproduce onlineStepL2 byte for byte: the phase figures describe another step');
     results.push(result);
   }
+  const spread: SeedSpread[] = [];
+  for (const name of LOSS_GOAL_SETS.filter((x) => datasets.includes(x))) {
+    for (const s of lossSeeds) spread.push(await seedSpread(lib, name, s));
+  }
   uptimes.push(uptime());
 
   const goals = goalRows(results);
   const tables = {
     batch: batchTable(results), loss: lossTable(results), throughput: throughputTable(results), threads: threadsTable(results),
-    goals: goalsTable(goals), online: onlineTable(results), sklearn: sklearnTable(results), phases: phaseTable(results), variants: variantTable(results),
+    goals: goalsTable(goals), online: onlineTable(results), seeds: spread.length ? seedTable(spread) : undefined, sklearn: sklearnTable(results), phases: phaseTable(results), variants: variantTable(results),
   };
   const head = headline(goals);
   log('\n### Batch fits (nmflow tol 1e-4, ≤ 100 iterations; scikit-learn NMF cd, its defaults), one thread');
@@ -929,10 +1004,14 @@ async function main(): Promise<void> {
   log(tables.online);
   if (sklearnOk) { log('\n### scikit-learn MiniBatchNMF, max_iter 1 (one pass), tol 0, no early stopping, one thread'); log(tables.sklearn); }
   if (withVariants) {
-    log('\n### Where the default step goes after the first chunk (H half and W half; min over rounds)');
+    log('\n### Where the exact step (window 1) goes after the first chunk (H half and W half; min over rounds)');
     log(tables.phases);
-    log('\n### Prototype (not in src/): W by plain CD sweeps, on the default configuration');
+    log('\n### Prototype (the forerunner of solver \'fast\'): W by plain CD sweeps, on the exact step');
     log(tables.variants);
+  }
+  if (spread.length) {
+    log(`\n### The loss goal under other seeds: true / batch (default solver, same seed), file order, chunk ${HEADLINE_CHUNK}`);
+    log(seedTable(spread));
   }
   log(`\nload at start: ${uptimes[0]}\nload at end:   ${uptimes[1]}\ncommand: ${command}`);
 
@@ -945,7 +1024,7 @@ async function main(): Promise<void> {
       configurations: configs.map((c) => ({ key: c.key, name: c.name, options: c.options })),
       threads: { default: 1, two: { dataset: THROUGHPUT_SET, order: 'sorted', chunkSizes: threadChunks } },
       goals: { lossRatio: GOAL_LOSS, lossDatasets: LOSS_GOAL_SETS, nnzPerSecondPerCore: GOAL_NNZ_PER_SECOND, throughputDataset: THROUGHPUT_SET, throughputJudgedOn: 'steady state, one thread, file order' },
-      batch: { tol: 1e-4, maxIterations: 100 }, shuffle: `columns permuted by Fisher–Yates with makeRandom(${seed})`,
+      batch: { tol: 1e-4, maxIterations: 100, solvers: 'fast (the default: the goal reference) and exact' }, shuffle: `columns permuted by Fisher–Yates with makeRandom(${seed})`,
       timing: 'pass: wall seconds from subscription to the final snapshot (data in memory, emitEvery 1, true-loss evaluation excluded); '
         + 'steady: elapsedSeconds of the last chunk\'s snapshot − the first chunk\'s, over the samples/nonzeros after the first chunk; minimum over rounds; CPU seconds of the process alongside',
       trueLoss: 'solveH (exact NNLS, W·diag(d) fixed) on the whole matrix, then relativeLoss (Gram identity)',
@@ -956,6 +1035,7 @@ async function main(): Promise<void> {
     headline: head,
     goals,
     datasets: results,
+    seedSpread: spread,
     tables,
   };
   mkdirSync(dirname(out), { recursive: true });

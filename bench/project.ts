@@ -5,13 +5,14 @@
  * ("wasm", the default), on one thread (makeProjector) and two (parallel/project-pool.ts), against RcppML
  * 0.3.7's project(A, w = W) and RcppML 1.0's predict(model, A) on the same W and data, one and two threads.
  *
- *   npx tsx bench/project.ts [--datasets synthetic,movielens] [--repeat 9] [--no-rcppml] [--out FILE]
+ *   npx tsx bench/project.ts [--datasets synthetic,movielens] [--rounds 3] [--repeat 9] [--no-rcppml] [--out FILE]
  *
  * Model: fitModel(rank 10, seed 42, 10 iterations, tol 0, threads 1) — W (m × 10, unit column sums); every
  * projector gets that W (RcppML: a ≈ W h as nmflow's projection; no penalties). Data: the synthetic
  * 20000 × 5000 @ 1% matrix (bench/data/synthetic-20000x5000-1pct.mtx, made by ../shared/peers/make_synthetic.py
  * when missing) and movielens (3867 × 610), all samples in one chunk.
- * Times: minimum over `repeat` runs in one process (nmflow: one warm-up run first; RcppML: one Rscript per
+ * Times: minimum over `rounds` rounds (every system once per round, in turn) of `repeat` runs in one process
+ * (nmflow: one warm-up run first; RcppML: one Rscript per round and
  * library, its data read before the clock; proc.time() counts milliseconds, so each timing covers as many
  * calls as make ≥ 0.1 s and is divided by their number); "per 5000
  * samples" scales by 5000 / n. Checks: js and wasm give the same codes, bit for bit, with 1 and 2 threads;
@@ -38,6 +39,7 @@ const argv = process.argv.slice(2);
 const flag = (name: string, fallback: string): string => { const at = argv.indexOf(`--${name}`); return at >= 0 ? argv[at + 1] ?? fallback : fallback; };
 const datasets = flag('datasets', 'synthetic,movielens').split(',');
 const repeat = Number(flag('repeat', '9'));
+const rounds = Number(flag('rounds', '3'));
 const withR = !argv.includes('--no-rcppml');
 const RANK = 10;
 const SYNTHETIC = join('bench', 'data', 'synthetic-20000x5000-1pct.mtx');
@@ -130,13 +132,27 @@ for (const name of datasets) {
   }
   const A = await readMtx(file);
   const model = await fitModel(fromCsc(A), { rank: RANK, seed: 42, maxIterations: 10, tol: 0, threads: 1 });
-  const timings = await nmflowTimings(A, model.W, model.d);
-  loads.push(loadavg());
-  if (withR) for (const lib of ['0.3.7', '1.0'] as const) { timings.push(...rTimings(file, A, model.W, lib)); loads.push(loadavg()); }
+  const timings: Timing[] = [];
+  const merge = (more: Timing[]): void => {
+    for (const t of more) {
+      const known = timings.find((x) => x.system === t.system && x.threads === t.threads);
+      if (known === undefined) { timings.push(t); continue; }
+      known.seconds.push(...t.seconds);
+      if (t.cpuSeconds) known.cpuSeconds?.push(...t.cpuSeconds);
+      if (t.sameAsJs === false) known.sameAsJs = false;
+      if (t.error !== undefined) known.error = t.error;
+    }
+  };
+  for (let round = 0; round < rounds; round++) {
+    merge(await nmflowTimings(A, model.W, model.d));
+    loads.push(loadavg());
+    if (withR) for (const lib of ['0.3.7', '1.0'] as const) { merge(rTimings(file, A, model.W, lib)); loads.push(loadavg()); }
+  }
   const base = timings.find((t) => t.system === 'nmflow js rhs' && t.threads === 1);
   const best = (t: Timing): number => Math.min(...t.seconds);
   for (const t of timings) {
     const s = t.seconds.length ? best(t) : NaN;
+    if (t.seconds.length === 0 && t.error === undefined) t.error = 'no timing';
     rows.push([
       name, t.system, String(t.threads), t.error ?? (s * 1000).toFixed(2), (s * 5000 / A.n * 1000).toFixed(2),
       t.cpuSeconds ? (Math.min(...t.cpuSeconds) * 1000).toFixed(2) : '', base ? (best(base) / s).toFixed(2) : '',
@@ -148,8 +164,8 @@ for (const name of datasets) {
 loads.push(loadavg());
 console.log(markdownTable(['data', 'system', 'threads', 'ms (min)', 'ms per 5000 samples', 'CPU ms (min)', 'speed vs js 1t', 'relative loss', 'same codes as js'],
   rows, [false, false, true, true, true, true, true, true, false]));
-console.log(`# load averages (1, 5, 15 min) at start, after each system group, at end: ${loads.map((l) => l.map((x) => x.toFixed(2)).join('/')).join('; ')}`);
+console.log(`# minimum over ${rounds} rounds × ${repeat} runs; load averages (1, 5, 15 min) at start, after each system group, at end: ${loads.map((l) => l.map((x) => x.toFixed(2)).join('/')).join('; ')}`);
 const out = flag('out', join('bench', 'results', `project-${new Date().toISOString().slice(0, 10)}.json`));
 mkdirSync(dirname(out), { recursive: true });
-writeFileSync(out, `${JSON.stringify({ command, date: new Date().toISOString(), loadAverages: loads, rank: RANK, repeat, rows, results }, null, 1)}\n`);
+writeFileSync(out, `${JSON.stringify({ command, date: new Date().toISOString(), loadAverages: loads, rank: RANK, rounds, repeat, rows, results }, null, 1)}\n`);
 console.log(`wrote ${out}`);

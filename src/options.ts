@@ -197,7 +197,7 @@ export const FAST_SWEEPS = 5;
 /**
  * CD sweeps of the online 'fast' solver's W re-solves after the first chunk's warm-up (unless
  * `nnlsMaxSweeps` is given): W moves little from one chunk to the next, and 2 sweeps gave the losses of
- * 5 within 0.1% at 0.7× the time per step (bench/README.md, bench:online).
+ * 5 within 0.2% at 0.7–0.85× the CPU time per step (bench/README.md, bench:online).
  */
 export const ONLINE_W_SWEEPS = 2;
 
