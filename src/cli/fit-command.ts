@@ -69,7 +69,7 @@ export function addFitCommand(program: Command, print: (line: string) => void): 
     .option('--out-h <H>', 'write H (rank × samples) to .csv, .arrow or .parquet')
     .option('--chunk-size <N>', 'samples per chunk', parseInteger('--chunk-size'))
     .option('--temp-dir <dir>', 'directory for temporary files (out-of-core l1: the feature-major copy)')
-    .option('--solver <solver>', "l2: 'fast' (default: ≤ 5 warm CD sweeps per subproblem, W extrapolated, WebAssembly) or 'exact' (plain ALS)")
+    .option('--solver <solver>', "l2: 'fast' (default: ≤ 5 warm CD sweeps per subproblem, W extrapolated, WebAssembly; --online: warm window codes and W, window 4) or 'exact' (plain ALS; --online: exact solves, window 1)")
     .option('--nnls <method>', "NNLS method: 'active-set' (default of --solver exact) or 'cd'")
     .option('--no-diag', 'l2: no diagonal scaling between updates (the factors carry the scale)')
     .option('--threads <N>', 'threads (default: the available cores for large problems; 1 = no workers)', parseInteger('--threads'))
