@@ -73,13 +73,15 @@ interface Options {
   out: string | undefined;
   lib: string;
   init: string | undefined;
+  /** nmflow's `emit` ('final': no per-iteration snapshots; the child follows the iterations through onIteration). */
+  emit: string | undefined;
   build: boolean;
   defaults: boolean;
   process: boolean;
 }
 
 function parseOptions(argv: readonly string[]): Options {
-  const withValue = new Set(['--datasets', '--seeds', '--only', '--out', '--lib', '--init', '--report']);
+  const withValue = new Set(['--datasets', '--seeds', '--only', '--out', '--lib', '--init', '--emit', '--report']);
   const switches = new Set(['--quick', '--no-build', '--skip-defaults', '--skip-process']);
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -103,7 +105,7 @@ function parseOptions(argv: readonly string[]): Options {
   return {
     datasets, seeds, quick, only, out: value('--out'),
     lib: resolve(value('--lib') ?? resolve(dataDir, 'rcppml10-lib')),
-    init: value('--init'), build: !argv.includes('--no-build'),
+    init: value('--init'), emit: value('--emit'), build: !argv.includes('--no-build'),
     defaults: !argv.includes('--skip-defaults'), process: !argv.includes('--skip-process'),
   };
 }
@@ -187,7 +189,16 @@ const source = lib.fromCsc(matrix, { name: cfg.file });
 await new Promise((resolve, reject) => {
   let subscription;
   let stopNow = false;
-  subscription = lib.fit(source, cfg.options).subscribe({
+  // emit: 'final' — no per-iteration snapshots: the points come from onIteration (same fields).
+  const onIteration = (p) => {
+    points.push({ iteration: p.iteration, seconds: (performance.now() - t0) / 1000, elapsedSeconds: p.seconds, relativeLoss: p.relativeLoss, tol: p.tol });
+    if (cfg.target !== undefined && p.relativeLoss <= cfg.target && !stopped) {
+      stopped = true;
+      if (subscription) { subscription.unsubscribe(); resolve(); } else stopNow = true;
+    }
+  };
+  const fitOptions = cfg.options.emit === 'final' ? { ...cfg.options, onIteration } : cfg.options;
+  subscription = lib.fit(source, fitOptions).subscribe({
     next(s) {
       const seconds = (performance.now() - t0) / 1000;
       if (s.final) {
@@ -645,6 +656,7 @@ function runNmflow(context: Context, system: SystemKey, seed: number, solver: st
   const options: Record<string, unknown> = {
     rank: RANK, seed, tol: 0, maxIterations: NMFLOW_CAP, threads,
     ...(solverOption ? { solver } : {}), ...(context.options.init ? { init: context.options.init } : {}),
+    ...(context.options.emit ? { emit: context.options.emit } : {}),
   };
   const run = nmflowChild(context, options, threadEnv(threads), { target: context.target });
   if (!run.ok) return { ...base, error: run.error ?? 'failed', details: { command: run.command } };
