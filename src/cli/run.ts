@@ -1,4 +1,5 @@
 /** Process entry point of the CLI (bin/nmflow.js imports the compiled form of this file). */
+import { guardExit } from './exit-guard.js';
 import { main } from './main.js';
 
 // A closed pipe (`nmflow … | head`) is not an error.
@@ -7,4 +8,6 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   throw error;
 });
 
+const guard = guardExit();
 process.exitCode = await main(process.argv.slice(2));
+guard.finished(process.exitCode);

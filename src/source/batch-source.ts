@@ -9,7 +9,7 @@
  * chunks share one m); a one-shot input starts from the given features (or none) and grows while it is
  * read — `features` and `featureNames` then report what has been read so far.
  */
-import { open, type FileHandle } from 'node:fs/promises';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import { concat, defer, from, map, mergeMap, of, reduce, switchMap, tap, throwError, type Observable } from 'rxjs';
 import type { RecordBatch, Schema } from 'apache-arrow';
 import { columnData, isStringType, type BatchWhere } from '../chunk/arrow-column.js';
@@ -19,6 +19,9 @@ import { listIndexData, ListToCsc } from '../chunk/list-to-csc.js';
 import { LongToCsc } from '../chunk/long-to-csc.js';
 import { wideColumns, WideToCsc } from '../chunk/wide-to-csc.js';
 import { DataError, type DataLocation } from '../errors.js';
+import { reasonOf } from '../io/io-error.js';
+import { checkBatch } from './check-batch.js';
+import { decoderReason } from './decoder-error.js';
 import { columnsOf, type ResolvedLayout } from './layout.js';
 import type { MatrixSource } from './matrix-source.js';
 import { pullBatches } from './pull-batches.js';
@@ -63,7 +66,8 @@ export interface FileSource extends MatrixSource {
 
 export interface Converter { push(batch: RecordBatch, where: BatchWhere): CscChunk[]; finish(): CscChunk[] }
 
-export function makeBatchSource(input: BatchInput, layout: ResolvedLayout): FileSource {
+export function makeBatchSource(unchecked: BatchInput, layout: ResolvedLayout): FileSource {
+  const input = checkedInput(unchecked);
   let known: SourceInfo | undefined;
   let sampleNames: readonly string[] | undefined;
   // A one-shot long input with unknownFeatures 'extend': the converter whose dictionary grows.
@@ -105,6 +109,24 @@ export function makeBatchSource(input: BatchInput, layout: ResolvedLayout): File
   };
   // Getters typed `number | undefined` stand for MatrixSource's optional properties (unknown until read).
   return source as unknown as FileSource;
+}
+
+/** The input with every batch it delivers checked (check-batch.ts) before anyone reads it. */
+function checkedInput(input: BatchInput): BatchInput {
+  return {
+    ...input,
+    open: (columns) => {
+      const it = input.open(columns);
+      return {
+        next: async () => {
+          const result = await it.next();
+          if (!result.done) checkBatch(result.value.batch, result.value.where);
+          return result;
+        },
+        return: async (value?: unknown) => (await it.return?.(value as undefined)) ?? { done: true, value: undefined },
+      };
+    },
+  };
 }
 
 /** `oneShot`: the input is read once, so a long layout with unknownFeatures 'extend' grows while it is read. */
@@ -189,21 +211,37 @@ function fromScan(acc: IdScan, layout: ResolvedLayout, fixed: number | undefined
   return { ...base, features: acc.maxIndex + 1, featureNames: layout.featureNames };
 }
 
-/** A problem with a file as a whole (not a value): MALFORMED_FILE / IO with the original error as cause. */
+/**
+ * A problem with a file as a whole (not a value): MALFORMED_FILE / IO, what was being done and what is wrong
+ * in words (decoder-error.ts, io/io-error.ts); the original error is the cause.
+ */
 export function fileError(code: 'MALFORMED_FILE' | 'IO', what: string, err: unknown, location: DataLocation): DataError {
   if (err instanceof DataError) return err;
-  const reason = err instanceof Error ? err.message : String(err);
-  return new DataError(code, `${what}: ${reason}`, location, err);
+  return new DataError(code, `${what}: ${code === 'IO' ? reasonOf(err) : decoderReason(err)}`, location, err);
 }
 
-/** Runs `body` on an open, non-empty file and closes it. */
-export async function withFile<T>(path: string, body: (handle: FileHandle, size: number) => Promise<T>): Promise<T> {
+/**
+ * Opens `path` for reading, after checking that it is a regular file: Arrow and Parquet files are read by
+ * random access, and opening a FIFO would wait for a writer for ever (a thread that even process.exit waits for).
+ */
+export async function openRegularFile(path: string): Promise<FileHandle> {
   let handle: FileHandle;
   try {
+    const info = await stat(path);
+    if (!info.isFile()) {
+      const kind = info.isDirectory() ? 'a directory' : info.isFIFO() ? 'a pipe (FIFO)' : info.isSocket() ? 'a socket' : 'a device';
+      throw new DataError('IO', `cannot read the file: it is ${kind}, not a regular file (Arrow and Parquet inputs are read by random access)`, { source: path });
+    }
     handle = await open(path, 'r');
   } catch (err) {
     throw fileError('IO', 'cannot open the file', err, { source: path });
   }
+  return handle;
+}
+
+/** Runs `body` on an open, non-empty file and closes it. */
+export async function withFile<T>(path: string, body: (handle: FileHandle, size: number) => Promise<T>): Promise<T> {
+  const handle = await openRegularFile(path);
   try {
     const { size } = await handle.stat();
     if (size === 0) throw new DataError('EMPTY_INPUT', 'the file is empty (0 bytes)', { source: path });
@@ -246,12 +284,7 @@ export function handleBatches(
   async function* run(): AsyncGenerator<SourceBatch> {
     try {
       for (const path of typeof paths === 'function' ? await paths() : paths) {
-        let h: FileHandle;
-        try {
-          h = await open(path, 'r');
-        } catch (err) {
-          throw fileError('IO', 'cannot open the file', err, { source: path });
-        }
+        const h = await openRegularFile(path);
         if (closed) { await h.close(); return; }
         handle = h;
         const { size } = await h.stat();

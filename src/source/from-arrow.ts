@@ -3,6 +3,8 @@
  *
  * - a path: an IPC file (read by random access through a FileHandle: the footer, then one record
  *   batch at a time; never the whole file) or an IPC stream (read message by message);
+ *   before each pass its structure is verified from the metadata alone (arrow-ipc-check.ts): a damaged
+ *   file, or a stream without its end-of-stream marker (cut short), is MALFORMED_FILE before any batch;
  * - a Uint8Array holding an IPC file or stream;
  * - an Iterable<RecordBatch> (e.g. an array; re-readable) or an AsyncIterable<RecordBatch> (read
  *   once: `rereadable` is false, and a long or list layout needs `features` or `featureNames`,
@@ -13,8 +15,10 @@
  *
  * Example: `fromArrow('counts.arrow', { layout: 'long', chunkSize: 1024 }).chunks()`.
  */
+import type { FileHandle } from 'node:fs/promises';
 import { RecordBatchReader, type RecordBatch } from 'apache-arrow';
 import { DataError, OptionError } from '../errors.js';
+import { checkArrowIpc, IpcStructureError, startsLikeIpcFile, type ReadAt } from './arrow-ipc-check.js';
 import {
   fileError, handleBatches, makeBatchSource, withFile, type BatchInput, type FileSource, type PassContext, type SourceBatch,
 } from './batch-source.js';
@@ -52,14 +56,28 @@ function pathInput(path: string, name: string): BatchInput {
     name,
     rereadable: true,
     open: () => handleBatches([path], readerBatches),
-    schema: () => withFile(path, async (handle) => (await openReader(handle, path)).schema),
+    schema: () => withFile(path, async (handle, size) => (await openReader(handle, size, path)).schema),
   };
 }
 
-/** Anything apache-arrow's RecordBatchReader.from accepts (a FileHandle, bytes). */
-type ReaderSource = Parameters<typeof RecordBatchReader.from>[0] | Uint8Array;
+/** What the IPC data is read from: a file or bytes in memory. */
+type ReaderSource = FileHandle | Uint8Array;
 
-async function openReader(source: ReaderSource, file: string): Promise<RecordBatchReader> {
+async function openReader(source: ReaderSource, size: number, file: string): Promise<RecordBatchReader> {
+  const read: ReadAt = source instanceof Uint8Array ? async (at, length) => source.subarray(at, at + length)
+    : async (at, length) => {
+      const buffer = new Uint8Array(length);
+      const { bytesRead } = await source.read(buffer, 0, length, at);
+      return buffer.subarray(0, bytesRead);
+    };
+  try {
+    await checkArrowIpc(read, size);
+  } catch (err) {
+    if (!(err instanceof IpcStructureError)) throw fileError('IO', 'cannot read the file', err, { source: file });
+    const kind = startsLikeIpcFile(await read(0, 8).catch(() => new Uint8Array(0))) ? 'file' : 'stream';
+    throw new DataError('MALFORMED_FILE', `not a complete Arrow IPC ${kind}: ${err.message}`,
+      err.batch === undefined ? { source: file } : { source: file, batch: err.batch });
+  }
   try {
     const reader = await RecordBatchReader.from(source as never) as RecordBatchReader;
     await reader.open();
@@ -69,9 +87,9 @@ async function openReader(source: ReaderSource, file: string): Promise<RecordBat
   }
 }
 
-async function* readerBatches(handle: ReaderSource, _size: number, file: string,
+async function* readerBatches(handle: ReaderSource, size: number, file: string,
   pass: Pick<PassContext, 'closed'>): AsyncGenerator<SourceBatch> {
-  const reader = await openReader(handle, file);
+  const reader = await openReader(handle, size, file);
   let index = 0;
   let rowOffset = 0;
   for (;;) {
@@ -94,7 +112,7 @@ function bytesInput(bytes: Uint8Array, name: string): BatchInput {
     name,
     rereadable: true,
     open: () => readerBatches(bytes, bytes.length, name, { closed: () => false }),
-    schema: async () => (await openReader(bytes, name)).schema,
+    schema: async () => (await openReader(bytes, bytes.length, name)).schema,
   };
 }
 

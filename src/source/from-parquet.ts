@@ -71,10 +71,24 @@ async function partFiles(list: readonly string[], name: string): Promise<string[
       throw fileError('IO', 'cannot open the file', err, { source: path });
     }
     if (!isDir) { out.push(path); continue; }
-    const parts = (await readdir(path)).filter((f) => f.endsWith('.parquet') && !f.startsWith('.') && !f.startsWith('_'));
+    let names: string[];
+    try {
+      names = await readdir(path);
+    } catch (err) {
+      throw fileError('IO', 'cannot list the directory', err, { source: path });
+    }
+    const parts = names.filter((f) => f.endsWith('.parquet') && !f.startsWith('.') && !f.startsWith('_'));
     parts.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     if (parts.length === 0) throw new DataError('EMPTY_INPUT', 'the directory has no .parquet files', { source: path });
-    out.push(...parts.map((f) => join(path, f)));
+    for (const part of parts) {
+      const file = join(path, part);
+      // A sub-directory named *.parquet (Spark writes its outputs so) is not read into the matrix unseen.
+      if ((await stat(file).catch(() => undefined))?.isDirectory()) {
+        throw new DataError('UNSUPPORTED', `${part} in the Parquet directory is itself a directory: the parts must be files `
+          + '(sub-directories are not read; give that directory, or the part files, instead)', { source: file });
+      }
+      out.push(file);
+    }
   }
   if (out.length === 0) throw new DataError('EMPTY_INPUT', 'no Parquet files', { source: name });
   return out;
