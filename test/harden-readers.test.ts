@@ -122,7 +122,7 @@ describe('what counts as a complete Arrow IPC stream', () => {
       for (const source of [fromArrow(path, long), fromArrow(whole.subarray(0, end), long)]) {
         const error = await readFailure(source);
         expect(error?.code).toBe('MALFORMED_FILE');
-        expect(error?.message).toContain(`the stream ends after ${k} record batch${k === 1 ? '' : 'es'} without its end-of-stream marker (cut short)`);
+        expect(error?.message).toContain(`the stream ends after ${k} record batches without its end-of-stream marker (cut short)`);
       }
     }
     // Cut inside a message:
