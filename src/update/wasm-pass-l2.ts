@@ -4,8 +4,8 @@
  * at the end of the pass the W solves, the column scaling, WᵀW, 1 − Pearson(W, Wprev), the loss's
  * cross term; at the start of the next the extrapolation of W. The same operations in the same order
  * as the TypeScript path (l2-phases.ts with NNLS_CD_WARM, step-l2.ts, end-pass-l2.ts, the rank kernels,
- * extrapolate-l2.ts), so the same bytes — but compiled code from the first pass on: no JIT warm-up,
- * and a first iteration that costs what a later one does.
+ * extrapolate-l2.ts), so the same bytes — but compiled code from the first pass on: no JIT warm-up.
+ * (The first pass still pays for touching the module's fresh memory: page faults, ~5 ms per MB here.)
  * The model stays in the state's arrays: W, the chunk's H and the statistics are copied in and out of
  * the module's own memory (native copies, O(m·k + chunk) per pass); an in-memory chunk seen again
  * (the same arrays) is not copied again.
