@@ -36,7 +36,8 @@ const peersDir = resolve(sharedDir, 'peers');
 const dataDir = resolve(repoRoot, 'bench/data');
 const resultsDir = resolve(repoRoot, 'bench/results');
 const lstarFile = resolve(resultsDir, 'lstar.json');
-const buildDir = resolve(dataDir, 'time-to-loss-build');
+/** This run's private build (one per process: two runs at once must not replace each other's build). */
+const buildDir = resolve(dataDir, `time-to-loss-build-${process.pid}`);
 const helperDir = resolve(dataDir, 'time-to-loss-helpers');
 
 const RANK = 10;
@@ -359,9 +360,11 @@ function writeHelpers(): { nmflow: string; sklearn: string; rDefaults: string } 
     sklearn: join(helperDir, 'time-to-loss-sklearn.py'),
     rDefaults: join(helperDir, 'time-to-loss-rcppml-defaults.R'),
   };
-  writeFileSync(files.nmflow, NMFLOW_CHILD);
-  writeFileSync(files.sklearn, SKLEARN_DRIVER);
-  writeFileSync(files.rDefaults, RCPPML_DEFAULTS);
+  // atomically: another run may be reading them
+  const write = (file: string, text: string): void => { writeFileSync(`${file}.${process.pid}`, text); renameSync(`${file}.${process.pid}`, file); };
+  write(files.nmflow, NMFLOW_CHILD);
+  write(files.sklearn, SKLEARN_DRIVER);
+  write(files.rDefaults, RCPPML_DEFAULTS);
   return files;
 }
 
@@ -399,31 +402,25 @@ function ensurePeers(lib: string): { found: ReturnType<typeof checkPeers>; actio
 }
 
 /**
- * Compiles the working tree's src/ (tsc -p tsconfig.build.json) into a private dist under bench/data, so
- * that other engineers rebuilding dist/ during the run cannot change the code under test between two
- * processes; bin/nmflow.js is copied beside it (its ../dist/cli/run.js is then this build).
+ * Compiles the working tree's src/ (tsc -p tsconfig.build.json) into this run's private dist,
+ * bench/data/time-to-loss-build-<pid>/dist, so that other engineers rebuilding dist/ (or running this
+ * benchmark) during the run cannot change the code under test between two processes; bin/nmflow.js is
+ * copied beside it (its ../dist/cli/run.js is then this build). Removed at the end of the run.
+ * --no-build uses the checkout's dist/ and bin/nmflow.js instead.
  */
-function buildNmflow(build: boolean): { dist: string; bin: string; note: string } {
+function buildNmflow(build: boolean): { dist: string; bin: string; note: string; private: boolean } {
+  if (!build) return { dist: resolve(repoRoot, 'dist'), bin: resolve(repoRoot, 'bin/nmflow.js'), note: 'skipped (--no-build): the checkout\'s dist/', private: false };
   const dist = join(buildDir, 'dist');
   const bin = join(buildDir, 'bin', 'nmflow.js');
-  if (!build) {
-    if (existsSync(join(dist, 'index.js'))) return { dist, bin, note: 'skipped (--no-build): the previous private build' };
-    return { dist: resolve(repoRoot, 'dist'), bin: resolve(repoRoot, 'bin/nmflow.js'), note: 'skipped (--no-build): the checkout\'s dist/' };
-  }
-  log('building nmflow (tsc -p tsconfig.build.json --outDir bench/data/time-to-loss-build/dist) …');
-  const staging = join(dataDir, 'time-to-loss-build.partial');
-  rmSync(staging, { recursive: true, force: true });
-  const result = runCommand(process.execPath, [resolve(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', join(staging, 'dist')], { cwd: repoRoot });
-  if (!result.ok && !existsSync(join(staging, 'dist', 'index.js'))) {
-    log(`build failed:\n${tail(result.stdout + result.stderr, 20)}`);
-    if (existsSync(join(dist, 'index.js'))) return { dist, bin, note: `build failed, using the previous private build: ${tail(result.stdout, 3)}` };
-    throw new Error('nmflow does not build and there is no previous build');
-  }
-  mkdirSync(join(staging, 'bin'), { recursive: true });
-  copyFileSync(resolve(repoRoot, 'bin/nmflow.js'), join(staging, 'bin', 'nmflow.js'));
+  log(`building nmflow (tsc -p tsconfig.build.json --outDir ${shorten(dist)}) …`);
   rmSync(buildDir, { recursive: true, force: true });
-  renameSync(staging, buildDir);
-  return { dist, bin, note: result.ok ? 'ok' : `tsc reported type errors but emitted: ${tail(result.stdout, 5)}` };
+  const result = runCommand(process.execPath, [resolve(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', dist], { cwd: repoRoot });
+  if (!result.ok && !existsSync(join(dist, 'index.js'))) {
+    throw new Error(`nmflow does not build (use --no-build for the checkout's dist/):\n${tail(result.stdout + result.stderr, 20)}`);
+  }
+  mkdirSync(dirname(bin), { recursive: true });
+  copyFileSync(resolve(repoRoot, 'bin/nmflow.js'), bin);
+  return { dist, bin, note: result.ok ? 'ok' : `tsc reported type errors but emitted: ${tail(result.stdout, 5)}`, private: true };
 }
 
 interface NmflowLib {
@@ -959,7 +956,7 @@ async function main(): Promise<void> {
   const wantNmflow = options.only !== 'peers';
   const peers = wantPeers || options.process ? ensurePeers(options.lib) : undefined;
   if (wantPeers && peers && (!peers.found.rcppml10 || !peers.found.rcppml037 || !peers.found.sklearn)) throw new Error('a peer is missing (see above)');
-  const build = wantNmflow ? buildNmflow(options.build) : { dist: resolve(repoRoot, 'dist'), bin: resolve(repoRoot, 'bin/nmflow.js'), note: 'not used (--only peers)' };
+  const build = wantNmflow ? buildNmflow(options.build) : { dist: resolve(repoRoot, 'dist'), bin: resolve(repoRoot, 'bin/nmflow.js'), note: 'not used (--only peers)', private: false };
   const nmflowInfo = wantNmflow ? await detectNmflow(build.dist, options.init) : { solvers: [], solverOption: false, init: 'n/a', note: [] };
   if (wantNmflow) log(`nmflow build: ${build.note}; solvers: ${nmflowInfo.solvers.join(', ')}${'defaultSolver' in nmflowInfo && nmflowInfo.defaultSolver ? ` (default ${nmflowInfo.defaultSolver})` : ''}; init: ${nmflowInfo.init}`);
   const helpers = writeHelpers();
@@ -1078,6 +1075,7 @@ async function main(): Promise<void> {
   save();
 
   printTables(tables, options.seeds);
+  if (build.private) rmSync(buildDir, { recursive: true, force: true });
   log(`\nload averages: ${Object.entries(loadAverages).map(([k, v]) => `${k} ${v.join(', ')}`).join('; ')}`);
   log(`wall time ${((Date.now() - started.getTime()) / 60000).toFixed(1)} min; wrote ${out}`);
 }
