@@ -13,6 +13,7 @@ import { readCheckpoint, writeCheckpoint, type Checkpoint } from '../src/io/chec
 import { makeFeatureMajorStore } from '../src/io/feature-major.js';
 import { readModel, writeModel } from '../src/io/model-file.js';
 import type { Snapshot } from '../src/snapshot/snapshot.js';
+import { FlatBuffer } from '../src/source/flatbuffer-check.js';
 import { nmflow } from './helpers/cli.js';
 import { SHARED_DATA } from './helpers/load-mtx-sync.js';
 
@@ -180,6 +181,23 @@ describe('damaged checkpoints and OS errors in words', () => {
 });
 
 describe('damaged model files', () => {
+  it('an .arrow model whose footer places its batch outside the file is MALFORMED_FILE (apache-arrow read it as a model of 0 features)', async () => {
+    const path = join(tmp(), 'model.arrow');
+    await writeModel(path, model);
+    const bytes = readFileSync(path);
+    const length = bytes.readInt32LE(bytes.length - 10);
+    const start = bytes.length - 10 - length;
+    const fb = new FlatBuffer(bytes.subarray(start, start + length), 1e6);
+    const blocks = fb.vector(fb.root('footer'), 3, 24, 'blocks');
+    bytes.writeBigInt64LE(2n ** 40n, start + blocks.start); // the offset of batch 0
+    writeFileSync(path, bytes);
+    const started = performance.now();
+    const error = await failure(() => readModel(path));
+    expect(performance.now() - started).toBeLessThan(5000);
+    expect(error.code).toBe('MALFORMED_FILE');
+    expect(error.message).toContain('the footer places record batch 0 outside the file');
+  });
+
   for (const ext of ['parquet', 'arrow'] as const) {
     it(`a truncated or overwritten .${ext} model is MALFORMED_FILE in words, the decoder's message only in the cause`, async () => {
       const dir = tmp();

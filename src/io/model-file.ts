@@ -13,6 +13,7 @@ import { DataType, Table, Utf8, makeVector, tableFromIPC, tableToIPC, vectorFrom
 import { readFile } from 'node:fs/promises';
 import { DataError, OptionError } from '../errors.js';
 import type { Snapshot, TracePoint } from '../snapshot/snapshot.js';
+import { checkArrowIpc, IpcStructureError } from '../source/arrow-ipc-check.js';
 import { writeFileAtomic } from './atomic-write.js';
 import { ioError } from './io-error.js';
 import { loadParquetWasm } from './parquet-wasm.js';
@@ -172,6 +173,15 @@ async function readModelTable(bytes: Uint8Array, format: 'arrow' | 'parquet', pa
   // An IPC stream (no magic) is accepted as well as an IPC file.
   if (format === 'parquet' && (bytes.length < 12 || text.toString('latin1', 0, 4) !== magic || text.toString('latin1', bytes.length - 4) !== magic)) {
     throw new DataError('MALFORMED_FILE', `not ${kind} file: it does not begin and end with "${magic}" (truncated or another format)`, { source: path });
+  }
+  if (format === 'arrow') {
+    // apache-arrow trusts the metadata: a damaged length could make it loop (source/arrow-ipc-check.ts).
+    try {
+      await checkArrowIpc(async (at, length) => bytes.subarray(at, at + length), bytes.length);
+    } catch (error) {
+      if (!(error instanceof IpcStructureError)) throw error;
+      throw new DataError('MALFORMED_FILE', `not a readable model: ${kind} file that is damaged: ${error.message}`, { source: path }, error);
+    }
   }
   const pw = format === 'parquet' ? await loadParquetWasm() : undefined;
   let table: Table;

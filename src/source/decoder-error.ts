@@ -5,7 +5,7 @@
  * the library's error stays as the `cause` (printed by the CLI with --verbose).
  */
 const REASONS: readonly (readonly [RegExp, string])[] = [
-  [/unreachable|panick|RuntimeError|memory access out of bounds/i, 'the decoder hit damaged data and stopped'],
+  [/unreachable|panick|RuntimeError|memory access out of bounds/i, 'the data is damaged (the decoder could not go on)'],
   [/compress|snappy|zstd|lz4|gzip|brotli|inflate|deflate/i, 'a compressed page does not decompress (damaged data)'],
   [/utf-?8|invalid string/i, 'a text value is not valid UTF-8 (damaged data)'],
   [/expected to read|only read|truncat|unexpected end|\beof\b|end of (file|buffer)|out of range|outside the bounds|offset is outside|invalid typed array length|beyond|exceeds|too (large|big|short)|overflow/i,

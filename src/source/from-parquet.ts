@@ -154,7 +154,7 @@ async function* parquetBatches(handle: FileHandle, size: number, path: string, c
           reply = await next;
         } catch (err) {
           if (pass.closed()) return;
-          throw fail('parquet-wasm stopped while decoding', err);
+          throw fail('cannot decode', err);
         }
         if (reply.type === 'error') throw fail('cannot decode', reply.message);
         if (reply.type !== 'batch') break;
