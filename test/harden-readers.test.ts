@@ -15,6 +15,7 @@ import { NmfError } from '../src/errors.js';
 import { FlatBuffer } from '../src/source/flatbuffer-check.js';
 import { fromArrow } from '../src/source/from-arrow.js';
 import { fromParquet } from '../src/source/from-parquet.js';
+import { DecoderStalled, DecoderWorker } from '../src/source/parquet-worker.js';
 import type { MatrixSource } from '../src/source/matrix-source.js';
 import { CLI } from './helpers/cli.js';
 
@@ -95,6 +96,29 @@ describe('damaged Arrow IPC files end in MALFORMED_FILE within seconds', () => {
       expect(error?.code).toBe('MALFORMED_FILE');
       expect(error?.message).toMatch(/^not a complete Arrow IPC (file|stream): /);
     }
+  });
+});
+
+describe('damaged Parquet files end in MALFORMED_FILE within seconds', () => {
+  it('a file parquet-wasm refuses as damaged is not handed to hyparquet (whose RLE decoder grew an array for ever on it)', async () => {
+    // Found by the fuzz harness (seed 6): 24 bytes deleted in a page, an int32 of the footer overwritten.
+    const good = readFileSync(new URL('../../shared/fixtures/hawaiibirds-list.parquet', import.meta.url));
+    const bytes = Buffer.concat([good.subarray(0, 39505), good.subarray(39505 + 24)]);
+    bytes.writeInt32LE(1095057737, 141616);
+    const path = join(tmp(), 'damaged.parquet');
+    writeFileSync(path, bytes);
+    const error = await readFailure(fromParquet(path, { layout: 'list' }));
+    expect(error?.code).toBe('MALFORMED_FILE');
+    expect(error?.location?.source).toBe(path);
+  });
+
+  it('a decoder call that makes no progress (no reply, no byte request) is stopped: DecoderStalled', async () => {
+    const decoder = await DecoderWorker.acquire();
+    decoder.setSource(() => new Promise<ArrayBuffer>(() => undefined)); // bytes that never come
+    const started = performance.now();
+    await expect(decoder.call({ type: 'open', size: 1 << 20 }, 300)).rejects.toBeInstanceOf(DecoderStalled);
+    expect(performance.now() - started).toBeLessThan(3000);
+    await expect(decoder.call({ type: 'close' })).rejects.toThrow(); // terminated
   });
 });
 

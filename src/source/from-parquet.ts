@@ -24,7 +24,15 @@ import {
 } from './batch-source.js';
 import { resolveLayout, type SourceOptions } from './layout.js';
 import { arrowFieldsOf, hyparquetBatches } from './parquet-fallback.js';
-import { DecoderWorker, type Reply } from './parquet-worker.js';
+import { DecoderStalled, DecoderWorker, type Reply } from './parquet-worker.js';
+
+/**
+ * How long a decoder call may go without a reply or a byte request: 10 s, and 1 s more per 4 MB of the data
+ * it decodes (decoding runs at 100+ MB/s; this only catches a decoder looping on damaged data).
+ */
+const limitMs = (bytes: number): number => 10_000 + bytes / 4_000;
+/** parquet-wasm's refusal of a sound file that hyparquet reads (parquetjs-lite's page index lacks `null_pages`). */
+const PAGE_INDEX = /null_pages|page index|column index|offset index/i;
 
 export type ParquetInput = string | readonly string[];
 
@@ -130,10 +138,15 @@ async function* parquetBatches(handle: FileHandle, size: number, path: string, c
   decoder.setSource((start, end) => readAt(handle, start, end));
   let reusable = false;
   try {
-    const opened = await decoder.call({ type: 'open', size }).catch((err: unknown) => ({ type: 'error' as const, message: String(err) }));
+    const opened = await decoder.call({ type: 'open', size }, limitMs(0))
+      .catch((err: unknown) => ({ type: 'error' as const, message: err instanceof DecoderStalled ? err.message : String(err) }));
     if (opened.type !== 'ok') {
-      // parquet-wasm refuses some sound files (parquetjs-lite's page index): hyparquet decodes them.
       if (pass.closed()) return;
+      // parquet-wasm refuses some sound files (parquetjs-lite's page index): hyparquet decodes them. Any other
+      // refusal is a damaged file: hyparquet decodes in this thread, without a bound on what damaged data costs.
+      if (opened.type !== 'error' || !PAGE_INDEX.test(opened.message)) {
+        throw fileError('MALFORMED_FILE', 'cannot open the file', opened.type === 'error' ? opened.message : 'no reply', { source: path });
+      }
       reusable = true;
       yield* hyparquetBatches(buffer, footer, path, columns, batchSize, pass.closed);
       return;
@@ -143,11 +156,12 @@ async function* parquetBatches(handle: FileHandle, size: number, path: string, c
       let within = 0;
       const fail = (what: string, err: unknown) => fileError('MALFORMED_FILE', `${what} row group ${g}`, err,
         { source: path, batch: g, row: rowOffset + within });
-      const started = await decoder.call({ type: 'group', group: g, batchSize, columns: columns ? [...columns] : undefined })
-        .catch((err: unknown) => ({ type: 'error' as const, message: String(err) }));
+      const groupBytes = Number(footer.row_groups[g]!.total_byte_size);
+      const started = await decoder.call({ type: 'group', group: g, batchSize, columns: columns ? [...columns] : undefined }, limitMs(groupBytes))
+        .catch((err: unknown) => ({ type: 'error' as const, message: err instanceof DecoderStalled ? err.message : String(err) }));
       if (pass.closed()) return;
       if (started.type === 'error') throw fail('cannot read', started.message);
-      let next = decoder.call({ type: 'next' });
+      let next = decoder.call({ type: 'next' }, limitMs(groupBytes));
       for (;;) {
         let reply: Reply;
         try {
@@ -159,7 +173,7 @@ async function* parquetBatches(handle: FileHandle, size: number, path: string, c
         if (reply.type === 'error') throw fail('cannot decode', reply.message);
         if (reply.type !== 'batch') break;
         // Ask for the following batch now: it is decoded while the consumer works on this one.
-        next = decoder.call({ type: 'next' });
+        next = decoder.call({ type: 'next' }, limitMs(groupBytes));
         next.catch(() => undefined);
         for (const batch of tableFromIPC(reply.ipc).batches) {
           yield { batch, where: { source: path, batch: g, rowOffset: rowOffset + within, unit: 'row group' } };

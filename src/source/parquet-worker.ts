@@ -9,6 +9,8 @@
  * Calls are one at a time: open(size, columns, batchSize) → group(g) → next() … → end, and the main
  * side asks for the next batch only when it wants one (one batch ahead of the consumer at most).
  * The wasm module is compiled once per process; one idle worker is kept (unref'd) for the next pass.
+ * A call may have a time limit: a decoder that neither replies nor asks for bytes for that long (a loop on
+ * damaged data) is terminated and the call rejected with `DecoderStalled`.
  */
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -64,6 +66,11 @@ export type Request =
   | { type: 'next' }
   | { type: 'close' };
 
+/** A call that made no progress within its time limit (the worker has been terminated). */
+export class DecoderStalled extends Error {
+  constructor(readonly seconds: number) { super(`the decoder made no progress for ${seconds} s`); }
+}
+
 /** The global WebAssembly object (its value is not in the ES2022 lib types). */
 const wasmApi = (globalThis as unknown as { WebAssembly: { compile(bytes: Uint8Array): Promise<object> } }).WebAssembly;
 let compiled: Promise<object> | undefined;
@@ -72,7 +79,7 @@ let compiled: Promise<object> | undefined;
 export class DecoderWorker {
   /** The worker kept between passes (unref'd, so it never keeps the process alive). */
   private static idle: DecoderWorker | undefined;
-  private pending: { resolve: (r: Reply) => void; reject: (e: Error) => void } | undefined;
+  private pending: { resolve: (r: Reply) => void; reject: (e: Error) => void; progress: () => void } | undefined;
   private bytes: ((start: number, end: number) => Promise<ArrayBuffer>) | undefined;
   private dead: Error | undefined;
 
@@ -110,11 +117,30 @@ export class DecoderWorker {
     this.bytes = bytes;
   }
 
-  call(request: Request): Promise<Reply> {
+  /** Sends `request`; with `limitMs`, a call without a reply or a byte request for that long is stopped (DecoderStalled). */
+  call(request: Request, limitMs = Infinity): Promise<Reply> {
     if (this.dead) return Promise.reject(this.dead);
     if (this.pending) return Promise.reject(new Error('a decoder call is already pending'));
     return new Promise<Reply>((resolve, reject) => {
-      this.pending = { resolve, reject };
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const progress = (): void => {
+        if (!Number.isFinite(limitMs)) return;
+        clearTimeout(timer);
+        // When the time is up, look once more after the event loop has taken in what is waiting (a reply may have
+        // arrived while this thread was busy: timers run before the messages that came meanwhile).
+        timer = setTimeout(() => setImmediate(() => {
+          if (this.pending?.progress !== progress) return;
+          this.pending = undefined;
+          this.terminate();
+          reject(new DecoderStalled(Math.round(limitMs / 1000)));
+        }), limitMs);
+      };
+      this.pending = {
+        resolve: (reply) => { clearTimeout(timer); resolve(reply); },
+        reject: (error) => { clearTimeout(timer); reject(error); },
+        progress,
+      };
+      progress();
       this.worker.postMessage(request);
     });
   }
@@ -138,10 +164,11 @@ export class DecoderWorker {
   }
 
   private serveRead(id: number, start: number, end: number): void {
+    this.pending?.progress();
     const bytes = this.bytes;
     const reply = bytes ? bytes(start, end) : Promise.reject(new Error('the file is closed'));
     reply.then(
-      (buffer) => this.worker.postMessage({ type: 'bytes', id, buffer }, [buffer]),
+      (buffer) => { this.pending?.progress(); this.worker.postMessage({ type: 'bytes', id, buffer }, [buffer]); },
       (err: unknown) => this.worker.postMessage({ type: 'bytes', id, error: err instanceof Error ? err.message : String(err) }),
     ).catch(() => undefined);
   }
