@@ -170,6 +170,23 @@ describe('damaged checkpoints and OS errors in words', () => {
     expect((await failure(() => readCheckpoint(dir))).message).toContain('array W has no valid [offset, length]');
   });
 
+  it('the CLI says so in one line: a --checkpoint that is a file, a --resume that holds no checkpoint', async () => {
+    const dir = tmp();
+    const file = join(dir, 'ckpt');
+    writeFileSync(file, 'a file');
+    const birds = `${SHARED_DATA}hawaiibirds.mtx`;
+    const [a, b] = await Promise.all([
+      nmflow('fit', birds, '--rank', '3', '--max-iterations', '2', '--checkpoint', file),
+      nmflow('fit', birds, '--rank', '3', '--max-iterations', '2', '--resume', dir),
+    ]);
+    expect(a.code).toBe(1);
+    expect(a.stderr.trim().split('\n')).toHaveLength(1);
+    expect(a.stderr).toMatch(/^nmflow: could not write checkpoint .*ckpt.checkpoint\.nmf: a file of that name is in the way \[EEXIST\]/);
+    expect(a.stderr).not.toContain('fit failed');
+    expect(b.code).toBe(1);
+    expect(b.stderr).toMatch(/^nmflow: could not read checkpoint .*checkpoint\.nmf: no such file or directory \[ENOENT\]/);
+  });
+
   it('a checkpoint directory that is a file is an IO error in words, not a bare EEXIST', async () => {
     const dir = tmp();
     const file = join(dir, 'ckpt');
