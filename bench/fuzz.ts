@@ -16,6 +16,7 @@
  * what happened. Prints one summary line (and a table per format); exits 1 when any input crashed, hung,
  * ran out of memory or was unclear. Options: --timeout s, --heap MB (child's V8 heap, default 1024),
  * --json (the summary as JSON), --quiet, --log FILE (one line per input: format, outcome, message).
+ * `--replay bench/data/fuzz-failures/<name>` reads one saved input again, as the run did, and prints what happens.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -56,7 +57,9 @@ interface Seed {
   digest?: string;
 }
 
-function parseArgs(argv: readonly string[]): { seconds: number; seed: number; kinds: TargetKind[]; timeout: number; heap: number; json: boolean; quiet: boolean; log: string | undefined } {
+function parseArgs(argv: readonly string[]): {
+  seconds: number; seed: number; kinds: TargetKind[]; timeout: number; heap: number; json: boolean; quiet: boolean; log: string | undefined; replay: string | undefined;
+} {
   const get = (name: string): string | undefined => { const i = argv.indexOf(`--${name}`); return i >= 0 ? argv[i + 1] : undefined; };
   const number = (name: string, fallback: number): number => {
     const v = get(name);
@@ -69,7 +72,7 @@ function parseArgs(argv: readonly string[]): { seconds: number; seed: number; ki
   for (const k of kinds) if (!KINDS.includes(k)) throw new Error(`--format: expected ${KINDS.join(' | ')}, got ${k}`);
   return {
     seconds: number('seconds', 60), seed: Math.floor(number('seed', 1 + Math.floor(Math.random() * 2 ** 31))), kinds,
-    timeout: number('timeout', 5), heap: number('heap', 1024), json: argv.includes('--json'), quiet: argv.includes('--quiet'), log: get('log'),
+    timeout: number('timeout', 5), heap: number('heap', 1024), json: argv.includes('--json'), quiet: argv.includes('--quiet'), log: get('log'), replay: get('replay'),
   };
 }
 
@@ -213,6 +216,18 @@ async function main(): Promise<number> {
     id, kind: seed.kind, path: seed.kind === 'checkpoint' ? join(file, '..') : file,
     ...(seed.layout ? { layout: seed.layout } : {}), ...(seed.resume ? { resume: seed.resume } : {}),
   });
+  if (args.replay) {
+    const saved = JSON.parse(readFileSync(`${args.replay}.json`, 'utf8')) as { kind: TargetKind; from: string };
+    const seed = [...fixtureSeeds(), ...await generatedSeeds()].find((s) => s.file === saved.from && s.kind === saved.kind);
+    if (!seed) throw new Error(`the seed ${saved.from} of ${args.replay} is not in the corpus`);
+    const file = join(work, seed.kind === 'checkpoint' ? 'checkpoint.nmf' : `input${seed.ext}`);
+    writeFileSync(file, readFileSync(args.replay));
+    const reply = await target.ask(requestFor(seed, 1, file), args.timeout * 3);
+    console.log(JSON.stringify(reply, null, 1));
+    target.kill();
+    rmSync(work, { recursive: true, force: true });
+    return 0;
+  }
   // The result of every unmutated seed: what "same" compares with (a seed that does not read is left out).
   const seeds: Seed[] = [];
   for (const seed of all) {
