@@ -2,7 +2,7 @@
  * Issue #13, readers and writers: short writes and full disks, temporaries of dead processes, damaged
  * checkpoint headers, operating-system errors in words.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +14,7 @@ import { makeFeatureMajorStore } from '../src/io/feature-major.js';
 import { readModel, writeModel } from '../src/io/model-file.js';
 import type { Snapshot } from '../src/snapshot/snapshot.js';
 import { FlatBuffer } from '../src/source/flatbuffer-check.js';
-import { nmflow } from './helpers/cli.js';
+import { CLI, nmflow } from './helpers/cli.js';
 import { SHARED_DATA } from './helpers/load-mtx-sync.js';
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'nmflow-harden-'));
@@ -113,6 +113,26 @@ describe('temporary files of dead processes', () => {
     expect(readFileSync(out, 'utf8')).toBe('data');
     await removeStaleTemporaries(join(dir, 'other.parquet'));
     expect(readdirSync(dir).sort()).toEqual(['out.parquet', 'out.parquet.tmp-1-1']);
+  });
+
+  it('convert killed by SIGKILL while writing leaves out.parquet.tmp-<pid>-<n>; the next convert to the same path removes it', async () => {
+    const dir = tmp();
+    const out = join(dir, 'out.parquet');
+    const child = spawn('node', [...CLI, 'convert', `${SHARED_DATA}movielens.mtx`, out, '--chunk-size', '16'], { stdio: 'ignore' });
+    const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+    let left: string[] = [];
+    for (let waited = 0; waited < 60_000 && left.length === 0; waited += 10) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      left = readdirSync(dir).filter((f) => f.startsWith('out.parquet.tmp-'));
+    }
+    child.kill('SIGKILL');
+    await exited;
+    expect(left).toHaveLength(1);
+    expect(left[0]).toMatch(new RegExp(`^out\\.parquet\\.tmp-${child.pid}-\\d+$`));
+    expect(existsSync(out)).toBe(false);
+    const again = await nmflow('convert', `${SHARED_DATA}pbmc_small.mtx`, out);
+    expect(again.code).toBe(0);
+    expect(readdirSync(dir)).toEqual(['out.parquet']);
   });
 
   it('writeCheckpoint removes checkpoint.nmf.tmp-<pid> of a dead process', () => {
