@@ -31,6 +31,8 @@ const TYPE_UNION = 14;
 const MAGIC = [0x41, 0x52, 0x52, 0x4f, 0x57, 0x31]; // "ARROW1"
 /** Nesting deeper than this is refused (apache-arrow decodes fields recursively). */
 const MAX_DEPTH = 64;
+/** Metadata larger than this is refused before it is read (a damaged length must not allocate gigabytes). */
+const MAX_METADATA = 256 * 2 ** 20;
 
 const isMagic = (bytes: Uint8Array, at: number): boolean => MAGIC.every((b, i) => bytes[at + i] === b);
 
@@ -140,6 +142,7 @@ async function messageAt(read: ReadAt, at: number, end: number): Promise<{ metad
   }
   if (length === 0) return 'end';
   if (length < 0 || start + length > end) throw new FlatBufferError(`a message's metadata (${length} bytes) runs past the end of the data`);
+  if (length > MAX_METADATA) throw new FlatBufferError(`a message's metadata claims ${length} bytes (more than the ${MAX_METADATA / 2 ** 20} MiB read)`);
   return { metadata: await read(start, length), next: start + length };
 }
 
@@ -186,6 +189,7 @@ async function checkFile(read: ReadAt, size: number): Promise<void> {
   const footerLength = new DataView(tail.buffer, tail.byteOffset, 4).getInt32(0, true);
   const footerStart = size - 10 - footerLength;
   if (!(footerLength > 0 && footerStart >= 8)) throw new IpcStructureError(`the footer length (${footerLength}) does not fit in the file`, undefined);
+  if (footerLength > MAX_METADATA) throw new IpcStructureError(`the footer claims ${footerLength} bytes (more than the ${MAX_METADATA / 2 ** 20} MiB read)`, undefined);
   const fb = flat(await read(footerStart, footerLength));
   const footer = fb.root('footer');
   const schema = fb.child(footer, 1, 'schema');
