@@ -37,7 +37,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (error instanceof Interrupted) return 130;
     const usage = error instanceof OptionError;
     const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`nmflow: ${usage ? 'usage: ' : ''}${message}\n`);
+    // Every expected failure is an NmfError in words; anything else is a bug, and said to be one.
+    const prefix = usage ? 'usage: ' : error instanceof NmfError ? '' : 'internal error (a bug: please report it with the output of --verbose): ';
+    process.stderr.write(`nmflow: ${prefix}${message}\n`);
     if (verbose && error instanceof Error) {
       process.stderr.write(`${error.stack ?? ''}\n`);
       if (error.cause) process.stderr.write(`cause: ${String((error.cause as Error).stack ?? error.cause)}\n`);
