@@ -19,6 +19,7 @@ import type { CscMatrix } from '../source/from-csc.js';
 import { isMatrixSource, type MatrixSource } from '../source/matrix-source.js';
 import type { Engine, EngineContext } from '../update/engine.js';
 import { makeL2Engine } from '../update/l2-engine.js';
+import { NNLS_CD_WARM } from '../kernel/nnls-solve.js';
 import { makeL1Engine } from '../update/l1-engine.js';
 import { makeL1StreamEngine } from '../update/l1-stream-engine.js';
 import { makeFeatureMajorStore } from '../io/feature-major.js';
@@ -247,6 +248,9 @@ export function threadsFor(source: MatrixSource, options: ResolvedOptions): numb
   if (options.loss === 'l1' && matrix === undefined) return 1; // out-of-core l1 runs on one thread
   if (options.threads !== undefined) return options.diag ? options.threads : 1;
   if (!options.diag) return 1; // diag: false runs on one thread
+  // The fast solver's pass in WebAssembly: two threads were slower than one in every measurement on this
+  // 2-core machine (bench/results/time-to-loss-2026-12-06-final.json, load 4–7), so more only on request.
+  if (options.loss === 'l2' && options.nnlsMethod === NNLS_CD_WARM && options.wasm) return 1;
   const large = matrix === undefined || matrix.values.length >= 200_000 || matrix.m * options.rank >= 200_000;
   return large ? Math.max(1, availableParallelism()) : 1;
 }
