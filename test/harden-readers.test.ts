@@ -17,7 +17,12 @@ import { fromArrow } from '../src/source/from-arrow.js';
 import { fromParquet } from '../src/source/from-parquet.js';
 import { DecoderStalled, DecoderWorker } from '../src/source/parquet-worker.js';
 import type { MatrixSource } from '../src/source/matrix-source.js';
+import { toBatches } from '../src/cli/convert-command.js';
+import { openTableWriter } from '../src/io/write-table.js';
+import { splitColumns } from '../src/source/from-csc.js';
+import { readMtx } from '../src/source/read-mtx.js';
 import { CLI } from './helpers/cli.js';
+import { SHARED_DATA } from './helpers/load-mtx-sync.js';
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'nmflow-readers-'));
 const long = { layout: 'long', features: 5 } as const;
@@ -110,6 +115,25 @@ describe('damaged Parquet files end in MALFORMED_FILE within seconds', () => {
     const error = await readFailure(fromParquet(path, { layout: 'list' }));
     expect(error?.code).toBe('MALFORMED_FILE');
     expect(error?.location?.source).toBe(path);
+  });
+
+  it('a damaged file whose page index parquet-wasm refuses (as for parquetjs-lite files) but not written by parquetjs-lite is MALFORMED_FILE, not handed to hyparquet', async () => {
+    // Found by the fuzz harness (seed 102): the fuzz corpus's list-layout file with 43 bytes deleted at 371,
+    // where parquet-wasm reports "null_pages is missing" and hyparquet's RLE decoder then grew an array for
+    // ever, in the main thread. (hyparquet now also runs in the decoder's worker, under its limits.)
+    const A = await readMtx(`${SHARED_DATA}pbmc_small.mtx`);
+    const small = { m: A.m, n: 24, colPtr: A.colPtr.slice(0, 25), rowIdx: A.rowIdx.slice(0, A.colPtr[24]), values: A.values.slice(0, A.colPtr[24]) };
+    const path = join(tmp(), 'list.parquet');
+    const writer = await openTableWriter(path, { rowGroupSize: 8, compression: 'zstd' });
+    for (const chunk of splitColumns(small, 8)) for (const batch of toBatches(chunk, 'list', small.m, small.n, undefined)) await writer.write(batch);
+    await writer.close();
+    const good = readFileSync(path);
+    writeFileSync(path, Buffer.concat([good.subarray(0, 371), good.subarray(371 + 43)]));
+    const started = performance.now();
+    const error = await lastValueFrom(fromParquet(path, { layout: 'list' }).chunks().pipe(toArray())).then(() => undefined, (e: unknown) => e as NmfError);
+    expect(error?.code).toBe('MALFORMED_FILE');
+    expect(error?.message).toMatch(/^cannot open the file: /);
+    expect(performance.now() - started).toBeLessThan(5000);
   });
 
   it('a decoder call that makes no progress (no reply, no byte request) is stopped: DecoderStalled', async () => {

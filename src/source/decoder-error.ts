@@ -6,6 +6,7 @@
  */
 const REASONS: readonly (readonly [RegExp, string])[] = [
   [/made no progress/, 'the decoder made no progress for too long (a loop on damaged data, or a machine too loaded to decode in time)'],
+  [/memory limit|out of memory/i, 'decoding it took more memory than allowed (damaged sizes or counts)'],
   [/unreachable|panick|RuntimeError|memory access out of bounds/i, 'the data is damaged (the decoder could not go on)'],
   [/compress|snappy|zstd|lz4|gzip|brotli|inflate|deflate/i, 'a compressed page does not decompress (damaged data)'],
   [/utf-?8|invalid string/i, 'a text value is not valid UTF-8 (damaged data)'],

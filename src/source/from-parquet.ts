@@ -142,13 +142,25 @@ async function* parquetBatches(handle: FileHandle, size: number, path: string, c
       .catch((err: unknown) => ({ type: 'error' as const, message: err instanceof DecoderStalled ? err.message : String(err) }));
     if (opened.type !== 'ok') {
       if (pass.closed()) return;
-      // parquet-wasm refuses some sound files (parquetjs-lite's page index): hyparquet decodes them. Any other
-      // refusal is a damaged file: hyparquet decodes in this thread, without a bound on what damaged data costs.
-      if (opened.type !== 'error' || !PAGE_INDEX.test(opened.message)) {
+      // parquet-wasm refuses the page index of parquetjs-lite's files (created_by "parquet.js"): hyparquet decodes
+      // them. Any other refusal is a damaged file, not handed to hyparquet, whose decoders are not bounded on
+      // damaged data (they run under the worker's time and heap limits, but may grow gigabytes before that).
+      if (opened.type !== 'error' || !PAGE_INDEX.test(opened.message) || !/^parquet\.js/.test(footer.created_by ?? '')) {
         throw fileError('MALFORMED_FILE', 'cannot open the file', opened.type === 'error' ? opened.message : 'no reply', { source: path });
       }
+      const failed = (reply: Reply): never => { throw new Error(reply.type === 'error' ? reply.message : `unexpected reply ${reply.type}`); };
+      try {
+        const hpOpened = await decoder.call({ type: 'hp-open', size }, limitMs(0));
+        if (hpOpened.type !== 'ok') failed(hpOpened);
+      } catch (err) {
+        if (pass.closed()) return;
+        throw fileError('MALFORMED_FILE', 'cannot open the file', err, { source: path });
+      }
       reusable = true;
-      yield* hyparquetBatches(buffer, footer, path, columns, batchSize, pass.closed);
+      yield* hyparquetBatches(async (rowStart, rowEnd, names, g) => {
+        const reply = await decoder.call({ type: 'hp-group', rowStart, rowEnd, columns: names }, limitMs(Number(footer.row_groups[g]!.total_byte_size)));
+        return reply.type === 'columns' ? reply.columns : failed(reply);
+      }, footer, path, columns, batchSize, pass.closed);
       return;
     }
     let rowOffset = 0;

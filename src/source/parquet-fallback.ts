@@ -4,16 +4,16 @@
  * its page index lacks the required `null_pages` field, and parquet-wasm's file reader rejects the
  * whole file ("Required field null_pages is missing"); hyparquet does not read page indexes.
  *
- * A row group is decoded at once (hyparquet has no batch cursor), converted to Arrow vectors with
- * types taken from the Parquet schema, and cut into record batches of `batchSize` rows. Slower than
- * parquet-wasm (see bench/parquet-readers.ts), but the values are exact.
+ * A row group is decoded at once (hyparquet has no batch cursor) in the decoder's worker thread, under its
+ * time limit (parquet-worker.ts: `decode`), converted here to Arrow vectors with types taken from the Parquet
+ * schema, and cut into record batches of `batchSize` rows. Slower than parquet-wasm (see
+ * bench/parquet-readers.ts), but the values are exact.
  */
 import {
   Bool, Field, Float32, Float64, Int32, Int64, List, RecordBatch, Struct, Table, Utf8, makeVector, vectorFromArray, type DataType,
   type Vector,
 } from 'apache-arrow';
-import { parquetRead, parquetSchema, type AsyncBuffer, type FileMetaData, type SchemaTree } from 'hyparquet';
-import type { compressors as Compressors } from 'hyparquet-compressors';
+import { parquetSchema, type FileMetaData, type SchemaTree } from 'hyparquet';
 import { DataError } from '../errors.js';
 import { fileError, type SourceBatch } from './batch-source.js';
 
@@ -56,27 +56,19 @@ export function arrowFieldsOf(footer: FileMetaData): Field[] {
   return fields;
 }
 
-/**
- * hyparquet-compressors, loaded when a file first needs it: it instantiates WebAssembly codecs when imported
- * (each reserves address space; see io/parquet-wasm.ts).
- */
-let loaded: Promise<typeof Compressors> | undefined;
-const loadCompressors = (): Promise<typeof Compressors> => (loaded ??= import('hyparquet-compressors').then((m) => m.compressors));
+/** Decodes rows [rowStart, rowEnd) of `columns` with hyparquet (in the decoder's worker): each column's values. */
+export type DecodeRows = (rowStart: number, rowEnd: number, columns: string[], group: number) => Promise<Record<string, ArrayLike<unknown>>>;
 
-export async function* hyparquetBatches(file: AsyncBuffer, footer: FileMetaData, path: string,
+export async function* hyparquetBatches(decode: DecodeRows, footer: FileMetaData, path: string,
   columns: readonly string[] | undefined, batchSize: number, closed: () => boolean): AsyncGenerator<SourceBatch> {
   const fields = arrowFieldsOf(footer).filter((f) => !columns || columns.includes(f.name));
   const names = fields.map((f) => f.name);
-  const compressors = await loadCompressors();
   let rowStart = 0;
   for (let g = 0; g < footer.row_groups.length; g++) {
     const rows = Number(footer.row_groups[g]!.num_rows);
-    const decoded = new Map<string, unknown[] | ArrayLike<unknown>>();
+    let decoded: Map<string, ArrayLike<unknown>>;
     try {
-      await parquetRead({
-        file, metadata: footer, rowStart, rowEnd: rowStart + rows, columns: names, compressors,
-        onChunk: (chunk) => { decoded.set(chunk.columnName, chunk.columnData as ArrayLike<unknown>); },
-      });
+      decoded = new Map(Object.entries(await decode(rowStart, rowStart + rows, names, g)));
     } catch (err) {
       if (closed()) return;
       throw fileError('MALFORMED_FILE', `cannot decode row group ${g}`, err, { source: path, batch: g, row: rowStart });

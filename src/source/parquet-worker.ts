@@ -11,6 +11,9 @@
  * The wasm module is compiled once per process; one idle worker is kept (unref'd) for the next pass.
  * A call may have a time limit: a decoder that neither replies nor asks for bytes for that long (a loop on
  * damaged data) is terminated and the call rejected with `DecoderStalled`.
+ * The same worker runs hyparquet for the files parquet-wasm refuses (parquet-fallback.ts): hp-open(size) →
+ * hp-group(rows, columns) → the decoded columns, so that its decoders too run under the time limit, off the
+ * main thread (on damaged pages its RLE decoder can grow an array without end).
  */
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -21,11 +24,11 @@ const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const ready = import(workerData.url).then((pw) => { pw.initSync({ module: workerData.module }); return pw; });
 const waiting = new Map();
-let ids = 0, file, reader;
+let ids = 0, file, reader, hp, hpFile, hpMeta;
 const fetchBytes = (start, end) => new Promise((resolve, reject) => {
   const id = ids++; waiting.set(id, { resolve, reject }); parentPort.postMessage({ type: 'read', id, start, end });
 });
-const free = () => { reader = undefined; if (file) { try { file.free(); } catch {} file = undefined; } };
+const free = () => { reader = undefined; hpFile = hpMeta = undefined; if (file) { try { file.free(); } catch {} file = undefined; } };
 parentPort.on('message', async (msg) => {
   if (msg.type === 'bytes') {
     const w = waiting.get(msg.id); waiting.delete(msg.id);
@@ -33,6 +36,22 @@ parentPort.on('message', async (msg) => {
     return;
   }
   try {
+    if (msg.type === 'hp-open') {
+      free();
+      hp ??= await Promise.all([import(workerData.hyparquet), import(workerData.compressors)]);
+      const size = msg.size;
+      hpFile = { byteLength: size, slice: (s = 0, e = size) => fetchBytes(s, Math.min(e, size)) };
+      hpMeta = await hp[0].parquetMetadataAsync(hpFile);
+      parentPort.postMessage({ type: 'ok' });
+      return;
+    }
+    if (msg.type === 'hp-group') {
+      const columns = {};
+      await hp[0].parquetRead({ file: hpFile, metadata: hpMeta, rowStart: msg.rowStart, rowEnd: msg.rowEnd, columns: msg.columns,
+        compressors: hp[1].compressors, onChunk: (chunk) => { columns[chunk.columnName] = chunk.columnData; } });
+      parentPort.postMessage({ type: 'columns', columns });
+      return;
+    }
     const pw = await ready;
     if (msg.type === 'open') {
       free();
@@ -59,9 +78,12 @@ parentPort.on('message', async (msg) => {
 });
 `;
 
-export type Reply = { type: 'ok' } | { type: 'end' } | { type: 'batch'; ipc: Uint8Array } | { type: 'error'; message: string };
+export type Reply = { type: 'ok' } | { type: 'end' } | { type: 'batch'; ipc: Uint8Array } | { type: 'error'; message: string }
+  | { type: 'columns'; columns: Record<string, ArrayLike<unknown>> };
 export type Request =
   | { type: 'open'; size: number }
+  | { type: 'hp-open'; size: number }
+  | { type: 'hp-group'; rowStart: number; rowEnd: number; columns: string[] }
   | { type: 'group'; group: number; batchSize: number; columns: string[] | undefined }
   | { type: 'next' }
   | { type: 'close' };
@@ -109,7 +131,12 @@ export class DecoderWorker {
     compiled ??= readFile(require.resolve('parquet-wasm/esm/parquet_wasm_bg.wasm')).then((bytes) => wasmApi.compile(bytes));
     const module = await compiled;
     const url = pathToFileURL(require.resolve('parquet-wasm/esm')).href;
-    return new DecoderWorker(new Worker(WORKER_SOURCE, { eval: true, workerData: { url, module } }));
+    const hyparquet = pathToFileURL(require.resolve('hyparquet')).href;
+    const compressors = pathToFileURL(require.resolve('hyparquet-compressors')).href;
+    // The heap limit stops hyparquet growing an array for ever on damaged pages (parquet-wasm's memory is its own).
+    return new DecoderWorker(new Worker(WORKER_SOURCE, {
+      eval: true, workerData: { url, module, hyparquet, compressors }, resourceLimits: { maxOldGenerationSizeMb: 512 },
+    }));
   }
 
   /** Where the worker's byte-range requests are read from (the current file). */
