@@ -33,7 +33,8 @@ export type NmfErrorCode =
   | 'EMPTY_INPUT'
   | 'UNSUPPORTED'
   | 'NUMERICAL'
-  | 'IO';
+  | 'IO'
+  | 'MEMORY_LIMIT';
 
 export class NmfError extends Error {
   readonly code: NmfErrorCode;

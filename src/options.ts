@@ -2,6 +2,7 @@
  * Every option of a fit: kind, range, default and a one-line doc, validated in one place.
  * Bad options throw an OptionError synchronously, before anything is subscribed.
  */
+import { resolveMemoryLimit } from './memory-limit.js';
 import { OptionError } from './errors.js';
 import type { TracePoint } from './snapshot/snapshot.js';
 import { NNLS_CD_WARM } from './kernel/nnls-solve.js';
@@ -53,6 +54,9 @@ export interface FitOptions {
   readonly threads?: number;
   /** Directory for temporary files (the out-of-core l1 fit's feature-major copy). Default: the OS temp dir. */
   readonly tempDir?: string;
+  /** Bytes the fit may allocate (W, H, statistics; memory-limit.ts): a shape that needs more is a MEMORY_LIMIT error
+   * before anything is allocated. Default: 75 % of the machine's memory (or of the process's cgroup limit). */
+  readonly memoryLimit?: number;
   /** Called after every chunk with the pass (iteration being computed) and what this pass has read so far. */
   readonly onChunk?: (progress: ChunkProgress) => void;
   /**
@@ -122,6 +126,7 @@ export interface ResolvedOptions {
   readonly onIteration: ((point: TracePoint) => void) | undefined;
   readonly threads: number | undefined;
   readonly tempDir: string | undefined;
+  readonly memoryLimit: number;
   readonly diag: boolean;
   readonly solver: Solver;
   readonly wasm: boolean;
@@ -187,6 +192,7 @@ export function resolveOptions(options: FitOptions): ResolvedOptions {
     rank, loss, l1W, l1H, l2W, l2H, lambda, maxIterations, tol, seed, initW, initH, initMethod,
     warmupIterations, keepH: options.keepH ?? false, nnlsMaxSweeps, nnlsTol,
     nnlsMethod: method === 'cd' ? 1 : 0, checkpoint, resumeFrom, onChunk: options.onChunk, emit, onIteration: options.onIteration, threads, tempDir: options.tempDir, diag: options.diag ?? true,
+    memoryLimit: resolveMemoryLimit(options.memoryLimit),
     solver, wasm: options.wasm ?? true,
   };
 }

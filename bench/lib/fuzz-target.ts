@@ -18,6 +18,8 @@ import { NmfError, OptionError } from '../../src/errors.js';
 import { readCheckpoint } from '../../src/io/checkpoint.js';
 import { readModel } from '../../src/io/model-file.js';
 import { fitModel } from '../../src/pipeline/fit.js';
+import { getHeapStatistics } from 'node:v8';
+import { fitBudget } from '../../src/memory-limit.js';
 import { fromArrow } from '../../src/source/from-arrow.js';
 import { fromCsc } from '../../src/source/from-csc.js';
 import { loadMtx } from '../../src/source/from-mtx.js';
@@ -55,8 +57,12 @@ export function isClear(error: NmfError): boolean {
   return located && !LIBRARY_WORDS.test(error.message);
 }
 
+// The child reads as a fit at rank 10 would, with the memory limit set to its own heap (bench/fuzz.ts --heap).
+const memoryLimit = getHeapStatistics().heap_size_limit;
+const budget = fitBudget(memoryLimit, { rank: 10, loss: 'l2' });
+
 async function digestOfSource(source: MatrixSource, hash: Hash): Promise<void> {
-  const chunks = await lastValueFrom(source.chunks().pipe(toArray()));
+  const chunks = await lastValueFrom(source.chunks(budget).pipe(toArray()));
   for (const c of chunks) {
     hash.update(`${c.m},${c.n},${c.colStart};`);
     hash.update(new Uint8Array(c.colPtr.buffer, c.colPtr.byteOffset, (c.n + 1) * 4));
@@ -72,7 +78,7 @@ const matrices = new Map<string, ReturnType<typeof readMtx>>();
 async function run(request: TargetRequest): Promise<string> {
   const hash = createHash('sha1');
   const { kind, path } = request;
-  if (kind === 'mtx') await digestOfSource(await loadMtx(path, { chunkSize: 64 }), hash);
+  if (kind === 'mtx') await digestOfSource(await loadMtx(path, { chunkSize: 64, memoryLimit }), hash);
   else if (kind === 'arrow') await digestOfSource(fromArrow(path, { ...request.layout, chunkSize: 64 } as SourceOptions), hash);
   else if (kind === 'parquet') await digestOfSource(fromParquet(path, { ...request.layout, chunkSize: 64 } as SourceOptions), hash);
   else if (kind === 'csv') {

@@ -14,10 +14,11 @@
  * a later chunk may have a larger m, never a smaller one.
  */
 import type { RecordBatch } from 'apache-arrow';
-import { columnData, dataError, isValidAt, nullsOf, toFloat64, type BatchWhere } from './arrow-column.js';
+import { columnData, dataError, isValidAt, locate, nullsOf, toFloat64, type BatchWhere } from './arrow-column.js';
 import { ChunkBuilder } from './chunk-builder.js';
 import type { CscChunk } from './csc-chunk.js';
 import { appearanceLookup, fixedLookup, toIndices, type IdLookup } from './id-dictionary.js';
+import type { MemoryBudget } from '../memory-limit.js';
 
 export interface LongToCscOptions {
   readonly m: number;
@@ -32,6 +33,8 @@ export interface LongToCscOptions {
   readonly featureNames: readonly string[] | undefined;
   /** New feature ids extend the matrix instead of being an error (see the header). */
   readonly extend: boolean;
+  /** The consumer's memory budget: checked before the chunks up to a new sample are emitted (memory-limit.ts). */
+  readonly budget?: MemoryBudget | undefined;
 }
 
 /** One per subscription: holds the partial chunk between batches. */
@@ -103,6 +106,7 @@ export class LongToCsc {
         if (j >= limit) {
           throw dataError('INDEX_OUT_OF_RANGE', `sample index ${j} is outside [0, ${limit}) (option \`samples\`)`, where, r, o.sample, { sample: j });
         }
+        if (j >= chunkEnd) o.budget?.check(m, j + 1, locate(where, r, o.sample, { sample: j }));
         while (j >= chunkEnd) { out.push(b.finish(o.chunkSize)); chunkEnd = b.colEnd; }
         b.startColumn(j - b.colStart);
         last = j;
@@ -116,6 +120,7 @@ export class LongToCsc {
           throw dataError('INDEX_OUT_OF_RANGE', `feature index ${i} is outside [0, ${m})`, where, r, o.feature, { feature: i, sample: j });
         }
         // A new feature: the current chunk (the one holding sample j) and every later one have it.
+        o.budget?.check(i + 1, j + 1, locate(where, r, o.feature, { feature: i, sample: j }));
         m = i + 1;
         b.m = m;
       }

@@ -20,6 +20,7 @@ import { asyncBufferFromFile, parquetMetadataAsync } from 'hyparquet';
 import { DataError, OptionError } from '../errors.js';
 import { openTableWriter, tableFormatOf } from '../io/write-table.js';
 import { makeConverter, type FileSource, type SourceBatch } from '../source/batch-source.js';
+import { defaultMemoryLimit, readerBudget } from '../memory-limit.js';
 import { fromArrow } from '../source/from-arrow.js';
 import { splitColumns, type CscMatrix } from '../source/from-csc.js';
 import { fromParquet } from '../source/from-parquet.js';
@@ -122,7 +123,9 @@ async function openChunks(input: string, flags: InputFlags, chunkSize: number): 
   const source = tableSource(input, options)!;
   const layout = resolveLayout(options);
   const info = await source.prepare();
-  const converter = makeConverter(layout, info)!;
+  const budget = readerBudget(defaultMemoryLimit(), layout.chunkSize);
+  budget.check(info.features ?? 0, info.samples ?? 0, { source: source.name });
+  const converter = makeConverter(layout, info, false, budget)!;
   const chunks = async function* (): AsyncGenerator<CscChunk> {
     const it = source.batches(layout.layout === 'wide' ? info.columns : columnsOf(layout));
     let rows = 0;

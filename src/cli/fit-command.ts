@@ -11,6 +11,7 @@ import { fit } from '../pipeline/fit.js';
 import { fitOnline, type OnlineOptions } from '../pipeline/fit-online.js';
 import { readCsvMatrix } from '../source/read-csv-matrix.js';
 import type { Snapshot, TracePoint } from '../snapshot/snapshot.js';
+import { fitBudget, resolveMemoryLimit } from '../memory-limit.js';
 import { addInputFlags, openInput, type InputFlags } from './open-input.js';
 import { untilInterrupted } from './interrupt.js';
 import { makeFitProgress } from './progress.js';
@@ -120,6 +121,7 @@ async function runFit(input: string, flags: FitFlags, print: (line: string) => v
     ...(flags.threads === undefined ? {} : { threads: flags.threads }),
     ...(flags.diag === false ? { diag: false } : {}),
     ...(flags.tempDir === undefined ? {} : { tempDir: flags.tempDir }),
+    ...(flags.memoryLimit === undefined ? {} : { memoryLimit: flags.memoryLimit }),
     ...(flags.checkpoint === undefined ? {} : {
       checkpoint: {
         dir: flags.checkpoint, ...(flags.checkpointEvery === undefined ? {} : { every: flags.checkpointEvery }),
@@ -155,7 +157,9 @@ async function runFit(input: string, flags: FitFlags, print: (line: string) => v
     fitOnline(EMPTY, online); // bad online flags are usage errors, before anything is read (nothing is subscribed)
   }
   const loadStart = performance.now();
-  const source = await openInput(input, flags);
+  // An .mtx is read now: its declared shape is checked against what this fit will need (memory-limit.ts).
+  const budget = fitBudget(resolveMemoryLimit(flags.memoryLimit), { rank: flags.rank, loss: flags.loss, threads: flags.threads });
+  const source = await openInput(input, { ...flags, budget });
   const init: { W?: Float64Array; H?: Float64Array } = {};
   if (flags.initW) {
     init.W = (await readCsvMatrix(flags.initW, { cols: flags.rank, ...(source.features === undefined ? {} : { rows: source.features }) })).data;

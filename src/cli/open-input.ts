@@ -5,9 +5,10 @@
  * streamed and re-read each pass; their table layout comes from the layout flags.
  */
 import { statSync } from 'node:fs';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { NmfError, OptionError } from '../errors.js';
 import { fromArrow } from '../source/from-arrow.js';
+import { parseBytes, type MemoryBudget } from '../memory-limit.js';
 import { loadMtx } from '../source/from-mtx.js';
 import { fromParquet } from '../source/from-parquet.js';
 import type { Layout, SourceOptions } from '../source/layout.js';
@@ -23,11 +24,18 @@ export interface InputFlags {
   indices?: string;
   values?: string;
   indexBase?: number;
+  memoryLimit?: number;
+  /** What the command will need per feature and sample (a fit's W and H), checked when an .mtx is read. */
+  budget?: MemoryBudget;
 }
 
 export async function openInput(path: string, flags: InputFlags): Promise<MatrixSource> {
   if (/\.mtx(\.gz)?$/i.test(path)) {
-    return await loadMtx(path, flags.chunkSize === undefined ? {} : { chunkSize: flags.chunkSize });
+    return await loadMtx(path, {
+      ...(flags.chunkSize === undefined ? {} : { chunkSize: flags.chunkSize }),
+      ...(flags.memoryLimit === undefined ? {} : { memoryLimit: flags.memoryLimit }),
+      ...(flags.budget === undefined ? {} : { budget: flags.budget }),
+    });
   }
   const isDirectory = (() => { try { return statSync(path).isDirectory(); } catch { return false; } })();
   if (isDirectory || /\.parquet$/i.test(path)) return fromParquet(path, sourceOptions(flags));
@@ -65,5 +73,12 @@ export function addInputFlags(command: Command, parseInteger: (v: string) => num
     .option('--features <cols>', 'wide: comma-separated feature columns (default: every numeric column)')
     .option('--indices <col>', "list: list column of feature indices (default 'indices')")
     .option('--values <col>', "list: list column of values (default 'values')")
-    .option('--index-base <0|1>', 'first integer id of features and samples (default 0)', parseInteger);
+    .option('--index-base <0|1>', 'first integer id of features and samples (default 0)', parseInteger)
+    .option('--memory-limit <bytes>', 'refuse inputs and fits that need more memory than this, e.g. 8G, 512M (default: 75 % of the machine\'s memory)', parseMemoryLimit);
+}
+
+function parseMemoryLimit(value: string): number {
+  const bytes = parseBytes(value);
+  if (bytes === undefined || bytes < 2 ** 20) throw new InvalidArgumentError(`--memory-limit expects a size of at least 1M, such as 8G or 512M, got "${value}".`);
+  return bytes;
 }

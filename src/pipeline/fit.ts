@@ -26,6 +26,7 @@ import { makeFeatureMajorStore } from '../io/feature-major.js';
 import { makeL2Pool, type L2Pool } from '../parallel/l2-pool.js';
 import { makeL1Pool } from '../parallel/l1-pool.js';
 import { nndsvdStart } from './nndsvd-start.js';
+import { fitBudget } from '../memory-limit.js';
 
 export function fit(source: MatrixSource, options: FitOptions): Observable<Snapshot> {
   if (!isMatrixSource(source)) throw new OptionError('source', 'a MatrixSource (fromCsc, fromMtx, fromArrow, fromParquet, …)', source);
@@ -35,6 +36,8 @@ export function fit(source: MatrixSource, options: FitOptions): Observable<Snaps
   if (resolved.loss === 'l1' && resolved.checkpoint?.chunks !== undefined) {
     throw new OptionError('checkpoint.chunks', "loss 'l2' for checkpoints within a pass (l1 writes them at iteration boundaries)", resolved.checkpoint.chunks);
   }
+  // What W, H and the statistics need per feature and sample: checked before a chunk reaches the engine.
+  const budget = fitBudget(resolved.memoryLimit, { rank: resolved.rank, loss: resolved.loss, threads: resolved.threads });
   return new Observable<Snapshot>((subscriber) => {
     const started = performance.now();
     const seconds = (): number => (performance.now() - started) / 1000;
@@ -79,6 +82,7 @@ export function fit(source: MatrixSource, options: FitOptions): Observable<Snaps
         if (failed || subscriber.closed) return; // closed: unsubscribed during a synchronous pass
         try {
           checkChunk(chunk, source.name);
+          budget.check(chunk.m, Math.max(source.samples ?? 0, chunk.colStart + chunk.n), { source: source.name, sample: chunk.colStart });
           if (engine === undefined) {
             checkShape(resolved, chunk.m, source.samples);
             engine = makeEngine(source, chunk.m, startOptions, undefined);
@@ -127,7 +131,7 @@ export function fit(source: MatrixSource, options: FitOptions): Observable<Snaps
       // An error from the source itself (not an NmfError: the user's Observable, a network) is an IO error.
       const sourceFailed = (error: unknown): void => fail(error instanceof NmfError ? error
         : new NmfError('IO', `source ${source.name} failed: ${(error as Error)?.message ?? String(error)}`, { location: { source: source.name }, cause: error }));
-      const subscription = source.chunks().subscribe({ next: onChunk, error: sourceFailed, complete: onComplete });
+      const subscription = source.chunks(budget).subscribe({ next: onChunk, error: sourceFailed, complete: onComplete });
       if (failed) subscription.unsubscribe();
       else pass = subscription;
     };
@@ -175,6 +179,7 @@ export function fit(source: MatrixSource, options: FitOptions): Observable<Snaps
           const m = source.features ?? await peekFeatures(source);
           if (failed) return;
           checkShape(resolved, m, source.samples);
+          budget.check(m, source.samples ?? 0, { source: source.name });
           const pool = makeL2Pool(m, startOptions, threads);
           engine = makeEngine(source, m, startOptions, pool);
           if (resolved.resumeFrom !== undefined) resumeInto(engine);

@@ -24,6 +24,7 @@ import { checkBatch } from './check-batch.js';
 import { decoderReason } from './decoder-error.js';
 import { columnsOf, type ResolvedLayout } from './layout.js';
 import type { MatrixSource } from './matrix-source.js';
+import { defaultMemoryLimit, readerBudget, type MemoryBudget } from '../memory-limit.js';
 import { pullBatches } from './pull-batches.js';
 
 export interface SourceBatch {
@@ -83,8 +84,11 @@ export function makeBatchSource(unchecked: BatchInput, layout: ResolvedLayout): 
     get sampleNames() { return sampleNames; },
     batches: (columns?: readonly string[]) => input.open(columns),
     prepare: () => new Promise<SourceInfo>((resolve, reject) => { info$.subscribe({ next: resolve, error: reject }); }),
-    chunks: (): Observable<CscChunk> => info$.pipe(switchMap((info) => {
-      let converter: Converter | undefined = makeConverter(layout, info, !input.rereadable);
+    chunks: (consumer?: MemoryBudget): Observable<CscChunk> => info$.pipe(switchMap((info) => {
+      // Without a consumer's budget, what reading alone needs (a corrupt id must not exhaust memory in `convert` either).
+      const budget = consumer ?? readerBudget(defaultMemoryLimit(), layout.chunkSize);
+      budget.check(info.features ?? 0, info.samples ?? 0, { source: input.name });
+      let converter: Converter | undefined = makeConverter(layout, info, !input.rereadable, budget);
       // (A one-shot input is read by its first subscription only; a later one fails before reading.)
       if (converter instanceof LongToCsc && layout.layout === 'long' && layout.extend && !input.rereadable) growing ??= converter;
       let rows = 0;
@@ -130,13 +134,13 @@ function checkedInput(input: BatchInput): BatchInput {
 }
 
 /** `oneShot`: the input is read once, so a long layout with unknownFeatures 'extend' grows while it is read. */
-export function makeConverter(layout: ResolvedLayout, info: SourceInfo, oneShot = false): Converter | undefined {
+export function makeConverter(layout: ResolvedLayout, info: SourceInfo, oneShot = false, budget?: MemoryBudget): Converter | undefined {
   const { chunkSize, samples, indexBase } = layout;
   if (layout.layout === 'wide') return info.columns ? new WideToCsc({ chunkSize, samples, columns: info.columns }) : undefined;
   const m = info.features!;
   if (layout.layout === 'long') {
     return new LongToCsc({ m, chunkSize, samples, indexBase, feature: layout.feature, sample: layout.sample, value: layout.value,
-      featureNames: info.featureNames, extend: layout.extend && oneShot });
+      featureNames: info.featureNames, extend: layout.extend && oneShot, budget });
   }
   return new ListToCsc({ m, chunkSize, samples, indexBase, indices: layout.indices, values: layout.values, entries: layout.entries });
 }

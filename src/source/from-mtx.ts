@@ -10,6 +10,7 @@ import type { CscChunk } from '../chunk/csc-chunk.js';
 import { OptionError } from '../errors.js';
 import { fromCsc, type CscMatrix, type InMemoryOptions } from './from-csc.js';
 import type { MatrixSource } from './matrix-source.js';
+import type { MemoryBudget } from '../memory-limit.js';
 import { readMtx } from './read-mtx.js';
 
 export interface MtxOptions {
@@ -17,12 +18,16 @@ export interface MtxOptions {
   readonly chunkSize?: number | undefined;
   /** Name used in error messages (default: the path). */
   readonly name?: string | undefined;
+  /** Bytes reading may take (memory-limit.ts; default: a fraction of the machine's memory). */
+  readonly memoryLimit?: number | undefined;
+  /** The consumer's budget, checked against the size line (read-mtx.ts). */
+  readonly budget?: MemoryBudget | undefined;
 }
 
 /** Reads the whole file now and returns an in-memory source of it. */
 export async function loadMtx(path: string, options: MtxOptions = {}): Promise<MatrixSource & { readonly matrix: CscMatrix }> {
   const name = options.name ?? path;
-  const matrix = await readMtx(path, { name });
+  const matrix = await readMtx(path, { name, memoryLimit: options.memoryLimit, budget: options.budget });
   return fromCsc(matrix, toInMemory(options, name));
 }
 
@@ -34,8 +39,8 @@ export function fromMtx(path: string, options: MtxOptions = {}): MatrixSource {
   }
   const name = options.name ?? path;
   let loading: Promise<MatrixSource> | undefined;
-  const load = (): Promise<MatrixSource> => {
-    loading ??= loadMtx(path, options).catch((err: unknown) => {
+  const load = (budget: MemoryBudget | undefined): Promise<MatrixSource> => {
+    loading ??= loadMtx(path, { ...options, budget: budget ?? options.budget }).catch((err: unknown) => {
       loading = undefined;
       throw err;
     });
@@ -44,11 +49,11 @@ export function fromMtx(path: string, options: MtxOptions = {}): MatrixSource {
   return {
     name,
     rereadable: true,
-    chunks: () => new Observable<CscChunk>((subscriber) => {
+    chunks: (budget?: MemoryBudget) => new Observable<CscChunk>((subscriber) => {
       let inner: { unsubscribe(): void } | undefined;
       let closed = false;
-      load().then(
-        (source) => { if (!closed) inner = source.chunks().subscribe(subscriber); },
+      load(budget).then(
+        (source) => { if (!closed) inner = source.chunks(budget).subscribe(subscriber); },
         (err: unknown) => { if (!closed) subscriber.error(err); },
       );
       return () => { closed = true; inner?.unsubscribe(); };

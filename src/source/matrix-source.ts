@@ -8,6 +8,7 @@
  */
 import type { Observable } from 'rxjs';
 import type { CscChunk } from '../chunk/csc-chunk.js';
+import type { MemoryBudget } from '../memory-limit.js';
 
 export interface MatrixSource {
   /** For error messages and logs: a file path or a short description. */
@@ -20,8 +21,12 @@ export interface MatrixSource {
   readonly samples?: number;
   /** Feature names (length m), when the source has them. */
   readonly featureNames?: readonly string[];
-  /** A cold Observable of validated chunks, in column order. */
-  chunks(): Observable<CscChunk>;
+  /**
+   * A cold Observable of validated chunks, in column order. `budget`: what the consumer needs per
+   * feature and sample (memory-limit.ts); a file source checks every sample index against it before
+   * it emits the chunks up to that sample, so a corrupt id ends in MEMORY_LIMIT at its row.
+   */
+  chunks(budget?: MemoryBudget): Observable<CscChunk>;
 }
 
 export function isMatrixSource(value: unknown): value is MatrixSource {

@@ -17,12 +17,17 @@
 import { open } from 'node:fs/promises';
 import { pipeline, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
+import { defaultMemoryLimit, memoryBudget, type MemoryBudget } from '../memory-limit.js';
 import { DataError, NmfError } from '../errors.js';
 import type { CscMatrix } from './from-csc.js';
 
 export interface ReadMtxOptions {
   /** Name used in error messages (default: the path). */
   readonly name?: string | undefined;
+  /** Bytes reading may take (memory-limit.ts; default: a fraction of the machine's memory). */
+  readonly memoryLimit?: number | undefined;
+  /** The consumer's budget (a fit's W and H), checked against the declared shape before reading the entries. */
+  readonly budget?: MemoryBudget | undefined;
 }
 
 const MAX_LINE = 1 << 20;
@@ -31,7 +36,7 @@ const NON_FINITE = /^[+-]?(nan|inf|infinity)$/i;
 
 export async function readMtx(path: string, options: ReadMtxOptions = {}): Promise<CscMatrix> {
   const name = options.name ?? path;
-  const parser = new MtxParser(name);
+  const parser = new MtxParser(name, options.memoryLimit ?? defaultMemoryLimit(), options.budget);
   const stream = await openStream(path, name);
   try {
     for await (const chunk of stream) parser.push(chunk as Buffer);
@@ -77,7 +82,7 @@ class MtxParser {
   private rows = new Int32Array(0); private cols = new Int32Array(0); private vals = new Float64Array(0);
   private len = 0; private sorted = true;
 
-  constructor(private readonly source: string) {}
+  constructor(private readonly source: string, private readonly memoryLimit: number, private readonly budget: MemoryBudget | undefined) {}
 
   push(chunk: Buffer): void {
     let buf = chunk;
@@ -131,6 +136,11 @@ class MtxParser {
       this.fail('MALFORMED_FILE', `size line "${text}": rows and cols must be in 1..2147483647, entries a safe integer`);
     }
     if (this.symmetric && m !== n) this.fail('MALFORMED_FILE', `a symmetric matrix must be square, the size line says ${m} × ${n}`);
+    // The triplets (4 + 4 + 8 bytes), the row-sorted order (4) and the CSC copy (4 + 8) of every declared entry, and the offsets.
+    const entries = nnz * (this.symmetric ? 2 : 1);
+    memoryBudget(this.memoryLimit, { base: 32 * entries, perFeature: 4, perSample: 4, what: `reading its ${entries.toLocaleString('en-US')} entries` })
+      .check(m, n, { source: this.source, line: this.line });
+    this.budget?.check(m, n, { source: this.source, line: this.line });
     this.m = m; this.n = n; this.declared = nnz;
     const capacity = Math.max(16, Math.min(nnz * (this.symmetric ? 2 : 1), 1 << 22));
     this.rows = new Int32Array(capacity); this.cols = new Int32Array(capacity); this.vals = new Float64Array(capacity);
