@@ -3,6 +3,7 @@
  * value), 1 data or runtime error. Errors print one line saying what and where; --verbose adds
  * the stack and the cause.
  */
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { NmfError, OptionError } from '../errors.js';
 import { addConvertCommand } from './convert-command.js';
@@ -15,11 +16,16 @@ import { Interrupted } from './interrupt.js';
 export async function main(argv: readonly string[]): Promise<number> {
   const print = (line: string): void => { process.stdout.write(line + '\n'); };
   const verbose = argv.includes('--verbose');
+  const json = argv.includes('--json');
   const program = new Command('nmflow')
     .description('streaming nonnegative matrix factorization (least squares and weighted L1)')
+    .version(packageVersion(), '-V, --version', 'print the version of nmflow')
     .option('--verbose', 'print stack traces on errors')
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    .configureOutput({
+      writeErr: (s) => process.stderr.write(s),
+      outputError: (s, write) => write(json ? `${JSON.stringify({ error: { code: 'INVALID_OPTION', message: s.replace(/^error: /, '').trim() } })}\n` : s),
+    });
   addFitCommand(program, print);
   addEvalCommand(program, print);
   addReportCommand(program, print);
@@ -39,11 +45,33 @@ export async function main(argv: readonly string[]): Promise<number> {
     const message = error instanceof Error ? error.message : String(error);
     // Every expected failure is an NmfError in words; anything else is a bug, and said to be one.
     const prefix = usage ? 'usage: ' : error instanceof NmfError ? '' : 'internal error (a bug: please report it with the output of --verbose): ';
-    process.stderr.write(`nmflow: ${prefix}${message}\n`);
+    // With --json the one line is a JSON object, for the program that reads the output.
+    process.stderr.write(json ? `${JSON.stringify(errorJson(error, prefix + message))}\n` : `nmflow: ${prefix}${message}\n`);
     if (verbose && error instanceof Error) {
       process.stderr.write(`${error.stack ?? ''}\n`);
       if (error.cause) process.stderr.write(`cause: ${String((error.cause as Error).stack ?? error.cause)}\n`);
     }
     return usage ? 2 : error instanceof NmfError ? 1 : 1;
+  }
+}
+
+/** The error line under --json: {"error": {code, message, location?, option?}}. */
+function errorJson(error: unknown, message: string): { error: Record<string, unknown> } {
+  const e = error instanceof NmfError ? error : undefined;
+  return {
+    error: {
+      code: e?.code ?? 'INTERNAL', message,
+      ...(e?.location ? { location: e.location } : {}),
+      ...(error instanceof OptionError ? { option: error.option } : {}),
+    },
+  };
+}
+
+/** The version in package.json (two folders up from src/cli/ and from dist/cli/). */
+function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
   }
 }
