@@ -25,6 +25,7 @@ import { makeL1StreamEngine } from '../update/l1-stream-engine.js';
 import { makeFeatureMajorStore } from '../io/feature-major.js';
 import { makeL2Pool, type L2Pool } from '../parallel/l2-pool.js';
 import { makeL1Pool } from '../parallel/l1-pool.js';
+import { checkFiniteLoss, checkModelNotZero, checkSomeValue, hasPositive } from './fit-checks.js';
 import { nndsvdStart } from './nndsvd-start.js';
 
 export function fit(source: MatrixSource, options: FitOptions): Observable<Snapshot> {
@@ -75,10 +76,12 @@ export function fit(source: MatrixSource, options: FitOptions): Observable<Snaps
       let began = false;
       let samplesRead = 0;
       let nnzRead = 0;
+      let sawPositive = false;
       const onChunk = (chunk: CscChunk): void => {
         if (failed || subscriber.closed) return; // closed: unsubscribed during a synchronous pass
         try {
           checkChunk(chunk, source.name);
+          sawPositive ||= hasPositive(chunk);
           if (engine === undefined) {
             checkShape(resolved, chunk.m, source.samples);
             engine = makeEngine(source, chunk.m, startOptions, undefined);
@@ -114,6 +117,7 @@ export function fit(source: MatrixSource, options: FitOptions): Observable<Snaps
           if (engine === undefined || chunks === 0) {
             throw new DataError('EMPTY_INPUT', 'the source produced no chunks', { source: source.name });
           }
+          checkSomeValue(sawPositive, source.name);
           if (!began) engine.beginPass();
           finishIteration(engine);
         } catch (error) {
@@ -148,6 +152,7 @@ export function fit(source: MatrixSource, options: FitOptions): Observable<Snaps
         return;
       }
       trace.push(pointOf(summary));
+      checkFiniteLoss(summary, source.name);
       const last = summary.converged || summary.iteration >= resolved.maxIterations;
       if (!last && resolved.checkpoint && summary.iteration % resolved.checkpoint.every === 0) {
         writeCheckpoint(resolved.checkpoint.dir, {
@@ -158,6 +163,7 @@ export function fit(source: MatrixSource, options: FitOptions): Observable<Snaps
       if (resolved.emit === 'every') subscriber.next(withInit(engine.snapshot(summary, false, trace)));
       if (last) {
         const final = withInit(engine.snapshot(summary, true, trace));
+        checkModelNotZero(final, source.name);
         engine.close();
         subscriber.next(final);
         subscriber.complete();
