@@ -32,6 +32,7 @@ import { makeL2Pool, type L2Pool } from '../parallel/l2-pool.js';
 import type { L1Runner } from '../update/l1-engine.js';
 import { threadsFor } from './fit.js';
 import { checkFiniteLoss, checkModelNotZero, checkSomeValue, hasPositive } from './fit-checks.js';
+import { makeChunkScaler } from './value-scale.js';
 import {
   attachOnlineL2Runner, exportOnlineL2, growOnlineL2, importOnlineL2, makeOnlineL2, onlineStepL2, rememberOnlineL2, type OnlineL2,
 } from '../update/online-l2.js';
@@ -123,6 +124,8 @@ export function fitOnline(input: Observable<CscChunk> | MatrixSource, options: O
     let sinceEmit = 0;
     let last: (TracePoint & { converged: boolean }) | undefined;
     let sawPositive = false;
+    // Values far from 1: scaled by a power of two, d unscaled in every snapshot (value-scale.ts).
+    const scaler = makeChunkScaler(name);
     const trace: TracePoint[] = [];
     let failed = false;
     // Resuming: the checkpoint's state is loaded at the first chunk, and the chunks it had already
@@ -168,11 +171,12 @@ export function fitOnline(input: Observable<CscChunk> | MatrixSource, options: O
       subscriber.error(error instanceof NmfError ? error : new NmfError('NUMERICAL', String((error as Error)?.message ?? error), { cause: error }));
     };
     const observer = {
-      next: (chunk: CscChunk) => {
+      next: (given: CscChunk) => {
         // subscriber.closed: a synchronous source keeps delivering until its subscribe returns, even
         // after the consumer unsubscribed; no work (and no checkpoint) is done for those chunks.
         if (failed || subscriber.closed) return;
         try {
+          const chunk = scaler.chunk(given);
           checkChunk(chunk, name);
           sawPositive ||= hasPositive(chunk);
           if (online === undefined && onlineL1 === undefined) {
@@ -218,7 +222,7 @@ export function fitOnline(input: Observable<CscChunk> | MatrixSource, options: O
           if (sinceEmit >= emitEvery || (emitEveryMs !== undefined && now - lastEmit >= emitEveryMs)) {
             sinceEmit = 0;
             lastEmit = now;
-            subscriber.next(snapshot(false));
+            subscriber.next(scaler.snapshot(snapshot(false)));
           }
         } catch (error) {
           fail(error);
@@ -240,7 +244,7 @@ export function fitOnline(input: Observable<CscChunk> | MatrixSource, options: O
           fail(error);
           return;
         }
-        subscriber.next(final);
+        subscriber.next(scaler.snapshot(final));
         subscriber.complete();
       },
     };

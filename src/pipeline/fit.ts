@@ -27,16 +27,20 @@ import { makeL2Pool, type L2Pool } from '../parallel/l2-pool.js';
 import { makeL1Pool } from '../parallel/l1-pool.js';
 import { checkFiniteLoss, checkModelNotZero, checkSomeValue, hasPositive } from './fit-checks.js';
 import { nndsvdStart } from './nndsvd-start.js';
+import { makeValueScale } from './value-scale.js';
 
-export function fit(source: MatrixSource, options: FitOptions): Observable<Snapshot> {
-  if (!isMatrixSource(source)) throw new OptionError('source', 'a MatrixSource (fromCsc, fromMtx, fromArrow, fromParquet, …)', source);
+export function fit(given: MatrixSource, options: FitOptions): Observable<Snapshot> {
+  if (!isMatrixSource(given)) throw new OptionError('source', 'a MatrixSource (fromCsc, fromMtx, fromArrow, fromParquet, …)', given);
+  // Values far from 1 are fitted scaled by a power of two (exact), d unscaled at the end (value-scale.ts).
+  const scale = makeValueScale(given);
+  const source = scale.source;
   if (!source.rereadable) throw new OptionError('source', 'a re-readable source for a multi-pass fit (use online fitting for live streams)', source.name);
   const resolved = withSolver(resolveOptions(options), options);
   if (source.features !== undefined) checkShape(resolved, source.features, source.samples);
   if (resolved.loss === 'l1' && resolved.checkpoint?.chunks !== undefined) {
     throw new OptionError('checkpoint.chunks', "loss 'l2' for checkpoints within a pass (l1 writes them at iteration boundaries)", resolved.checkpoint.chunks);
   }
-  return new Observable<Snapshot>((subscriber) => {
+  return scale.unscaled(new Observable<Snapshot>((subscriber) => {
     const started = performance.now();
     const seconds = (): number => (performance.now() - started) / 1000;
     const trace: TracePoint[] = [];
@@ -223,7 +227,7 @@ export function fit(source: MatrixSource, options: FitOptions): Observable<Snaps
       if (pending !== undefined) clearImmediate(pending);
       engine?.close();
     };
-  });
+  }));
 }
 
 /** The final model of a fit, as a promise. */
