@@ -11,9 +11,10 @@
  * scaling (its square, summed over 2^31 nonzeros, would overflow) is INVALID_VALUE naming the source, the
  * feature and the sample.
  *
- * Cost: one comparison per value per pass; a copy of a chunk's values only when the data is scaled.
+ * Cost: one comparison per value per pass (once for an in-memory matrix); a copy of a chunk's values only
+ * when the data is scaled.
  */
-import { map, type Observable } from 'rxjs';
+import { defer, map, type Observable } from 'rxjs';
 import { makeCscChunk, type CscChunk } from '../chunk/csc-chunk.js';
 import { DataError } from '../errors.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
@@ -76,8 +77,12 @@ export interface ValueScale {
 /** Wraps a source with the rule of the header. The exponent, once seen, is kept: it is a function of the data. */
 export function makeValueScale(given: MatrixSource): ValueScale {
   const matrix = (given as { matrix?: CscMatrix }).matrix;
-  const exponent = matrix ? scaleExponent(firstColumnMax(matrix.colPtr, matrix.values, matrix.n)) : undefined;
+  const first = matrix ? firstColumnMax(matrix.colPtr, matrix.values, matrix.n) : 0;
+  const exponent = matrix ? (first > 0 ? scaleExponent(first) : 0) : undefined;
   const scaler = makeChunkScaler(given.name, exponent);
+  // An in-memory matrix that needs no scaling has its range checked once, not on every pass.
+  let checked = false;
+  const checkOnce = (): void => { if (!checked) scaled(makeCscChunk({ ...matrix!, colStart: 0 }), 0, given.name); checked = true; };
   // Getters, not copies: a file source learns its features and names as it reads (source/batch-source.ts).
   const source = {
     get name() { return given.name; },
@@ -85,7 +90,7 @@ export function makeValueScale(given: MatrixSource): ValueScale {
     get features() { return given.features; },
     get samples() { return given.samples; },
     get featureNames() { return given.featureNames; },
-    chunks: () => given.chunks().pipe(map(scaler.chunk)),
+    chunks: () => (matrix && exponent === 0 ? defer(() => { checkOnce(); return given.chunks(); }) : given.chunks().pipe(map(scaler.chunk))),
   } as MatrixSource;
   // An in-memory matrix is scaled once, when the fit first asks for it (pipeline/fit.ts makeEngine).
   let inMemory: CscMatrix | undefined;
