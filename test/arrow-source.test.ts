@@ -171,12 +171,12 @@ describe('fromArrow', () => {
     const info = await source.prepare();
     expect(info.featureNames).toEqual(['g1', 'g10', 'g2']);
     const [chunk] = await collect(source);
-    expect(Array.from(chunk!.rowIdx)).toEqual([2, 1, 0, 2]);
+    expect(Array.from(chunk!.rowIdx)).toEqual([1, 2, 0, 2]); // rows sorted within each sample (chunk/sum-duplicates.ts)
     expect(Array.from(chunk!.colPtr)).toEqual([0, 2, 4]);
     expect(source.sampleNames).toEqual(['c9', 'c1']);
     const named = fromArrow(path, { layout: 'long', featureNames: ['g2', 'g1', 'g10', 'g3'] });
     const [c2] = await collect(named);
-    expect([c2!.m, ...c2!.rowIdx]).toEqual([4, 0, 2, 1, 0]);
+    expect([c2!.m, ...c2!.rowIdx]).toEqual([4, 0, 2, 0, 1]);
     const unknown = await errorOf(fromArrow(path, { layout: 'long', featureNames: ['g1', 'g2'] }).chunks());
     expect(unknown.code).toBe('INDEX_OUT_OF_RANGE');
     expect(unknown.location).toMatchObject({ source: path, batch: 0, row: 1, column: 'feature' });
@@ -206,7 +206,7 @@ describe('fromArrow', () => {
     const entry = new Struct([new Field('index', new Int32()), new Field('value', new Float64())]);
     const entries = vectorFromArray([[{ index: 3, value: 1 }, { index: 0, value: 2 }], []], new List(new Field('item', entry, true)));
     const [c] = await collect(fromArrow(new Table({ entries }).batches, { layout: 'list', entries: 'entries' }));
-    expect([c!.m, ...c!.colPtr, ...c!.rowIdx]).toEqual([4, 0, 2, 2, 3, 0]);
+    expect([c!.m, ...c!.colPtr, ...c!.rowIdx, ...c!.values]).toEqual([4, 0, 2, 2, 0, 3, 2, 1]); // rows sorted within the sample
   });
 
   it("reads a one-shot AsyncIterable once, and needs `features` up front (unless unknownFeatures is 'extend')", async () => {

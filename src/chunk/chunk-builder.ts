@@ -7,9 +7,12 @@
  * Zero-copy: nonzeros are appended as runs of (rowIdx, values) arrays. When a whole chunk is one run
  * of one pair of arrays (e.g. a float64 value column and an int32 feature column of one batch), the
  * chunk holds views of them; otherwise the runs are copied into arrays owned by the chunk.
- * The caller validates every nonzero before appending it.
+ * The caller validates every nonzero before appending it. A finished chunk has its rows sorted within
+ * each column and repeated (feature, sample) entries summed (sum-duplicates.ts); sorted columns without
+ * repeats, the usual case, keep the zero-copy views.
  */
 import { makeCscChunk, type CscChunk } from './csc-chunk.js';
+import { sumDuplicates } from './sum-duplicates.js';
 
 export class ChunkBuilder {
   /** Global index of the current chunk's first sample. */
@@ -95,7 +98,9 @@ export class ChunkBuilder {
       rowIdx = new Int32Array(0);
       values = new Float64Array(0);
     }
-    const chunk = makeCscChunk({ m: this.m, colStart: this.colStart, colPtr, rowIdx, values, position: this.position });
+    // Repeated (feature, sample) entries are summed (sum-duplicates.ts): a no-op scan on sorted columns.
+    const arrays = sumDuplicates({ colPtr, rowIdx, values }, n) ?? { colPtr, rowIdx, values };
+    const chunk = makeCscChunk({ m: this.m, colStart: this.colStart, position: this.position, ...arrays });
     // The chunk keeps these arrays: start the next one with fresh ones (sized like this one).
     this.colPtr = new Int32Array(this.chunkSize + 1);
     if (this.owned) { this.ownRows = new Int32Array(Math.max(16, nnz)); this.ownValues = new Float64Array(Math.max(16, nnz)); }

@@ -5,8 +5,10 @@
  * appends each new id; for samples one that numbers ids in order of first appearance.
  *
  * `toIndices` converts one column of one record batch into an Int32Array: the column's own buffer
- * for int32 ids with indexBase 0 (no copy), else one new array. Null ids become -1; callers check
- * the validity bitmap and report them.
+ * for int32 ids with indexBase 0 (no copy), else one new array. An id below `indexBase` is
+ * INDEX_OUT_OF_RANGE (file, batch / row group, row, column; `rowOf` maps a position in `data` to its table
+ * row, for the child column of a list). Null ids become -1 (or keep whatever the buffer holds, on the
+ * no-copy path); callers check the validity bitmap and report them.
  */
 import { DataType, makeVector, type Data } from 'apache-arrow';
 import { dataError, isIntegerType, isStringType, nullsOf, isValidAt, typeError, type BatchWhere } from './arrow-column.js';
@@ -44,22 +46,24 @@ export function appearanceLookup(initial: readonly string[] = []): IdLookup & { 
 }
 
 /** One id column of one batch as 0-based indices (see the header). */
-export function toIndices(data: Data, column: string, where: BatchWhere, indexBase: number, lookup: IdLookup | null): Int32Array {
+export function toIndices(data: Data, column: string, where: BatchWhere, indexBase: number, lookup: IdLookup | null,
+  rowOf: (p: number) => number = (p) => p): Int32Array {
   const t = data.type;
   const n = data.length;
+  const nulls = nullsOf(data);
   if (DataType.isInt(t) && t.bitWidth === 32 && t.isSigned && indexBase === 0) {
     const v = data.values as Int32Array;
+    checkNonNegative(v, n, nulls, data.offset, column, where, rowOf);
     return v.length === n ? v : v.subarray(0, n);
   }
   const out = new Int32Array(n);
-  const nulls = nullsOf(data);
   if (isIntegerType(t)) {
     const v = data.values as ArrayLike<number | bigint>;
     for (let r = 0; r < n; r++) {
       if (nulls && !isValidAt(nulls, data.offset + r)) { out[r] = -1; continue; }
       const x = Number(v[r]!) - indexBase;
       if (!(x >= 0 && x < 2 ** 31)) {
-        throw dataError('INDEX_OUT_OF_RANGE', `id ${String(v[r])} gives index ${x}, outside [0, 2^31)`, where, r, column);
+        throw dataError('INDEX_OUT_OF_RANGE', `id ${String(v[r])} gives index ${x}, outside [0, 2^31)`, where, rowOf(r), column);
       }
       out[r] = x;
     }
@@ -88,13 +92,24 @@ export function toIndices(data: Data, column: string, where: BatchWhere, indexBa
   return out;
 }
 
+/** The int32 fast path passes ids through as indices: a negative one (not under a null) is INDEX_OUT_OF_RANGE, never index −1 or below. */
+function checkNonNegative(v: Int32Array, n: number, nulls: Uint8Array | null, offset: number, column: string, where: BatchWhere,
+  rowOf: (p: number) => number): void {
+  for (let r = 0; r < n; r++) {
+    if (v[r]! < 0 && !(nulls && !isValidAt(nulls, offset + r))) {
+      throw dataError('INDEX_OUT_OF_RANGE', `id ${v[r]} gives index ${v[r]}, outside [0, 2^31)`, where, rowOf(r), column);
+    }
+  }
+}
+
 /** What a first pass over an id column learns: the largest integer index, or the distinct strings (in order of first appearance). */
 export interface IdScan {
   maxIndex: number;
   strings: Set<string> | null;
 }
 
-export function scanIds(data: Data, column: string, where: BatchWhere, indexBase: number, acc: IdScan): void {
+export function scanIds(data: Data, column: string, where: BatchWhere, indexBase: number, acc: IdScan,
+  rowOf?: (p: number) => number): void {
   if (isStringType(data.type)) {
     const strings = acc.strings ?? (acc.strings = new Set());
     const vector = makeVector(data);
@@ -110,7 +125,7 @@ export function scanIds(data: Data, column: string, where: BatchWhere, indexBase
     for (let r = 0; r < data.length; r++) { const s = vector.get(r) as string | null; if (s !== null) strings.add(s); }
     return;
   }
-  const idx = toIndices(data, column, where, indexBase, null);
+  const idx = toIndices(data, column, where, indexBase, null, rowOf);
   let max = acc.maxIndex;
   for (let r = 0; r < idx.length; r++) if (idx[r]! > max) max = idx[r]!;
   acc.maxIndex = max;

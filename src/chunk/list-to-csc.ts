@@ -47,10 +47,23 @@ function structChildren(child: Data, column: string, where: BatchWhere): [Data, 
   return [index, value];
 }
 
-/** The feature-index child of a list layout's index column (for a first pass that only scans ids). */
-export function listIndexData(batch: RecordBatch, column: string, entries: boolean, where: BatchWhere): Data {
+/** The feature-index child of a list layout's index column and the table row of each of its entries (for a first pass that only scans ids). */
+export function listIndexData(batch: RecordBatch, column: string, entries: boolean, where: BatchWhere): [Data, (p: number) => number] {
   const list = listColumn(columnData(batch, column, where), column, where);
-  return entries ? structChildren(list.child, column, where)[0] : list.child;
+  return [entries ? structChildren(list.child, column, where)[0] : list.child, listRowOf(list.offsets, batch.numRows)];
+}
+
+/** The table row of entry p of a list column's child: the last r < rows with offsets[r] ≤ p (for error locations only). */
+function listRowOf(offsets: ArrayLike<number | bigint>, rows: number): (p: number) => number {
+  return (p) => {
+    let lo = 0;
+    let hi = rows - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (Number(offsets[mid]!) <= p) lo = mid; else hi = mid - 1;
+    }
+    return lo;
+  };
 }
 
 /** One per subscription. */
@@ -69,7 +82,7 @@ export class ListToCsc {
     const list = listColumn(columnData(batch, indexColumn, where), indexColumn, where);
     const valueList = o.entries === undefined ? listColumn(columnData(batch, valueColumn, where), valueColumn, where) : list;
     const [indexData, valueData] = o.entries === undefined ? [list.child, valueList.child] : structChildren(list.child, indexColumn, where);
-    const rows = toIndices(indexData, indexColumn, where, o.indexBase, null);
+    const rows = toIndices(indexData, indexColumn, where, o.indexBase, null, listRowOf(list.offsets, batch.numRows));
     const values = toFloat64(valueData, valueColumn, where);
     const indexNulls = nullsOf(indexData);
     const valueNulls = nullsOf(valueData);

@@ -7,13 +7,15 @@
  *
  * Per row: an integer sample id below the previous one is UNSORTED_INPUT; a null sample or feature id, or
  * a negative / NaN / infinite value, is INVALID_VALUE; a feature the model does not have is
- * INDEX_OUT_OF_RANGE unless `ignoreUnknown`. Null values and zeros are skipped. Each output sample keeps
- * its id and the `passThrough` columns of its first row.
+ * INDEX_OUT_OF_RANGE unless `ignoreUnknown`. Null values and zeros are skipped; a sample's rows are put in
+ * feature order and repeated features summed (sum-duplicates.ts), as in every source. Each output sample
+ * keeps its id and the `passThrough` columns of its first row.
  */
 import { makeVector, vectorFromArray, type Data, type Field, type RecordBatch, type Vector } from 'apache-arrow';
 import { columnData, dataError, isIntegerType, isStringType, isValidAt, nullsOf, toFloat64, typeError, type BatchWhere } from './arrow-column.js';
 import { makeCscChunk, type CscChunk } from './csc-chunk.js';
 import { toIndices } from './id-dictionary.js';
+import { sumDuplicates } from './sum-duplicates.js';
 
 export interface LongSamplesOptions {
   readonly m: number;
@@ -113,7 +115,8 @@ export class LongSamples {
   private output(rows: unknown[][], colPtr: Int32Array, rowIdx: Int32Array, values: Float64Array): SampleBatch {
     const fields = this.fields!;
     const columns = fields.map((f, c) => vectorFromArray(rows.map((row) => row[c]), f.type).data[0]!);
-    return { chunk: makeCscChunk({ m: this.o.m, colStart: 0, colPtr, rowIdx, values }), fields, columns };
+    const arrays = sumDuplicates({ colPtr, rowIdx, values }, colPtr.length - 1) ?? { colPtr, rowIdx, values };
+    return { chunk: makeCscChunk({ m: this.o.m, colStart: 0, ...arrays }), fields, columns };
   }
 }
 

@@ -6,7 +6,7 @@
  * Per row: sample index ≥ the previous one (else UNSORTED_INPUT), feature index in [0, m) (else
  * INDEX_OUT_OF_RANGE), value finite and ≥ 0 (else INVALID_VALUE); null values and zeros are skipped;
  * a null id is INVALID_VALUE. Every error names the file, batch / row group, row and table column.
- * Duplicate (feature, sample) rows are kept as separate nonzeros (they add up in every product).
+ * Duplicate (feature, sample) rows are summed into one nonzero (chunk-builder.ts, sum-duplicates.ts).
  *
  * With `extend` (unknownFeatures: 'extend') a feature not seen before is a new feature instead of an
  * error: a new string id is appended to the dictionary, an integer id ≥ m raises m to id + 1. Each chunk

@@ -17,6 +17,7 @@ import { availableParallelism } from 'node:os';
 import type { CscChunk } from '../chunk/csc-chunk.js';
 import { makeProjectPool } from '../parallel/project-pool.js';
 import { autoParallelNnz, project, toBatch, type ProjectOptions } from '../pipeline/project.js';
+import { namedFeatures, unnamedDataMessage } from '../pipeline/feature-names.js';
 import { columnsOf, resolveLayout } from '../source/layout.js';
 import { readMtx } from '../source/read-mtx.js';
 import { makeProjector, type ProjectionOptions } from '../update/project-chunk.js';
@@ -133,6 +134,8 @@ async function runProject(modelPath: string, input: string, flags: ProjectFlags,
 async function projectMatrix(input: string, model: Awaited<ReturnType<typeof readModel>>, penalties: ProjectionOptions,
   writer: TableWriter, threadsFlag: number | undefined): Promise<void> {
   const A = await readMtx(input);
+  const named = namedFeatures(model.featureNames);
+  if (named) throw new DataError('SCHEMA_MISMATCH', unnamedDataMessage(named, 'the rows of a Matrix Market file (no names)'), { source: input });
   if (A.m !== model.features) {
     throw new DataError('SHAPE_MISMATCH', `the matrix has ${A.m} features; the model has ${model.features}`, { source: input });
   }

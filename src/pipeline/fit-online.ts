@@ -31,6 +31,8 @@ import { makeL1Pool } from '../parallel/l1-pool.js';
 import { makeL2Pool, type L2Pool } from '../parallel/l2-pool.js';
 import type { L1Runner } from '../update/l1-engine.js';
 import { threadsFor } from './fit.js';
+import { checkFiniteLoss, checkModelNotZero, checkSomeValue, hasPositive } from './fit-checks.js';
+import { makeChunkScaler } from './value-scale.js';
 import {
   attachOnlineL2Runner, exportOnlineL2, growOnlineL2, importOnlineL2, makeOnlineL2, onlineStepL2, rememberOnlineL2, type OnlineL2,
 } from '../update/online-l2.js';
@@ -121,6 +123,9 @@ export function fitOnline(input: Observable<CscChunk> | MatrixSource, options: O
     let lastEmit = performance.now();
     let sinceEmit = 0;
     let last: (TracePoint & { converged: boolean }) | undefined;
+    let sawPositive = false;
+    // Values far from 1: scaled by a power of two, d unscaled in every snapshot (value-scale.ts).
+    const scaler = makeChunkScaler(name);
     const trace: TracePoint[] = [];
     let failed = false;
     // Resuming: the checkpoint's state is loaded at the first chunk, and the chunks it had already
@@ -166,12 +171,14 @@ export function fitOnline(input: Observable<CscChunk> | MatrixSource, options: O
       subscriber.error(error instanceof NmfError ? error : new NmfError('NUMERICAL', String((error as Error)?.message ?? error), { cause: error }));
     };
     const observer = {
-      next: (chunk: CscChunk) => {
+      next: (given: CscChunk) => {
         // subscriber.closed: a synchronous source keeps delivering until its subscribe returns, even
         // after the consumer unsubscribed; no work (and no checkpoint) is done for those chunks.
         if (failed || subscriber.closed) return;
         try {
+          const chunk = scaler.chunk(given);
           checkChunk(chunk, name);
+          sawPositive ||= hasPositive(chunk);
           if (online === undefined && onlineL1 === undefined) {
             checkShape(resolved, chunk.m, undefined);
             if (resolved.loss === 'l1') onlineL1 = makeOnlineL1(chunk.m, resolved, window, sweeps);
@@ -205,6 +212,7 @@ export function fitOnline(input: Observable<CscChunk> | MatrixSource, options: O
             last = { iteration: online!.chunks, relativeLoss: result.relativeLoss, objective: result.relativeLoss, tol: result.tol, seconds: seconds(), converged: false };
           }
           trace.push({ iteration: last.iteration, relativeLoss: last.relativeLoss, objective: last.objective, tol: last.tol, seconds: last.seconds });
+          checkFiniteLoss(last, name);
           if (resolved.checkpoint && last.iteration % resolved.checkpoint.every === 0) {
             const state = online ? exportOnlineL2(online) : onlineL1!.exportState();
             writeCheckpoint(resolved.checkpoint.dir, { fingerprint, sourceName: name, trace, state });
@@ -214,7 +222,7 @@ export function fitOnline(input: Observable<CscChunk> | MatrixSource, options: O
           if (sinceEmit >= emitEvery || (emitEveryMs !== undefined && now - lastEmit >= emitEveryMs)) {
             sinceEmit = 0;
             lastEmit = now;
-            subscriber.next(snapshot(false));
+            subscriber.next(scaler.snapshot(snapshot(false)));
           }
         } catch (error) {
           fail(error);
@@ -228,7 +236,15 @@ export function fitOnline(input: Observable<CscChunk> | MatrixSource, options: O
           return;
         }
         pool?.close();
-        subscriber.next(snapshot(true));
+        const final = snapshot(true);
+        try {
+          checkSomeValue(sawPositive, name);
+          checkModelNotZero(final, name);
+        } catch (error) {
+          fail(error);
+          return;
+        }
+        subscriber.next(scaler.snapshot(final));
         subscriber.complete();
       },
     };

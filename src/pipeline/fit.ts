@@ -25,11 +25,16 @@ import { makeL1StreamEngine } from '../update/l1-stream-engine.js';
 import { makeFeatureMajorStore } from '../io/feature-major.js';
 import { makeL2Pool, type L2Pool } from '../parallel/l2-pool.js';
 import { makeL1Pool } from '../parallel/l1-pool.js';
+import { checkFiniteLoss, checkModelNotZero, checkSomeValue, hasPositive } from './fit-checks.js';
 import { nndsvdStart } from './nndsvd-start.js';
 import { fitBudget } from '../memory-limit.js';
+import { makeValueScale } from './value-scale.js';
 
-export function fit(source: MatrixSource, options: FitOptions): Observable<Snapshot> {
-  if (!isMatrixSource(source)) throw new OptionError('source', 'a MatrixSource (fromCsc, fromMtx, fromArrow, fromParquet, …)', source);
+export function fit(given: MatrixSource, options: FitOptions): Observable<Snapshot> {
+  if (!isMatrixSource(given)) throw new OptionError('source', 'a MatrixSource (fromCsc, fromMtx, fromArrow, fromParquet, …)', given);
+  // Values far from 1 are fitted scaled by a power of two (exact), d unscaled at the end (value-scale.ts).
+  const scale = makeValueScale(given);
+  const source = scale.source;
   if (!source.rereadable) throw new OptionError('source', 'a re-readable source for a multi-pass fit (use online fitting for live streams)', source.name);
   const resolved = withSolver(resolveOptions(options), options);
   if (source.features !== undefined) checkShape(resolved, source.features, source.samples);
@@ -38,7 +43,7 @@ export function fit(source: MatrixSource, options: FitOptions): Observable<Snaps
   }
   // What W, H and the statistics need per feature and sample: checked before a chunk reaches the engine.
   const budget = fitBudget(resolved.memoryLimit, { rank: resolved.rank, loss: resolved.loss, threads: resolved.threads });
-  return new Observable<Snapshot>((subscriber) => {
+  return scale.unscaled(new Observable<Snapshot>((subscriber) => {
     const started = performance.now();
     const seconds = (): number => (performance.now() - started) / 1000;
     const trace: TracePoint[] = [];
@@ -78,11 +83,13 @@ export function fit(source: MatrixSource, options: FitOptions): Observable<Snaps
       let began = false;
       let samplesRead = 0;
       let nnzRead = 0;
+      let sawPositive = false;
       const onChunk = (chunk: CscChunk): void => {
         if (failed || subscriber.closed) return; // closed: unsubscribed during a synchronous pass
         try {
           checkChunk(chunk, source.name);
           budget.check(chunk.m, Math.max(source.samples ?? 0, chunk.colStart + chunk.n), { source: source.name, sample: chunk.colStart });
+          sawPositive ||= hasPositive(chunk);
           if (engine === undefined) {
             checkShape(resolved, chunk.m, source.samples);
             engine = makeEngine(source, chunk.m, startOptions, undefined);
@@ -118,6 +125,7 @@ export function fit(source: MatrixSource, options: FitOptions): Observable<Snaps
           if (engine === undefined || chunks === 0) {
             throw new DataError('EMPTY_INPUT', 'the source produced no chunks', { source: source.name });
           }
+          checkSomeValue(sawPositive, source.name);
           if (!began) engine.beginPass();
           finishIteration(engine);
         } catch (error) {
@@ -152,6 +160,7 @@ export function fit(source: MatrixSource, options: FitOptions): Observable<Snaps
         return;
       }
       trace.push(pointOf(summary));
+      checkFiniteLoss(summary, source.name);
       const last = summary.converged || summary.iteration >= resolved.maxIterations;
       if (!last && resolved.checkpoint && summary.iteration % resolved.checkpoint.every === 0) {
         writeCheckpoint(resolved.checkpoint.dir, {
@@ -162,6 +171,7 @@ export function fit(source: MatrixSource, options: FitOptions): Observable<Snaps
       if (resolved.emit === 'every') subscriber.next(withInit(engine.snapshot(summary, false, trace)));
       if (last) {
         const final = withInit(engine.snapshot(summary, true, trace));
+        checkModelNotZero(final, source.name);
         engine.close();
         subscriber.next(final);
         subscriber.complete();
@@ -222,7 +232,7 @@ export function fit(source: MatrixSource, options: FitOptions): Observable<Snaps
       if (pending !== undefined) clearImmediate(pending);
       engine?.close();
     };
-  });
+  }));
 }
 
 /** The final model of a fit, as a promise. */

@@ -14,10 +14,13 @@
  *   nothing. Integer sample ids must be nondecreasing (UNSORTED_INPUT); string ids are only assumed
  *   contiguous — checking that would take memory for every id ever seen, and a repeated id gives a
  *   second output row.
- * Features: integer ids are indices (id − indexBase) into the model's features; string ids (long) and
- * wide column names are looked up in `featureNames` (default: the model's). A wide table none of whose
- * feature columns carries a model name (e.g. f0…f182 for a model fitted on a .mtx) is matched by position
- * when it has exactly m of them. Unknown features are an error (default) or ignored (`unknownFeatures`).
+ * Features are matched by name whenever the model has names: string ids (long) and wide column names are
+ * looked up in `featureNames` (default: the model's), in any order; a model feature the data lacks counts as
+ * zero; a data feature the model lacks is an error (default) or ignored (`unknownFeatures`). Integer ids
+ * are indices (id − indexBase), and a wide table none of whose feature columns carries a model name (e.g.
+ * f0…f182) is matched by position when it has exactly m of them — both only for a model without names
+ * (none, or the indices "0"…"m−1" a model file gives an unnamed fit): against a named model, data without
+ * feature names (integer ids, lists, unnamed wide columns) is SCHEMA_MISMATCH, never matched by position.
  *
  * State (the carried sample, the projector's workspace) is created per subscription; processing is
  * synchronous per batch (an output batch is emitted before the upstream's `next` returns); a bad batch errors with a DataError naming the batch, the row and the column,
@@ -26,12 +29,14 @@
 import { Field, Float64, RecordBatch, Schema, Struct, makeData } from 'apache-arrow';
 import { availableParallelism } from 'node:os';
 import { concat, defer, finalize, mergeMap, type OperatorFunction } from 'rxjs';
-import { columnData, dataError, isNumericType, type BatchWhere } from '../chunk/arrow-column.js';
+import { columnData, dataError, isIntegerType, isNumericType, type BatchWhere } from '../chunk/arrow-column.js';
 import { LongSamples, type SampleBatch } from '../chunk/long-samples.js';
 import { makeCscChunk, type CscChunk } from '../chunk/csc-chunk.js';
 import { ListToCsc } from '../chunk/list-to-csc.js';
+import { sumDuplicates } from '../chunk/sum-duplicates.js';
 import { WideToCsc } from '../chunk/wide-to-csc.js';
 import { DataError, NmfError, OptionError } from '../errors.js';
+import { namedFeatures, unnamedDataMessage } from './feature-names.js';
 import { resolveLayout, type Layout, type ResolvedLayout } from '../source/layout.js';
 import { makeProjector, type ProjectionModel, type ProjectionOptions } from '../update/project-chunk.js';
 import { makeProjectPool, type ProjectPool } from '../parallel/project-pool.js';
@@ -73,6 +78,13 @@ export interface ProjectPlan {
   readonly names: ReadonlyMap<string, number> | undefined;
   readonly ignoreUnknown: boolean;
   readonly k: number;
+  /** The names features are matched against when the model has real names (feature-names.ts), else undefined. */
+  readonly named: readonly string[] | undefined;
+}
+
+/** SCHEMA_MISMATCH for a batch whose features (`what`) cannot be matched to the model's names. */
+function unnamedDataError(named: readonly string[], what: string, where: BatchWhere, column: string): DataError {
+  return dataError('SCHEMA_MISMATCH', unnamedDataMessage(named, what), where, undefined, column);
 }
 
 export function project(model: ProjectModel, options: ProjectOptions): OperatorFunction<RecordBatch, RecordBatch> {
@@ -169,16 +181,25 @@ export function resolvePlan(model: ProjectModel, options: ProjectOptions): Proje
   const names = featureNames ? new Map(featureNames.map((f, i) => [f, i] as const)) : undefined;
   return {
     model, layout, passThrough, replaceFeatures: replaceFeatures ?? false, names, ignoreUnknown: unknownFeatures === 'ignore', k: model.rank,
+    named: namedFeatures(featureNames),
   };
 }
 
 function longProjector(plan: ProjectPlan): BatchProjector | undefined {
   const { layout } = plan;
   if (layout.layout !== 'long') return undefined;
-  return new LongSamples({
+  const samples = new LongSamples({
     m: plan.model.features, feature: layout.feature, sample: layout.sample, value: layout.value, indexBase: layout.indexBase,
     names: plan.names, ignoreUnknown: plan.ignoreUnknown, passThrough: plan.passThrough ?? [],
   });
+  return {
+    push: (batch, where) => {
+      const type = batch.schema.fields.find((f) => f.name === layout.feature)?.type;
+      if (plan.named && type && isIntegerType(type)) throw unnamedDataError(plan.named, `integer ids (${String(type)})`, where, layout.feature);
+      return samples.push(batch, where);
+    },
+    finish: () => samples.finish(),
+  };
 }
 
 /** wide and list: one sample per row; the column plan is settled by the first batch. */
@@ -222,7 +243,9 @@ function remap(converter: WideToCsc | ListToCsc, batch: RecordBatch, where: Batc
     }
     ptr[j + 1] = q;
   }
-  return makeCscChunk({ m, colStart: 0, colPtr: ptr, rowIdx, values });
+  // Columns in model order, repeats summed (chunk/sum-duplicates.ts): the codes do not depend on the table's column order.
+  const arrays = sumDuplicates({ colPtr: ptr, rowIdx, values }, n) ?? { colPtr: ptr, rowIdx, values };
+  return makeCscChunk({ m, colStart: 0, ...arrays });
 }
 
 /** wide / list, from the first batch's schema: the kept columns and the feature columns with their model index. */
@@ -237,6 +260,7 @@ function settle(plan: ProjectPlan, schema: Schema, where: BatchWhere): { keep: s
       : schema.fields.filter((f) => isNumericType(f.type) && !(plan.passThrough ?? []).includes(f.name)).map((f) => f.name);
     for (const c of data) if (!all.includes(c)) throw dataError('SCHEMA_MISMATCH', `feature column "${c}" not found`, where, undefined, c);
     const byName = names && data.some((c) => names.has(c)) ? names : undefined;
+    if (!byName && plan.named) throw unnamedDataError(plan.named, `columns none of which is a model feature (${data.slice(0, 3).join(', ')}…)`, where, data[0] ?? '*');
     if (!byName && data.length !== model.features) {
       throw dataError('SCHEMA_MISMATCH', `${data.length} feature columns match none of the model's feature names, and the model has ${model.features} features`
         + ' (name the feature columns with `features`)', where, undefined, data[0] ?? '*');
@@ -255,6 +279,7 @@ function settle(plan: ProjectPlan, schema: Schema, where: BatchWhere): { keep: s
     featureOf = Int32Array.from(index);
   } else {
     data = layout.layout === 'list' ? (layout.entries !== undefined ? [layout.entries] : [layout.indices, layout.values]) : [];
+    if (plan.named) throw unnamedDataError(plan.named, 'integer indices (list layout)', where, data[0]!);
     columns = data;
   }
   const keep = (plan.passThrough ?? all).filter((c) => !(plan.replaceFeatures && data.includes(c)));

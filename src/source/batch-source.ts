@@ -185,8 +185,8 @@ function describe(input: BatchInput, layout: ResolvedLayout): Observable<SourceI
 function scan(input: BatchInput, layout: ResolvedLayout, idColumn: string): Observable<IdScan> {
   const entries = layout.layout === 'list' && layout.entries !== undefined;
   return pullBatches(() => input.open([idColumn])).pipe(reduce((acc: IdScan, { batch, where }) => {
-    const data = layout.layout === 'long' ? columnData(batch, idColumn, where) : listIndexData(batch, idColumn, entries, where);
-    scanIds(data, idColumn, where, layout.indexBase, acc);
+    const [data, rowOf] = layout.layout === 'long' ? [columnData(batch, idColumn, where)] : listIndexData(batch, idColumn, entries, where);
+    scanIds(data, idColumn, where, layout.indexBase, acc, rowOf);
     return acc;
   }, { maxIndex: -1, strings: null }));
 }

@@ -2,10 +2,13 @@
  * In-memory sources: a whole CSC matrix (or a dense array) served as chunks of `chunkSize`
  * columns. Chunks are zero-copy views of the caller's arrays where the storage allows it.
  * The matrix is validated once, when the source is made; a bad matrix throws a DataError.
+ * Rows need not be sorted within a column; repeated (feature, sample) entries are summed, the rule of
+ * every layout (chunk/sum-duplicates.ts), in a copy of the arrays (the caller's are never written).
  */
 import { Observable } from 'rxjs';
 import { checkChunk } from '../chunk/check-chunk.js';
 import { makeCscChunk, type CscChunk } from '../chunk/csc-chunk.js';
+import { sumDuplicates } from '../chunk/sum-duplicates.js';
 import { DataError, OptionError } from '../errors.js';
 import type { MatrixSource } from './matrix-source.js';
 
@@ -27,14 +30,17 @@ export interface InMemoryOptions {
   readonly featureNames?: readonly string[];
 }
 
-export function fromCsc(matrix: CscMatrix, options: InMemoryOptions = {}): MatrixSource & { readonly matrix: CscMatrix } {
+export function fromCsc(given: CscMatrix, options: InMemoryOptions = {}): MatrixSource & { readonly matrix: CscMatrix } {
   const name = options.name ?? 'in-memory CSC';
-  const chunkSize = options.chunkSize ?? Math.max(1, matrix.n);
+  const chunkSize = options.chunkSize ?? Math.max(1, given.n);
   if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new OptionError('chunkSize', 'an integer ≥ 1', chunkSize);
-  if (options.featureNames && options.featureNames.length !== matrix.m) {
-    throw new OptionError('featureNames', `${matrix.m} names (one per feature)`, `${options.featureNames.length} names`);
+  if (options.featureNames && options.featureNames.length !== given.m) {
+    throw new OptionError('featureNames', `${given.m} names (one per feature)`, `${options.featureNames.length} names`);
   }
-  checkChunk(makeCscChunk({ ...matrix, colStart: 0 }), name);
+  checkChunk(makeCscChunk({ ...given, colStart: 0 }), name);
+  // Repeated (feature, sample) entries are summed, as in every file layout (chunk/sum-duplicates.ts).
+  const summed = sumDuplicates(given, given.n);
+  const matrix: CscMatrix = summed ? { m: given.m, n: given.n, ...summed } : given;
   const chunks = splitColumns(matrix, chunkSize);
   return {
     name,

@@ -1,0 +1,66 @@
+/**
+ * The one rule for repeated (feature, sample) entries, in every layout: they are SUMMED, as Matrix
+ * Market readers do (src/source/read-mtx.ts). A column whose rows are not strictly increasing is sorted
+ * by row — stably, so equal rows keep their input order — and each run of equal rows becomes one nonzero
+ * holding their sum, added left to right: the same arrays, to the bit, as read-mtx.ts gives for the same
+ * entries in the same order. Columns are never split between chunks, so the result does not depend on
+ * the chunk size.
+ *
+ * Cost: one scan, O(nnz), and nothing allocated when every column is strictly increasing (the usual
+ * case: a group-by or a CSC writer emits sorted rows); otherwise one copy of the arrays, and a sort of
+ * each column that needs one.
+ */
+
+export interface CscArrays {
+  readonly colPtr: Int32Array;
+  readonly rowIdx: Int32Array;
+  readonly values: Float64Array;
+}
+
+/** Index of the first column (< n) whose rows are not strictly increasing, or n. */
+function firstUnsortedColumn(colPtr: Int32Array, rowIdx: Int32Array, n: number): number {
+  for (let j = 0; j < n; j++) {
+    const end = colPtr[j + 1]!;
+    for (let p = colPtr[j]! + 1; p < end; p++) if (rowIdx[p]! <= rowIdx[p - 1]!) return j;
+  }
+  return n;
+}
+
+/**
+ * `arrays` with every column sorted by row and repeated rows summed (see the header), or `null` when
+ * every column of the n columns is already strictly increasing (the arrays are then used as they are).
+ */
+export function sumDuplicates(arrays: CscArrays, n: number): CscArrays | null {
+  const { colPtr, rowIdx, values } = arrays;
+  const first = firstUnsortedColumn(colPtr, rowIdx, n);
+  if (first === n) return null;
+  const nnz = colPtr[n]!;
+  const outPtr = colPtr.slice(0, n + 1);
+  const outRows = rowIdx.slice(0, nnz);
+  const outValues = values.slice(0, nnz);
+  let w = colPtr[first]!;
+  for (let j = first; j < n; j++) {
+    const start = colPtr[j]!;
+    const end = colPtr[j + 1]!;
+    const order = sortedPositions(rowIdx, start, end);
+    const columnStart = w;
+    for (let t = 0; t < order.length; t++) {
+      const p = order[t]!;
+      if (w > columnStart && outRows[w - 1] === rowIdx[p]) outValues[w - 1]! += values[p]!;
+      else { outRows[w] = rowIdx[p]!; outValues[w] = values[p]!; w++; }
+    }
+    outPtr[j + 1] = w;
+  }
+  return { colPtr: outPtr, rowIdx: outRows.subarray(0, w), values: outValues.subarray(0, w) };
+}
+
+/** Positions start..end−1 ordered by row, equal rows in input order (Array.prototype.sort is stable). */
+function sortedPositions(rowIdx: Int32Array, start: number, end: number): number[] {
+  const order: number[] = [];
+  let sorted = true;
+  for (let p = start; p < end; p++) {
+    if (p > start && rowIdx[p]! <= rowIdx[p - 1]!) sorted = false;
+    order.push(p);
+  }
+  return sorted ? order : order.sort((a, b) => rowIdx[a]! - rowIdx[b]! || a - b);
+}
