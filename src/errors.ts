@@ -33,7 +33,9 @@ export type NmfErrorCode =
   | 'EMPTY_INPUT'
   | 'UNSUPPORTED'
   | 'NUMERICAL'
-  | 'IO';
+  | 'IO'
+  | 'CHECKSUM_MISMATCH'
+  | 'DATA_CHANGED';
 
 export class NmfError extends Error {
   readonly code: NmfErrorCode;
