@@ -28,6 +28,7 @@ async function failure(run: () => unknown): Promise<NmfError> {
 const small = {
   loss: 'l2', rank: 2, features: 3, samples: 4, iteration: 1, relativeLoss: 0.5, objective: 0.5, trace: [],
   W: Float64Array.from([0.1, 0.2, 0.3, 0.4, 0.6, 0.4]), d: Float64Array.from([2, 1]), featureNames: ['a', 'b', 'c'],
+  data: { features: 3, samples: 4, nonzeros: 5, sum: 7.5, sumSquares: 11.25, featureMoment: 13, sampleMoment: 17 },
 } as unknown as Snapshot;
 
 /** The model table of `path` with W's factor_0 at `feature` set to `value`, its metadata (and checksum) kept as they were. */
@@ -47,7 +48,7 @@ async function tamperTable(path: string, feature: number, value: number): Promis
 }
 
 describe('model file integrity', () => {
-  it('a CSV model with one changed character anywhere is CHECKSUM_MISMATCH naming the file; without its sha256 it is read unchecked', async () => {
+  it('a CSV model with one changed character anywhere, or its checksum removed, is CHECKSUM_MISMATCH naming the file; sha256=none and models written before checksums are read unchecked', async () => {
     const path = join(tmp(), 'model.csv');
     await writeModel(path, small);
     const text = readFileSync(path, 'utf8');
@@ -59,8 +60,16 @@ describe('model file integrity', () => {
       expect(error.location?.source).toBe(path);
       expect(error.message).toContain('the model file is damaged: the SHA-256');
     }
-    writeFileSync(path, text.replace(/ sha256=[0-9a-f]+/, '').replace('0.29999999999999999', '0.5'));
+    writeFileSync(path, text.replace(/ sha256=[0-9a-f]+/, ' sha256=none').replace('0.29999999999999999', '0.5'));
     expect((await readModel(path)).W[2]).toBe(0.5);
+    // The checksum token removed or replaced (a file written with one), and a model written before checksums:
+    writeFileSync(path, text.replace(/ sha256=[0-9a-f]+/, ''));
+    expect((await failure(() => readModel(path))).code).toBe('CHECKSUM_MISMATCH');
+    writeFileSync(path, text.replace(/ sha256=[0-9a-f]+/, ' hermitian'));
+    expect((await failure(() => readModel(path))).message).toContain('the model\'s first line has "hermitian"');
+    const old = join(tmp(), 'old.csv');
+    writeFileSync(old, '# nmflow model: loss=l2 rank=2 features=3 samples=4 iterations=1 relativeLoss=0.5\n# d,2,1\nfeature,factor_0,factor_1\na,0.1,0.2\nb,0.3,0.4\nc,0.6,0.4\n');
+    expect((await readModel(old)).d).toEqual(Float64Array.from([2, 1]));
   });
 
   for (const ext of ['arrow', 'parquet']) {

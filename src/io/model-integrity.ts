@@ -3,8 +3,9 @@
  *  - a SHA-256 checksum: CSV — ` sha256=<hex>` at the end of the first line, over every other byte of the file;
  *    Arrow and Parquet — schema metadata `nmflow.sha256` over the feature names, W (row-major float64 bytes)
  *    and every other `nmflow.*` metadata entry (d, loss, rank, trace, data fingerprint…), in key order.
- *    readModel verifies it (CHECKSUM_MISMATCH). A file without one (written before issue #13, or a CSV whose
- *    token was removed after editing it by hand) is read unchecked.
+ *    readModel verifies it (CHECKSUM_MISMATCH). A file without one (written before issue #13) is read unchecked,
+ *    as is a CSV edited by hand whose token says `sha256=none`; a CSV first line with `data.*` tokens (written
+ *    with a checksum) but none, or with a token nmflow does not write, is damaged.
  *  - values: W and d finite and ≥ 0, else INVALID_VALUE naming the feature, the factor and the value;
  *  - the data fingerprint of the fit (chunk/data-fingerprint.ts): `nmflow.data` (JSON), or tokens
  *    ` data.nonzeros=…` in the CSV's first line (a CSV model keeps its two comment lines, without quotes or
@@ -17,6 +18,8 @@ import { DataError } from '../errors.js';
 export const CHECKSUM_KEY = 'nmflow.sha256';
 export const DATA_KEY = 'nmflow.data';
 const CSV_CHECKSUM = / sha256=(\S*)\r?$/;
+/** The tokens of a CSV model's first line (`# nmflow model: loss=l2 rank=3 …`), as io/model-file.ts writes them. */
+const CSV_TOKEN = /^(loss|rank|features|samples|iterations|relativeLoss|data\.\w+|sha256)=\S*$/;
 const FIELDS = ['features', 'samples', 'nonzeros', 'sum', 'sumSquares', 'featureMoment', 'sampleMoment'] as const;
 
 /** The CSV text with its checksum at the end of its first line. */
@@ -29,10 +32,22 @@ export function withCsvChecksum(text: string): string {
 export function verifyCsvChecksum(text: string, path: string): void {
   const cut = text.indexOf('\n');
   const first = cut < 0 ? text : text.slice(0, cut);
+  checkCsvFirstLine(first, path);
   const match = CSV_CHECKSUM.exec(first);
-  if (match === null) return; // no checksum: read unchecked
+  if (match === null && / data\./.test(first)) {
+    throw new DataError('CHECKSUM_MISMATCH', 'the model file is damaged: its first line has the data fingerprint but no sha256= checksum (truncated or altered)', { source: path, line: 1 });
+  }
+  if (match === null || match[1] === 'none') return; // written before checksums, or edited by hand: read unchecked
   const token = ` sha256=${match[1]!}`;
   compare(sha256(text.slice(0, match.index) + text.slice(match.index + token.length)), match[1]!, path);
+}
+
+function checkCsvFirstLine(first: string, path: string): void {
+  if (!first.startsWith('# nmflow model:')) return;
+  const odd = first.slice('# nmflow model:'.length).trim().split(/\s+/).find((token) => !CSV_TOKEN.test(token));
+  if (odd !== undefined) {
+    throw new DataError('MALFORMED_FILE', `the model's first line has ${JSON.stringify(odd.slice(0, 40))}, not one of loss=, rank=, features=, samples=, iterations=, relativeLoss=, data.*=, sha256= (damaged)`, { source: path, line: 1 });
+  }
 }
 
 /** The metadata with its checksum entry added. */
@@ -111,5 +126,5 @@ function sha256(text: string): string {
 
 function compare(actual: string, stored: string, path: string): void {
   if (actual === stored) return;
-  throw new DataError('CHECKSUM_MISMATCH', `the model file is damaged: the SHA-256 of its contents is ${actual.slice(0, 16)}…, the file says ${stored.slice(0, 16) || '(nothing)'}… (truncated, overwritten or altered; a CSV model edited by hand is read unchecked once its "# sha256:" line is removed)`, { source: path });
+  throw new DataError('CHECKSUM_MISMATCH', `the model file is damaged: the SHA-256 of its contents is ${actual.slice(0, 16)}…, the file says ${stored.slice(0, 16) || '(nothing)'}… (truncated, overwritten or altered; a CSV model edited by hand is read unchecked with sha256=none)`, { source: path });
 }
