@@ -76,7 +76,7 @@ describe('checkpoint integrity', () => {
       [{ ...base, state: { ...base.state, arrays: { B: Float64Array.from([Infinity]) } } }, 'B[entry 0] is Infinity'],
       [{ ...base, state: { ...base.state, numbers: { iteration: -1 } } }, 'counter iteration is -1'],
       [{ ...base, state: { ...base.state, numbers: { iteration: 1e15 } } }, 'counter iteration is 1000000000000000'],
-      [{ ...base, state: { ...base.state, numbers: { iteration: 40 } } }, 'iteration is 40 but its trace ends at iteration 1'],
+      [{ ...base, state: { ...base.state, numbers: { iteration: 1, samples: 0.5 } } }, 'counter samples is 0.5'],
       [{ ...base, trace: [{ ...base.trace[0]!, iteration: 2.5 }] }, 'trace entry 0 has iteration 2.5'],
     ];
     for (const [checkpoint, message] of cases) {

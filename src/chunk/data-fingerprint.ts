@@ -76,8 +76,9 @@ export function beginDataPass(watch: DataWatch): void {
 export function watchChunk(watch: DataWatch, chunk: CscChunk): void {
   const { n, colPtr, rowIdx, values, colStart } = chunk;
   const t = watch.totals;
-  if (watch.features === undefined) watch.features = chunk.m;
-  else if (chunk.m !== watch.features) throw changed(watch, chunk, `the chunk has ${chunk.m} features where ${watch.origin} had ${watch.features}`);
+  watch.features ??= chunk.m;
+  // Within the recording pass a change of features is the driver's SHAPE_MISMATCH; against a complete reference, other data.
+  if (chunk.m !== watch.features && watch.complete) throw changed(watch, chunk, `the chunk has ${chunk.m} features where ${watch.origin} had ${watch.features}`);
   let nonzeros = t[1]!, sum = t[2]!, squares = t[3]!, byFeature = t[4]!, bySample = t[5]!;
   for (let j = 0; j < n; j++) {
     const column = colStart + j + 1;
