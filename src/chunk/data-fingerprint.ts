@@ -1,12 +1,13 @@
 /**
  * The identity of a re-readable source's data, checked on every pass of a fit (issue #13, "Data
- * identity"). One pass sums, value by value in the stream's order, the nonzeros, Σa, ‖A‖² = Σa²,
+ * identity"). One pass sums, column by column in the stream's order, the nonzeros, Σa, ‖A‖² = Σa²,
  * Σ(i+1)·a (where the values sit among the features) and Σ(j+1)·a (among the samples). The running
  * totals after every chunk are kept as marks, keyed by the chunk's end column: a later pass (or a fit
  * resumed from a checkpoint that stored them) compares its own totals at every end column the two share,
  * exactly — the same values added in the same order give the same bits, whatever the chunking — and fails
  * at the first chunk that differs with DATA_CHANGED, naming the pass, the samples and the quantity.
- * Explicit zeros are skipped, so the fingerprint is the matrix's, not its storage's. O(nnz) per pass, no RxJS
+ * "nonzeros" counts the entries the chunks store (as Snapshot.nnz does); explicit zeros add nothing to the sums.
+ * O(nnz) per pass, about 1.4 ns per nonzero (figures in the README's "Data identity"), no RxJS
  * (source/watch-data.ts runs it over a pass's chunks).
  */
 import { DataError } from '../errors.js';
@@ -79,16 +80,26 @@ export function watchChunk(watch: DataWatch, chunk: CscChunk): void {
   watch.features ??= chunk.m;
   // Within the recording pass a change of features is the driver's SHAPE_MISMATCH; against a complete reference, other data.
   if (chunk.m !== watch.features && watch.complete) throw changed(watch, chunk, `the chunk has ${chunk.m} features where ${watch.origin} had ${watch.features}`);
-  let nonzeros = t[1]!, sum = t[2]!, squares = t[3]!, byFeature = t[4]!, bySample = t[5]!;
+  let sum = t[2]!, squares = t[3]!, byFeature = t[4]!, bySample = t[5]!;
   for (let j = 0; j < n; j++) {
-    const column = colStart + j + 1;
-    for (let p = colPtr[j]!; p < colPtr[j + 1]!; p++) {
-      const v = values[p]!;
-      if (v === 0) continue;
-      nonzeros += 1; sum += v; squares += v * v; byFeature += (rowIdx[p]! + 1) * v; bySample += column * v;
+    // Two interleaved sums per quantity within a column (the even and odd entries), added at the column's end:
+    // the order is fixed by the column alone, and two chains of additions run twice as fast as one.
+    let s0 = 0, s1 = 0, q0 = 0, q1 = 0, f0 = 0, f1 = 0;
+    const end = colPtr[j + 1]!;
+    let p = colPtr[j]!;
+    for (; p + 1 < end; p += 2) {
+      const v0 = values[p]!, v1 = values[p + 1]!;
+      s0 += v0; q0 += v0 * v0; f0 += (rowIdx[p]! + 1) * v0;
+      s1 += v1; q1 += v1 * v1; f1 += (rowIdx[p + 1]! + 1) * v1;
     }
+    if (p < end) {
+      const v0 = values[p]!;
+      s0 += v0; q0 += v0 * v0; f0 += (rowIdx[p]! + 1) * v0;
+    }
+    const columnSum = s0 + s1;
+    sum += columnSum; squares += q0 + q1; byFeature += f0 + f1; bySample += (colStart + j + 1) * columnSum;
   }
-  t[0] = colStart + n; t[1] = nonzeros; t[2] = sum; t[3] = squares; t[4] = byFeature; t[5] = bySample;
+  t[0] = colStart + n; t[1] = t[1]! + colPtr[n]!; t[2] = sum; t[3] = squares; t[4] = byFeature; t[5] = bySample;
   compareAtChunkEnd(watch, chunk);
   watch.chunk += 1;
 }
