@@ -40,7 +40,7 @@ const SHARED = join(ROOT, '..', 'shared');
 const CORPUS = join(ROOT, 'bench/data/fuzz-corpus');
 const FAILURES = join(ROOT, 'bench/data/fuzz-failures');
 const KINDS: readonly TargetKind[] = ['mtx', 'arrow', 'parquet', 'csv', 'checkpoint', 'model'];
-const CORPUS_VERSION = '1';
+const CORPUS_VERSION = '2'; // 2: checkpoints and models with checksums (issue #13)
 
 type Outcome = 'typed' | 'unclear' | 'same' | 'other' | 'crash' | 'hang' | 'oom';
 const OUTCOMES: readonly Outcome[] = ['typed', 'unclear', 'same', 'other', 'crash', 'hang', 'oom'];

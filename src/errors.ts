@@ -34,7 +34,9 @@ export type NmfErrorCode =
   | 'UNSUPPORTED'
   | 'NUMERICAL'
   | 'IO'
-  | 'MEMORY_LIMIT';
+  | 'MEMORY_LIMIT'
+  | 'CHECKSUM_MISMATCH'
+  | 'DATA_CHANGED';
 
 export class NmfError extends Error {
   readonly code: NmfErrorCode;

@@ -34,6 +34,7 @@ export type { Layout, LongLayout, WideLayout, ListLayout, SourceOptions } from '
 
 // Chunks
 export { makeCscChunk, type CscChunk } from './chunk/csc-chunk.js';
+export type { DataFingerprint } from './chunk/data-fingerprint.js';
 export { checkChunk } from './chunk/check-chunk.js';
 
 // Fitting

@@ -16,6 +16,7 @@ import type { Snapshot } from '../src/snapshot/snapshot.js';
 import { FlatBuffer } from '../src/source/flatbuffer-check.js';
 import { CLI, nmflow } from './helpers/cli.js';
 import { SHARED_DATA } from './helpers/load-mtx-sync.js';
+import { CHECKPOINT_HEADER_AT, writeResealed } from './helpers/reseal-checkpoint.js';
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'nmflow-harden-'));
 /** The pid of a process that has ended (pids are not reused at once). */
@@ -173,20 +174,20 @@ describe('damaged checkpoints and OS errors in words', () => {
     writeCheckpoint(dir, checkpoint);
     const path = join(dir, 'checkpoint.nmf');
     const bytes = readFileSync(path);
-    bytes[12] = 0x78; // 'x' for the header's opening brace
-    writeFileSync(path, bytes);
+    bytes[CHECKPOINT_HEADER_AT] = 0x78; // 'x' for the header's opening brace
+    writeResealed(path, bytes);
     const error = await failure(() => readCheckpoint(dir));
     expect(error.code).toBe('MALFORMED_FILE');
     expect(error.message).toContain('checkpoint header is damaged');
     expect(error.location?.source).toBe(path);
     expect(error.cause).toBeInstanceOf(SyntaxError);
     // A header length past the end of the file, and a layout entry that is not [offset, length]:
-    bytes.writeUInt32LE(1e6, 8);
-    writeFileSync(path, bytes);
+    bytes.writeUInt32LE(1e6, 40);
+    writeResealed(path, bytes);
     expect((await failure(() => readCheckpoint(dir))).message).toContain('truncated or damaged');
     writeCheckpoint(dir, checkpoint);
     const text = readFileSync(path, 'latin1').replace('"W":[0,4]', '"W":[0.5]');
-    writeFileSync(path, Buffer.from(text, 'latin1'));
+    writeResealed(path, Buffer.from(text, 'latin1'));
     expect((await failure(() => readCheckpoint(dir))).message).toContain('array W has no valid [offset, length]');
   });
 

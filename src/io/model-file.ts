@@ -8,10 +8,14 @@
  *           Arrow schema, and any Parquet reader (DuckDB, pyarrow) reads the columns.
  * H goes to its own file (`writeFactorsH`): rank lines of samples numbers (CSV) or an Arrow table
  * with one row per sample. Every write is atomic (temporary name, then rename).
+ * Models carry a SHA-256 checksum and the fit's data fingerprint, verified and checked by readModel
+ * (io/model-integrity.ts).
  */
 import { DataType, Table, Utf8, makeVector, tableFromIPC, tableToIPC, vectorFromArray, Schema, RecordBatch, makeData, Struct, type Field, type Vector } from 'apache-arrow';
 import { readFile } from 'node:fs/promises';
+import type { DataFingerprint } from '../chunk/data-fingerprint.js';
 import { DataError, OptionError } from '../errors.js';
+import { checkModelValues, csvDataOf, dataEntry, dataTokens, DATA_KEY, tableDataOf, sealMetadata, verifyCsvChecksum, verifyTableChecksum, withCsvChecksum } from './model-integrity.js';
 import type { Snapshot, TracePoint } from '../snapshot/snapshot.js';
 import { checkArrowIpc, IpcStructureError } from '../source/arrow-ipc-check.js';
 import { writeFileAtomic } from './atomic-write.js';
@@ -34,7 +38,7 @@ function featureName(s: Snapshot, i: number): string {
 export async function writeModel(path: string, model: Snapshot): Promise<void> {
   const { features: m, rank: k, W, d } = model;
   if (modelFormatOf(path) === 'csv') {
-    const lines = [`# nmflow model: loss=${model.loss} rank=${k} features=${m} samples=${model.samples} iterations=${model.iteration} relativeLoss=${model.relativeLoss}`,
+    const lines = [`# nmflow model: loss=${model.loss} rank=${k} features=${m} samples=${model.samples} iterations=${model.iteration} relativeLoss=${model.relativeLoss}${dataTokens(model.data)}`,
       `# d,${Array.from(d, num).join(',')}`,
       ['feature', ...Array.from({ length: k }, (_, a) => `factor_${a}`)].join(',')];
     for (let i = 0; i < m; i++) {
@@ -42,23 +46,22 @@ export async function writeModel(path: string, model: Snapshot): Promise<void> {
       for (let a = 0; a < k; a++) row.push(num(W[i * k + a]!));
       lines.push(row.join(','));
     }
-    await writeFileAtomic(path, lines.join('\n') + '\n');
+    await writeFileAtomic(path, withCsvChecksum(lines.join('\n') + '\n'));
     return;
   }
-  const columns: Record<string, Vector> = {
-    feature: vectorFromArray(Array.from({ length: m }, (_, i) => featureName(model, i)), new Utf8()),
-  };
+  const names = Array.from({ length: m }, (_, i) => featureName(model, i));
+  const columns: Record<string, Vector> = { feature: vectorFromArray(names, new Utf8()) };
   for (let a = 0; a < k; a++) {
     const col = new Float64Array(m);
     for (let i = 0; i < m; i++) col[i] = W[i * k + a]!;
     columns[`factor_${a}`] = makeVector(col);
   }
-  const table = withMetadata(new Table(columns), {
+  const table = withMetadata(new Table(columns), sealMetadata({
     'nmflow.loss': model.loss, 'nmflow.rank': String(k), 'nmflow.samples': String(model.samples),
     'nmflow.d': JSON.stringify(Array.from(d)), 'nmflow.relativeLoss': String(model.relativeLoss),
     'nmflow.objective': String(model.objective), 'nmflow.iterations': String(model.iteration),
-    'nmflow.trace': JSON.stringify(model.trace ?? []),
-  });
+    'nmflow.trace': JSON.stringify(model.trace ?? []), ...dataEntry(model.data),
+  }, W, names));
   await writeTable(path, table);
 }
 
@@ -87,6 +90,8 @@ export interface StoredModel {
   /** Relative loss and completed iterations of the fit, when the file records them. */
   readonly relativeLoss?: number;
   readonly iterations?: number;
+  /** The fingerprint of the data the model was fitted to, when the file records it. */
+  readonly data?: DataFingerprint;
 }
 
 /** Reads a model written by writeModel (CSV or Arrow). */
@@ -123,12 +128,17 @@ export async function readModel(path: string): Promise<StoredModel> {
     } catch (error) {
       throw new DataError('MALFORMED_FILE', 'the model\'s columns cannot be decoded (damaged file)', { source: path }, error);
     }
+    verifyTableChecksum(meta, W, featureNames, path);
+    checkModelValues(W, d, featureNames, path);
     return {
       loss: meta.get('nmflow.loss') === 'l1' ? 'l1' : 'l2', rank, features: m, W, d, featureNames,
-      ...recorded(meta.get('nmflow.relativeLoss'), meta.get('nmflow.iterations')), ...traceOf(meta.get('nmflow.trace')),
+      ...recorded(meta.get('nmflow.relativeLoss'), meta.get('nmflow.iterations')), ...traceOf(meta.get('nmflow.trace')), ...tableDataOf(meta.get(DATA_KEY), path),
     };
   }
-  const lines = bytes.toString('utf8').split(/\r?\n/);
+  const text = bytes.toString('utf8');
+  verifyCsvChecksum(text, path);
+  const lines = text.split(/\r?\n/);
+  let first: string | undefined;
   let loss: 'l1' | 'l2' = 'l2';
   let stats: ReturnType<typeof recorded> = {};
   let d: Float64Array | undefined;
@@ -139,6 +149,7 @@ export async function readModel(path: string): Promise<StoredModel> {
     if (line.startsWith('# nmflow model:')) {
       loss = /loss=l1/.test(line) ? 'l1' : 'l2';
       stats = recorded(/relativeLoss=(\S+)/.exec(line)?.[1], /iterations=(\S+)/.exec(line)?.[1]);
+      first = line;
     }
     else if (line.startsWith('# d,')) d = Float64Array.from(line.slice(4).split(',').map(Number));
     else if (line.startsWith('#') || line.trim() === '') return;
@@ -159,7 +170,8 @@ export async function readModel(path: string): Promise<StoredModel> {
   }
   const W = new Float64Array(rows.length * rank);
   rows.forEach((r, i) => W.set(r, i * rank));
-  return { loss, rank, features: rows.length, W, d, featureNames, ...stats };
+  checkModelValues(W, d, featureNames, path);
+  return { loss, rank, features: rows.length, W, d, featureNames, ...stats, ...csvDataOf(first, path) };
 }
 
 /**
@@ -209,7 +221,8 @@ function holdsRows(col: Vector, rows: number): boolean {
 function numbersOf(json: string | undefined): number[] {
   try {
     const value: unknown = JSON.parse(json ?? '[]');
-    return Array.isArray(value) && value.every((v) => typeof v === 'number') ? value as number[] : [];
+    // JSON writes NaN and ±Infinity as null: read back as NaN, for checkModelValues to name
+    return Array.isArray(value) && value.every((v) => typeof v === 'number' || v === null) ? value.map((v: number | null) => v ?? NaN) : [];
   } catch {
     return [];
   }

@@ -12,7 +12,9 @@ import { Observable, firstValueFrom, lastValueFrom, type Subscription } from 'rx
 import { checkChunk } from '../chunk/check-chunk.js';
 import type { CscChunk } from '../chunk/csc-chunk.js';
 import { DataError, NmfError, OptionError } from '../errors.js';
-import { readCheckpointFor, writeCheckpoint } from '../io/checkpoint.js';
+import { readCheckpointFor, writeCheckpoint, type Checkpoint } from '../io/checkpoint.js';
+import { adoptRecord, fingerprintOf as dataFingerprintOf, makeDataWatch, recordOf } from '../chunk/data-fingerprint.js';
+import { watchData, watchedSource } from '../source/watch-data.js';
 import { checkShape, fingerprintOf, resolveOptions, withSolver, type FitOptions, type ResolvedOptions } from '../options.js';
 import type { Model, Snapshot, TracePoint } from '../snapshot/snapshot.js';
 import type { CscMatrix } from '../source/from-csc.js';
@@ -47,6 +49,8 @@ export function fit(given: MatrixSource, options: FitOptions): Observable<Snapsh
     const started = performance.now();
     const seconds = (): number => (performance.now() - started) / 1000;
     const trace: TracePoint[] = [];
+    // The data's fingerprint, recorded by the first pass and checked by every later one (and against a resumed checkpoint's).
+    const watch = makeDataWatch(source.name);
     let engine: Engine | undefined;
     let pass: Subscription | undefined;
     let pending: ReturnType<typeof setImmediate> | undefined;
@@ -55,7 +59,10 @@ export function fit(given: MatrixSource, options: FitOptions): Observable<Snapsh
     let startup: Subscription | undefined;
     let startOptions: ResolvedOptions = resolved;
     let initSeconds: number | undefined;
-    const withInit = (s: Snapshot): Snapshot => (initSeconds === undefined ? s : { ...s, initSeconds });
+    const withInit = (s: Snapshot): Snapshot => {
+      const data = dataFingerprintOf(watch);
+      return initSeconds === undefined && data === undefined ? s : { ...s, ...(initSeconds === undefined ? {} : { initSeconds }), ...(data ? { data } : {}) };
+    };
 
     const fail = (error: unknown): void => {
       if (failed) return;
@@ -69,8 +76,17 @@ export function fit(given: MatrixSource, options: FitOptions): Observable<Snapsh
 
     // Chunks of the first pass to skip after resuming from a mid-pass checkpoint.
     let resumeSkip = 0;
+    let saved: Checkpoint | undefined;
+    /** The checkpoint to resume from, read once; its data fingerprint becomes the one the passes are checked against. */
+    const savedCheckpoint = (): Checkpoint => {
+      if (saved === undefined) {
+        saved = readCheckpointFor(resolved.resumeFrom!, fingerprintOf(resolved));
+        if (saved.data) adoptRecord(watch, saved.data, resolved.resumeFrom!);
+      }
+      return saved;
+    };
     const resumeInto = (target: Engine): void => {
-      const resumed = resume(target, resolved, resolved.resumeFrom!);
+      const resumed = resume(target, resolved, savedCheckpoint());
       trace.push(...resumed.trace);
       resumeSkip = resumed.passChunks;
     };
@@ -107,7 +123,7 @@ export function fit(given: MatrixSource, options: FitOptions): Observable<Snapsh
           const every = resolved.checkpoint?.chunks;
           if (every !== undefined && chunks % every === 0 && engine.exportPassState) {
             writeCheckpoint(resolved.checkpoint!.dir, {
-              fingerprint: fingerprintOf(resolved), sourceName: source.name, trace, state: engine.exportPassState(chunks),
+              fingerprint: fingerprintOf(resolved), sourceName: source.name, trace, data: recordOf(watch), state: engine.exportPassState(chunks),
             });
           }
           if (resolved.onChunk) {
@@ -139,7 +155,10 @@ export function fit(given: MatrixSource, options: FitOptions): Observable<Snapsh
       // An error from the source itself (not an NmfError: the user's Observable, a network) is an IO error.
       const sourceFailed = (error: unknown): void => fail(error instanceof NmfError ? error
         : new NmfError('IO', `source ${source.name} failed: ${(error as Error)?.message ?? String(error)}`, { location: { source: source.name }, cause: error }));
-      const subscription = source.chunks(budget).subscribe({ next: onChunk, error: sourceFailed, complete: onComplete });
+      if (resolved.resumeFrom !== undefined) {
+        try { savedCheckpoint(); } catch (error) { fail(error); return; }
+      }
+      const subscription = source.chunks(budget).pipe(watchData(watch)).subscribe({ next: onChunk, error: sourceFailed, complete: onComplete });
       if (failed) subscription.unsubscribe();
       else pass = subscription;
     };
@@ -164,7 +183,7 @@ export function fit(given: MatrixSource, options: FitOptions): Observable<Snapsh
       const last = summary.converged || summary.iteration >= resolved.maxIterations;
       if (!last && resolved.checkpoint && summary.iteration % resolved.checkpoint.every === 0) {
         writeCheckpoint(resolved.checkpoint.dir, {
-          fingerprint: fingerprintOf(resolved), sourceName: source.name, trace, state: engine.exportState(),
+          fingerprint: fingerprintOf(resolved), sourceName: source.name, trace, data: recordOf(watch), state: engine.exportState(),
         });
       }
       resolved.onIteration?.(trace.at(-1)!);
@@ -203,7 +222,7 @@ export function fit(given: MatrixSource, options: FitOptions): Observable<Snapsh
     // The SVD start runs before the first pass (its time counts in elapsedSeconds); a resumed fit
     // takes W and H from its checkpoint instead.
     if ((resolved.initMethod === 'nndsvd' || resolved.initMethod === 'nndsvda') && resolved.resumeFrom === undefined) {
-      const svd$ = nndsvdStart(source, {
+      const svd$ = nndsvdStart(watchedSource(source, watch), {
         rank: resolved.rank, seed: resolved.seed, fill: resolved.initMethod === 'nndsvda', wasm: resolved.wasm, withH: resolved.loss === 'l1',
       });
       startup = svd$.subscribe({
@@ -278,8 +297,7 @@ async function peekFeatures(source: MatrixSource): Promise<number> {
 }
 
 /** Loads a checkpoint into a fresh engine; returns the trace it carried and the chunks of the pass it had done. */
-function resume(engine: Engine, options: ResolvedOptions, dir: string): { trace: TracePoint[]; passChunks: number } {
-  const checkpoint = readCheckpointFor(dir, fingerprintOf(options));
+function resume(engine: Engine, options: ResolvedOptions, checkpoint: Checkpoint): { trace: TracePoint[]; passChunks: number } {
   const done = checkpoint.trace.at(-1)?.iteration ?? 0;
   if (done >= options.maxIterations) {
     throw new OptionError('maxIterations', `more than the ${done} iterations the checkpoint has done (to continue from it)`, options.maxIterations);

@@ -2,6 +2,7 @@
  * What leaves the library: an immutable copy of the model at one iteration. A consumer may keep a
  * snapshot forever; the engine never writes into an array it has handed out.
  */
+import type { DataFingerprint } from '../chunk/data-fingerprint.js';
 import type { Loss } from '../options.js';
 
 export interface Diagnostics {
@@ -63,6 +64,8 @@ export interface Snapshot {
   readonly diagnostics: Diagnostics;
   /** Per-iteration history, on the final snapshot. */
   readonly trace?: readonly TracePoint[];
+  /** fit: the fingerprint of the data (chunk/data-fingerprint.ts), once a whole pass has read them; kept in model files. */
+  readonly data?: DataFingerprint;
 }
 
 /** The result of a fit: its final snapshot. */
