@@ -7,7 +7,7 @@
  */
 import { Observable } from 'rxjs';
 import type { CscChunk } from '../chunk/csc-chunk.js';
-import { OptionError } from '../errors.js';
+import { validate } from '../options/validate.js';
 import { fromCsc, type CscMatrix, type InMemoryOptions } from './from-csc.js';
 import type { MatrixSource } from './matrix-source.js';
 import { readMtx } from './read-mtx.js';
@@ -21,6 +21,7 @@ export interface MtxOptions {
 
 /** Reads the whole file now and returns an in-memory source of it. */
 export async function loadMtx(path: string, options: MtxOptions = {}): Promise<MatrixSource & { readonly matrix: CscMatrix }> {
+  validate('mtx', options);
   const name = options.name ?? path;
   const matrix = await readMtx(path, { name });
   return fromCsc(matrix, toInMemory(options, name));
@@ -28,10 +29,7 @@ export async function loadMtx(path: string, options: MtxOptions = {}): Promise<M
 
 /** A lazy, re-readable source over a `.mtx` / `.mtx.gz` file. Bad options throw here, synchronously. */
 export function fromMtx(path: string, options: MtxOptions = {}): MatrixSource {
-  const { chunkSize } = options;
-  if (chunkSize !== undefined && (!Number.isInteger(chunkSize) || chunkSize < 1)) {
-    throw new OptionError('chunkSize', 'an integer ≥ 1', chunkSize);
-  }
+  validate('mtx', options);
   const name = options.name ?? path;
   let loading: Promise<MatrixSource> | undefined;
   const load = (): Promise<MatrixSource> => {
