@@ -1,15 +1,14 @@
 /**
- * Opens a command-line input as a MatrixSource, by extension: `.mtx` / `.mtx.gz` (read into memory
- * now, so that loading is timed apart from fitting), `.parquet` or a directory of `.parquet` part
- * files, `.arrow` / `.feather` (Arrow IPC file), `.arrows` (IPC stream). Parquet and Arrow inputs are
- * streamed and re-read each pass; their table layout comes from the layout flags.
+ * Opens a command-line input as a MatrixSource in the format the registry tells (format/registry.ts: by the
+ * name's ending, else by the first bytes): `.mtx` / `.mtx.gz` (read into memory now, so that loading is timed
+ * apart from fitting), `.parquet` or a directory of `.parquet` part files, `.arrow` / `.feather` (Arrow IPC
+ * file), `.arrows` (IPC stream). Parquet and Arrow inputs are streamed and re-read each pass; their table
+ * layout comes from the layout flags.
  */
-import { statSync } from 'node:fs';
 import type { Command } from 'commander';
-import { NmfError, OptionError } from '../errors.js';
-import { fromArrow } from '../source/from-arrow.js';
-import { loadMtx } from '../source/from-mtx.js';
-import { fromParquet } from '../source/from-parquet.js';
+import { OptionError } from '../errors.js';
+import { formatToRead } from '../format/registry.js';
+import { addTableFlags } from './parse-flags.js';
 import type { Layout, SourceOptions } from '../source/layout.js';
 import type { MatrixSource } from '../source/matrix-source.js';
 
@@ -26,13 +25,7 @@ export interface InputFlags {
 }
 
 export async function openInput(path: string, flags: InputFlags): Promise<MatrixSource> {
-  if (/\.mtx(\.gz)?$/i.test(path)) {
-    return await loadMtx(path, flags.chunkSize === undefined ? {} : { chunkSize: flags.chunkSize });
-  }
-  const isDirectory = (() => { try { return statSync(path).isDirectory(); } catch { return false; } })();
-  if (isDirectory || /\.parquet$/i.test(path)) return fromParquet(path, sourceOptions(flags));
-  if (/\.(arrow|arrows|feather|ipc)$/i.test(path)) return fromArrow(path, sourceOptions(flags));
-  throw new NmfError('UNSUPPORTED', `cannot tell the format of ${path}: expected .mtx, .mtx.gz, .parquet (or a directory of them), .arrow or .arrows`);
+  return await formatToRead(path, 'matrix').openMatrix!(path, sourceOptions(flags));
 }
 
 /** The layout flags as source options (checked again, declaratively, by the sources). */
@@ -55,15 +48,7 @@ export function sourceOptions(flags: InputFlags): SourceOptions {
   };
 }
 
-/** Adds the input layout flags to a command. */
-export function addInputFlags(command: Command, parseInteger: (v: string) => number): Command {
-  return command
-    .option('--layout <layout>', "table layout of .parquet/.arrow inputs: 'long' (feature, sample, value), 'wide' (one row per sample) or 'list' (indices/values lists); default long")
-    .option('--feature <col>', "long: feature id column (default 'feature')")
-    .option('--sample <col>', "long: sample id column (default 'sample')")
-    .option('--value <col>', "long: value column (default 'value')")
-    .option('--features <cols>', 'wide: comma-separated feature columns (default: every numeric column)')
-    .option('--indices <col>', "list: list column of feature indices (default 'indices')")
-    .option('--values <col>', "list: list column of values (default 'values')")
-    .option('--index-base <0|1>', 'first integer id of features and samples (default 0)', parseInteger);
+/** Adds the input layout flags to a command (names, parsers and help from the options table: options/table-data.ts). */
+export function addInputFlags(command: Command): Command {
+  return addTableFlags(command, 'source', ['layout', 'feature', 'sample', 'value', 'features', 'indices', 'values', 'indexBase']);
 }

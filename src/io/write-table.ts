@@ -21,6 +21,7 @@ import { ReadableStream, type ReadableStreamDefaultController } from 'node:strea
 import { AsyncByteQueue, RecordBatchFileWriter, RecordBatchStreamWriter, Table, tableToIPC, type RecordBatch, type RecordBatchWriter, type Schema } from 'apache-arrow';
 import type { RecordBatch as WasmBatch } from 'parquet-wasm';
 import { DataError, NmfError, OptionError } from '../errors.js';
+import { formatToWrite } from '../format/registry.js';
 import { removeStaleTemporaries, syncDirectory, temporaryName, writeAll } from './atomic-write.js';
 import { ioError } from './io-error.js';
 import { loadParquetWasm, type ParquetWasmModule } from './parquet-wasm.js';
@@ -50,11 +51,9 @@ export interface TableWriter {
   abort(): Promise<void>;
 }
 
+/** The format a table is written in, by the path's ending (format/registry.ts; an OptionError for another ending). */
 export function tableFormatOf(path: string): TableFormat {
-  if (/\.parquet$/i.test(path)) return 'parquet';
-  if (/\.arrows$/i.test(path)) return 'arrows';
-  if (/\.(arrow|feather|ipc)$/i.test(path)) return 'arrow';
-  throw new OptionError('out', 'a path ending in .parquet, .arrow or .arrows', path);
+  return formatToWrite(path, 'table-out').name as TableFormat;
 }
 
 /** Where encoded bytes go, and how the encoder is finished. */
