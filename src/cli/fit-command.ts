@@ -114,9 +114,6 @@ async function runFit(input: string, flags: FitFlags, print: (line: string) => v
   };
   if (flags.checkpointEvery !== undefined && flags.checkpoint === undefined) throw new OptionError('--checkpoint-every', '--checkpoint as well', flags.checkpointEvery);
   if (flags.checkpointChunks !== undefined && flags.checkpoint === undefined) throw new OptionError('--checkpoint-chunks', '--checkpoint as well', flags.checkpointChunks);
-  if (flags.init !== undefined && flags.init !== 'random' && flags.init !== 'nndsvd' && flags.init !== 'nndsvda') {
-    throw new OptionError('--init', "'random', 'nndsvd' or 'nndsvda'", flags.init);
-  }
   if (flags.init !== undefined && flags.init !== 'random' && (flags.initW || flags.initH)) {
     throw new OptionError('--init', "'random' or nothing with --init-w/--init-h (an explicit start)", flags.init);
   }

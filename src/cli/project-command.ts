@@ -10,7 +10,7 @@
 import type { Command } from 'commander';
 import { Field, Int32, makeData, type Data, type RecordBatch } from 'apache-arrow';
 import { Subject } from 'rxjs';
-import { DataError, OptionError } from '../errors.js';
+import { DataError } from '../errors.js';
 import { readModel } from '../io/model-file.js';
 import { openTableWriter, tableFormatOf, type TableWriter } from '../io/write-table.js';
 import { availableParallelism } from 'node:os';
@@ -22,6 +22,7 @@ import type { CscMatrix } from '../source/from-csc.js';
 import { makeProjector, type ProjectionOptions } from '../update/project-chunk.js';
 import { splitMatrix, untilSignal } from './convert-command.js';
 import { formatToRead } from '../format/registry.js';
+import { validate } from '../options/validate.js';
 import { Interrupted } from './interrupt.js';
 import { addInputFlags, sourceOptions, type InputFlags } from './open-input.js';
 import { addTableFlags, parseInteger } from './parse-flags.js';
@@ -65,8 +66,6 @@ Examples:
 
 async function runProject(modelPath: string, input: string, flags: ProjectFlags, print: (line: string) => void): Promise<void> {
   tableFormatOf(flags.out);
-  const unknown = flags.unknownFeatures ?? 'error';
-  if (unknown !== 'error' && unknown !== 'ignore') throw new OptionError('--unknown-features', "'error' or 'ignore'", unknown);
   const penalties: ProjectionOptions = {
     ...(flags.lambda === undefined ? {} : { lambda: flags.lambda }), ...(flags.l1 === undefined ? {} : { l1: flags.l1 }),
     ...(flags.l2 === undefined ? {} : { l2: flags.l2 }),
@@ -74,13 +73,14 @@ async function runProject(modelPath: string, input: string, flags: ProjectFlags,
   const passThrough = flags.passThrough?.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
   const read = { ...sourceOptions(flags), ...(flags.batchSize === undefined ? {} : { batchSize: flags.batchSize }) };
   // the reader's own options (chunkSize, batchSize) are not the operator's
-  const { chunkSize: _chunkSize, batchSize: _batchSize, ...layout } = read;
+  const { chunkSize: _chunkSize, batchSize: _batchSize, unknownFeatures: _unknown, ...layoutOptions } = read;
   const options: ProjectOptions = {
-    ...layout, ...penalties, unknownFeatures: unknown, name: input, ...(flags.threads === undefined ? {} : { threads: flags.threads }),
+    ...layoutOptions, ...penalties, ...(flags.unknownFeatures === undefined ? {} : { unknownFeatures: flags.unknownFeatures as 'error' | 'ignore' }), name: input, ...(flags.threads === undefined ? {} : { threads: flags.threads }),
     ...(passThrough ? { passThrough } : {}), ...(flags.replaceFeatures ? { replaceFeatures: true } : {}),
   };
+  validate('project', options); // bad options are usage errors, before anything is read (options/table-data.ts)
   const model = await readModel(modelPath);
-  const operator = project(model, options); // bad options are usage errors, before anything is read
+  const operator = project(model, options);
   const started = performance.now();
   const writer = await openTableWriter(flags.out, flags.rowGroupSize === undefined ? {} : { rowGroupSize: flags.rowGroupSize });
   try {

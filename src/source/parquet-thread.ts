@@ -15,7 +15,7 @@ interface BatchReader { read(): Promise<{ done: boolean; value?: { intoIPCStream
 const port = parentPort!;
 const { module } = workerData as { module: object };
 // The main thread compiled the module once; each worker only instantiates it.
-const ready: Promise<ParquetWasm> = import('parquet-wasm/esm').then((pw) => { pw.initSync({ module: module as WebAssembly.Module }); return pw; });
+const ready: Promise<ParquetWasm> = import('parquet-wasm/esm').then((pw) => { pw.initSync({ module: module as never }); return pw; });
 const waiting = new Map<number, { resolve: (b: ArrayBuffer) => void; reject: (e: Error) => void }>();
 let ids = 0;
 let file: Awaited<ReturnType<ParquetWasm['ParquetFile']['fromFile']>> | undefined;
