@@ -1,6 +1,7 @@
 import { EMPTY } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { OptionError } from '../src/errors.js';
+import { openTableWriter } from '../src/io/write-table.js';
 import { resolveOptions } from '../src/options.js';
 import { OPTION_TABLE, type OptionRow } from '../src/options/table.js';
 import { rowsOf, validate, type EntryPoint } from '../src/options/validate.js';
@@ -40,7 +41,8 @@ describe('unknown option keys are refused at every entry point, naming the neare
     await expect(fitModel(fromCsc(A), { rank: 1, lamda: 0.5 } as never)).rejects.toThrow(/Unknown option `lamda`.*did you mean `lambda`\?/);
   });
 
-  it('every source refuses a misspelt key: fromArrow, fromParquet, fromMtx, loadMtx, fromCsc, fromDense', async () => {
+  it('every source and the table writer refuse a misspelt key: fromArrow, fromParquet, fromMtx, loadMtx, fromCsc, fromDense, openTableWriter', async () => {
+    await expect(openTableWriter('x.parquet', { rowGroupsize: 5 } as never)).rejects.toThrow(/Unknown option `rowGroupsize` of openTableWriter: did you mean `rowGroupSize`\?/);
     expectUnknown(() => fromArrow('x.arrow', { layout: 'long', chunksize: 10 } as never), 'chunksize', 'chunkSize');
     expectUnknown(() => fromParquet('x.parquet', { layout: 'wide', featurs: ['a'] } as never), 'featurs', 'features');
     expectUnknown(() => fromMtx('x.mtx', { chunkSze: 3 } as never), 'chunkSze', 'chunkSize');
@@ -78,11 +80,12 @@ const OLD_DEFAULTS: Record<string, unknown> = {
   'project:passThrough': undefined, 'project:replaceFeatures': false, 'project:featureNames': undefined, 'project:unknownFeatures': 'error',
   'project:indexBase': 0, 'project:name': 'record batches', 'project:threads': undefined, 'project:l1': 0, 'project:l2': 0, 'project:lambda': 1,
   'project:maxSweeps': 100, 'project:wasm': true,
+  'writer:format': undefined, 'writer:rowGroupSize': 65536, 'writer:rowGroupBytes': 64 * 2 ** 20, 'writer:compression': 'zstd',
   'mtx:chunkSize': undefined, 'mtx:name': undefined, 'csc:name': 'in-memory CSC', 'csc:featureNames': undefined, 'dense:layout': 'col',
 };
 
 const ENTRY_OF: Record<string, EntryPoint> = {
-  fit: 'fit', online: 'fitOnline', layout: 'source', read: 'source', project: 'project', mtx: 'mtx', csc: 'csc', dense: 'dense',
+  fit: 'fit', online: 'fitOnline', layout: 'source', read: 'source', project: 'project', writer: 'tableWriter', mtx: 'mtx', csc: 'csc', dense: 'dense',
 };
 
 /** The least options of an entry point (with the parents of sub-options given, so that their defaults show). */

@@ -25,7 +25,7 @@ import { formatToRead } from '../format/registry.js';
 import { validate } from '../options/validate.js';
 import { Interrupted } from './interrupt.js';
 import { addInputFlags, sourceOptions, type InputFlags } from './open-input.js';
-import { addTableFlags, parseInteger } from './parse-flags.js';
+import { addTableFlags } from './parse-flags.js';
 
 interface ProjectFlags extends InputFlags {
   out: string;
@@ -48,7 +48,6 @@ export function addProjectCommand(program: Command, print: (line: string) => voi
     .argument('<model>', 'a model written by `nmflow fit --out` (.csv, .arrow or .parquet)')
     .argument('<input>', 'a .parquet (or a directory of parts), .arrow, .arrows or .mtx / .mtx.gz file')
     .requiredOption('-o, --out <output>', 'the output table: .parquet, .arrow or .arrows (written atomically)')
-    .option('--row-group-size <N>', 'rows per Parquet row group written (default 65536)', parseInteger('--row-group-size'))
     .option('--json', 'print one JSON line: samples, seconds, out')
     .option('-q, --quiet', 'print nothing but errors')
     .addHelpText('after', `
@@ -61,6 +60,7 @@ Examples:
   // The options' flags: names, parsers and help from the options table (options/table-data.ts)
   addTableFlags(command, 'project', ['passThrough', 'replaceFeatures', 'unknownFeatures', 'lambda', 'l1', 'l2', 'threads']);
   addTableFlags(command, 'source', ['batchSize']);
+  addTableFlags(command, 'tableWriter', ['rowGroupSize']);
   addInputFlags(command);
 }
 

@@ -1,7 +1,7 @@
 /**
  * The rows of what data is read with: a table's layout (source/layout.ts, pipeline/project.ts), the readers'
- * options (fromArrow, fromParquet), the ETL operator's own (project) and the in-memory and Matrix Market
- * sources (fromCsc, fromMtx). The layouts themselves: source/layout.ts.
+ * options (fromArrow, fromParquet), the ETL operator's own (project), the table writer's (openTableWriter) and
+ * the in-memory and Matrix Market sources (fromCsc, fromMtx). The layouts themselves: source/layout.ts.
  */
 import type { OptionRow } from './row.js';
 
@@ -73,6 +73,13 @@ export const PROJECT_ROWS: readonly OptionRow[] = [
   { name: 'lambda', kind: { type: 'number', min: 0 }, scopes: PROJECT, default: 1, flag: '--lambda <λ>', doc: 'l1 models: weight of the zero entries' },
   { name: 'maxSweeps', kind: { type: 'integer', min: 1 }, scopes: PROJECT, default: 100, doc: 'l1 models: maximum coordinate-descent sweeps per sample' },
   { name: 'wasm', kind: { type: 'boolean' }, scopes: PROJECT, default: true, doc: 'l2 models: right-hand sides in WebAssembly where the runtime has SIMD' },
+];
+
+export const WRITER_ROWS: readonly OptionRow[] = [
+  { name: 'format', kind: { type: 'enum', values: ['parquet', 'arrow', 'arrows'] }, scopes: ['writer'], defaultDoc: 'from the extension (format/registry.ts)', doc: 'the table format written' },
+  { name: 'rowGroupSize', kind: { type: 'integer', min: 1 }, scopes: ['writer'], default: 65536, flag: '--row-group-size <N>', doc: 'rows per Parquet row group written' },
+  { name: 'rowGroupBytes', kind: { type: 'integer', min: 1 }, scopes: ['writer'], default: 64 * 2 ** 20, doc: 'bytes per Parquet row group, at most' },
+  { name: 'compression', kind: { type: 'enum', values: ['zstd', 'snappy', 'uncompressed'] }, scopes: ['writer'], default: 'zstd', doc: 'the Parquet codec' },
 ];
 
 export const IN_MEMORY_ROWS: readonly OptionRow[] = [
