@@ -16,7 +16,7 @@ import { makeCscBuilder } from '../chunk/csc-builder.js';
 import { makeCscChunk, nnzOf, type CscChunk } from '../chunk/csc-chunk.js';
 import { DataError, OptionError } from '../errors.js';
 import type { Format } from '../format/format.js';
-import { formatToRead, formatToWrite } from '../format/registry.js';
+import { formatsFor, formatToRead, formatToWrite } from '../format/registry.js';
 import { openTableWriter } from '../io/write-table.js';
 import { makeConverter } from '../source/batch-source.js';
 import { splitColumns, type CscMatrix } from '../source/from-csc.js';
@@ -34,8 +34,8 @@ const WIDE_CELLS = 1 << 22;
 export function addConvertCommand(program: Command, print: (line: string) => void): void {
   const command = program.command('convert')
     .description('convert a matrix between .mtx, Parquet and Arrow IPC, in the long, wide or list layout')
-    .argument('<input>', 'a .mtx / .mtx.gz, .parquet (or a directory of parts), .arrow or .arrows file')
-    .argument('<output>', 'a .mtx, .parquet, .arrow or .arrows file (written atomically)')
+    .argument('<input>', formatsFor('matrix'))
+    .argument('<output>', `${formatsFor('matrix-out')} (written atomically)`)
     .option('--out-layout <layout>', "layout of a table output: 'long', 'wide' or 'list' (default: the input's; long for .mtx)")
     .option('--json', 'print one JSON line: samples, features, nonzeros, seconds, out')
     .option('-q, --quiet', 'print nothing but errors')

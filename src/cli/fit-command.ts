@@ -15,6 +15,7 @@ import { addInputFlags, openInput, type InputFlags } from './open-input.js';
 import { untilInterrupted } from './interrupt.js';
 import { makeFitProgress } from './progress.js';
 import { addTableFlags } from './parse-flags.js';
+import { formatsFor } from '../format/registry.js';
 
 interface FitFlags extends InputFlags {
   rank: number;
@@ -52,13 +53,13 @@ interface FitFlags extends InputFlags {
 export function addFitCommand(program: Command, print: (line: string) => void): void {
   const command = program.command('fit')
     .description('fit a nonnegative matrix factorization A ≈ W diag(d) H to a file (features × samples)')
-    .argument('<input>', 'a .mtx / .mtx.gz, .parquet (or a directory of parts), .arrow or .arrows file');
+    .argument('<input>', `the data (features × samples): ${formatsFor('matrix')}`);
   // The options' flags: names, parsers and help from the options table (options/table-fit.ts)
   addTableFlags(command, 'fitOnline', FIT_FLAGS)
     .option('--init-w <W0.csv>', 'start from W0: m lines of k comma-separated numbers')
     .option('--init-h <H0.csv>', 'l1: start from H0: k lines of n comma-separated numbers (needs --init-w)')
-    .option('--out <model>', 'write the model (W with feature names, d) to .csv, .arrow or .parquet')
-    .option('--out-h <H>', 'write H (rank × samples) to .csv, .arrow or .parquet')
+    .option('--out <model>', `write the model (W with feature names, d): ${formatsFor('model')}`)
+    .option('--out-h <H>', `write H (rank × samples): ${formatsFor('model')}`)
     .option('--online', 'one pass, chunk by chunk (fitOnline): W is updated after every chunk; one JSON line per snapshot')
     .option('--json', 'print one JSON object per iteration and a final summary line')
     .option('-q, --quiet', 'print nothing but errors')

@@ -21,7 +21,7 @@ import { columnsOf, resolveLayout } from '../source/layout.js';
 import type { CscMatrix } from '../source/from-csc.js';
 import { makeProjector, type ProjectionOptions } from '../update/project-chunk.js';
 import { splitMatrix, untilSignal } from './convert-command.js';
-import { formatToRead } from '../format/registry.js';
+import { formatsFor, formatToRead } from '../format/registry.js';
 import { validate } from '../options/validate.js';
 import { Interrupted } from './interrupt.js';
 import { addInputFlags, sourceOptions, type InputFlags } from './open-input.js';
@@ -45,9 +45,9 @@ interface ProjectFlags extends InputFlags {
 export function addProjectCommand(program: Command, print: (line: string) => void): void {
   const command = program.command('project')
     .description('codes of new samples with W fixed: a table with the kept input columns and factor_0…factor_{k−1}')
-    .argument('<model>', 'a model written by `nmflow fit --out` (.csv, .arrow or .parquet)')
-    .argument('<input>', 'a .parquet (or a directory of parts), .arrow, .arrows or .mtx / .mtx.gz file')
-    .requiredOption('-o, --out <output>', 'the output table: .parquet, .arrow or .arrows (written atomically)')
+    .argument('<model>', `a model written by \`nmflow fit --out\`: ${formatsFor('model')}`)
+    .argument('<input>', formatsFor('matrix'))
+    .requiredOption('-o, --out <output>', `the output table: ${formatsFor('table-out')} (written atomically)`)
     .option('--json', 'print one JSON line: samples, seconds, out')
     .option('-q, --quiet', 'print nothing but errors')
     .addHelpText('after', `

@@ -20,9 +20,9 @@ export type Role = 'matrix' | 'model' | 'table-out' | 'matrix-out';
 
 export interface Format {
   readonly name: FormatName;
-  /** In messages: "Matrix Market (.mtx, .mtx.gz)". */
-  readonly description: string;
-  /** Lower-case name endings, the longest first where one ends another (`.mtx.gz` before `.mtx`). */
+  /** In messages, with its extensions after it: "Matrix Market (.mtx, .mtx.gz)". */
+  readonly title: string;
+  /** Lower-case name endings (the longest that matches wins: `.mtx.gz` over another format's `.gz`). */
   readonly extensions: readonly string[];
   /** The endings a writer of the format gives its files (default: `extensions`). */
   readonly writtenExtensions?: readonly string[];

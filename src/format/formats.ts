@@ -18,31 +18,31 @@ const isGzip = (head: Uint8Array): boolean => head.length >= 2 && head[0] === 0x
 
 export const FORMATS: readonly Format[] = [
   {
-    name: 'mtx', description: 'Matrix Market (.mtx, .mtx.gz)', extensions: ['.mtx.gz', '.mtx'], writtenExtensions: ['.mtx'],
+    name: 'mtx', title: 'Matrix Market', extensions: ['.mtx', '.mtx.gz'], writtenExtensions: ['.mtx'],
     magic: (head) => startsWith(head, '%%MatrixMarket') || isGzip(head),
     openMatrix: (path, options) => loadMtx(path, options.chunkSize === undefined ? {} : { chunkSize: options.chunkSize }),
     readMatrix: (path) => readMtx(path),
     writeMatrix: writeMtx,
   },
   {
-    name: 'parquet', description: 'Parquet (.parquet, or a directory of .parquet parts)', extensions: ['.parquet'], directories: true,
+    name: 'parquet', title: 'Parquet', extensions: ['.parquet'], directories: true,
     magic: (head) => startsWith(head, 'PAR1'),
     openMatrix: async (path, options) => fromParquet(path, options), openTable: fromParquet, tableMetadata: parquetMetadata,
     writesTables: true, holdsModels: true,
   },
   {
-    name: 'arrow', description: 'Arrow IPC file (.arrow, .feather, .ipc)', extensions: ['.arrow', '.feather', '.ipc'],
+    name: 'arrow', title: 'Arrow IPC file', extensions: ['.arrow', '.feather', '.ipc'],
     magic: (head) => startsWith(head, 'ARROW1'),
     openMatrix: async (path, options) => fromArrow(path, options), openTable: fromArrow, tableMetadata: arrowMetadata,
     writesTables: true, holdsModels: true,
   },
   {
-    name: 'arrows', description: 'Arrow IPC stream (.arrows)', extensions: ['.arrows'], magic: isIpcStream,
+    name: 'arrows', title: 'Arrow IPC stream', extensions: ['.arrows'], magic: isIpcStream,
     openMatrix: async (path, options) => fromArrow(path, options), openTable: fromArrow, tableMetadata: arrowMetadata,
     writesTables: true,
   },
   {
-    name: 'csv', description: 'CSV model (.csv)', extensions: ['.csv'], magic: (head) => startsWith(head, '# nmflow model'),
+    name: 'csv', title: 'CSV model', extensions: ['.csv'], magic: (head) => startsWith(head, '# nmflow model'),
     holdsModels: true,
   },
 ];

@@ -26,7 +26,7 @@ export function formatToRead(path: string, role: Role): Format {
   if (byMagic) return byMagic;
   const why = kind === 'file' ? 'its name ends in none of their extensions and its first bytes are none of theirs'
     : kind === 'missing' ? 'it does not exist and its name ends in none of their extensions' : 'its name ends in none of their extensions';
-  throw new NmfError('UNSUPPORTED', `cannot tell the format of ${path}: ${why} — expected ${described(candidates)}`);
+  throw new NmfError('UNSUPPORTED', `cannot tell the format of ${path}: ${why} — expected ${described(candidates, false)}`);
 }
 
 /** The format a file is to be written in, by its name's ending; an OptionError (bad usage) names the option and the endings known. */
@@ -35,12 +35,18 @@ export function formatToWrite(path: string, role: Role, option = 'out'): Format 
   const format = byExtension(path, candidates, writtenExtensions);
   if (format) return format;
   const endings = candidates.flatMap(writtenExtensions);
-  throw new OptionError(option, `a path ending in ${endings.slice(0, -1).join(', ')} or ${endings.at(-1)} (${described(candidates)})`, path);
+  throw new OptionError(option, `a path ending in ${endings.slice(0, -1).join(', ')} or ${endings.at(-1)} (${described(candidates, true)})`, path);
 }
 
-/** The formats of a role, in words ("Matrix Market (.mtx, .mtx.gz), Parquet (…) or …"). */
-export function described(formats: readonly Format[]): string {
-  const words = formats.map((f) => f.description);
+/** The formats that serve a role, in words (the CLI's help). */
+export function formatsFor(role: Role): string {
+  return described(FORMATS.filter((f) => serves(f, role)), role === 'table-out' || role === 'matrix-out');
+}
+
+/** Formats in words, with the extensions read or written ("Matrix Market (.mtx, .mtx.gz), Parquet (…) or …"). */
+export function described(formats: readonly Format[], writing: boolean): string {
+  const words = formats.map((f) => `${f.title} (${(writing ? writtenExtensions(f) : f.extensions).join(', ')}${
+    f.directories && !writing ? ', or a directory of parts' : ''})`);
   return words.length <= 1 ? words.join('') : `${words.slice(0, -1).join(', ')} or ${words.at(-1)}`;
 }
 
