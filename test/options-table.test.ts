@@ -7,6 +7,8 @@ import { OPTION_TABLE, type OptionRow } from '../src/options/table.js';
 import { rowsOf, validate, type EntryPoint } from '../src/options/validate.js';
 import { fit, fitModel } from '../src/pipeline/fit.js';
 import { fitOnline } from '../src/pipeline/fit-online.js';
+import { nndsvdStart, randomizedSvd } from '../src/pipeline/nndsvd-start.js';
+import { DEFAULT_OVERSAMPLE, DEFAULT_POWER_ITERATIONS } from '../src/update/svd-sketch.js';
 import { project } from '../src/pipeline/project.js';
 import { fromArrow } from '../src/source/from-arrow.js';
 import { fromCsc, fromDense } from '../src/source/from-csc.js';
@@ -41,7 +43,7 @@ describe('unknown option keys are refused at every entry point, naming the neare
     await expect(fitModel(fromCsc(A), { rank: 1, lamda: 0.5 } as never)).rejects.toThrow(/Unknown option `lamda`.*did you mean `lambda`\?/);
   });
 
-  it('every source and the table writer refuse a misspelt key: fromArrow, fromParquet, fromMtx, loadMtx, fromCsc, fromDense, openTableWriter', async () => {
+  it('every source, the table writer and the SVD start refuse a misspelt key', async () => {
     await expect(openTableWriter('x.parquet', { rowGroupsize: 5 } as never)).rejects.toThrow(/Unknown option `rowGroupsize` of openTableWriter: did you mean `rowGroupSize`\?/);
     expectUnknown(() => fromArrow('x.arrow', { layout: 'long', chunksize: 10 } as never), 'chunksize', 'chunkSize');
     expectUnknown(() => fromParquet('x.parquet', { layout: 'wide', featurs: ['a'] } as never), 'featurs', 'features');
@@ -49,6 +51,8 @@ describe('unknown option keys are refused at every entry point, naming the neare
     await expect(loadMtx('x.mtx', { nmae: 'x' } as never)).rejects.toThrow(/did you mean `name`\?/);
     expectUnknown(() => fromCsc(A, { chunkSizes: 2 } as never), 'chunkSizes', 'chunkSize');
     expectUnknown(() => fromDense([1, 2], 1, 2, { layuot: 'row' } as never), 'layuot', 'layout');
+    expectUnknown(() => nndsvdStart(fromCsc(A), { rank: 1, seed: 1, fill: false, oversamples: 3 } as never), 'oversamples', 'oversample');
+    expectUnknown(() => randomizedSvd(fromCsc(A), { rank: 1, seed: 1, powerIteration: 2 } as never), 'powerIteration', 'powerIterations');
   });
 
   it('a sub-option is checked too, and a key of another layout is said to be one', () => {
@@ -81,16 +85,20 @@ const OLD_DEFAULTS: Record<string, unknown> = {
   'project:indexBase': 0, 'project:name': 'record batches', 'project:threads': undefined, 'project:l1': 0, 'project:l2': 0, 'project:lambda': 1,
   'project:maxSweeps': 100, 'project:wasm': true,
   'writer:format': undefined, 'writer:rowGroupSize': 65536, 'writer:rowGroupBytes': 64 * 2 ** 20, 'writer:compression': 'zstd',
+  'svd:rank': undefined, 'svd:seed': undefined, 'svd:oversample': DEFAULT_OVERSAMPLE, 'svd:powerIterations': DEFAULT_POWER_ITERATIONS,
+  'svd:wasm': true, 'nndsvd:fill': undefined, 'nndsvd:withH': true,
   'mtx:chunkSize': undefined, 'mtx:name': undefined, 'csc:name': 'in-memory CSC', 'csc:featureNames': undefined, 'dense:layout': 'col',
 };
 
 const ENTRY_OF: Record<string, EntryPoint> = {
   fit: 'fit', online: 'fitOnline', layout: 'source', read: 'source', project: 'project', writer: 'tableWriter', mtx: 'mtx', csc: 'csc', dense: 'dense',
+  svd: 'randomizedSvd', nndsvd: 'nndsvdStart',
 };
 
 /** The least options of an entry point (with the parents of sub-options given, so that their defaults show). */
 function least(entry: EntryPoint, layout: string): Record<string, unknown> {
   if (entry === 'fit' || entry === 'fitOnline') return { rank: 1, init: {}, checkpoint: { dir: 'd' } };
+  if (entry === 'randomizedSvd' || entry === 'nndsvdStart') return { rank: 1, seed: 1, ...(entry === 'nndsvdStart' ? { fill: false } : {}) };
   return entry === 'source' || entry === 'project' ? { layout } : {};
 }
 
@@ -101,7 +109,7 @@ function resolvedDefault(row: OptionRow): unknown {
   const [parent, child] = row.name.split('.') as [string, string | undefined];
   if (parent === 'init' && child === undefined) return 'random'; // given as {} above, to show init.W / init.H
   if (parent === 'checkpoint' && child === undefined) return undefined; // given above, to show its sub-options
-  if (row.name === 'checkpoint.dir' || row.name === 'rank') return undefined; // required, given above
+  if (row.required) return undefined; // given above
   return child === undefined ? values[parent] : values[parent]![child];
 }
 

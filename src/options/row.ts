@@ -8,9 +8,10 @@ import type { Kind } from './kinds.js';
  * Groups of options; an entry point accepts the rows of its scopes (validate.ts ENTRY_SCOPES).
  * fit: FitOptions (fit, fitModel, fitOnline) · online: OnlineOptions' own · layout: a table's layout (sources
  * and project) · read: the readers' ReadOptions (fromArrow, fromParquet) · project: the ETL operator's own ·
- * writer: openTableWriter · mtx: fromMtx / loadMtx · csc: fromCsc / fromDense · dense: fromDense's own.
+ * writer: openTableWriter · mtx: fromMtx / loadMtx · csc: fromCsc / fromDense · dense: fromDense's own ·
+ * svd: randomizedSvd (and nndsvdStart) · nndsvd: nndsvdStart's own.
  */
-export type Scope = 'fit' | 'online' | 'layout' | 'read' | 'project' | 'writer' | 'mtx' | 'csc' | 'dense';
+export type Scope = 'fit' | 'online' | 'layout' | 'read' | 'project' | 'writer' | 'mtx' | 'csc' | 'dense' | 'svd' | 'nndsvd';
 
 export type LayoutName = 'long' | 'wide' | 'list';
 

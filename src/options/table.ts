@@ -5,8 +5,9 @@
  */
 import type { OptionRow } from './row.js';
 import { FIT_ROWS } from './table-fit.js';
+import { START_ROWS } from './table-start.js';
 import { IN_MEMORY_ROWS, LAYOUT_ROWS, PROJECT_ROWS, READ_ROWS, WRITER_ROWS } from './table-data.js';
 
-export const OPTION_TABLE: readonly OptionRow[] = [...FIT_ROWS, ...LAYOUT_ROWS, ...READ_ROWS, ...PROJECT_ROWS, ...WRITER_ROWS, ...IN_MEMORY_ROWS];
+export const OPTION_TABLE: readonly OptionRow[] = [...FIT_ROWS, ...LAYOUT_ROWS, ...READ_ROWS, ...PROJECT_ROWS, ...WRITER_ROWS, ...IN_MEMORY_ROWS, ...START_ROWS];
 
 export type { OptionRow, Scope, LayoutName, Values } from './row.js';

@@ -10,16 +10,16 @@ import { expectedOf, isOfKind, isPlainObject } from './kinds.js';
 import { nearest } from './nearest.js';
 import { OPTION_TABLE, type LayoutName, type OptionRow, type Scope, type Values } from './table.js';
 
-export type EntryPoint = 'fit' | 'fitOnline' | 'project' | 'source' | 'tableWriter' | 'mtx' | 'csc' | 'dense';
+export type EntryPoint = 'fit' | 'fitOnline' | 'project' | 'source' | 'tableWriter' | 'mtx' | 'csc' | 'dense' | 'randomizedSvd' | 'nndsvdStart';
 
 /** The scopes of rows each entry point accepts. */
 export const ENTRY_SCOPES: Readonly<Record<EntryPoint, readonly Scope[]>> = {
-  fit: ['fit'], fitOnline: ['fit', 'online'], project: ['layout', 'project'], source: ['layout', 'read'], tableWriter: ['writer'], mtx: ['mtx'], csc: ['csc'], dense: ['csc', 'dense'],
+  fit: ['fit'], fitOnline: ['fit', 'online'], project: ['layout', 'project'], source: ['layout', 'read'], tableWriter: ['writer'], mtx: ['mtx'], csc: ['csc'], dense: ['csc', 'dense'], randomizedSvd: ['svd'], nndsvdStart: ['svd', 'nndsvd'],
 };
 
 /** The entry points as a message names them. */
 const CALLED: Readonly<Record<EntryPoint, string>> = {
-  fit: 'fit', fitOnline: 'fitOnline', project: 'project', source: 'fromArrow / fromParquet', tableWriter: 'openTableWriter', mtx: 'fromMtx', csc: 'fromCsc', dense: 'fromDense',
+  fit: 'fit', fitOnline: 'fitOnline', project: 'project', source: 'fromArrow / fromParquet', tableWriter: 'openTableWriter', mtx: 'fromMtx', csc: 'fromCsc', dense: 'fromDense', randomizedSvd: 'randomizedSvd', nndsvdStart: 'nndsvdStart',
 };
 
 /** The rows an entry point accepts (for a table layout: that layout's; without one: every layout's). */
