@@ -115,6 +115,10 @@ async function runFit(input: string, flags: FitFlags, print: (line: string) => v
   };
   if (flags.checkpointEvery !== undefined && flags.checkpoint === undefined) throw new OptionError('--checkpoint-every', '--checkpoint as well', flags.checkpointEvery);
   if (flags.checkpointChunks !== undefined && flags.checkpoint === undefined) throw new OptionError('--checkpoint-chunks', '--checkpoint as well', flags.checkpointChunks);
+  // the flag names the methods only (explicit arrays come from --init-w / --init-h)
+  if (flags.init !== undefined && flags.init !== 'random' && flags.init !== 'nndsvd' && flags.init !== 'nndsvda') {
+    throw new OptionError('--init', "'random', 'nndsvd' or 'nndsvda'", flags.init);
+  }
   if (flags.init !== undefined && flags.init !== 'random' && (flags.initW || flags.initH)) {
     throw new OptionError('--init', "'random' or nothing with --init-w/--init-h (an explicit start)", flags.init);
   }

@@ -4,7 +4,7 @@
  * Int32 control block: GEN (command generation), CMD, DONE (workers finished), ERR.
  * The main thread is worker 0: it posts a command, does its own share, then waits for the others.
  */
-import { MessageChannel, Worker, parentPort, receiveMessageOnPort, workerData, type MessagePort, type ResourceLimits } from 'node:worker_threads';
+import { MessageChannel, Worker, parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { NmfError } from '../errors.js';
 
 export const GEN = 0;
@@ -15,11 +15,10 @@ export const ERR = 3;
 /** No worker finishing anything for this long means one died without a word (a hard crash). */
 const STALL_MS = 600_000;
 
-export function startWorker(url: URL, workerData: unknown, transferList: MessagePort[], resourceLimits?: ResourceLimits): Worker {
-  const limits = resourceLimits === undefined ? {} : { resourceLimits };
-  if (!url.pathname.endsWith('.ts')) return new Worker(url, { workerData, transferList, ...limits });
+export function startWorker(url: URL, workerData: unknown, transferList: MessagePort[]): Worker {
+  if (!url.pathname.endsWith('.ts')) return new Worker(url, { workerData, transferList });
   const bootstrap = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(url.href)}); })`;
-  return new Worker(bootstrap, { eval: true, workerData, transferList, ...limits });
+  return new Worker(bootstrap, { eval: true, workerData, transferList });
 }
 
 /**

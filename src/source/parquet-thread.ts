@@ -6,6 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { AsyncBuffer, FileMetaData } from 'hyparquet';
+// Only types are imported from other modules (erased): parquet-worker.ts may start this one from its stripped source.
 import type { ReaderMessage, Reply, Request } from './parquet-worker.js';
 
 type ParquetWasm = typeof import('parquet-wasm/esm');
@@ -13,9 +14,10 @@ type Hyparquet = [typeof import('hyparquet'), typeof import('hyparquet-compresso
 interface BatchReader { read(): Promise<{ done: boolean; value?: { intoIPCStream(): Uint8Array } }> }
 
 const port = parentPort!;
-const { module } = workerData as { module: object };
+/** The compiled wasm module, and the packages' file URLs (resolved by the main thread: this module may run from a data: URL). */
+const given = workerData as { module: object; parquetWasm: string; hyparquet: string; compressors: string };
 // The main thread compiled the module once; each worker only instantiates it.
-const ready: Promise<ParquetWasm> = import('parquet-wasm/esm').then((pw) => { pw.initSync({ module: module as never }); return pw; });
+const ready = (import(given.parquetWasm) as Promise<ParquetWasm>).then((pw) => { pw.initSync({ module: given.module as never }); return pw; });
 const waiting = new Map<number, { resolve: (b: ArrayBuffer) => void; reject: (e: Error) => void }>();
 let ids = 0;
 let file: Awaited<ReturnType<ParquetWasm['ParquetFile']['fromFile']>> | undefined;
@@ -42,7 +44,7 @@ const reply = (message: Reply, transfer: ArrayBuffer[] = []): void => port.postM
 async function hyparquetCall(msg: Extract<Request, { type: 'hp-open' | 'hp-group' }>): Promise<void> {
   if (msg.type === 'hp-open') {
     free();
-    hp ??= await Promise.all([import('hyparquet'), import('hyparquet-compressors')]);
+    hp ??= await Promise.all([import(given.hyparquet), import(given.compressors)]) as Hyparquet;
     const size = msg.size;
     hpFile = { byteLength: size, slice: (s = 0, e = size) => fetchBytes(s, Math.min(e, size)) };
     hpMeta = await hp[0].parquetMetadataAsync(hpFile);

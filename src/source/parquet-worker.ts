@@ -17,11 +17,23 @@
  */
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import type { Worker } from 'node:worker_threads';
-import { startWorker } from '../parallel/workers.js';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 
-/** The worker's module: parquet-thread.ts under tsx / vitest, its compiled parquet-thread.js in dist/. */
-const THREAD = new URL(import.meta.url.endsWith('.ts') ? './parquet-thread.ts' : './parquet-thread.js', import.meta.url);
+let threadSource: Promise<string> | undefined;
+
+/**
+ * The worker's module: the compiled parquet-thread.js next to this file (dist/); under tsx / vitest (this file is
+ * parquet-worker.ts) parquet-thread.ts with its types stripped by esbuild, as a data: URL. Registering tsx in each
+ * decoder worker (what parallel/workers.ts does for the pools) took 2.5–3 s per worker on this project's loaded
+ * machine, and every Parquet read starts one.
+ */
+async function threadUrl(): Promise<URL> {
+  if (!import.meta.url.endsWith('.ts')) return new URL('./parquet-thread.js', import.meta.url);
+  threadSource ??= Promise.all([import('esbuild'), readFile(new URL('./parquet-thread.ts', import.meta.url), 'utf8')])
+    .then(async ([esbuild, code]) => (await esbuild.transform(code, { loader: 'ts', format: 'esm' })).code);
+  return new URL(`data:text/javascript,${encodeURIComponent(await threadSource)}`);
+}
 
 export type Reply = { type: 'ok' } | { type: 'end' } | { type: 'batch'; ipc: Uint8Array } | { type: 'error'; message: string }
   | { type: 'columns'; columns: Record<string, ArrayLike<unknown>> };
@@ -77,8 +89,12 @@ export class DecoderWorker {
     const require = createRequire(import.meta.url);
     compiled ??= readFile(require.resolve('parquet-wasm/esm/parquet_wasm_bg.wasm')).then((bytes) => wasmApi.compile(bytes));
     const module = await compiled;
+    const workerData = {
+      module, parquetWasm: pathToFileURL(require.resolve('parquet-wasm/esm')).href,
+      hyparquet: pathToFileURL(require.resolve('hyparquet')).href, compressors: pathToFileURL(require.resolve('hyparquet-compressors')).href,
+    };
     // The heap limit stops hyparquet growing an array for ever on damaged pages (parquet-wasm's memory is its own).
-    return new DecoderWorker(startWorker(THREAD, { module }, [], { maxOldGenerationSizeMb: 512 }));
+    return new DecoderWorker(new Worker(await threadUrl(), { workerData, resourceLimits: { maxOldGenerationSizeMb: 512 } }));
   }
 
   /** Where the worker's byte-range requests are read from (the current file). */
