@@ -31,7 +31,7 @@ import { fitModel } from '../src/pipeline/fit.js';
 import { fromCsc, splitColumns, type CscMatrix } from '../src/source/from-csc.js';
 import type { SourceOptions } from '../src/source/layout.js';
 import { readMtx } from '../src/source/read-mtx.js';
-import { writeMtx } from '../src/source/write-mtx.js';
+import { writeMtx } from '../src/format/write-mtx.js';
 import { makeMutator } from './lib/fuzz-mutate.js';
 import type { TargetKind, TargetReply, TargetRequest } from './lib/fuzz-target.js';
 

@@ -157,7 +157,7 @@ interface Library {
   fromCsc: typeof import('../src/source/from-csc.js').fromCsc;
   splitColumns: typeof import('../src/source/from-csc.js').splitColumns;
   readMtx: typeof import('../src/source/read-mtx.js').readMtx;
-  writeMtx: typeof import('../src/source/write-mtx.js').writeMtx;
+  writeMtx: typeof import('../src/format/write-mtx.js').writeMtx;
   makeCscChunk: typeof import('../src/chunk/csc-chunk.js').makeCscChunk;
   solveH: typeof import('../src/diagnostics/solve-h.js').solveH;
   relativeLoss: typeof import('../src/diagnostics/loss.js').relativeLoss;
@@ -183,7 +183,7 @@ async function loadLibrary(root: string): Promise<Library> {
     load<typeof import('../src/pipeline/fit.js')>('pipeline/fit.js'),
     load<typeof import('../src/source/from-csc.js')>('source/from-csc.js'),
     load<typeof import('../src/source/read-mtx.js')>('source/read-mtx.js'),
-    load<typeof import('../src/source/write-mtx.js')>('source/write-mtx.js'),
+    load<typeof import('../src/format/write-mtx.js')>('format/write-mtx.js'),
     load<typeof import('../src/chunk/csc-chunk.js')>('chunk/csc-chunk.js'),
     load<typeof import('../src/diagnostics/solve-h.js')>('diagnostics/solve-h.js'),
     load<typeof import('../src/diagnostics/loss.js')>('diagnostics/loss.js'),

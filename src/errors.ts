@@ -50,11 +50,11 @@ export class NmfError extends Error {
   }
 }
 
-/** A bad option: thrown synchronously, before anything is subscribed. */
+/** A bad option: thrown synchronously, before anything is subscribed. `message` replaces the "expected … got" sentence. */
 export class OptionError extends NmfError {
   readonly option: string;
-  constructor(option: string, expected: string, received: unknown) {
-    super('INVALID_OPTION', `Invalid option \`${option}\`: expected ${expected}, got ${show(received)}.`);
+  constructor(option: string, expected: string, received: unknown, message?: string) {
+    super('INVALID_OPTION', message ?? `Invalid option \`${option}\`: expected ${expected}, got ${show(received)}.`);
     this.name = 'OptionError';
     this.option = option;
   }

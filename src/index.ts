@@ -25,7 +25,7 @@ export type { MatrixSource } from './source/matrix-source.js';
 export { fromCsc, fromDense, type CscMatrix, type InMemoryOptions } from './source/from-csc.js';
 export { fromMtx, loadMtx, type MtxOptions } from './source/from-mtx.js';
 export { readMtx } from './source/read-mtx.js';
-export { writeMtx } from './source/write-mtx.js';
+export { writeMtx } from './format/write-mtx.js';
 export { readCsvMatrix, type DenseMatrix } from './source/read-csv-matrix.js';
 export { fromArrow, type ArrowInput } from './source/from-arrow.js';
 export { fromParquet, type ParquetInput } from './source/from-parquet.js';

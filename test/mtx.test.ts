@@ -15,7 +15,7 @@ import type { CscChunk } from '../src/chunk/csc-chunk.js';
 import type { CscMatrix } from '../src/source/from-csc.js';
 import { fromMtx, loadMtx } from '../src/source/from-mtx.js';
 import { readMtx } from '../src/source/read-mtx.js';
-import { writeMtx } from '../src/source/write-mtx.js';
+import { writeMtx } from '../src/format/write-mtx.js';
 
 const DATA = '/work/shared/data';
 let dir = '';

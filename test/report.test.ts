@@ -13,7 +13,7 @@ import { makeRandom } from '../src/kernel/random.js';
 import { fitModel } from '../src/pipeline/fit.js';
 import { buildReport, modelFileStem, modelTagsFromPath, writeReport, type ReportModel } from '../src/report/index.js';
 import { fromDense } from '../src/source/from-csc.js';
-import { writeMtx } from '../src/source/write-mtx.js';
+import { writeMtx } from '../src/format/write-mtx.js';
 import type { Model } from '../src/snapshot/snapshot.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nmflow-report-'));

@@ -10,26 +10,21 @@
  * Parquet and Arrow inputs are streamed (one record batch at a time, pulled only when the previous one
  * has been written); a .mtx input is read into memory first, and a .mtx output is assembled in memory.
  */
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Command } from 'commander';
 import { Field, Float64, Int32, List, RecordBatch, Schema, Struct, makeData, type Data } from 'apache-arrow';
 import { makeCscBuilder } from '../chunk/csc-builder.js';
 import { makeCscChunk, nnzOf, type CscChunk } from '../chunk/csc-chunk.js';
-import { asyncBufferFromFile, parquetMetadataAsync } from 'hyparquet';
 import { DataError, OptionError } from '../errors.js';
-import { openTableWriter, tableFormatOf } from '../io/write-table.js';
-import { makeConverter, type FileSource, type SourceBatch } from '../source/batch-source.js';
+import type { Format } from '../format/format.js';
+import { formatsFor, formatToRead, formatToWrite } from '../format/registry.js';
+import { openTableWriter } from '../io/write-table.js';
+import { makeConverter } from '../source/batch-source.js';
 import { defaultMemoryLimit, readerBudget } from '../memory-limit.js';
-import { fromArrow } from '../source/from-arrow.js';
 import { splitColumns, type CscMatrix } from '../source/from-csc.js';
-import { fromParquet } from '../source/from-parquet.js';
-import { columnsOf, resolveLayout, type SourceOptions } from '../source/layout.js';
-import { readMtx } from '../source/read-mtx.js';
-import { writeMtx } from '../source/write-mtx.js';
+import { columnsOf, resolveLayout } from '../source/layout.js';
 import { Interrupted } from './interrupt.js';
 import { addInputFlags, sourceOptions, type InputFlags } from './open-input.js';
-import { parseInteger } from './parse-flags.js';
+import { addTableFlags } from './parse-flags.js';
 
 type OutLayout = 'long' | 'wide' | 'list';
 interface ConvertFlags extends InputFlags { outLayout?: string; json?: boolean; quiet?: boolean }
@@ -40,10 +35,9 @@ const WIDE_CELLS = 1 << 22;
 export function addConvertCommand(program: Command, print: (line: string) => void): void {
   const command = program.command('convert')
     .description('convert a matrix between .mtx, Parquet and Arrow IPC, in the long, wide or list layout')
-    .argument('<input>', 'a .mtx / .mtx.gz, .parquet (or a directory of parts), .arrow or .arrows file')
-    .argument('<output>', 'a .mtx, .parquet, .arrow or .arrows file (written atomically)')
+    .argument('<input>', formatsFor('matrix'))
+    .argument('<output>', `${formatsFor('matrix-out')} (written atomically)`)
     .option('--out-layout <layout>', "layout of a table output: 'long', 'wide' or 'list' (default: the input's; long for .mtx)")
-    .option('--chunk-size <N>', 'samples per output batch (default 4096)', parseInteger('--chunk-size'))
     .option('--json', 'print one JSON line: samples, features, nonzeros, seconds, out')
     .option('-q, --quiet', 'print nothing but errors')
     .addHelpText('after', `
@@ -53,22 +47,24 @@ Examples:
   nmflow convert birds.parquet birds.mtx
   nmflow convert counts.parquet --layout long --feature gene --sample cell --value umi counts-list.arrows --out-layout list`)
     .action(async (input: string, output: string, flags: ConvertFlags) => { await runConvert(input, output, flags, print); });
-  addInputFlags(command, parseInteger('--index-base'));
+  addTableFlags(command, 'source', ['chunkSize']); // samples per chunk: per output batch
+  addInputFlags(command);
 }
 
 async function runConvert(input: string, output: string, flags: ConvertFlags, print: (line: string) => void): Promise<void> {
-  const toMtx = /\.mtx$/i.test(output);
-  if (!toMtx) tableFormatOf(output);
-  const outLayout = flags.outLayout ?? (isMtx(input) ? 'long' : flags.layout ?? 'long');
+  // format/registry.ts: the output by its ending (a table, or a matrix written whole), the input by its ending or first bytes
+  const writeMatrix = formatToWrite(output, 'matrix-out').writeMatrix;
+  const from = formatToRead(input, 'matrix');
+  const outLayout = flags.outLayout ?? (from.openTable ? flags.layout ?? 'long' : 'long');
   if (outLayout !== 'long' && outLayout !== 'wide' && outLayout !== 'list') throw new OptionError('--out-layout', "'long', 'wide' or 'list'", outLayout);
   const chunkSize = flags.chunkSize ?? 4096;
   if (chunkSize < 1) throw new OptionError('--chunk-size', 'an integer ≥ 1', chunkSize);
   const started = performance.now();
-  const { m, n, featureNames, chunks } = await openChunks(input, flags, chunkSize);
-  const collected = makeCscBuilder(m); // .mtx output: the matrix is assembled in memory
+  const { m, n, featureNames, chunks } = await openChunks(input, from, flags, chunkSize);
+  const collected = makeCscBuilder(m); // a matrix output (.mtx) is assembled in memory
   let samples = 0;
   let nonzeros = 0;
-  const writer = toMtx ? undefined : await openTableWriter(output);
+  const writer = writeMatrix ? undefined : await openTableWriter(output);
   try {
     await untilSignal(async (stopped) => {
       for await (const chunk of chunks) {
@@ -87,40 +83,28 @@ async function runConvert(input: string, output: string, flags: ConvertFlags, pr
     if (error instanceof Interrupted) process.stderr.write(`nmflow: ${error.message}; stopped cleanly, nothing written\n`);
     throw error;
   }
-  if (toMtx) await writeMtx(output, collected.finish());
+  if (writeMatrix) await writeMatrix(output, collected.finish());
   const seconds = (performance.now() - started) / 1000;
   if (flags.quiet) return;
   if (flags.json) print(JSON.stringify({ samples, features: m, nonzeros, seconds, out: output }));
-  else print(`nmflow convert ${input}: ${m} features × ${samples} samples, ${nonzeros} nonzeros → ${output}${toMtx ? '' : ` (${outLayout})`} in ${seconds.toFixed(3)} s`);
-}
-
-const isMtx = (path: string): boolean => /\.mtx(\.gz)?$/i.test(path);
-
-/** A Parquet / Arrow input as a FileSource (by extension); undefined for anything else. */
-export function tableSource(path: string, options: SourceOptions): FileSource | undefined {
-  const isDirectory = (() => { try { return statSync(path).isDirectory(); } catch { return false; } })();
-  if (isDirectory || /\.parquet$/i.test(path)) return fromParquet(path, options);
-  if (/\.(arrow|arrows|feather|ipc)$/i.test(path)) return fromArrow(path, options);
-  return undefined;
+  else print(`nmflow convert ${input}: ${m} features × ${samples} samples, ${nonzeros} nonzeros → ${output}${writeMatrix ? '' : ` (${outLayout})`} in ${seconds.toFixed(3)} s`);
 }
 
 interface Chunks { m: number; n: number | undefined; featureNames: readonly string[] | undefined; chunks: AsyncIterable<CscChunk> }
 
 /** The input's chunks, pulled one at a time (a table input reads its next batch only when asked). */
-async function openChunks(input: string, flags: InputFlags, chunkSize: number): Promise<Chunks> {
-  if (isMtx(input)) {
-    const A = await readMtx(input);
+async function openChunks(input: string, format: Format, flags: InputFlags, chunkSize: number): Promise<Chunks> {
+  if (!format.openTable) {
+    const A = await format.readMatrix!(input);
     return { m: A.m, n: A.n, featureNames: undefined, chunks: splitMatrix(A, chunkSize) };
   }
   let options = sourceOptions(flags);
-  const probe = tableSource(input, options);
-  if (!probe) throw new OptionError('input', 'a .mtx, .mtx.gz, .parquet (or a directory of them), .arrow or .arrows file', input);
-  const meta = await schemaMetadata(input, probe);
+  const meta = await format.tableMetadata!(input, format.openTable(input, options));
   const features = Number(meta.get('nmflow.features') ?? NaN);
   const samples = Number(meta.get('nmflow.samples') ?? NaN);
   if (options.layout !== 'wide' && Number.isInteger(features) && features > 0) options = { ...options, features };
   if (Number.isInteger(samples) && samples > 0) options = { ...options, samples };
-  const source = tableSource(input, options)!;
+  const source = format.openTable(input, options);
   const layout = resolveLayout(options);
   const info = await source.prepare();
   const budget = readerBudget(defaultMemoryLimit(), layout.chunkSize);
@@ -141,31 +125,6 @@ async function openChunks(input: string, flags: InputFlags, chunkSize: number): 
     yield* converter.finish();
   };
   return { m: info.features ?? info.columns!.length, n: info.samples, featureNames: info.featureNames, chunks: chunks() };
-}
-
-/**
- * The schema metadata written by `convert`: from the Parquet footer's key-value metadata (of the first
- * part file), or from the first record batch of an Arrow input.
- */
-async function schemaMetadata(path: string, source: FileSource): Promise<Map<string, string>> {
-  const isDirectory = (() => { try { return statSync(path).isDirectory(); } catch { return false; } })();
-  if (isDirectory || /\.parquet$/i.test(path)) {
-    const parts = isDirectory ? readdirSync(path).filter((f) => f.endsWith('.parquet') && !/^[._]/.test(f)).sort() : [''];
-    if (parts.length === 0) return new Map();
-    try {
-      const footer = await parquetMetadataAsync(await asyncBufferFromFile(isDirectory ? join(path, parts[0]!) : path));
-      return new Map((footer.key_value_metadata ?? []).map((kv) => [kv.key, kv.value ?? '']));
-    } catch {
-      return new Map(); // the source reports a bad file properly
-    }
-  }
-  const it = source.batches();
-  try {
-    const first = await it.next() as IteratorResult<SourceBatch>;
-    return first.done ? new Map() : first.value.batch.schema.metadata;
-  } finally {
-    await it.return?.();
-  }
 }
 
 /** Column blocks of an in-memory matrix, as chunks that view its arrays. */

@@ -15,11 +15,12 @@ import { fitBudget, resolveMemoryLimit } from '../memory-limit.js';
 import { addInputFlags, openInput, type InputFlags } from './open-input.js';
 import { untilInterrupted } from './interrupt.js';
 import { makeFitProgress } from './progress.js';
-import { parseInteger, parseNumber, parsePair } from './parse-flags.js';
+import { addTableFlags } from './parse-flags.js';
+import { formatsFor } from '../format/registry.js';
 
 interface FitFlags extends InputFlags {
   rank: number;
-  loss: 'l2' | 'l1';
+  loss?: 'l2' | 'l1';
   lambda?: number;
   l1?: [number, number];
   l2?: [number, number];
@@ -53,36 +54,14 @@ interface FitFlags extends InputFlags {
 export function addFitCommand(program: Command, print: (line: string) => void): void {
   const command = program.command('fit')
     .description('fit a nonnegative matrix factorization A ≈ W diag(d) H to a file (features × samples)')
-    .argument('<input>', 'a .mtx / .mtx.gz, .parquet (or a directory of parts), .arrow or .arrows file')
-    .requiredOption('-k, --rank <K>', 'rank (number of factors)', parseInteger('--rank'))
-    .option('--loss <loss>', "'l2' (least squares) or 'l1' (weighted L1 by sparse coordinate descent)", 'l2')
-    .option('--lambda <λ>', 'l1: weight of the zero entries (default 1)', parseNumber('--lambda'))
-    .option('--l1 <W,H>', 'l2: L1 penalty in [0,1) for W and H (one number for both)', parsePair('--l1'))
-    .option('--l2 <W,H>', 'l2: L2 penalty ≥ 0 for W and H (one number for both)', parsePair('--l2'))
-    .option('--max-iterations <N>', 'maximum iterations (default 100)', parseInteger('--max-iterations'))
-    .option('--tol <t>', 'stop below this convergence measure (l2 default 1e-4, l1 1e-6); 0 runs all iterations', parseNumber('--tol'))
-    .option('--seed <s>', 'seed of the random start (default 42)', parseInteger('--seed'))
-    .option('--init <method>', "the start: 'random' (default), 'nndsvd' or 'nndsvda' (from an SVD of the input: 6 extra passes)")
+    .argument('<input>', `the data (features × samples): ${formatsFor('matrix')}`);
+  // The options' flags: names, parsers and help from the options table (options/table-fit.ts)
+  addTableFlags(command, 'fitOnline', FIT_FLAGS)
     .option('--init-w <W0.csv>', 'start from W0: m lines of k comma-separated numbers')
     .option('--init-h <H0.csv>', 'l1: start from H0: k lines of n comma-separated numbers (needs --init-w)')
-    .option('--warmup <N>', 'l1: least-squares iterations before sCD when no start is given (default 10)', parseInteger('--warmup'))
-    .option('--out <model>', 'write the model (W with feature names, d) to .csv, .arrow or .parquet')
-    .option('--out-h <H>', 'write H (rank × samples) to .csv, .arrow or .parquet')
-    .option('--chunk-size <N>', 'samples per chunk', parseInteger('--chunk-size'))
-    .option('--temp-dir <dir>', 'directory for temporary files (out-of-core l1: the feature-major copy)')
-    .option('--solver <solver>', "l2: 'fast' (default: ≤ 5 warm CD sweeps per subproblem, W extrapolated, WebAssembly; --online: warm window codes and W, window 4) or 'exact' (plain ALS; --online: exact solves, window 1)")
-    .option('--nnls <method>', "NNLS method: 'active-set' (default of --solver exact) or 'cd'")
-    .option('--no-diag', 'l2: no diagonal scaling between updates (the factors carry the scale)')
-    .option('--threads <N>', 'threads (default: the available cores for large problems; 1 = no workers)', parseInteger('--threads'))
-    .option('--checkpoint <dir>', 'write the full state to <dir>/checkpoint.nmf (atomically) as the fit goes')
-    .option('--checkpoint-every <N>', 'iterations between checkpoints (default 1)', parseInteger('--checkpoint-every'))
-    .option('--checkpoint-chunks <N>', 'also checkpoint every N chunks within a pass (least squares; for long passes)', parseInteger('--checkpoint-chunks'))
-    .option('--resume <dir>', 'continue from the checkpoint in <dir> (same input and options give the same bytes)')
+    .option('--out <model>', `write the model (W with feature names, d): ${formatsFor('model')}`)
+    .option('--out-h <H>', `write H (rank × samples): ${formatsFor('model')}`)
     .option('--online', 'one pass, chunk by chunk (fitOnline): W is updated after every chunk; one JSON line per snapshot')
-    .option('--forgetting <ρ>', 'online l2: statistics decay by ρ ∈ (0, 1] per chunk (default 1)', parseNumber('--forgetting'))
-    .option('--window <N>', 'online: chunks in the window (l1 default 8; l2 default 4 with --solver fast, 1 with exact: codes of the last N chunks re-solved each step)', parseInteger('--window'))
-    .option('--sweeps <N>', 'online: rounds per chunk (default 1)', parseInteger('--sweeps'))
-    .option('--emit-every <N>', 'online: a snapshot every N chunks (default 1)', parseInteger('--emit-every'))
     .option('--json', 'print one JSON object per iteration and a final summary line')
     .option('-q, --quiet', 'print nothing but errors')
     .addHelpText('after', `
@@ -98,15 +77,21 @@ Examples:
     .action(async (input: string, flags: FitFlags) => {
       await runFit(input, flags, print);
     });
-  addInputFlags(command, parseInteger('--index-base'));
+  addTableFlags(command, 'source', ['chunkSize']);
+  addInputFlags(command);
 }
+
+/** The options of fit and fitOnline that have a flag here (`keepH` follows --out-h; `init.W`/`init.H` come from --init-w/--init-h). */
+const FIT_FLAGS = [
+  'rank', 'loss', 'lambda', 'l1', 'l2', 'maxIterations', 'tol', 'seed', 'init', 'warmupIterations', 'tempDir', 'solver', 'nnlsMethod', 'diag',
+  'threads', 'checkpoint.dir', 'checkpoint.every', 'checkpoint.chunks', 'resumeFrom', 'forgetting', 'window', 'sweeps', 'emitEvery',
+];
 
 async function runFit(input: string, flags: FitFlags, print: (line: string) => void): Promise<void> {
   if (flags.out) modelFormatOf(flags.out);
   if (flags.outH) modelFormatOf(flags.outH);
-  if (flags.loss !== 'l1' && flags.loss !== 'l2') throw new OptionError('--loss', "'l2' or 'l1'", flags.loss);
   const base: FitOptions = {
-    rank: flags.rank, loss: flags.loss,
+    rank: flags.rank, ...(flags.loss === undefined ? {} : { loss: flags.loss }),
     ...(flags.lambda === undefined ? {} : { lambda: flags.lambda }),
     ...(flags.l1 === undefined ? {} : { l1: flags.l1 }),
     ...(flags.l2 === undefined ? {} : { l2: flags.l2 }),
@@ -132,6 +117,7 @@ async function runFit(input: string, flags: FitFlags, print: (line: string) => v
   };
   if (flags.checkpointEvery !== undefined && flags.checkpoint === undefined) throw new OptionError('--checkpoint-every', '--checkpoint as well', flags.checkpointEvery);
   if (flags.checkpointChunks !== undefined && flags.checkpoint === undefined) throw new OptionError('--checkpoint-chunks', '--checkpoint as well', flags.checkpointChunks);
+  // the flag names the methods only (explicit arrays come from --init-w / --init-h)
   if (flags.init !== undefined && flags.init !== 'random' && flags.init !== 'nndsvd' && flags.init !== 'nndsvda') {
     throw new OptionError('--init', "'random', 'nndsvd' or 'nndsvda'", flags.init);
   }
@@ -158,7 +144,7 @@ async function runFit(input: string, flags: FitFlags, print: (line: string) => v
   }
   const loadStart = performance.now();
   // An .mtx is read now: its declared shape is checked against what this fit will need (memory-limit.ts).
-  const budget = fitBudget(resolveMemoryLimit(flags.memoryLimit), { rank: flags.rank, loss: flags.loss, threads: flags.threads });
+  const budget = fitBudget(resolveMemoryLimit(flags.memoryLimit), { rank: flags.rank, loss: flags.loss ?? 'l2', threads: flags.threads });
   const source = await openInput(input, { ...flags, budget });
   const init: { W?: Float64Array; H?: Float64Array } = {};
   if (flags.initW) {

@@ -10,7 +10,7 @@
 import type { Command } from 'commander';
 import { Field, Int32, makeData, type Data, type RecordBatch } from 'apache-arrow';
 import { Subject } from 'rxjs';
-import { DataError, OptionError } from '../errors.js';
+import { DataError } from '../errors.js';
 import { readModel } from '../io/model-file.js';
 import { openTableWriter, tableFormatOf, type TableWriter } from '../io/write-table.js';
 import { availableParallelism } from 'node:os';
@@ -19,12 +19,14 @@ import { makeProjectPool } from '../parallel/project-pool.js';
 import { autoParallelNnz, project, toBatch, type ProjectOptions } from '../pipeline/project.js';
 import { namedFeatures, unnamedDataMessage } from '../pipeline/feature-names.js';
 import { columnsOf, resolveLayout } from '../source/layout.js';
-import { readMtx } from '../source/read-mtx.js';
+import type { CscMatrix } from '../source/from-csc.js';
 import { makeProjector, type ProjectionOptions } from '../update/project-chunk.js';
-import { splitMatrix, tableSource, untilSignal } from './convert-command.js';
+import { splitMatrix, untilSignal } from './convert-command.js';
+import { formatsFor, formatToRead } from '../format/registry.js';
+import { validate } from '../options/validate.js';
 import { Interrupted } from './interrupt.js';
 import { addInputFlags, sourceOptions, type InputFlags } from './open-input.js';
-import { parseInteger, parseNumber } from './parse-flags.js';
+import { addTableFlags } from './parse-flags.js';
 
 interface ProjectFlags extends InputFlags {
   out: string;
@@ -44,18 +46,9 @@ interface ProjectFlags extends InputFlags {
 export function addProjectCommand(program: Command, print: (line: string) => void): void {
   const command = program.command('project')
     .description('codes of new samples with W fixed: a table with the kept input columns and factor_0…factor_{k−1}')
-    .argument('<model>', 'a model written by `nmflow fit --out` (.csv, .arrow or .parquet)')
-    .argument('<input>', 'a .parquet (or a directory of parts), .arrow, .arrows or .mtx / .mtx.gz file')
-    .requiredOption('-o, --out <output>', 'the output table: .parquet, .arrow or .arrows (written atomically)')
-    .option('--pass-through <cols>', 'comma-separated input columns to keep (default: wide/list every column, long only the sample id)')
-    .option('--replace-features', 'wide/list: leave the feature (index/value list) columns out of the output')
-    .option('--unknown-features <policy>', "a feature the model does not have: 'error' (default) or 'ignore'")
-    .option('--lambda <λ>', 'l1 models: weight of the zero entries (default 1)', parseNumber('--lambda'))
-    .option('--l1 <h>', 'l2 models: L1 penalty on the codes, in [0, 1) (default 0)', parseNumber('--l1'))
-    .option('--l2 <h>', 'l2 models: L2 penalty on the codes, ≥ 0 (default 0)', parseNumber('--l2'))
-    .option('--batch-size <N>', 'rows per record batch read from Parquet (default 65536)', parseInteger('--batch-size'))
-    .option('--row-group-size <N>', 'rows per Parquet row group written (default 65536)', parseInteger('--row-group-size'))
-    .option('--threads <N>', 'threads solving each batch (default: the available cores for batches of ≥ 200 000 nonzeros, l1 models 20 000; 1 = no workers)', parseInteger('--threads'))
+    .argument('<model>', `a model written by \`nmflow fit --out\`: ${formatsFor('model')}`)
+    .argument('<input>', formatsFor('matrix'))
+    .requiredOption('-o, --out <output>', `the output table: ${formatsFor('table-out')} (written atomically)`)
     .option('--json', 'print one JSON line: samples, seconds, out')
     .option('-q, --quiet', 'print nothing but errors')
     .addHelpText('after', `
@@ -65,32 +58,37 @@ Examples:
   nmflow project model.csv table.parquet --layout wide --pass-through id,ts --replace-features --out codes.parquet
   nmflow project model.arrow data.mtx --out codes.arrow --json`)
     .action(async (modelPath: string, input: string, flags: ProjectFlags) => { await runProject(modelPath, input, flags, print); });
-  addInputFlags(command, parseInteger('--index-base'));
+  // The options' flags: names, parsers and help from the options table (options/table-data.ts)
+  addTableFlags(command, 'project', ['passThrough', 'replaceFeatures', 'unknownFeatures', 'lambda', 'l1', 'l2', 'threads']);
+  addTableFlags(command, 'source', ['batchSize']);
+  addTableFlags(command, 'tableWriter', ['rowGroupSize']);
+  addInputFlags(command);
 }
 
 async function runProject(modelPath: string, input: string, flags: ProjectFlags, print: (line: string) => void): Promise<void> {
   tableFormatOf(flags.out);
-  const unknown = flags.unknownFeatures ?? 'error';
-  if (unknown !== 'error' && unknown !== 'ignore') throw new OptionError('--unknown-features', "'error' or 'ignore'", unknown);
   const penalties: ProjectionOptions = {
     ...(flags.lambda === undefined ? {} : { lambda: flags.lambda }), ...(flags.l1 === undefined ? {} : { l1: flags.l1 }),
     ...(flags.l2 === undefined ? {} : { l2: flags.l2 }),
   };
   const passThrough = flags.passThrough?.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
   const read = { ...sourceOptions(flags), ...(flags.batchSize === undefined ? {} : { batchSize: flags.batchSize }) };
+  // the reader's own options (chunkSize, batchSize) are not the operator's
+  const { chunkSize: _chunkSize, batchSize: _batchSize, unknownFeatures: _unknown, ...layoutOptions } = read;
   const options: ProjectOptions = {
-    ...read, ...penalties, unknownFeatures: unknown, name: input, ...(flags.threads === undefined ? {} : { threads: flags.threads }),
+    ...layoutOptions, ...penalties, ...(flags.unknownFeatures === undefined ? {} : { unknownFeatures: flags.unknownFeatures as 'error' | 'ignore' }), name: input, ...(flags.threads === undefined ? {} : { threads: flags.threads }),
     ...(passThrough ? { passThrough } : {}), ...(flags.replaceFeatures ? { replaceFeatures: true } : {}),
   };
+  validate('project', options); // bad options are usage errors, before anything is read (options/table-data.ts)
   const model = await readModel(modelPath);
-  const operator = project(model, options); // bad options are usage errors, before anything is read
+  const operator = project(model, options);
   const started = performance.now();
   const writer = await openTableWriter(flags.out, flags.rowGroupSize === undefined ? {} : { rowGroupSize: flags.rowGroupSize });
   try {
-    if (/\.mtx(\.gz)?$/i.test(input)) await projectMatrix(input, model, penalties, writer, flags.threads);
+    const format = formatToRead(input, 'matrix'); // format/registry.ts: by the ending, else by the first bytes
+    if (!format.openTable) await projectMatrix(await format.readMatrix!(input), input, model, penalties, writer, flags.threads);
     else {
-      const source = tableSource(input, read);
-      if (!source) throw new OptionError('input', 'a .parquet (or a directory of them), .arrow, .arrows, .mtx or .mtx.gz file', input);
+      const source = format.openTable(input, read);
       const layout = resolveLayout(read);
       const needed = layout.layout === 'wide' && !layout.columns ? undefined : passThrough && [...new Set([...columnsOf(layout)!, ...passThrough])];
       const columns = layout.layout === 'long' ? needed ?? columnsOf(layout) : needed;
@@ -130,10 +128,9 @@ async function runProject(modelPath: string, input: string, flags: ProjectFlags,
   else print(`nmflow project ${input}: ${writer.rows} samples, rank ${model.rank} (${model.loss}) → ${flags.out} in ${seconds.toFixed(3)} s`);
 }
 
-/** A .mtx input (in memory): blocks of samples, each written as `sample` + the factors. */
-async function projectMatrix(input: string, model: Awaited<ReturnType<typeof readModel>>, penalties: ProjectionOptions,
+/** A matrix input read whole (.mtx): blocks of samples, each written as `sample` + the factors. */
+async function projectMatrix(A: CscMatrix, input: string, model: Awaited<ReturnType<typeof readModel>>, penalties: ProjectionOptions,
   writer: TableWriter, threadsFlag: number | undefined): Promise<void> {
-  const A = await readMtx(input);
   const named = namedFeatures(model.featureNames);
   if (named) throw new DataError('SCHEMA_MISMATCH', unnamedDataMessage(named, 'the rows of a Matrix Market file (no names)'), { source: input });
   if (A.m !== model.features) {

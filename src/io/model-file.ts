@@ -16,6 +16,7 @@ import { readFile } from 'node:fs/promises';
 import type { DataFingerprint } from '../chunk/data-fingerprint.js';
 import { DataError, OptionError } from '../errors.js';
 import { checkModelValues, csvDataOf, dataEntry, dataTokens, DATA_KEY, tableDataOf, sealMetadata, verifyCsvChecksum, verifyTableChecksum, withCsvChecksum } from './model-integrity.js';
+import { formatToRead, formatToWrite } from '../format/registry.js';
 import type { Snapshot, TracePoint } from '../snapshot/snapshot.js';
 import { checkArrowIpc, IpcStructureError } from '../source/arrow-ipc-check.js';
 import { writeFileAtomic } from './atomic-write.js';
@@ -24,11 +25,9 @@ import { loadParquetWasm } from './parquet-wasm.js';
 
 export type ModelFormat = 'csv' | 'arrow' | 'parquet';
 
+/** The format a model is written in, by the path's ending (format/registry.ts; an OptionError for another ending). */
 export function modelFormatOf(path: string): ModelFormat {
-  if (/\.csv$/i.test(path)) return 'csv';
-  if (/\.(arrow|feather|ipc)$/i.test(path)) return 'arrow';
-  if (/\.parquet$/i.test(path)) return 'parquet';
-  throw new OptionError('out', 'a path ending in .csv, .arrow or .parquet', path);
+  return formatToWrite(path, 'model').name as ModelFormat;
 }
 
 function featureName(s: Snapshot, i: number): string {
@@ -100,7 +99,7 @@ export async function readModel(path: string): Promise<StoredModel> {
   try { bytes = await readFile(path); } catch (error) {
     throw ioError('read model', path, error);
   }
-  const format = modelFormatOf(path);
+  const format = formatToRead(path, 'model').name as ModelFormat; // by the ending, else by the first bytes
   if (format !== 'csv') {
     const table = await readModelTable(bytes, format, path);
     const meta = table.schema.metadata;

@@ -20,7 +20,9 @@ import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { ReadableStream, type ReadableStreamDefaultController } from 'node:stream/web';
 import { AsyncByteQueue, RecordBatchFileWriter, RecordBatchStreamWriter, Table, tableToIPC, type RecordBatch, type RecordBatchWriter, type Schema } from 'apache-arrow';
 import type { RecordBatch as WasmBatch } from 'parquet-wasm';
-import { DataError, NmfError, OptionError } from '../errors.js';
+import { DataError, NmfError } from '../errors.js';
+import { formatToWrite } from '../format/registry.js';
+import { validate } from '../options/validate.js';
 import { removeStaleTemporaries, syncDirectory, temporaryName, writeAll } from './atomic-write.js';
 import { ioError } from './io-error.js';
 import { loadParquetWasm, type ParquetWasmModule } from './parquet-wasm.js';
@@ -50,22 +52,20 @@ export interface TableWriter {
   abort(): Promise<void>;
 }
 
+/** The format a table is written in, by the path's ending (format/registry.ts; an OptionError for another ending). */
 export function tableFormatOf(path: string): TableFormat {
-  if (/\.parquet$/i.test(path)) return 'parquet';
-  if (/\.arrows$/i.test(path)) return 'arrows';
-  if (/\.(arrow|feather|ipc)$/i.test(path)) return 'arrow';
-  throw new OptionError('out', 'a path ending in .parquet, .arrow or .arrows', path);
+  return formatToWrite(path, 'table-out').name as TableFormat;
 }
 
 /** Where encoded bytes go, and how the encoder is finished. */
 interface Encoder { put(batch: RecordBatch): Promise<void>; end(): Promise<void>; stop(): void }
 
 export async function openTableWriter(path: string, options: TableWriterOptions = {}): Promise<TableWriter> {
-  const format = options.format ?? tableFormatOf(path);
-  const rowGroupSize = options.rowGroupSize ?? 65536;
-  if (!Number.isInteger(rowGroupSize) || rowGroupSize < 1) throw new OptionError('rowGroupSize', 'an integer ≥ 1', rowGroupSize);
-  const rowGroupBytes = options.rowGroupBytes ?? 64 * 2 ** 20;
-  if (!Number.isInteger(rowGroupBytes) || rowGroupBytes < 1) throw new OptionError('rowGroupBytes', 'an integer ≥ 1', rowGroupBytes);
+  // kinds and defaults: options/table-data.ts (WRITER_ROWS); the casts restate them
+  const v = validate('tableWriter', options);
+  const format = (v.format as TableFormat | undefined) ?? tableFormatOf(path);
+  const rowGroupSize = v.rowGroupSize as number;
+  const rowGroupBytes = v.rowGroupBytes as number;
   const pw = format === 'parquet' ? await loadParquetWasm() : undefined;
   await removeStaleTemporaries(path);
   const tmp = temporaryName(path);
@@ -76,7 +76,7 @@ export async function openTableWriter(path: string, options: TableWriterOptions 
     throw ioError('write', path, error);
   }
   const file = handle;
-  const encoder = pw ? parquetEncoder(pw, file, rowGroupSize, rowGroupBytes, options.compression ?? 'zstd') : arrowEncoder(file, format as 'arrow' | 'arrows');
+  const encoder = pw ? parquetEncoder(pw, file, rowGroupSize, rowGroupBytes, v.compression as 'zstd' | 'snappy' | 'uncompressed') : arrowEncoder(file, format as 'arrow' | 'arrows');
   let schema: Schema | undefined;
   let rows = 0;
   let batches = 0;

@@ -22,7 +22,7 @@ import { Observable, isObservable, type Subscription } from 'rxjs';
 import { checkChunk } from '../chunk/check-chunk.js';
 import type { CscChunk } from '../chunk/csc-chunk.js';
 import { DataError, NmfError, OptionError } from '../errors.js';
-import { checkShape, fingerprintOf, ONLINE_W_SWEEPS, resolveOptions, withSolver, type FitOptions } from '../options.js';
+import { checkShape, fingerprintOf, ONLINE_W_SWEEPS, resolveFit, withSolver, type FitOptions } from '../options.js';
 import { readCheckpointFor, writeCheckpoint } from '../io/checkpoint.js';
 import type { Snapshot, TracePoint } from '../snapshot/snapshot.js';
 import { isMatrixSource, type MatrixSource } from '../source/matrix-source.js';
@@ -37,7 +37,6 @@ import {
   attachOnlineL2Runner, exportOnlineL2, growOnlineL2, importOnlineL2, makeOnlineL2, onlineStepL2, rememberOnlineL2, type OnlineL2,
 } from '../update/online-l2.js';
 import { makeOnlineL1, type OnlineL1 } from '../update/online-l1.js';
-import { NNLS_CD_WARM } from '../kernel/nnls-solve.js';
 
 export interface OnlineOptions extends FitOptions {
   /** Forgetting factor ρ ∈ (0, 1]: statistics decay by ρ per chunk (1 = remember everything). Default 1. */
@@ -59,30 +58,23 @@ export interface OnlineOptions extends FitOptions {
   readonly sweeps?: number;
 }
 
-/** The l2 window of solver 'fast' (bench/README.md, bench:online: the default that meets both goals). */
-const FAST_WINDOW = 4;
-
 /** Nonzeros in a chunk from which the default `threads` starts workers. */
 const LARGE_CHUNK_NNZ = 20_000;
 
 export function fitOnline(input: Observable<CscChunk> | MatrixSource, options: OnlineOptions): Observable<Snapshot> {
   // l2 'fast' (the default): warm-started CD sweeps (update/online-l2.ts); 'exact': exact NNLS, cold H starts.
-  const resolved = withSolver(resolveOptions(options), options);
-  const fast = resolved.loss === 'l2' && resolved.nnlsMethod === NNLS_CD_WARM;
-  const rho = options.forgetting ?? 1;
-  if (!(rho > 0 && rho <= 1)) throw new OptionError('forgetting', 'a number in (0, 1]', rho);
-  const emitEvery = options.emitEvery ?? 1;
-  if (!Number.isInteger(emitEvery) || emitEvery < 1) throw new OptionError('emitEvery', 'an integer ≥ 1', emitEvery);
-  const emitEveryMs = options.emitEveryMs;
-  const window = options.window ?? (resolved.loss === 'l1' ? 8 : fast ? FAST_WINDOW : 1);
-  if (!Number.isInteger(window) || window < 1) throw new OptionError('window', 'an integer ≥ 1 (chunks)', window);
-  const sweeps = options.sweeps ?? 1;
-  if (!Number.isInteger(sweeps) || sweeps < 1) throw new OptionError('sweeps', 'an integer ≥ 1', sweeps);
+  // Each option's kind, range and default: the options table (options/table-fit.ts); relations are checked here.
+  const { resolved: plain, values } = resolveFit('fitOnline', options);
+  const resolved = withSolver(plain, options);
+  const rho = values.forgetting as number;
+  const emitEvery = values.emitEvery as number;
+  const emitEveryMs = values.emitEveryMs as number | undefined;
+  const window = values.window as number;
+  const sweeps = values.sweeps as number;
   if (resolved.loss === 'l1' && rho !== 1) throw new OptionError('forgetting', "1 with loss 'l1' (its memory is the window)", rho);
   if (resolved.checkpoint?.chunks !== undefined) {
     throw new OptionError('checkpoint.chunks', 'nothing for online fits (every chunk is an iteration: use checkpoint.every)', resolved.checkpoint.chunks);
   }
-  if (emitEveryMs !== undefined && !(emitEveryMs >= 0)) throw new OptionError('emitEveryMs', 'a number ≥ 0', emitEveryMs);
   // An SVD start reads A 6 times; a live stream is read once (an SVD of the first chunk alone would be another method).
   if (resolved.initMethod === 'nndsvd' || resolved.initMethod === 'nndsvda') {
     throw new OptionError('init', "'random' or explicit arrays { W } for fitOnline (an SVD start needs 6 passes over A; use fit)", resolved.initMethod);
@@ -107,7 +99,7 @@ export function fitOnline(input: Observable<CscChunk> | MatrixSource, options: O
     if (input.features !== undefined) checkShape(resolved, input.features, undefined);
   } else if (isObservable(input)) {
     chunks$ = input;
-    name = options.name ?? 'live stream';
+    name = values.name as string;
   } else {
     throw new OptionError('input', 'an Observable<CscChunk> or a MatrixSource', input);
   }

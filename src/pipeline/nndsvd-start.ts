@@ -13,8 +13,9 @@ import type { CscChunk } from '../chunk/csc-chunk.js';
 import { NmfError } from '../errors.js';
 import { fillZeros, nndsvd } from '../kernel/nndsvd.js';
 import type { MatrixSource } from '../source/matrix-source.js';
+import { validate } from '../options/validate.js';
 import {
-  beginSvdPass, DEFAULT_OVERSAMPLE, DEFAULT_POWER_ITERATIONS, endSvdPass, makeSvdSketch, stepSvdSketch, svdOfSketch,
+  beginSvdPass, endSvdPass, makeSvdSketch, stepSvdSketch, svdOfSketch,
   type SvdResult,
 } from '../update/svd-sketch.js';
 
@@ -43,9 +44,9 @@ export interface NndsvdStart {
 
 /** The leading `rank` singular triplets of the source's matrix, one pass per product with A or Aᵀ. */
 export function randomizedSvd(source: MatrixSource, options: RandomizedSvdOptions): Observable<SvdResult> {
+  const v = validate('randomizedSvd', options) as Required<RandomizedSvdOptions>; // kinds and defaults: options/table-start.ts
   return new Observable<SvdResult>((subscriber) => {
-    const state = makeSvdSketch(options.rank, options.seed, source.samples,
-      options.oversample ?? DEFAULT_OVERSAMPLE, options.powerIterations ?? DEFAULT_POWER_ITERATIONS, options.wasm ?? true);
+    const state = makeSvdSketch(v.rank, v.seed, source.samples, v.oversample, v.powerIterations, v.wasm);
     // Chunks are immutable: one that comes again (an in-memory source replays the same objects) was checked.
     const checked = new WeakSet<CscChunk>();
     let pass: Subscription | undefined;
@@ -111,17 +112,17 @@ export interface NndsvdStartOptions extends RandomizedSvdOptions {
 
 /** NNDSVD (fill = false) or NNDSVDa (fill = true) of the source's matrix. */
 export function nndsvdStart(source: MatrixSource, options: NndsvdStartOptions): Observable<NndsvdStart> {
+  const { fill, withH, ...svdOptions } = validate('nndsvdStart', options) as Required<NndsvdStartOptions>;
   return new Observable<NndsvdStart>((subscriber) => {
     const started = performance.now();
-    const withH = options.withH ?? true;
-    return randomizedSvd(source, options).pipe(map((svd): NndsvdStart => {
+    return randomizedSvd(source, svdOptions).pipe(map((svd): NndsvdStart => {
       const { m, n, k } = svd;
       // W overwrites U, column by column (nndsvd allows it); an empty H is skipped (V's part norms still count)
       const W = svd.U, H = new Float64Array(withH ? k * n : 0);
       nndsvd(svd.U, m, svd.sigma, svd.V, n, k, k, W, H, new Float64Array(6 * k));
       const mean = svd.sumA / (m * n);
-      if (options.fill) fillZeros(W, m * k, mean);
-      if (options.fill && withH) fillZeros(H, k * n, mean);
+      if (fill) fillZeros(W, m * k, mean);
+      if (fill && withH) fillZeros(H, k * n, mean);
       return { W, H, m, n, sigma: svd.sigma, passes: svd.passes, seconds: (performance.now() - started) / 1000 };
     })).subscribe(subscriber);
   });

@@ -37,7 +37,8 @@ import { sumDuplicates } from '../chunk/sum-duplicates.js';
 import { WideToCsc } from '../chunk/wide-to-csc.js';
 import { DataError, NmfError, OptionError } from '../errors.js';
 import { namedFeatures, unnamedDataMessage } from './feature-names.js';
-import { resolveLayout, type Layout, type ResolvedLayout } from '../source/layout.js';
+import { layoutFrom, type Layout, type ResolvedLayout } from '../source/layout.js';
+import { validate } from '../options/validate.js';
 import { makeProjector, type ProjectionModel, type ProjectionOptions } from '../update/project-chunk.js';
 import { makeProjectPool, type ProjectPool } from '../parallel/project-pool.js';
 
@@ -91,11 +92,10 @@ export function project(model: ProjectModel, options: ProjectOptions): OperatorF
   const plan = resolvePlan(model, options);
   const penalties = penaltiesOf(options);
   makeProjector(model, penalties); // bad penalties throw here, before anything is subscribed
-  const name = options.name ?? 'record batches';
+  const name = options.name ?? 'record batches'; // checked by resolvePlan
   // Built from RxJS's own operators (defer, mergeMap, concat), so that unsubscribing downstream closes the
   // upstream subscriber at once, even in the middle of a synchronous upstream.
-  const threads = options.threads;
-  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1)) throw new OptionError('threads', 'an integer ≥ 1', threads);
+  const threads = options.threads; // checked by resolvePlan
   return (batches$) => defer(() => {
     // Workers start in the background (with `threads` > 1 at subscription, by default at the first large
     // batch); until they are ready, batches are solved here — the upstream is never held back or buffered,
@@ -156,31 +156,22 @@ function penaltiesOf(o: ProjectionOptions): ProjectionOptions {
   };
 }
 
-/** Checks the options once (OptionError), before anything is subscribed. */
+/** Checks the options once against the options table (OptionError), before anything is subscribed. */
 export function resolvePlan(model: ProjectModel, options: ProjectOptions): ProjectPlan {
-  if (typeof options !== 'object' || options === null) throw new OptionError('options', 'an object such as { layout: "wide" }', options);
-  const { featureNames: given, passThrough, replaceFeatures, unknownFeatures, name, ...layoutOptions } = options;
-  const layout = resolveLayout(layoutOptions);
+  const v = validate('project', options);
+  // the project's featureNames are matched against the model's, not a reader's dictionary
+  const layout = layoutFrom({ ...v, featureNames: undefined });
   if (layout.layout !== 'wide' && layout.features !== undefined && layout.features !== model.features) {
     throw new OptionError('features', `the model's ${model.features} features (or nothing)`, layout.features);
   }
-  if (passThrough !== undefined && (!Array.isArray(passThrough) || !passThrough.every((c) => typeof c === 'string' && c.length > 0)
-    || new Set(passThrough).size !== passThrough.length)) {
-    throw new OptionError('passThrough', 'an array of distinct column names', passThrough);
-  }
-  if (replaceFeatures !== undefined && typeof replaceFeatures !== 'boolean') throw new OptionError('replaceFeatures', 'a boolean', replaceFeatures);
-  if (unknownFeatures !== undefined && unknownFeatures !== 'error' && unknownFeatures !== 'ignore') {
-    throw new OptionError('unknownFeatures', "'error' or 'ignore'", unknownFeatures);
-  }
-  if (name !== undefined && (typeof name !== 'string' || name.length === 0)) throw new OptionError('name', 'a non-empty string', name);
-  const featureNames = given ?? model.featureNames;
-  if (featureNames !== undefined && (!Array.isArray(featureNames) || featureNames.length !== model.features
-    || !featureNames.every((f) => typeof f === 'string'))) {
+  const featureNames = (v.featureNames as readonly string[] | undefined) ?? model.featureNames;
+  if (featureNames !== undefined && featureNames.length !== model.features) {
     throw new OptionError('featureNames', `${model.features} names (the model's features)`, featureNames);
   }
   const names = featureNames ? new Map(featureNames.map((f, i) => [f, i] as const)) : undefined;
   return {
-    model, layout, passThrough, replaceFeatures: replaceFeatures ?? false, names, ignoreUnknown: unknownFeatures === 'ignore', k: model.rank,
+    model, layout, passThrough: v.passThrough as readonly string[] | undefined, replaceFeatures: v.replaceFeatures as boolean, names,
+    ignoreUnknown: v.unknownFeatures === 'ignore', k: model.rank,
     named: namedFeatures(featureNames),
   };
 }

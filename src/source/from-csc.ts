@@ -11,6 +11,7 @@ import { makeCscChunk, type CscChunk } from '../chunk/csc-chunk.js';
 import { sumDuplicates } from '../chunk/sum-duplicates.js';
 import { DataError, OptionError } from '../errors.js';
 import type { MatrixSource } from './matrix-source.js';
+import { validate } from '../options/validate.js';
 
 /** A whole matrix in CSC form: m features × n samples, colPtr of length n + 1. */
 export interface CscMatrix {
@@ -31,9 +32,9 @@ export interface InMemoryOptions {
 }
 
 export function fromCsc(given: CscMatrix, options: InMemoryOptions = {}): MatrixSource & { readonly matrix: CscMatrix } {
-  const name = options.name ?? 'in-memory CSC';
-  const chunkSize = options.chunkSize ?? Math.max(1, given.n);
-  if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new OptionError('chunkSize', 'an integer ≥ 1', chunkSize);
+  const v = validate('csc', options);
+  const name = v.name as string;
+  const chunkSize = (v.chunkSize as number | undefined) ?? Math.max(1, given.n);
   if (options.featureNames && options.featureNames.length !== given.m) {
     throw new OptionError('featureNames', `${given.m} names (one per feature)`, `${options.featureNames.length} names`);
   }
@@ -61,10 +62,11 @@ export function fromDense(
   data: ArrayLike<number>, m: number, n: number,
   options: InMemoryOptions & { readonly layout?: 'col' | 'row' } = {},
 ): MatrixSource & { readonly matrix: CscMatrix } {
+  const { layout, ...inMemory } = validate('dense', options);
   if (!Number.isInteger(m) || m < 1) throw new OptionError('m', 'an integer ≥ 1', m);
   if (!Number.isInteger(n) || n < 1) throw new OptionError('n', 'an integer ≥ 1', n);
   if (data.length !== m * n) throw new OptionError('data', `an array of m·n = ${m * n} numbers`, `${data.length} numbers`);
-  const rowMajor = options.layout === 'row';
+  const rowMajor = layout === 'row';
   const name = options.name ?? 'in-memory dense';
   const colPtr = new Int32Array(n + 1);
   let nnz = 0;
@@ -87,8 +89,12 @@ export function fromDense(
       if (v !== 0) { rowIdx[p] = i; values[p] = v; p++; }
     }
   }
-  return fromCsc({ m, n, colPtr, rowIdx, values }, { ...options, name });
+  return fromCsc({ m, n, colPtr, rowIdx, values }, { ...withoutUndefined(inMemory), name });
 }
+
+/** The options that were given (validate's result has every row, undefined where not given). */
+const withoutUndefined = (values: Record<string, unknown>): InMemoryOptions =>
+  Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined)) as InMemoryOptions;
 
 /** Views of `chunkSize` columns each; colPtr is rebased to 0 (the only copy, n + 1 integers). */
 export function splitColumns(matrix: CscMatrix, chunkSize: number): CscChunk[] {

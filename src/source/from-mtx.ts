@@ -7,7 +7,7 @@
  */
 import { Observable } from 'rxjs';
 import type { CscChunk } from '../chunk/csc-chunk.js';
-import { OptionError } from '../errors.js';
+import { validate } from '../options/validate.js';
 import { fromCsc, type CscMatrix, type InMemoryOptions } from './from-csc.js';
 import type { MatrixSource } from './matrix-source.js';
 import type { MemoryBudget } from '../memory-limit.js';
@@ -20,27 +20,23 @@ export interface MtxOptions {
   readonly name?: string | undefined;
   /** Bytes reading may take (memory-limit.ts; default: a fraction of the machine's memory). */
   readonly memoryLimit?: number | undefined;
-  /** The consumer's budget, checked against the size line (read-mtx.ts). */
-  readonly budget?: MemoryBudget | undefined;
 }
 
-/** Reads the whole file now and returns an in-memory source of it. */
-export async function loadMtx(path: string, options: MtxOptions = {}): Promise<MatrixSource & { readonly matrix: CscMatrix }> {
+/** Reads the whole file now and returns an in-memory source of it. `budget`: the consumer's, checked against the size line (read-mtx.ts). */
+export async function loadMtx(path: string, options: MtxOptions = {}, budget?: MemoryBudget): Promise<MatrixSource & { readonly matrix: CscMatrix }> {
+  validate('mtx', options);
   const name = options.name ?? path;
-  const matrix = await readMtx(path, { name, memoryLimit: options.memoryLimit, budget: options.budget });
+  const matrix = await readMtx(path, { name, memoryLimit: options.memoryLimit, budget });
   return fromCsc(matrix, toInMemory(options, name));
 }
 
 /** A lazy, re-readable source over a `.mtx` / `.mtx.gz` file. Bad options throw here, synchronously. */
 export function fromMtx(path: string, options: MtxOptions = {}): MatrixSource {
-  const { chunkSize } = options;
-  if (chunkSize !== undefined && (!Number.isInteger(chunkSize) || chunkSize < 1)) {
-    throw new OptionError('chunkSize', 'an integer ≥ 1', chunkSize);
-  }
+  validate('mtx', options);
   const name = options.name ?? path;
   let loading: Promise<MatrixSource> | undefined;
   const load = (budget: MemoryBudget | undefined): Promise<MatrixSource> => {
-    loading ??= loadMtx(path, { ...options, budget: budget ?? options.budget }).catch((err: unknown) => {
+    loading ??= loadMtx(path, options, budget).catch((err: unknown) => {
       loading = undefined;
       throw err;
     });

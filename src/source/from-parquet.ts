@@ -69,7 +69,7 @@ export function fromParquet(input: ParquetInput, options?: SourceOptions): FileS
 }
 
 /** A directory becomes its sorted part files; files are kept as given. */
-async function partFiles(list: readonly string[], name: string): Promise<string[]> {
+export async function partFiles(list: readonly string[], name: string): Promise<string[]> {
   const out: string[] = [];
   for (const path of list) {
     let isDir: boolean;

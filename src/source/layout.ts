@@ -1,6 +1,6 @@
 /**
- * How a table maps onto the matrix (DESIGN.md §1), and the reading options shared by `fromArrow` and
- * `fromParquet`. Everything here is checked synchronously, before anything is read: a bad option
+ * How a table maps onto the matrix, and the reading options shared by `fromArrow` and `fromParquet` (their
+ * kinds and defaults: options/table-data.ts). Everything here is checked synchronously, before anything is read: a bad option
  * throws an OptionError; what the data says is checked later, on the Observable's error channel.
  *
  * - `long`: one row per nonzero, columns (feature, sample, value), rows ordered by sample. Integer
@@ -28,6 +28,8 @@
  * needs that; it refuses chunks of a different m).
  */
 import { OptionError } from '../errors.js';
+import type { LayoutName, Values } from '../options/row.js';
+import { validate } from '../options/validate.js';
 
 export interface LongLayout {
   readonly layout: 'long';
@@ -102,74 +104,45 @@ export interface ResolvedList extends Common {
 }
 export type ResolvedLayout = ResolvedLong | ResolvedWide | ResolvedList;
 
-const isName = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
-const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 1 && v < 2 ** 31;
-
-function name(options: object, key: string, fallback: string): string {
-  const v = (options as Record<string, unknown>)[key];
-  if (v === undefined) return fallback;
-  if (!isName(v)) throw new OptionError(key, 'a non-empty column name', v);
-  return v;
-}
-
-function count(options: object, key: string): number | undefined {
-  const v = (options as Record<string, unknown>)[key];
-  if (v === undefined) return undefined;
-  if (!isCount(v)) throw new OptionError(key, 'an integer in [1, 2^31)', v);
-  return v;
-}
-
-/** Checks every option and fills in the defaults. Throws OptionError. */
+/** Checks every option against the options table (options/table-data.ts) and fills in the defaults. Throws OptionError. */
 export function resolveLayout(options: SourceOptions | undefined): ResolvedLayout {
-  const o: SourceOptions = options ?? { layout: 'long' };
-  if (typeof o !== 'object' || o === null) throw new OptionError('options', 'an object such as { layout: "long" }', o);
-  const layout = (o as { layout?: unknown }).layout ?? 'long';
-  if (layout !== 'long' && layout !== 'wide' && layout !== 'list') throw new OptionError('layout', '"long", "wide" or "list"', layout);
-  const featureNames = o.featureNames;
-  if (featureNames !== undefined && (!Array.isArray(featureNames) || featureNames.length === 0
-    || !featureNames.every((f) => typeof f === 'string') || new Set(featureNames).size !== featureNames.length)) {
-    throw new OptionError('featureNames', 'a non-empty array of distinct strings', featureNames);
-  }
-  const indexBase = o.indexBase ?? 0;
-  if (indexBase !== 0 && indexBase !== 1) throw new OptionError('indexBase', '0 or 1', indexBase);
-  const unknownFeatures = o.unknownFeatures ?? 'error';
-  if (unknownFeatures !== 'error' && unknownFeatures !== 'extend') throw new OptionError('unknownFeatures', "'error' or 'extend'", unknownFeatures);
-  if (unknownFeatures === 'extend' && layout !== 'long') {
-    throw new OptionError('unknownFeatures', `'error' with layout "${layout}" ('extend' is for the long layout)`, unknownFeatures);
-  }
+  return layoutFrom(validate('source', options ?? { layout: 'long' }));
+}
+
+/**
+ * The layout of options the table has checked (validate 'source', or 'project' without its featureNames): the
+ * relations between them. The casts restate the kinds the table guarantees.
+ */
+export function layoutFrom(v: Values): ResolvedLayout {
+  const layout = v.layout as LayoutName;
+  const featureNames = v.featureNames as readonly string[] | undefined;
   const common: Common = {
-    chunkSize: count(o, 'chunkSize') ?? DEFAULT_CHUNK_SIZE,
-    batchSize: count(o, 'batchSize') ?? DEFAULT_BATCH_SIZE,
-    samples: count(o, 'samples'),
+    chunkSize: (v.chunkSize as number | undefined) ?? DEFAULT_CHUNK_SIZE,
+    batchSize: (v.batchSize as number | undefined) ?? DEFAULT_BATCH_SIZE,
+    samples: v.samples as number | undefined,
     featureNames,
-    indexBase,
+    indexBase: v.indexBase as number,
   };
   if (layout === 'wide') {
-    const columns = (o as WideLayout).features;
-    if (columns !== undefined && (!Array.isArray(columns) || columns.length === 0 || !columns.every(isName)
-      || new Set(columns).size !== columns.length)) {
-      throw new OptionError('features', 'a non-empty array of distinct column names (wide layout)', columns);
-    }
+    const columns = v.features as readonly string[] | undefined;
     if (featureNames && columns && featureNames.length !== columns.length) {
       throw new OptionError('featureNames', `${columns.length} names (one per feature column)`, `${featureNames.length} names`);
     }
     return { ...common, layout, columns };
   }
-  const features = count(o, 'features');
+  const features = v.features as number | undefined;
   if (features !== undefined && featureNames && featureNames.length !== features) {
     throw new OptionError('featureNames', `${features} names (option \`features\`)`, `${featureNames.length} names`);
   }
   if (layout === 'long') {
     const r: ResolvedLong = {
-      ...common, layout, features, feature: name(o, 'feature', 'feature'), sample: name(o, 'sample', 'sample'), value: name(o, 'value', 'value'),
-      extend: unknownFeatures === 'extend',
+      ...common, layout, features, feature: v.feature as string, sample: v.sample as string, value: v.value as string,
+      extend: v.unknownFeatures === 'extend',
     };
     if (new Set([r.feature, r.sample, r.value]).size !== 3) throw new OptionError('feature/sample/value', 'three different column names', [r.feature, r.sample, r.value]);
     return r;
   }
-  const entries = (o as ListLayout).entries;
-  if (entries !== undefined && !isName(entries)) throw new OptionError('entries', 'a non-empty column name', entries);
-  return { ...common, layout, features, entries, indices: name(o, 'indices', 'indices'), values: name(o, 'values', 'values') };
+  return { ...common, layout, features, entries: v.entries as string | undefined, indices: v.indices as string, values: v.values as string };
 }
 
 /** Table columns a layout reads (undefined: all of them, for a wide layout without `features`). */

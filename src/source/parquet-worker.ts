@@ -1,5 +1,5 @@
 /**
- * parquet-wasm runs in a worker thread. On corrupt data its async reader panics inside a microtask:
+ * parquet-wasm runs in a worker thread (its code: parquet-thread.ts). On corrupt data its async reader panics inside a microtask:
  * in the main thread that is an uncaught exception (the process dies) and a read that never settles.
  * In a worker the panic only ends the worker; the pending call is rejected and becomes a
  * MALFORMED_FILE error. Decoding off the main thread also overlaps it with the consumer's work.
@@ -20,63 +20,20 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
-const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const ready = import(workerData.url).then((pw) => { pw.initSync({ module: workerData.module }); return pw; });
-const waiting = new Map();
-let ids = 0, file, reader, hp, hpFile, hpMeta;
-const fetchBytes = (start, end) => new Promise((resolve, reject) => {
-  const id = ids++; waiting.set(id, { resolve, reject }); parentPort.postMessage({ type: 'read', id, start, end });
-});
-const free = () => { reader = undefined; hpFile = hpMeta = undefined; if (file) { try { file.free(); } catch {} file = undefined; } };
-parentPort.on('message', async (msg) => {
-  if (msg.type === 'bytes') {
-    const w = waiting.get(msg.id); waiting.delete(msg.id);
-    if (w) { if (msg.error) w.reject(new Error(msg.error)); else w.resolve(msg.buffer); }
-    return;
-  }
-  try {
-    if (msg.type === 'hp-open') {
-      free();
-      hp ??= await Promise.all([import(workerData.hyparquet), import(workerData.compressors)]);
-      const size = msg.size;
-      hpFile = { byteLength: size, slice: (s = 0, e = size) => fetchBytes(s, Math.min(e, size)) };
-      hpMeta = await hp[0].parquetMetadataAsync(hpFile);
-      parentPort.postMessage({ type: 'ok' });
-      return;
-    }
-    if (msg.type === 'hp-group') {
-      const columns = {};
-      await hp[0].parquetRead({ file: hpFile, metadata: hpMeta, rowStart: msg.rowStart, rowEnd: msg.rowEnd, columns: msg.columns,
-        compressors: hp[1].compressors, onChunk: (chunk) => { columns[chunk.columnName] = chunk.columnData; } });
-      parentPort.postMessage({ type: 'columns', columns });
-      return;
-    }
-    const pw = await ready;
-    if (msg.type === 'open') {
-      free();
-      const size = msg.size;
-      file = await pw.ParquetFile.fromFile({ size, slice: (s = 0, e = size) => ({ size: e - s, arrayBuffer: () => fetchBytes(s, Math.min(e, size)) }) });
-      parentPort.postMessage({ type: 'ok' });
-    } else if (msg.type === 'group') {
-      const options = { rowGroups: [msg.group], batchSize: msg.batchSize };
-      if (msg.columns) options.columns = msg.columns;
-      reader = (await file.stream(options)).getReader();
-      parentPort.postMessage({ type: 'ok' });
-    } else if (msg.type === 'next') {
-      const r = await reader.read();
-      if (r.done) { parentPort.postMessage({ type: 'end' }); return; }
-      const ipc = r.value.intoIPCStream();
-      parentPort.postMessage({ type: 'batch', ipc }, [ipc.buffer]);
-    } else if (msg.type === 'close') {
-      free();
-      parentPort.postMessage({ type: 'ok' });
-    }
-  } catch (err) {
-    parentPort.postMessage({ type: 'error', message: String((err && err.message) || err) });
-  }
-});
-`;
+let threadSource: Promise<string> | undefined;
+
+/**
+ * The worker's module: the compiled parquet-thread.js next to this file (dist/); under tsx / vitest (this file is
+ * parquet-worker.ts) parquet-thread.ts with its types stripped by esbuild, as a data: URL. Registering tsx in each
+ * decoder worker (what parallel/workers.ts does for the pools) took 2.5–3 s per worker on this project's loaded
+ * machine, and every Parquet read starts one.
+ */
+async function threadUrl(): Promise<URL> {
+  if (!import.meta.url.endsWith('.ts')) return new URL('./parquet-thread.js', import.meta.url);
+  threadSource ??= Promise.all([import('esbuild'), readFile(new URL('./parquet-thread.ts', import.meta.url), 'utf8')])
+    .then(async ([esbuild, code]) => (await esbuild.transform(code, { loader: 'ts', format: 'esm' })).code);
+  return new URL(`data:text/javascript,${encodeURIComponent(await threadSource)}`);
+}
 
 export type Reply = { type: 'ok' } | { type: 'end' } | { type: 'batch'; ipc: Uint8Array } | { type: 'error'; message: string }
   | { type: 'columns'; columns: Record<string, ArrayLike<unknown>> };
@@ -87,6 +44,8 @@ export type Request =
   | { type: 'group'; group: number; batchSize: number; columns: string[] | undefined }
   | { type: 'next' }
   | { type: 'close' };
+/** The bytes of a range the worker asked for ("read"), or why they could not be read. */
+export type ReaderMessage = { type: 'bytes'; id: number; buffer?: ArrayBuffer; error?: string };
 
 /** A call that made no progress within its time limit (the worker has been terminated). */
 export class DecoderStalled extends Error {
@@ -130,13 +89,12 @@ export class DecoderWorker {
     const require = createRequire(import.meta.url);
     compiled ??= readFile(require.resolve('parquet-wasm/esm/parquet_wasm_bg.wasm')).then((bytes) => wasmApi.compile(bytes));
     const module = await compiled;
-    const url = pathToFileURL(require.resolve('parquet-wasm/esm')).href;
-    const hyparquet = pathToFileURL(require.resolve('hyparquet')).href;
-    const compressors = pathToFileURL(require.resolve('hyparquet-compressors')).href;
+    const workerData = {
+      module, parquetWasm: pathToFileURL(require.resolve('parquet-wasm/esm')).href,
+      hyparquet: pathToFileURL(require.resolve('hyparquet')).href, compressors: pathToFileURL(require.resolve('hyparquet-compressors')).href,
+    };
     // The heap limit stops hyparquet growing an array for ever on damaged pages (parquet-wasm's memory is its own).
-    return new DecoderWorker(new Worker(WORKER_SOURCE, {
-      eval: true, workerData: { url, module, hyparquet, compressors }, resourceLimits: { maxOldGenerationSizeMb: 512 },
-    }));
+    return new DecoderWorker(new Worker(await threadUrl(), { workerData, resourceLimits: { maxOldGenerationSizeMb: 512 } }));
   }
 
   /** Where the worker's byte-range requests are read from (the current file). */

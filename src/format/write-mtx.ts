@@ -15,7 +15,7 @@ import { checkChunk } from '../chunk/check-chunk.js';
 import { makeCscChunk } from '../chunk/csc-chunk.js';
 import { removeStaleTemporaries, syncDirectory, writeAll } from '../io/atomic-write.js';
 import { ioError } from '../io/io-error.js';
-import type { CscMatrix } from './from-csc.js';
+import type { CscMatrix } from '../source/from-csc.js';
 
 const LINES_PER_WRITE = 1 << 16;
 
