@@ -1,4 +1,5 @@
 import { EMPTY } from 'rxjs';
+import { defaultMemoryLimit } from '../src/memory-limit.js';
 import { describe, expect, it } from 'vitest';
 import { OptionError } from '../src/errors.js';
 import { openTableWriter } from '../src/io/write-table.js';
@@ -136,7 +137,7 @@ describe('the options table', () => {
       rank: 2, loss: 'l2', l1W: 0, l1H: 0, l2W: 0, l2H: 0, lambda: 1, maxIterations: 100, tol: 1e-5, seed: 42, initW: undefined, initH: undefined,
       initMethod: 'random', warmupIterations: 10, keepH: false, nnlsMaxSweeps: 100, nnlsTol: 1e-8, nnlsMethod: 0, checkpoint: undefined,
       resumeFrom: undefined, onChunk: undefined, emit: 'every', onIteration: undefined, threads: undefined, tempDir: undefined, diag: true,
-      solver: 'fast', wasm: true,
+      solver: 'fast', wasm: true, memoryLimit: defaultMemoryLimit(),
     });
   });
 

@@ -14,7 +14,7 @@
 import { DataType, Table, Utf8, makeVector, tableFromIPC, tableToIPC, vectorFromArray, Schema, RecordBatch, makeData, Struct, type Field, type Vector } from 'apache-arrow';
 import { readFile } from 'node:fs/promises';
 import type { DataFingerprint } from '../chunk/data-fingerprint.js';
-import { DataError, OptionError } from '../errors.js';
+import { DataError } from '../errors.js';
 import { checkModelValues, csvDataOf, dataEntry, dataTokens, DATA_KEY, tableDataOf, sealMetadata, verifyCsvChecksum, verifyTableChecksum, withCsvChecksum } from './model-integrity.js';
 import { formatToRead, formatToWrite } from '../format/registry.js';
 import type { Snapshot, TracePoint } from '../snapshot/snapshot.js';
