@@ -11,7 +11,7 @@
  *   parallel/ worker threads sharing W, H and the statistics (l2)
  *   diagnostics/, report/  sparsity, angles, model matching, k-means / rank-1 similarity; HTML report
  *   cli/      the command-line tool
- * Start reading at pipeline/fit.ts, then update/l2-engine.ts and kernel/nnls-solve.ts.
+ * Start reading at pipeline/fit.ts, then model/l2/engine.ts and kernel/nnls-solve.ts.
  */
 
 // Errors
@@ -40,8 +40,8 @@ export { checkChunk } from './chunk/check-chunk.js';
 export { fit, fitModel } from './pipeline/fit.js';
 export { fitOnline, type OnlineOptions } from './pipeline/fit-online.js';
 export { nndsvdStart, randomizedSvd, type NndsvdStart, type NndsvdStartOptions, type RandomizedSvdOptions } from './pipeline/nndsvd-start.js';
-export type { SvdResult } from './update/svd-sketch.js';
-export { projectChunk, makeProjector, type ProjectionModel, type ProjectionOptions } from './update/project-chunk.js';
+export type { SvdResult } from './model/svd/sketch.js';
+export { projectChunk, makeProjector, type ProjectionModel, type ProjectionOptions } from './model/project.js';
 export { project, type ProjectOptions, type ProjectModel, type ProjectExtras } from './pipeline/project.js';
 
 // Snapshots and model files

@@ -19,7 +19,7 @@ import { makeProjectPool } from '../parallel/project-pool.js';
 import { autoParallelNnz, project, toBatch, type ProjectOptions } from '../pipeline/project.js';
 import { columnsOf, resolveLayout } from '../source/layout.js';
 import { readMtx } from '../source/read-mtx.js';
-import { makeProjector, type ProjectionOptions } from '../update/project-chunk.js';
+import { makeProjector, type ProjectionOptions } from '../model/project.js';
 import { splitMatrix, tableSource, untilSignal } from './convert-command.js';
 import { Interrupted } from './interrupt.js';
 import { addInputFlags, sourceOptions, type InputFlags } from './open-input.js';

@@ -12,7 +12,7 @@ import { DataError, OptionError } from '../errors.js';
 import { removeStaleTemporariesSync, syncDirectorySync, writeAllSync } from './atomic-write.js';
 import { ioError } from './io-error.js';
 import type { TracePoint } from '../snapshot/snapshot.js';
-import type { EngineState } from '../update/engine.js';
+import type { EngineState } from '../model/engine.js';
 
 const MAGIC = 'NMFCKPT1';
 const FILE = 'checkpoint.nmf';

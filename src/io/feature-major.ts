@@ -15,9 +15,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RecordBatchReader, Table, makeVector, tableToIPC } from 'apache-arrow';
 import type { CscChunk } from '../chunk/csc-chunk.js';
+import type { FeatureMajorStore, RowBlock } from '../model/l1/row-store.js';
 import { NmfError } from '../errors.js';
 import { deadEntries, writeAllSync } from './atomic-write.js';
 import { ioError } from './io-error.js';
+
+export type { FeatureMajorStore, RowBlock } from '../model/l1/row-store.js';
 
 const PREFIX = 'nmflow-rows-';
 
@@ -28,25 +31,6 @@ function removeDeadCopies(parent: string): void {
   for (const name of deadEntries(names, PREFIX)) {
     try { rmSync(join(parent, name), { recursive: true, force: true }); } catch { /* someone else's: left alone */ }
   }
-}
-
-export interface RowBlock {
-  readonly rowStart: number;
-  readonly rowEnd: number;
-  /** rowPtr[i − rowStart] .. rowPtr[i − rowStart + 1]: feature i's nonzeros, samples ascending. */
-  readonly rowPtr: Int32Array;
-  readonly colIdx: Int32Array;
-  readonly values: Float64Array;
-}
-
-export interface FeatureMajorStore {
-  readonly dir: string;
-  append(chunk: CscChunk): void;
-  finish(): void;
-  /** Longest row, in nonzeros (after finish). */
-  readonly maxRow: number;
-  forEachBlock(visit: (block: RowBlock) => void): void;
-  close(): void;
 }
 
 export function makeFeatureMajorStore(m: number, options: { readonly dir?: string; readonly bucketRows?: number; readonly flushEntries?: number } = {}): FeatureMajorStore {

@@ -1,6 +1,6 @@
 /**
  * Worker threads for the least-squares fit. The pool owns the shared memory (l2-shared.ts), makes
- * the model state on it, and runs each phase of a pass (l2-phases.ts) with the main thread as
+ * the model state on it, and runs each phase of a pass (model/l2/phases.ts) with the main thread as
  * worker 0 and T − 1 worker threads, joined by an Atomics barrier:
  *   H phase — blocks of columns claimed one at a time from a shared counter (work sharing: the
  *   threads that are ahead take more);  B phase — rows of AHᵀ in one range per thread (each entry
@@ -22,10 +22,10 @@ import { runOnAll, startWorkers, stopWorkers } from './workers.js';
 import { accumulateOuter } from '../kernel/accumulate-stats.js';
 import { makeRandom } from '../kernel/random.js';
 import type { ResolvedOptions } from '../options.js';
-import { endPassL2, type FinishInParallel, type PassResult } from '../update/end-pass-l2.js';
-import { solveColumns, solveRows, type NnlsSettings } from '../update/l2-phases.js';
-import { makeL2State, type L2State } from '../update/l2-state.js';
-import { makeWasmBlocksL2 } from '../update/wasm-blocks-l2.js';
+import { endPassL2, type FinishInParallel, type PassResult } from '../model/l2/end-pass.js';
+import { solveColumns, solveRows, type NnlsSettings } from '../model/l2/phases.js';
+import { makeL2State, type L2State } from '../model/l2/state.js';
+import { makeWasmBlocksL2 } from '../model/l2/wasm-blocks.js';
 import { NNLS_CD_WARM } from '../kernel/nnls-solve.js';
 import {
   BLOCK, BLOCKS, BUFFERS, CHUNKV, CMD_ACCUMULATE_B, CMD_FINISH, CMD_SOLVE_H, CMD_SOLVE_W, COLSTART, CTRL_LENGTH, GVERSION, N, NEXT,
@@ -43,7 +43,7 @@ export interface L2Pool {
   readonly ready: Promise<void>;
   step(chunk: CscChunk, sourceName: string): void;
   endPass(): PassResult;
-  /** The rows of the W-update split over the threads (update/end-pass-l2.ts `solveRowsInParallel`); `maxSweeps`
+  /** The rows of the W-update split over the threads (model/l2/end-pass.ts `solveRowsInParallel`); `maxSweeps`
    * replaces options.nnlsMaxSweeps for these solves (online 'fast': fewer sweeps after the warm-up). */
   solveW(maxSweeps?: number): void;
   /** More features (online fitting): W, B and Bn get zero rows; `state` is replaced. Workers must be ready. */

@@ -47,7 +47,7 @@ export const P_TOL = 3;
 export const P_METHOD = 4;
 export const P_TOL_OUT = 5;
 export const P_CROSS = 6;
-export const P_WASM = 7;     // 1: the 'fast' solver's phases in WebAssembly (update/wasm-blocks-l2.ts)
+export const P_WASM = 7;     // 1: the 'fast' solver's phases in WebAssembly (model/l2/wasm-blocks.ts)
 
 /** The SharedArrayBuffers a worker binds to (sent again after any of them is reallocated). */
 export interface SharedBuffers extends ChunkBuffers {

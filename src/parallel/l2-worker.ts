@@ -1,6 +1,6 @@
 /**
  * A worker thread of the least-squares fit: waits on the shared control block, runs its share of
- * a phase (l2-phases.ts) on the shared arrays, reports on the barrier. Its share: the blocks of
+ * a phase (model/l2/phases.ts) on the shared arrays, reports on the barrier. Its share: the blocks of
  * columns (H phase) or rows (W phase) it claims from the shared counter, marking each solved column
  * block in `flags`; its row range [RANGES+t, RANGES+t+1) in the B phase. New buffers (posted by the pool,
  * counted in BUFFERS) are bound before the next command.
@@ -12,8 +12,8 @@ import { pearsonTol } from '../kernel/pearson.js';
 import { makeNnlsWorkspace } from '../kernel/nnls-workspace.js';
 import { rankKernels } from '../kernel/rank-kernels.js';
 import { warmUpL2Kernels } from '../kernel/warm-up.js';
-import { solveColumns, solveRows, type NnlsSettings } from '../update/l2-phases.js';
-import { makeWasmBlocksL2, type WasmBlocksL2 } from '../update/wasm-blocks-l2.js';
+import { solveColumns, solveRows, type NnlsSettings } from '../model/l2/phases.js';
+import { makeWasmBlocksL2, type WasmBlocksL2 } from '../model/l2/wasm-blocks.js';
 import {
   BLOCK, BLOCKS, BUFFERS, CHUNKV, CMD_ACCUMULATE_B, CMD_FINISH, CMD_SOLVE_H, CMD_SOLVE_W, COLSTART, GVERSION, N, NEXT,
   P_CROSS, P_L1H, P_L1W, P_METHOD, P_SWEEPS, P_TOL, P_TOL_OUT, P_WASM, RANGES, SEQ, THREADS, TIME_LAST, TIME_SLOTS, WARM, smallViews, type SharedBuffers,

@@ -1,8 +1,8 @@
 /**
  * fitOnline(chunks$, options): Observable<Snapshot> — online fitting over a stream that is read
  * once (a live Observable<CscChunk>, or any MatrixSource read for a single pass). Each chunk
- * updates H for its samples and W (l2: update/online-l2.ts, statistics with forgetting factor ρ;
- * l1: update/online-l1.ts, sCD over a window of recent chunks); a snapshot is emitted every `emitEvery`
+ * updates H for its samples and W (l2: model/l2/online.ts, statistics with forgetting factor ρ;
+ * l1: model/l1/online.ts, sCD over a window of recent chunks); a snapshot is emitted every `emitEvery`
  * chunks and/or when `emitEveryMs` has passed since the last one, and a final snapshot (factors
  * sorted by d) when the stream completes. Snapshots are copies the consumer owns.
  *
@@ -26,15 +26,15 @@ import { checkShape, fingerprintOf, ONLINE_W_SWEEPS, resolveOptions, withSolver,
 import { readCheckpointFor, writeCheckpoint } from '../io/checkpoint.js';
 import type { Snapshot, TracePoint } from '../snapshot/snapshot.js';
 import { isMatrixSource, type MatrixSource } from '../source/matrix-source.js';
-import { l2Snapshot } from '../update/l2-snapshot.js';
+import { l2Snapshot } from '../model/l2/snapshot.js';
 import { makeL1Pool } from '../parallel/l1-pool.js';
 import { makeL2Pool, type L2Pool } from '../parallel/l2-pool.js';
-import type { L1Runner } from '../update/l1-engine.js';
+import type { L1Runner } from '../model/l1/engine.js';
 import { threadsFor } from './fit.js';
 import {
   attachOnlineL2Runner, exportOnlineL2, growOnlineL2, importOnlineL2, makeOnlineL2, onlineStepL2, rememberOnlineL2, type OnlineL2,
-} from '../update/online-l2.js';
-import { makeOnlineL1, type OnlineL1 } from '../update/online-l1.js';
+} from '../model/l2/online.js';
+import { makeOnlineL1, type OnlineL1 } from '../model/l1/online.js';
 import { NNLS_CD_WARM } from '../kernel/nnls-solve.js';
 
 export interface OnlineOptions extends FitOptions {
@@ -64,7 +64,7 @@ const FAST_WINDOW = 4;
 const LARGE_CHUNK_NNZ = 20_000;
 
 export function fitOnline(input: Observable<CscChunk> | MatrixSource, options: OnlineOptions): Observable<Snapshot> {
-  // l2 'fast' (the default): warm-started CD sweeps (update/online-l2.ts); 'exact': exact NNLS, cold H starts.
+  // l2 'fast' (the default): warm-started CD sweeps (model/l2/online.ts); 'exact': exact NNLS, cold H starts.
   const resolved = withSolver(resolveOptions(options), options);
   const fast = resolved.loss === 'l2' && resolved.nnlsMethod === NNLS_CD_WARM;
   const rho = options.forgetting ?? 1;

@@ -16,7 +16,7 @@ import type { MatrixSource } from '../source/matrix-source.js';
 import {
   beginSvdPass, DEFAULT_OVERSAMPLE, DEFAULT_POWER_ITERATIONS, endSvdPass, makeSvdSketch, stepSvdSketch, svdOfSketch,
   type SvdResult,
-} from '../update/svd-sketch.js';
+} from '../model/svd/sketch.js';
 
 export interface RandomizedSvdOptions {
   readonly rank: number;

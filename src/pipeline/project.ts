@@ -33,7 +33,7 @@ import { ListToCsc } from '../chunk/list-to-csc.js';
 import { WideToCsc } from '../chunk/wide-to-csc.js';
 import { DataError, NmfError, OptionError } from '../errors.js';
 import { resolveLayout, type Layout, type ResolvedLayout } from '../source/layout.js';
-import { makeProjector, type ProjectionModel, type ProjectionOptions } from '../update/project-chunk.js';
+import { makeProjector, type ProjectionModel, type ProjectionOptions } from '../model/project.js';
 import { makeProjectPool, type ProjectPool } from '../parallel/project-pool.js';
 
 export interface ProjectExtras extends ProjectionOptions {

@@ -7,8 +7,8 @@
  * summed here, once, so the kernels may assume strictly increasing row indices and positive values.
  * A matrix already in that form is used without copying its CSC arrays.
  */
-import { OptionError } from '../errors.js';
-import type { CscMatrix } from '../source/from-csc.js';
+import { OptionError } from '../../errors.js';
+import type { CscMatrix } from '../../chunk/csc-matrix.js';
 
 export interface L1Problem extends CscMatrix {
   /** Weight of the zero entries of A (λ ≥ 0; 1 is plain L1-NMF). */

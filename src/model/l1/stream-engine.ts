@@ -1,5 +1,5 @@
 /**
- * Weighted L1-NMF out of core (DESIGN.md §2.2): the same sCD as l1-engine.ts, reading the source
+ * Weighted L1-NMF out of core (DESIGN.md §2.2): the same sCD as model/l1/engine.ts, reading the source
  * once per iteration and a feature-major copy of A (io/feature-major.ts, built during the first
  * pass) for the W half-sweep. Memory: W (m×k), H (n×k) and one row block of the copy.
  * Passes: 1 — copy A by feature, draw the random start (or take W0/H0 and compute the objective at
@@ -13,21 +13,21 @@
  * The copy is temporary, so a resumed fit's first pass re-collects it (and n, nnz, ΣA, the longest
  * column) without touching the restored W and H, then continues with the next sCD iteration.
  */
-import type { CscChunk } from '../chunk/csc-chunk.js';
-import { NmfError, OptionError } from '../errors.js';
-import type { FeatureMajorStore } from '../io/feature-major.js';
-import { makeRandom } from '../kernel/random.js';
-import { scdLineObjective, scdRebuildLine, scdUpdateLine } from '../kernel/scd-update.js';
-import { ensureScdWorkspace, makeScdWorkspace } from '../kernel/scd-workspace.js';
-import type { ResolvedOptions } from '../options.js';
-import type { Snapshot, TracePoint } from '../snapshot/snapshot.js';
-import type { Engine, EngineContext, EngineState, PassSummary } from './engine.js';
-import { endPassL2 } from './end-pass-l2.js';
-import { l1Snapshot, lossFromTerms, lossTerms } from './l1-present.js';
-import { alphaNumerator, finishStart } from './l1-start.js';
-import { makeL2State, type L2State } from './l2-state.js';
-import { factorSums } from './scd-iteration.js';
-import { beginPassL2, stepL2 } from './step-l2.js';
+import type { CscChunk } from '../../chunk/csc-chunk.js';
+import { NmfError, OptionError } from '../../errors.js';
+import type { FeatureMajorStore } from './row-store.js';
+import { makeRandom } from '../../kernel/random.js';
+import { scdLineObjective, scdRebuildLine, scdUpdateLine } from '../../kernel/scd-update.js';
+import { ensureScdWorkspace, makeScdWorkspace } from '../../kernel/scd-workspace.js';
+import type { ResolvedOptions } from '../../options.js';
+import type { Snapshot, TracePoint } from '../../snapshot/snapshot.js';
+import type { Engine, EngineContext, EngineState, PassSummary } from '../engine.js';
+import { endPassL2 } from '../l2/end-pass.js';
+import { l1Snapshot, lossFromTerms, lossTerms } from './snapshot.js';
+import { alphaNumerator, finishStart } from './start.js';
+import { makeL2State, type L2State } from '../l2/state.js';
+import { factorSums } from './iteration.js';
+import { beginPassL2, stepL2 } from '../l2/step.js';
 
 export function makeL1StreamEngine(m: number, options: ResolvedOptions, context: EngineContext, store: FeatureMajorStore): Engine {
   const k = options.rank;

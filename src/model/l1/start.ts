@@ -9,8 +9,8 @@
  *      ‖W_l‖₁ = ‖H_l‖₁ and W·H is unchanged.
  * Storage as in sCD: W row-major m×k, H sample-major n×k (k codes of sample j at H[j·k]).
  */
-import type { Random } from '../kernel/random.js';
-import type { CscMatrix } from '../source/from-csc.js';
+import type { Random } from '../../kernel/random.js';
+import type { CscMatrix } from '../../chunk/csc-matrix.js';
 
 export interface L1Start {
   readonly W: Float64Array;

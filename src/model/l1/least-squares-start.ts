@@ -3,13 +3,13 @@
  * l2 engine from the given W on the in-memory matrix, then W diag(d) H split evenly between the
  * factors (W_l·√d_l, H_l·√d_l, so ‖W_l‖₁ = ‖H_l‖₁), in sCD storage (W m×k, H sample-major n×k).
  */
-import { makeCscChunk } from '../chunk/csc-chunk.js';
-import { makeRandom } from '../kernel/random.js';
-import type { ResolvedOptions } from '../options.js';
-import type { CscMatrix } from '../source/from-csc.js';
-import { endPassL2 } from './end-pass-l2.js';
-import { makeL2State } from './l2-state.js';
-import { beginPassL2, stepL2 } from './step-l2.js';
+import { makeCscChunk } from '../../chunk/csc-chunk.js';
+import { makeRandom } from '../../kernel/random.js';
+import type { ResolvedOptions } from '../../options.js';
+import type { CscMatrix } from '../../chunk/csc-matrix.js';
+import { endPassL2 } from '../l2/end-pass.js';
+import { makeL2State } from '../l2/state.js';
+import { beginPassL2, stepL2 } from '../l2/step.js';
 
 export function leastSquaresWarmup(
   matrix: CscMatrix, W0: Float64Array, k: number, iterations: number, options: ResolvedOptions,

@@ -7,20 +7,20 @@
  * iterations. Stops when F_{t−1} − F_t < tol (relative objective). Snapshots present the model as
  * W diag(d) H with unit column sums of W and unit row sums of H (the product is unchanged).
  */
-import { makeCscBuilder, type CscBuilder } from '../chunk/csc-builder.js';
-import type { CscChunk } from '../chunk/csc-chunk.js';
-import { makeRandom } from '../kernel/random.js';
-import { makeScdWorkspace } from '../kernel/scd-workspace.js';
-import type { ResolvedOptions } from '../options.js';
-import type { Snapshot, TracePoint } from '../snapshot/snapshot.js';
-import type { CscMatrix } from '../source/from-csc.js';
-import { OptionError } from '../errors.js';
-import type { Engine, EngineContext, EngineState, PassSummary } from './engine.js';
-import { makeL1Problem, type L1Problem } from './l1-problem.js';
-import { l1Start } from './l1-start.js';
-import { leastSquaresWarmup } from './l1-warmup.js';
-import { l1Objective, scdIteration } from './scd-iteration.js';
-import { l1Snapshot, squaredLoss } from './l1-present.js';
+import { makeCscBuilder, type CscBuilder } from '../../chunk/csc-builder.js';
+import type { CscChunk } from '../../chunk/csc-chunk.js';
+import { makeRandom } from '../../kernel/random.js';
+import { makeScdWorkspace } from '../../kernel/scd-workspace.js';
+import type { ResolvedOptions } from '../../options.js';
+import type { Snapshot, TracePoint } from '../../snapshot/snapshot.js';
+import type { CscMatrix } from '../../chunk/csc-matrix.js';
+import { OptionError } from '../../errors.js';
+import type { Engine, EngineContext, EngineState, PassSummary } from '../engine.js';
+import { makeL1Problem, type L1Problem } from './problem.js';
+import { l1Start } from './start.js';
+import { leastSquaresWarmup } from './least-squares-start.js';
+import { l1Objective, scdIteration } from './iteration.js';
+import { l1Snapshot, squaredLoss } from './snapshot.js';
 
 /**
  * A multi-threaded executor of the sCD iteration (parallel/l1-pool.ts implements it): `bind` copies

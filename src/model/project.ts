@@ -18,8 +18,8 @@ import { clearFactorCache } from '../kernel/nnls-support.js';
 import { makeNnlsWorkspace } from '../kernel/nnls-workspace.js';
 import { rankKernels } from '../kernel/rank-kernels.js';
 import { makeWasmKernels } from '../kernel/wasm/wasm-kernels.js';
-import { projectL1Columns } from './project-l1.js';
-import { eagerly } from './wasm-pass-l2.js';
+import { projectL1Columns } from './l1/project.js';
+import { eagerly } from './l2/wasm-pass.js';
 
 export interface ProjectionModel {
   readonly loss: 'l1' | 'l2';

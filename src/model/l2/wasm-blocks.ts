@@ -1,16 +1,16 @@
 /**
  * The 'fast' solver's phases on ranges, in WebAssembly, for the threads of parallel/l2-pool.ts (each
- * thread has its own instance): the same operations as l2-phases.ts with NNLS_CD_WARM and as the rank
- * kernels' `rows`, so the same bytes as one thread (wasm-pass-l2.ts) and as the TypeScript path.
+ * thread has its own instance): the same operations as model/l2/phases.ts with NNLS_CD_WARM and as the rank
+ * kernels' `rows`, so the same bytes as one thread (model/l2/wasm-pass.ts) and as the TypeScript path.
  *   solveColumns: h_j for columns [j0, j1) of the current chunk (W, G, invDiag, warmScale copied in once per `version`);
  *   accumulateRows: B rows [i0, i1) += the chunk's a_j h_jᵀ, columns in order;
  *   solveRows: w_i for rows [i0, i1) (B normalised into Bn on the way).
  * The chunk is copied in once per `chunkSeq` (a number that changes whenever the chunk's content does). Inputs and outputs are the shared arrays; only the ranges a
  * thread works on are copied in and out.
  */
-import { COUNT_SOLVES, COUNT_SWEEPS } from '../kernel/nnls-workspace.js';
-import { makeWasmKernels } from '../kernel/wasm/wasm-kernels.js';
-import { eagerly } from './wasm-pass-l2.js';
+import { COUNT_SOLVES, COUNT_SWEEPS } from '../../kernel/nnls-workspace.js';
+import { makeWasmKernels } from '../../kernel/wasm/wasm-kernels.js';
+import { eagerly } from './wasm-pass.js';
 
 export interface WasmBlocksL2 {
   solveColumns(version: number, W: Float64Array, G: Float64Array, invDiag: Float64Array, warmScale: Float64Array, warm: boolean,

@@ -4,14 +4,14 @@
  * scale W's columns to unit sums (the sums become d), then the loss by the Gram identity and the
  * convergence measure 1 − Pearson(W_t, W_{t−1}).
  */
-import { addDiagonal } from '../kernel/gram.js';
-import { crossTerm, lossOfTerms, reconTerm } from '../kernel/gram-loss.js';
-import { invertDiagonal } from '../kernel/nnls-solve.js';
-import { solveRows } from './l2-phases.js';
-import { clearFactorCache } from '../kernel/nnls-support.js';
-import { pearsonTol } from '../kernel/pearson.js';
-import type { ResolvedOptions } from '../options.js';
-import type { L2State } from './l2-state.js';
+import { addDiagonal } from '../../kernel/gram.js';
+import { crossTerm, lossOfTerms, reconTerm } from '../../kernel/gram-loss.js';
+import { invertDiagonal } from '../../kernel/nnls-solve.js';
+import { solveRows } from './phases.js';
+import { clearFactorCache } from '../../kernel/nnls-support.js';
+import { pearsonTol } from '../../kernel/pearson.js';
+import type { ResolvedOptions } from '../../options.js';
+import type { L2State } from './state.js';
 
 export interface PassResult {
   readonly iteration: number;

@@ -1,7 +1,7 @@
 /**
- * The randomized SVD's products in WebAssembly (see sketch-backend.ts for the contract): a private
+ * The randomized SVD's products in WebAssembly (see model/svd/backend.ts for the contract): a private
  * instance of the SIMD kernels (kernel/wasm/wasm-kernels.ts; the module compiled by the optimising tier,
- * wasm-pass-l2.ts `eagerly`: the start is often its first user, before the fit's first pass), holding
+ * model/l2/wasm-pass.ts `eagerly`: the start is often its first user, before the fit's first pass), holding
  *   Y (m×l) and Z (n×l, regrown geometrically while the first pass finds n),
  *   each chunk of the first pass, copied in once and kept (up to CACHE_BYTES in all) — a later pass that
  *     brings the same arrays again (an in-memory source) is not copied again; other chunks are copied
@@ -12,11 +12,11 @@
  * The same bits as kernel/csc-times-dense.ts. Memory: about 8·(m + n)·l bytes plus the kept chunks
  * (12 bytes per nonzero); after `release` it waits as the next sketch's spare (below), then goes to the GC.
  */
-import type { CscChunk } from '../chunk/csc-chunk.js';
-import { makeTallProducts } from '../kernel/wasm/tall-products.js';
-import { makeWasmKernels, type WasmKernels } from '../kernel/wasm/wasm-kernels.js';
-import type { SketchBackend, Side } from './sketch-backend.js';
-import { eagerly } from './wasm-pass-l2.js';
+import type { CscChunk } from '../../chunk/csc-chunk.js';
+import { makeTallProducts } from '../../kernel/wasm/tall-products.js';
+import { makeWasmKernels, type WasmKernels } from '../../kernel/wasm/wasm-kernels.js';
+import type { SketchBackend, Side } from './backend.js';
+import { eagerly } from '../l2/wasm-pass.js';
 
 /** Chunks kept across passes, in bytes (a source that makes new arrays every pass wastes at most this). */
 const CACHE_BYTES = 256 * 1024 * 1024;

@@ -3,8 +3,8 @@
  * the H solves (SIMD right-hand sides, warm-started CD sweeps), then HHᵀ, hSum and the AHᵀ scatter;
  * at the end of the pass the W solves, the column scaling, WᵀW, 1 − Pearson(W, Wprev), the loss's
  * cross term; at the start of the next the extrapolation of W. The same operations in the same order
- * as the TypeScript path (l2-phases.ts with NNLS_CD_WARM, step-l2.ts, end-pass-l2.ts, the rank kernels,
- * extrapolate-l2.ts), so the same bytes — but compiled code from the first pass on: no JIT warm-up.
+ * as the TypeScript path (model/l2/phases.ts with NNLS_CD_WARM, model/l2/step.ts, model/l2/end-pass.ts, the rank kernels,
+ * model/l2/extrapolate.ts), so the same bytes — but compiled code from the first pass on: no JIT warm-up.
  * (The first pass still pays for touching the module's fresh memory: page faults, ~5 ms per MB here.)
  * The model stays in the state's arrays: W, the chunk's H and the statistics are copied in and out of
  * the module's own memory (native copies, O(m·k + chunk) per pass); an in-memory chunk seen again
@@ -12,13 +12,13 @@
  */
 import { execArgv } from 'node:process';
 import { setFlagsFromString } from 'node:v8';
-import type { CscChunk } from '../chunk/csc-chunk.js';
-import { COUNT_SOLVES, COUNT_SWEEPS } from '../kernel/nnls-workspace.js';
-import type { RankKernels } from '../kernel/rank-kernels.js';
-import { makeWasmKernels, precompileWasmKernels } from '../kernel/wasm/wasm-kernels.js';
-import type { ResolvedOptions } from '../options.js';
-import type { FinishInParallel } from './end-pass-l2.js';
-import type { L2State } from './l2-state.js';
+import type { CscChunk } from '../../chunk/csc-chunk.js';
+import { COUNT_SOLVES, COUNT_SWEEPS } from '../../kernel/nnls-workspace.js';
+import type { RankKernels } from '../../kernel/rank-kernels.js';
+import { makeWasmKernels, precompileWasmKernels } from '../../kernel/wasm/wasm-kernels.js';
+import type { ResolvedOptions } from '../../options.js';
+import type { FinishInParallel } from './end-pass.js';
+import type { L2State } from './state.js';
 
 export interface WasmPassL2 {
   /** The H solves and the statistics of one chunk (state.H, S, hSum, B, normA2 updated). */
@@ -31,7 +31,7 @@ export interface WasmPassL2 {
   readonly kernels: RankKernels;
   /** 1 − Pearson(W, Wprev) and the cross term Σ W·d·Bn, after `here` (the W-update's Gram). */
   finish(state: L2State, Bn: Float64Array): FinishInParallel;
-  /** W ← max(0, W + β(W − Wprev)), Wprev ← W (extrapolate-l2.ts). */
+  /** W ← max(0, W + β(W − Wprev)), Wprev ← W (model/l2/extrapolate.ts). */
   extrapolate(state: L2State, beta: number): void;
   /** out ← uniform [0, 1) numbers of the xoshiro128** generator with these state words (kernel/random.ts: the same numbers). */
   fillUniform(words: Uint32Array, out: Float64Array): void;

@@ -8,19 +8,19 @@
  *   then              B Bᵀ = ZᵀZ = U_B diag(σ²) U_Bᵀ (l×l, Jacobi), U = Q U_B, V = Z U_B diag(1/σ)
  * with l = min(k + oversample, m). orth is Cholesky-QR (kernel/chol-qr.ts): a Gram XᵀX and a product
  * X·R⁻¹ of the tall matrix, O(rows·l²) in two streaming sweeps (classical Gram–Schmidt did 2l); twice
- * for the last Q, once before (see endSvdPass). The products run in WebAssembly or TypeScript (sketch-backend.ts, the
+ * for the last Q, once before (see endSvdPass). The products run in WebAssembly or TypeScript (model/svd/backend.ts, the
  * same bytes). Memory: Y (m×l), Z (n×l), the WebAssembly backend's copies of the chunks, and the k
  * leading columns of U and V.
  * Every pass sums per column in column order, so any chunking gives the same bytes. Pass 0 also
  * counts n and sums A (for NNDSVDa's mean). Nothing here reads chunks: the driver
  * (pipeline/nndsvd-start.ts) subscribes once per pass and calls `stepSvdSketch` for every chunk.
  */
-import type { CscChunk } from '../chunk/csc-chunk.js';
-import { DataError } from '../errors.js';
-import { cholInverse } from '../kernel/chol-qr.js';
-import { makeRandom, type Random } from '../kernel/random.js';
-import { symmetricEigen } from '../kernel/symmetric-eigen.js';
-import { makeSketchBackend, type SketchBackend, type Side } from './sketch-backend.js';
+import type { CscChunk } from '../../chunk/csc-chunk.js';
+import { DataError } from '../../errors.js';
+import { cholInverse } from '../../kernel/chol-qr.js';
+import { makeRandom, type Random } from '../../kernel/random.js';
+import { symmetricEigen } from '../../kernel/symmetric-eigen.js';
+import { makeSketchBackend, type SketchBackend, type Side } from './backend.js';
 
 /** HMT's oversampling p; one power iteration (bench/README.md, "The SVD start": q = 0 costs iterations to the
  * target, q = 2 saves one on the synthetic matrix and costs one on movielens, for two more passes over A). */

@@ -4,16 +4,16 @@
  * the warm start (previous model's d ⊙ h_j), store the raw h_j; then, in column order, add h_j to
  * HHᵀ and a_j h_jᵀ to AHᵀ.
  */
-import type { CscChunk } from '../chunk/csc-chunk.js';
-import { DataError } from '../errors.js';
-import { accumulateOuter } from '../kernel/accumulate-stats.js';
-import { addDiagonal } from '../kernel/gram.js';
-import { invertDiagonal } from '../kernel/nnls-solve.js';
-import { clearFactorCache } from '../kernel/nnls-support.js';
-import type { ResolvedOptions } from '../options.js';
-import { extrapolateW } from './extrapolate-l2.js';
-import { solveColumns } from './l2-phases.js';
-import { ensureHCapacity, type L2State } from './l2-state.js';
+import type { CscChunk } from '../../chunk/csc-chunk.js';
+import { DataError } from '../../errors.js';
+import { accumulateOuter } from '../../kernel/accumulate-stats.js';
+import { addDiagonal } from '../../kernel/gram.js';
+import { invertDiagonal } from '../../kernel/nnls-solve.js';
+import { clearFactorCache } from '../../kernel/nnls-support.js';
+import type { ResolvedOptions } from '../../options.js';
+import { extrapolateW } from './extrapolate.js';
+import { solveColumns } from './phases.js';
+import { ensureHCapacity, type L2State } from './state.js';
 
 /** Start a pass: W extrapolated (solver 'fast'), Gram of the current W, statistics zeroed. */
 export function beginPassL2(state: L2State, options: ResolvedOptions): void {

@@ -2,20 +2,20 @@
  * The least-squares model family as an Engine: state, per-chunk H-update, end-of-pass W-update,
  * and snapshots (copies) of W, d and, on request, H.
  */
-import type { CscChunk } from '../chunk/csc-chunk.js';
-import { makeRandom } from '../kernel/random.js';
-import type { ResolvedOptions } from '../options.js';
-import type { Snapshot, TracePoint } from '../snapshot/snapshot.js';
-import { OptionError } from '../errors.js';
-import type { Engine, EngineContext, EngineState, PassSummary } from './engine.js';
-import { endPassL2, type PassResult } from './end-pass-l2.js';
-import { adaptExtrapolation, makeExtrapolation } from './extrapolate-l2.js';
-import { makeWasmPassL2 } from './wasm-pass-l2.js';
-import { NNLS_CD_WARM } from '../kernel/nnls-solve.js';
-import { rankKernels } from '../kernel/rank-kernels.js';
-import { ensureHCapacity, makeL2State, type L2State } from './l2-state.js';
-import { l2Snapshot } from './l2-snapshot.js';
-import { beginPassL2, stepL2 } from './step-l2.js';
+import type { CscChunk } from '../../chunk/csc-chunk.js';
+import { makeRandom } from '../../kernel/random.js';
+import type { ResolvedOptions } from '../../options.js';
+import type { Snapshot, TracePoint } from '../../snapshot/snapshot.js';
+import { OptionError } from '../../errors.js';
+import type { Engine, EngineContext, EngineState, PassSummary } from '../engine.js';
+import { endPassL2, type PassResult } from './end-pass.js';
+import { adaptExtrapolation, makeExtrapolation } from './extrapolate.js';
+import { makeWasmPassL2 } from './wasm-pass.js';
+import { NNLS_CD_WARM } from '../../kernel/nnls-solve.js';
+import { rankKernels } from '../../kernel/rank-kernels.js';
+import { ensureHCapacity, makeL2State, type L2State } from './state.js';
+import { l2Snapshot } from './snapshot.js';
+import { beginPassL2, stepL2 } from './step.js';
 
 /**
  * A multi-threaded executor of the pass (parallel/l2-pool.ts implements it): it owns the state on

@@ -10,22 +10,22 @@
  * a new row from its nonzeros like any other (each entry update is an exact 1-D minimisation, whatever
  * its current value).
  */
-import { makeCscBuilder } from '../chunk/csc-builder.js';
-import { makeCscChunk, type CscChunk } from '../chunk/csc-chunk.js';
-import { makeRandom } from '../kernel/random.js';
-import { makeScdWorkspace } from '../kernel/scd-workspace.js';
-import type { ResolvedOptions } from '../options.js';
-import type { Snapshot, TracePoint } from '../snapshot/snapshot.js';
-import type { CscMatrix } from '../source/from-csc.js';
-import { l1Snapshot, squaredLoss } from './l1-present.js';
-import { makeL1Problem, type L1Problem } from './l1-problem.js';
-import { l1Start } from './l1-start.js';
-import { leastSquaresWarmup } from './l1-warmup.js';
-import { projectL1Columns } from './project-l1.js';
-import { scdIteration } from './scd-iteration.js';
-import type { EngineState } from './engine.js';
-import type { L1Runner } from './l1-engine.js';
-import { OptionError } from '../errors.js';
+import { makeCscBuilder } from '../../chunk/csc-builder.js';
+import { makeCscChunk, type CscChunk } from '../../chunk/csc-chunk.js';
+import { makeRandom } from '../../kernel/random.js';
+import { makeScdWorkspace } from '../../kernel/scd-workspace.js';
+import type { ResolvedOptions } from '../../options.js';
+import type { Snapshot, TracePoint } from '../../snapshot/snapshot.js';
+import type { CscMatrix } from '../../chunk/csc-matrix.js';
+import { l1Snapshot, squaredLoss } from './snapshot.js';
+import { makeL1Problem, type L1Problem } from './problem.js';
+import { l1Start } from './start.js';
+import { leastSquaresWarmup } from './least-squares-start.js';
+import { projectL1Columns } from './project.js';
+import { scdIteration } from './iteration.js';
+import type { EngineState } from '../engine.js';
+import type { L1Runner } from './engine.js';
+import { OptionError } from '../../errors.js';
 
 export interface OnlineL1 {
   step(chunk: CscChunk): { relativeLoss: number; objective: number };

@@ -10,7 +10,7 @@
  * bytes for any chunking and thread count, so the fit is too. At a fixed point W_t = W_{t−1}, so the
  * fixed points are those of plain ALS.
  */
-import type { L2State } from './l2-state.js';
+import type { L2State } from './state.js';
 
 /** Constants of the scheme (β₀, γ, γ̄, η): the paper's γ̄ and η; β₀ and γ larger than its 0.5 and 1.05 — on the synthetic 1 M matrix 10/19/11 iterations to L* for seeds 1–3 instead of 12/25/12, movielens unchanged (4). */
 const BETA0 = 0.9;

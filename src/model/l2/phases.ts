@@ -1,16 +1,16 @@
 /**
  * The least-squares pass cut into phases that can run on disjoint ranges in parallel (DESIGN.md
- * "Built to spread out"), each giving the same bits as the sequential step-l2.ts / end-pass-l2.ts:
+ * "Built to spread out"), each giving the same bits as the sequential model/l2/step.ts / model/l2/end-pass.ts:
  *  solveColumns:    H for columns [j0, j1) of a chunk (independent per column given W);
  *  (kernel/accumulate-stats.ts accumulateRows: B[i, :] += A[i, j]·h_j for rows i in [i0, i1),
  *                   columns in ascending order — the same additions per B entry as the sequential fold);
  *  solveRows:       W rows [i0, i1) from the normalised statistics (independent per row given H).
  * Pure typed-array functions: no RxJS, no worker code.
  */
-import { nnlsSolve } from '../kernel/nnls-solve.js';
-import { clearFactorCache } from '../kernel/nnls-support.js';
-import { makeNnlsWorkspace, type NnlsWorkspace } from '../kernel/nnls-workspace.js';
-import { rankKernels, type RhsKernel } from '../kernel/rank-kernels.js';
+import { nnlsSolve } from '../../kernel/nnls-solve.js';
+import { clearFactorCache } from '../../kernel/nnls-support.js';
+import { makeNnlsWorkspace, type NnlsWorkspace } from '../../kernel/nnls-workspace.js';
+import { rankKernels, type RhsKernel } from '../../kernel/rank-kernels.js';
 
 export interface NnlsSettings {
   readonly maxSweeps: number;

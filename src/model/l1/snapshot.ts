@@ -3,11 +3,11 @@
  * sums of H' (d_l = ‖W_l‖₁·‖H_l‖₁; the product is unchanged), H' as rank × samples row-major; and
  * its squared loss ‖A − WH‖²/‖A‖² by the Gram identity (O(k·nnz + (m+n)k²), no dense WH).
  */
-import { gram } from '../kernel/gram.js';
-import type { Snapshot, TracePoint } from '../snapshot/snapshot.js';
-import { sortFactors } from '../snapshot/sort-factors.js';
-import { l1Diagnostics } from './l1-diagnostics.js';
-import type { L1Problem } from './l1-problem.js';
+import { gram } from '../../kernel/gram.js';
+import type { Snapshot, TracePoint } from '../../snapshot/snapshot.js';
+import { sortFactors } from '../../snapshot/sort-factors.js';
+import { l1Diagnostics } from './diagnostics.js';
+import type { L1Problem } from './problem.js';
 
 export function presentL1(W: Float64Array, H: Float64Array, m: number, n: number, k: number): { W: Float64Array; d: Float64Array; H: Float64Array } {
   const sw = new Float64Array(k), sh = new Float64Array(k);

@@ -10,9 +10,9 @@
  * W is row-major m×k, H sample-major n×k (k codes of sample j at H[j·k]); both updated in place.
  * The model is A ≈ W·H (no diagonal scale during sCD).
  */
-import { ensureScdWorkspace, makeScdWorkspace, type ScdWorkspace } from '../kernel/scd-workspace.js';
-import { scdLineObjective, scdRebuildLine, scdUpdateLine } from '../kernel/scd-update.js';
-import type { L1Problem } from './l1-problem.js';
+import { ensureScdWorkspace, makeScdWorkspace, type ScdWorkspace } from '../../kernel/scd-workspace.js';
+import { scdLineObjective, scdRebuildLine, scdUpdateLine } from '../../kernel/scd-update.js';
+import type { L1Problem } from './problem.js';
 
 /** One sCD iteration (W then H); returns the absolute objective f at the new iterate. */
 export function scdIteration(problem: L1Problem, W: Float64Array, H: Float64Array, k: number, ws: ScdWorkspace): number {

@@ -23,7 +23,7 @@
  * starts from its last round's h (state.H keeps the window's codes at their offsets, shifted when the
  * oldest chunk leaves), a new chunk's h from 0, and W from the last W; the W re-solves after the first
  * chunk's warm-up get `wSweeps` sweeps (fewer than the H solves: W moves little from chunk to chunk).
- * On one thread its step runs in WebAssembly (wasm-pass-l2.ts: the same bytes as the TypeScript path).
+ * On one thread its step runs in WebAssembly (model/l2/wasm-pass.ts: the same bytes as the TypeScript path).
  *
  * New features (`growOnlineL2`, for a stream whose m grows): W and B = AHᵀ get zero rows (S = HHᵀ is
  * k×k and does not change). That is exactly the state a fit that had declared the features from the
@@ -33,19 +33,19 @@
  * with them at 0 (they add nothing to WᵀA), the chunk folds a_j h_jᵀ into B, and the W-update gives
  * them b_i = B_i / dH − L1_W.
  */
-import { makeCscChunk, type CscChunk } from '../chunk/csc-chunk.js';
-import { OptionError } from '../errors.js';
-import type { EngineState } from './engine.js';
-import { makeRandom } from '../kernel/random.js';
-import type { ResolvedOptions } from '../options.js';
-import { updateWFromStats } from './end-pass-l2.js';
-import { copyL2State, ensureHCapacity, makeL2State, type L2State } from './l2-state.js';
-import { stepL2 } from './step-l2.js';
-import { makeWasmPassL2 } from './wasm-pass-l2.js';
-import { rankKernels } from '../kernel/rank-kernels.js';
-import { addDiagonal, gram } from '../kernel/gram.js';
-import { invertDiagonal, NNLS_CD_WARM } from '../kernel/nnls-solve.js';
-import { clearFactorCache } from '../kernel/nnls-support.js';
+import { makeCscChunk, type CscChunk } from '../../chunk/csc-chunk.js';
+import { OptionError } from '../../errors.js';
+import type { EngineState } from '../engine.js';
+import { makeRandom } from '../../kernel/random.js';
+import type { ResolvedOptions } from '../../options.js';
+import { updateWFromStats } from './end-pass.js';
+import { copyL2State, ensureHCapacity, makeL2State, type L2State } from './state.js';
+import { stepL2 } from './step.js';
+import { makeWasmPassL2 } from './wasm-pass.js';
+import { rankKernels } from '../../kernel/rank-kernels.js';
+import { addDiagonal, gram } from '../../kernel/gram.js';
+import { invertDiagonal, NNLS_CD_WARM } from '../../kernel/nnls-solve.js';
+import { clearFactorCache } from '../../kernel/nnls-support.js';
 
 /**
  * A multi-threaded executor of the online step (parallel/l2-pool.ts made with a separate Bn): the

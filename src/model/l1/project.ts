@@ -7,14 +7,14 @@
  * W is m×k row-major (the model's W diag(d)); out is rank × n row-major. Only columns [j0, j1) are
  * solved (default all): each column is independent, so any split over threads gives the same bytes.
  */
-import type { CscChunk } from '../chunk/csc-chunk.js';
-import { gram } from '../kernel/gram.js';
-import { invertDiagonal, nnlsSolve } from '../kernel/nnls-solve.js';
-import { clearFactorCache } from '../kernel/nnls-support.js';
-import { makeNnlsWorkspace } from '../kernel/nnls-workspace.js';
-import { rankKernels } from '../kernel/rank-kernels.js';
-import { scdUpdateLine } from '../kernel/scd-update.js';
-import { ensureScdWorkspace, makeScdWorkspace } from '../kernel/scd-workspace.js';
+import type { CscChunk } from '../../chunk/csc-chunk.js';
+import { gram } from '../../kernel/gram.js';
+import { invertDiagonal, nnlsSolve } from '../../kernel/nnls-solve.js';
+import { clearFactorCache } from '../../kernel/nnls-support.js';
+import { makeNnlsWorkspace } from '../../kernel/nnls-workspace.js';
+import { rankKernels } from '../../kernel/rank-kernels.js';
+import { scdUpdateLine } from '../../kernel/scd-update.js';
+import { ensureScdWorkspace, makeScdWorkspace } from '../../kernel/scd-workspace.js';
 
 export function projectL1Columns(
   W: Float64Array, m: number, k: number, lambda: number, maxSweeps: number, chunk: CscChunk, out: Float64Array,

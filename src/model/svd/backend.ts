@@ -1,17 +1,17 @@
 /**
- * Where the randomized SVD (svd-sketch.ts) keeps its two tall matrices and how it multiplies them:
+ * Where the randomized SVD (model/svd/sketch.ts) keeps its two tall matrices and how it multiplies them:
  * Y (m×l) and Z (n×l), row-major. Two implementations give the same bytes:
- *   WebAssembly (sketch-backend-wasm.ts): the SIMD sparse kernels on copies of the chunks in the
+ *   WebAssembly (model/svd/backend-wasm.ts): the SIMD sparse kernels on copies of the chunks in the
  *     module's memory, Y and Z living there too; the default where the runtime has SIMD;
  *   TypeScript (here): the same sums in the same order (kernel/csc-times-dense.ts, gram.ts, times-small.ts).
  * Per chunk both sum column by column in column order, so the chunking does not change the bytes.
  * Views from Y() and Z() are valid until the next call of another method (the module's memory may grow).
  */
-import type { CscChunk } from '../chunk/csc-chunk.js';
-import { cscTimesDense, cscTransposeTimesDense } from '../kernel/csc-times-dense.js';
-import { gram } from '../kernel/gram.js';
-import { timesSmall } from '../kernel/times-small.js';
-import { makeWasmSketchBackend } from './sketch-backend-wasm.js';
+import type { CscChunk } from '../../chunk/csc-chunk.js';
+import { cscTimesDense, cscTransposeTimesDense } from '../../kernel/csc-times-dense.js';
+import { gram } from '../../kernel/gram.js';
+import { timesSmall } from '../../kernel/times-small.js';
+import { makeWasmSketchBackend } from './backend-wasm.js';
 
 export type Side = 'Y' | 'Z';
 

@@ -2,10 +2,10 @@
  * A snapshot (copies) of the least-squares state, for the batch and the online engines. The final
  * snapshot has its factors sorted by d and, with keepH, H (rank × samples, unit row sums).
  */
-import { COUNT_SOLVES, COUNT_SUPPORT_HITS, COUNT_SWEEPS } from '../kernel/nnls-workspace.js';
-import type { Snapshot, TracePoint } from '../snapshot/snapshot.js';
-import { countZeros, sortFactors } from '../snapshot/sort-factors.js';
-import type { L2State } from './l2-state.js';
+import { COUNT_SOLVES, COUNT_SUPPORT_HITS, COUNT_SWEEPS } from '../../kernel/nnls-workspace.js';
+import type { Snapshot, TracePoint } from '../../snapshot/snapshot.js';
+import { countZeros, sortFactors } from '../../snapshot/sort-factors.js';
+import type { L2State } from './state.js';
 
 export interface L2SnapshotContext {
   readonly samples: number;

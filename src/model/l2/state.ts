@@ -4,15 +4,15 @@
  * the pass, and H (raw, sample-major n×k) kept for warm starts and for the caller.
  * All numbers live in typed arrays so that worker threads can later share them.
  */
-import { makeNnlsWorkspace, type NnlsWorkspace } from '../kernel/nnls-workspace.js';
-import { rankKernels, type RankKernels } from '../kernel/rank-kernels.js';
-import { warmUpL2Kernels } from '../kernel/warm-up.js';
-import { warmUpL2Phases } from './l2-phases.js';
-import { scaleColumns } from '../kernel/scale.js';
-import type { Random } from '../kernel/random.js';
-import type { Extrapolation } from './extrapolate-l2.js';
-import type { WasmPassL2 } from './wasm-pass-l2.js';
-import type { ResolvedOptions } from '../options.js';
+import { makeNnlsWorkspace, type NnlsWorkspace } from '../../kernel/nnls-workspace.js';
+import { rankKernels, type RankKernels } from '../../kernel/rank-kernels.js';
+import { warmUpL2Kernels } from '../../kernel/warm-up.js';
+import { warmUpL2Phases } from './phases.js';
+import { scaleColumns } from '../../kernel/scale.js';
+import type { Random } from '../../kernel/random.js';
+import type { Extrapolation } from './extrapolate.js';
+import type { WasmPassL2 } from './wasm-pass.js';
+import type { ResolvedOptions } from '../../options.js';
 
 export interface L2State {
   readonly m: number;
@@ -48,9 +48,9 @@ export interface L2State {
   warmStart: boolean;
   /** True when G holds WᵀW of the current W (the W-update computed it for the loss). */
   gramFresh: boolean;
-  /** solver 'fast' (batch fits): extrapolation of W between passes (extrapolate-l2.ts). */
+  /** solver 'fast' (batch fits): extrapolation of W between passes (model/l2/extrapolate.ts). */
   accel?: Extrapolation;
-  /** solver 'fast' on one thread: the pass in WebAssembly (wasm-pass-l2.ts); else the TypeScript phases. */
+  /** solver 'fast' on one thread: the pass in WebAssembly (model/l2/wasm-pass.ts); else the TypeScript phases. */
   wasmPass?: WasmPassL2;
   readonly ws: NnlsWorkspace;
   /** Rank-specialised data kernels. */
