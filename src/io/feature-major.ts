@@ -14,8 +14,7 @@ import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RecordBatchReader, Table, makeVector, tableToIPC } from 'apache-arrow';
-import type { CscChunk } from '../chunk/csc-chunk.js';
-import type { FeatureMajorStore, RowBlock } from '../model/l1/row-store.js';
+import type { FeatureMajorStore } from '../model/l1/row-store.js';
 import { NmfError } from '../errors.js';
 import { deadEntries, writeAllSync } from './atomic-write.js';
 import { ioError } from './io-error.js';
