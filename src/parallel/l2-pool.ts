@@ -23,7 +23,8 @@ import { accumulateOuter } from '../kernel/accumulate-stats.js';
 import { makeRandom } from '../kernel/random.js';
 import type { ResolvedOptions } from '../options.js';
 import { endPassL2, type FinishInParallel, type PassResult } from '../model/l2/end-pass.js';
-import { solveColumns, solveRows, type NnlsSettings } from '../model/l2/phases.js';
+import { accumulateUnitRows, solveColumns, solveRows, type NnlsSettings } from '../model/l2/phases.js';
+import { makeUnitSums, openUnit, unitOf } from '../model/l2/units.js';
 import { makeL2State, type L2State } from '../model/l2/state.js';
 import { makeWasmBlocksL2 } from '../model/l2/wasm-blocks.js';
 import { NNLS_CD_WARM } from '../kernel/nnls-solve.js';
@@ -72,6 +73,7 @@ export function makeL2Pool(m: number, options: ResolvedOptions, threads: number,
   let buffers: SharedBuffers = {
     m, k, ctrl: sab(4 * CTRL_LENGTH), params: sab(8 * 8), counts: sab(8 * 3 * T), times: sab(8 * TIME_SLOTS * T),
     W: sab(8 * m * k), Wprev: sab(8 * m * k), B: B0, Bn: separateBn ? sab(8 * m * k) : B0, small: sab(smallBytes(k)), H: sab(8 * 1024 * k),
+    Bu: sab(8 * m * k), last: sab(4 * m),
     flags: sab(4 * 1024), ...chunkBuffers.buffers,
   };
   // Workers first: they load and warm up while this thread makes the state (and warms up its kernels).
@@ -94,6 +96,7 @@ export function makeL2Pool(m: number, options: ResolvedOptions, threads: number,
   let fast = options.nnlsMethod === NNLS_CD_WARM && options.wasm ? makeWasmBlocksL2(m, k) : undefined;
   let state = makeL2State(m, options, makeRandom(options.seed), {
     W: new Float64Array(buffers.W), Wprev: new Float64Array(buffers.Wprev), B: new Float64Array(buffers.B), H: new Float64Array(buffers.H), ...small,
+    Bu: new Float64Array(buffers.Bu), last: new Int32Array(buffers.last),
   }, { warmUp: fast === undefined });
   let Bn = new Float64Array(buffers.Bn);
   params[P_L1H] = options.l1H; params[P_L1W] = options.l1W;
@@ -223,14 +226,15 @@ export function makeL2Pool(m: number, options: ResolvedOptions, threads: number,
       const H = state.H;
       // HHᵀ, hSum and ‖A‖² of the chunk, in column order: the solved blocks that follow the summed ones.
       let summed = 0;
-      let normA2 = state.normA2; // one running sum over the columns, whatever the chunking
       const sumSolved = (): void => {
         for (; summed < blocks && Atomics.load(flags, summed) === seq; summed++) {
           for (let j = summed * size, end = Math.min(n, j + size); j < end; j++) {
-            accumulateOuter(H, (colStart + j) * k, k, state.S, state.hSum);
+            // unit by unit (model/l2/units.ts): each unit's sums from zero, added to the totals in unit order
+            const sums = openUnit(state, unitOf(colStart + j));
+            accumulateOuter(H, (colStart + j) * k, k, sums.S, sums.hSum);
             let sq = 0;
             for (let p = colPtr[j]!, stop = colPtr[j + 1]!; p < stop; p++) sq += values[p]! * values[p]!;
-            normA2 += sq;
+            sums.normA2 += sq;
           }
         }
       };
@@ -251,11 +255,10 @@ export function makeL2Pool(m: number, options: ResolvedOptions, threads: number,
       const summing = performance.now();
       sumSolved(); // every block is solved now
       clock(TIME_SUMS, summing);
-      state.normA2 = normA2;
       for (let t = 0; t <= T; t++) ctrl[RANGES + t] = Math.round(cuts[t]! * m);
       run(CMD_ACCUMULATE_B, () => {
-        if (fast) fast.accumulateRows(chunkVersion, colPtr, rowIdx, values, n, colStart, H, state.B, ctrl[RANGES]!, ctrl[RANGES + 1]!);
-        else state.kernels.rows(k, colPtr, rowIdx, values, n, colStart, H, state.B, ctrl[RANGES]!, ctrl[RANGES + 1]!);
+        if (fast) fast.accumulateRows(chunkVersion, colPtr, rowIdx, values, n, colStart, H, state.B, state.units.Bu, state.units.last, ctrl[RANGES]!, ctrl[RANGES + 1]!);
+        else accumulateUnitRows(state.kernels.rows, k, colPtr, rowIdx, values, n, colStart, H, state.B, state.units.Bu, state.units.last, ctrl[RANGES]!, ctrl[RANGES + 1]!);
       });
       rebalance();
       state.passNnz += nnz;
@@ -278,8 +281,9 @@ export function makeL2Pool(m: number, options: ResolvedOptions, threads: number,
         return out;
       };
       const B = grown(buffers.B);
-      buffers = { ...buffers, m: next, W: grown(buffers.W), Wprev: grown(buffers.Wprev), B, Bn: separateBn ? sab(8 * next * k) : B };
-      state = { ...state, m: next, W: new Float64Array(buffers.W), Wprev: new Float64Array(buffers.Wprev), B: new Float64Array(B) };
+      buffers = { ...buffers, m: next, W: grown(buffers.W), Wprev: grown(buffers.Wprev), B, Bn: separateBn ? sab(8 * next * k) : B, Bu: sab(8 * next * k), last: sab(4 * next) };
+      const units = makeUnitSums(next, k, { Bu: new Float64Array(buffers.Bu), last: new Int32Array(buffers.last) });
+      state = { ...state, m: next, W: new Float64Array(buffers.W), Wprev: new Float64Array(buffers.Wprev), B: new Float64Array(B), units };
       Bn = new Float64Array(buffers.Bn);
       if (fast) fast = makeWasmBlocksL2(next, k); // sized for m (the workers remake theirs at their next command)
       rebind();

@@ -64,6 +64,9 @@ export interface SharedBuffers extends ChunkBuffers {
   readonly Bn: SharedArrayBuffer;
   readonly small: SharedArrayBuffer;
   readonly H: SharedArrayBuffer;
+  /** model/l2/units.ts: the rows' pending unit sums of AHᵀ (Float64 m×k) and their units (Int32 m). */
+  readonly Bu: SharedArrayBuffer;
+  readonly last: SharedArrayBuffer;
   /** Float64, TIME_SLOTS per thread: milliseconds spent per command (TIME_* slots for the main thread's serial parts). */
   readonly times: SharedArrayBuffer;
   /** Int32 per column block of the H phase: SEQ once the block is solved. */

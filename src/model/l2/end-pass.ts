@@ -12,6 +12,7 @@ import { clearFactorCache } from '../../kernel/nnls-support.js';
 import { pearsonTol } from '../../kernel/pearson.js';
 import type { ResolvedOptions } from '../../options.js';
 import type { L2State } from './state.js';
+import { foldUnits } from './units.js';
 
 export interface PassResult {
   readonly iteration: number;
@@ -69,6 +70,7 @@ export function updateWFromStats(
   const invDiag = state.invDiagW;
   const diag = options.diag;
   state.wasmPass?.flush(state);
+  foldUnits(state, m, k);
   normaliseGram(state, diag, Sn);
   Gw.set(Sn);
   addDiagonal(Gw, k, options.l2W);

@@ -16,6 +16,7 @@ import { rankKernels } from '../../kernel/rank-kernels.js';
 import { ensureHCapacity, makeL2State, type L2State } from './state.js';
 import { l2Snapshot } from './snapshot.js';
 import { beginPassL2, stepL2 } from './step.js';
+import { exportUnits, importUnits } from './units.js';
 
 /**
  * A multi-threaded executor of the pass (parallel/l2-pool.ts implements it): it owns the state on
@@ -41,7 +42,7 @@ export function makeL2Engine(m: number, options: ResolvedOptions, context: Engin
   const accel = state.accel;
   let samplesSeen = 0;
   let nnzSeen = 0;
-  let pending: { S: Float64Array; B: Float64Array; hSum: Float64Array; normA2: number; passNnz: number; passSamples: number } | undefined;
+  let pending: { S: Float64Array; B: Float64Array; hSum: Float64Array; normA2: number; passNnz: number; passSamples: number; units: EngineState } | undefined;
   /** After `passChunks` chunks of a pass (0: at an iteration boundary, the pass statistics are not needed). */
   const exportState = (passChunks: number): EngineState => {
     state.wasmPass?.flush(state);
@@ -51,13 +52,13 @@ export function makeL2Engine(m: number, options: ResolvedOptions, context: Engin
     loss: 'l2',
     numbers: {
       iteration: state.iteration, samples: state.samples, samplesSeen, nnzSeen, passNnz: state.passNnz,
-      passChunks, normA2: state.normA2, passSamples: state.passSamples,
+      passChunks, normA2: state.normA2, passSamples: state.passSamples, ...(passChunks > 0 ? exportUnits(state.units).numbers : {}),
       ...(accel ? { beta: accel.beta, betaMax: accel.betaMax, lastLoss: accel.lastLoss, next: accel.next ? 1 : 0, held: accel.held ? 1 : 0 } : {}),
     },
     arrays: {
       W: state.W.slice(), d: state.d.slice(), hSum: state.hSum.slice(), warmScale: state.warmScale.slice(),
       H: state.H.slice(0, Math.max(state.samples, passChunks > 0 ? state.passSamples : 0) * k),
-      ...(passChunks > 0 ? { S: state.S.slice(), B: state.B.slice() } : {}),
+      ...(passChunks > 0 ? { S: state.S.slice(), B: state.B.slice(), ...exportUnits(state.units).arrays } : {}),
       ...(accel ? { Wprev: state.Wprev.slice() } : {}),
     },
   });
@@ -70,6 +71,7 @@ export function makeL2Engine(m: number, options: ResolvedOptions, context: Engin
         // resumed mid-pass: the statistics of the chunks already done in this pass
         state.S.set(pending.S); state.B.set(pending.B); state.hSum.set(pending.hSum);
         state.normA2 = pending.normA2; state.passNnz = pending.passNnz; state.passSamples = pending.passSamples;
+        importUnits(state.units, pending.units);
         pending = undefined;
       }
       if (runner) runner.resetCounts(); else state.ws.counts.fill(0);
@@ -127,7 +129,7 @@ export function makeL2Engine(m: number, options: ResolvedOptions, context: Engin
       nnzSeen = saved.numbers.nnzSeen ?? 0;
       if ((saved.numbers.passChunks ?? 0) > 0) {
         if (!S || !B || B.length !== m * k) throw new OptionError('resume', 'a mid-pass checkpoint with its statistics', 'an incomplete checkpoint');
-        pending = { S, B, hSum, normA2: saved.numbers.normA2 ?? 0, passNnz: state.passNnz, passSamples: saved.numbers.passSamples ?? 0 };
+        pending = { S, B, hSum, normA2: saved.numbers.normA2 ?? 0, passNnz: state.passNnz, passSamples: saved.numbers.passSamples ?? 0, units: saved };
       }
     },
     snapshot: (summary: PassSummary, final: boolean, trace: readonly TracePoint[]): Snapshot =>

@@ -41,6 +41,7 @@ import type { ResolvedOptions } from '../../options.js';
 import { updateWFromStats } from './end-pass.js';
 import { copyL2State, ensureHCapacity, makeL2State, type L2State } from './state.js';
 import { stepL2 } from './step.js';
+import { foldUnits, makeUnitSums, resetUnits } from './units.js';
 import { makeWasmPassL2 } from './wasm-pass.js';
 import { rankKernels } from '../../kernel/rank-kernels.js';
 import { addDiagonal, gram } from '../../kernel/gram.js';
@@ -131,7 +132,7 @@ export function growOnlineL2(online: OnlineL2, m: number): void {
     online.Bn = runner.Bn;
     return;
   }
-  online.state = { ...state, m, W: grown(state.W), Wprev: grown(state.Wprev), B: grown(state.B) };
+  online.state = { ...state, m, W: grown(state.W), Wprev: grown(state.Wprev), B: grown(state.B), units: makeUnitSums(m, state.k) };
   // The WebAssembly pass is sized for m: a new one (an instance with its own memory) for the new m.
   const wasmPass = state.wasmPass === undefined ? undefined : makeWasmPassL2(m, state.k, rankKernels(state.k));
   if (wasmPass !== undefined) online.state = { ...online.state, wasmPass, kernels: wasmPass.kernels };
@@ -172,6 +173,7 @@ export function onlineStepL2(
     const { frozen } = online;
     S.set(frozen.S); B.set(frozen.B); hSum.set(frozen.hSum);
     state.normA2 = frozen.normA2;
+    resetUnits(state.units);
     // fast: the last W-update left WᵀW of this W in G (the same bits as computing it again)
     if (!fast) gram(state.W, state.m, k, G);
     else if (!state.gramFresh) state.kernels.gram(state.W, state.m, G);
@@ -184,6 +186,7 @@ export function onlineStepL2(
     for (let i = 0; i < recent.length; i++) {
       if (rho !== 1) {
         state.wasmPass?.flush(state); // the statistics back from WebAssembly memory, to be decayed here
+        foldUnits(state, state.m, k);
         for (let q = 0; q < S.length; q++) S[q] = S[q]! * rho;
         for (let q = 0; q < B.length; q++) B[q] = B[q]! * rho;
         for (let a = 0; a < k; a++) hSum[a] = hSum[a]! * rho;
@@ -198,6 +201,7 @@ export function onlineStepL2(
       // A full window's oldest chunk leaves at the next step: what it adds now is frozen then.
       if (i === 0 && recent.length === window && round === rounds - 1) {
         state.wasmPass?.flush(state);
+        foldUnits(state, state.m, k);
         leaving = copyFrozen(online.spare, state);
       }
     }

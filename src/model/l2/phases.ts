@@ -10,7 +10,9 @@
 import { nnlsSolve } from '../../kernel/nnls-solve.js';
 import { clearFactorCache } from '../../kernel/nnls-support.js';
 import { makeNnlsWorkspace, type NnlsWorkspace } from '../../kernel/nnls-workspace.js';
-import { rankKernels, type RhsKernel } from '../../kernel/rank-kernels.js';
+import { rankKernels, type RhsKernel, type RowsKernel } from '../../kernel/rank-kernels.js';
+import { openUnitRows } from '../../kernel/unit-rows.js';
+import { forEachUnit } from './units.js';
 
 export interface NnlsSettings {
   readonly maxSweeps: number;
@@ -46,6 +48,20 @@ export function solveRows(
     }
     nnlsSolve(Gw, invDiag, k, b, 0, W, o, ws, nnls.maxSweeps, nnls.tol, nnls.method);
   }
+}
+
+/**
+ * The B phase on rows [i0, i1) (parallel/l2-pool.ts): AHᵀ of the chunk's columns unit by unit (units.ts),
+ * each unit's rows summed from zero in Bu (columns in order) and added to B in unit order.
+ */
+export function accumulateUnitRows(
+  rows: RowsKernel, k: number, colPtr: Int32Array, rowIdx: Int32Array, values: Float64Array, n: number, colStart: number,
+  H: Float64Array, B: Float64Array, Bu: Float64Array, last: Int32Array, i0: number, i1: number,
+): void {
+  forEachUnit(colStart, n, (unit, j0, j1) => {
+    openUnitRows(rowIdx, colPtr[j0]!, colPtr[j1]!, unit, k, B, Bu, last, i0, i1);
+    rows(k, colPtr.subarray(j0), rowIdx, values, j1 - j0, colStart + j0, H, Bu, i0, i1);
+  });
 }
 
 const warmedPhases = new Set<number>();

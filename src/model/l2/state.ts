@@ -13,6 +13,7 @@ import type { Random } from '../../kernel/random.js';
 import type { Extrapolation } from './extrapolate.js';
 import type { WasmPassL2 } from './wasm-pass.js';
 import type { ResolvedOptions } from '../../options.js';
+import { makeUnitSums, type UnitSums } from './units.js';
 
 export interface L2State {
   readonly m: number;
@@ -38,6 +39,8 @@ export interface L2State {
   readonly warmScale: Float64Array;
   /** Samples (n) seen in the first pass; later passes must agree. */
   samples: number;
+  /** The open unit and the rows' pending unit sums of AHᵀ (units.ts: the canonical summation order). */
+  units: UnitSums;
   /** Per pass: ‖A‖², nonzeros and samples seen. */
   normA2: number;
   passNnz: number;
@@ -75,6 +78,9 @@ export interface L2Arrays {
   readonly H: Float64Array;
   readonly d?: Float64Array;
   readonly Wprev?: Float64Array;
+  /** units.ts's per-row unit sums of AHᵀ (m×k) and their units (m). */
+  readonly Bu?: Float64Array;
+  readonly last?: Int32Array;
 }
 
 /** Start from options.initW when given, else from seeded uniform [0, 1) entries (row-major order). */
@@ -100,6 +106,7 @@ export function makeL2State(
     invDiagW: arrays?.invDiagW ?? new Float64Array(k),
     B: arrays?.B ?? new Float64Array(m * k), S: new Float64Array(k * k), hSum: arrays?.hSum ?? new Float64Array(k),
     H: arrays?.H ?? new Float64Array(1024 * k), warmScale: arrays?.warmScale ?? new Float64Array(k),
+    units: makeUnitSums(m, k, arrays?.Bu && arrays.last ? { Bu: arrays.Bu, last: arrays.last } : undefined),
     samples: 0, normA2: 0, passNnz: 0, passSamples: 0, iteration: 0, warmStart: true, gramFresh: false,
     ws: makeNnlsWorkspace(k), kernels: setup.kernels ?? rankKernels(k), b: new Float64Array(k), inv, Gw: arrays?.Gw ?? new Float64Array(k * k),
   };
@@ -127,6 +134,8 @@ export function copyL2State(to: L2State, from: L2State): void {
   for (const key of ['W', 'Wprev', 'd', 'G', 'invDiag', 'invDiagW', 'B', 'S', 'hSum', 'warmScale', 'Gw', 'inv'] as const) to[key].set(from[key]);
   ensureHCapacity(to, from.H.length / from.k);
   to.H.set(from.H);
+  to.units.S.set(from.units.S); to.units.hSum.set(from.units.hSum); to.units.Bu.set(from.units.Bu); to.units.last.set(from.units.last);
+  to.units.unit = from.units.unit; to.units.normA2 = from.units.normA2;
   to.samples = from.samples; to.normA2 = from.normA2; to.passNnz = from.passNnz; to.passSamples = from.passSamples;
   to.iteration = from.iteration; to.warmStart = from.warmStart; to.gramFresh = from.gramFresh;
 }

@@ -1,8 +1,8 @@
 /**
  * One chunk of the least-squares H-update (DESIGN.md §2.1 step 1) and the fold of the chunk into
  * the pass statistics. For every sample j of the chunk: b = Wᵀ a_j − L1_H, solve the NNLS from
- * the warm start (previous model's d ⊙ h_j), store the raw h_j; then, in column order, add h_j to
- * HHᵀ and a_j h_jᵀ to AHᵀ.
+ * the warm start (previous model's d ⊙ h_j), store the raw h_j; then, unit by unit in sample order
+ * (units.ts), add h_j h_jᵀ to HHᵀ and a_j h_jᵀ to AHᵀ.
  */
 import type { CscChunk } from '../../chunk/csc-chunk.js';
 import { DataError } from '../../errors.js';
@@ -14,6 +14,8 @@ import type { ResolvedOptions } from '../../options.js';
 import { extrapolateW } from './extrapolate.js';
 import { solveColumns } from './phases.js';
 import { ensureHCapacity, type L2State } from './state.js';
+import { openUnitRows } from '../../kernel/unit-rows.js';
+import { forEachUnit, openUnit, resetUnits } from './units.js';
 
 /** Start a pass: W extrapolated (solver 'fast'), Gram of the current W, statistics zeroed. */
 export function beginPassL2(state: L2State, options: ResolvedOptions): void {
@@ -28,6 +30,7 @@ export function beginPassL2(state: L2State, options: ResolvedOptions): void {
   state.S.fill(0);
   state.hSum.fill(0);
   state.normA2 = 0;
+  resetUnits(state.units);
   state.passNnz = 0;
   state.passSamples = 0;
 }
@@ -53,17 +56,21 @@ export function stepL2(state: L2State, chunk: CscChunk, options: ResolvedOptions
 }
 
 function stepPhases(state: L2State, chunk: CscChunk, options: ResolvedOptions, warm: boolean): void {
-  const { k, W, G, invDiag, B, S, hSum, warmScale, ws, b, H } = state;
+  const { k, W, G, invDiag, warmScale, ws, b, H } = state;
   const { rhs, stats } = state.kernels;
   const { colPtr, rowIdx, values } = chunk;
   const nnls = { maxSweeps: options.nnlsMaxSweeps, tol: options.nnlsTol, method: options.nnlsMethod };
   solveColumns(W, G, invDiag, warmScale, warm, k, colPtr, rowIdx, values, chunk.colStart, 0, chunk.n, H, ws, b, rhs, options.l1H, nnls);
-  // ‖A‖² as one running sum over the columns (not per chunk), so that it does not depend on the chunking.
-  let normA2 = state.normA2;
-  for (let j = 0; j < chunk.n; j++) {
-    const off = (chunk.colStart + j) * k;
-    accumulateOuter(H, off, k, S, hSum);
-    normA2 += stats(H, off, rowIdx, values, colPtr[j]!, colPtr[j + 1]!, B);
-  }
-  state.normA2 = normA2;
+  // The statistics unit by unit (units.ts): each from zero in sample order, added to the totals in unit order.
+  forEachUnit(chunk.colStart, chunk.n, (unit, j0, j1) => {
+    const sums = openUnit(state, unit);
+    openUnitRows(rowIdx, colPtr[j0]!, colPtr[j1]!, unit, k, state.B, sums.Bu, sums.last, 0, state.m);
+    let normA2 = sums.normA2;
+    for (let j = j0; j < j1; j++) {
+      const off = (chunk.colStart + j) * k;
+      accumulateOuter(H, off, k, sums.S, sums.hSum);
+      normA2 += stats(H, off, rowIdx, values, colPtr[j]!, colPtr[j + 1]!, sums.Bu);
+    }
+    sums.normA2 = normA2;
+  });
 }

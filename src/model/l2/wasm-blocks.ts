@@ -11,13 +11,14 @@
 import { COUNT_SOLVES, COUNT_SWEEPS } from '../../kernel/nnls-workspace.js';
 import { makeWasmKernels } from '../../kernel/wasm/wasm-kernels.js';
 import { eagerly } from './wasm-pass.js';
+import { forEachUnit } from './units.js';
 
 export interface WasmBlocksL2 {
   solveColumns(version: number, W: Float64Array, G: Float64Array, invDiag: Float64Array, warmScale: Float64Array, warm: boolean,
     chunkSeq: number, colPtr: Int32Array, rowIdx: Int32Array, values: Float64Array, n: number, colStart: number, j0: number, j1: number,
     H: Float64Array, l1H: number, maxSweeps: number, tol: number, counts: Float64Array): void;
   accumulateRows(chunkSeq: number, colPtr: Int32Array, rowIdx: Int32Array, values: Float64Array, n: number, colStart: number,
-    H: Float64Array, B: Float64Array, i0: number, i1: number): void;
+    H: Float64Array, B: Float64Array, Bu: Float64Array, last: Int32Array, i0: number, i1: number): void;
   solveRows(W: Float64Array, B: Float64Array, Bn: Float64Array, inv: Float64Array, hSum: Float64Array, Gw: Float64Array,
     invDiagW: Float64Array, l1W: number, i0: number, i1: number, maxSweeps: number, tol: number, counts: Float64Array): void;
 }
@@ -29,6 +30,7 @@ export function makeWasmBlocksL2(m: number, k: number): WasmBlocksL2 | undefined
   const fns = wasm.exports;
   const mk = m * k, kk = k * k;
   const W = wasm.reserve(8 * mk), Bw = wasm.reserve(8 * mk), G = wasm.reserve(8 * kk);
+  const Buw = wasm.reserve(8 * mk), lastw = wasm.reserve(4 * m);
   const invDiag = wasm.reserve(8 * k), warmScale = wasm.reserve(8 * k), inv = wasm.reserve(8 * k), r = wasm.reserve(8 * k), b = wasm.reserve(8 * k);
   const mark = wasm.top();
   let seenVersion = NaN, seenSeq = NaN;
@@ -67,13 +69,20 @@ export function makeWasmBlocksL2(m: number, k: number): WasmBlocksL2 | undefined
       H.set(wasm.f64(h, (j1 - j0) * k), (colStart + j0) * k);
       count(counts, j1 - j0, sweeps);
     },
-    accumulateRows(chunkSeq, colPtr, rowIdx, values, n, colStart, H, B, i0, i1) {
+    accumulateRows(chunkSeq, colPtr, rowIdx, values, n, colStart, H, B, Bu, last, i0, i1) {
       if (i1 <= i0) return;
       load(chunkSeq, colPtr, rowIdx, values, n);
+      const rows = i1 - i0;
       put(chunk.H, H, colStart * k, n * k);
-      put(Bw, B, i0 * k, (i1 - i0) * k);
-      fns.scatterRowRange(chunk.H, k, chunk.colPtr, chunk.rowIdx, chunk.values, n, Bw, i0, i1);
-      B.set(wasm.f64(Bw, (i1 - i0) * k), i0 * k);
+      put(Bw, B, i0 * k, rows * k); put(Buw, Bu, i0 * k, rows * k);
+      wasm.i32(lastw, rows).set(last.subarray(i0, i1));
+      // unit by unit (model/l2/units.ts), as model/l2/phases.ts accumulateUnitRows
+      forEachUnit(colStart, n, (unit, j0, j1) => {
+        fns.openUnitRows(chunk.rowIdx, colPtr[j0]!, colPtr[j1]!, unit, k, Bw, Buw, lastw, i0, i1);
+        fns.scatterRowRange(chunk.H + 8 * j0 * k, k, chunk.colPtr + 4 * j0, chunk.rowIdx, chunk.values, j1 - j0, Buw, i0, i1);
+      });
+      B.set(wasm.f64(Bw, rows * k), i0 * k); Bu.set(wasm.f64(Buw, rows * k), i0 * k);
+      last.set(wasm.i32(lastw, rows), i0);
     },
     solveRows(Ws, Bs, Bn, invS, hSum, Gw, invDiagW, l1W, i0, i1, maxSweeps, tol, counts) {
       const rows = i1 - i0;

@@ -19,6 +19,7 @@ import { makeWasmKernels, precompileWasmKernels } from '../../kernel/wasm/wasm-k
 import type { ResolvedOptions } from '../../options.js';
 import type { FinishInParallel } from './end-pass.js';
 import type { L2State } from './state.js';
+import { forEachUnit, openUnit } from './units.js';
 
 export interface WasmPassL2 {
   /** The H solves and the statistics of one chunk (state.H, S, hSum, B, normA2 updated). */
@@ -47,6 +48,9 @@ export function makeWasmPassL2(m: number, k: number, base: RankKernels): WasmPas
   const W = wasm.reserve(8 * mk), Wprev = wasm.reserve(8 * mk), B = wasm.reserve(8 * mk), G = wasm.reserve(8 * kk), S = wasm.reserve(8 * kk);
   const invDiag = wasm.reserve(8 * k), warmScale = wasm.reserve(8 * k), hSum = wasm.reserve(8 * k), inv = wasm.reserve(8 * k);
   const d = wasm.reserve(8 * k), r = wasm.reserve(8 * k), b = wasm.reserve(8 * k);
+  // The open unit's sums and the rows' pending unit sums (units.ts), mirrored from state.units during a pass.
+  const Su = wasm.reserve(8 * kk), hSumU = wasm.reserve(8 * k), Bu = wasm.reserve(8 * mk), last = wasm.reserve(4 * m);
+  const open = { unit: -1, normA2: 0 };
   const mark = wasm.top();
   let cached: { colPtr: Int32Array; rowIdx: Int32Array; values: Float64Array; n: number; ptrs: ChunkPtrs } | undefined;
   let stepped = false;
@@ -71,6 +75,21 @@ export function makeWasmPassL2(m: number, k: number, base: RankKernels): WasmPas
     return ptrs;
   };
 
+  /** HHᵀ, hSum, ‖A‖² and AHᵀ of the chunk's solved codes, unit by unit (units.ts), on the module's memory. */
+  const accumulateUnits = (state: L2State, chunk: CscChunk, ptrs: ChunkPtrs): void => {
+    const sums = { unit: open.unit, S: wasm.f64(Su, kk), hSum: wasm.f64(hSumU, k), normA2: open.normA2, Bu: wasm.f64(Bu, mk), last: wasm.i32(last, m) };
+    const totals = { S: wasm.f64(S, kk), hSum: wasm.f64(hSum, k), normA2: state.normA2, B: wasm.f64(B, mk), units: sums };
+    forEachUnit(chunk.colStart, chunk.n, (unit, j0, j1) => {
+      openUnit(totals, unit);
+      fns.outerColumns(ptrs.H + 8 * j0 * k, k, j1 - j0, Su, hSumU);
+      fns.openUnitRows(ptrs.rowIdx, chunk.colPtr[j0]!, chunk.colPtr[j1]!, unit, k, B, Bu, last, 0, m);
+      fns.scatterColumns(ptrs.H, j0 * k, k, ptrs.colPtr, ptrs.rowIdx, ptrs.values, j0, j1, Bu);
+      sums.normA2 = fns.sumSquares(ptrs.colPtr, ptrs.values, j0, j1, sums.normA2);
+    });
+    state.normA2 = totals.normA2;
+    open.unit = sums.unit; open.normA2 = sums.normA2;
+  };
+
   const kernels: RankKernels = {
     ...base,
     gram: (X, rows, out) => { put(W, X, rows * k); fns.gram(W, rows, k, G); get(G, out, kk); },
@@ -90,20 +109,24 @@ export function makeWasmPassL2(m: number, k: number, base: RankKernels): WasmPas
         stepped = true;
         put(W, state.W, mk); put(G, state.G, kk); put(invDiag, state.invDiag, k); put(warmScale, state.warmScale, k);
         put(B, state.B, mk); put(S, state.S, kk); put(hSum, state.hSum, k);
+        const units = state.units;
+        put(Su, units.S, kk); put(hSumU, units.hSum, k); put(Bu, units.Bu, mk); wasm.i32(last, m).set(units.last);
+        open.unit = units.unit; open.normA2 = units.normA2;
       }
       const n = chunk.n, off = chunk.colStart * k;
       wasm.f64(ptrs.H, n * k).set(state.H.subarray(off, off + n * k));
       const sweeps = fns.solveColumnsCd(W, G, invDiag, warmScale, warm ? 1 : 0, k, ptrs.colPtr, ptrs.rowIdx, ptrs.values,
         0, n, ptrs.H, options.l1H, options.nnlsMaxSweeps, options.nnlsTol, r, b);
-      fns.outerColumns(ptrs.H, k, n, S, hSum);
-      fns.scatterColumns(ptrs.H, 0, k, ptrs.colPtr, ptrs.rowIdx, ptrs.values, 0, n, B);
-      state.normA2 = fns.sumSquares(ptrs.colPtr, ptrs.values, 0, n, state.normA2);
+      accumulateUnits(state, chunk, ptrs);
       state.H.set(wasm.f64(ptrs.H, n * k), off);
       count(state, n, sweeps);
     },
     flush(state) {
       if (!stepped) return;
       get(B, state.B, mk); get(S, state.S, kk); get(hSum, state.hSum, k);
+      const units = state.units;
+      get(Su, units.S, kk); get(hSumU, units.hSum, k); get(Bu, units.Bu, mk); units.last.set(wasm.i32(last, m));
+      units.unit = open.unit; units.normA2 = open.normA2;
       stepped = false;
     },
     solveRows(state, options, Bn, hSumIn) {
