@@ -257,3 +257,15 @@ export function openUnitRows(rowIdx: usize, p0: i32, p1: i32, unit: i32, k: i32,
     store<i32>(l, unit);
   }
 }
+
+/** src/kernel/unit-rows.ts foldUnitRows on `rows` rows: every row's pending unit sum added to B (the same operations). */
+export function foldUnitRows(k: i32, B: usize, Bu: usize, last: usize, rows: i32): void {
+  for (let i = 0; i < rows; i++) {
+    const l = last + (<usize>i << 2);
+    if (load<i32>(l) < 0) continue;
+    const o = <usize>(i * k) << 3;
+    const b = B + o, u = Bu + o;
+    for (let a = 0; a < k; a++) store<f64>(at(b, a), load<f64>(at(b, a)) + load<f64>(at(u, a)));
+    store<i32>(l, -1);
+  }
+}

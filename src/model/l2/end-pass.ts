@@ -69,6 +69,7 @@ export function updateWFromStats(
   const { m, k, W, Wprev, d, B, hSum, Gw, inv, ws, b, warmScale } = state;
   const invDiag = state.invDiagW;
   const diag = options.diag;
+  state.wasmPass?.foldUnits(state);
   state.wasmPass?.flush(state);
   foldUnits(state, m, k);
   normaliseGram(state, diag, Sn);

@@ -12,10 +12,11 @@
 import { foldUnitRows } from '../../kernel/unit-rows.js';
 
 /**
- * Samples per unit. 1024: one merge of a k×k HHᵀ per 1024 samples and, for AHᵀ, one k-vector add per
- * (row, unit) — ≤ 1 % of a pass on movielens and the synthetic matrix (bench/README.md, units).
+ * Samples per unit. A unit costs one k×k merge plus one k-vector add per row it touches (at most
+ * min(m, its nonzeros)); 4096 keeps that at ~2.5 % of the AHᵀ scatter on the synthetic 20000 × 5000
+ * matrix (1024: ~10 %). One-thread 'fast' pass, process CPU ms, before → after (bench/README.md, pass-time).
  */
-export const UNIT_SAMPLES = 1024;
+export const UNIT_SAMPLES = 4096;
 
 export interface UnitSums {
   /** The open unit (−1: none). */

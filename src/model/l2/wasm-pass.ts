@@ -19,11 +19,13 @@ import { makeWasmKernels, precompileWasmKernels } from '../../kernel/wasm/wasm-k
 import type { ResolvedOptions } from '../../options.js';
 import type { FinishInParallel } from './end-pass.js';
 import type { L2State } from './state.js';
-import { forEachUnit, openUnit } from './units.js';
+import { closeUnit, forEachUnit, openUnit, type PassTotals } from './units.js';
 
 export interface WasmPassL2 {
   /** The H solves and the statistics of one chunk (state.H, S, hSum, B, normA2 updated). */
   step(state: L2State, chunk: CscChunk, options: ResolvedOptions, warm: boolean): void;
+  /** units.ts foldUnits on the module's memory (the end of a pass: nothing pending to copy back then). */
+  foldUnits(state: L2State): void;
   /** The pass's statistics (S, hSum, B) back into the state; a no-op when they are there already. */
   flush(state: L2State): void;
   /** The W solves of the end of the pass: W from state.W (warm start), B, inv, hSum, Gw; Bn written. */
@@ -75,10 +77,15 @@ export function makeWasmPassL2(m: number, k: number, base: RankKernels): WasmPas
     return ptrs;
   };
 
+  /** The pass totals and the open unit as views of the module's memory (units.ts works on them as on the state's). */
+  const totalsOf = (state: L2State): PassTotals => ({
+    S: wasm.f64(S, kk), hSum: wasm.f64(hSum, k), normA2: state.normA2, B: wasm.f64(B, mk),
+    units: { unit: open.unit, S: wasm.f64(Su, kk), hSum: wasm.f64(hSumU, k), normA2: open.normA2, Bu: wasm.f64(Bu, mk), last: wasm.i32(last, m) },
+  });
   /** HHᵀ, hSum, ‖A‖² and AHᵀ of the chunk's solved codes, unit by unit (units.ts), on the module's memory. */
   const accumulateUnits = (state: L2State, chunk: CscChunk, ptrs: ChunkPtrs): void => {
-    const sums = { unit: open.unit, S: wasm.f64(Su, kk), hSum: wasm.f64(hSumU, k), normA2: open.normA2, Bu: wasm.f64(Bu, mk), last: wasm.i32(last, m) };
-    const totals = { S: wasm.f64(S, kk), hSum: wasm.f64(hSum, k), normA2: state.normA2, B: wasm.f64(B, mk), units: sums };
+    const totals = totalsOf(state);
+    const sums = totals.units;
     forEachUnit(chunk.colStart, chunk.n, (unit, j0, j1) => {
       openUnit(totals, unit);
       fns.outerColumns(ptrs.H + 8 * j0 * k, k, j1 - j0, Su, hSumU);
@@ -110,7 +117,9 @@ export function makeWasmPassL2(m: number, k: number, base: RankKernels): WasmPas
         put(W, state.W, mk); put(G, state.G, kk); put(invDiag, state.invDiag, k); put(warmScale, state.warmScale, k);
         put(B, state.B, mk); put(S, state.S, kk); put(hSum, state.hSum, k);
         const units = state.units;
-        put(Su, units.S, kk); put(hSumU, units.hSum, k); put(Bu, units.Bu, mk); wasm.i32(last, m).set(units.last);
+        put(Su, units.S, kk); put(hSumU, units.hSum, k);
+        // Bu matters only for rows that hold a unit's sum (none at the start of a pass: no copy then).
+        if (units.last.some((unit) => unit >= 0)) { put(Bu, units.Bu, mk); wasm.i32(last, m).set(units.last); } else wasm.i32(last, m).fill(-1);
         open.unit = units.unit; open.normA2 = units.normA2;
       }
       const n = chunk.n, off = chunk.colStart * k;
@@ -121,11 +130,22 @@ export function makeWasmPassL2(m: number, k: number, base: RankKernels): WasmPas
       state.H.set(wasm.f64(ptrs.H, n * k), off);
       count(state, n, sweeps);
     },
+    foldUnits(state) {
+      if (!stepped) return;
+      const totals = totalsOf(state);
+      closeUnit(totals);
+      state.normA2 = totals.normA2;
+      open.unit = -1;
+      fns.foldUnitRows(k, B, Bu, last, m);
+    },
     flush(state) {
       if (!stepped) return;
       get(B, state.B, mk); get(S, state.S, kk); get(hSum, state.hSum, k);
       const units = state.units;
-      get(Su, units.S, kk); get(hSumU, units.hSum, k); get(Bu, units.Bu, mk); units.last.set(wasm.i32(last, m));
+      get(Su, units.S, kk); get(hSumU, units.hSum, k);
+      const rows = wasm.i32(last, m);
+      if (rows.some((unit) => unit >= 0)) get(Bu, units.Bu, mk);
+      units.last.set(rows);
       units.unit = open.unit; units.normA2 = open.normA2;
       stepped = false;
     },
