@@ -48,3 +48,48 @@ export interface EngineContext {
   /** Threads for the engine (1 = the calling thread only). */
   readonly threads: number;
 }
+
+/** One chunk of an online fit: the trace point it completes (tol: the change the family measures). */
+export interface OnlineStep {
+  readonly relativeLoss: number;
+  readonly objective: number;
+  /** Absent: the driver takes the objective's decrease since the last chunk. */
+  readonly tol?: number;
+}
+
+/** Worker threads of an online fit (parallel/l2-pool.ts, parallel/l1-pool.ts): started, then attached once ready. */
+export interface OnlineRunner {
+  readonly ready: Promise<void>;
+  close(): void;
+}
+
+/**
+ * The contract between pipeline/fit-online.ts and a model family's online fit: one call per chunk, a
+ * snapshot on request, checkpoints at chunk boundaries. No RxJS here.
+ */
+export interface OnlineEngine {
+  /** m so far (a chunk with more features grows the model: `grow`). */
+  readonly features: number;
+  readonly chunks: number;
+  grow(m: number): void;
+  step(chunk: CscChunk, sourceName: string): OnlineStep;
+  snapshot(summary: TracePoint & { converged: boolean }, final: boolean, trace: readonly TracePoint[], featureNames: readonly string[] | undefined): Snapshot;
+  exportState(): EngineState;
+  /**
+   * Continue from an exported state. The input then delivers the chunks the checkpoint had consumed
+   * again: pass each to `remember` (the data of the saved window).
+   */
+  importState(saved: EngineState): void;
+  remember(chunk: CscChunk): void;
+  /** From now on, steps run on `runner` (its workers ready): the same bytes. */
+  attach(runner: OnlineRunner): void;
+}
+
+/** The online settings every family reads (pipeline/fit-online.ts resolves them). */
+export interface OnlineSettings {
+  readonly window: number;
+  readonly sweeps: number;
+  readonly forgetting: number;
+  /** l2 'fast': CD sweeps of the W re-solves after the warm-up. */
+  readonly wSweeps: number;
+}

@@ -11,6 +11,7 @@
  * where WebAssembly SIMD is missing, with `wasm: false`, or for a range too large for a 32-bit memory.
  */
 import type { CscChunk } from '../chunk/csc-chunk.js';
+import type { Loss } from '../options.js';
 import { OptionError } from '../errors.js';
 import { addDiagonal, gram } from '../kernel/gram.js';
 import { invertDiagonal, nnlsSolve } from '../kernel/nnls-solve.js';
@@ -18,11 +19,11 @@ import { clearFactorCache } from '../kernel/nnls-support.js';
 import { makeNnlsWorkspace } from '../kernel/nnls-workspace.js';
 import { rankKernels } from '../kernel/rank-kernels.js';
 import { makeWasmKernels } from '../kernel/wasm/wasm-kernels.js';
-import { projectL1Columns } from './l1/project.js';
+import { familyOf } from './families.js';
 import { eagerly } from './l2/wasm-pass.js';
 
 export interface ProjectionModel {
-  readonly loss: 'l1' | 'l2';
+  readonly loss: Loss;
   readonly rank: number;
   readonly features: number;
   /** features × rank, row-major. */
@@ -74,10 +75,12 @@ export function makeRangeProjector(model: ProjectionModel, options: ProjectionOp
   const check = (chunk: CscChunk): void => {
     if (chunk.m !== m) throw new OptionError('chunk', `chunks with ${m} features (the model's)`, `${chunk.m} features`);
   };
-  if (model.loss === 'l1') {
+  const columnsOf = familyOf(model.loss).columnsProjector; // l1: sCD on h with W·diag(d) fixed
+  if (columnsOf !== undefined) {
     const Wd = new Float64Array(m * k);
     for (let i = 0; i < m; i++) for (let a = 0; a < k; a++) Wd[i * k + a] = W[i * k + a]! * model.d[a]!;
-    return (chunk, out, j0, j1) => { check(chunk); projectL1Columns(Wd, m, k, lambda, maxSweeps, chunk, out, j0, j1); };
+    const solve = columnsOf(Wd, m, k, lambda, maxSweeps);
+    return (chunk, out, j0, j1) => { check(chunk); solve(chunk, out, j0, j1); };
   }
   const G = new Float64Array(k * k);
   gram(W, m, k, G);

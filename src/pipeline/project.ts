@@ -35,6 +35,7 @@ import { DataError, NmfError, OptionError } from '../errors.js';
 import { resolveLayout, type Layout, type ResolvedLayout } from '../source/layout.js';
 import { makeProjector, type ProjectionModel, type ProjectionOptions } from '../model/project.js';
 import { makeProjectPool, type ProjectPool } from '../parallel/project-pool.js';
+import { familyOf } from '../model/families.js';
 
 export interface ProjectExtras extends ProjectionOptions {
   /** Input columns copied to the output. Default: wide / list every column; long none (the sample id is always kept). */
@@ -134,7 +135,7 @@ export function project(model: ProjectModel, options: ProjectOptions): OperatorF
  * batch of 10⁶ nonzeros and loses on one of 75 000; an l1 model, ~10× the work per nonzero, gains on both).
  */
 export function autoParallelNnz(model: ProjectionModel): number {
-  return model.loss === 'l1' ? 20_000 : 200_000;
+  return familyOf(model.loss).parallelProjectionNnz;
 }
 
 function penaltiesOf(o: ProjectionOptions): ProjectionOptions {
