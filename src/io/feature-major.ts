@@ -1,6 +1,6 @@
 /**
- * The feature-major copy of A that the out-of-core L1 fit needs for its W half-sweep (DESIGN.md
- * §2.2): an external distribution sort. During the first pass every nonzero (feature i, sample j,
+ * The feature-major copy of A that the out-of-core L1 fit needs for its W half-sweep (docs/architecture.md,
+ * Weighted L1): an external distribution sort. During the first pass every nonzero (feature i, sample j,
  * value) goes to the bucket of its feature's row block (blocks of `bucketRows` features); full
  * buffers are appended to the bucket's file as Arrow IPC stream record batches (columns `feature`
  * int32, `sample` int32, `value` float64) under a temporary directory. Afterwards each bucket is

@@ -1,5 +1,5 @@
 /**
- * Projection (DESIGN.md §2.4): codes H for new samples with W fixed — the fit's own H-update.
+ * Projection (docs/architecture.md, Projection): codes H for new samples with W fixed — the fit's own H-update.
  *  l2: for each sample, the exact NNLS  min_{h≥0} ½‖a − W h‖² + L2_H/2 ‖h‖² + L1_H·Σh  with W the
  *      model's unit-column-sum W, so a ≈ W h (h carries the scale that d carries in the fit).
  *  l1: for each sample, sparse coordinate descent on h with W diag(d) fixed (scd-update.ts), until a

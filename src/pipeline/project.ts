@@ -1,5 +1,5 @@
 /**
- * project(model, options): OperatorFunction<RecordBatch, RecordBatch> — the ETL stage (DESIGN.md §2.4).
+ * project(model, options): OperatorFunction<RecordBatch, RecordBatch> — the ETL stage (docs/architecture.md, Projection).
  * Each incoming record batch (in one of the source layouts, layout.ts) becomes CSC samples; their codes
  * are solved with W fixed (makeProjector: exact NNLS for l2, sCD for l1, the fit's penalties) and a
  * record batch goes out with the kept input columns and k float64 columns `factor_0…factor_{k−1}`.

@@ -1,5 +1,5 @@
 /**
- * How a table maps onto the matrix (DESIGN.md §1), and the reading options shared by `fromArrow` and
+ * How a table maps onto the matrix (docs/architecture.md, Names and storage), and the reading options shared by `fromArrow` and
  * `fromParquet`. Everything here is checked synchronously, before anything is read: a bad option
  * throws an OptionError; what the data says is checked later, on the Observable's error channel.
  *

@@ -1,5 +1,5 @@
 /**
- * Weighted L1-NMF (DESIGN.md §2.2) as an Engine. The first pass gathers the matrix in memory (or
+ * Weighted L1-NMF (docs/architecture.md, Weighted L1) as an Engine. The first pass gathers the matrix in memory (or
  * takes the in-memory source's matrix as is) and builds the transposed index once; then each
  * iteration is one sCD sweep (W then H) over the in-memory problem, so later passes read no data.
  * Start: an explicit W0/H0 exactly (iteration 0 is reported), or the paper's recipe — seeded

@@ -1,6 +1,6 @@
 /**
  * One iteration of sparse coordinate descent (sCD) for weighted L1-NMF, in memory
- * (DESIGN.md §2.2, arXiv 2603.29715):
+ * (docs/architecture.md, Weighted L1, arXiv 2603.29715):
  *   1. W half-sweep: every row i of W, its k entries in order, each the exact minimiser against
  *      row i's nonzeros (weights H_lj) plus the aggregated zero breakpoint λ·(Σ_all j H_lj − Σ_row H_lj);
  *   2. H half-sweep: every column j of H likewise against column j's nonzeros (weights W_il).

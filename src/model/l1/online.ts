@@ -1,5 +1,5 @@
 /**
- * Online weighted L1-NMF (DESIGN.md §2.3): for each chunk of a stream read once, codes for its
+ * Online weighted L1-NMF (docs/architecture.md, Online fitting): for each chunk of a stream read once, codes for its
  * samples by sCD with W fixed (from the least-squares NNLS start, as the projection does), then W
  * refined by `sweeps` sCD iterations over a bounded window of the most recent chunks (the window's
  * codes are refined with it). Memory: W plus the window's nonzeros, codes and transposed index.

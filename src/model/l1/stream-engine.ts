@@ -1,5 +1,5 @@
 /**
- * Weighted L1-NMF out of core (DESIGN.md §2.2): the same sCD as model/l1/engine.ts, reading the source
+ * Weighted L1-NMF out of core (docs/architecture.md, Weighted L1): the same sCD as model/l1/engine.ts, reading the source
  * once per iteration and a feature-major copy of A (io/feature-major.ts, built during the first
  * pass) for the W half-sweep. Memory: W (m×k), H (n×k) and one row block of the copy.
  * Passes: 1 — copy A by feature, draw the random start (or take W0/H0 and compute the objective at

@@ -1,5 +1,5 @@
 /**
- * End of a least-squares pass (DESIGN.md §2.1 steps 1–3): scale H's rows to unit sums (their sums
+ * End of a least-squares pass (docs/architecture.md, Least squares): scale H's rows to unit sums (their sums
  * dH), solve every row of W from the statistics G_W = HHᵀ + L2_W·I and b_i = (AHᵀ)_i − L1_W,
  * scale W's columns to unit sums (the sums become d), then the loss by the Gram identity and the
  * convergence measure 1 − Pearson(W_t, W_{t−1}).

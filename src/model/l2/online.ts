@@ -1,5 +1,5 @@
 /**
- * Online least-squares NMF (DESIGN.md §2.3; Mairal et al. 2010): for each chunk of a stream read
+ * Online least-squares NMF (docs/architecture.md, Online fitting; Mairal et al. 2010): for each chunk of a stream read
  * once, solve H for its samples with the current W (exact NNLS), fold the chunk's statistics into
  * the running ones with a forgetting factor ρ (S ← ρS + HcHcᵀ, B ← ρB + AcHcᵀ, and likewise the
  * H row sums and ‖A‖²), then re-solve W from them exactly as the batch W-update does (warm-started

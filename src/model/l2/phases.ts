@@ -1,6 +1,6 @@
 /**
- * The least-squares pass cut into phases that can run on disjoint ranges in parallel (DESIGN.md
- * "Built to spread out"), each giving the same bits as the sequential model/l2/step.ts / model/l2/end-pass.ts:
+ * The least-squares pass cut into phases that can run on disjoint ranges in parallel (docs/architecture.md,
+ * Runners and the canonical order), each giving the same bits as the sequential model/l2/step.ts / model/l2/end-pass.ts:
  *  solveColumns:    H for columns [j0, j1) of a chunk (independent per column given W);
  *  (kernel/accumulate-stats.ts accumulateRows: B[i, :] += A[i, j]·h_j for rows i in [i0, i1),
  *                   columns in ascending order — the same additions per B entry as the sequential fold);

@@ -1,5 +1,5 @@
 /**
- * Model state of the least-squares fit (DESIGN.md §2.1): the current W (unit column sums) and d,
+ * Model state of the least-squares fit (docs/architecture.md, Least squares): the current W (unit column sums) and d,
  * the Gram matrix of the current pass, the sufficient statistics HHᵀ and AHᵀ accumulated during
  * the pass, and H (raw, sample-major n×k) kept for warm starts and for the caller.
  * All numbers live in typed arrays so that worker threads can later share them.

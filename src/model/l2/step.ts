@@ -1,5 +1,5 @@
 /**
- * One chunk of the least-squares H-update (DESIGN.md §2.1 step 1) and the fold of the chunk into
+ * One chunk of the least-squares H-update (docs/architecture.md, Least squares) and the fold of the chunk into
  * the pass statistics. For every sample j of the chunk: b = Wᵀ a_j − L1_H, solve the NNLS from
  * the warm start (previous model's d ⊙ h_j), store the raw h_j; then, unit by unit in sample order
  * (units.ts), add h_j h_jᵀ to HHᵀ and a_j h_jᵀ to AHᵀ.
