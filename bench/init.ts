@@ -33,7 +33,7 @@ import { fit } from '../src/pipeline/fit.js';
 import type { Snapshot } from '../src/snapshot/snapshot.js';
 import { loadMtx } from '../src/source/from-mtx.js';
 import type { MatrixSource } from '../src/source/matrix-source.js';
-import { DEFAULT_POWER_ITERATIONS } from '../src/update/svd-sketch.js';
+import { DEFAULT_POWER_ITERATIONS } from '../src/model/svd/sketch.js';
 import { markdownTable, NA, ratioText, secondsText } from './lib/markdown.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');

@@ -5,9 +5,9 @@
 import { readMtx } from '../src/source/read-mtx.js';
 import { makeCscChunk } from '../src/chunk/csc-chunk.js';
 import { resolveOptions } from '../src/options.js';
-import { makeL2State } from '../src/update/l2-state.js';
-import { beginPassL2, stepL2 } from '../src/update/step-l2.js';
-import { endPassL2 } from '../src/update/end-pass-l2.js';
+import { makeL2State } from '../src/model/l2/state.js';
+import { beginPassL2, stepL2 } from '../src/model/l2/step.js';
+import { endPassL2 } from '../src/model/l2/end-pass.js';
 import { makeRandom } from '../src/kernel/random.js';
 import { invertDiagonal, nnlsSolve } from '../src/kernel/nnls-solve.js';
 import { clearFactorCache } from '../src/kernel/nnls-support.js';

@@ -48,7 +48,7 @@
  *    On the synthetic matrix, sorted order, at `--thread-chunks`, the same runs with threads: 2 (the
  *    worker pool; its start-up is in the whole pass, not in the steady state); per core = rate / 2, and a
  *    check that the final W is the same bytes as with one thread.
- * 3. (--variants) phases and prototypes: the exact default step (update/online-l2.ts, window 1, sweeps 1; the first chunk,
+ * 3. (--variants) phases and prototypes: the exact default step (model/l2/online.ts, window 1, sweeps 1; the first chunk,
  *    warm-up included, by onlineStepL2 itself) cut into its H half — Gram of W, h of the chunk, fold into
  *    the statistics — and its W half — the re-solve from the statistics —, checked byte for byte against
  *    onlineStepL2; and a PROTOTYPE not in src/: W re-solved by s plain CD sweeps per row from the warm start
@@ -73,7 +73,7 @@ import type { CscMatrix } from '../src/source/from-csc.js';
 import type { OnlineOptions } from '../src/pipeline/fit-online.js';
 import type { ResolvedOptions } from '../src/options.js';
 import type { Snapshot } from '../src/snapshot/snapshot.js';
-import type { L2State } from '../src/update/l2-state.js';
+import type { L2State } from '../src/model/l2/state.js';
 import { buildSnapshot, importLibrary } from './lib/build-snapshot.js';
 import { lossText, markdownTable, ms, NA, ratio, ratioText, secondsText } from './lib/markdown.js';
 import { jsonLines, runCommand, tail } from './lib/run-command.js';
@@ -163,10 +163,10 @@ interface Library {
   relativeLoss: typeof import('../src/diagnostics/loss.js').relativeLoss;
   makeRandom: typeof import('../src/kernel/random.js').makeRandom;
   resolveOptions: typeof import('../src/options.js').resolveOptions;
-  online: typeof import('../src/update/online-l2.js');
-  stepL2: typeof import('../src/update/step-l2.js').stepL2;
-  updateWFromStats: typeof import('../src/update/end-pass-l2.js').updateWFromStats;
-  normaliseGram: typeof import('../src/update/end-pass-l2.js').normaliseGram;
+  online: typeof import('../src/model/l2/online.js');
+  stepL2: typeof import('../src/model/l2/step.js').stepL2;
+  updateWFromStats: typeof import('../src/model/l2/end-pass.js').updateWFromStats;
+  normaliseGram: typeof import('../src/model/l2/end-pass.js').normaliseGram;
   gram: typeof import('../src/kernel/gram.js');
   nnls: typeof import('../src/kernel/nnls-solve.js');
   clearFactorCache: typeof import('../src/kernel/nnls-support.js').clearFactorCache;
@@ -189,9 +189,9 @@ async function loadLibrary(root: string): Promise<Library> {
     load<typeof import('../src/diagnostics/loss.js')>('diagnostics/loss.js'),
     load<typeof import('../src/kernel/random.js')>('kernel/random.js'),
     load<typeof import('../src/options.js')>('options.js'),
-    load<typeof import('../src/update/online-l2.js')>('update/online-l2.js'),
-    load<typeof import('../src/update/step-l2.js')>('update/step-l2.js'),
-    load<typeof import('../src/update/end-pass-l2.js')>('update/end-pass-l2.js'),
+    load<typeof import('../src/model/l2/online.js')>('model/l2/online.js'),
+    load<typeof import('../src/model/l2/step.js')>('model/l2/step.js'),
+    load<typeof import('../src/model/l2/end-pass.js')>('model/l2/end-pass.js'),
     load<typeof import('../src/kernel/gram.js')>('kernel/gram.js'),
     load<typeof import('../src/kernel/nnls-solve.js')>('kernel/nnls-solve.js'),
     load<typeof import('../src/kernel/nnls-support.js')>('kernel/nnls-support.js'),
@@ -391,7 +391,7 @@ interface PhaseRun {
  * The W half of a prototype step: like updateWFromStats, but every row of W gets `sweeps` cyclic CD
  * sweeps from its warm start (w_i ⊙ hSum, the previous W in the new problem's scale) — no support
  * step, no convergence test (DESIGN.md §2.3: "a few warm-started CD sweeps"). No L1/L2 on W (this
- * benchmark uses none). Statistics, scaling, loss and tol as in end-pass-l2.ts.
+ * benchmark uses none). Statistics, scaling, loss and tol as in model/l2/end-pass.ts.
  */
 function updateWByCd(lib: Library, state: L2State, Sn: Float64Array, Bn: Float64Array, sweeps: number, r: Float64Array): { relativeLoss: number; tol: number } {
   const { m, k, W, Wprev, d, B, hSum, Gw, inv, invDiagW } = state;
@@ -418,7 +418,7 @@ function updateWByCd(lib: Library, state: L2State, Sn: Float64Array, Bn: Float64
 /**
  * One online pass of the default configuration (ρ = 1, warm-up options.warmupIterations, window 1,
  * sweeps 1): the first chunk by onlineStepL2 itself (warm-up included, timed apart), then the step of
- * update/online-l2.ts cut in two timed halves:
+ * model/l2/online.ts cut in two timed halves:
  *   H half: Gram of W (+ L2_H, 1/diagonal, factor cache cleared), then stepL2 on the chunk rebased
  *           to column 0 (h of every sample, folded into S, B, hSum, ‖A‖² on top of the earlier chunks');
  *   W half: updateWFromStats (W re-solved from the statistics, scaled, loss and tol) — or the CD prototype.

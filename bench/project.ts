@@ -1,6 +1,6 @@
 /**
  * Projection benchmark (issue #11, item 6): the codes of every sample of a data set with a fitted l2 model's W
- * fixed — nmflow's projector (update/project-chunk.ts: exact NNLS per sample) with its right-hand sides by the
+ * fixed — nmflow's projector (model/project.ts: exact NNLS per sample) with its right-hand sides by the
  * JavaScript rank kernel ("js", the code before the WebAssembly kernel) and by the WebAssembly SIMD kernel
  * ("wasm", the default), on one thread (makeProjector) and two (parallel/project-pool.ts), against RcppML
  * 0.3.7's project(A, w = W) and RcppML 1.0's predict(model, A) on the same W and data, one and two threads.
@@ -30,7 +30,7 @@ import { makeProjectPool } from '../src/parallel/project-pool.js';
 import { fitModel } from '../src/pipeline/fit.js';
 import { fromCsc, type CscMatrix } from '../src/source/from-csc.js';
 import { readMtx } from '../src/source/read-mtx.js';
-import { makeProjector } from '../src/update/project-chunk.js';
+import { makeProjector } from '../src/model/project.js';
 import { markdownTable } from './lib/markdown.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');

@@ -7,7 +7,7 @@
  * Data: the synthetic 20000×5000 matrix at 1% density (rank-10 nonnegative model W0 = U², H0 = U²
  * at uniformly random positions, ×exp(0.1·N(0,1)) — the recipe of ../shared/peers/make_synthetic.py,
  * generated here from the seeded generator) and ../shared/data/movielens.mtx.
- * Start: the paper's recipe (src/update/l1-start.ts) and 10 crude multiplicative-update
+ * Start: the paper's recipe (src/model/l1/start.ts) and 10 crude multiplicative-update
  * least-squares iterations (private to this file), so sCD does not start from all-zero.
  * Reports breakpoint-updates per second (2·k·nnz per iteration / seconds), the fraction of W and H
  * entries at zero, time per l2 iteration (the library's fit, when it loads), and the gain of sCD
@@ -24,10 +24,10 @@ import { makeRandom, type Random } from '../src/kernel/random.js';
 import { makeScdWorkspace } from '../src/kernel/scd-workspace.js';
 import { scdUpdateLine } from '../src/kernel/scd-update.js';
 import type { CscMatrix } from '../src/source/from-csc.js';
-import { makeL1Problem, type L1Problem } from '../src/update/l1-problem.js';
-import { l1Objective, scdIteration } from '../src/update/scd-iteration.js';
-import { l1Diagnostics } from '../src/update/l1-diagnostics.js';
-import { l1Start } from '../src/update/l1-start.js';
+import { makeL1Problem, type L1Problem } from '../src/model/l1/problem.js';
+import { l1Objective, scdIteration } from '../src/model/l1/iteration.js';
+import { l1Diagnostics } from '../src/model/l1/diagnostics.js';
+import { l1Start } from '../src/model/l1/start.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: number): number => {

@@ -58,7 +58,7 @@ async function child(): Promise<void> {
   const source = await loadMtx(PATHS[name!]!);
   const out: Child = { whole: [], load: [] };
   if (stagesFlag === '1') {
-    const sketch = await src('update/svd-sketch.ts') as typeof import('../src/update/svd-sketch.js');
+    const sketch = await src('model/svd/sketch.ts') as typeof import('../src/model/svd/sketch.js');
     const { nndsvd } = await src('kernel/nndsvd.ts') as typeof import('../src/kernel/nndsvd.js');
     const { checkChunk } = await src('chunk/check-chunk.ts') as typeof import('../src/chunk/check-chunk.js');
     const chunks = await lastValueFrom((source as unknown as { chunks(): import('rxjs').Observable<import('../src/chunk/csc-chunk.js').CscChunk> }).chunks().pipe(toArray()));

@@ -22,10 +22,10 @@ import type { CscChunk } from '../src/chunk/csc-chunk.js';
 import { resolveOptions } from '../src/options.js';
 import { makeL2Pool } from '../src/parallel/l2-pool.js';
 import { CMD_ACCUMULATE_B, CMD_SOLVE_H, CMD_SOLVE_W, TIME_END, TIME_LOAD, TIME_SLOTS, TIME_SUMS, TIME_WAIT } from '../src/parallel/l2-shared.js';
-import { beginPassL2 } from '../src/update/step-l2.js';
+import { beginPassL2 } from '../src/model/l2/step.js';
 import { makeCscChunk } from '../src/chunk/csc-chunk.js';
 import { makeProjectPool } from '../src/parallel/project-pool.js';
-import { makeProjector } from '../src/update/project-chunk.js';
+import { makeProjector } from '../src/model/project.js';
 import { runTool, type ToolRun } from './lib/peer-tools.js';
 import { markdownTable, ms, ratio, ratioText } from './lib/markdown.js';
 

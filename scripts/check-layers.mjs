@@ -1,4 +1,4 @@
-// Enforces who may import whom (STYLE.md): kernel/ imports only kernel/; chunk/, update/, kernel/
+// Enforces who may import whom (docs/architecture.md): kernel/ imports only kernel/; chunk/, model/, kernel/
 // and snapshot/ never import RxJS; only source/, pipeline/, cli/ (and index.ts) know Observables.
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, dirname, resolve } from 'node:path';

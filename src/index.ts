@@ -1,17 +1,17 @@
 /**
  * nmflow — streaming nonnegative matrix factorization.
  *
- * Data flows  source → chunk → kernel → update → snapshot:
+ * Data flows  source → chunk → model (kernel) → snapshot, driven by pipeline/ (docs/architecture.md):
  *   source/   where chunks come from (in-memory CSC or dense, Matrix Market, Arrow, Parquet)
  *   chunk/    the CscChunk type (consecutive samples = columns of A, in CSC) and its validation
  *   kernel/   pure typed-array math: Gram, sparse right-hand sides, exact NNLS, weighted medians, sCD
- *   update/   model state and one step per chunk / per pass, for each loss (l2, l1)
+ *   model/    engine contracts, the family records (families.ts), l2/ and l1/: state, step, end of pass, online
  *   snapshot/ what leaves the library: immutable copies of the model
  *   pipeline/ the RxJS wiring: fit (multi-pass), fitModel, fitOnline
  *   parallel/ worker threads sharing W, H and the statistics (l2)
  *   diagnostics/, report/  sparsity, angles, model matching, k-means / rank-1 similarity; HTML report
  *   cli/      the command-line tool
- * Start reading at pipeline/fit.ts, then update/l2-engine.ts and kernel/nnls-solve.ts.
+ * Start reading at pipeline/fit.ts, then model/families.ts, model/l2/engine.ts and kernel/nnls-solve.ts.
  */
 
 // Errors
@@ -41,8 +41,8 @@ export { checkChunk } from './chunk/check-chunk.js';
 export { fit, fitModel } from './pipeline/fit.js';
 export { fitOnline, type OnlineOptions } from './pipeline/fit-online.js';
 export { nndsvdStart, randomizedSvd, type NndsvdStart, type NndsvdStartOptions, type RandomizedSvdOptions } from './pipeline/nndsvd-start.js';
-export type { SvdResult } from './update/svd-sketch.js';
-export { projectChunk, makeProjector, type ProjectionModel, type ProjectionOptions } from './update/project-chunk.js';
+export type { SvdResult } from './model/svd/sketch.js';
+export { projectChunk, makeProjector, type ProjectionModel, type ProjectionOptions } from './model/project.js';
 export { project, type ProjectOptions, type ProjectModel, type ProjectExtras } from './pipeline/project.js';
 
 // Snapshots and model files

@@ -5,8 +5,8 @@ import { makeScdWorkspace } from '../src/kernel/scd-workspace.js';
 import { fit, fitModel } from '../src/pipeline/fit.js';
 import { fromCsc } from '../src/source/from-csc.js';
 import type { MatrixSource } from '../src/source/matrix-source.js';
-import { makeL1Problem } from '../src/update/l1-problem.js';
-import { l1Objective, scdIteration } from '../src/update/scd-iteration.js';
+import { makeL1Problem } from '../src/model/l1/problem.js';
+import { l1Objective, scdIteration } from '../src/model/l1/iteration.js';
 import { loadSharedMtx } from './helpers/load-mtx-sync.js';
 
 const same = (a: Float64Array, b: Float64Array): boolean => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));

@@ -22,7 +22,7 @@ import type { Snapshot } from '../src/snapshot/snapshot.js';
 import { fromCsc, fromDense, splitColumns, type CscMatrix } from '../src/source/from-csc.js';
 import { loadMtx } from '../src/source/from-mtx.js';
 import type { MatrixSource } from '../src/source/matrix-source.js';
-import type { SvdResult } from '../src/update/svd-sketch.js';
+import type { SvdResult } from '../src/model/svd/sketch.js';
 import { nmflow } from './helpers/cli.js';
 import { SHARED_DATA, loadSharedMtx } from './helpers/load-mtx-sync.js';
 import { cscToDense } from './reference/dense-als.js';

@@ -9,7 +9,7 @@ import { rowsOf, validate, type EntryPoint } from '../src/options/validate.js';
 import { fit, fitModel } from '../src/pipeline/fit.js';
 import { fitOnline } from '../src/pipeline/fit-online.js';
 import { nndsvdStart, randomizedSvd } from '../src/pipeline/nndsvd-start.js';
-import { DEFAULT_OVERSAMPLE, DEFAULT_POWER_ITERATIONS } from '../src/update/svd-sketch.js';
+import { DEFAULT_OVERSAMPLE, DEFAULT_POWER_ITERATIONS } from '../src/model/svd/sketch.js';
 import { project } from '../src/pipeline/project.js';
 import { fromArrow } from '../src/source/from-arrow.js';
 import { fromCsc, fromDense } from '../src/source/from-csc.js';

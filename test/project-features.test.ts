@@ -16,7 +16,7 @@ import { writeModel } from '../src/io/model-file.js';
 import { fitModel } from '../src/pipeline/fit.js';
 import { project, type ProjectModel, type ProjectOptions } from '../src/pipeline/project.js';
 import { fromCsc, type CscMatrix } from '../src/source/from-csc.js';
-import { projectChunk } from '../src/update/project-chunk.js';
+import { projectChunk } from '../src/model/project.js';
 import { tmpDir } from './fixtures/sources.js';
 import { nmflow } from './helpers/cli.js';
 

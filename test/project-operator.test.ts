@@ -14,7 +14,7 @@ import { fitModel } from '../src/pipeline/fit.js';
 import { project, type ProjectOptions } from '../src/pipeline/project.js';
 import { fromCsc, type CscMatrix } from '../src/source/from-csc.js';
 import type { Model } from '../src/snapshot/snapshot.js';
-import { projectChunk } from '../src/update/project-chunk.js';
+import { projectChunk } from '../src/model/project.js';
 import { makeProjectPool } from '../src/parallel/project-pool.js';
 import { loadSharedMtx, SHARED_DATA } from './helpers/load-mtx-sync.js';
 import { nmflow } from './helpers/cli.js';

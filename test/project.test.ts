@@ -3,7 +3,7 @@ import { makeCscChunk } from '../src/chunk/csc-chunk.js';
 import { OptionError } from '../src/errors.js';
 import { fitModel } from '../src/pipeline/fit.js';
 import { fromCsc, type CscMatrix } from '../src/source/from-csc.js';
-import { makeRangeProjector, projectChunk } from '../src/update/project-chunk.js';
+import { makeRangeProjector, projectChunk } from '../src/model/project.js';
 import { bruteForceNnls } from './reference/brute-nnls.js';
 import { loadSharedMtx } from './helpers/load-mtx-sync.js';
 

@@ -4,10 +4,10 @@ import { makeRandom, type Random } from '../src/kernel/random.js';
 import { makeScdWorkspace } from '../src/kernel/scd-workspace.js';
 import { scdRebuildLine, scdShiftResidual, scdSolveEntry, scdUpdateLine } from '../src/kernel/scd-update.js';
 import type { CscMatrix } from '../src/source/from-csc.js';
-import { makeL1Problem } from '../src/update/l1-problem.js';
-import { l1Objective, scdIteration } from '../src/update/scd-iteration.js';
-import { l1Diagnostics } from '../src/update/l1-diagnostics.js';
-import { l1Start } from '../src/update/l1-start.js';
+import { makeL1Problem } from '../src/model/l1/problem.js';
+import { l1Objective, scdIteration } from '../src/model/l1/iteration.js';
+import { l1Diagnostics } from '../src/model/l1/diagnostics.js';
+import { l1Start } from '../src/model/l1/start.js';
 import { bruteForce1d, denseFromCsc, denseL1CdIteration, denseL1Objective } from './reference/dense-l1-cd.js';
 
 /** A sparse nonnegative m×n matrix from a rank-r model on a random pattern, as CSC. */

@@ -237,3 +237,35 @@ export function fillUniform(state: usize, out: usize, count: i32): void {
   }
   store<u32>(state, s0); store<u32>(state, s1, 4); store<u32>(state, s2, 8); store<u32>(state, s3, 12);
 }
+
+/**
+ * src/kernel/unit-rows.ts openUnitRows (the same operations) on rows [i0, i1), with B, Bu and last holding
+ * those rows only (row i at (i − i0)): before unit `unit` scatters its nonzeros p ∈ [p0, p1) into Bu, each row
+ * it touches that holds an earlier unit's sum adds it to B and restarts from zero.
+ */
+export function openUnitRows(rowIdx: usize, p0: i32, p1: i32, unit: i32, k: i32, B: usize, Bu: usize, last: usize, i0: i32, i1: i32): void {
+  for (let p = p0; p < p1; p++) {
+    const i = load<i32>(rowIdx + (<usize>p << 2));
+    if (i < i0 || i >= i1) continue;
+    const l = last + (<usize>(i - i0) << 2);
+    const seen = load<i32>(l);
+    if (seen == unit) continue;
+    const o = <usize>((i - i0) * k) << 3;
+    const b = B + o, u = Bu + o;
+    if (seen >= 0) for (let a = 0; a < k; a++) store<f64>(at(b, a), load<f64>(at(b, a)) + load<f64>(at(u, a)));
+    for (let a = 0; a < k; a++) store<f64>(at(u, a), 0.0);
+    store<i32>(l, unit);
+  }
+}
+
+/** src/kernel/unit-rows.ts foldUnitRows on `rows` rows: every row's pending unit sum added to B (the same operations). */
+export function foldUnitRows(k: i32, B: usize, Bu: usize, last: usize, rows: i32): void {
+  for (let i = 0; i < rows; i++) {
+    const l = last + (<usize>i << 2);
+    if (load<i32>(l) < 0) continue;
+    const o = <usize>(i * k) << 3;
+    const b = B + o, u = Bu + o;
+    for (let a = 0; a < k; a++) store<f64>(at(b, a), load<f64>(at(b, a)) + load<f64>(at(u, a)));
+    store<i32>(l, -1);
+  }
+}

@@ -4,7 +4,7 @@
  * column order with no gaps (empty samples are chunks' empty columns).
  */
 import { DataError } from '../errors.js';
-import type { CscMatrix } from '../source/from-csc.js';
+import type { CscMatrix } from './csc-matrix.js';
 import type { CscChunk } from './csc-chunk.js';
 
 export interface CscBuilder {

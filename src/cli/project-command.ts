@@ -20,7 +20,7 @@ import { autoParallelNnz, project, toBatch, type ProjectOptions } from '../pipel
 import { namedFeatures, unnamedDataMessage } from '../pipeline/feature-names.js';
 import { columnsOf, resolveLayout } from '../source/layout.js';
 import type { CscMatrix } from '../source/from-csc.js';
-import { makeProjector, type ProjectionOptions } from '../update/project-chunk.js';
+import { makeProjector, type ProjectionOptions } from '../model/project.js';
 import { splitMatrix, untilSignal } from './convert-command.js';
 import { formatsFor, formatToRead } from '../format/registry.js';
 import { validate } from '../options/validate.js';

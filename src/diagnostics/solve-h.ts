@@ -14,7 +14,7 @@ import { scdUpdateLine } from '../kernel/scd-update.js';
 import { ensureScdWorkspace, makeScdWorkspace } from '../kernel/scd-workspace.js';
 import { OptionError } from '../errors.js';
 import type { CscMatrix } from '../source/from-csc.js';
-import { makeL1Problem } from '../update/l1-problem.js';
+import { makeL1Problem } from '../model/l1/problem.js';
 import type { FactorModel } from './factor-model.js';
 
 export interface SolveHOptions {

@@ -9,7 +9,7 @@
 import { MARK } from '../chunk/data-fingerprint.js';
 import { DataError } from '../errors.js';
 import type { TracePoint } from '../snapshot/snapshot.js';
-import type { EngineState } from '../update/engine.js';
+import type { EngineState } from '../model/engine.js';
 
 export interface Header {
   fingerprint: Record<string, unknown>; sourceName: string; trace: TracePoint[];

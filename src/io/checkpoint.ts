@@ -19,7 +19,7 @@ import { checkHeader, checkState, type Header } from './checkpoint-checks.js';
 import { removeStaleTemporariesSync, syncDirectorySync, writeAllSync } from './atomic-write.js';
 import { ioError } from './io-error.js';
 import type { TracePoint } from '../snapshot/snapshot.js';
-import type { EngineState } from '../update/engine.js';
+import type { EngineState } from '../model/engine.js';
 
 const MAGIC = 'NMFCKPT2';
 const FILE = 'checkpoint.nmf';

@@ -1,6 +1,6 @@
 /**
- * The feature-major copy of A that the out-of-core L1 fit needs for its W half-sweep (DESIGN.md
- * §2.2): an external distribution sort. During the first pass every nonzero (feature i, sample j,
+ * The feature-major copy of A that the out-of-core L1 fit needs for its W half-sweep (docs/architecture.md,
+ * Weighted L1): an external distribution sort. During the first pass every nonzero (feature i, sample j,
  * value) goes to the bucket of its feature's row block (blocks of `bucketRows` features); full
  * buffers are appended to the bucket's file as Arrow IPC stream record batches (columns `feature`
  * int32, `sample` int32, `value` float64) under a temporary directory. Afterwards each bucket is
@@ -14,10 +14,12 @@ import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RecordBatchReader, Table, makeVector, tableToIPC } from 'apache-arrow';
-import type { CscChunk } from '../chunk/csc-chunk.js';
+import type { FeatureMajorStore } from '../model/l1/row-store.js';
 import { NmfError } from '../errors.js';
 import { deadEntries, writeAllSync } from './atomic-write.js';
 import { ioError } from './io-error.js';
+
+export type { FeatureMajorStore, RowBlock } from '../model/l1/row-store.js';
 
 const PREFIX = 'nmflow-rows-';
 
@@ -28,25 +30,6 @@ function removeDeadCopies(parent: string): void {
   for (const name of deadEntries(names, PREFIX)) {
     try { rmSync(join(parent, name), { recursive: true, force: true }); } catch { /* someone else's: left alone */ }
   }
-}
-
-export interface RowBlock {
-  readonly rowStart: number;
-  readonly rowEnd: number;
-  /** rowPtr[i − rowStart] .. rowPtr[i − rowStart + 1]: feature i's nonzeros, samples ascending. */
-  readonly rowPtr: Int32Array;
-  readonly colIdx: Int32Array;
-  readonly values: Float64Array;
-}
-
-export interface FeatureMajorStore {
-  readonly dir: string;
-  append(chunk: CscChunk): void;
-  finish(): void;
-  /** Longest row, in nonzeros (after finish). */
-  readonly maxRow: number;
-  forEachBlock(visit: (block: RowBlock) => void): void;
-  close(): void;
 }
 
 export function makeFeatureMajorStore(m: number, options: { readonly dir?: string; readonly bucketRows?: number; readonly flushEntries?: number } = {}): FeatureMajorStore {

@@ -4,7 +4,7 @@
  *   accumulateCross:  B[i, :] = B[i, :]! + A[i, j] · h_j for the nonzeros i of column j (B = A Hᵀ, m×k
  *                     row-major); returns Σ_i A[i,j]² (the ‖A‖² term of the loss)
  * Cost O(k²/2) and O(nnz_j·k). Allocates nothing.
- * Reference: DESIGN.md §2.1 "streaming form of the W-update". rank-kernels.ts has the unrolled
+ * Reference: docs/architecture.md, Least squares ("Streaming W-update"). rank-kernels.ts has the unrolled
  * form of accumulateCross (same operations, same order).
  */
 export function accumulateOuter(h: Float64Array, hOff: number, k: number, S: Float64Array, hSum: Float64Array): void {

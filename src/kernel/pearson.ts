@@ -1,5 +1,5 @@
 /**
- * Convergence measure of DESIGN.md §2.1: tol = 1 − Pearson correlation of two equally long arrays
+ * Convergence measure of docs/architecture.md, Least squares: tol = 1 − Pearson correlation of two equally long arrays
  * (all m·k entries of W at successive iterations). Two constant arrays give 0 when equal, 1 otherwise.
  * Cost O(len), one pass. Allocates nothing.
  */

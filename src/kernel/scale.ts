@@ -1,5 +1,5 @@
 /**
- * Diagonal scaling of DESIGN.md §2.1: for a row-major rows×k factor X, d[a] = Σ_r X[r,a] and
+ * Diagonal scaling of docs/architecture.md, Least squares: for a row-major rows×k factor X, d[a] = Σ_r X[r,a] and
  * each column is divided by it (a column summing to 0 is left at 0 with d[a] = 0).
  * Cost O(rows·k). Allocates nothing.
  */

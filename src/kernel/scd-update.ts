@@ -27,7 +27,7 @@
  * Allocates nothing.
  *
  * Reference: Seraghiti, Dubrulle, Vandaele, Gillis, "Nonnegative Matrix Factorization in the
- * Component-Wise L1 Norm for Sparse Data", arXiv 2603.29715 (2026), sCD; DESIGN.md §2.2.
+ * Component-Wise L1 Norm for Sparse Data", arXiv 2603.29715 (2026), sCD; docs/architecture.md, Weighted L1.
  * Tested against test/reference/dense-l1-cd.ts (brute force over all m·n entries).
  */
 import { WEIGHT_FLOOR, weightedSelect } from './weighted-median.js';
@@ -62,7 +62,7 @@ export function scdRebuildLine(
 /**
  * scdRebuildLine specialised for one rank: the k-loops unrolled, x, the k line sums and the k
  * gather cursors in locals, the gather branch-free (written always, the cursor moves by 0/1)
- * (DESIGN.md §5; ~1.3–1.5× on the whole iteration here). Same floating-point operations in the
+ * (docs/architecture.md, Kernels; ~1.3–1.5× on the whole iteration here). Same floating-point operations in the
  * same order as scdRebuildLine, so the results are bit-identical. Generated once per k and cached.
  */
 type RebuildKernel = (idx: Int32Array, vals: Float64Array, start: number, end: number,

@@ -12,7 +12,7 @@
  * fit allocates O(log(max line)) times at most. Nothing here is touched by the hot loops but reads
  * and writes into these arrays.
  *
- * Reference: DESIGN.md §2.2 (arXiv 2603.29715, Alg. sCD).
+ * Reference: docs/architecture.md, Weighted L1 (arXiv 2603.29715, Alg. sCD).
  */
 export interface ScdWorkspace {
   /** Rank the k-vectors are sized for. */

@@ -21,7 +21,7 @@
  * compare against is test/reference/weighted-median-sort.ts.
  */
 
-/** Weights at or below this are ignored (arXiv 2603.29715, DESIGN.md §2.2). */
+/** Weights at or below this are ignored (arXiv 2603.29715, docs/architecture.md, Weighted L1). */
 export const WEIGHT_FLOOR = 1e-14;
 
 const SMALL = 16;

@@ -10,9 +10,9 @@
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { scdLineObjective, scdUpdateLine } from '../kernel/scd-update.js';
 import { ensureScdWorkspace, makeScdWorkspace } from '../kernel/scd-workspace.js';
-import type { L1Problem } from '../update/l1-problem.js';
-import type { L1Runner } from '../update/l1-engine.js';
-import { factorSums } from '../update/scd-iteration.js';
+import type { L1Problem } from '../model/l1/problem.js';
+import type { L1Runner } from '../model/l1/engine.js';
+import { factorSums } from '../model/l1/iteration.js';
 import { CMD_H_HALF, CMD_W_HALF, type L1Shared } from './l1-shared.js';
 import { sharedBuffer } from './shared-chunk.js';
 import { runOnAll, startWorkers, stopWorkers } from './workers.js';

@@ -47,7 +47,7 @@ export const P_TOL = 3;
 export const P_METHOD = 4;
 export const P_TOL_OUT = 5;
 export const P_CROSS = 6;
-export const P_WASM = 7;     // 1: the 'fast' solver's phases in WebAssembly (update/wasm-blocks-l2.ts)
+export const P_WASM = 7;     // 1: the 'fast' solver's phases in WebAssembly (model/l2/wasm-blocks.ts)
 
 /** The SharedArrayBuffers a worker binds to (sent again after any of them is reallocated). */
 export interface SharedBuffers extends ChunkBuffers {
@@ -64,6 +64,9 @@ export interface SharedBuffers extends ChunkBuffers {
   readonly Bn: SharedArrayBuffer;
   readonly small: SharedArrayBuffer;
   readonly H: SharedArrayBuffer;
+  /** model/l2/units.ts: the rows' pending unit sums of AHᵀ (Float64 m×k) and their units (Int32 m). */
+  readonly Bu: SharedArrayBuffer;
+  readonly last: SharedArrayBuffer;
   /** Float64, TIME_SLOTS per thread: milliseconds spent per command (TIME_* slots for the main thread's serial parts). */
   readonly times: SharedArrayBuffer;
   /** Int32 per column block of the H phase: SEQ once the block is solved. */

@@ -1,6 +1,6 @@
 /**
  * A worker thread of the least-squares fit: waits on the shared control block, runs its share of
- * a phase (l2-phases.ts) on the shared arrays, reports on the barrier. Its share: the blocks of
+ * a phase (model/l2/phases.ts) on the shared arrays, reports on the barrier. Its share: the blocks of
  * columns (H phase) or rows (W phase) it claims from the shared counter, marking each solved column
  * block in `flags`; its row range [RANGES+t, RANGES+t+1) in the B phase. New buffers (posted by the pool,
  * counted in BUFFERS) are bound before the next command.
@@ -12,8 +12,8 @@ import { pearsonTol } from '../kernel/pearson.js';
 import { makeNnlsWorkspace } from '../kernel/nnls-workspace.js';
 import { rankKernels } from '../kernel/rank-kernels.js';
 import { warmUpL2Kernels } from '../kernel/warm-up.js';
-import { solveColumns, solveRows, type NnlsSettings } from '../update/l2-phases.js';
-import { makeWasmBlocksL2, type WasmBlocksL2 } from '../update/wasm-blocks-l2.js';
+import { accumulateUnitRows, solveColumns, solveRows, type NnlsSettings } from '../model/l2/phases.js';
+import { makeWasmBlocksL2, type WasmBlocksL2 } from '../model/l2/wasm-blocks.js';
 import {
   BLOCK, BLOCKS, BUFFERS, CHUNKV, CMD_ACCUMULATE_B, CMD_FINISH, CMD_SOLVE_H, CMD_SOLVE_W, COLSTART, GVERSION, N, NEXT,
   P_CROSS, P_L1H, P_L1W, P_METHOD, P_SWEEPS, P_TOL, P_TOL_OUT, P_WASM, RANGES, SEQ, THREADS, TIME_LAST, TIME_SLOTS, WARM, smallViews, type SharedBuffers,
@@ -30,6 +30,7 @@ const params = new Float64Array(shared.params);
 const counts = new Float64Array(shared.counts);
 const times = new Float64Array(shared.times);
 let W = new Float64Array(shared.W), Wprev = new Float64Array(shared.Wprev), B = new Float64Array(shared.B), Bn = new Float64Array(shared.Bn), H = new Float64Array(shared.H);
+let Bu = new Float64Array(shared.Bu), last = new Int32Array(shared.last);
 let flags = new Int32Array(shared.flags);
 let small = smallViews(shared.small, k);
 let { colPtr, rowIdx, values } = chunkViews(shared);
@@ -58,6 +59,7 @@ serveCommands(ctrl, (command) => {
     for (let got = receiveMessageOnPort(port); got; got = receiveMessageOnPort(port)) shared = got.message as SharedBuffers;
     m = shared.m;
     W = new Float64Array(shared.W); Wprev = new Float64Array(shared.Wprev); B = new Float64Array(shared.B); Bn = new Float64Array(shared.Bn); H = new Float64Array(shared.H);
+    Bu = new Float64Array(shared.Bu); last = new Int32Array(shared.last);
     flags = new Int32Array(shared.flags);
     small = smallViews(shared.small, k);
     ({ colPtr, rowIdx, values } = chunkViews(shared));
@@ -82,8 +84,9 @@ serveCommands(ctrl, (command) => {
     }
   } else if (command === CMD_ACCUMULATE_B) {
     const wasm = fastBlocks();
-    if (wasm) wasm.accumulateRows(ctrl[CHUNKV]!, colPtr, rowIdx, values, ctrl[N]!, ctrl[COLSTART]!, H, B, ctrl[RANGES + index]!, ctrl[RANGES + index + 1]!);
-    else rows(k, colPtr, rowIdx, values, ctrl[N]!, ctrl[COLSTART]!, H, B, ctrl[RANGES + index]!, ctrl[RANGES + index + 1]!);
+    const i0 = ctrl[RANGES + index]!, i1 = ctrl[RANGES + index + 1]!;
+    if (wasm) wasm.accumulateRows(ctrl[CHUNKV]!, colPtr, rowIdx, values, ctrl[N]!, ctrl[COLSTART]!, H, B, Bu, last, i0, i1);
+    else accumulateUnitRows(rows, k, colPtr, rowIdx, values, ctrl[N]!, ctrl[COLSTART]!, H, B, Bu, last, i0, i1);
   } else if (command === CMD_FINISH) {
     // worker 1: the tol (and the cross term with two threads); worker 2: the cross term
     const threads = ctrl[THREADS]!;

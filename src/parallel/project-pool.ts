@@ -1,14 +1,14 @@
 /**
  * Worker threads for projection (pipeline/project.ts): each chunk is copied into shared memory and
  * its columns split over the main thread (thread 0) and T − 1 workers by work (nonzeros + one per
- * column); every thread runs the same projector (update/project-chunk.ts) on its columns. A column's
+ * column); every thread runs the same projector (model/project.ts) on its columns. A column's
  * code does not depend on the other columns, so the codes are the same bytes for any thread count.
  * Workers stop on `close()`; they are unref'ed once started, so a forgotten pool cannot keep the process alive.
  */
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { CscChunk } from '../chunk/csc-chunk.js';
 import { OptionError } from '../errors.js';
-import { makeRangeProjector, type ProjectionModel, type ProjectionOptions } from '../update/project-chunk.js';
+import { makeRangeProjector, type ProjectionModel, type ProjectionOptions } from '../model/project.js';
 import type { ProjectBuffers } from './project-worker.js';
 import { CMD_PROJECT, CMD_REBIND, CTRL_LENGTH, MAX_THREADS, N, RANGES } from './project-shared.js';
 import { balanceColumns, makeSharedChunk, sharedBuffer } from './shared-chunk.js';

@@ -1,8 +1,8 @@
 /**
  * fitOnline(chunks$, options): Observable<Snapshot> — online fitting over a stream that is read
  * once (a live Observable<CscChunk>, or any MatrixSource read for a single pass). Each chunk
- * updates H for its samples and W (l2: update/online-l2.ts, statistics with forgetting factor ρ;
- * l1: update/online-l1.ts, sCD over a window of recent chunks); a snapshot is emitted every `emitEvery`
+ * updates H for its samples and W (l2: model/l2/online.ts, statistics with forgetting factor ρ;
+ * l1: model/l1/online.ts, sCD over a window of recent chunks); a snapshot is emitted every `emitEvery`
  * chunks and/or when `emitEveryMs` has passed since the last one, and a final snapshot (factors
  * sorted by d) when the stream completes. Snapshots are copies the consumer owns.
  *
@@ -18,25 +18,19 @@
  * as they are at that moment (its first m names). The first chunk must have at least `rank` features.
  */
 import { availableParallelism } from 'node:os';
-import { Observable, isObservable, type Subscription } from 'rxjs';
+import { Observable, isObservable, type Subscriber, type Subscription } from 'rxjs';
 import { checkChunk } from '../chunk/check-chunk.js';
 import type { CscChunk } from '../chunk/csc-chunk.js';
+import type { CscMatrix } from '../chunk/csc-matrix.js';
 import { DataError, NmfError, OptionError } from '../errors.js';
-import { checkShape, fingerprintOf, ONLINE_W_SWEEPS, resolveFit, withSolver, type FitOptions } from '../options.js';
-import { readCheckpointFor, writeCheckpoint } from '../io/checkpoint.js';
-import type { Snapshot, TracePoint } from '../snapshot/snapshot.js';
-import { isMatrixSource, type MatrixSource } from '../source/matrix-source.js';
-import { l2Snapshot } from '../update/l2-snapshot.js';
-import { makeL1Pool } from '../parallel/l1-pool.js';
-import { makeL2Pool, type L2Pool } from '../parallel/l2-pool.js';
-import type { L1Runner } from '../update/l1-engine.js';
-import { threadsFor } from './fit.js';
+import { readCheckpointFor, writeCheckpoint, type Checkpoint } from '../io/checkpoint.js';
+import type { OnlineEngine, OnlineRunner, OnlineSettings } from '../model/engine.js';
+import { familyOf, type ModelFamily } from '../model/families.js';
+import { checkShape, fingerprintOf, ONLINE_W_SWEEPS, resolveFit, withSolver, type FitOptions, type ResolvedOptions } from '../options.js';
 import { checkFiniteLoss, checkModelNotZero, checkSomeValue, hasPositive } from './fit-checks.js';
 import { makeChunkScaler } from './value-scale.js';
-import {
-  attachOnlineL2Runner, exportOnlineL2, growOnlineL2, importOnlineL2, makeOnlineL2, onlineStepL2, rememberOnlineL2, type OnlineL2,
-} from '../update/online-l2.js';
-import { makeOnlineL1, type OnlineL1 } from '../update/online-l1.js';
+import type { Snapshot, TracePoint } from '../snapshot/snapshot.js';
+import { isMatrixSource, type MatrixSource } from '../source/matrix-source.js';
 
 export interface OnlineOptions extends FitOptions {
   /** Forgetting factor ρ ∈ (0, 1]: statistics decay by ρ per chunk (1 = remember everything). Default 1. */
@@ -61,17 +55,63 @@ export interface OnlineOptions extends FitOptions {
 /** Nonzeros in a chunk from which the default `threads` starts workers. */
 const LARGE_CHUNK_NNZ = 20_000;
 
+/** Everything fitOnline resolves before subscribing (bad options throw here, synchronously). */
+interface OnlinePlan {
+  readonly resolved: ResolvedOptions;
+  readonly family: ModelFamily;
+  readonly settings: OnlineSettings;
+  readonly emitEvery: number;
+  readonly emitEveryMs: number | undefined;
+  /** Threads (the family's rule); `auto`: the default, used for large chunks. */
+  readonly threads: { readonly count: number; readonly auto: boolean };
+  readonly chunks$: Observable<CscChunk>;
+  readonly name: string;
+  /** Read at each snapshot: a source that learns its features while it is read names them as it goes. */
+  readonly namesOf: (m: number) => readonly string[] | undefined;
+  /** What a checkpoint must have been made with to be resumed here. */
+  readonly fingerprint: Readonly<Record<string, unknown>>;
+  /** Workers to start before reading (the source says m): their count, else 1. */
+  readonly earlyThreads: number;
+  readonly features: number | undefined;
+}
+
 export function fitOnline(input: Observable<CscChunk> | MatrixSource, options: OnlineOptions): Observable<Snapshot> {
-  // l2 'fast' (the default): warm-started CD sweeps (update/online-l2.ts); 'exact': exact NNLS, cold H starts.
+  const plan = planOnline(input, options);
+  return new Observable<Snapshot>((subscriber) => {
+    const run = makeOnlineRun(plan, subscriber);
+    const start = (): void => {
+      run.subscription = plan.chunks$.subscribe({
+        next: (chunk) => onOnlineChunk(run, chunk),
+        error: (error: unknown) => { if (!run.failed) failOnline(run, error); },
+        complete: () => completeOnline(run),
+      });
+      if (run.failed) run.subscription.unsubscribe();
+    };
+    // A source that says m: its workers are started first and it is read once they are up (a cold
+    // source loses nothing by waiting; a synchronous one would otherwise never give them a chance).
+    if (plan.earlyThreads > 1) run.pool = startPool(run, plan.features ?? 0, plan.earlyThreads);
+    if (run.pool !== undefined) run.pool.ready.then(() => { if (!run.failed) start(); }, (error: unknown) => failOnline(run, error));
+    else start();
+    return () => {
+      run.failed = true;
+      run.subscription?.unsubscribe();
+      run.pool?.close();
+    };
+  });
+}
+
+function planOnline(input: Observable<CscChunk> | MatrixSource, options: OnlineOptions): OnlinePlan {
+  // l2 'fast' (the default): warm-started CD sweeps (model/l2/online.ts); 'exact': exact NNLS, cold H starts.
   // Each option's kind, range and default: the options table (options/table-fit.ts); relations are checked here.
   const { resolved: plain, values } = resolveFit('fitOnline', options);
   const resolved = withSolver(plain, options);
+  const family = familyOf(resolved.loss);
   const rho = values.forgetting as number;
   const emitEvery = values.emitEvery as number;
   const emitEveryMs = values.emitEveryMs as number | undefined;
   const window = values.window as number;
   const sweeps = values.sweeps as number;
-  if (resolved.loss === 'l1' && rho !== 1) throw new OptionError('forgetting', "1 with loss 'l1' (its memory is the window)", rho);
+  family.online.checkForgetting(rho);
   if (resolved.checkpoint?.chunks !== undefined) {
     throw new OptionError('checkpoint.chunks', 'nothing for online fits (every chunk is an iteration: use checkpoint.every)', resolved.checkpoint.chunks);
   }
@@ -79,180 +119,160 @@ export function fitOnline(input: Observable<CscChunk> | MatrixSource, options: O
   if (resolved.initMethod === 'nndsvd' || resolved.initMethod === 'nndsvda') {
     throw new OptionError('init', "'random' or explicit arrays { W } for fitOnline (an SVD start needs 6 passes over A; use fit)", resolved.initMethod);
   }
-  // Threads (l2 with the diagonal only, as in fit; l1); `auto` = the default, used for large chunks.
-  const threads = resolved.loss === 'l1' || resolved.diag
+  const threads = family.online.threaded(resolved)
     ? { count: resolved.threads ?? Math.max(1, availableParallelism()), auto: resolved.threads === undefined }
     : { count: 1, auto: false };
-  let chunks$: Observable<CscChunk>;
-  let name: string;
-  // Read at each snapshot: a source that learns its features while it is read names them as it goes.
-  let namesOf = (_m: number): readonly string[] | undefined => undefined;
+  const settings: OnlineSettings = { window, sweeps, forgetting: rho, wSweeps: options.nnlsMaxSweeps ?? ONLINE_W_SWEEPS };
+  const fingerprint = { ...fingerprintOf(resolved), window, sweeps, ...family.online.fingerprint(settings) };
+  const base = { resolved, family, settings, emitEvery, emitEveryMs, threads, fingerprint };
   if (isMatrixSource(input)) {
-    chunks$ = input.chunks();
-    name = input.name;
-    namesOf = (m) => {
-      const names = input.featureNames;
+    if (input.features !== undefined) checkShape(resolved, input.features, undefined);
+    const matrix = (input as { matrix?: CscMatrix }).matrix;
+    const early = threads.count <= 1 ? 1 : family.online.threadsBeforeReading(resolved, threads, input.features, matrix);
+    return {
+      ...base, chunks$: input.chunks(), name: input.name, earlyThreads: early, features: input.features,
       // A growing dictionary may be ahead of the chunks fitted so far (it only ever appends), and it is
       // a live list: the snapshot gets a copy of its first m names.
-      return names === undefined || names.length < m ? undefined : names.slice(0, m);
+      namesOf: (m) => { const names = input.featureNames; return names === undefined || names.length < m ? undefined : names.slice(0, m); },
     };
-    if (input.features !== undefined) checkShape(resolved, input.features, undefined);
-  } else if (isObservable(input)) {
-    chunks$ = input;
-    name = values.name as string;
-  } else {
-    throw new OptionError('input', 'an Observable<CscChunk> or a MatrixSource', input);
   }
+  if (!isObservable(input)) throw new OptionError('input', 'an Observable<CscChunk> or a MatrixSource', input);
+  return { ...base, chunks$: input, name: values.name as string, earlyThreads: 1, features: undefined, namesOf: () => undefined };
+}
 
-  // What a checkpoint must have been made with to be resumed here.
-  const fingerprint = { ...fingerprintOf(resolved), window, sweeps, ...(resolved.loss === 'l2' ? { forgetting: rho } : {}) };
+/** One subscription's state. */
+interface OnlineRun {
+  readonly plan: OnlinePlan;
+  readonly subscriber: Subscriber<Snapshot>;
+  readonly started: number;
+  readonly trace: TracePoint[];
+  engine?: OnlineEngine;
+  last?: TracePoint & { converged: boolean };
+  lastEmit: number;
+  sinceEmit: number;
+  failed: boolean;
+  /** Resuming: the checkpoint's state, loaded at the first chunk; the chunks it had consumed are skipped. */
+  resumed?: Checkpoint | undefined;
+  toSkip: number;
+  /** Worker threads: started before reading when the source says m, else at the first (large) chunk; until
+   * they are up, chunks are solved here. Either way the model is the same bytes. */
+  pool?: OnlineRunner;
+  poolReady: boolean;
+  poolAttached: boolean;
+  poolFailure?: unknown;
+  subscription?: Subscription;
+  /** Values far from 1: scaled by a power of two, d unscaled in every snapshot (value-scale.ts). */
+  readonly scaler: ReturnType<typeof makeChunkScaler>;
+  /** Some chunk had a positive value (all-zero data is EMPTY_INPUT: fit-checks.ts). */
+  sawPositive: boolean;
+}
 
-  return new Observable<Snapshot>((subscriber) => {
-    const started = performance.now();
-    const seconds = (): number => (performance.now() - started) / 1000;
-    let online: OnlineL2 | undefined;
-    let onlineL1: OnlineL1 | undefined;
-    let lastEmit = performance.now();
-    let sinceEmit = 0;
-    let last: (TracePoint & { converged: boolean }) | undefined;
-    let sawPositive = false;
-    // Values far from 1: scaled by a power of two, d unscaled in every snapshot (value-scale.ts).
-    const scaler = makeChunkScaler(name);
-    const trace: TracePoint[] = [];
-    let failed = false;
-    // Resuming: the checkpoint's state is loaded at the first chunk, and the chunks it had already
-    // consumed are skipped (the input must deliver the same chunks again, from the start).
-    let resumed = resolved.resumeFrom !== undefined ? readCheckpointFor(resolved.resumeFrom, fingerprint) : undefined;
-    if (resumed) trace.push(...resumed.trace);
-    let toSkip = resumed?.state.numbers.chunks ?? 0;
-    let pendingWindow = 0;
-    const snapshot = (final: boolean): Snapshot => onlineL1 ? onlineL1.snapshot(last!, final, trace, namesOf(onlineL1.features)) : l2Snapshot(online!.state, last!, final, trace, {
-      samples: online!.samplesSeen, nnz: online!.nnzSeen, samplesSeen: online!.samplesSeen, nnzSeen: online!.nnzSeen,
-      keepH: false, featureNames: namesOf(online!.state.m),
-    }, online!.runner?.counts());
-    // Worker threads: started before reading when that is possible (l2: the source says m; l1: a given
-    // `threads`), else at the first chunk (a given `threads`) or the first large chunk (default); until
-    // they are up, chunks are solved here. Either way the model is the same bytes.
-    let pool: L2Pool | L1Runner | undefined;
-    let poolReady = false;
-    let poolAttached = false;
-    let poolFailure: unknown;
-    const startPool = (m: number, count: number): L2Pool | L1Runner => {
-      const started = resolved.loss === 'l1' ? makeL1Pool(count, resolved.rank) : makeL2Pool(m, resolved, count, true);
-      started.ready.then(() => { poolReady = true; }, (error: unknown) => { poolFailure = error; });
-      return started;
-    };
-    const usePool = (chunk: CscChunk): void => {
-      const nnz = chunk.colPtr[chunk.n]!;
-      if (pool === undefined && (!threads.auto || nnz >= LARGE_CHUNK_NNZ || chunk.m * resolved.rank >= 200_000)) {
-        pool = startPool(chunk.m, threads.count);
-      }
-      if (poolFailure !== undefined && !threads.auto) throw poolFailure;
-      if (!poolReady || poolAttached) return;
-      poolAttached = true;
-      if (online) attachOnlineL2Runner(online, pool as L2Pool); else onlineL1!.attach(pool as L1Runner);
-    };
-    if (threads.count > 1 && isMatrixSource(input)) {
-      // the `threads` option, or the cores when the source is large (l2: threadsFor's rule)
-      const count = resolved.loss === 'l2' ? (input.features === undefined ? 1 : threadsFor(input, resolved)) : threads.auto ? 1 : threads.count;
-      if (count > 1) pool = startPool(input.features ?? 0, count);
+function makeOnlineRun(plan: OnlinePlan, subscriber: Subscriber<Snapshot>): OnlineRun {
+  const { resolved } = plan;
+  const resumed = resolved.resumeFrom !== undefined ? readCheckpointFor(resolved.resumeFrom, plan.fingerprint) : undefined;
+  return {
+    plan, subscriber, started: performance.now(), trace: resumed ? [...resumed.trace] : [], lastEmit: performance.now(), sinceEmit: 0,
+    failed: false, resumed, toSkip: resumed?.state.numbers.chunks ?? 0, poolReady: false, poolAttached: false,
+    scaler: makeChunkScaler(plan.name), sawPositive: false,
+  };
+}
+
+function startPool(run: OnlineRun, m: number, count: number): OnlineRunner {
+  const pool = run.plan.family.online.makeRunner(m, run.plan.resolved, count);
+  pool.ready.then(() => { run.poolReady = true; }, (error: unknown) => { run.poolFailure = error; });
+  return pool;
+}
+
+function usePool(run: OnlineRun, engine: OnlineEngine, chunk: CscChunk): void {
+  const { threads, resolved } = run.plan;
+  if (run.pool === undefined && (!threads.auto || chunk.colPtr[chunk.n]! >= LARGE_CHUNK_NNZ || chunk.m * resolved.rank >= 200_000)) {
+    run.pool = startPool(run, chunk.m, threads.count);
+  }
+  if (run.poolFailure !== undefined && !threads.auto) throw run.poolFailure;
+  if (!run.poolReady || run.poolAttached) return;
+  run.poolAttached = true;
+  engine.attach(run.pool!);
+}
+
+function failOnline(run: OnlineRun, error: unknown): void {
+  run.failed = true;
+  run.pool?.close();
+  run.subscriber.error(error instanceof NmfError ? error : new NmfError('NUMERICAL', String((error as Error)?.message ?? error), { cause: error }));
+}
+
+/** The engine, made at the first chunk (and loaded from the checkpoint when resuming). */
+function engineFor(run: OnlineRun, chunk: CscChunk): OnlineEngine {
+  if (run.engine !== undefined) return run.engine;
+  const { resolved, family, settings } = run.plan;
+  checkShape(resolved, chunk.m, undefined);
+  const engine = family.online.make(chunk.m, resolved, settings);
+  if (run.resumed) {
+    engine.importState(run.resumed.state);
+    run.resumed = undefined;
+  }
+  run.engine = engine;
+  return engine;
+}
+
+function onOnlineChunk(run: OnlineRun, given: CscChunk): void {
+  // subscriber.closed: a synchronous source keeps delivering until its subscribe returns, even
+  // after the consumer unsubscribed; no work (and no checkpoint) is done for those chunks.
+  if (run.failed || run.subscriber.closed) return;
+  const { plan, trace } = run;
+  try {
+    const chunk = run.scaler.chunk(given);
+    checkChunk(chunk, plan.name);
+    run.sawPositive ||= hasPositive(chunk);
+    const engine = engineFor(run, chunk);
+    if (run.toSkip > 0) {
+      run.toSkip--;
+      engine.remember(chunk); // the saved window's data comes from the input again
+      return;
     }
-    const fail = (error: unknown): void => {
-      failed = true;
-      pool?.close();
-      subscriber.error(error instanceof NmfError ? error : new NmfError('NUMERICAL', String((error as Error)?.message ?? error), { cause: error }));
-    };
-    const observer = {
-      next: (given: CscChunk) => {
-        // subscriber.closed: a synchronous source keeps delivering until its subscribe returns, even
-        // after the consumer unsubscribed; no work (and no checkpoint) is done for those chunks.
-        if (failed || subscriber.closed) return;
-        try {
-          const chunk = scaler.chunk(given);
-          checkChunk(chunk, name);
-          sawPositive ||= hasPositive(chunk);
-          if (online === undefined && onlineL1 === undefined) {
-            checkShape(resolved, chunk.m, undefined);
-            if (resolved.loss === 'l1') onlineL1 = makeOnlineL1(chunk.m, resolved, window, sweeps);
-            else online = makeOnlineL2(chunk.m, resolved, { window, sweeps, warmup: resolved.warmupIterations, wSweeps: options.nnlsMaxSweeps ?? ONLINE_W_SWEEPS });
-            if (resumed) {
-              if (online) pendingWindow = importOnlineL2(online, resumed.state); else onlineL1!.importState(resumed.state);
-              resumed = undefined;
-            }
-          }
-          if (toSkip > 0) {
-            toSkip--;
-            // the saved window's data comes from the input again
-            if (onlineL1) onlineL1.remember(chunk); else rememberOnlineL2(online!, chunk, pendingWindow);
-            return;
-          }
-          // The features may grow from chunk to chunk (new rows of W start at 0), never shrink.
-          const features = onlineL1 ? onlineL1.features : online!.state.m;
-          if (chunk.m < features) {
-            throw new DataError('SHAPE_MISMATCH', `chunk has ${chunk.m} features but the model already has ${features} (features may be added, not removed)`,
-              { source: name, batch: chunk.position });
-          }
-          if (online && chunk.m > features) growOnlineL2(online, chunk.m);
-          if (threads.count > 1) usePool(chunk);
-          if (onlineL1 !== undefined) {
-            const previous = (last ?? trace.at(-1))?.objective ?? Infinity;
-            const result = onlineL1.step(chunk);
-            last = { iteration: onlineL1.chunks, relativeLoss: result.relativeLoss, objective: result.objective, tol: previous - result.objective, seconds: seconds(), converged: false };
-          } else {
-            if (online!.runner) online!.runner.resetCounts(); else online!.state.ws.counts.fill(0);
-            const result = onlineStepL2(online!, chunk, resolved, rho, name);
-            last = { iteration: online!.chunks, relativeLoss: result.relativeLoss, objective: result.relativeLoss, tol: result.tol, seconds: seconds(), converged: false };
-          }
-          trace.push({ iteration: last.iteration, relativeLoss: last.relativeLoss, objective: last.objective, tol: last.tol, seconds: last.seconds });
-          checkFiniteLoss(last, name);
-          if (resolved.checkpoint && last.iteration % resolved.checkpoint.every === 0) {
-            const state = online ? exportOnlineL2(online) : onlineL1!.exportState();
-            writeCheckpoint(resolved.checkpoint.dir, { fingerprint, sourceName: name, trace, state });
-          }
-          sinceEmit += 1;
-          const now = performance.now();
-          if (sinceEmit >= emitEvery || (emitEveryMs !== undefined && now - lastEmit >= emitEveryMs)) {
-            sinceEmit = 0;
-            lastEmit = now;
-            subscriber.next(scaler.snapshot(snapshot(false)));
-          }
-        } catch (error) {
-          fail(error);
-        }
-      },
-      error: (error: unknown) => { if (!failed) fail(error); },
-      complete: () => {
-        if (failed) return;
-        if ((online === undefined && onlineL1 === undefined) || last === undefined) {
-          fail(new NmfError('EMPTY_INPUT', `the stream ${name} completed without any chunk`));
-          return;
-        }
-        pool?.close();
-        const final = snapshot(true);
-        try {
-          checkSomeValue(sawPositive, name);
-          checkModelNotZero(final, name);
-        } catch (error) {
-          fail(error);
-          return;
-        }
-        subscriber.next(scaler.snapshot(final));
-        subscriber.complete();
-      },
-    };
-    let subscription: Subscription | undefined;
-    const start = (): void => {
-      subscription = chunks$.subscribe(observer);
-      if (failed) subscription.unsubscribe();
-    };
-    // A source that says m: its workers are started first and it is read once they are up (a cold
-    // source loses nothing by waiting; a synchronous one would otherwise never give them a chance).
-    if (pool !== undefined) pool.ready.then(() => { if (!failed) start(); }, (error: unknown) => fail(error));
-    else start();
-    return () => {
-      failed = true;
-      subscription?.unsubscribe();
-      pool?.close();
-    };
-  });
+    // The features may grow from chunk to chunk (new rows of W start at 0), never shrink.
+    if (chunk.m < engine.features) {
+      throw new DataError('SHAPE_MISMATCH', `chunk has ${chunk.m} features but the model already has ${engine.features} (features may be added, not removed)`,
+        { source: plan.name, batch: chunk.position });
+    }
+    engine.grow(chunk.m);
+    if (plan.threads.count > 1) usePool(run, engine, chunk);
+    const previous = (run.last ?? trace.at(-1))?.objective ?? Infinity;
+    const result = engine.step(chunk, plan.name);
+    const seconds = (performance.now() - run.started) / 1000;
+    run.last = { iteration: engine.chunks, relativeLoss: result.relativeLoss, objective: result.objective, tol: result.tol ?? previous - result.objective, seconds, converged: false };
+    trace.push({ iteration: run.last.iteration, relativeLoss: run.last.relativeLoss, objective: run.last.objective, tol: run.last.tol, seconds });
+    checkFiniteLoss(run.last, plan.name);
+    const checkpoint = plan.resolved.checkpoint;
+    if (checkpoint && run.last.iteration % checkpoint.every === 0) {
+      writeCheckpoint(checkpoint.dir, { fingerprint: plan.fingerprint, sourceName: plan.name, trace, state: engine.exportState() });
+    }
+    run.sinceEmit += 1;
+    const now = performance.now();
+    if (run.sinceEmit >= plan.emitEvery || (plan.emitEveryMs !== undefined && now - run.lastEmit >= plan.emitEveryMs)) {
+      run.sinceEmit = 0;
+      run.lastEmit = now;
+      run.subscriber.next(run.scaler.snapshot(engine.snapshot(run.last, false, trace, plan.namesOf(engine.features))));
+    }
+  } catch (error) {
+    failOnline(run, error);
+  }
+}
+
+function completeOnline(run: OnlineRun): void {
+  if (run.failed) return;
+  if (run.engine === undefined || run.last === undefined) {
+    failOnline(run, new NmfError('EMPTY_INPUT', `the stream ${run.plan.name} completed without any chunk`));
+    return;
+  }
+  run.pool?.close();
+  const final = run.engine.snapshot(run.last, true, run.trace, run.plan.namesOf(run.engine.features));
+  try {
+    checkSomeValue(run.sawPositive, run.plan.name);
+    checkModelNotZero(final, run.plan.name);
+  } catch (error) {
+    failOnline(run, error);
+    return;
+  }
+  run.subscriber.next(run.scaler.snapshot(final));
+  run.subscriber.complete();
 }

@@ -17,7 +17,7 @@ import { validate } from '../options/validate.js';
 import {
   beginSvdPass, endSvdPass, makeSvdSketch, stepSvdSketch, svdOfSketch,
   type SvdResult,
-} from '../update/svd-sketch.js';
+} from '../model/svd/sketch.js';
 
 export interface RandomizedSvdOptions {
   readonly rank: number;

@@ -1,5 +1,5 @@
 /**
- * project(model, options): OperatorFunction<RecordBatch, RecordBatch> — the ETL stage (DESIGN.md §2.4).
+ * project(model, options): OperatorFunction<RecordBatch, RecordBatch> — the ETL stage (docs/architecture.md, Projection).
  * Each incoming record batch (in one of the source layouts, layout.ts) becomes CSC samples; their codes
  * are solved with W fixed (makeProjector: exact NNLS for l2, sCD for l1, the fit's penalties) and a
  * record batch goes out with the kept input columns and k float64 columns `factor_0…factor_{k−1}`.
@@ -39,8 +39,9 @@ import { DataError, NmfError, OptionError } from '../errors.js';
 import { namedFeatures, unnamedDataMessage } from './feature-names.js';
 import { layoutFrom, type Layout, type ResolvedLayout } from '../source/layout.js';
 import { validate } from '../options/validate.js';
-import { makeProjector, type ProjectionModel, type ProjectionOptions } from '../update/project-chunk.js';
+import { makeProjector, type ProjectionModel, type ProjectionOptions } from '../model/project.js';
 import { makeProjectPool, type ProjectPool } from '../parallel/project-pool.js';
+import { familyOf } from '../model/families.js';
 
 export interface ProjectExtras extends ProjectionOptions {
   /** Input columns copied to the output. Default: wide / list every column; long none (the sample id is always kept). */
@@ -146,7 +147,7 @@ export function project(model: ProjectModel, options: ProjectOptions): OperatorF
  * batch of 10⁶ nonzeros and loses on one of 75 000; an l1 model, ~10× the work per nonzero, gains on both).
  */
 export function autoParallelNnz(model: ProjectionModel): number {
-  return model.loss === 'l1' ? 20_000 : 200_000;
+  return familyOf(model.loss).parallelProjectionNnz;
 }
 
 function penaltiesOf(o: ProjectionOptions): ProjectionOptions {

@@ -9,18 +9,12 @@ import { Observable } from 'rxjs';
 import { checkChunk } from '../chunk/check-chunk.js';
 import { makeCscChunk, type CscChunk } from '../chunk/csc-chunk.js';
 import { sumDuplicates } from '../chunk/sum-duplicates.js';
+import type { CscMatrix } from '../chunk/csc-matrix.js';
 import { DataError, OptionError } from '../errors.js';
 import type { MatrixSource } from './matrix-source.js';
 import { validate } from '../options/validate.js';
 
-/** A whole matrix in CSC form: m features × n samples, colPtr of length n + 1. */
-export interface CscMatrix {
-  readonly m: number;
-  readonly n: number;
-  readonly colPtr: Int32Array;
-  readonly rowIdx: Int32Array;
-  readonly values: Float64Array;
-}
+export type { CscMatrix } from '../chunk/csc-matrix.js';
 
 export interface InMemoryOptions {
   /** Samples per chunk (default: all of them in one chunk). */

@@ -1,6 +1,7 @@
 /**
- * How a table maps onto the matrix, and the reading options shared by `fromArrow` and `fromParquet` (their
- * kinds and defaults: options/table-data.ts). Everything here is checked synchronously, before anything is read: a bad option
+ * How a table maps onto the matrix (docs/architecture.md, Names and storage), and the reading options shared by
+ * `fromArrow` and `fromParquet` (their kinds and defaults: options/table-data.ts). Everything here is checked
+ * synchronously, before anything is read: a bad option
  * throws an OptionError; what the data says is checked later, on the Observable's error channel.
  *
  * - `long`: one row per nonzero, columns (feature, sample, value), rows ordered by sample. Integer

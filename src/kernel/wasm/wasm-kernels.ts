@@ -46,6 +46,8 @@ export interface FastExports {
   extrapolate(W: number, Wprev: number, len: number, beta: number): void;
   sumSquares(colPtr: number, values: number, j0: number, j1: number, init: number): number;
   scatterRowRange(H: number, k: number, colPtr: number, rowIdx: number, values: number, n: number, B: number, i0: number, i1: number): void;
+  foldUnitRows(k: number, B: number, Bu: number, last: number, rows: number): void;
+  openUnitRows(rowIdx: number, p0: number, p1: number, unit: number, k: number, B: number, Bu: number, last: number, i0: number, i1: number): void;
   fillUniform(state: number, out: number, count: number): void;
 }
 
