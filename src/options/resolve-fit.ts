@@ -237,5 +237,7 @@ function toFloat64(name: string, value: Float64Array | readonly number[] | undef
     const v = out[i]!;
     if (!(v >= 0) || v === Infinity) throw new OptionError(name, 'finite numbers ≥ 0', `${v} at index ${i}`);
   }
+  // An all-zero start stays all zero (every update multiplies by it): it would "converge" to nothing.
+  if (out.length > 0 && !out.some((v) => v > 0)) throw new OptionError(name, 'finite numbers ≥ 0, not all zero', `${out.length} zeros`);
   return out;
 }
