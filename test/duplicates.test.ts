@@ -1,18 +1,20 @@
 /**
  * Issue #13 (silently wrong results): repeated (feature, sample) entries follow one rule in every layout —
  * they are SUMMED, as the Matrix Market reader does (src/chunk/sum-duplicates.ts). The .mtx, the long and
- * list tables in Arrow and Parquet, and fromCsc with the same repeats give the same chunks and the same
- * model bytes as the matrix with the sums written once, for any chunk size.
+ * list tables in Arrow and Parquet, fromCsc and a custom source with the same repeats give the same chunks
+ * and the same model bytes as the matrix with the sums written once, for any chunk size.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Field, Float64, Int32, List, RecordBatch, Table, tableFromArrays, vectorFromArray } from 'apache-arrow';
+import { from, lastValueFrom } from 'rxjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sumDuplicates } from '../src/chunk/sum-duplicates.js';
 import { writeTable } from '../src/io/write-table.js';
 import { fitModel } from '../src/pipeline/fit.js';
+import { fitOnline } from '../src/pipeline/fit-online.js';
 import { fromArrow } from '../src/source/from-arrow.js';
-import { fromCsc, type CscMatrix } from '../src/source/from-csc.js';
+import { fromCsc, splitColumns, type CscMatrix } from '../src/source/from-csc.js';
 import { fromMtx } from '../src/source/from-mtx.js';
 import { fromParquet } from '../src/source/from-parquet.js';
 import type { MatrixSource } from '../src/source/matrix-source.js';
@@ -132,6 +134,19 @@ describe('repeated (feature, sample) entries are summed in every layout', () => 
         expect([name, Array.from(model.d), model.relativeLoss]).toEqual([name, Array.from(reference.d), reference.relativeLoss]);
       }
     }
+  });
+
+  it('a custom MatrixSource and a live Observable of chunks with the same repeats give the model of the summed matrix (fit, fitOnline)', async () => {
+    const given = asGiven(list);
+    const custom = (): MatrixSource => ({ name: 'custom', rereadable: true, features: M, chunks: () => from(splitColumns(given, 7)) });
+    const options = { rank: 3, seed: 7, maxIterations: 8, threads: 1 };
+    const reference = await fitModel(fromCsc(want, { chunkSize: 7 }), options);
+    const model = await fitModel(custom(), options);
+    expect(Array.from(model.W)).toEqual(Array.from(reference.W));
+    expect(model.relativeLoss).toBe(reference.relativeLoss);
+    const online = await lastValueFrom(fitOnline(from(splitColumns(given, 7)), { rank: 3, seed: 7 }));
+    const onlineReference = await lastValueFrom(fitOnline(fromCsc(want, { chunkSize: 7 }), { rank: 3, seed: 7 }));
+    expect(Array.from(online.W)).toEqual(Array.from(onlineReference.W));
   });
 
   it('sums repeats left to right in input order, as read-mtx.ts does (0.1 + 0.2 + 0.3 ≠ 0.3 + 0.2 + 0.1 in binary)', () => {

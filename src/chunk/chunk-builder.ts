@@ -12,7 +12,7 @@
  * repeats, the usual case, keep the zero-copy views.
  */
 import { makeCscChunk, type CscChunk } from './csc-chunk.js';
-import { sumDuplicates } from './sum-duplicates.js';
+import { markCanonical, sumDuplicates } from './sum-duplicates.js';
 
 export class ChunkBuilder {
   /** Global index of the current chunk's first sample. */
@@ -100,7 +100,7 @@ export class ChunkBuilder {
     }
     // Repeated (feature, sample) entries are summed (sum-duplicates.ts): a no-op scan on sorted columns.
     const arrays = sumDuplicates({ colPtr, rowIdx, values }, n) ?? { colPtr, rowIdx, values };
-    const chunk = makeCscChunk({ m: this.m, colStart: this.colStart, position: this.position, ...arrays });
+    const chunk = markCanonical(makeCscChunk({ m: this.m, colStart: this.colStart, position: this.position, ...arrays }));
     // The chunk keeps these arrays: start the next one with fresh ones (sized like this one).
     this.colPtr = new Int32Array(this.chunkSize + 1);
     if (this.owned) { this.ownRows = new Int32Array(Math.max(16, nnz)); this.ownValues = new Float64Array(Math.max(16, nnz)); }

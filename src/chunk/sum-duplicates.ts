@@ -8,8 +8,12 @@
  *
  * Cost: one scan, O(nnz), and nothing allocated when every column is strictly increasing (the usual
  * case: a group-by or a CSC writer emits sorted rows); otherwise one copy of the arrays, and a sort of
- * each column that needs one.
+ * each column that needs one. Chunks made by this project's converters (chunk-builder.ts, from-csc.ts) are
+ * marked as done, so that the fit drivers apply the rule to other chunks (a custom source's) without a
+ * second scan of theirs (`canonicalChunk`).
  */
+import { checkChunk } from './check-chunk.js';
+import { makeCscChunk, type CscChunk } from './csc-chunk.js';
 
 export interface CscArrays {
   readonly colPtr: Int32Array;
@@ -52,6 +56,25 @@ export function sumDuplicates(arrays: CscArrays, n: number): CscArrays | null {
     outPtr[j + 1] = w;
   }
   return { colPtr: outPtr, rowIdx: outRows.subarray(0, w), values: outValues.subarray(0, w) };
+}
+
+const canonical = new WeakSet<CscChunk>();
+
+/** Marks a chunk whose columns are known to be strictly increasing (made by this module's rule); returns it. */
+export function markCanonical(chunk: CscChunk): CscChunk {
+  canonical.add(chunk);
+  return chunk;
+}
+
+/**
+ * The chunk with the rule of the header applied: itself when marked or found strictly increasing, else a
+ * new chunk. An unmarked chunk is validated first (check-chunk.ts), so that bad arrays are reported as such.
+ */
+export function canonicalChunk(chunk: CscChunk, sourceName: string): CscChunk {
+  if (canonical.has(chunk)) return chunk;
+  checkChunk(chunk, sourceName);
+  const summed = sumDuplicates(chunk, chunk.n);
+  return markCanonical(summed ? makeCscChunk({ m: chunk.m, colStart: chunk.colStart, position: chunk.position, ...summed }) : chunk);
 }
 
 /** Positions start..end−1 ordered by row, equal rows in input order (Array.prototype.sort is stable). */

@@ -16,6 +16,7 @@
  */
 import { defer, map, type Observable } from 'rxjs';
 import { makeCscChunk, type CscChunk } from '../chunk/csc-chunk.js';
+import { canonicalChunk } from '../chunk/sum-duplicates.js';
 import { DataError } from '../errors.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
 import type { CscMatrix } from '../source/from-csc.js';
@@ -57,7 +58,9 @@ export interface ChunkScaler {
 export function makeChunkScaler(name: string, known?: number): ChunkScaler {
   let exponent = known;
   return {
-    chunk: (chunk) => {
+    chunk: (given) => {
+      // Repeated entries of any source's chunks are summed (a no-op for the project's own sources).
+      const chunk = canonicalChunk(given, name);
       if (exponent === undefined) {
         const max = firstColumnMax(chunk.colPtr, chunk.values, chunk.n);
         if (max > 0) exponent = scaleExponent(max);

@@ -8,7 +8,7 @@
 import { Observable } from 'rxjs';
 import { checkChunk } from '../chunk/check-chunk.js';
 import { makeCscChunk, type CscChunk } from '../chunk/csc-chunk.js';
-import { sumDuplicates } from '../chunk/sum-duplicates.js';
+import { markCanonical, sumDuplicates } from '../chunk/sum-duplicates.js';
 import type { CscMatrix } from '../chunk/csc-matrix.js';
 import { DataError, OptionError } from '../errors.js';
 import type { MatrixSource } from './matrix-source.js';
@@ -36,7 +36,7 @@ export function fromCsc(given: CscMatrix, options: InMemoryOptions = {}): Matrix
   // Repeated (feature, sample) entries are summed, as in every file layout (chunk/sum-duplicates.ts).
   const summed = sumDuplicates(given, given.n);
   const matrix: CscMatrix = summed ? { m: given.m, n: given.n, ...summed } : given;
-  const chunks = splitColumns(matrix, chunkSize);
+  const chunks = splitColumns(matrix, chunkSize).map(markCanonical);
   return {
     name,
     rereadable: true,
