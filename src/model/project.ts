@@ -143,19 +143,3 @@ function makeWasmRhs(W: Float64Array, k: number, shift: number): ((chunk: CscChu
 export function projectChunk(model: ProjectionModel, chunk: CscChunk, options: ProjectionOptions = {}): Float64Array {
   return makeProjector(model, options)(chunk);
 }
-
-/**
- * Runs a projector on a small made-up chunk a few times, so that V8 has compiled its loops before the
- * first real batch (a worker thread of the projection pool would otherwise solve its first shares cold).
- */
-export function warmUpProjector(solve: RangeProjector, m: number, k: number): void {
-  const n = 64, per = Math.min(m, 16), step = Math.max(1, Math.floor(m / per));
-  const colPtr = new Int32Array(n + 1), rowIdx = new Int32Array(n * per), values = new Float64Array(n * per);
-  for (let j = 0, p = 0; j < n; j++) {
-    for (let q = 0; q < per; q++, p++) { rowIdx[p] = (j + q * step) % m; values[p] = 1 + ((j * q) % 5); }
-    colPtr[j + 1] = (j + 1) * per;
-  }
-  const chunk: CscChunk = { m, colStart: 0, n, colPtr, rowIdx, values, position: 0 };
-  const out = new Float64Array(k * n);
-  for (let round = 0; round < 20; round++) solve(chunk, out, 0, n);
-}

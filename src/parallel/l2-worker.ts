@@ -11,7 +11,7 @@ import { clearFactorCache } from '../kernel/nnls-support.js';
 import { pearsonTol } from '../kernel/pearson.js';
 import { makeNnlsWorkspace } from '../kernel/nnls-workspace.js';
 import { rankKernels } from '../kernel/rank-kernels.js';
-import { warmUpL2Kernels } from '../kernel/warm-up.js';
+import { warmUpL2 } from '../model/warm-up.js';
 import { accumulateUnitRows, solveColumns, solveRows, type NnlsSettings } from '../model/l2/phases.js';
 import { makeWasmBlocksL2, type WasmBlocksL2 } from '../model/l2/wasm-blocks.js';
 import {
@@ -48,9 +48,9 @@ const fastBlocks = (): WasmBlocksL2 | undefined => {
   return fast;
 };
 // After reporting ready: the kernels optimised, as on the main thread (makeL2State). Not the phase
-// loops too (warmUpL2Phases): that took long enough that the main thread solved pass 1's H phase
+// loops too (model/warm-up.ts with phases): that took long enough that the main thread solved pass 1's H phase
 // alone and then waited (pass 1 with 2 threads, synthetic: 101–143 ms with the kernels only, 145–197 with both).
-const warmUp = (): void => warmUpL2Kernels(k);
+const warmUp = (): void => warmUpL2(k, { phases: false });
 serveCommands(ctrl, (command) => {
   // Buffers replaced since the last command: the pool posted them before counting BUFFERS up, so they
   // are on the port now; the last one posted is the current one.

@@ -4,7 +4,8 @@
  */
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { CscChunk } from '../chunk/csc-chunk.js';
-import { makeRangeProjector, warmUpProjector, type ProjectionModel, type ProjectionOptions } from '../model/project.js';
+import { makeRangeProjector, type ProjectionModel, type ProjectionOptions } from '../model/project.js';
+import { warmUpProjector } from '../model/warm-up.js';
 import { CMD_PROJECT, CMD_REBIND, N, RANGES } from './project-shared.js';
 import { chunkViews, type ChunkBuffers } from './shared-chunk.js';
 import { serveCommands } from './workers.js';

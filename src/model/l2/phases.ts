@@ -8,9 +8,8 @@
  * Pure typed-array functions: no RxJS, no worker code.
  */
 import { nnlsSolve } from '../../kernel/nnls-solve.js';
-import { clearFactorCache } from '../../kernel/nnls-support.js';
-import { makeNnlsWorkspace, type NnlsWorkspace } from '../../kernel/nnls-workspace.js';
-import { rankKernels, type RhsKernel, type RowsKernel } from '../../kernel/rank-kernels.js';
+import type { NnlsWorkspace } from '../../kernel/nnls-workspace.js';
+import type { RhsKernel, RowsKernel } from '../../kernel/rank-kernels.js';
 import { openUnitRows } from '../../kernel/unit-rows.js';
 import { forEachUnit } from './units.js';
 
@@ -62,37 +61,4 @@ export function accumulateUnitRows(
     openUnitRows(rowIdx, colPtr[j0]!, colPtr[j1]!, unit, k, B, Bu, last, i0, i1);
     rows(k, colPtr.subarray(j0), rowIdx, values, j1 - j0, colStart + j0, H, Bu, i0, i1);
   });
-}
-
-const warmedPhases = new Set<number>();
-
-/**
- * JIT warm-up of the two phase loops (kernel/warm-up.ts warms the kernels they call): a small random
- * problem solved from cold and warm starts in turn, so that V8 has seen both branches of
- * solveColumns before it optimises it — otherwise the first warm-started pass deoptimises it and
- * runs unoptimised for a while, on every thread. Results are discarded. Once per rank and thread.
- */
-export function warmUpL2Phases(k: number, rounds = 200): void {
-  if (warmedPhases.has(k)) return;
-  warmedPhases.add(k);
-  const m = 64, n = 32, perColumn = 8;
-  let seed = 12345;
-  const next = (): number => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed / 0x80000000; };
-  const W = Float64Array.from({ length: m * k }, next);
-  const G = new Float64Array(k * k);
-  for (let i = 0; i < m; i++) for (let a = 0; a < k; a++) for (let c = 0; c < k; c++) G[a * k + c] = G[a * k + c]! + W[i * k + a]! * W[i * k + c]!;
-  const invDiag = Float64Array.from({ length: k }, (_, a) => 1 / G[a * k + a]!);
-  const colPtr = Int32Array.from({ length: n + 1 }, (_, j) => j * perColumn);
-  const rowIdx = Int32Array.from({ length: n * perColumn }, (_, p) => ((p % perColumn) * 7 + Math.floor(p / perColumn)) % m);
-  const values = Float64Array.from({ length: n * perColumn }, next);
-  const H = new Float64Array(n * k), B = Float64Array.from({ length: m * k }, next), Bn = new Float64Array(m * k);
-  const ones = new Float64Array(k).fill(1);
-  const ws = makeNnlsWorkspace(k), b = new Float64Array(k);
-  const nnls: NnlsSettings = { maxSweeps: 100, tol: 1e-8, method: 0 };
-  const { rhs } = rankKernels(k);
-  clearFactorCache(ws.cache);
-  for (let r = 0; r < rounds; r++) {
-    solveColumns(W, G, invDiag, ones, r % 2 === 1, k, colPtr, rowIdx, values, 0, 0, n, H, ws, b, rhs, 0, nnls);
-    solveRows(W, B, Bn, ones, ones, G, invDiag, k, 0, 0, m, ws, b, nnls);
-  }
 }

@@ -6,8 +6,7 @@
  */
 import { makeNnlsWorkspace, type NnlsWorkspace } from '../../kernel/nnls-workspace.js';
 import { rankKernels, type RankKernels } from '../../kernel/rank-kernels.js';
-import { warmUpL2Kernels } from '../../kernel/warm-up.js';
-import { warmUpL2Phases } from './phases.js';
+import { warmUpL2 } from '../warm-up.js';
 import { scaleColumns } from '../../kernel/scale.js';
 import type { Random } from '../../kernel/random.js';
 import type { Extrapolation } from './extrapolate.js';
@@ -114,8 +113,7 @@ export function makeL2State(
   // deoptimised the warmed NNLS functions (a field-type dependency), so pass 1 ran them unoptimised.
   // (Not needed when the pass runs in WebAssembly.)
   if (setup.warmUp !== false) {
-    warmUpL2Kernels(k);
-    warmUpL2Phases(k);
+    warmUpL2(k, { phases: true });
   }
   return state;
 }

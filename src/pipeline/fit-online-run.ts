@@ -1,0 +1,156 @@
+/**
+ * One subscription of fitOnline() (pipeline/fit-online.ts): its state, named, and the transitions — a chunk
+ * (onOnlineChunk: the family's OnlineEngine steps, snapshots, checkpoints), completion, failure, and the
+ * worker pool started before reading or at the first large chunk.
+ */
+import type { Subscriber, Subscription } from 'rxjs';
+import { checkChunk } from '../chunk/check-chunk.js';
+import type { CscChunk } from '../chunk/csc-chunk.js';
+import { DataError, NmfError } from '../errors.js';
+import { readCheckpointFor, writeCheckpoint, type Checkpoint } from '../io/checkpoint.js';
+import type { OnlineEngine, OnlineRunner } from '../model/engine.js';
+import { checkShape } from '../options.js';
+import type { Snapshot, TracePoint } from '../snapshot/snapshot.js';
+import type { OnlinePlan } from './fit-online.js';
+import { checkFiniteLoss, checkModelNotZero, checkSomeValue, hasPositive } from './fit-checks.js';
+import { makeChunkScaler } from './value-scale.js';
+
+/** Nonzeros in a chunk from which the default `threads` starts workers. */
+const LARGE_CHUNK_NNZ = 20_000;
+
+/** One subscription's state. */
+export interface OnlineRun {
+  readonly plan: OnlinePlan;
+  readonly subscriber: Subscriber<Snapshot>;
+  readonly started: number;
+  readonly trace: TracePoint[];
+  engine?: OnlineEngine;
+  last?: TracePoint & { converged: boolean };
+  lastEmit: number;
+  sinceEmit: number;
+  failed: boolean;
+  /** Resuming: the checkpoint's state, loaded at the first chunk; the chunks it had consumed are skipped. */
+  resumed?: Checkpoint | undefined;
+  toSkip: number;
+  /** Worker threads: started before reading when the source says m, else at the first (large) chunk; until
+   * they are up, chunks are solved here. Either way the model is the same bytes. */
+  pool?: OnlineRunner;
+  poolReady: boolean;
+  poolAttached: boolean;
+  poolFailure?: unknown;
+  subscription?: Subscription;
+  /** Values far from 1: scaled by a power of two, d unscaled in every snapshot (value-scale.ts). */
+  readonly scaler: ReturnType<typeof makeChunkScaler>;
+  /** Some chunk had a positive value (all-zero data is EMPTY_INPUT: fit-checks.ts). */
+  sawPositive: boolean;
+}
+
+export function makeOnlineRun(plan: OnlinePlan, subscriber: Subscriber<Snapshot>): OnlineRun {
+  const { resolved } = plan;
+  const resumed = resolved.resumeFrom !== undefined ? readCheckpointFor(resolved.resumeFrom, plan.fingerprint) : undefined;
+  return {
+    plan, subscriber, started: performance.now(), trace: resumed ? [...resumed.trace] : [], lastEmit: performance.now(), sinceEmit: 0,
+    failed: false, resumed, toSkip: resumed?.state.numbers.chunks ?? 0, poolReady: false, poolAttached: false,
+    scaler: makeChunkScaler(plan.name), sawPositive: false,
+  };
+}
+
+export function startPool(run: OnlineRun, m: number, count: number): OnlineRunner {
+  const pool = run.plan.family.online.makeRunner(m, run.plan.resolved, count);
+  pool.ready.then(() => { run.poolReady = true; }, (error: unknown) => { run.poolFailure = error; });
+  return pool;
+}
+
+function usePool(run: OnlineRun, engine: OnlineEngine, chunk: CscChunk): void {
+  const { threads, resolved } = run.plan;
+  if (run.pool === undefined && (!threads.auto || chunk.colPtr[chunk.n]! >= LARGE_CHUNK_NNZ || chunk.m * resolved.rank >= 200_000)) {
+    run.pool = startPool(run, chunk.m, threads.count);
+  }
+  if (run.poolFailure !== undefined && !threads.auto) throw run.poolFailure;
+  if (!run.poolReady || run.poolAttached) return;
+  run.poolAttached = true;
+  engine.attach(run.pool!);
+}
+
+export function failOnline(run: OnlineRun, error: unknown): void {
+  run.failed = true;
+  run.pool?.close();
+  run.subscriber.error(error instanceof NmfError ? error : new NmfError('NUMERICAL', String((error as Error)?.message ?? error), { cause: error }));
+}
+
+/** The engine, made at the first chunk (and loaded from the checkpoint when resuming). */
+function engineFor(run: OnlineRun, chunk: CscChunk): OnlineEngine {
+  if (run.engine !== undefined) return run.engine;
+  const { resolved, family, settings } = run.plan;
+  checkShape(resolved, chunk.m, undefined);
+  const engine = family.online.make(chunk.m, resolved, settings);
+  if (run.resumed) {
+    engine.importState(run.resumed.state);
+    run.resumed = undefined;
+  }
+  run.engine = engine;
+  return engine;
+}
+
+export function onOnlineChunk(run: OnlineRun, given: CscChunk): void {
+  // subscriber.closed: a synchronous source keeps delivering until its subscribe returns, even
+  // after the consumer unsubscribed; no work (and no checkpoint) is done for those chunks.
+  if (run.failed || run.subscriber.closed) return;
+  const { plan, trace } = run;
+  try {
+    const chunk = run.scaler.chunk(given);
+    checkChunk(chunk, plan.name);
+    run.sawPositive ||= hasPositive(chunk);
+    const engine = engineFor(run, chunk);
+    if (run.toSkip > 0) {
+      run.toSkip--;
+      engine.remember(chunk); // the saved window's data comes from the input again
+      return;
+    }
+    // The features may grow from chunk to chunk (new rows of W start at 0), never shrink.
+    if (chunk.m < engine.features) {
+      throw new DataError('SHAPE_MISMATCH', `chunk has ${chunk.m} features but the model already has ${engine.features} (features may be added, not removed)`,
+        { source: plan.name, batch: chunk.position });
+    }
+    engine.grow(chunk.m);
+    if (plan.threads.count > 1) usePool(run, engine, chunk);
+    const previous = (run.last ?? trace.at(-1))?.objective ?? Infinity;
+    const result = engine.step(chunk, plan.name);
+    const seconds = (performance.now() - run.started) / 1000;
+    run.last = { iteration: engine.chunks, relativeLoss: result.relativeLoss, objective: result.objective, tol: result.tol ?? previous - result.objective, seconds, converged: false };
+    trace.push({ iteration: run.last.iteration, relativeLoss: run.last.relativeLoss, objective: run.last.objective, tol: run.last.tol, seconds });
+    checkFiniteLoss(run.last, plan.name);
+    const checkpoint = plan.resolved.checkpoint;
+    if (checkpoint && run.last.iteration % checkpoint.every === 0) {
+      writeCheckpoint(checkpoint.dir, { fingerprint: plan.fingerprint, sourceName: plan.name, trace, state: engine.exportState() });
+    }
+    run.sinceEmit += 1;
+    const now = performance.now();
+    if (run.sinceEmit >= plan.emitEvery || (plan.emitEveryMs !== undefined && now - run.lastEmit >= plan.emitEveryMs)) {
+      run.sinceEmit = 0;
+      run.lastEmit = now;
+      run.subscriber.next(run.scaler.snapshot(engine.snapshot(run.last, false, trace, plan.namesOf(engine.features))));
+    }
+  } catch (error) {
+    failOnline(run, error);
+  }
+}
+
+export function completeOnline(run: OnlineRun): void {
+  if (run.failed) return;
+  if (run.engine === undefined || run.last === undefined) {
+    failOnline(run, new NmfError('EMPTY_INPUT', `the stream ${run.plan.name} completed without any chunk`));
+    return;
+  }
+  run.pool?.close();
+  const final = run.engine.snapshot(run.last, true, run.trace, run.plan.namesOf(run.engine.features));
+  try {
+    checkSomeValue(run.sawPositive, run.plan.name);
+    checkModelNotZero(final, run.plan.name);
+  } catch (error) {
+    failOnline(run, error);
+    return;
+  }
+  run.subscriber.next(run.scaler.snapshot(final));
+  run.subscriber.complete();
+}
