@@ -46,7 +46,7 @@ for (const file of files) {
   const where = relative(root, file);
   if (!(layer in ALLOWED)) problems.push(`${where}: the layer "${layer}" is not in scripts/check-layers.mjs (say what it may import)`);
   const text = readFileSync(file, 'utf8');
-  for (const match of text.matchAll(/(?:import|export)[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g)) {
+  for (const match of text.matchAll(/(?:import|export)[^'"]*?from\s+['"]([^'"]+)['"]|\bimport\s*\(?\s*['"]([^'"]+)['"]/g)) {
     const spec = match[1] ?? match[2];
     if (spec === 'rxjs' || spec.startsWith('rxjs/')) {
       if (!RX_ALLOWED.has(layer)) problems.push(`${where}: ${layer}/ must not import RxJS`);
