@@ -119,6 +119,18 @@ export function fitBudget(limit: number, o: { readonly rank: number; readonly lo
   });
 }
 
+/**
+ * An online fit's budget: W and its statistics per feature, as a batch fit; per sample only what reading
+ * needs (the window's codes are bounded by the window, not by n).
+ */
+export function onlineBudget(limit: number, o: { readonly rank: number; readonly loss: 'l1' | 'l2'; readonly chunkSize?: number | undefined }): MemoryBudget {
+  const fitting = fitBudget(limit, o);
+  return memoryBudget(limit, {
+    base: fitting.need(0, 0), perFeature: fitting.need(1, 0) - fitting.need(0, 0), perSample: 4 + 512 / Math.max(1, o.chunkSize ?? 1),
+    what: `an online fit at rank ${o.rank}`,
+  });
+}
+
 /** What reading alone needs: the offsets of every sample's column and the chunk objects (no model). */
 export function readerBudget(limit: number, chunkSize: number): MemoryBudget {
   return memoryBudget(limit, { base: 0, perFeature: 8, perSample: 4 + 512 / Math.max(1, chunkSize), what: 'reading the matrix' });

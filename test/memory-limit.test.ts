@@ -15,6 +15,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { NmfError, OptionError } from '../src/errors.js';
 import { defaultMemoryLimit, fitBudget, parseBytes, resolveMemoryLimit } from '../src/memory-limit.js';
 import { fit } from '../src/pipeline/fit.js';
+import { fitOnline } from '../src/pipeline/fit-online.js';
 import { fromArrow } from '../src/source/from-arrow.js';
 import { fromMtx } from '../src/source/from-mtx.js';
 import type { MatrixSource } from '../src/source/matrix-source.js';
@@ -84,6 +85,19 @@ describe('memory limit', () => {
     expect(refused.message).toContain('memory limit of 32.0 MB');
     const model = await lastValueFrom(fit(fromMtx(path), { rank: 2, maxIterations: 2, memoryLimit: 256 * 2 ** 20 }));
     expect(model.iteration).toBe(2);
+  });
+
+  it('fitOnline: a sample id near 2·10⁹ in a file is MEMORY_LIMIT at its row; the option bounds W', async () => {
+    const online = (source: MatrixSource, memoryLimit?: number): Promise<unknown> => lastValueFrom(
+      fitOnline(source, { rank: 2, ...(memoryLimit === undefined ? {} : { memoryLimit }) })).then(() => undefined, (e: unknown) => e);
+    const far = await online(fromArrow(longArrow('online.arrow', { feature: 0, sample: 2_000_000_000 }), { layout: 'long', features: 3, chunkSize: 64 }));
+    expect(far).toBeInstanceOf(NmfError);
+    expect((far as NmfError).code).toBe('MEMORY_LIMIT');
+    expect((far as NmfError).location).toMatchObject({ row: 3, column: 'sample' });
+    const small = await online(fromMtx(join(SHARED_DATA, 'hawaiibirds.mtx'), { chunkSize: 256 }), 32 * 2 ** 20);
+    expect((small as NmfError).code).toBe('MEMORY_LIMIT');
+    expect((small as NmfError).message).toContain('an online fit at rank 2');
+    expect(await online(fromMtx(join(SHARED_DATA, 'hawaiibirds.mtx'), { chunkSize: 256 }))).toBeUndefined();
   });
 
   it('a Matrix Market size line near 2³¹ is MEMORY_LIMIT at that line', async () => {

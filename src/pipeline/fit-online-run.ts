@@ -100,6 +100,7 @@ export function onOnlineChunk(run: OnlineRun, given: CscChunk): void {
   try {
     const chunk = run.scaler.chunk(given);
     checkChunk(chunk, plan.name);
+    plan.budget.check(chunk.m, 0, { source: plan.name, sample: chunk.colStart }); // a live stream may grow n for ever: only m is held
     run.sawPositive ||= hasPositive(chunk);
     const engine = engineFor(run, chunk);
     if (run.toSkip > 0) {

@@ -17,6 +17,7 @@
  * SHAPE_MISMATCH naming the chunk. Snapshots have the current m rows and the source's `featureNames`
  * as they are at that moment (its first m names). The first chunk must have at least `rank` features.
  */
+import { onlineBudget, type MemoryBudget } from '../memory-limit.js';
 import { availableParallelism } from 'node:os';
 import { Observable, isObservable } from 'rxjs';
 import type { CscChunk } from '../chunk/csc-chunk.js';
@@ -67,6 +68,8 @@ export interface OnlinePlan {
   /** Workers to start before reading (the source says m): their count, else 1. */
   readonly earlyThreads: number;
   readonly features: number | undefined;
+  /** What W and its statistics need per feature (memory-limit.ts): checked for every chunk, and by a file source. */
+  readonly budget: MemoryBudget;
 }
 
 export function fitOnline(input: Observable<CscChunk> | MatrixSource, options: OnlineOptions): Observable<Snapshot> {
@@ -118,13 +121,15 @@ function planOnline(input: Observable<CscChunk> | MatrixSource, options: OnlineO
     : { count: 1, auto: false };
   const settings: OnlineSettings = { window, sweeps, forgetting: rho, wSweeps: options.nnlsMaxSweeps ?? ONLINE_W_SWEEPS };
   const fingerprint = { ...fingerprintOf(resolved), window, sweeps, ...family.online.fingerprint(settings) };
-  const base = { resolved, family, settings, emitEvery, emitEveryMs, threads, fingerprint };
+  // W and its statistics per feature; per sample only what reading takes (memory-limit.ts).
+  const budget = onlineBudget(resolved.memoryLimit, { rank: resolved.rank, loss: resolved.loss });
+  const base = { resolved, family, settings, emitEvery, emitEveryMs, threads, fingerprint, budget };
   if (isMatrixSource(input)) {
     if (input.features !== undefined) checkShape(resolved, input.features, undefined);
     const matrix = (input as { matrix?: CscMatrix }).matrix;
     const early = threads.count <= 1 ? 1 : family.online.threadsBeforeReading(resolved, threads, input.features, matrix);
     return {
-      ...base, chunks$: input.chunks(), name: input.name, earlyThreads: early, features: input.features,
+      ...base, chunks$: input.chunks(budget), name: input.name, earlyThreads: early, features: input.features,
       // A growing dictionary may be ahead of the chunks fitted so far (it only ever appends), and it is
       // a live list: the snapshot gets a copy of its first m names.
       namesOf: (m) => { const names = input.featureNames; return names === undefined || names.length < m ? undefined : names.slice(0, m); },
