@@ -6,6 +6,7 @@
  * ones written; these checks keep a checkpoint written by a faulty or hostile program from being resumed
  * into NaN. Each failure is MALFORMED_FILE (the header) or INVALID_VALUE (a value), naming the file and what.
  */
+import { isLoss, LOSSES, type Loss } from '../options/losses.js';
 import { MARK } from '../chunk/data-fingerprint.js';
 import { DataError } from '../errors.js';
 import type { TracePoint } from '../snapshot/snapshot.js';
@@ -13,7 +14,7 @@ import type { EngineState } from '../model/engine.js';
 
 export interface Header {
   fingerprint: Record<string, unknown>; sourceName: string; trace: TracePoint[];
-  loss: 'l1' | 'l2'; numbers: Record<string, number>; layout: Record<string, [number, number]>;
+  loss: Loss; numbers: Record<string, number>; layout: Record<string, [number, number]>;
   data?: { features: number; complete: boolean };
 }
 
@@ -34,7 +35,7 @@ export function checkHeader(value: unknown, path: string): Header {
   if (!isRecord(fingerprint)) throw bad('no fingerprint of the options');
   if (typeof sourceName !== 'string') throw bad('no source name');
   if (!Array.isArray(trace) || !trace.every(isRecord)) throw bad('the trace is not a list of iterations');
-  if (loss !== 'l1' && loss !== 'l2') throw bad(`loss is ${JSON.stringify(loss)}, not "l1" or "l2"`);
+  if (!isLoss(loss)) throw bad(`loss is ${JSON.stringify(loss)}, not one of ${LOSSES.map((l) => `"${l}"`).join(', ')}`);
   if (!isRecord(numbers) || !Object.values(numbers).every((v) => typeof v === 'number' || v === 'Infinity' || v === '-Infinity' || v === 'NaN')) {
     throw bad('the counters are not numbers');
   }

@@ -12,7 +12,9 @@ import { NNLS_CD_WARM } from '../kernel/nnls-solve.js';
 import type { Values } from './row.js';
 import { validate } from './validate.js';
 
-export type Loss = 'l2' | 'l1';
+import type { Loss } from './losses.js';
+
+export type { Loss } from './losses.js';
 
 export interface FitOptions {
   /** Rank k: number of factors. Integer ≥ 1 and ≤ min(features, samples). Required. */

@@ -3,6 +3,7 @@
  * resolved: a computed default reads only rows above it. Docs say what pipeline/fit.ts and
  * pipeline/fit-online.ts do with each value.
  */
+import { LOSSES, LOSS_DEFAULTS, type Loss } from './losses.js';
 import type { OptionRow } from './row.js';
 
 const FIT = ['fit'] as const;
@@ -11,7 +12,7 @@ const PENALTY = { type: 'number', min: 0, below: 1 } as const;
 
 export const FIT_ROWS: readonly OptionRow[] = [
   { name: 'rank', kind: { type: 'integer', min: 1 }, scopes: FIT, required: true, flag: '-k, --rank <K>', doc: 'rank k: the number of factors, ≤ min(features, samples)' },
-  { name: 'loss', kind: { type: 'enum', values: ['l2', 'l1'] }, scopes: FIT, default: 'l2', flag: '--loss <loss>', doc: "'l2' (least squares) or 'l1' (weighted L1 by sparse coordinate descent)" },
+  { name: 'loss', kind: { type: 'enum', values: LOSSES }, scopes: FIT, default: 'l2', flag: '--loss <loss>', doc: LOSSES.map((l) => `'${l}' (${LOSS_DEFAULTS[l].doc})`).join(' or ') },
   { name: 'l1', kind: { type: 'pair', of: PENALTY }, scopes: FIT, default: 0, flag: '--l1 <W,H>', doc: 'l2: L1 penalty in [0, 1) on the normalised problem, one number for both factors or W,H' },
   { name: 'l2', kind: { type: 'pair', of: { type: 'number', min: 0 } }, scopes: FIT, default: 0, flag: '--l2 <W,H>', doc: 'l2: L2 (ridge) penalty ≥ 0 on the Gram diagonal, one number for both factors or W,H' },
   { name: 'lambda', kind: { type: 'number', min: 0 }, scopes: FIT, default: 1, flag: '--lambda <λ>', doc: 'l1: weight of the zero entries (1 = plain L1-NMF, 0 ignores zeros)' },
@@ -21,7 +22,7 @@ export const FIT_ROWS: readonly OptionRow[] = [
     doc: "l2: 'fast' (≤ 5 warm CD sweeps per subproblem, W extrapolated, WebAssembly; online: warm window codes and W) or 'exact' (plain ALS; online: exact solves)",
   },
   {
-    name: 'tol', kind: { type: 'number', min: 0 }, scopes: FIT, fallback: (v) => (v.loss === 'l1' ? 1e-6 : v.solver === 'fast' ? 1e-5 : 1e-4),
+    name: 'tol', kind: { type: 'number', min: 0 }, scopes: FIT, fallback: (v) => LOSS_DEFAULTS[v.loss as Loss].tol(v.solver),
     defaultDoc: '1e-5 (l2 fast), 1e-4 (l2 exact), 1e-6 (l1)', flag: '--tol <t>', doc: 'stop when the convergence measure falls below tol; 0 runs all iterations',
   },
   { name: 'seed', kind: { type: 'integer' }, scopes: FIT, default: 42, flag: '--seed <s>', doc: 'seed of the random start' },
@@ -65,8 +66,7 @@ export const FIT_ROWS: readonly OptionRow[] = [
   { name: 'name', kind: { type: 'string' }, scopes: ONLINE, default: 'live stream', doc: 'the name of a plain Observable in error messages' },
   {
     name: 'window', kind: { type: 'integer', min: 1 }, scopes: ONLINE, expected: 'an integer ≥ 1 (chunks)', flag: '--window <N>',
-    fallback: (v, given) => (v.loss === 'l1' ? 8 : v.solver === 'fast' && given.nnlsMethod === undefined ? 4 : 1),
-    // l2 'fast': 4 (bench/README.md, bench:online: the default that meets both goals)
+    fallback: (v, given) => LOSS_DEFAULTS[v.loss as Loss].window(v.solver, given.nnlsMethod !== undefined),
     defaultDoc: "l1 8; l2 4 with solver 'fast', 1 with 'exact'", doc: 'online: chunks in the window (memory is bounded by it)',
   },
   { name: 'sweeps', kind: { type: 'integer', min: 1 }, scopes: ONLINE, default: 1, flag: '--sweeps <N>', doc: 'online: rounds per chunk (l1 sCD iterations over the window; l2 rounds of codes and W)' },
