@@ -7,7 +7,6 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFil
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { NmfError } from '../src/errors.js';
 import { removeStaleTemporaries, writeAll, writeFileAtomic, type WritableHandle } from '../src/io/atomic-write.js';
 import { readCheckpoint, writeCheckpoint, type Checkpoint } from '../src/io/checkpoint.js';
 import { makeFeatureMajorStore } from '../src/io/feature-major.js';
@@ -15,6 +14,7 @@ import { readModel, writeModel } from '../src/io/model-file.js';
 import type { Snapshot } from '../src/snapshot/snapshot.js';
 import { FlatBuffer } from '../src/source/flatbuffer-check.js';
 import { CLI, nmflow } from './helpers/cli.js';
+import { failure } from './helpers/failure.js';
 import { SHARED_DATA } from './helpers/load-mtx-sync.js';
 import { CHECKPOINT_HEADER_AT, writeResealed } from './helpers/reseal-checkpoint.js';
 
@@ -33,17 +33,6 @@ const model = {
 } as unknown as Snapshot;
 /** Library words that must not be all a message says. */
 const LIBRARY_WORDS = /unreachable|Parquet error|RuntimeError|Cannot read properties|is not a function|undefined|panicked|Unexpected token|JSON at position/;
-
-/** The error a promise or a function ends with (fails the test when there is none). */
-async function failure(run: () => unknown): Promise<NmfError> {
-  try {
-    await run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(NmfError);
-    return error as NmfError;
-  }
-  throw new Error('expected an error');
-}
 
 describe('short writes', () => {
   it('writeAll continues after a short write and fails when the device accepts nothing (a seam: a handle that stops short)', async () => {

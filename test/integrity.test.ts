@@ -10,25 +10,16 @@ import { Observable, map } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import type { CscChunk } from '../src/chunk/csc-chunk.js';
 import { toBatches } from '../src/cli/convert-command.js';
-import { NmfError } from '../src/errors.js';
 import { readCheckpoint, writeCheckpoint, type Checkpoint } from '../src/io/checkpoint.js';
 import { openTableWriter } from '../src/io/write-table.js';
 import { fitModel } from '../src/pipeline/fit.js';
 import { fromArrow } from '../src/source/from-arrow.js';
 import { fromCsc, splitColumns, type CscMatrix } from '../src/source/from-csc.js';
 import type { MatrixSource } from '../src/source/matrix-source.js';
+import { failure } from './helpers/failure.js';
 import { loadSharedMtx } from './helpers/load-mtx-sync.js';
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'nmflow-integrity-'));
-async function failure(run: () => unknown): Promise<NmfError> {
-  try {
-    await run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(NmfError);
-    return error as NmfError;
-  }
-  throw new Error('expected an error');
-}
 const birds = (): CscMatrix => loadSharedMtx('hawaiibirds');
 /** The same matrix with value `at` multiplied by `factor` (same shape, same nonzeros). */
 const altered = (A: CscMatrix, at: number, factor: number): CscMatrix => {

@@ -7,24 +7,15 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { NmfError } from '../src/errors.js';
 import { readModel, writeModel } from '../src/io/model-file.js';
 import { loadParquetWasm } from '../src/io/parquet-wasm.js';
 import { fitModel } from '../src/pipeline/fit.js';
 import type { Snapshot } from '../src/snapshot/snapshot.js';
 import { fromCsc } from '../src/source/from-csc.js';
+import { failure } from './helpers/failure.js';
 import { loadSharedMtx } from './helpers/load-mtx-sync.js';
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'nmflow-model-integrity-'));
-async function failure(run: () => unknown): Promise<NmfError> {
-  try {
-    await run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(NmfError);
-    return error as NmfError;
-  }
-  throw new Error('expected an error');
-}
 const small = {
   loss: 'l2', rank: 2, features: 3, samples: 4, iteration: 1, relativeLoss: 0.5, objective: 0.5, trace: [],
   W: Float64Array.from([0.1, 0.2, 0.3, 0.4, 0.6, 0.4]), d: Float64Array.from([2, 1]), featureNames: ['a', 'b', 'c'],

@@ -22,7 +22,7 @@ import { makeConverter } from '../source/batch-source.js';
 import { defaultMemoryLimit, readerBudget } from '../memory-limit.js';
 import { splitColumns, type CscMatrix } from '../source/from-csc.js';
 import { columnsOf, resolveLayout } from '../source/layout.js';
-import { Interrupted } from './interrupt.js';
+import { Interrupted, untilSignal } from './interrupt.js';
 import { addInputFlags, sourceOptions, type InputFlags } from './open-input.js';
 import { addTableFlags } from './parse-flags.js';
 
@@ -176,23 +176,3 @@ const plainData = (type: Int32 | Float64, length: number, data: Int32Array | Flo
   makeData({ type: type as Float64, length, nullCount: 0, data: data as Float64Array }) as Data;
 
 const emptyChunk = (m: number): CscChunk => makeCscChunk({ m, colStart: 0, colPtr: new Int32Array(1), rowIdx: new Int32Array(0), values: new Float64Array(0) });
-
-/** Chunks may be views of batch buffers that the next batch reuses: keep copies for an in-memory output. */
-/**
- * Runs `body` with `stopped()`, which names the SIGINT / SIGTERM received (the loop checks it between batches
- * and throws Interrupted; the caller removes what it was writing).
- */
-export async function untilSignal<T>(body: (stopped: () => string | undefined) => Promise<T>): Promise<T> {
-  let signal: string | undefined;
-  const onSignal = (s: NodeJS.Signals): void => { signal = s; };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  try {
-    const result = await body(() => signal);
-    if (signal) throw new Interrupted(signal);
-    return result;
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
-}

@@ -1,7 +1,8 @@
 /**
  * Runs an Observable to its last value, stopping cleanly on SIGINT/SIGTERM: the subscription is
  * unsubscribed (sources close their files, temporary directories are removed by their teardown),
- * `onInterrupt` reports, and the promise rejects with an Interrupted error (exit code 130).
+ * `onInterrupt` reports, and the promise rejects with an Interrupted error (exit code 130). Loops that
+ * check between steps (convert, project) use `untilSignal`; both listen through `listenForInterrupt`.
  */
 import type { Observable } from 'rxjs';
 import { NmfError } from '../errors.js';
@@ -21,8 +22,7 @@ export async function untilInterrupted<T>(source$: Observable<T>, onInterrupt: (
     let settled = false;
     const cleanup = (): void => {
       settled = true;
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      stopListening();
     };
     const onSignal = (signal: NodeJS.Signals): void => {
       subscription?.unsubscribe();
@@ -30,8 +30,7 @@ export async function untilInterrupted<T>(source$: Observable<T>, onInterrupt: (
       onInterrupt();
       reject(new Interrupted(signal));
     };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    const stopListening = listenForInterrupt(onSignal);
     const running = source$.subscribe({
       next: (value) => { last = { value }; },
       error: (error: unknown) => { cleanup(); reject(error); },
@@ -44,4 +43,30 @@ export async function untilInterrupted<T>(source$: Observable<T>, onInterrupt: (
     if (settled) running.unsubscribe();
     else subscription = running;
   });
+}
+
+/**
+ * Runs `body` with `stopped()`, which names the SIGINT / SIGTERM received (the loop checks it between batches
+ * and throws Interrupted; the caller removes what it was writing).
+ */
+export async function untilSignal<T>(body: (stopped: () => string | undefined) => Promise<T>): Promise<T> {
+  let signal: string | undefined;
+  const stopListening = listenForInterrupt((s) => { signal = s; });
+  try {
+    const result = await body(() => signal);
+    if (signal) throw new Interrupted(signal);
+    return result;
+  } finally {
+    stopListening();
+  }
+}
+
+/** Calls `onSignal` on every SIGINT and SIGTERM until the returned function is called (it removes both listeners). */
+function listenForInterrupt(onSignal: (signal: NodeJS.Signals) => void): () => void {
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
 }

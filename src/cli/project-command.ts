@@ -21,10 +21,10 @@ import { namedFeatures, unnamedDataMessage } from '../pipeline/feature-names.js'
 import { columnsOf, resolveLayout } from '../source/layout.js';
 import type { CscMatrix } from '../source/from-csc.js';
 import { makeProjector, type ProjectionOptions } from '../model/project.js';
-import { splitMatrix, untilSignal } from './convert-command.js';
+import { splitMatrix } from './convert-command.js';
 import { formatsFor, formatToRead } from '../format/registry.js';
 import { validate } from '../options/validate.js';
-import { Interrupted } from './interrupt.js';
+import { Interrupted, untilSignal } from './interrupt.js';
 import { addInputFlags, sourceOptions, type InputFlags } from './open-input.js';
 import { addTableFlags } from './parse-flags.js';
 

@@ -25,23 +25,22 @@
  * State (the carried sample, the projector's workspace) is created per subscription; processing is
  * synchronous per batch (an output batch is emitted before the upstream's `next` returns); a bad batch errors with a DataError naming the batch, the row and the column,
  * and nothing follows it; unsubscribing unsubscribes the upstream.
+ *
+ * The plan (options checked, the column plan of wide / list tables): project-plan.ts; record batches →
+ * samples as CSC chunks: project-batches.ts.
  */
 import { Field, Float64, RecordBatch, Schema, Struct, makeData } from 'apache-arrow';
 import { availableParallelism } from 'node:os';
 import { concat, defer, finalize, mergeMap, type OperatorFunction } from 'rxjs';
-import { columnData, dataError, isIntegerType, isNumericType, type BatchWhere } from '../chunk/arrow-column.js';
-import { LongSamples, type SampleBatch } from '../chunk/long-samples.js';
-import { makeCscChunk, type CscChunk } from '../chunk/csc-chunk.js';
-import { ListToCsc } from '../chunk/list-to-csc.js';
-import { sumDuplicates } from '../chunk/sum-duplicates.js';
-import { WideToCsc } from '../chunk/wide-to-csc.js';
-import { DataError, NmfError, OptionError } from '../errors.js';
-import { namedFeatures, unnamedDataMessage } from './feature-names.js';
-import { layoutFrom, type Layout, type ResolvedLayout } from '../source/layout.js';
-import { validate } from '../options/validate.js';
+import { dataError, type BatchWhere } from '../chunk/arrow-column.js';
+import type { CscChunk } from '../chunk/csc-chunk.js';
+import { DataError, NmfError } from '../errors.js';
+import type { Layout } from '../source/layout.js';
 import { makeProjector, type ProjectionModel, type ProjectionOptions } from '../model/project.js';
 import { makeProjectPool, type ProjectPool } from '../parallel/project-pool.js';
 import { familyOf } from '../model/families.js';
+import { longProjector, tableProjector, type Projected } from './project-batches.js';
+import { resolvePlan } from './project-plan.js';
 
 export interface ProjectExtras extends ProjectionOptions {
   /** Input columns copied to the output. Default: wide / list every column; long none (the sample id is always kept). */
@@ -67,27 +66,6 @@ export interface ProjectExtras extends ProjectionOptions {
 
 export type ProjectOptions = Layout & ProjectExtras;
 export type ProjectModel = ProjectionModel & { readonly featureNames?: readonly string[] | undefined };
-
-/** What one batch gives: the samples as a chunk, and the input data of the columns to keep. */
-type Projected = SampleBatch;
-interface BatchProjector { push(batch: RecordBatch, where: BatchWhere): Projected | null; finish(): Projected | null }
-
-export interface ProjectPlan {
-  readonly model: ProjectModel;
-  readonly layout: ResolvedLayout;
-  readonly passThrough: readonly string[] | undefined;
-  readonly replaceFeatures: boolean;
-  readonly names: ReadonlyMap<string, number> | undefined;
-  readonly ignoreUnknown: boolean;
-  readonly k: number;
-  /** The names features are matched against when the model has real names (feature-names.ts), else undefined. */
-  readonly named: readonly string[] | undefined;
-}
-
-/** SCHEMA_MISMATCH for a batch whose features (`what`) cannot be matched to the model's names. */
-function unnamedDataError(named: readonly string[], what: string, where: BatchWhere, column: string): DataError {
-  return dataError('SCHEMA_MISMATCH', unnamedDataMessage(named, what), where, undefined, column);
-}
 
 export function project(model: ProjectModel, options: ProjectOptions): OperatorFunction<RecordBatch, RecordBatch> {
   const plan = resolvePlan(model, options);
@@ -155,128 +133,6 @@ function penaltiesOf(o: ProjectionOptions): ProjectionOptions {
     ...(o.l1 === undefined ? {} : { l1: o.l1 }), ...(o.l2 === undefined ? {} : { l2: o.l2 }),
     ...(o.lambda === undefined ? {} : { lambda: o.lambda }), ...(o.maxSweeps === undefined ? {} : { maxSweeps: o.maxSweeps }),
   };
-}
-
-/** Checks the options once against the options table (OptionError), before anything is subscribed. */
-export function resolvePlan(model: ProjectModel, options: ProjectOptions): ProjectPlan {
-  const v = validate('project', options);
-  // the project's featureNames are matched against the model's, not a reader's dictionary
-  const layout = layoutFrom({ ...v, featureNames: undefined });
-  if (layout.layout !== 'wide' && layout.features !== undefined && layout.features !== model.features) {
-    throw new OptionError('features', `the model's ${model.features} features (or nothing)`, layout.features);
-  }
-  const featureNames = (v.featureNames as readonly string[] | undefined) ?? model.featureNames;
-  if (featureNames !== undefined && featureNames.length !== model.features) {
-    throw new OptionError('featureNames', `${model.features} names (the model's features)`, featureNames);
-  }
-  const names = featureNames ? new Map(featureNames.map((f, i) => [f, i] as const)) : undefined;
-  return {
-    model, layout, passThrough: v.passThrough as readonly string[] | undefined, replaceFeatures: v.replaceFeatures as boolean, names,
-    ignoreUnknown: v.unknownFeatures === 'ignore', k: model.rank,
-    named: namedFeatures(featureNames),
-  };
-}
-
-function longProjector(plan: ProjectPlan): BatchProjector | undefined {
-  const { layout } = plan;
-  if (layout.layout !== 'long') return undefined;
-  const samples = new LongSamples({
-    m: plan.model.features, feature: layout.feature, sample: layout.sample, value: layout.value, indexBase: layout.indexBase,
-    names: plan.names, ignoreUnknown: plan.ignoreUnknown, passThrough: plan.passThrough ?? [],
-  });
-  return {
-    push: (batch, where) => {
-      const type = batch.schema.fields.find((f) => f.name === layout.feature)?.type;
-      if (plan.named && type && isIntegerType(type)) throw unnamedDataError(plan.named, `integer ids (${String(type)})`, where, layout.feature);
-      return samples.push(batch, where);
-    },
-    finish: () => samples.finish(),
-  };
-}
-
-/** wide and list: one sample per row; the column plan is settled by the first batch. */
-function tableProjector(plan: ProjectPlan): BatchProjector {
-  const { layout, model } = plan;
-  let settled: { keep: string[]; columns: string[]; featureOf: Int32Array | null } | undefined;
-  return {
-    push: (batch, where) => {
-      settled ??= settle(plan, batch.schema, where);
-      const n = batch.numRows;
-      const fields = settled.keep.map((c) => batch.schema.fields.find((f) => f.name === c)!);
-      const columns = settled.keep.map((c) => columnData(batch, c, where));
-      let chunk: CscChunk;
-      if (n === 0) chunk = makeCscChunk({ m: model.features, colStart: 0, colPtr: new Int32Array(1), rowIdx: new Int32Array(0), values: new Float64Array(0) });
-      else if (layout.layout === 'wide') chunk = remap(new WideToCsc({ chunkSize: n, samples: undefined, columns: settled.columns }), batch, where, settled.featureOf, model.features);
-      else if (layout.layout === 'list') {
-        const m = plan.ignoreUnknown ? 2 ** 31 - 1 : model.features;
-        const { indexBase, indices, values, entries } = layout;
-        chunk = remap(new ListToCsc({ m, chunkSize: n, samples: undefined, indices, values, entries, indexBase }), batch, where, null, model.features);
-      } else throw new Error('unreachable');
-      return { chunk, fields, columns };
-    },
-    finish: () => null,
-  };
-}
-
-/** Converts one batch (as one chunk) and maps converter rows onto model features; rows ≥ m (ignored features) are dropped. */
-function remap(converter: WideToCsc | ListToCsc, batch: RecordBatch, where: BatchWhere, featureOf: Int32Array | null, m: number): CscChunk {
-  const chunk = [...converter.push(batch, where), ...converter.finish()][0]!;
-  const { n, colPtr, rowIdx: rows, values: vals } = chunk;
-  const rowIdx = new Int32Array(colPtr[n]!);
-  const values = new Float64Array(colPtr[n]!);
-  const ptr = new Int32Array(n + 1);
-  let q = 0;
-  for (let j = 0; j < n; j++) {
-    for (let p = colPtr[j]!; p < colPtr[j + 1]!; p++) {
-      const i = featureOf ? featureOf[rows[p]!]! : rows[p]!;
-      if (i >= m) continue;
-      rowIdx[q] = i;
-      values[q++] = vals[p]!;
-    }
-    ptr[j + 1] = q;
-  }
-  // Columns in model order, repeats summed (chunk/sum-duplicates.ts): the codes do not depend on the table's column order.
-  const arrays = sumDuplicates({ colPtr: ptr, rowIdx, values }, n) ?? { colPtr: ptr, rowIdx, values };
-  return makeCscChunk({ m, colStart: 0, ...arrays });
-}
-
-/** wide / list, from the first batch's schema: the kept columns and the feature columns with their model index. */
-function settle(plan: ProjectPlan, schema: Schema, where: BatchWhere): { keep: string[]; columns: string[]; featureOf: Int32Array | null } {
-  const { layout, model, names } = plan;
-  const all = schema.fields.map((f) => f.name);
-  let data: string[];
-  let columns: string[] = [];
-  let featureOf: Int32Array | null = null;
-  if (layout.layout === 'wide') {
-    data = layout.columns ? [...layout.columns]
-      : schema.fields.filter((f) => isNumericType(f.type) && !(plan.passThrough ?? []).includes(f.name)).map((f) => f.name);
-    for (const c of data) if (!all.includes(c)) throw dataError('SCHEMA_MISMATCH', `feature column "${c}" not found`, where, undefined, c);
-    const byName = names && data.some((c) => names.has(c)) ? names : undefined;
-    if (!byName && plan.named) throw unnamedDataError(plan.named, `columns none of which is a model feature (${data.slice(0, 3).join(', ')}…)`, where, data[0] ?? '*');
-    if (!byName && data.length !== model.features) {
-      throw dataError('SCHEMA_MISMATCH', `${data.length} feature columns match none of the model's feature names, and the model has ${model.features} features`
-        + ' (name the feature columns with `features`)', where, undefined, data[0] ?? '*');
-    }
-    const index: number[] = [];
-    for (const c of data) {
-      const i = byName ? byName.get(c) : columns.length;
-      if (i === undefined) {
-        if (plan.ignoreUnknown) continue;
-        throw dataError('SCHEMA_MISMATCH', `column "${c}" is not one of the model's features (keep it with passThrough, or set unknownFeatures: 'ignore')`,
-          where, undefined, c);
-      }
-      columns.push(c);
-      index.push(i);
-    }
-    featureOf = Int32Array.from(index);
-  } else {
-    data = layout.layout === 'list' ? (layout.entries !== undefined ? [layout.entries] : [layout.indices, layout.values]) : [];
-    if (plan.named) throw unnamedDataError(plan.named, 'integer indices (list layout)', where, data[0]!);
-    columns = data;
-  }
-  const keep = (plan.passThrough ?? all).filter((c) => !(plan.replaceFeatures && data.includes(c)));
-  for (const c of keep) if (!all.includes(c)) throw dataError('SCHEMA_MISMATCH', `pass-through column "${c}" not found`, where, undefined, c);
-  return { keep, columns, featureOf };
 }
 
 /** The output batch: kept columns, then factor_0…factor_{k−1} (H is k × n row-major). */

@@ -8,24 +8,23 @@
  * Long layout with unknownFeatures 'extend' (layout.ts): a re-readable input is scanned first (so its
  * chunks share one m); a one-shot input starts from the given features (or none) and grows while it is
  * read — `features` and `featureNames` then report what has been read so far.
+ * What is known before reading (m, names, n): source-describe.ts; opening files and closing them when a
+ * pass ends early: file-handles.ts.
  */
-import { open, stat, type FileHandle } from 'node:fs/promises';
-import { concat, defer, from, map, mergeMap, of, reduce, switchMap, tap, throwError, type Observable } from 'rxjs';
+import { concat, defer, from, mergeMap, of, switchMap, tap, throwError, type Observable } from 'rxjs';
 import type { RecordBatch, Schema } from 'apache-arrow';
-import { columnData, isStringType, type BatchWhere } from '../chunk/arrow-column.js';
+import type { BatchWhere } from '../chunk/arrow-column.js';
 import type { CscChunk } from '../chunk/csc-chunk.js';
-import { appearanceLookup, scanIds, sortedNames, type IdScan } from '../chunk/id-dictionary.js';
-import { listIndexData, ListToCsc } from '../chunk/list-to-csc.js';
+import { ListToCsc } from '../chunk/list-to-csc.js';
 import { LongToCsc } from '../chunk/long-to-csc.js';
 import { wideColumns, WideToCsc } from '../chunk/wide-to-csc.js';
-import { DataError, type DataLocation } from '../errors.js';
-import { reasonOf } from '../io/io-error.js';
+import { DataError } from '../errors.js';
 import { checkBatch } from './check-batch.js';
-import { decoderReason } from './decoder-error.js';
 import { columnsOf, type ResolvedLayout } from './layout.js';
 import type { MatrixSource } from './matrix-source.js';
 import { defaultMemoryLimit, readerBudget, type MemoryBudget } from '../memory-limit.js';
 import { pullBatches } from './pull-batches.js';
+import { describe } from './source-describe.js';
 
 export interface SourceBatch {
   readonly batch: RecordBatch;
@@ -143,171 +142,4 @@ export function makeConverter(layout: ResolvedLayout, info: SourceInfo, oneShot 
       featureNames: info.featureNames, extend: layout.extend && oneShot, budget });
   }
   return new ListToCsc({ m, chunkSize, samples, indexBase, indices: layout.indices, values: layout.values, entries: layout.entries });
-}
-
-/** m, feature names and (when cheap) n, before the first chunk. */
-function describe(input: BatchInput, layout: ResolvedLayout): Observable<SourceInfo> {
-  const names = layout.featureNames;
-  const base = { samples: layout.samples, featureNames: names, columns: undefined };
-  const where0: BatchWhere = { source: input.name, batch: 0, rowOffset: 0, unit: 'record batch' };
-  const schema$: Observable<Schema | undefined> = input.schema ? from(input.schema()) : of(undefined);
-  // n before reading, when metadata has it: rows (wide, list) or the largest integer sample id (long).
-  const samples$ = defer(async () => {
-    if (layout.samples !== undefined) return layout.samples;
-    if (layout.layout !== 'long') return input.rows?.();
-    const max = await input.maxOf?.(layout.sample);
-    return max === undefined ? undefined : max + 1 - layout.indexBase;
-  });
-  if (layout.layout === 'wide') {
-    return schema$.pipe(switchMap((schema) => samples$.pipe(map((samples): SourceInfo => {
-      const columns = layout.columns ?? (schema ? wideColumns(schema, undefined, where0) : undefined);
-      return { samples, columns, features: columns?.length, featureNames: names ?? columns };
-    }))));
-  }
-  const idColumn = layout.layout === 'long' ? layout.feature : layout.entries ?? layout.indices;
-  const fixed = layout.features ?? names?.length;
-  const extend = layout.layout === 'long' && layout.extend;
-  // A one-shot input cannot be scanned: with 'extend' it starts from what the options say and grows.
-  if (extend && !input.rereadable) return samples$.pipe(map((samples) => ({ ...base, samples, features: fixed ?? 0 })));
-  const m$ = schema$.pipe(switchMap((schema) => {
-    const field = schema?.fields.find((f) => f.name === idColumn);
-    const stringIds = layout.layout === 'long' && field !== undefined && isStringType(field.type);
-    // 'extend' on a re-readable input: the options give the first features, the data may add more.
-    if (fixed !== undefined && !(stringIds && !names) && !extend) return of<SourceInfo>({ ...base, features: fixed });
-    const stats$ = !stringIds && input.maxOf ? from(input.maxOf(idColumn)) : of(undefined);
-    return stats$.pipe(switchMap((max) => (max !== undefined
-      ? of<SourceInfo>({ ...base, features: Math.max(extend ? fixed ?? 0 : 0, max + 1 - layout.indexBase) })
-      : scan(input, layout, idColumn).pipe(map((acc) => fromScan(acc, layout, fixed, input.name))))));
-  }));
-  return m$.pipe(switchMap((info) => samples$.pipe(map((samples) => ({ ...info, samples })))));
-}
-
-function scan(input: BatchInput, layout: ResolvedLayout, idColumn: string): Observable<IdScan> {
-  const entries = layout.layout === 'list' && layout.entries !== undefined;
-  return pullBatches(() => input.open([idColumn])).pipe(reduce((acc: IdScan, { batch, where }) => {
-    const [data, rowOf] = layout.layout === 'long' ? [columnData(batch, idColumn, where)] : listIndexData(batch, idColumn, entries, where);
-    scanIds(data, idColumn, where, layout.indexBase, acc, rowOf);
-    return acc;
-  }, { maxIndex: -1, strings: null }));
-}
-
-function fromScan(acc: IdScan, layout: ResolvedLayout, fixed: number | undefined, name: string): SourceInfo {
-  const base = { samples: layout.samples, columns: undefined };
-  if (layout.layout === 'long' && layout.extend) {
-    const given = layout.featureNames;
-    if (acc.strings && given) {
-      // The dictionary a one-shot read would end with: the given names, then new ids in order of first appearance.
-      const dictionary = appearanceLookup(given);
-      for (const id of acc.strings) dictionary(id, 0);
-      return { ...base, features: dictionary.ids.length, featureNames: dictionary.ids };
-    }
-    // Integer ids: the given features, or more.
-    if (!acc.strings && acc.maxIndex >= 0) return { ...base, features: Math.max(fixed ?? 0, acc.maxIndex + 1), featureNames: given };
-  }
-  if (acc.strings) {
-    const names = sortedNames(acc.strings);
-    if (fixed !== undefined && fixed !== names.length) {
-      throw new DataError('SHAPE_MISMATCH', `option \`features\` is ${fixed} but the data has ${names.length} distinct feature ids`, { source: name });
-    }
-    return { ...base, features: names.length, featureNames: names };
-  }
-  if (acc.maxIndex < 0) throw new DataError('EMPTY_INPUT', 'the input has no feature ids', { source: name });
-  return { ...base, features: acc.maxIndex + 1, featureNames: layout.featureNames };
-}
-
-/**
- * A problem with a file as a whole (not a value): MALFORMED_FILE / IO, what was being done and what is wrong
- * in words (decoder-error.ts, io/io-error.ts); the original error is the cause.
- */
-export function fileError(code: 'MALFORMED_FILE' | 'IO', what: string, err: unknown, location: DataLocation): DataError {
-  if (err instanceof DataError) return err;
-  return new DataError(code, `${what}: ${code === 'IO' ? reasonOf(err) : decoderReason(err)}`, location, err);
-}
-
-/**
- * Opens `path` for reading, after checking that it is a regular file: Arrow and Parquet files are read by
- * random access, and opening a FIFO would wait for a writer for ever (a thread that even process.exit waits for).
- */
-export async function openRegularFile(path: string): Promise<FileHandle> {
-  let handle: FileHandle;
-  try {
-    const info = await stat(path);
-    if (!info.isFile()) {
-      const kind = info.isDirectory() ? 'a directory' : info.isFIFO() ? 'a pipe (FIFO)' : info.isSocket() ? 'a socket' : 'a device';
-      throw new DataError('IO', `cannot read the file: it is ${kind}, not a regular file (Arrow and Parquet inputs are read by random access)`, { source: path });
-    }
-    handle = await open(path, 'r');
-  } catch (err) {
-    throw fileError('IO', 'cannot open the file', err, { source: path });
-  }
-  return handle;
-}
-
-/** Runs `body` on an open, non-empty file and closes it. */
-export async function withFile<T>(path: string, body: (handle: FileHandle, size: number) => Promise<T>): Promise<T> {
-  const handle = await openRegularFile(path);
-  try {
-    const { size } = await handle.stat();
-    if (size === 0) throw new DataError('EMPTY_INPUT', 'the file is empty (0 bytes)', { source: path });
-    return await body(handle, size);
-  } finally {
-    await handle.close().catch(() => undefined);
-  }
-}
-
-/** What a file reader may ask of the pass it serves. */
-export interface PassContext {
-  /** True once the consumer has gone (return() was called). */
-  closed(): boolean;
-  /** Runs `stop` at once when the consumer goes (e.g. stop a decoder thread). */
-  onClose(stop: () => void): void;
-}
-
-/**
- * The batches of `paths`, one file after the other, each read through one FileHandle by `body`.
- * `return()` closes the open handle at once and runs the `onClose` hooks (a read in flight then
- * fails, and its error is dropped because the consumer has gone); the generator's own cleanup runs
- * when it next resumes.
- */
-export function handleBatches(
-  paths: readonly string[] | (() => Promise<readonly string[]>),
-  body: (handle: FileHandle, size: number, path: string, pass: PassContext) => AsyncGenerator<SourceBatch>,
-): AsyncIterator<SourceBatch> {
-  let handle: FileHandle | undefined;
-  let closed = false;
-  const hooks: (() => void)[] = [];
-  const closeHandle = (): void => {
-    const h = handle;
-    handle = undefined;
-    if (h) h.close().catch(() => undefined);
-  };
-  const pass: PassContext = {
-    closed: () => closed,
-    onClose: (stop) => { if (closed) stop(); else hooks.push(stop); },
-  };
-  async function* run(): AsyncGenerator<SourceBatch> {
-    try {
-      for (const path of typeof paths === 'function' ? await paths() : paths) {
-        const h = await openRegularFile(path);
-        if (closed) { await h.close(); return; }
-        handle = h;
-        const { size } = await h.stat();
-        if (size === 0) throw new DataError('EMPTY_INPUT', 'the file is empty (0 bytes)', { source: path });
-        yield* body(h, size, path, pass);
-        closeHandle();
-      }
-    } finally {
-      closeHandle();
-    }
-  }
-  const it = run();
-  return {
-    next: () => it.next(),
-    return: (value?: unknown) => {
-      closed = true;
-      closeHandle();
-      for (const stop of hooks.splice(0)) stop();
-      return it.return(value as undefined);
-    },
-  };
 }

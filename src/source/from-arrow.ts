@@ -19,9 +19,8 @@ import type { FileHandle } from 'node:fs/promises';
 import { RecordBatchReader, type RecordBatch } from 'apache-arrow';
 import { DataError, OptionError } from '../errors.js';
 import { checkArrowIpc, IpcStructureError, startsLikeIpcFile, type ReadAt } from './arrow-ipc-check.js';
-import {
-  fileError, handleBatches, makeBatchSource, withFile, type BatchInput, type FileSource, type PassContext, type SourceBatch,
-} from './batch-source.js';
+import { makeBatchSource, type BatchInput, type FileSource, type SourceBatch } from './batch-source.js';
+import { fileError, handleBatches, withFile, type PassContext } from './file-handles.js';
 import { resolveLayout, type SourceOptions } from './layout.js';
 
 export type ArrowInput = string | Uint8Array | Iterable<RecordBatch> | AsyncIterable<RecordBatch>;

@@ -19,9 +19,8 @@ import { join } from 'node:path';
 import { Schema, tableFromIPC } from 'apache-arrow';
 import { parquetMetadataAsync, parquetSchema, type AsyncBuffer, type FileMetaData, type SchemaTree } from 'hyparquet';
 import { DataError, OptionError } from '../errors.js';
-import {
-  fileError, handleBatches, makeBatchSource, withFile, type BatchInput, type FileSource, type PassContext, type SourceBatch,
-} from './batch-source.js';
+import { makeBatchSource, type BatchInput, type FileSource, type SourceBatch } from './batch-source.js';
+import { fileError, handleBatches, withFile, type PassContext } from './file-handles.js';
 import { resolveLayout, type SourceOptions } from './layout.js';
 import { arrowFieldsOf, hyparquetBatches } from './parquet-fallback.js';
 import { DecoderStalled, DecoderWorker, type Reply } from './parquet-worker.js';

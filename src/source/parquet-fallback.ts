@@ -15,7 +15,8 @@ import {
 } from 'apache-arrow';
 import { parquetSchema, type FileMetaData, type SchemaTree } from 'hyparquet';
 import { DataError } from '../errors.js';
-import { fileError, type SourceBatch } from './batch-source.js';
+import type { SourceBatch } from './batch-source.js';
+import { fileError } from './file-handles.js';
 
 /** The Arrow type hyparquet's values of a schema node become; undefined when not supported here. */
 export function arrowTypeOf(node: SchemaTree): DataType | undefined {

@@ -1,0 +1,31 @@
+/** What the model files (model-file.ts) of every format share: the model read back, feature names, recorded statistics. */
+import type { DataFingerprint } from '../chunk/data-fingerprint.js';
+import type { Snapshot, TracePoint } from '../snapshot/snapshot.js';
+
+export interface StoredModel {
+  readonly loss: 'l2' | 'l1';
+  readonly rank: number;
+  readonly features: number;
+  readonly W: Float64Array;
+  readonly d: Float64Array;
+  readonly featureNames: readonly string[];
+  /** Per-iteration history of the fit (Arrow and Parquet files; CSV files do not keep it). */
+  readonly trace?: readonly TracePoint[];
+  /** Relative loss and completed iterations of the fit, when the file records them. */
+  readonly relativeLoss?: number;
+  readonly iterations?: number;
+  /** The fingerprint of the data the model was fitted to, when the file records it. */
+  readonly data?: DataFingerprint;
+}
+
+/** The name of feature i written to a model file: its name, else its index. */
+export function featureName(s: Snapshot, i: number): string {
+  return s.featureNames?.[i] ?? String(i);
+}
+
+/** The relative loss and iteration count a model file records, where they parse. */
+export function recorded(relativeLoss: string | undefined, iterations: string | undefined): { relativeLoss?: number; iterations?: number } {
+  const loss = relativeLoss === undefined ? NaN : Number(relativeLoss);
+  const its = iterations === undefined ? NaN : Number(iterations);
+  return { ...(Number.isFinite(loss) ? { relativeLoss: loss } : {}), ...(Number.isInteger(its) ? { iterations: its } : {}) };
+}
