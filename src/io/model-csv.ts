@@ -2,6 +2,7 @@
  * CSV model files (model-file.ts): `# nmflow model` comment lines (loss, rank, d as `# d,d0,d1,…`), then a
  * header `feature,factor_0,…` and one line per feature (numbers with 17 significant digits); H as rank lines.
  */
+import { isLoss, type Loss } from '../options/losses.js';
 import { DataError } from '../errors.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
 import { writeFileAtomic } from './atomic-write.js';
@@ -34,7 +35,7 @@ export function readModelCsv(bytes: Buffer, path: string): StoredModel {
   verifyCsvChecksum(text, path);
   const lines = text.split(/\r?\n/);
   let first: string | undefined;
-  let loss: 'l1' | 'l2' = 'l2';
+  let loss: Loss = 'l2';
   let stats: ReturnType<typeof recorded> = {};
   let d: Float64Array | undefined;
   const rows: number[][] = [];
@@ -42,7 +43,8 @@ export function readModelCsv(bytes: Buffer, path: string): StoredModel {
   let header = false;
   lines.forEach((line, index) => {
     if (line.startsWith('# nmflow model:')) {
-      loss = /loss=l1/.test(line) ? 'l1' : 'l2';
+      const name = /loss=(\S+)/.exec(line)?.[1];
+      loss = isLoss(name) ? name : 'l2';
       stats = recorded(/relativeLoss=(\S+)/.exec(line)?.[1], /iterations=(\S+)/.exec(line)?.[1]);
       first = line;
     }

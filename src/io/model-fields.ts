@@ -1,9 +1,10 @@
 /** What the model files (model-file.ts) of every format share: the model read back, feature names, recorded statistics. */
+import type { Loss } from '../options/losses.js';
 import type { DataFingerprint } from '../chunk/data-fingerprint.js';
 import type { Snapshot, TracePoint } from '../snapshot/snapshot.js';
 
 export interface StoredModel {
-  readonly loss: 'l2' | 'l1';
+  readonly loss: Loss;
   readonly rank: number;
   readonly features: number;
   readonly W: Float64Array;

@@ -3,6 +3,7 @@
  * metadata `nmflow.d` (JSON array), `nmflow.loss`, `nmflow.rank`, `nmflow.trace` (JSON); Parquet by parquet-wasm
  * (zstd), the metadata in the file's Arrow schema. H as a table with one row per sample.
  */
+import { isLoss, type Loss } from '../options/losses.js';
 import { DataType, Table, Utf8, makeVector, tableFromIPC, tableToIPC, vectorFromArray, Schema, RecordBatch, makeData, Struct, type Field, type Vector } from 'apache-arrow';
 import { DataError } from '../errors.js';
 import type { Snapshot, TracePoint } from '../snapshot/snapshot.js';
@@ -70,7 +71,7 @@ export async function readModelTableFile(bytes: Buffer, format: TableFormat, pat
   verifyTableChecksum(meta, W, featureNames, path);
   checkModelValues(W, d, featureNames, path);
   return {
-    loss: meta.get('nmflow.loss') === 'l1' ? 'l1' : 'l2', rank, features: m, W, d, featureNames,
+    loss: loss(meta.get('nmflow.loss')), rank, features: m, W, d, featureNames,
     ...recorded(meta.get('nmflow.relativeLoss'), meta.get('nmflow.iterations')), ...traceOf(meta.get('nmflow.trace')), ...tableDataOf(meta.get(DATA_KEY), path),
   };
 }
@@ -156,4 +157,9 @@ function withMetadata(table: Table, metadata: Record<string, string>): Table {
   const schema = new Schema(table.schema.fields as Field[], new Map(Object.entries(metadata)));
   const batches = table.batches.map((b) => new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: b.numRows, children: b.data.children as never, nullCount: 0 })));
   return new Table(schema, batches);
+}
+
+/** The family a model file names (files of this project name one of LOSSES; anything else reads as least squares, as before). */
+function loss(name: string | undefined): Loss {
+  return isLoss(name) ? name : 'l2';
 }
