@@ -19,12 +19,14 @@ const ALLOWED = {
   io: ['chunk', 'errors', 'format', 'model', 'options', 'snapshot', 'source'],
   format: ['chunk', 'errors', 'io', 'memory-limit', 'source'],
   pipeline: ['chunk', 'errors', 'io', 'kernel', 'memory-limit', 'model', 'options', 'parallel', 'snapshot', 'source'],
+  // cluster/: NATS JetStream scale-out (issue #14): a runner of the same passes, so it sees what pipeline/ sees
+  cluster: ['chunk', 'errors', 'format', 'io', 'kernel', 'memory-limit', 'model', 'options', 'parallel', 'pipeline', 'snapshot', 'source'],
   diagnostics: ['errors', 'kernel', 'model', 'source'],
   report: ['diagnostics', 'io', 'snapshot', 'source'],
-  cli: ['chunk', 'diagnostics', 'errors', 'format', 'io', 'memory-limit', 'model', 'options', 'parallel', 'pipeline', 'report', 'snapshot', 'source'],
-  index: ['chunk', 'diagnostics', 'errors', 'format', 'io', 'kernel', 'memory-limit', 'model', 'options', 'pipeline', 'report', 'snapshot', 'source'],
+  cli: ['chunk', 'cluster', 'diagnostics', 'errors', 'format', 'io', 'memory-limit', 'model', 'options', 'parallel', 'pipeline', 'report', 'snapshot', 'source'],
+  index: ['chunk', 'cluster', 'diagnostics', 'errors', 'format', 'io', 'kernel', 'memory-limit', 'model', 'options', 'pipeline', 'report', 'snapshot', 'source'],
 };
-const RX_ALLOWED = new Set(['source', 'pipeline', 'cli', 'index']);
+const RX_ALLOWED = new Set(['source', 'pipeline', 'cluster', 'cli', 'index']);
 
 const root = resolve(dirname(new URL(import.meta.url).pathname), '..', 'src');
 const files = [];

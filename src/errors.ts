@@ -36,7 +36,8 @@ export type NmfErrorCode =
   | 'IO'
   | 'MEMORY_LIMIT'
   | 'CHECKSUM_MISMATCH'
-  | 'DATA_CHANGED';
+  | 'DATA_CHANGED'
+  | 'CLUSTER';
 
 export class NmfError extends Error {
   readonly code: NmfErrorCode;
@@ -65,6 +66,17 @@ export class DataError extends NmfError {
   constructor(code: NmfErrorCode, message: string, location: DataLocation, cause?: unknown) {
     super(code, message, cause === undefined ? { location } : { location, cause });
     this.name = 'DataError';
+  }
+}
+
+/** A cluster problem: an unreachable NATS server, a missing stream or bucket, a peer of another nmflow version. */
+export class ClusterError extends NmfError {
+  /** What was being reached: a server URL, `stream NAME`, `bucket NAME`, `worker ID`. */
+  readonly target: string;
+  constructor(target: string, message: string, cause?: unknown) {
+    super('CLUSTER', message, cause === undefined ? undefined : { cause });
+    this.name = 'ClusterError';
+    this.target = target;
   }
 }
 
