@@ -17,8 +17,9 @@ import { untilInterrupted } from './interrupt.js';
 import { makeFitProgress } from './progress.js';
 import { addTableFlags } from './parse-flags.js';
 import { formatsFor } from '../format/registry.js';
+import { addClusterFitFlags, fitOnNatsCli, type ClusterFlags } from './cluster-commands.js';
 
-interface FitFlags extends InputFlags {
+interface FitFlags extends InputFlags, ClusterFlags {
   rank: number;
   loss?: 'l2' | 'l1';
   lambda?: number;
@@ -79,6 +80,7 @@ Examples:
     });
   addTableFlags(command, 'source', ['chunkSize']);
   addInputFlags(command);
+  addClusterFitFlags(command);
 }
 
 /** The options of fit and fitOnline that have a flag here (`keepH` follows --out-h; `init.W`/`init.H` come from --init-w/--init-h). */
@@ -142,9 +144,22 @@ async function runFit(input: string, flags: FitFlags, print: (line: string) => v
     }
     fitOnline(EMPTY, online); // bad online flags are usage errors, before anything is read (nothing is subscribed)
   }
+  for (const [flag, value] of [['--replicas', flags.replicas], ['--ack-wait', flags.ackWait], ['--idle-timeout', flags.idleTimeout]] as const) {
+    if (value !== undefined && flags.nats === undefined) throw new OptionError(flag, '--nats as well', value);
+  }
+  if (flags.nats !== undefined && online) throw new OptionError('--online', 'nothing with --nats (the fit on NATS is the batch fit)', true);
   const loadStart = performance.now();
   // An .mtx is read now: its declared shape is checked against what this fit will need (memory-limit.ts).
   const budget = fitBudget(resolveMemoryLimit(flags.memoryLimit), { rank: flags.rank, loss: flags.loss ?? 'l2', threads: flags.threads });
+  if (flags.nats !== undefined) {
+    // the coordinator of a fit on NATS: the workers read the files (cli/cluster-commands.ts)
+    const fitStart = performance.now();
+    const model = await fitOnNatsCli(input, flags, base, (p) => {
+      if (flags.json && !flags.quiet) print(JSON.stringify({ iteration: p.iteration, relativeLoss: p.relativeLoss, objective: p.objective, tol: p.tol, seconds: p.seconds }));
+    });
+    await finishFit(input, flags, model, { loadSeconds: 0, fitSeconds: (performance.now() - fitStart) / 1000, online: false }, print);
+    return;
+  }
   const source = await openInput(input, { ...flags, budget });
   const init: { W?: Float64Array; H?: Float64Array } = {};
   if (flags.initW) {
@@ -183,7 +198,13 @@ async function runFit(input: string, flags: FitFlags, print: (line: string) => v
   } finally {
     progress?.stop();
   }
-  const fitSeconds = (performance.now() - fitStart) / 1000;
+  await finishFit(input, flags, model, { loadSeconds, fitSeconds: (performance.now() - fitStart) / 1000, online: online !== undefined }, print);
+}
+
+/** Writes the model and H asked for and prints the summary (JSON or words). */
+async function finishFit(input: string, flags: FitFlags, model: Snapshot, times: { loadSeconds: number; fitSeconds: number; online: boolean },
+  print: (line: string) => void): Promise<void> {
+  const { loadSeconds, fitSeconds, online } = times;
   if (flags.out) await writeModel(flags.out, model);
   if (flags.outH && model.H) await writeFactorsH(flags.outH, model.H, model.rank, model.samples);
   if (flags.quiet) return;

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { NmfError, OptionError } from '../errors.js';
+import { addWorkerCommand } from './cluster-commands.js';
 import { addConvertCommand } from './convert-command.js';
 import { addEvalCommand } from './eval-command.js';
 import { addFitCommand } from './fit-command.js';
@@ -31,6 +32,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   addReportCommand(program, print);
   addProjectCommand(program, print);
   addConvertCommand(program, print);
+  addWorkerCommand(program);
   for (const command of program.commands) command.exitOverride();
   try {
     await program.parseAsync(argv as string[], { from: 'user' });

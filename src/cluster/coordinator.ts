@@ -1,0 +1,179 @@
+/**
+ * `fitOnNats(input, options)`: the batch least-squares fit with the passes' units solved by `nmflow worker`
+ * processes through NATS JetStream (issue #14; protocol.ts). Per pass the coordinator runs the in-process
+ * engine's own beginning of the pass (W extrapolated for 'fast'), publishes W and one work item per unit,
+ * waits for every unit's PassStats, merges them in unit order (mergePassStats), hands them to the engine
+ * (usePassStats) and ends the pass with the engine's endPass — the functions the in-process fit runs, so
+ * the model is the same bytes as `fit` of the same files, for any number of workers. After each pass its
+ * engine state and trace are stored: a coordinator started again with the same command resumes.
+ */
+import { stat } from 'node:fs/promises';
+import { Observable } from 'rxjs';
+import type { ObjectStore } from '@nats-io/obj';
+import { ClusterError, OptionError } from '../errors.js';
+import { mergePassStats, passStatsFromIPC, usePassStats, type PassStats } from '../model/l2/pass-stats.js';
+import { makeL2Engine } from '../model/l2/engine.js';
+import { ensureHCapacity } from '../model/l2/state.js';
+import { UNIT_SAMPLES } from '../model/l2/units.js';
+import { checkShape, resolveOptions, withSolver, type FitOptions } from '../options.js';
+import { makeChunkScaler } from '../pipeline/value-scale.js';
+import type { Snapshot, TracePoint } from '../snapshot/snapshot.js';
+import type { SourceOptions } from '../source/layout.js';
+import { createBroker, fitObjects, getBlob, getValue, putBlob, putValue, type Broker } from './broker.js';
+import { connectCluster } from './connect.js';
+import { decodeEngineState, dropFit, dropPassObjects, encodeEngineState, purgeWork, clearReports, type CompletedPasses } from './fit-state.js';
+import {
+  bytesF64, decodeJson, encodeJson, engineName, f64Bytes, fitIdOf, hName, nmflowVersion, statsName, wName, type FitMeta,
+} from './protocol.js';
+import { exponentOf, makeUnitReader, planData } from './unit-data.js';
+import { publishPass, waitForUnits } from './coordinator-wait.js';
+
+/** Where and how the fit runs on NATS. */
+export interface ClusterSettings {
+  /** NATS server URL(s), as `--nats` takes them (comma-separated). */
+  readonly servers: string | readonly string[];
+  /** Copies of the streams, bucket and store (default 1; 3 on a 3-server cluster). */
+  readonly replicas?: number;
+  /** Seconds a worker may hold a unit without a heartbeat before it is redelivered (default 30). */
+  readonly ackWaitSeconds?: number;
+  /** Seconds without any unit completed before the fit fails (default 600): no worker, or none that can work. */
+  readonly idleTimeoutSeconds?: number;
+  /** Progress and waiting messages (default: none). */
+  readonly log?: (line: string) => void;
+  /** Keep the fit's objects and keys after it ends (default false: removed). */
+  readonly keep?: boolean;
+}
+
+export interface ClusterFitOptions extends FitOptions {
+  /** How the Parquet files map onto the matrix: 'list' (default) or 'wide' — one row per sample. */
+  readonly layout?: SourceOptions;
+  readonly cluster: ClusterSettings;
+}
+
+/** The options a fit on NATS refuses, said as usage errors before anything is read. */
+export function checkClusterOptions(options: ClusterFitOptions): void {
+  if (options.loss === 'l1') {
+    throw new OptionError('loss', "'l2' with a cluster (weighted L1's W half-sweep needs a feature-major copy of A by feature block: docs/scale-out.md)", 'l1');
+  }
+  if (options.init === 'nndsvd' || options.init === 'nndsvda') throw new OptionError('init', "'random' or explicit arrays with a cluster", options.init);
+  if (options.checkpoint !== undefined || options.resumeFrom !== undefined) {
+    throw new OptionError(options.checkpoint !== undefined ? 'checkpoint' : 'resumeFrom', 'nothing with a cluster (the coordinator keeps its state in NATS and resumes by itself)', 'a checkpoint');
+  }
+  if (options.diag === false) throw new OptionError('diag', 'true with a cluster', false);
+}
+
+/** The fit on NATS as fit() gives it: the final snapshot (and one per pass with emit 'every'). */
+export function fitOnNats(input: string | readonly string[], options: ClusterFitOptions): Observable<Snapshot> {
+  checkClusterOptions(options);
+  const { cluster, layout, ...fitOptions } = options;
+  const resolved = withSolver(resolveOptions(fitOptions), fitOptions);
+  return new Observable<Snapshot>((subscriber) => {
+    const run = { stopped: false };
+    coordinate(input, layout ?? { layout: 'list' }, fitOptions, cluster, run, (s) => subscriber.next(s), resolved.emit === 'every')
+      .then(() => subscriber.complete(), (error: unknown) => subscriber.error(error));
+    return () => { run.stopped = true; };
+  });
+}
+
+async function coordinate(
+  input: string | readonly string[], layout: SourceOptions, fitOptions: FitOptions, cluster: ClusterSettings,
+  run: { stopped: boolean }, emit: (s: Snapshot) => void, every: boolean,
+): Promise<void> {
+  const started = performance.now();
+  const resolved = withSolver(resolveOptions(fitOptions), fitOptions);
+  const plan = await planData(input, layout);
+  checkShape(resolved, plan.m, plan.n);
+  const version = nmflowVersion();
+  const { init: _init, onChunk: _c, onIteration: _i, threads: _t, memoryLimit: _l, tempDir: _d, emit: _e, ...plain } = fitOptions;
+  const explicitW = typeof fitOptions.init === 'object' && fitOptions.init.W !== undefined;
+  const files = await Promise.all(plan.files.map(async (f) => {
+    const s = await stat(f.path);
+    return [f.path, s.size, s.mtimeMs];
+  }));
+  const fit = fitIdOf({ version, files, layout: plan.layout, plain, explicitW: explicitW ? Array.from(resolved.initW ?? []) : null });
+  const log = cluster.log ?? (() => undefined);
+  const servers = typeof cluster.servers === 'string' ? cluster.servers : cluster.servers.join(',');
+  const nc = await connectCluster({ servers: cluster.servers, name: `nmflow coordinator ${process.pid}` });
+  let broker: Broker | undefined;
+  let store: ObjectStore | undefined;
+  let finished = false;
+  let failed = false;
+  try {
+    const replicas = cluster.replicas ?? 1;
+    broker = await createBroker(nc, servers, { replicas, ackWaitMs: (cluster.ackWaitSeconds ?? 30) * 1000 }, {
+      onRetry: (attempt, error) => { if (attempt % 5 === 1) log(`nmflow: NATS at ${servers} did not answer (${(error as Error)?.message ?? String(error)}); retrying`); },
+    });
+    store = await fitObjects(broker, fit, { replicas });
+    const metaBytes = await getValue(broker, `${fit}.meta`);
+    let meta: FitMeta;
+    if (metaBytes !== undefined) {
+      meta = decodeJson<FitMeta>(metaBytes);
+    } else {
+      const exponent = await exponentOf(makeUnitReader({ ...plan, exponent: 0 }), plan.units);
+      meta = { version, fit, files: plan.files, layout: plan.layout, m: plan.m, n: plan.n, units: plan.units, options: plain as Record<string, unknown>, exponent };
+      await putValue(broker, `${fit}.meta`, encodeJson(meta));
+    }
+    await clearReports(broker, fit);
+    const runBytes = await getValue(broker, `${fit}.run`);
+    meta = { ...meta, run: (runBytes === undefined ? 0 : decodeJson<number>(runBytes)) + 1 };
+    await putValue(broker, `${fit}.run`, encodeJson(meta.run));
+    const engine = makeL2Engine(plan.m, resolved, { sourceName: plan.files[0]!.path, featureNames: plan.featureNames, threads: 1 });
+    const trace: TracePoint[] = [];
+    const savedBytes = await getValue(broker, `${fit}.state`);
+    let pass = 0;
+    if (savedBytes !== undefined) {
+      const saved = decodeJson<CompletedPasses>(savedBytes);
+      if (saved.pass > 0) {
+        engine.importState(decodeEngineState(await getBlob(broker, store, engineName(saved.pass))));
+        trace.push(...saved.trace);
+        pass = saved.pass;
+        log(`nmflow: fit ${fit} resumes after pass ${pass}`);
+      }
+    }
+    const scale = makeChunkScaler(plan.files[0]!.path, meta.exponent);
+    const state = engine.state;
+    const k = resolved.rank;
+    for (;;) {
+      if (run.stopped) return;
+      pass += 1;
+      engine.beginPass();
+      await putBlob(broker, store, wName(pass), f64Bytes(state.W, state.warmScale));
+      await publishPass(broker, meta, pass);
+      await waitForUnits(broker, meta, pass, { idleTimeoutMs: (cluster.idleTimeoutSeconds ?? 600) * 1000, log, stopped: () => run.stopped });
+      if (run.stopped) return;
+      let stats: PassStats = { m: plan.m, k, ranges: [] };
+      for (let u = 0; u < meta.units; u++) stats = mergePassStats(stats, passStatsFromIPC(await getBlob(broker, store, statsName(pass, u))));
+      usePassStats(state, stats);
+      const { summary } = engine.endPass((performance.now() - started) / 1000);
+      if (summary === undefined) throw new ClusterError(`fit ${fit}`, 'the least-squares engine ended a pass without an iteration');
+      if (!Number.isFinite(summary.relativeLoss)) throw new ClusterError(`fit ${fit}`, `the loss of pass ${pass} is not finite`);
+      const point: TracePoint = { iteration: summary.iteration, relativeLoss: summary.relativeLoss, objective: summary.objective, tol: summary.tol, seconds: summary.seconds };
+      trace.push(point);
+      await putBlob(broker, store, engineName(pass), encodeEngineState(engine.exportState()));
+      await putValue(broker, `${fit}.state`, encodeJson({ pass, trace } satisfies CompletedPasses));
+      resolved.onIteration?.(point);
+      const last = summary.converged || summary.iteration >= resolved.maxIterations;
+      if (last) {
+        if (resolved.keepH) {
+          ensureHCapacity(state, plan.n);
+          for (let u = 0; u < meta.units; u++) state.H.set(bytesF64(await getBlob(broker, store, hName(pass, u))), u * UNIT_SAMPLES * k);
+        }
+        const final = scale.snapshot(engine.snapshot(summary, true, trace));
+        engine.close();
+        finished = true;
+        emit(final);
+        return;
+      }
+      if (every) emit(scale.snapshot(engine.snapshot(summary, false, trace)));
+      await dropPassObjects(broker, store, pass, meta.units);
+    }
+  } catch (error) {
+    failed = true;
+    throw error;
+  } finally {
+    // done: everything goes; failed: the work items go (workers stop), the state stays (the same command resumes)
+    if (broker !== undefined && finished && !cluster.keep) await dropFit(broker, store, fit).catch(() => undefined);
+    else if (broker !== undefined && failed) await purgeWork(broker, fit).catch(() => undefined);
+    await nc.close().catch(() => undefined);
+  }
+}

@@ -1,0 +1,137 @@
+/**
+ * What the coordinator and the workers of a distributed least-squares fit agree on (issue #14): the names of
+ * the JetStream resources, the messages, the version check, and the one retry rule of every broker call.
+ *
+ * Resources (file storage, `replicas` copies):
+ * - stream NMFLOW_WORK (work-queue retention), subjects `nmflow.work.<fit>`: one message per work item
+ *   (pass, unit), msgID `<fit>/<run>/<pass>/<unit>` (an item published twice by one coordinator run is dropped by the server), read through
+ *   one durable pull consumer `workers` shared by every worker (ack after the result is stored; redelivered
+ *   after ack_wait otherwise).
+ * - KV bucket `nmflow-fits`: `<fit>.meta` (the fit's data and options), `<fit>.run` (coordinator starts), `<fit>.state` (the last completed
+ *   pass: the coordinator resumes from it), `<fit>.done.<pass>.<unit>` (a unit's result is stored: created
+ *   once, a duplicate is dropped by unit id), `<fit>.error.<id>` (a worker's failure or refusal).
+ * - Object store `nmflow-<fit>`: `w/<pass>` (W and the warm-start scale the pass starts from),
+ *   `s/<pass>/<unit>` (the unit's PassStats, Arrow IPC), `h/<pass>/<unit>` (the unit's raw codes, for the
+ *   warm start of the next pass on any worker), `e/<pass>` (the coordinator's engine state after the pass).
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { ClusterError } from '../errors.js';
+
+export const WORK_STREAM = 'NMFLOW_WORK';
+export const WORK_CONSUMER = 'workers';
+export const FITS_BUCKET = 'nmflow-fits';
+export const workSubject = (fit: string): string => `nmflow.work.${fit}`;
+export const objectBucket = (fit: string): string => `nmflow-${fit}`;
+/** `run`: the coordinator's start count (a restarted coordinator publishes the items again; workers drop the done ones by unit id). */
+export const msgId = (fit: string, run: number, pass: number, unit: number): string => `${fit}/${run}/${pass}/${unit}`;
+export const doneKey = (fit: string, pass: number, unit: number): string => `${fit}.done.${pass}.${unit}`;
+export const wName = (pass: number): string => `w/${pass}`;
+export const statsName = (pass: number, unit: number): string => `s/${pass}/${unit}`;
+export const hName = (pass: number, unit: number): string => `h/${pass}/${unit}`;
+export const engineName = (pass: number): string => `e/${pass}`;
+
+/** A work item: solve the codes of `unit` with the W of `pass` and store its statistics. */
+export interface WorkItem {
+  readonly version: string;
+  readonly fit: string;
+  readonly pass: number;
+  readonly unit: number;
+}
+
+/** One Parquet part file of the data: its path and rows (one row per sample). */
+export interface DataFile {
+  readonly path: string;
+  readonly rows: number;
+}
+
+/** `<fit>.meta`: everything a worker needs besides W. */
+export interface FitMeta {
+  /** The coordinator's start count (protocol msgID). */
+  readonly run?: number;
+  readonly version: string;
+  readonly fit: string;
+  readonly files: readonly DataFile[];
+  /** The layout options of the Parquet reader (list or wide), with `features: m`. */
+  readonly layout: Readonly<Record<string, unknown>>;
+  readonly m: number;
+  readonly n: number;
+  readonly units: number;
+  /** The fit options as plain JSON (no arrays, no callbacks). */
+  readonly options: Readonly<Record<string, unknown>>;
+  /** The data are fitted × 2^exponent (pipeline/value-scale.ts). */
+  readonly exponent: number;
+}
+
+/** `<fit>.state`: the last completed pass and the trace up to it. */
+export interface CompletedPasses {
+  readonly pass: number;
+  readonly trace: readonly { readonly iteration: number; readonly relativeLoss: number; readonly objective: number; readonly tol: number; readonly seconds: number }[];
+}
+
+/** `<fit>.error.<id>`: what a worker could not do, said where. */
+export interface WorkerReport {
+  readonly worker: string;
+  readonly kind: 'version' | 'data' | 'internal';
+  readonly message: string;
+}
+
+let versionCache: string | undefined;
+/** The nmflow version (package.json); NMFLOW_CLUSTER_VERSION replaces it (tests of the version check). */
+export function nmflowVersion(): string {
+  const forced = process.env.NMFLOW_CLUSTER_VERSION;
+  if (forced) return forced;
+  versionCache ??= (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  return versionCache;
+}
+
+/** A fit's id: a hash of the version, the data files (path, size, mtime) and the options — the same command resumes. */
+export function fitIdOf(parts: unknown): string {
+  return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 16);
+}
+
+export const encodeJson = (value: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(value));
+export const decodeJson = <T>(bytes: Uint8Array): T => JSON.parse(new TextDecoder().decode(bytes)) as T;
+
+/** Float64 arrays, concatenated, as bytes (little-endian, the platform's). */
+export function f64Bytes(...arrays: readonly Float64Array[]): Uint8Array {
+  const out = new Float64Array(arrays.reduce((s, a) => s + a.length, 0));
+  let at = 0;
+  for (const a of arrays) { out.set(a, at); at += a.length; }
+  return new Uint8Array(out.buffer);
+}
+/** Bytes as a Float64Array (a copy: the client may hand out a Node Buffer, whose slice() is a view of a pool). */
+export function bytesF64(bytes: Uint8Array): Float64Array {
+  const copy = new Uint8Array(bytes.length);
+  copy.set(bytes);
+  return new Float64Array(copy.buffer);
+}
+
+export interface RetryOptions {
+  /** Attempts (default 40) with a backoff from 50 ms to 1 s: about 35 s in all, enough for a server restart or a new RAFT leader. */
+  readonly attempts?: number;
+  /** Called before each retry with the attempt number and the error (for a message). */
+  readonly onRetry?: (attempt: number, error: unknown) => void;
+}
+
+/** Runs `op` until it succeeds; after the last attempt a ClusterError naming `target` (the last error as its cause). */
+export async function retry<T>(target: string, what: string, op: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
+  const attempts = options.attempts ?? 40;
+  let last: unknown;
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    try {
+      return await op();
+    } catch (error) {
+      if (error instanceof ClusterError) throw error;
+      last = error;
+      if (attempt < attempts) {
+        options.onRetry?.(attempt, error);
+        await sleep(Math.min(1000, 50 * 2 ** Math.min(attempt, 5)));
+      }
+    }
+  }
+  const reason = (last as Error)?.message ?? String(last);
+  throw new ClusterError(target, `${what} failed ${attempts} times on ${target} (last: ${reason}): is the NATS server up, with JetStream?`, last);
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -1,0 +1,161 @@
+/**
+ * `nmflow worker --nats URL`: takes work items (pass, unit) from the shared consumer (protocol.ts), solves the
+ * unit's codes with the pass's W (model/l2/pass-stats.ts unitPassStats: the in-process fit's own step),
+ * stores the unit's PassStats and codes, marks the unit done and only then acks. Any number of workers,
+ * started and stopped at any time: one with no work waits; a unit redelivered to a worker that does not
+ * hold its codes of the last pass fetches them (the warm start is the same bytes wherever a unit runs).
+ * A work item of another nmflow version is refused and reported to its coordinator.
+ */
+import { hostname } from 'node:os';
+import type { JsMsg } from '@nats-io/jetstream';
+import type { ObjectStore } from '@nats-io/obj';
+import { NmfError } from '../errors.js';
+import { makeL2Engine } from '../model/l2/engine.js';
+import { unitPassStats, passStatsToIPC } from '../model/l2/pass-stats.js';
+import { ensureHCapacity } from '../model/l2/state.js';
+import { resolveOptions, withSolver, type FitOptions, type ResolvedOptions } from '../options.js';
+import { fitObjects, getBlob, getValue, openBroker, putBlob, putValue, workConsumer, type Broker } from './broker.js';
+import { connectCluster } from './connect.js';
+import {
+  bytesF64, decodeJson, doneKey, encodeJson, f64Bytes, hName, nmflowVersion, retry, sleep, statsName, wName,
+  type CompletedPasses, type FitMeta, type WorkerReport, type WorkItem,
+} from './protocol.js';
+import { makeUnitReader, type UnitReader } from './unit-data.js';
+
+export interface WorkerOptions {
+  readonly servers: string | readonly string[];
+  /** Stops the worker: the item in hand is finished first. */
+  readonly signal?: AbortSignal;
+  readonly log?: (line: string) => void;
+  /** Called after each unit is stored (tests, progress). */
+  readonly onUnit?: (item: WorkItem) => void;
+}
+
+/** One fit as this worker knows it: its engine (W of `wPass`), its data, the passes of the codes it holds. */
+interface FitContext {
+  readonly meta: FitMeta;
+  readonly options: ResolvedOptions;
+  readonly engine: ReturnType<typeof makeL2Engine>;
+  readonly reader: UnitReader;
+  readonly store: ObjectStore;
+  wPass: number;
+  readonly held: Map<number, number>;
+}
+
+/** Runs until `signal` aborts; resolves when the worker has stopped cleanly. */
+export async function runWorker(options: WorkerOptions): Promise<void> {
+  const id = `${hostname()}-${process.pid}`;
+  const version = nmflowVersion();
+  const log = options.log ?? (() => undefined);
+  const servers = typeof options.servers === 'string' ? options.servers : options.servers.join(',');
+  const nc = await connectCluster({ servers: options.servers, name: `nmflow worker ${id}` });
+  const retryOptions = { onRetry: (attempt: number, error: unknown) => { if (attempt % 5 === 1) log(`nmflow worker: NATS at ${servers}: ${(error as Error)?.message ?? String(error)}; retrying`); } };
+  const fits = new Map<string, FitContext>();
+  let broker: Broker | undefined;
+  let waitingSaid = false;
+  try {
+    while (options.signal?.aborted !== true) {
+      broker ??= await openBroker(nc, servers, retryOptions);
+      if (broker === undefined) {
+        if (!waitingSaid) log(`nmflow worker ${id}: no fit on ${servers} yet; waiting`);
+        waitingSaid = true;
+        await sleep(250);
+        continue;
+      }
+      const b = broker;
+      const consumer = await workConsumer(b);
+      const msg = await retry(`consumer workers at ${servers}`, 'fetching a work item', async () => await consumer.next({ expires: 1000 }), retryOptions);
+      if (msg === null) continue;
+      const beat = setInterval(() => msg.working(), 500);
+      try {
+        await handle(b, msg, id, version, fits, options, log);
+      } finally {
+        clearInterval(beat);
+      }
+    }
+  } finally {
+    for (const ctx of fits.values()) ctx.engine.close();
+    await nc.close().catch(() => undefined);
+  }
+}
+
+async function handle(broker: Broker, msg: JsMsg, id: string, version: string, fits: Map<string, FitContext>, options: WorkerOptions,
+  log: (line: string) => void): Promise<void> {
+  const item = decodeJson<WorkItem>(msg.data);
+  if (item.version !== version) {
+    const message = `this worker runs nmflow ${version}, the coordinator ${item.version}: start workers of the coordinator's version`;
+    log(`nmflow worker ${id}: refused unit ${item.unit} of fit ${item.fit}: ${message}`);
+    await putValue(broker, `${item.fit}.error.${id.replace(/[^A-Za-z0-9_-]/g, '_')}`, encodeJson({ worker: id, kind: 'version', message } satisfies WorkerReport));
+    msg.nak(2000);
+    return;
+  }
+  const done = doneKey(item.fit, item.pass, item.unit);
+  const stateBytes = await getValue(broker, `${item.fit}.state`);
+  const completed = stateBytes ? decodeJson<CompletedPasses>(stateBytes).pass : 0;
+  // A duplicate (redelivered after its result was stored, or re-published): dropped by unit id.
+  if (item.pass <= completed || await getValue(broker, done) !== undefined) { await ackNow(msg); return; }
+  let ctx: FitContext | undefined;
+  try {
+    ctx = fits.get(item.fit) ?? await openFit(broker, item.fit);
+    if (ctx === undefined) { msg.term(); return; } // the fit is gone
+    fits.set(item.fit, ctx);
+    await solveUnit(broker, ctx, item, msg);
+  } catch (error) {
+    if (!(error instanceof NmfError) || error.code === 'CLUSTER') { msg.nak(1000); throw error; }
+    // The data: a file that disappeared or changed. The coordinator fails the fit with these words.
+    const report: WorkerReport = { worker: id, kind: 'data', message: `unit ${item.unit} of pass ${item.pass}: ${error.message}` };
+    log(`nmflow worker ${id}: ${report.message}`);
+    await putValue(broker, `${item.fit}.error.${id.replace(/[^A-Za-z0-9_-]/g, '_')}`, encodeJson(report));
+    msg.nak(2000);
+    return;
+  }
+  await retry(`bucket nmflow-fits at ${broker.where}`, `marking ${done}`, async () => {
+    await broker.kv.create(done, encodeJson(id)).catch((error: unknown) => { if (!/exist|wrong last sequence/i.test((error as Error)?.message ?? '')) throw error; });
+  }, broker.retryOptions);
+  await ackNow(msg);
+  options.onUnit?.(item);
+}
+
+async function ackNow(msg: JsMsg): Promise<void> {
+  // A lost ack: the item comes back after ack_wait and is dropped as a duplicate.
+  await msg.ackAck({ timeout: 5000 }).catch(() => undefined);
+}
+
+async function openFit(broker: Broker, fit: string): Promise<FitContext | undefined> {
+  const bytes = await getValue(broker, `${fit}.meta`);
+  if (bytes === undefined) return undefined;
+  const meta = decodeJson<FitMeta>(bytes);
+  const given = meta.options as unknown as FitOptions;
+  const options = withSolver(resolveOptions(given), given);
+  const engine = makeL2Engine(meta.m, options, { sourceName: meta.files[0]!.path, featureNames: undefined, threads: 1 });
+  const store = await fitObjects(broker, fit, undefined);
+  return { meta, options, engine, reader: makeUnitReader(meta), store, wPass: 0, held: new Map() };
+}
+
+/** The unit's codes and statistics with the pass's W, stored as s/<pass>/<unit> and h/<pass>/<unit>. */
+async function solveUnit(broker: Broker, ctx: FitContext, item: WorkItem, msg: JsMsg): Promise<void> {
+  const { engine, meta, store } = ctx;
+  const state = engine.state;
+  const k = state.k;
+  if (ctx.wPass !== item.pass) {
+    const w = bytesF64(await getBlob(broker, store, wName(item.pass)));
+    state.W.set(w.subarray(0, meta.m * k));
+    state.warmScale.set(w.subarray(meta.m * k, meta.m * k + k));
+    state.iteration = item.pass - 1;
+    engine.beginPass(); // the Gram of this W (no extrapolation here: the coordinator's W is already this pass's)
+    ctx.wPass = item.pass;
+  }
+  const chunk = await ctx.reader.read(item.unit);
+  msg.working();
+  ensureHCapacity(state, chunk.colStart + chunk.n);
+  const from = chunk.colStart * k, to = (chunk.colStart + chunk.n) * k;
+  if (item.pass > 1 && ctx.held.get(item.unit) !== item.pass - 1) {
+    state.H.set(bytesF64(await getBlob(broker, store, hName(item.pass - 1, item.unit))), from);
+    msg.working();
+  }
+  const stats = unitPassStats(state, chunk, ctx.options, meta.files[0]!.path);
+  msg.working();
+  await putBlob(broker, store, statsName(item.pass, item.unit), passStatsToIPC(stats));
+  await putBlob(broker, store, hName(item.pass, item.unit), f64Bytes(state.H.subarray(from, to)));
+  ctx.held.set(item.unit, item.pass);
+}

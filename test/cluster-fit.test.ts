@@ -1,0 +1,53 @@
+/**
+ * The distributed least-squares fit on real NATS servers (issue #14): worker processes of the CLI, a coordinator
+ * in this process; the model is the same bytes as the in-process fit of the same Parquet files, for 1, 2 and 3
+ * workers and for both solvers.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { lastValueFrom } from 'rxjs';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { fitOnNats, type ClusterFitOptions } from '../src/cluster/coordinator.js';
+import { fitModel } from '../src/pipeline/fit.js';
+import type { Snapshot } from '../src/snapshot/snapshot.js';
+import { fromParquet } from '../src/source/from-parquet.js';
+import { makeWorkers, modelBytes, writeListParts } from './helpers/cluster-data.js';
+import { natsServerBinary, startNatsServer, type NatsServer } from './helpers/nats-server.js';
+
+const haveNats = natsServerBinary() !== undefined;
+
+describe.skipIf(!haveNats)('fit on NATS: the same bytes as in process', () => {
+  let server: NatsServer;
+  let dir: string;
+  let data: string;
+  const workers = makeWorkers();
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'nmflow-cluster-'));
+    data = await writeListParts(join(dir, 'data'));
+    server = await startNatsServer();
+  }, 60_000);
+  afterEach(async () => { await workers.stopAll(); });
+  afterAll(async () => {
+    await workers.stopAll();
+    await server?.dispose();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const base = { rank: 4, seed: 3, maxIterations: 4, tol: 0, keepH: true } as const;
+  const onNats = async (options: Omit<ClusterFitOptions, 'cluster'>): Promise<Snapshot> =>
+    await lastValueFrom(fitOnNats(data, { ...options, layout: { layout: 'list' }, cluster: { servers: server.url, ackWaitSeconds: 3, idleTimeoutSeconds: 60 } }));
+
+  for (const solver of ['fast', 'exact'] as const) {
+    it(`${solver}: 1, 2 and 3 worker processes give the in-process fit's bytes (W, d, H; 3 units over 3 files)`, async () => {
+      const plain = await fitModel(fromParquet(data, { layout: 'list' }), { ...base, solver });
+      expect(plain.samples).toBeGreaterThan(8192);
+      for (const count of solver === 'fast' ? [1, 2, 3] : [2]) {
+        while (workers.all.length < count) workers.start(server.url);
+        const model = await onNats({ ...base, solver });
+        expect({ count, trace: model.trace!.map((t) => t.relativeLoss) }).toEqual({ count, trace: plain.trace!.map((t) => t.relativeLoss) });
+        expect(modelBytes(model).equals(modelBytes(plain))).toBe(true);
+      }
+    }, 180_000);
+  }
+});
