@@ -27,7 +27,10 @@ describe.skipIf(!haveNats)('fit on NATS: the same bytes as in process', () => {
     data = await writeListParts(join(dir, 'data'));
     server = await startNatsServer();
   }, 60_000);
-  afterEach(async () => { await workers.stopAll(); });
+  afterEach(async (context) => {
+    if (context.task.result?.state === 'fail') console.error(`worker logs:\n${workers.logs()}`);
+    await workers.stopAll();
+  });
   afterAll(async () => {
     await workers.stopAll();
     await server?.dispose();

@@ -29,6 +29,9 @@ const nanos = (ms: number): number => Math.round(ms * 1_000_000);
 
 /** Creates (or opens, when it exists) the work stream, its shared consumer and the fits bucket: the coordinator's side. */
 export async function createBroker(nc: NatsConnection, where: string, settings: BrokerSettings, retryOptions: RetryOptions = {}): Promise<Broker> {
+  // The bucket first: a worker that sees the consumer finds the bucket too.
+  const kv = await retry(`bucket ${FITS_BUCKET} at ${where}`, 'creating the KV bucket', async () =>
+    await new Kvm(nc).create(FITS_BUCKET, { replicas: settings.replicas, storage: StorageType.File, history: 1 }), retryOptions);
   const target = `stream ${WORK_STREAM} at ${where}`;
   await retry(target, 'creating the work stream', async () => {
     const jsm = await jetstreamManager(nc, { timeout: 5000 });
@@ -47,8 +50,6 @@ export async function createBroker(nc: NatsConnection, where: string, settings: 
       });
     }
   }, retryOptions);
-  const kv = await retry(`bucket ${FITS_BUCKET} at ${where}`, 'creating the KV bucket', async () =>
-    await new Kvm(nc).create(FITS_BUCKET, { replicas: settings.replicas, storage: StorageType.File, history: 1 }), retryOptions);
   return { nc, js: jetstream(nc, { timeout: 5000 }), kv, where, retryOptions };
 }
 

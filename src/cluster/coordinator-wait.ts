@@ -14,7 +14,7 @@ export async function publishPass(broker: Broker, meta: FitMeta, pass: number): 
     if (done.has(`${meta.fit}.done.${pass}.${unit}`)) continue;
     const item: WorkItem = { version: meta.version, fit: meta.fit, pass, unit };
     await retry(`stream NMFLOW_WORK at ${broker.where}`, `publishing unit ${unit} of pass ${pass}`, async () => {
-      await broker.js.publish(workSubject(meta.fit), encodeJson(item), { msgID: msgId(meta.fit, meta.run ?? 0, pass, unit) });
+      await broker.js.publish(workSubject(meta.fit), encodeJson(item), { msgID: msgId(meta.fit, meta.run ?? '', pass, unit) });
     }, broker.retryOptions);
   }
 }

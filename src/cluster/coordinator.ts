@@ -7,6 +7,7 @@
  * the model is the same bytes as `fit` of the same files, for any number of workers. After each pass its
  * engine state and trace are stored: a coordinator started again with the same command resumes.
  */
+import { randomBytes } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { Observable } from 'rxjs';
 import type { ObjectStore } from '@nats-io/obj';
@@ -114,9 +115,8 @@ async function coordinate(
       await putValue(broker, `${fit}.meta`, encodeJson(meta));
     }
     await clearReports(broker, fit);
-    const runBytes = await getValue(broker, `${fit}.run`);
-    meta = { ...meta, run: (runBytes === undefined ? 0 : decodeJson<number>(runBytes)) + 1 };
-    await putValue(broker, `${fit}.run`, encodeJson(meta.run));
+    // this coordinator run's id in the msgIDs: a restarted (or repeated) fit publishes its items anew
+    meta = { ...meta, run: randomBytes(6).toString('hex') };
     const engine = makeL2Engine(plan.m, resolved, { sourceName: plan.files[0]!.path, featureNames: plan.featureNames, threads: 1 });
     const trace: TracePoint[] = [];
     const savedBytes = await getValue(broker, `${fit}.state`);

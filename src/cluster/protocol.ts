@@ -7,7 +7,7 @@
  *   (pass, unit), msgID `<fit>/<run>/<pass>/<unit>` (an item published twice by one coordinator run is dropped by the server), read through
  *   one durable pull consumer `workers` shared by every worker (ack after the result is stored; redelivered
  *   after ack_wait otherwise).
- * - KV bucket `nmflow-fits`: `<fit>.meta` (the fit's data and options), `<fit>.run` (coordinator starts), `<fit>.state` (the last completed
+ * - KV bucket `nmflow-fits`: `<fit>.meta` (the fit's data and options), `<fit>.state` (the last completed
  *   pass: the coordinator resumes from it), `<fit>.done.<pass>.<unit>` (a unit's result is stored: created
  *   once, a duplicate is dropped by unit id), `<fit>.error.<id>` (a worker's failure or refusal).
  * - Object store `nmflow-<fit>`: `w/<pass>` (W and the warm-start scale the pass starts from),
@@ -23,8 +23,8 @@ export const WORK_CONSUMER = 'workers';
 export const FITS_BUCKET = 'nmflow-fits';
 export const workSubject = (fit: string): string => `nmflow.work.${fit}`;
 export const objectBucket = (fit: string): string => `nmflow-${fit}`;
-/** `run`: the coordinator's start count (a restarted coordinator publishes the items again; workers drop the done ones by unit id). */
-export const msgId = (fit: string, run: number, pass: number, unit: number): string => `${fit}/${run}/${pass}/${unit}`;
+/** `run`: the coordinator run's id (a restarted coordinator publishes the items again; workers drop the done ones by unit id). */
+export const msgId = (fit: string, run: string, pass: number, unit: number): string => `${fit}/${run}/${pass}/${unit}`;
 export const doneKey = (fit: string, pass: number, unit: number): string => `${fit}.done.${pass}.${unit}`;
 export const wName = (pass: number): string => `w/${pass}`;
 export const statsName = (pass: number, unit: number): string => `s/${pass}/${unit}`;
@@ -47,8 +47,8 @@ export interface DataFile {
 
 /** `<fit>.meta`: everything a worker needs besides W. */
 export interface FitMeta {
-  /** The coordinator's start count (protocol msgID). */
-  readonly run?: number;
+  /** The id of this coordinator run (the msgIDs): a restarted coordinator publishes its items again. */
+  readonly run?: string;
   readonly version: string;
   readonly fit: string;
   readonly files: readonly DataFile[];

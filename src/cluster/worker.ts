@@ -69,6 +69,9 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
       const beat = setInterval(() => msg.working(), 500);
       try {
         await handle(b, msg, id, version, fits, options, log);
+      } catch (error) {
+        // This item only (it comes back after ack_wait); a server gone for good ends the loop at the next fetch.
+        log(`nmflow worker ${id}: ${(error as Error)?.message ?? String(error)}`);
       } finally {
         clearInterval(beat);
       }
@@ -101,7 +104,7 @@ async function handle(broker: Broker, msg: JsMsg, id: string, version: string, f
     fits.set(item.fit, ctx);
     await solveUnit(broker, ctx, item, msg);
   } catch (error) {
-    if (!(error instanceof NmfError) || error.code === 'CLUSTER') { msg.nak(1000); throw error; }
+    if (!(error instanceof NmfError) || error.code === 'CLUSTER') { msg.nak(1000); fits.delete(item.fit); throw error; }
     // The data: a file that disappeared or changed. The coordinator fails the fit with these words.
     const report: WorkerReport = { worker: id, kind: 'data', message: `unit ${item.unit} of pass ${item.pass}: ${error.message}` };
     log(`nmflow worker ${id}: ${report.message}`);

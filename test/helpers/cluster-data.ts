@@ -35,14 +35,19 @@ export function modelBytes(s: Snapshot): Buffer {
 }
 
 /** Worker processes of the CLI, stopped by `stopAll` (SIGKILL unless said otherwise). */
-export function makeWorkers(): { start(url: string, extra?: NodeJS.ProcessEnv): ChildProcess; stopAll(): Promise<void>; readonly all: ChildProcess[] } {
+export function makeWorkers(): { start(url: string, extra?: NodeJS.ProcessEnv): ChildProcess; stopAll(): Promise<void>; readonly all: ChildProcess[]; logs(): string } {
   const all: ChildProcess[] = [];
   return {
     all,
+    logs: () => all.map((c) => (c as ChildProcess & { log?: () => string }).log?.() ?? '').join('\n'),
     start(url, extra = {}) {
       const child = spawn('node', [...CLI, 'worker', '--nats', url], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...extra } });
       let text = '';
-      child.stderr?.on('data', (b: Buffer) => { text = (text + b.toString()).slice(-4000); });
+      child.stderr?.on('data', (b: Buffer) => {
+        text = (text + b.toString()).slice(-4000);
+        if (process.env.NMFLOW_TEST_VERBOSE) process.stderr.write(b);
+      });
+      child.once('exit', (code, signal) => { text += `\n[exit ${code ?? signal}]`; });
       (child as ChildProcess & { log: () => string }).log = () => text;
       all.push(child);
       return child;
