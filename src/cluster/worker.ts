@@ -158,6 +158,9 @@ async function solveUnit(broker: Broker, ctx: FitContext, item: WorkItem, msg: J
   }
   const stats = unitPassStats(state, chunk, ctx.options, meta.files[0]!.path);
   msg.working();
+  // NMFLOW_WORKER_HOLD_MS: a long solve, for the fault tests (the heartbeats keep the item; a kill now loses it)
+  const hold = Number(process.env.NMFLOW_WORKER_HOLD_MS ?? 0);
+  if (hold > 0) await sleep(hold);
   await putBlob(broker, store, statsName(item.pass, item.unit), passStatsToIPC(stats));
   await putBlob(broker, store, hName(item.pass, item.unit), f64Bytes(state.H.subarray(from, to)));
   ctx.held.set(item.unit, item.pass);
