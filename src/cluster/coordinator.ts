@@ -41,6 +41,8 @@ export interface ClusterSettings {
   readonly idleTimeoutSeconds?: number;
   /** Progress and waiting messages (default: none). */
   readonly log?: (line: string) => void;
+  /** Attempts of every broker call before a ClusterError (default 40: about 35 s, a server restart or a new RAFT leader). */
+  readonly retryAttempts?: number;
   /** Keep the fit's objects and keys after it ends (default false: removed). */
   readonly keep?: boolean;
 }
@@ -94,7 +96,7 @@ async function coordinate(
   const fit = fitIdOf({ version, files, layout: plan.layout, plain, explicitW: explicitW ? Array.from(resolved.initW ?? []) : null });
   const log = cluster.log ?? (() => undefined);
   const servers = typeof cluster.servers === 'string' ? cluster.servers : cluster.servers.join(',');
-  const nc = await connectCluster({ servers: cluster.servers, name: `nmflow coordinator ${process.pid}` });
+  const nc = await connectCluster({ servers: cluster.servers, name: `nmflow coordinator ${process.pid}`, ...(cluster.retryAttempts === undefined ? {} : { attempts: Math.min(5, cluster.retryAttempts) }) });
   let broker: Broker | undefined;
   let store: ObjectStore | undefined;
   let finished = false;
@@ -102,6 +104,7 @@ async function coordinate(
   try {
     const replicas = cluster.replicas ?? 1;
     broker = await createBroker(nc, servers, { replicas, ackWaitMs: (cluster.ackWaitSeconds ?? 30) * 1000 }, {
+      ...(cluster.retryAttempts === undefined ? {} : { attempts: cluster.retryAttempts }),
       onRetry: (attempt, error) => { if (attempt % 5 === 1) log(`nmflow: NATS at ${servers} did not answer (${(error as Error)?.message ?? String(error)}); retrying`); },
     });
     store = await fitObjects(broker, fit, { replicas });

@@ -50,6 +50,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
   const servers = typeof options.servers === 'string' ? options.servers : options.servers.join(',');
   const nc = await connectCluster({ servers: options.servers, name: `nmflow worker ${id}` });
   const retryOptions = { onRetry: (attempt: number, error: unknown) => { if (attempt % 5 === 1) log(`nmflow worker: NATS at ${servers}: ${(error as Error)?.message ?? String(error)}; retrying`); } };
+  log(`nmflow worker ${id}: connected to ${servers} (nmflow ${version})`);
   const fits = new Map<string, FitContext>();
   let broker: Broker | undefined;
   let waitingSaid = false;
