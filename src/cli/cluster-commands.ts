@@ -4,7 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Command } from 'commander';
-import { fitOnNats, type ClusterFitOptions } from '../cluster/coordinator.js';
+import { fitOnNats, type ClusterFitOptions, type PassTiming } from '../cluster/coordinator.js';
 import { runWorker } from '../cluster/worker.js';
 import type { FitOptions } from '../options.js';
 import type { Snapshot, TracePoint } from '../snapshot/snapshot.js';
@@ -39,7 +39,13 @@ export async function fitOnNatsCli(input: string, flags: ClusterFlags & InputFla
       ...(flags.replicas === undefined ? {} : { replicas: flags.replicas }),
       ...(flags.ackWait === undefined ? {} : { ackWaitSeconds: flags.ackWait }),
       ...(flags.idleTimeout === undefined ? {} : { idleTimeoutSeconds: flags.idleTimeout }),
-      ...(flags.quiet ? {} : { log: (line: string) => { process.stderr.write(`${line}\n`); } }),
+      ...(flags.quiet ? {} : {
+        log: (line: string) => { process.stderr.write(`${line}\n`); },
+        onPass: (t: PassTiming) => {
+          process.stderr.write(`nmflow: pass ${t.pass}: ${t.units} units; publish ${t.publishSeconds.toFixed(3)} s, wait ${t.waitSeconds.toFixed(3)} s, `
+            + `merge ${t.mergeSeconds.toFixed(3)} s, end of pass ${t.endSeconds.toFixed(3)} s\n`);
+        },
+      }),
     },
   };
   return await untilInterrupted(fitOnNats(input, clusterOptions), () => {

@@ -25,12 +25,17 @@ export interface WaitOptions {
   readonly stopped: () => boolean;
 }
 
-/** Resolves when every unit of `pass` is done; throws a ClusterError on a worker's report or after the idle timeout. */
-export async function waitForUnits(broker: Broker, meta: FitMeta, pass: number, options: WaitOptions): Promise<void> {
+/**
+ * Resolves when every unit of `pass` is done and given to `absorb` (each once, as it completes: the merge runs
+ * while the workers work); throws a ClusterError on a worker's report or after the idle timeout.
+ */
+export async function waitForUnits(broker: Broker, meta: FitMeta, pass: number, options: WaitOptions,
+  absorb: (unit: number) => Promise<void>): Promise<void> {
+  const absorbed = new Set<number>();
   let done = 0;
   let progressAt = Date.now();
   let loggedAt = Date.now();
-  let delay = 20;
+  let delay = 5;
   while (!options.stopped()) {
     const reports = await listKeys(broker, `${meta.fit}.error.*`);
     if (reports.length > 0) {
@@ -38,9 +43,12 @@ export async function waitForUnits(broker: Broker, meta: FitMeta, pass: number, 
       const report = bytes ? decodeJson<WorkerReport>(bytes) : { worker: reports[0]!, kind: 'internal', message: 'a worker failed' };
       throw new ClusterError(`worker ${report.worker}`, `worker ${report.worker} could not work on fit ${meta.fit}: ${report.message}`);
     }
-    const now = (await listKeys(broker, `${meta.fit}.done.${pass}.*`)).length;
+    const keys = await listKeys(broker, `${meta.fit}.done.${pass}.*`);
+    const fresh = keys.map((key) => Number(key.slice(key.lastIndexOf('.') + 1))).filter((u) => !absorbed.has(u)).sort((a, b) => a - b);
+    for (const unit of fresh) { await absorb(unit); absorbed.add(unit); }
+    const now = absorbed.size;
     if (now >= meta.units) return;
-    if (now > done) { done = now; progressAt = Date.now(); delay = 20; }
+    if (now > done) { done = now; progressAt = Date.now(); delay = 5; }
     if (Date.now() - progressAt > options.idleTimeoutMs) {
       throw new ClusterError(`fit ${meta.fit}`, `no unit of pass ${pass} completed for ${Math.round(options.idleTimeoutMs / 1000)} s (${done}/${meta.units} done): `
         + `are workers running (nmflow worker --nats ${broker.where})?`);
@@ -50,6 +58,6 @@ export async function waitForUnits(broker: Broker, meta: FitMeta, pass: number, 
       loggedAt = Date.now();
     }
     await sleep(delay);
-    delay = Math.min(250, delay * 2);
+    delay = Math.min(50, delay * 2);
   }
 }

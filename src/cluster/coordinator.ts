@@ -41,10 +41,22 @@ export interface ClusterSettings {
   readonly idleTimeoutSeconds?: number;
   /** Progress and waiting messages (default: none). */
   readonly log?: (line: string) => void;
+  /** After each pass: where the coordinator's time went (seconds). */
+  readonly onPass?: (timing: PassTiming) => void;
   /** Attempts of every broker call before a ClusterError (default 40: about 35 s, a server restart or a new RAFT leader). */
   readonly retryAttempts?: number;
   /** Keep the fit's objects and keys after it ends (default false: removed). */
   readonly keep?: boolean;
+}
+
+/** A pass as the coordinator saw it: publishing W and the items, waiting for the units, merging, the end of the pass. */
+export interface PassTiming {
+  readonly pass: number;
+  readonly units: number;
+  readonly publishSeconds: number;
+  readonly waitSeconds: number;
+  readonly mergeSeconds: number;
+  readonly endSeconds: number;
 }
 
 export interface ClusterFitOptions extends FitOptions {
@@ -139,15 +151,26 @@ async function coordinate(
     for (;;) {
       if (run.stopped) return;
       pass += 1;
+      const t0 = performance.now();
       engine.beginPass();
       await putBlob(broker, store, wName(pass), f64Bytes(state.W, state.warmScale));
       await publishPass(broker, meta, pass);
-      await waitForUnits(broker, meta, pass, { idleTimeoutMs: (cluster.idleTimeoutSeconds ?? 600) * 1000, log, stopped: () => run.stopped });
-      if (run.stopped) return;
+      const t1 = performance.now();
+      // each unit's statistics merged as it completes (mergePassStats: the same bytes in any order)
       let stats: PassStats = { m: plan.m, k, ranges: [] };
-      for (let u = 0; u < meta.units; u++) stats = mergePassStats(stats, passStatsFromIPC(await getBlob(broker, store, statsName(pass, u))));
+      let mergeMs = 0;
+      await waitForUnits(broker, meta, pass, { idleTimeoutMs: (cluster.idleTimeoutSeconds ?? 600) * 1000, log, stopped: () => run.stopped }, async (u) => {
+        const bytes = await getBlob(broker!, store!, statsName(pass, u));
+        const m0 = performance.now();
+        stats = mergePassStats(stats, passStatsFromIPC(bytes));
+        mergeMs += performance.now() - m0;
+      });
+      if (run.stopped) return;
+      const t2 = performance.now();
       usePassStats(state, stats);
+      const t3 = performance.now();
       const { summary } = engine.endPass((performance.now() - started) / 1000);
+      cluster.onPass?.({ pass, units: meta.units, publishSeconds: (t1 - t0) / 1000, waitSeconds: (t2 - t1 - mergeMs) / 1000, mergeSeconds: (t3 - t2 + mergeMs) / 1000, endSeconds: (performance.now() - t3) / 1000 });
       if (summary === undefined) throw new ClusterError(`fit ${fit}`, 'the least-squares engine ended a pass without an iteration');
       if (!Number.isFinite(summary.relativeLoss)) throw new ClusterError(`fit ${fit}`, `the loss of pass ${pass} is not finite`);
       const point: TracePoint = { iteration: summary.iteration, relativeLoss: summary.relativeLoss, objective: summary.objective, tol: summary.tol, seconds: summary.seconds };

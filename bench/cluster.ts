@@ -1,0 +1,143 @@
+/**
+ * `npm run bench:cluster` (issue #14 part 5): the fit on NATS JetStream with 1 and 2 worker processes (1 thread
+ * each) against the in-process fit with 2 threads, on the synthetic 10 M-nonzero matrix (20000 × 200000, 0.25 %,
+ * rank-10 model; ../shared/peers/make_synthetic.py) split into Parquet part files of 16384 samples ('list' layout,
+ * written by DuckDB) in bench/data/ (git-ignored; made when missing). Rank 10, solver 'fast', tol 0, a fixed number
+ * of passes; every run is a fresh `nmflow` process (the CLI from the sources, via tsx) on a private nats-server
+ * (loopback, temporary storage, monitoring port for the bytes through the broker).
+ * Reports: time per pass (median of passes 2…), speed-up of 2 workers over 1, the distributed fit against the
+ * in-process fit, bytes through the broker per pass (server in + out), the coordinator's idle share (time waiting
+ * for units / pass time) and the load averages. Also checks that the three models are the same bytes.
+ * Writes bench/results/cluster-<date>.json.
+ *
+ *   npm run bench:cluster [-- --passes 6]
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { freePort } from '../test/helpers/nats-server.js';
+
+const passes = Number(process.argv[process.argv.indexOf('--passes') + 1] || 6) || 6;
+const MTX = 'bench/data/synthetic-20000x200000-0.25pct.mtx';
+const PARTS = 'bench/data/cluster-synthetic-20000x200000';
+const PART_SAMPLES = 16384;
+const CLI = ['--import', 'tsx', 'src/cli/run.ts'];
+const log = (line: string): void => { process.stderr.write(`${line}\n`); };
+
+async function prepare(): Promise<void> {
+  if (!existsSync(MTX)) {
+    log(`making ${MTX} (make_synthetic.py, 10 M nonzeros)`);
+    execFileSync('/usr/bin/python3', ['../shared/peers/make_synthetic.py', MTX, '20000', '200000', '0.0025', '10', '42'], { stdio: 'inherit' });
+  }
+  if (existsSync(join(PARTS, 'part-012.parquet'))) return;
+  log(`writing ${PARTS}/part-*.parquet with DuckDB`);
+  mkdirSync(PARTS, { recursive: true });
+  const db = await DuckDBInstance.create(':memory:', { threads: '2' });
+  const sql = await db.connect();
+  await sql.run(`CREATE TABLE a AS SELECT "row" - 1 AS feature, col - 1 AS sample, val AS value FROM read_csv('${MTX}', skip = 3, delim = ' ', header = false,
+    columns = {'row': 'INTEGER', 'col': 'INTEGER', 'val': 'DOUBLE'})`);
+  for (let p = 0; p * PART_SAMPLES < 200_000; p++) {
+    await sql.run(`COPY (SELECT sample, list(feature ORDER BY feature) AS indices, list(value ORDER BY feature) AS "values" FROM a
+      WHERE sample >= ${p * PART_SAMPLES} AND sample < ${(p + 1) * PART_SAMPLES} GROUP BY sample ORDER BY sample)
+      TO '${join(PARTS, `part-${String(p).padStart(3, '0')}.parquet`)}' (FORMAT parquet)`);
+  }
+  sql.closeSync();
+  db.closeSync();
+}
+
+interface Server { url: string; monitor: number; stop(): Promise<void> }
+
+async function startServer(): Promise<Server> {
+  const port = await freePort(), monitor = await freePort();
+  const store = mkdtempSync(join(tmpdir(), 'nmflow-bench-nats-'));
+  const child = spawn('/usr/sbin/nats-server', ['-a', '127.0.0.1', '-p', String(port), '-m', String(monitor), '-js', '-sd', store], { stdio: 'ignore' });
+  for (let i = 0; i < 100; i++) {
+    if (await fetch(`http://127.0.0.1:${monitor}/healthz`).then((r) => r.ok, () => false)) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url: `nats://127.0.0.1:${port}`, monitor,
+    stop: async () => {
+      await new Promise((r) => { child.once('exit', r); child.kill('SIGTERM'); });
+      rmSync(store, { recursive: true, force: true });
+    },
+  };
+}
+
+const brokerBytes = async (s: Server): Promise<number> => {
+  const v = await (await fetch(`http://127.0.0.1:${s.monitor}/varz`)).json() as { in_bytes: number; out_bytes: number };
+  return v.in_bytes + v.out_bytes;
+};
+
+interface FitRun { perPass: number[]; fitSeconds: number; stderr: string }
+
+/** One `nmflow fit` process: its per-pass times (from the JSON trace) and its stderr. */
+async function runFit(args: string[]): Promise<FitRun> {
+  const child = spawn('node', [...CLI, 'fit', PARTS, '--layout', 'list', '--rank', '10', '--seed', '1', '--tol', '0', '--max-iterations', String(passes), '--json', ...args],
+    { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '', err = '';
+  child.stdout.on('data', (b: Buffer) => { out += b.toString(); });
+  child.stderr.on('data', (b: Buffer) => { err += b.toString(); });
+  const code = await new Promise<number | null>((r) => child.once('exit', r));
+  if (code !== 0) throw new Error(`nmflow fit ${args.join(' ')} exited with ${code}: ${err}`);
+  const lines = out.trim().split('\n').map((l) => JSON.parse(l) as { seconds?: number; fitSeconds?: number });
+  const seconds = lines.filter((l) => l.seconds !== undefined).map((l) => l.seconds!);
+  return { perPass: seconds.map((s, i) => s - (i === 0 ? 0 : seconds[i - 1]!)), fitSeconds: lines.at(-1)!.fitSeconds!, stderr: err };
+}
+
+const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]!; };
+
+async function clusterRun(workers: number, out: string): Promise<Record<string, unknown>> {
+  const server = await startServer();
+  const procs = Array.from({ length: workers }, () => spawn('node', [...CLI, 'worker', '--nats', server.url, '--quiet'], { stdio: 'ignore' }));
+  try {
+    const before = await brokerBytes(server);
+    const load = loadavg();
+    const run = await runFit(['--nats', server.url, '--out', out]);
+    const bytes = await brokerBytes(server) - before;
+    const timings = [...run.stderr.matchAll(/pass (\d+): \d+ units; publish ([\d.]+) s, wait ([\d.]+) s, merge ([\d.]+) s, end of pass ([\d.]+) s/g)]
+      .map((m) => ({ pass: Number(m[1]), publish: Number(m[2]), wait: Number(m[3]), merge: Number(m[4]), end: Number(m[5]) }));
+    const later = timings.slice(1);
+    const total = later.reduce((s, t) => s + t.publish + t.wait + t.merge + t.end, 0);
+    return {
+      workers, secondsPerPass: median(run.perPass.slice(1)), perPass: run.perPass, fitSeconds: run.fitSeconds,
+      brokerBytesPerPass: bytes / passes, coordinatorIdleShare: later.reduce((s, t) => s + t.wait, 0) / total, timings, loadBefore: load, loadAfter: loadavg(),
+    };
+  } finally {
+    for (const p of procs) p.kill('SIGTERM');
+    await Promise.all(procs.map((p) => (p.exitCode !== null ? undefined : new Promise((r) => p.once('exit', r)))));
+    await server.stop();
+  }
+}
+
+await prepare();
+mkdirSync('bench/results', { recursive: true });
+const tmp = mkdtempSync(join(tmpdir(), 'nmflow-bench-cluster-'));
+try {
+  log('in-process fit, 2 threads');
+  const loadBefore = loadavg();
+  const local = await runFit(['--threads', '2', '--out', join(tmp, 'local.arrow')]);
+  const inProcess = { threads: 2, secondsPerPass: median(local.perPass.slice(1)), perPass: local.perPass, fitSeconds: local.fitSeconds, loadBefore, loadAfter: loadavg() };
+  log(`  ${inProcess.secondsPerPass.toFixed(3)} s per pass`);
+  const runs = [];
+  for (const workers of [1, 2]) {
+    log(`fit on NATS, ${workers} worker process(es)`);
+    runs.push(await clusterRun(workers, join(tmp, `nats-${workers}.arrow`)));
+    log(`  ${(runs.at(-1)!.secondsPerPass as number).toFixed(3)} s per pass`);
+  }
+  const sameBytes = (a: string, b: string): boolean => readFileSync(join(tmp, a)).equals(readFileSync(join(tmp, b)));
+  const one = runs[0]!.secondsPerPass as number, two = runs[1]!.secondsPerPass as number;
+  const result = {
+    date: new Date().toISOString(), data: `${PARTS} (20000 × 200000, 10 M nonzeros, ${Math.ceil(200_000 / PART_SAMPLES)} parts, 49 units)`,
+    rank: 10, solver: 'fast', passes, inProcess, nats: runs,
+    speedupTwoWorkersOverOne: one / two, natsTwoWorkersOverInProcessTwoThreads: two / inProcess.secondsPerPass,
+    sameModelBytes: { oneWorkerVsInProcess: sameBytes('nats-1.arrow', 'local.arrow'), twoWorkersVsInProcess: sameBytes('nats-2.arrow', 'local.arrow') },
+  };
+  const file = `bench/results/cluster-${result.date.slice(0, 10)}.json`;
+  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+  log(`speed-up 2 workers / 1: ${result.speedupTwoWorkersOverOne.toFixed(2)}×; 2 workers / in-process 2 threads: ${result.natsTwoWorkersOverInProcessTwoThreads.toFixed(2)}; wrote ${file}`);
+} finally {
+  rmSync(tmp, { recursive: true, force: true });
+}
