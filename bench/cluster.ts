@@ -13,10 +13,11 @@
  *   npm run bench:cluster [-- --passes 6]
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { readModel } from '../src/io/model-file.js';
 import { freePort } from '../test/helpers/nats-server.js';
 
 const passes = Number(process.argv[process.argv.indexOf('--passes') + 1] || 6) || 6;
@@ -127,13 +128,15 @@ try {
     runs.push(await clusterRun(workers, join(tmp, `nats-${workers}.arrow`)));
     log(`  ${(runs.at(-1)!.secondsPerPass as number).toFixed(3)} s per pass`);
   }
-  const sameBytes = (a: string, b: string): boolean => readFileSync(join(tmp, a)).equals(readFileSync(join(tmp, b)));
+  // W and d as read back (the files also hold the trace, whose seconds differ)
+  const bytesOf = async (f: string): Promise<Buffer> => { const s = await readModel(join(tmp, f)); return Buffer.concat([Buffer.from(s.W.buffer, s.W.byteOffset, s.W.byteLength), Buffer.from(s.d.buffer, s.d.byteOffset, s.d.byteLength)]); };
+  const sameBytes = async (a: string, b: string): Promise<boolean> => (await bytesOf(a)).equals(await bytesOf(b));
   const one = runs[0]!.secondsPerPass as number, two = runs[1]!.secondsPerPass as number;
   const result = {
     date: new Date().toISOString(), data: `${PARTS} (20000 × 200000, 10 M nonzeros, ${Math.ceil(200_000 / PART_SAMPLES)} parts, 49 units)`,
     rank: 10, solver: 'fast', passes, inProcess, nats: runs,
     speedupTwoWorkersOverOne: one / two, natsTwoWorkersOverInProcessTwoThreads: two / inProcess.secondsPerPass,
-    sameModelBytes: { oneWorkerVsInProcess: sameBytes('nats-1.arrow', 'local.arrow'), twoWorkersVsInProcess: sameBytes('nats-2.arrow', 'local.arrow') },
+    sameModelBytes: { oneWorkerVsInProcess: await sameBytes('nats-1.arrow', 'local.arrow'), twoWorkersVsInProcess: await sameBytes('nats-2.arrow', 'local.arrow') },
   };
   const file = `bench/results/cluster-${result.date.slice(0, 10)}.json`;
   writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);

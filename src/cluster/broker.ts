@@ -100,8 +100,15 @@ export async function getBlob(broker: Broker, store: ObjectStore, name: string):
   return bytes;
 }
 
+/**
+ * Writes a blob in chunks of the server's largest payload (the client awaits each chunk's ack in turn: 128 KB
+ * chunks made a unit's 1.6 MB statistics 13 round trips).
+ */
 export async function putBlob(broker: Broker, store: ObjectStore, name: string, bytes: Uint8Array): Promise<void> {
-  await retry(`object ${name} at ${broker.where}`, `writing ${name}`, async () => { await store.putBlob({ name }, bytes); }, broker.retryOptions);
+  const max = Math.max(128 * 1024, broker.nc.info?.max_payload ?? 1024 * 1024);
+  await retry(`object ${name} at ${broker.where}`, `writing ${name}`, async () => {
+    await store.putBlob({ name, options: { max_chunk_size: max } }, bytes);
+  }, broker.retryOptions);
 }
 
 /** The keys of the fits bucket under `filter` (e.g. `<fit>.done.3.*`). */

@@ -12,7 +12,8 @@ import { stat } from 'node:fs/promises';
 import { Observable } from 'rxjs';
 import type { ObjectStore } from '@nats-io/obj';
 import { ClusterError, OptionError } from '../errors.js';
-import { mergePassStats, passStatsFromIPC, usePassStats, type PassStats } from '../model/l2/pass-stats.js';
+import { usePassStats } from '../model/l2/pass-stats.js';
+import { decodeStats, makeStatsSum } from './stats-codec.js';
 import { makeL2Engine } from '../model/l2/engine.js';
 import { ensureHCapacity } from '../model/l2/state.js';
 import { UNIT_SAMPLES } from '../model/l2/units.js';
@@ -156,18 +157,18 @@ async function coordinate(
       await putBlob(broker, store, wName(pass), f64Bytes(state.W, state.warmScale));
       await publishPass(broker, meta, pass);
       const t1 = performance.now();
-      // each unit's statistics merged as it completes (mergePassStats: the same bytes in any order)
-      let stats: PassStats = { m: plan.m, k, ranges: [] };
+      // each unit's statistics added as it completes, in unit order (stats-codec.ts: mergePassStats's bytes)
+      const stats = makeStatsSum(plan.m, k, meta.units);
       let mergeMs = 0;
       await waitForUnits(broker, meta, pass, { idleTimeoutMs: (cluster.idleTimeoutSeconds ?? 600) * 1000, log, stopped: () => run.stopped }, async (u) => {
         const bytes = await getBlob(broker!, store!, statsName(pass, u));
         const m0 = performance.now();
-        stats = mergePassStats(stats, passStatsFromIPC(bytes));
+        stats.add(decodeStats(bytes, statsName(pass, u)));
         mergeMs += performance.now() - m0;
       });
       if (run.stopped) return;
       const t2 = performance.now();
-      usePassStats(state, stats);
+      usePassStats(state, stats.result());
       const t3 = performance.now();
       const { summary } = engine.endPass((performance.now() - started) / 1000);
       cluster.onPass?.({ pass, units: meta.units, publishSeconds: (t1 - t0) / 1000, waitSeconds: (t2 - t1 - mergeMs) / 1000, mergeSeconds: (t3 - t2 + mergeMs) / 1000, endSeconds: (performance.now() - t3) / 1000 });

@@ -11,14 +11,15 @@ import type { JsMsg } from '@nats-io/jetstream';
 import type { ObjectStore } from '@nats-io/obj';
 import { NmfError } from '../errors.js';
 import { makeL2Engine } from '../model/l2/engine.js';
-import { unitPassStats, passStatsToIPC } from '../model/l2/pass-stats.js';
+import { unitPassStats } from '../model/l2/pass-stats.js';
+import { encodeStats } from './stats-codec.js';
 import { ensureHCapacity } from '../model/l2/state.js';
 import { resolveOptions, withSolver, type FitOptions, type ResolvedOptions } from '../options.js';
 import { fitObjects, getBlob, getValue, openBroker, putBlob, putValue, workConsumer, type Broker } from './broker.js';
 import { connectCluster } from './connect.js';
 import {
   bytesF64, decodeJson, doneKey, encodeJson, f64Bytes, hName, nmflowVersion, retry, sleep, statsName, wName,
-  type CompletedPasses, type FitMeta, type WorkerReport, type WorkItem,
+  type FitMeta, type WorkerReport, type WorkItem,
 } from './protocol.js';
 import { makeUnitReader, type UnitReader } from './unit-data.js';
 
@@ -94,10 +95,8 @@ async function handle(broker: Broker, msg: JsMsg, id: string, version: string, f
     return;
   }
   const done = doneKey(item.fit, item.pass, item.unit);
-  const stateBytes = await getValue(broker, `${item.fit}.state`);
-  const completed = stateBytes ? decodeJson<CompletedPasses>(stateBytes).pass : 0;
-  // A duplicate (redelivered after its result was stored, or re-published): dropped by unit id.
-  if (item.pass <= completed || await getValue(broker, done) !== undefined) { await ackNow(msg); return; }
+  // A duplicate (redelivered after its result was stored, or re-published; the done keys stay until the fit ends): dropped by unit id.
+  if (await getValue(broker, done) !== undefined) { await ackNow(msg); return; }
   let ctx: FitContext | undefined;
   try {
     ctx = fits.get(item.fit) ?? await openFit(broker, item.fit);
@@ -162,7 +161,7 @@ async function solveUnit(broker: Broker, ctx: FitContext, item: WorkItem, msg: J
   // NMFLOW_WORKER_HOLD_MS: a long solve, for the fault tests (the heartbeats keep the item; a kill now loses it)
   const hold = Number(process.env.NMFLOW_WORKER_HOLD_MS ?? 0);
   if (hold > 0) await sleep(hold);
-  await putBlob(broker, store, statsName(item.pass, item.unit), passStatsToIPC(stats));
+  await putBlob(broker, store, statsName(item.pass, item.unit), encodeStats(stats));
   await putBlob(broker, store, hName(item.pass, item.unit), f64Bytes(state.H.subarray(from, to)));
   ctx.held.set(item.unit, item.pass);
 }

@@ -1,0 +1,106 @@
+/**
+ * A unit's PassStats on the wire, and their sum on the coordinator, both cheaper than the general forms they
+ * equal (model/l2/pass-stats.ts): on the synthetic 20000 × 200000 matrix Arrow IPC took ~30 ms per unit to write
+ * and mergePassStats ~20 ms per unit (a dense m×k copy per merge), against ~70 ms to solve the unit.
+ * - encodeStats / decodeStats: a little-endian header (m, k, ranges; per range first, end, rows, samples, nnz,
+ *   normA2) then the arrays; decoding copies once.
+ * - makeStatsSum: the totals of a pass, entry by entry prefix + next in unit order — the additions appendRange
+ *   makes (a row absent from a unit adds nothing), so the same bytes (test/cluster-stats.test.ts) — with one
+ *   dense AHᵀ for the whole pass; units that arrive early wait until the units before them are in.
+ */
+import { ClusterError } from '../errors.js';
+import type { PassStats, UnitRange } from '../model/l2/pass-stats.js';
+
+export function encodeStats(stats: PassStats): Uint8Array {
+  const { m, k, ranges } = stats;
+  const head = 3 + ranges.length * 4;
+  let floats = 0, ints = 0;
+  for (const r of ranges) { floats += 3 + k * k + k + r.rows.length * k; ints += r.rows.length; }
+  const headBytes = Math.ceil((head * 4) / 8) * 8;
+  const out = new ArrayBuffer(headBytes + floats * 8 + ints * 4);
+  const h = new Int32Array(out, 0, head);
+  h[0] = m; h[1] = k; h[2] = ranges.length;
+  const f = new Float64Array(out, headBytes, floats);
+  const i32 = new Int32Array(out, headBytes + floats * 8, ints);
+  let fo = 0, io = 0;
+  ranges.forEach((r, q) => {
+    h.set([r.first, r.end, r.rows.length, 0], 3 + q * 4);
+    f[fo++] = r.samples; f[fo++] = r.nnz; f[fo++] = r.normA2;
+    f.set(r.S, fo); fo += k * k;
+    f.set(r.hSum, fo); fo += k;
+    f.set(r.B, fo); fo += r.B.length;
+    i32.set(r.rows, io); io += r.rows.length;
+  });
+  return new Uint8Array(out);
+}
+
+export function decodeStats(bytes: Uint8Array, what: string): PassStats {
+  const buffer = new ArrayBuffer(bytes.length);
+  new Uint8Array(buffer).set(bytes);
+  try {
+    const [m, k, count] = new Int32Array(buffer, 0, 3) as unknown as [number, number, number];
+    const head = 3 + count * 4;
+    const h = new Int32Array(buffer, 0, head);
+    const headBytes = Math.ceil((head * 4) / 8) * 8;
+    let floats = 0;
+    for (let q = 0; q < count; q++) floats += 3 + k * k + k + h[3 + q * 4 + 2]! * k;
+    const f = new Float64Array(buffer, headBytes, floats);
+    const i32 = new Int32Array(buffer, headBytes + floats * 8, (bytes.length - headBytes - floats * 8) / 4);
+    const ranges: UnitRange[] = [];
+    let fo = 0, io = 0;
+    for (let q = 0; q < count; q++) {
+      const rows = h[3 + q * 4 + 2]!;
+      const samples = f[fo++]!, nnz = f[fo++]!, normA2 = f[fo++]!;
+      const S = f.subarray(fo, fo += k * k), hSum = f.subarray(fo, fo += k), B = f.subarray(fo, fo += rows * k);
+      ranges.push({ first: h[3 + q * 4]!, end: h[3 + q * 4 + 1]!, samples, nnz, normA2, S, hSum, B, rows: i32.subarray(io, io += rows) });
+    }
+    return { m, k, ranges };
+  } catch (error) {
+    throw new ClusterError(what, `${what} is not a unit's statistics (${bytes.length} bytes)`, error);
+  }
+}
+
+/** The pass totals of units added in any order (each once); `result` when all `units` are in. */
+export interface StatsSum {
+  add(stats: PassStats): void;
+  readonly complete: boolean;
+  result(): PassStats;
+}
+
+export function makeStatsSum(m: number, k: number, units: number): StatsSum {
+  const B = new Float64Array(m * k), touched = new Uint8Array(m), S = new Float64Array(k * k), hSum = new Float64Array(k);
+  let normA2 = 0, nnz = 0, samples = 0, next = 0, added = 0;
+  let only: UnitRange | undefined;
+  const waiting = new Map<number, UnitRange>();
+  const append = (r: UnitRange): void => {
+    only = added++ === 0 ? r : undefined;
+    for (let q = 0; q < r.rows.length; q++) {
+      const row = r.rows[q]!, o = row * k;
+      touched[row] = 1;
+      for (let a = 0; a < k; a++) B[o + a] = B[o + a]! + r.B[q * k + a]!;
+    }
+    for (let q = 0; q < S.length; q++) S[q] = S[q]! + r.S[q]!;
+    for (let a = 0; a < k; a++) hSum[a] = hSum[a]! + r.hSum[a]!;
+    normA2 += r.normA2; nnz += r.nnz; samples = Math.max(samples, r.samples);
+    next = r.end;
+  };
+  return {
+    add(stats) {
+      if (stats.m !== m || stats.k !== k) throw new ClusterError('statistics', `a unit's statistics of ${stats.m}×${stats.k}, not ${m}×${k}`);
+      for (const r of stats.ranges) {
+        if (r.first < next || waiting.has(r.first)) throw new ClusterError('statistics', `unit ${r.first} arrived twice`);
+        waiting.set(r.first, r);
+      }
+      for (let r = waiting.get(next); r !== undefined; r = waiting.get(next)) { waiting.delete(r.first); append(r); }
+    },
+    get complete() { return next >= units && waiting.size === 0; },
+    result() {
+      if (only !== undefined) return { m, k, ranges: [only] }; // one unit: mergePassStats keeps it as it is
+      const list: number[] = [];
+      for (let i = 0; i < m; i++) if (touched[i] === 1) list.push(i);
+      const dense = new Float64Array(list.length * k);
+      list.forEach((i, r) => dense.set(B.subarray(i * k, (i + 1) * k), r * k));
+      return { m, k, ranges: [{ first: 0, end: next, samples, nnz, normA2, S, hSum, rows: Int32Array.from(list), B: dense }] };
+    },
+  };
+}

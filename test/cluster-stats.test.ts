@@ -1,0 +1,50 @@
+/**
+ * The cluster's wire form of a unit's PassStats and its pass sum (cluster/stats-codec.ts) give the bytes of
+ * passStatsToIPC / mergePassStats (model/l2/pass-stats.ts) whatever the order the units arrive in.
+ */
+import { describe, expect, it } from 'vitest';
+import type { CscMatrix } from '../src/chunk/csc-matrix.js';
+import { decodeStats, encodeStats, makeStatsSum } from '../src/cluster/stats-codec.js';
+import { ClusterError } from '../src/errors.js';
+import { makeRandom } from '../src/kernel/random.js';
+import { makeL2Engine } from '../src/model/l2/engine.js';
+import { mergePassStats, passStatsToIPC, unitPassStats, type PassStats } from '../src/model/l2/pass-stats.js';
+import { UNIT_SAMPLES } from '../src/model/l2/units.js';
+import { resolveOptions, withSolver } from '../src/options.js';
+import { splitColumns } from '../src/source/from-csc.js';
+
+function sparse(m: number, n: number, density: number, seed: number): CscMatrix {
+  const random = makeRandom(seed);
+  const colPtr = new Int32Array(n + 1), rows: number[] = [], values: number[] = [];
+  for (let j = 0; j < n; j++) {
+    for (let i = 0; i < m; i++) if (random.uniform() < density) { rows.push(i); values.push(1 + 4 * random.uniform()); }
+    colPtr[j + 1] = rows.length;
+  }
+  return { m, n, colPtr, rowIdx: Int32Array.from(rows), values: Float64Array.from(values) };
+}
+
+describe('cluster/stats-codec.ts', () => {
+  it('encode/decode round-trips, and the sum of units in any order is mergePassStats\'s bytes', () => {
+    // 300 features, 4 units: sparse enough that units touch different rows
+    const A = sparse(300, 3 * UNIT_SAMPLES + 100, 0.004, 9);
+    const options = { rank: 3, seed: 2, solver: 'fast' } as const;
+    const resolved = withSolver(resolveOptions(options), options);
+    const engine = makeL2Engine(A.m, resolved, { sourceName: 'units', featureNames: undefined, threads: 1 });
+    engine.beginPass();
+    const units = splitColumns(A, UNIT_SAMPLES).map((chunk) => unitPassStats(engine.state, chunk, resolved, 'units'));
+    const ipc = (s: PassStats): Buffer => Buffer.from(passStatsToIPC(s));
+    for (const u of units) expect(ipc(decodeStats(encodeStats(u), 'unit')).equals(ipc(u))).toBe(true);
+    expect(units.some((u) => u.ranges[0]!.rows.length < A.m)).toBe(true);
+    const merged = units.reduce(mergePassStats, { m: A.m, k: 3, ranges: [] });
+    for (const order of [[0, 1, 2, 3], [3, 1, 0, 2], [2, 3, 1, 0]]) {
+      const sum = makeStatsSum(A.m, 3, units.length);
+      for (const u of order) { expect(sum.complete).toBe(false); sum.add(decodeStats(encodeStats(units[u]!), `unit ${u}`)); }
+      expect(sum.complete).toBe(true);
+      expect(ipc(sum.result()).equals(ipc(merged))).toBe(true);
+    }
+    const twice = makeStatsSum(A.m, 3, units.length);
+    twice.add(units[1]!);
+    expect(() => twice.add(units[1]!)).toThrow(ClusterError);
+    engine.close();
+  });
+});
