@@ -15,7 +15,7 @@
  */
 
 // Errors
-export { NmfError, OptionError, DataError, type NmfErrorCode, type DataLocation } from './errors.js';
+export { NmfError, OptionError, DataError, ClusterError, type NmfErrorCode, type DataLocation } from './errors.js';
 
 // Options
 export type { FitOptions, Loss, InitMethod } from './options.js';
@@ -40,6 +40,9 @@ export { checkChunk } from './chunk/check-chunk.js';
 // Fitting
 export { fit, fitModel } from './pipeline/fit.js';
 export { fitOnline, type OnlineOptions } from './pipeline/fit-online.js';
+// Scale-out on NATS JetStream (issue #14): the batch least-squares fit with its units solved by `nmflow worker` processes
+export { fitOnNats, type ClusterFitOptions, type ClusterSettings, type PassTiming } from './cluster/coordinator.js';
+export { runWorker, type WorkerOptions } from './cluster/worker.js';
 export { nndsvdStart, randomizedSvd, type NndsvdStart, type NndsvdStartOptions, type RandomizedSvdOptions } from './pipeline/nndsvd-start.js';
 export type { SvdResult } from './model/svd/sketch.js';
 export { projectChunk, makeProjector, type ProjectionModel, type ProjectionOptions } from './model/project.js';
