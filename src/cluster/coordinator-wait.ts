@@ -35,7 +35,7 @@ export async function waitForUnits(broker: Broker, meta: FitMeta, pass: number, 
   let done = 0;
   let progressAt = Date.now();
   let loggedAt = Date.now();
-  let delay = 5;
+  let delay = 20;
   while (!options.stopped()) {
     const reports = await listKeys(broker, `${meta.fit}.error.*`);
     if (reports.length > 0) {
@@ -48,7 +48,7 @@ export async function waitForUnits(broker: Broker, meta: FitMeta, pass: number, 
     for (const unit of fresh) { await absorb(unit); absorbed.add(unit); }
     const now = absorbed.size;
     if (now >= meta.units) return;
-    if (now > done) { done = now; progressAt = Date.now(); delay = 5; }
+    if (now > done) { done = now; progressAt = Date.now(); delay = 20; }
     if (Date.now() - progressAt > options.idleTimeoutMs) {
       throw new ClusterError(`fit ${meta.fit}`, `no unit of pass ${pass} completed for ${Math.round(options.idleTimeoutMs / 1000)} s (${done}/${meta.units} done): `
         + `are workers running (nmflow worker --nats ${broker.where})?`);
@@ -58,6 +58,6 @@ export async function waitForUnits(broker: Broker, meta: FitMeta, pass: number, 
       loggedAt = Date.now();
     }
     await sleep(delay);
-    delay = Math.min(50, delay * 2);
+    delay = Math.min(100, delay * 2);
   }
 }
