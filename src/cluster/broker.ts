@@ -1,13 +1,12 @@
 /**
- * The JetStream resources of protocol.ts, opened (the coordinator creates them, a worker waits for them) and
+ * The JetStream resources of protocol.ts (the blobs: blobs.ts), opened (the coordinator creates them, a worker waits for them) and
  * reached through `retry`: every call is bounded and ends in a ClusterError naming what it reached.
  */
 import { AckPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType, type Consumer, type JetStreamClient } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
-import { Objm, type ObjectStore } from '@nats-io/obj';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { ClusterError } from '../errors.js';
-import { FITS_BUCKET, objectBucket, retry, WORK_CONSUMER, WORK_STREAM, type RetryOptions } from './protocol.js';
+import { BLOB_STREAM, createBlobStream, type FitBlobs } from './blobs.js';
+import { FITS_BUCKET, retry, WORK_CONSUMER, WORK_STREAM, type RetryOptions } from './protocol.js';
 
 export interface Broker {
   readonly nc: NatsConnection;
@@ -32,6 +31,7 @@ export async function createBroker(nc: NatsConnection, where: string, settings: 
   // The bucket first: a worker that sees the consumer finds the bucket too.
   const kv = await retry(`bucket ${FITS_BUCKET} at ${where}`, 'creating the KV bucket', async () =>
     await new Kvm(nc).create(FITS_BUCKET, { replicas: settings.replicas, storage: StorageType.File, history: 1 }), retryOptions);
+  await createBlobStream(nc, where, settings.replicas, retryOptions);
   const target = `stream ${WORK_STREAM} at ${where}`;
   await retry(target, 'creating the work stream', async () => {
     const jsm = await jetstreamManager(nc, { timeout: 5000 });
@@ -59,6 +59,7 @@ export async function openBroker(nc: NatsConnection, where: string, retryOptions
     const jsm = await jetstreamManager(nc, { timeout: 5000 });
     const stream = await jsm.streams.info(WORK_STREAM).then(() => true, (e: unknown) => notFound(e));
     if (!stream) return false;
+    if (!await jsm.streams.info(BLOB_STREAM).then(() => true, (e: unknown) => notFound(e))) return false;
     return await jsm.consumers.info(WORK_STREAM, WORK_CONSUMER).then(() => true, (e: unknown) => notFound(e));
   }, retryOptions);
   if (!ready) return undefined;
@@ -78,37 +79,9 @@ export async function workConsumer(broker: Broker): Promise<Consumer> {
     await broker.js.consumers.get(WORK_STREAM, WORK_CONSUMER), broker.retryOptions);
 }
 
-/** The fit's object store: created by the coordinator, opened by workers (a missing one is a ClusterError naming it). */
-export async function fitObjects(broker: Broker, fit: string, create: { replicas: number } | undefined): Promise<ObjectStore> {
-  const name = objectBucket(fit);
-  return await retry(`object store ${name} at ${broker.where}`, create ? 'creating the object store' : 'opening the object store', async () => {
-    const objm = new Objm(broker.nc);
-    if (create) return await objm.create(name, { replicas: create.replicas, storage: StorageType.File });
-    try {
-      return await objm.open(name);
-    } catch (error) {
-      if (/not found/i.test((error as Error)?.message ?? '')) throw new ClusterError(`object store ${name}`, `the fit's object store ${name} is missing on ${broker.where} (the fit ended or was deleted)`, error);
-      throw error;
-    }
-  }, broker.retryOptions);
-}
-
-/** A blob of the object store; a missing one is a ClusterError naming it. */
-export async function getBlob(broker: Broker, store: ObjectStore, name: string): Promise<Uint8Array> {
-  const bytes = await retry(`object ${name} at ${broker.where}`, `reading ${name}`, async () => await store.getBlob(name), broker.retryOptions);
-  if (bytes === null) throw new ClusterError(`object ${name}`, `object ${name} is missing from the fit's object store on ${broker.where}`);
-  return bytes;
-}
-
-/**
- * Writes a blob in chunks of the server's largest payload (the client awaits each chunk's ack in turn: 128 KB
- * chunks made a unit's 1.6 MB statistics 13 round trips).
- */
-export async function putBlob(broker: Broker, store: ObjectStore, name: string, bytes: Uint8Array): Promise<void> {
-  const max = Math.max(128 * 1024, broker.nc.info?.max_payload ?? 1024 * 1024);
-  await retry(`object ${name} at ${broker.where}`, `writing ${name}`, async () => {
-    await store.putBlob({ name, options: { max_chunk_size: max } }, bytes);
-  }, broker.retryOptions);
+/** The fit's blobs (blobs.ts): the coordinator made the stream; a worker finds it with the work consumer. */
+export function fitObjects(_broker: Broker, fit: string): FitBlobs {
+  return { fit };
 }
 
 /** The keys of the fits bucket under `filter` (e.g. `<fit>.done.3.*`). */

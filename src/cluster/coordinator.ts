@@ -10,7 +10,6 @@
 import { randomBytes } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { Observable } from 'rxjs';
-import type { ObjectStore } from '@nats-io/obj';
 import { ClusterError, OptionError } from '../errors.js';
 import { usePassStats } from '../model/l2/pass-stats.js';
 import { decodeStats, makeStatsSum } from './stats-codec.js';
@@ -21,7 +20,8 @@ import { checkShape, resolveOptions, withSolver, type FitOptions } from '../opti
 import { makeChunkScaler } from '../pipeline/value-scale.js';
 import type { Snapshot, TracePoint } from '../snapshot/snapshot.js';
 import type { SourceOptions } from '../source/layout.js';
-import { createBroker, fitObjects, getBlob, getValue, putBlob, putValue, type Broker } from './broker.js';
+import { createBroker, fitObjects, getValue, putValue, type Broker } from './broker.js';
+import { getBlob, putBlob, type FitBlobs } from './blobs.js';
 import { connectCluster } from './connect.js';
 import { decodeEngineState, dropFit, dropPassObjects, encodeEngineState, purgeWork, clearReports, type CompletedPasses } from './fit-state.js';
 import {
@@ -111,7 +111,7 @@ async function coordinate(
   const servers = typeof cluster.servers === 'string' ? cluster.servers : cluster.servers.join(',');
   const nc = await connectCluster({ servers: cluster.servers, name: `nmflow coordinator ${process.pid}`, ...(cluster.retryAttempts === undefined ? {} : { attempts: Math.min(5, cluster.retryAttempts) }) });
   let broker: Broker | undefined;
-  let store: ObjectStore | undefined;
+  let store: FitBlobs | undefined;
   let finished = false;
   let failed = false;
   try {
@@ -120,7 +120,7 @@ async function coordinate(
       ...(cluster.retryAttempts === undefined ? {} : { attempts: cluster.retryAttempts }),
       onRetry: (attempt, error) => { if (attempt % 5 === 1) log(`nmflow: NATS at ${servers} did not answer (${(error as Error)?.message ?? String(error)}); retrying`); },
     });
-    store = await fitObjects(broker, fit, { replicas });
+    store = fitObjects(broker, fit);
     const metaBytes = await getValue(broker, `${fit}.meta`);
     let meta: FitMeta;
     if (metaBytes !== undefined) {
@@ -192,7 +192,7 @@ async function coordinate(
         return;
       }
       if (every) emit(scale.snapshot(engine.snapshot(summary, false, trace)));
-      await dropPassObjects(broker, store, pass, meta.units);
+      await dropPassObjects(broker, store, pass);
     }
   } catch (error) {
     failed = true;

@@ -2,11 +2,11 @@
  * The coordinator's durable state (protocol.ts): its engine state after a pass as one blob, the pass it has
  * completed with the trace so far (`<fit>.state`), and the clean-up of a pass's and a fit's objects.
  */
-import type { ObjectStore } from '@nats-io/obj';
 import type { EngineState } from '../model/engine.js';
 import { listKeys, type Broker } from './broker.js';
 export type { CompletedPasses } from './protocol.js';
-import { bytesF64, decodeJson, encodeJson, hName, retry, statsName, wName, engineName, WORK_STREAM, workSubject } from './protocol.js';
+import { bytesF64, decodeJson, encodeJson, retry, WORK_STREAM, workSubject } from './protocol.js';
+import { dropBlobs, type FitBlobs } from './blobs.js';
 import { jetstreamManager } from '@nats-io/jetstream';
 
 
@@ -41,25 +41,17 @@ export function decodeEngineState(bytes: Uint8Array): EngineState {
 }
 
 /** After pass `pass` is merged and saved: its statistics and W, the codes and engine state of the pass before. */
-export async function dropPassObjects(broker: Broker, store: ObjectStore, pass: number, units: number): Promise<void> {
-  const names = [wName(pass), engineName(pass - 1)];
-  for (let u = 0; u < units; u++) names.push(statsName(pass, u), ...(pass > 1 ? [hName(pass - 1, u)] : []));
-  for (const name of names) {
-    await retry(`object ${name} at ${broker.where}`, `deleting ${name}`, async () => { await store.delete(name).catch(notFoundOk); }, broker.retryOptions);
-  }
+export async function dropPassObjects(broker: Broker, store: FitBlobs, pass: number): Promise<void> {
+  for (const pattern of [`s/${pass}/>`, `w/${pass}/>`, `h/${pass - 1}/>`, `e/${pass - 1}/>`]) await dropBlobs(broker, store, pattern);
 }
 
-const notFoundOk = (error: unknown): void => {
-  if (!/not found/i.test((error as Error)?.message ?? '')) throw error;
-};
-
-/** The end of a fit (done or failed): its object store, its keys and its pending work items go. */
-export async function dropFit(broker: Broker, store: ObjectStore | undefined, fit: string): Promise<void> {
+/** The end of a fit (done or failed): its blobs, its keys and its pending work items go. */
+export async function dropFit(broker: Broker, store: FitBlobs | undefined, fit: string): Promise<void> {
   await purgeWork(broker, fit);
   for (const key of await listKeys(broker, `${fit}.>`)) {
     await retry(`key ${key} at ${broker.where}`, `removing ${key}`, async () => { await broker.kv.purge(key); }, broker.retryOptions);
   }
-  if (store) await retry(`object store of ${fit} at ${broker.where}`, 'removing the object store', async () => { await store.destroy(); }, broker.retryOptions);
+  if (store) await dropBlobs(broker, store, '>');
 }
 
 /** The fit's pending work items (a failed fit: the workers stop taking them). */

@@ -10,7 +10,7 @@
  * - KV bucket `nmflow-fits`: `<fit>.meta` (the fit's data and options), `<fit>.state` (the last completed
  *   pass: the coordinator resumes from it), `<fit>.done.<pass>.<unit>` (a unit's result is stored: created
  *   once, a duplicate is dropped by unit id), `<fit>.error.<id>` (a worker's failure or refusal).
- * - Object store `nmflow-<fit>`: `w/<pass>` (W and the warm-start scale the pass starts from),
+ * - Blobs of the fit (blobs.ts, stream NMFLOW_BLOBS): `w/<pass>` (W and the warm-start scale the pass starts from),
  *   `s/<pass>/<unit>` (the unit's PassStats, Arrow IPC), `h/<pass>/<unit>` (the unit's raw codes, for the
  *   warm start of the next pass on any worker), `e/<pass>` (the coordinator's engine state after the pass).
  */
@@ -22,7 +22,6 @@ export const WORK_STREAM = 'NMFLOW_WORK';
 export const WORK_CONSUMER = 'workers';
 export const FITS_BUCKET = 'nmflow-fits';
 export const workSubject = (fit: string): string => `nmflow.work.${fit}`;
-export const objectBucket = (fit: string): string => `nmflow-${fit}`;
 /** `run`: the coordinator run's id (a restarted coordinator publishes the items again; workers drop the done ones by unit id). */
 export const msgId = (fit: string, run: string, pass: number, unit: number): string => `${fit}/${run}/${pass}/${unit}`;
 export const doneKey = (fit: string, pass: number, unit: number): string => `${fit}.done.${pass}.${unit}`;

@@ -8,14 +8,14 @@
  */
 import { hostname } from 'node:os';
 import type { JsMsg } from '@nats-io/jetstream';
-import type { ObjectStore } from '@nats-io/obj';
 import { NmfError } from '../errors.js';
 import { makeL2Engine } from '../model/l2/engine.js';
 import { unitPassStats } from '../model/l2/pass-stats.js';
 import { encodeStats } from './stats-codec.js';
 import { ensureHCapacity } from '../model/l2/state.js';
 import { resolveOptions, withSolver, type FitOptions, type ResolvedOptions } from '../options.js';
-import { fitObjects, getBlob, getValue, openBroker, putBlob, putValue, workConsumer, type Broker } from './broker.js';
+import { fitObjects, getValue, openBroker, putValue, workConsumer, type Broker } from './broker.js';
+import { getBlob, putBlob, type FitBlobs } from './blobs.js';
 import { connectCluster } from './connect.js';
 import {
   bytesF64, decodeJson, doneKey, encodeJson, f64Bytes, hName, nmflowVersion, retry, sleep, statsName, wName,
@@ -38,7 +38,7 @@ interface FitContext {
   readonly options: ResolvedOptions;
   readonly engine: ReturnType<typeof makeL2Engine>;
   readonly reader: UnitReader;
-  readonly store: ObjectStore;
+  readonly store: FitBlobs;
   wPass: number;
   readonly held: Map<number, number>;
 }
@@ -131,7 +131,7 @@ async function openFit(broker: Broker, fit: string): Promise<FitContext | undefi
   const given = meta.options as unknown as FitOptions;
   const options = withSolver(resolveOptions(given), given);
   const engine = makeL2Engine(meta.m, options, { sourceName: meta.files[0]!.path, featureNames: undefined, threads: 1 });
-  const store = await fitObjects(broker, fit, undefined);
+  const store = fitObjects(broker, fit);
   return { meta, options, engine, reader: makeUnitReader(meta), store, wPass: 0, held: new Map() };
 }
 

@@ -1,0 +1,87 @@
+/**
+ * The fit's blobs (W, unit statistics, unit codes, engine state: protocol.ts) as messages of one stream,
+ * NMFLOW_BLOBS (file storage, the last message per subject kept): blob `s/3/17` of fit F is the parts
+ * `nmflow.blob.F.s.3.17.<i>`, each at most the server's largest payload, the first 8 bytes of each holding the
+ * number of parts. Written with the parts' acks awaited together, read with one direct get per part (raw bytes, no JSON). (The
+ * JetStream object store was measured at ~12 MB/s on this machine — it hashes every chunk in JavaScript and
+ * acks chunk by chunk — which made a unit's 1.6 MB of statistics cost more than its solve.)
+ */
+import { jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { retry, type RetryOptions } from './protocol.js';
+
+export const BLOB_STREAM = 'NMFLOW_BLOBS';
+
+/** A fit's blobs (no server resource of its own: a subject prefix in NMFLOW_BLOBS). */
+export interface FitBlobs {
+  readonly fit: string;
+}
+
+interface BlobBroker {
+  readonly nc: NatsConnection;
+  readonly js: { publish(subject: string, payload: Uint8Array, options?: { timeout?: number }): Promise<unknown> };
+  readonly where: string;
+  readonly retryOptions: RetryOptions;
+}
+
+const subjectOf = (fit: string, name: string): string => `nmflow.blob.${fit}.${name.replaceAll('/', '.')}`;
+
+/** Creates the blob stream when it is missing (the coordinator's side). */
+export async function createBlobStream(nc: NatsConnection, where: string, replicas: number, retryOptions: RetryOptions): Promise<void> {
+  await retry(`stream ${BLOB_STREAM} at ${where}`, 'creating the blob stream', async () => {
+    const jsm = await jetstreamManager(nc, { timeout: 5000 });
+    if (await jsm.streams.info(BLOB_STREAM).then(() => true, () => false)) return;
+    await jsm.streams.add({
+      name: BLOB_STREAM, subjects: ['nmflow.blob.>'], retention: RetentionPolicy.Limits, storage: StorageType.File,
+      num_replicas: replicas, max_msgs_per_subject: 1, allow_direct: true,
+    });
+  }, retryOptions);
+}
+
+export async function putBlob(broker: BlobBroker, blobs: FitBlobs, name: string, bytes: Uint8Array): Promise<void> {
+  const part = Math.max(64 * 1024, (broker.nc.info?.max_payload ?? 1024 * 1024) - 4096);
+  const parts = Math.max(1, Math.ceil(bytes.length / part));
+  const subject = subjectOf(blobs.fit, name);
+  await retry(`blob ${name} at ${broker.where}`, `writing ${name}`, async () => {
+    await Promise.all(Array.from({ length: parts }, async (_, i) => {
+      const piece = bytes.subarray(i * part, Math.min(bytes.length, (i + 1) * part));
+      const payload = new Uint8Array(8 + piece.length);
+      new DataView(payload.buffer).setUint32(0, parts, true);
+      payload.set(piece, 8);
+      await broker.js.publish(`${subject}.${i}`, payload, { timeout: 10_000 });
+    }));
+  }, broker.retryOptions);
+}
+
+/** A blob; a missing one is a ClusterError naming it. */
+export async function getBlob(broker: BlobBroker, blobs: FitBlobs, name: string): Promise<Uint8Array> {
+  const subject = subjectOf(blobs.fit, name);
+  return await retry(`blob ${name} at ${broker.where}`, `reading ${name}`, async () => {
+    const jsm = await jetstreamManager(broker.nc, { timeout: 5000 });
+    const get = async (i: number): Promise<Uint8Array> => {
+      const msg = await jsm.direct.getMessage(BLOB_STREAM, { last_by_subj: `${subject}.${i}` }).catch((error: unknown) => {
+        if (/no message found|not found/i.test((error as Error)?.message ?? '')) return null;
+        throw error;
+      });
+      // (retried: a replica that has not caught up yet; after the last attempt a ClusterError naming the blob)
+      if (msg === null) throw new Error(`${name} of fit ${blobs.fit} is missing from stream ${BLOB_STREAM}`);
+      return msg.data;
+    };
+    const first = await get(0);
+    const parts = new DataView(first.buffer, first.byteOffset, first.byteLength).getUint32(0, true);
+    const rest = await Promise.all(Array.from({ length: parts - 1 }, (_, i) => get(i + 1)));
+    const all = [first, ...rest];
+    const out = new Uint8Array(all.reduce((s, p) => s + p.length - 8, 0));
+    let at = 0;
+    for (const p of all) { out.set(p.subarray(8), at); at += p.length - 8; }
+    return out;
+  }, broker.retryOptions);
+}
+
+/** Removes blobs by name pattern (`s/3/>`, `>`: all the fit's). */
+export async function dropBlobs(broker: BlobBroker, blobs: FitBlobs, pattern: string): Promise<void> {
+  const filter = subjectOf(blobs.fit, pattern);
+  await retry(`stream ${BLOB_STREAM} at ${broker.where}`, `removing ${pattern}`, async () => {
+    await (await jetstreamManager(broker.nc, { timeout: 5000 })).streams.purge(BLOB_STREAM, { filter });
+  }, broker.retryOptions);
+}
