@@ -64,7 +64,7 @@ describe.skipIf(!haveNats)('fit on NATS: bad input is a typed error, nothing han
     const error = await failure(() => run(join(dir, 'data')));
     expect(error).toBeInstanceOf(ClusterError);
     expect(error.message).toMatch(/worker .* runs nmflow 0\.0\.0-other, the coordinator \d+\.\d+\.\d+/);
-  }, 120_000);
+  }, 300_000);
 
   it('a unit file that disappeared: the worker reports it, the coordinator fails naming the file', async () => {
     const data = await writeListParts(join(dir, 'vanishing'), 9000, 3, 11);
@@ -83,7 +83,7 @@ describe.skipIf(!haveNats)('fit on NATS: bad input is a typed error, nothing han
     const error = await failure(() => fit);
     expect(error).toBeInstanceOf(ClusterError);
     expect(error.message).toContain('part-002.parquet');
-  }, 120_000);
+  }, 300_000);
 
   it('the work stream deleted mid-fit: a ClusterError naming the stream after bounded retries', async () => {
     workers.start(server.url, { NMFLOW_WORKER_HOLD_MS: '1500' });
@@ -100,7 +100,7 @@ describe.skipIf(!haveNats)('fit on NATS: bad input is a typed error, nothing han
     }, { retryAttempts: 6, idleTimeoutSeconds: 20 }));
     expect(error).toBeInstanceOf(ClusterError);
     expect(error.message).toMatch(/NMFLOW_WORK|no unit of pass/);
-  }, 120_000);
+  }, 300_000);
 
   it('a worker stops cleanly on SIGTERM (exit 0)', async () => {
     const worker = workers.start(server.url);

@@ -64,7 +64,7 @@ describe.skipIf(!haveNats)('fit on NATS under faults: the same bytes', () => {
     expect(killed).toBe(true);
     expect(slow.signalCode).toBe('SIGKILL');
     expect(modelBytes(model).equals(modelBytes(plain))).toBe(true);
-  }, 180_000);
+  }, 300_000);
 
   it('the NATS server SIGKILLed and restarted mid-fit (file storage): the fit goes on', async () => {
     const server = await startNatsServer();
@@ -79,7 +79,7 @@ describe.skipIf(!haveNats)('fit on NATS under faults: the same bytes', () => {
     });
     expect(restarted).toBe(true);
     expect(modelBytes(model).equals(modelBytes(plain))).toBe(true);
-  }, 180_000);
+  }, 300_000);
 
   it('a 3-server cluster (R3) with one server SIGKILLed mid-fit', async () => {
     const cluster = await startNatsCluster(3);
@@ -95,7 +95,7 @@ describe.skipIf(!haveNats)('fit on NATS under faults: the same bytes', () => {
     });
     expect(killed).toBe(true);
     expect(modelBytes(model).equals(modelBytes(plain))).toBe(true);
-  }, 240_000);
+  }, 360_000);
 
   it('the coordinator (nmflow fit --nats) SIGKILLed after pass 2 and started again: it resumes', async () => {
     const server = await startNatsServer();
@@ -126,5 +126,5 @@ describe.skipIf(!haveNats)('fit on NATS under faults: the same bytes', () => {
     const saved = await readModel(out);
     const model = await fitModel(fromParquet(data, { layout: 'list' }), { ...base, keepH: false });
     expect(same(saved.W, model.W) && same(saved.d, model.d)).toBe(true);
-  }, 240_000);
+  }, 360_000);
 });

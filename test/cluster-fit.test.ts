@@ -51,6 +51,6 @@ describe.skipIf(!haveNats)('fit on NATS: the same bytes as in process', () => {
         expect({ count, trace: model.trace!.map((t) => t.relativeLoss) }).toEqual({ count, trace: plain.trace!.map((t) => t.relativeLoss) });
         expect(modelBytes(model).equals(modelBytes(plain))).toBe(true);
       }
-    }, 180_000);
+    }, 300_000);
   }
 });
