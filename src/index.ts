@@ -15,7 +15,7 @@
  */
 
 // Errors
-export { NmfError, OptionError, DataError, type NmfErrorCode, type DataLocation } from './errors.js';
+export { NmfError, OptionError, DataError, ClusterError, type NmfErrorCode, type DataLocation } from './errors.js';
 
 // Options
 export type { FitOptions, Loss, InitMethod } from './options.js';
@@ -56,3 +56,8 @@ export { buildReport, writeReport, modelTagsFromPath, modelFileStem, type Report
 
 // Kernels (for benchmarks and advanced use)
 export { makeRandom, type Random } from './kernel/random.js';
+
+// Live streams and the ETL stage on NATS JetStream (issue #14 part 3)
+export type { LogPosition, LogSource } from './source/matrix-source.js';
+export { fromJetStream, type JetStreamSourceOptions } from './cluster/jetstream-source.js';
+export { openPublisher, type Publisher, type PublisherOptions } from './cluster/stream-publish.js';

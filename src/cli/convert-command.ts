@@ -26,7 +26,7 @@ import { Interrupted, untilSignal } from './interrupt.js';
 import { addInputFlags, sourceOptions, type InputFlags } from './open-input.js';
 import { addTableFlags } from './parse-flags.js';
 
-type OutLayout = 'long' | 'wide' | 'list';
+export type OutLayout = 'long' | 'wide' | 'list';
 interface ConvertFlags extends InputFlags { outLayout?: string; json?: boolean; quiet?: boolean }
 
 /** At most this many cells per wide output batch (m columns × rows), so a batch stays near 32 MB. */
@@ -90,10 +90,10 @@ async function runConvert(input: string, output: string, flags: ConvertFlags, pr
   else print(`nmflow convert ${input}: ${m} features × ${samples} samples, ${nonzeros} nonzeros → ${output}${writeMatrix ? '' : ` (${outLayout})`} in ${seconds.toFixed(3)} s`);
 }
 
-interface Chunks { m: number; n: number | undefined; featureNames: readonly string[] | undefined; chunks: AsyncIterable<CscChunk> }
+export interface Chunks { m: number; n: number | undefined; featureNames: readonly string[] | undefined; chunks: AsyncIterable<CscChunk> }
 
 /** The input's chunks, pulled one at a time (a table input reads its next batch only when asked). */
-async function openChunks(input: string, format: Format, flags: InputFlags, chunkSize: number): Promise<Chunks> {
+export async function openChunks(input: string, format: Format, flags: InputFlags, chunkSize: number): Promise<Chunks> {
   if (!format.openTable) {
     const A = await format.readMatrix!(input);
     return { m: A.m, n: A.n, featureNames: undefined, chunks: splitMatrix(A, chunkSize) };

@@ -11,6 +11,7 @@ import { addEvalCommand } from './eval-command.js';
 import { addFitCommand } from './fit-command.js';
 import { addProjectCommand } from './project-command.js';
 import { addReportCommand } from './report-command.js';
+import { addStreamCommand } from './stream-command.js';
 import { Interrupted } from './interrupt.js';
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -31,6 +32,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   addReportCommand(program, print);
   addProjectCommand(program, print);
   addConvertCommand(program, print);
+  addStreamCommand(program, print);
   for (const command of program.commands) command.exitOverride();
   try {
     await program.parseAsync(argv as string[], { from: 'user' });
