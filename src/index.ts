@@ -61,3 +61,5 @@ export { makeRandom, type Random } from './kernel/random.js';
 export type { LogPosition, LogSource } from './source/matrix-source.js';
 export { fromJetStream, type JetStreamSourceOptions } from './cluster/jetstream-source.js';
 export { openPublisher, type Publisher, type PublisherOptions } from './cluster/stream-publish.js';
+export { publishModelFile, publishSnapshots, modelFromBytes, type ModelBucketOptions, type SnapshotPublishOptions } from './cluster/model-kv.js';
+export { runProjectWorker, type ProjectWorkerOptions, type WorkerReport } from './cluster/project-worker.js';

@@ -12,6 +12,7 @@ import { addFitCommand } from './fit-command.js';
 import { addProjectCommand } from './project-command.js';
 import { addReportCommand } from './report-command.js';
 import { addStreamCommand } from './stream-command.js';
+import { addModelCommand } from './model-command.js';
 import { Interrupted } from './interrupt.js';
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -33,6 +34,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   addProjectCommand(program, print);
   addConvertCommand(program, print);
   addStreamCommand(program, print);
+  addModelCommand(program, print);
   for (const command of program.commands) command.exitOverride();
   try {
     await program.parseAsync(argv as string[], { from: 'user' });
