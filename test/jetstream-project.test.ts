@@ -8,15 +8,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Table, tableToIPC } from 'apache-arrow';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { lastValueFrom, toArray } from 'rxjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { fitOnline, fromJetStream, fromMtx, makeCscChunk, modelFromBytes, openPublisher, project, publishSnapshots, readModel, writeModel } from '../src/index.js';
+import { chunkMessage, fitOnline, fromJetStream, fromMtx, modelFromBytes, openPublisher, project, publishSnapshots, readModel, writeModel } from '../src/index.js';
 import { connectCluster } from '../src/cluster/connect.js';
 import { projectMessage } from '../src/cluster/project-message.js';
-import { toBatches } from '../src/cli/convert-command.js';
 import { CLI, nmflow } from './helpers/cli.js';
 import { natsServerBinary, startNatsServer, type NatsServer } from './helpers/nats-server.js';
 
@@ -26,7 +24,7 @@ const DATA = new URL('../../shared/data/hawaiibirds.mtx', import.meta.url).pathn
 /** The file as list-layout Arrow IPC messages of 50 samples (what `stream publish --batch-size 50` sends). */
 async function messages(): Promise<Uint8Array[]> {
   const chunks = await lastValueFrom(fromMtx(DATA, { chunkSize: 50 }).chunks().pipe(toArray()));
-  return chunks.map((c) => tableToIPC(new Table(toBatches(makeCscChunk({ ...c, colStart: 0 }), 'list', c.m, undefined, undefined)), 'stream'));
+  return chunks.map((c) => chunkMessage(c));
 }
 
 describe.skipIf(!haveNats)('JetStream models and projection workers', { timeout: 240_000 }, () => {

@@ -8,12 +8,12 @@
  */
 import { basename } from 'node:path';
 import type { Command } from 'commander';
-import { Table, tableToIPC } from 'apache-arrow';
 import { makeCscChunk } from '../chunk/csc-chunk.js';
-import { openPublisher } from '../cluster/stream-publish.js';
+import { chunkMessage, openPublisher } from '../cluster/stream-publish.js';
 import { OptionError } from '../errors.js';
 import { formatsFor, formatToRead } from '../format/registry.js';
-import { openChunks, toBatches, type OutLayout } from './convert-command.js';
+import type { OutLayout } from '../format/chunk-batches.js';
+import { openChunks } from './convert-command.js';
 import { addInputFlags, type InputFlags } from './open-input.js';
 import { parseInteger } from './parse-flags.js';
 
@@ -51,8 +51,7 @@ async function runPublish(file: string, flags: PublishFlags, print: (line: strin
   try {
     for await (const chunk of chunks) {
       // The message's samples are its own: sample ids (long layout) start at 0 in each message.
-      const local = makeCscChunk({ ...chunk, colStart: 0 });
-      const bytes = tableToIPC(new Table(toBatches(local, layout, m, undefined, featureNames)), 'stream');
+      const bytes = chunkMessage(makeCscChunk({ ...chunk, m }), layout, featureNames);
       const ack = await publisher.publish(bytes, `${basename(file)}:${batchSize}:${messages}`);
       if (ack.duplicate) duplicates += 1;
       first ||= ack.seq;

@@ -6,7 +6,10 @@
  */
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { Table, tableToIPC } from 'apache-arrow';
+import { makeCscChunk, type CscChunk } from '../chunk/csc-chunk.js';
 import { ClusterError } from '../errors.js';
+import { toBatches, type OutLayout } from '../format/chunk-batches.js';
 import { connectCluster, type ClusterOptions } from './connect.js';
 import { clusterFailure, serverOf } from './jetstream-common.js';
 
@@ -65,4 +68,13 @@ export async function openPublisher(options: PublisherOptions): Promise<Publishe
     await nc.close();
     throw error;
   }
+}
+
+/**
+ * A chunk as one message: an Arrow IPC stream of one record batch in the layout (default list; long numbers the
+ * message's own samples from 0), with `nmflow.features` = m in the schema metadata — what fromJetStream and
+ * `nmflow project --from-jetstream` read.
+ */
+export function chunkMessage(chunk: CscChunk, layout: OutLayout = 'list', names?: readonly string[]): Uint8Array {
+  return tableToIPC(new Table(toBatches(makeCscChunk({ ...chunk, colStart: 0 }), layout, chunk.m, undefined, names)), 'stream');
 }
