@@ -22,7 +22,7 @@ describe.skipIf(!haveNats)('example 08: a live stream and an ETL stage on JetStr
     child.stdout.on('data', (b: Buffer) => { stdout += b.toString(); });
     child.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });
     const timer = setTimeout(() => child.kill('SIGKILL'), 220_000);
-    const code = await new Promise((r) => child.once('exit', r));
+    const code = await new Promise((r) => child.once('close', r));
     clearTimeout(timer);
     expect(stderr).toBe('');
     expect(code, stdout).toBe(0);

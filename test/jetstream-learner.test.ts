@@ -1,7 +1,7 @@
 /**
  * Issue #14 part 3 (a): `nmflow stream publish` loads a file into a subject (a stream created and said so; a
  * re-run publishes nothing twice), fromJetStream feeds fitOnline the same chunks as the file (same bytes), and a
- * learner process SIGKILLed mid-stream resumes from its checkpoint at the last sequence + 1 to the bytes of an
+ * learner process (`nmflow stream learn`) SIGKILLed mid-stream resumes from its checkpoint at the last sequence + 1 to the bytes of an
  * uninterrupted run. Private nats-server on a free loopback port, temporary storage; every process is stopped.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -17,7 +17,6 @@ import { natsServerBinary, startNatsServer, type NatsServer } from './helpers/na
 
 const haveNats = natsServerBinary() !== undefined;
 const DATA = new URL('../../shared/data/hawaiibirds.mtx', import.meta.url).pathname;
-const LEARNER = new URL('./helpers/learner.ts', import.meta.url).pathname;
 const bytesOf = (a: Float64Array): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 
 describe.skipIf(!haveNats)('JetStream live source for fitOnline', { timeout: 180_000 }, () => {
@@ -56,33 +55,35 @@ describe.skipIf(!haveNats)('JetStream live source for fitOnline', { timeout: 180
     const partial = await nmflow('stream', 'publish', DATA, '--nats', server.url, '--subject', 'kill.in', '--stream', 'KILL', '--batch-size', '200');
     expect(partial.code, partial.stderr).toBe(0); // 6 messages of 200 samples (the last 183)
     const checkpoint = join(dir, 'ckpt');
-    const args = { url: server.url, stream: 'KILL', subject: 'kill.in', durable: 'learner', checkpoint, endSequence: 12, rank: 4 };
-    const learner = spawn('node', [...CLI.slice(0, 2), LEARNER, JSON.stringify({ ...args, resume: false, out: join(dir, 'never.arrow') })], { stdio: ['ignore', 'pipe', 'pipe'] });
-    children.push(learner);
-    let seen = '';
-    learner.stdout!.on('data', (b: Buffer) => { seen += b.toString(); });
-    learner.stderr!.on('data', (b: Buffer) => { seen += b.toString(); });
+    const out = join(dir, 'resumed.arrow');
+    const learn = ['stream', 'learn', '--nats', server.url, '--stream', 'KILL', '--subject', 'kill.in', '--durable', 'learner', '--rank', '4', '--seed', '1',
+      '--checkpoint', checkpoint, '--checkpoint-every', '1', '--end-sequence', '12', '--publish-bucket', 'kill-models', '--out', out];
+    const start = (extra: string[]): { child: ChildProcess; log: () => string } => {
+      const child = spawn('node', [...CLI, ...learn, ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+      children.push(child);
+      let text = '';
+      child.stdout!.on('data', (b: Buffer) => { text += b.toString(); });
+      child.stderr!.on('data', (b: Buffer) => { text += b.toString(); });
+      return { child, log: () => text };
+    };
+    const learner = start([]);
     const deadline = Date.now() + 90_000;
-    while (!seen.includes('chunk 6')) {
-      if (learner.exitCode !== null || Date.now() > deadline) throw new Error(`the learner did not reach chunk 6: ${seen}`);
+    while (!learner.log().includes('after 6 chunks')) {
+      if (learner.child.exitCode !== null || Date.now() > deadline) throw new Error(`the learner did not reach chunk 6: ${learner.log()}`);
       await new Promise((r) => setTimeout(r, 100));
     }
-    learner.kill('SIGKILL'); // waiting for message 7, its checkpoint at sequence 6
-    await new Promise((r) => learner.once('exit', r));
+    learner.child.kill('SIGKILL'); // waiting for message 7, its checkpoint at sequence 6
+    await new Promise((r) => learner.child.once('exit', r));
     expect(readCheckpoint(checkpoint).log?.sequences.at(-1)).toBe(6);
     // The rest of the stream: the same file published again with another batch size gives six new messages.
     const rest = await nmflow('stream', 'publish', DATA, '--nats', server.url, '--subject', 'kill.in', '--batch-size', '199');
     expect(rest.code, rest.stderr).toBe(0);
-    const out = join(dir, 'resumed.arrow');
-    const resumed = spawn('node', [...CLI.slice(0, 2), LEARNER, JSON.stringify({ ...args, resume: true, out })], { stdio: ['ignore', 'pipe', 'pipe'] });
-    children.push(resumed);
-    let log = '';
-    resumed.stdout!.on('data', (b: Buffer) => { log += b.toString(); });
-    resumed.stderr!.on('data', (b: Buffer) => { log += b.toString(); });
-    const code = await new Promise((r) => resumed.once('exit', r));
-    expect(code, log).toBe(0);
-    expect(log).not.toContain('chunk 6\n'); // it continued at sequence 7 (the window is replayed, not re-fitted)
-    expect(log).toContain('chunk 12');
+    const resumed = start(['--resume', checkpoint]);
+    const code = await new Promise((r) => resumed.child.once('close', r));
+    expect(code, resumed.log()).toBe(0);
+    expect(resumed.log()).not.toContain('after 6 chunks'); // it continued at sequence 7 (the window is replayed, not re-fitted)
+    expect(resumed.log()).toContain('after 12 chunks (final)');
+    expect(resumed.log()).toContain(`learned 12 chunks (2366 samples)`);
     // Uninterrupted, in process, on another durable.
     const whole = await lastValueFrom(fitOnline(fromJetStream({ servers: server.url, stream: 'KILL', subject: 'kill.in', durable: 'whole', endSequence: 12 }), { rank: 4, seed: 1 }));
     const model = await readModel(out);

@@ -111,7 +111,7 @@ describe.skipIf(!haveNats)('JetStream models and projection workers', { timeout:
     await new Promise((r) => setTimeout(r, 3000)); // a redelivered message (ack wait 2 s) would add a second output now
     expect(await outputs()).toBe(24);
     b.kill('SIGTERM');
-    const code = await new Promise((r) => b.once('exit', r));
+    const code = await new Promise((r) => b.once('close', r));
     expect(code, textOf(b)).toBe(0);
     expect(textOf(b)).toMatch(/stopped: \d+ messages projected/);
 

@@ -16,6 +16,7 @@ import type { OutLayout } from '../format/chunk-batches.js';
 import { openChunks } from './convert-command.js';
 import { addInputFlags, type InputFlags } from './open-input.js';
 import { parseInteger } from './parse-flags.js';
+import { addLearnCommand } from './stream-learn.js';
 
 interface PublishFlags extends InputFlags { nats: string; subject: string; stream?: string; batchSize?: number; outLayout?: string; json?: boolean; quiet?: boolean }
 
@@ -37,6 +38,7 @@ Examples:
   nmflow stream publish counts.parquet --layout long --feature gene --sample cell --value umi --nats $NATS --subject cells.in`)
     .action(async (file: string, flags: PublishFlags) => { await runPublish(file, flags, print); });
   addInputFlags(publish);
+  addLearnCommand(stream, print);
 }
 
 async function runPublish(file: string, flags: PublishFlags, print: (line: string) => void): Promise<void> {
