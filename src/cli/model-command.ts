@@ -4,7 +4,6 @@
  * `nmflow project --from-jetstream` workers pick it up between batches. Prints the revision (or --json).
  */
 import type { Command } from 'commander';
-import { DEFAULT_MODEL_KEY, publishModelFile } from '../cluster/model-kv.js';
 import { formatsFor } from '../format/registry.js';
 
 interface ModelPublishFlags { nats: string; bucket: string; key?: string; json?: boolean; quiet?: boolean }
@@ -16,10 +15,11 @@ export function addModelCommand(program: Command, print: (line: string) => void)
     .argument('<model>', formatsFor('model'))
     .requiredOption('--nats <url>', 'NATS server URL(s), comma-separated (nats://127.0.0.1:4222)')
     .requiredOption('--bucket <name>', 'the KV bucket (created when missing)')
-    .option('--key <name>', `the key (default "${DEFAULT_MODEL_KEY}")`)
+    .option('--key <name>', 'the key (default "model")')
     .option('--json', 'print one JSON line: bucket, key, revision, bytes')
     .option('-q, --quiet', 'print nothing but errors')
     .action(async (path: string, flags: ModelPublishFlags) => {
+      const { publishModelFile } = await import('../cluster/model-kv.js'); // NATS loads when first needed
       const done = await publishModelFile(path, { servers: flags.nats, bucket: flags.bucket, ...(flags.key ? { key: flags.key } : {}) });
       if (flags.json) print(JSON.stringify(done));
       else if (!flags.quiet) print(`published ${path} to bucket ${done.bucket}, key ${done.key}: revision ${done.revision} (${done.bytes} bytes)`);

@@ -4,7 +4,6 @@
  * line when it stops (SIGTERM or SIGINT: it finishes the message in hand, then exits 0).
  */
 import type { Command } from 'commander';
-import { runProjectWorker } from '../cluster/project-worker.js';
 import { OptionError } from '../errors.js';
 import type { ProjectOptions } from '../pipeline/project.js';
 import { parseInteger } from './parse-flags.js';
@@ -44,6 +43,7 @@ export async function runProjectWorkerCommand(project: ProjectOptions, flags: St
   const required = [['--nats', flags.nats], ['--stream', flags.stream], ['--subject', flags.subject], ['--durable', flags.durable],
     ['--model-bucket', flags.modelBucket], ['--to-subject', flags.toSubject]] as const;
   for (const [flag, value] of required) if (value === undefined) throw new OptionError(flag, `${flag} with --from-jetstream`, undefined);
+  const { runProjectWorker } = await import('../cluster/project-worker.js'); // NATS loads when first needed
   let stop = false;
   const onSignal = (): void => { stop = true; };
   process.on('SIGTERM', onSignal);

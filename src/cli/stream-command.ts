@@ -9,7 +9,6 @@
 import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { makeCscChunk } from '../chunk/csc-chunk.js';
-import { chunkMessage, openPublisher } from '../cluster/stream-publish.js';
 import { OptionError } from '../errors.js';
 import { formatsFor, formatToRead } from '../format/registry.js';
 import type { OutLayout } from '../format/chunk-batches.js';
@@ -46,6 +45,7 @@ async function runPublish(file: string, flags: PublishFlags, print: (line: strin
   if (batchSize < 1) throw new OptionError('--batch-size', 'an integer ≥ 1', batchSize);
   const layout = (flags.outLayout ?? 'list') as OutLayout;
   if (!['list', 'long', 'wide'].includes(layout)) throw new OptionError('--out-layout', "'list', 'long' or 'wide'", flags.outLayout);
+  const { chunkMessage, openPublisher } = await import('../cluster/stream-publish.js'); // NATS loads when first needed
   const { m, featureNames, chunks } = await openChunks(file, formatToRead(file, 'matrix'), flags, batchSize);
   const publisher = await openPublisher({ servers: flags.nats, subject: flags.subject, ...(flags.stream ? { stream: flags.stream } : {}) });
   if (publisher.created && !flags.quiet && !flags.json) print(`created stream ${publisher.stream} for subject ${flags.subject}`);

@@ -8,8 +8,6 @@
  */
 import type { Command } from 'commander';
 import { EMPTY, identity } from 'rxjs';
-import { fromJetStream } from '../cluster/jetstream-source.js';
-import { publishSnapshots } from '../cluster/model-kv.js';
 import { OptionError } from '../errors.js';
 import { writeModel, modelFormatOf } from '../io/model-file.js';
 import { fitOnline, type OnlineOptions } from '../pipeline/fit-online.js';
@@ -57,6 +55,8 @@ async function runLearn(flags: LearnFlags, print: (line: string) => void): Promi
     ...(flags.resume === undefined ? {} : { resumeFrom: flags.resume }),
   };
   fitOnline(EMPTY, options); // bad options are usage errors, before connecting
+  const { fromJetStream } = await import('../cluster/jetstream-source.js'); // NATS loads when first needed
+  const { publishSnapshots } = await import('../cluster/model-kv.js');
   const source = fromJetStream({
     servers: flags.nats, stream: flags.stream, subject: flags.subject, durable: flags.durable,
     ...(flags.endSequence === undefined ? {} : { endSequence: flags.endSequence }), ...(flags.toEnd ? { toEnd: true } : {}),
