@@ -59,3 +59,10 @@ export { buildReport, writeReport, modelTagsFromPath, modelFileStem, type Report
 
 // Kernels (for benchmarks and advanced use)
 export { makeRandom, type Random } from './kernel/random.js';
+
+// Live streams and the ETL stage on NATS JetStream (issue #14 part 3)
+export type { LogPosition, LogSource } from './source/matrix-source.js';
+export { fromJetStream, type JetStreamSourceOptions } from './cluster/jetstream-source.js';
+export { chunkMessage, openPublisher, type Publisher, type PublisherOptions } from './cluster/stream-publish.js';
+export { publishModelFile, publishSnapshots, modelFromBytes, type ModelBucketOptions, type SnapshotPublishOptions } from './cluster/model-kv.js';
+export { runProjectWorker, type ProjectWorkerOptions, type WorkerReport } from './cluster/project-worker.js';

@@ -21,6 +21,8 @@ export interface CscChunk {
   readonly values: Float64Array;
   /** Deterministic position of the chunk in its source (0-based), for ids and error messages. */
   readonly position: number;
+  /** A chunk read from a log (cluster/jetstream-source.ts): the sequence of the message it came from. */
+  readonly sequence?: number;
 }
 
 export function nnzOf(chunk: CscChunk): number {

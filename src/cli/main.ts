@@ -12,6 +12,8 @@ import { addEvalCommand } from './eval-command.js';
 import { addFitCommand } from './fit-command.js';
 import { addProjectCommand } from './project-command.js';
 import { addReportCommand } from './report-command.js';
+import { addStreamCommand } from './stream-command.js';
+import { addModelCommand } from './model-command.js';
 import { Interrupted } from './interrupt.js';
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -33,6 +35,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   addProjectCommand(program, print);
   addConvertCommand(program, print);
   addWorkerCommand(program);
+  addStreamCommand(program, print);
+  addModelCommand(program, print);
   for (const command of program.commands) command.exitOverride();
   try {
     await program.parseAsync(argv as string[], { from: 'user' });

@@ -10,7 +10,7 @@
 import type { Command } from 'commander';
 import { Field, Int32, makeData, type Data, type RecordBatch } from 'apache-arrow';
 import { Subject } from 'rxjs';
-import { DataError } from '../errors.js';
+import { DataError, OptionError } from '../errors.js';
 import { readModel } from '../io/model-file.js';
 import { openTableWriter, tableFormatOf, type TableWriter } from '../io/write-table.js';
 import { availableParallelism } from 'node:os';
@@ -27,9 +27,10 @@ import { validate } from '../options/validate.js';
 import { Interrupted, untilSignal } from './interrupt.js';
 import { addInputFlags, sourceOptions, type InputFlags } from './open-input.js';
 import { addTableFlags } from './parse-flags.js';
+import { addStreamWorkerFlags, runProjectWorkerCommand, type StreamWorkerFlags } from './project-stream.js';
 
-interface ProjectFlags extends InputFlags {
-  out: string;
+interface ProjectFlags extends InputFlags, StreamWorkerFlags {
+  out?: string;
   passThrough?: string;
   replaceFeatures?: boolean;
   unknownFeatures?: string;
@@ -46,9 +47,9 @@ interface ProjectFlags extends InputFlags {
 export function addProjectCommand(program: Command, print: (line: string) => void): void {
   const command = program.command('project')
     .description('codes of new samples with W fixed: a table with the kept input columns and factor_0…factor_{k−1}')
-    .argument('<model>', `a model written by \`nmflow fit --out\`: ${formatsFor('model')}`)
-    .argument('<input>', formatsFor('matrix'))
-    .requiredOption('-o, --out <output>', `the output table: ${formatsFor('table-out')} (written atomically)`)
+    .argument('[model]', `a model written by \`nmflow fit --out\`: ${formatsFor('model')} (not with --from-jetstream)`)
+    .argument('[input]', `${formatsFor('matrix')} (not with --from-jetstream)`)
+    .option('-o, --out <output>', `the output table: ${formatsFor('table-out')} (written atomically)`)
     .option('--json', 'print one JSON line: samples, seconds, out')
     .option('-q, --quiet', 'print nothing but errors')
     .addHelpText('after', `
@@ -56,8 +57,11 @@ Examples:
   nmflow project model.arrow ../shared/fixtures/hawaiibirds-long-snappy.parquet --out codes.parquet
   nmflow project model.parquet cells.parquet --layout long --feature gene --sample cell --value umi --out codes.arrows
   nmflow project model.csv table.parquet --layout wide --pass-through id,ts --replace-features --out codes.parquet
-  nmflow project model.arrow data.mtx --out codes.arrow --json`)
-    .action(async (modelPath: string, input: string, flags: ProjectFlags) => { await runProject(modelPath, input, flags, print); });
+  nmflow project model.arrow data.mtx --out codes.arrow --json
+  nmflow project --from-jetstream --nats nats://127.0.0.1:4222 --stream BIRDS --subject birds.in --durable proj \\
+    --model-bucket models --to-subject birds.codes        # a worker: start N of them on the same --durable`)
+    .action(async (modelPath: string | undefined, input: string | undefined, flags: ProjectFlags) => { await runProject(modelPath, input, flags, print); });
+  addStreamWorkerFlags(command);
   // The options' flags: names, parsers and help from the options table (options/table-data.ts)
   addTableFlags(command, 'project', ['passThrough', 'replaceFeatures', 'unknownFeatures', 'lambda', 'l1', 'l2', 'threads']);
   addTableFlags(command, 'source', ['batchSize']);
@@ -65,8 +69,15 @@ Examples:
   addInputFlags(command);
 }
 
-async function runProject(modelPath: string, input: string, flags: ProjectFlags, print: (line: string) => void): Promise<void> {
-  tableFormatOf(flags.out);
+async function runProject(modelPath: string | undefined, input: string | undefined, flags: ProjectFlags, print: (line: string) => void): Promise<void> {
+  if (flags.fromJetstream) {
+    flags.layout ??= 'list'; // what `nmflow stream publish` writes
+    if (modelPath !== undefined || flags.out !== undefined) throw new OptionError('--from-jetstream', 'no model file, input or --out (the model comes from --model-bucket, the input from --subject, the output goes to --to-subject)', modelPath ?? flags.out);
+  } else {
+    if (modelPath === undefined || input === undefined) throw new OptionError('<model> <input>', 'a model file and an input (or --from-jetstream)', modelPath);
+    if (flags.out === undefined) throw new OptionError('--out', 'the output table (required without --from-jetstream)', undefined);
+    tableFormatOf(flags.out);
+  }
   const penalties: ProjectionOptions = {
     ...(flags.lambda === undefined ? {} : { lambda: flags.lambda }), ...(flags.l1 === undefined ? {} : { l1: flags.l1 }),
     ...(flags.l2 === undefined ? {} : { l2: flags.l2 }),
@@ -76,10 +87,12 @@ async function runProject(modelPath: string, input: string, flags: ProjectFlags,
   // the reader's own options (chunkSize, batchSize) are not the operator's
   const { chunkSize: _chunkSize, batchSize: _batchSize, unknownFeatures: _unknown, ...layoutOptions } = read;
   const options: ProjectOptions = {
-    ...layoutOptions, ...penalties, ...(flags.unknownFeatures === undefined ? {} : { unknownFeatures: flags.unknownFeatures as 'error' | 'ignore' }), name: input, ...(flags.threads === undefined ? {} : { threads: flags.threads }),
+    ...layoutOptions, ...penalties, ...(flags.unknownFeatures === undefined ? {} : { unknownFeatures: flags.unknownFeatures as 'error' | 'ignore' }), name: input ?? `JetStream ${flags.stream ?? ''} ${flags.subject ?? ''}`, ...(flags.threads === undefined ? {} : { threads: flags.threads }),
     ...(passThrough ? { passThrough } : {}), ...(flags.replaceFeatures ? { replaceFeatures: true } : {}),
   };
   validate('project', options); // bad options are usage errors, before anything is read (options/table-data.ts)
+  if (flags.fromJetstream) { await runProjectWorkerCommand(options, flags, print); return; }
+  if (modelPath === undefined || input === undefined || flags.out === undefined) return; // checked above
   const model = await readModel(modelPath);
   const operator = project(model, options);
   const started = performance.now();

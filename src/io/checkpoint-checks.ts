@@ -16,6 +16,7 @@ export interface Header {
   fingerprint: Record<string, unknown>; sourceName: string; trace: TracePoint[];
   loss: Loss; numbers: Record<string, number>; layout: Record<string, [number, number]>;
   data?: { features: number; complete: boolean };
+  log?: { sequences: number[]; colStart: number; position: number };
 }
 
 /** Counters of the engines' states (update/*-engine.ts, update/online-*.ts): whole numbers ≥ 0. */
@@ -31,7 +32,7 @@ const isCount = (v: unknown, limit = Number.MAX_SAFE_INTEGER): boolean => Number
 export function checkHeader(value: unknown, path: string): Header {
   const bad = (what: string): DataError => new DataError('MALFORMED_FILE', `the checkpoint header is damaged: ${what}`, { source: path });
   if (!isRecord(value)) throw bad('it is not a JSON object');
-  const { fingerprint, sourceName, trace, loss, numbers, layout, data } = value;
+  const { fingerprint, sourceName, trace, loss, numbers, layout, data, log } = value;
   if (!isRecord(fingerprint)) throw bad('no fingerprint of the options');
   if (typeof sourceName !== 'string') throw bad('no source name');
   if (!Array.isArray(trace) || !trace.every(isRecord)) throw bad('the trace is not a list of iterations');
@@ -47,6 +48,10 @@ export function checkHeader(value: unknown, path: string): Header {
   }
   if (data !== undefined && (!isRecord(data) || !isCount(data.features) || (data.features as number) < 1 || typeof data.complete !== 'boolean')) {
     throw bad('the data fingerprint is not {features, complete}');
+  }
+  if (log !== undefined && (!isRecord(log) || !Array.isArray(log.sequences) || log.sequences.length === 0
+    || !log.sequences.every((v) => isCount(v) && (v as number) >= 1) || !isCount(log.colStart) || !isCount(log.position))) {
+    throw bad('the log position is not {sequences (whole numbers ≥ 1), colStart, position}');
   }
   return value as unknown as Header;
 }

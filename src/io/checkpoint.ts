@@ -20,6 +20,7 @@ import { removeStaleTemporariesSync, syncDirectorySync, writeAllSync } from './a
 import { ioError } from './io-error.js';
 import type { TracePoint } from '../snapshot/snapshot.js';
 import type { EngineState } from '../model/engine.js';
+import type { LogPosition } from '../source/matrix-source.js';
 
 const MAGIC = 'NMFCKPT2';
 const FILE = 'checkpoint.nmf';
@@ -35,6 +36,8 @@ export interface Checkpoint {
   readonly state: EngineState;
   /** The fingerprint of the data read so far (absent before the first chunk, and in live fits). */
   readonly data?: FingerprintRecord | undefined;
+  /** An online fit on a log (a JetStream stream): where to resume, the last sequence consumed included. */
+  readonly log?: LogPosition | undefined;
 }
 
 export function checkpointPath(dir: string): string {
@@ -55,6 +58,7 @@ export function writeCheckpoint(dir: string, checkpoint: Checkpoint): void {
     fingerprint: checkpoint.fingerprint, sourceName: checkpoint.sourceName, trace: checkpoint.trace,
     loss: checkpoint.state.loss, numbers: checkpoint.state.numbers, layout,
     ...(data ? { data: { features: data.features, complete: data.complete } } : {}),
+    ...(checkpoint.log ? { log: checkpoint.log } : {}),
   }, (_key, value: unknown) => typeof value === 'number' && !Number.isFinite(value) ? String(value) : value), 'utf8');
   const padded = Math.ceil((PREFIX + header.length) / 8) * 8;
   const head = Buffer.alloc(padded);
@@ -136,6 +140,7 @@ export function readCheckpoint(dir: string): Checkpoint {
   return {
     fingerprint: header.fingerprint, sourceName: header.sourceName, trace, state,
     ...(header.data && marks ? { data: { features: header.data.features, complete: header.data.complete, marks } } : {}),
+    ...(header.log ? { log: header.log } : {}),
   };
 }
 

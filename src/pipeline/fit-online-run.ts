@@ -32,6 +32,8 @@ export interface OnlineRun {
   /** Resuming: the checkpoint's state, loaded at the first chunk; the chunks it had consumed are skipped. */
   resumed?: Checkpoint | undefined;
   toSkip: number;
+  /** Chunks from a log (they carry a sequence): the last `window` of them, saved in checkpoints (where to resume). */
+  readonly log: { sequence: number; colStart: number; position: number }[];
   /** Worker threads: started before reading when the source says m, else at the first (large) chunk; until
    * they are up, chunks are solved here. Either way the model is the same bytes. */
   pool?: OnlineRunner;
@@ -50,7 +52,9 @@ export function makeOnlineRun(plan: OnlinePlan, subscriber: Subscriber<Snapshot>
   const resumed = resolved.resumeFrom !== undefined ? readCheckpointFor(resolved.resumeFrom, plan.fingerprint) : undefined;
   return {
     plan, subscriber, started: performance.now(), trace: resumed ? [...resumed.trace] : [], lastEmit: performance.now(), sinceEmit: 0,
-    failed: false, resumed, toSkip: resumed?.state.numbers.chunks ?? 0, poolReady: false, poolAttached: false,
+    failed: false, resumed, log: [],
+    // A log source replays only the saved window (fit-online.ts starts it there); any other source replays everything.
+    toSkip: plan.log !== undefined && resumed?.log !== undefined ? resumed.log.sequences.length : resumed?.state.numbers.chunks ?? 0, poolReady: false, poolAttached: false,
     scaler: makeChunkScaler(plan.name), sawPositive: false,
   };
 }
@@ -103,6 +107,10 @@ export function onOnlineChunk(run: OnlineRun, given: CscChunk): void {
     plan.budget.check(chunk.m, 0, { source: plan.name, sample: chunk.colStart }); // a live stream may grow n for ever: only m is held
     run.sawPositive ||= hasPositive(chunk);
     const engine = engineFor(run, chunk);
+    if (given.sequence !== undefined) {
+      run.log.push({ sequence: given.sequence, colStart: given.colStart, position: given.position });
+      if (run.log.length > plan.settings.window) run.log.shift();
+    }
     if (run.toSkip > 0) {
       run.toSkip--;
       engine.remember(chunk); // the saved window's data comes from the input again
@@ -123,7 +131,9 @@ export function onOnlineChunk(run: OnlineRun, given: CscChunk): void {
     checkFiniteLoss(run.last, plan.name);
     const checkpoint = plan.resolved.checkpoint;
     if (checkpoint && run.last.iteration % checkpoint.every === 0) {
-      writeCheckpoint(checkpoint.dir, { fingerprint: plan.fingerprint, sourceName: plan.name, trace, state: engine.exportState() });
+      const first = run.log[0];
+      const log = first && { sequences: run.log.map((c) => c.sequence), colStart: first.colStart, position: first.position };
+      writeCheckpoint(checkpoint.dir, { fingerprint: plan.fingerprint, sourceName: plan.name, trace, state: engine.exportState(), log });
     }
     run.sinceEmit += 1;
     const now = performance.now();

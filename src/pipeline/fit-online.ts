@@ -27,7 +27,7 @@ import type { OnlineSettings } from '../model/engine.js';
 import { familyOf, type ModelFamily } from '../model/families.js';
 import { checkShape, fingerprintOf, ONLINE_W_SWEEPS, resolveFit, withSolver, type FitOptions, type ResolvedOptions } from '../options.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
-import { isMatrixSource, type MatrixSource } from '../source/matrix-source.js';
+import { isLogSource, isMatrixSource, type LogSource, type MatrixSource } from '../source/matrix-source.js';
 import { completeOnline, failOnline, makeOnlineRun, onOnlineChunk, startPool } from './fit-online-run.js';
 
 export interface OnlineOptions extends FitOptions {
@@ -60,6 +60,8 @@ export interface OnlinePlan {
   /** Threads (the family's rule); `auto`: the default, used for large chunks. */
   readonly threads: { readonly count: number; readonly auto: boolean };
   readonly chunks$: Observable<CscChunk>;
+  /** A source on a log (a JetStream stream): resumed from the checkpoint's log position, not from its start. */
+  readonly log: LogSource | undefined;
   readonly name: string;
   /** Read at each snapshot: a source that learns its features while it is read names them as it goes. */
   readonly namesOf: (m: number) => readonly string[] | undefined;
@@ -77,7 +79,9 @@ export function fitOnline(input: Observable<CscChunk> | MatrixSource, options: O
   return new Observable<Snapshot>((subscriber) => {
     const run = makeOnlineRun(plan, subscriber);
     const start = (): void => {
-      run.subscription = plan.chunks$.subscribe({
+      const from = run.resumed?.log;
+      const chunks$ = from !== undefined && plan.log !== undefined ? plan.log.chunksFrom(from, plan.budget) : plan.chunks$;
+      run.subscription = chunks$.subscribe({
         next: (chunk) => onOnlineChunk(run, chunk),
         error: (error: unknown) => { if (!run.failed) failOnline(run, error); },
         complete: () => completeOnline(run),
@@ -129,13 +133,13 @@ function planOnline(input: Observable<CscChunk> | MatrixSource, options: OnlineO
     const matrix = (input as { matrix?: CscMatrix }).matrix;
     const early = threads.count <= 1 ? 1 : family.online.threadsBeforeReading(resolved, threads, input.features, matrix);
     return {
-      ...base, chunks$: input.chunks(budget), name: input.name, earlyThreads: early, features: input.features,
+      ...base, chunks$: input.chunks(budget), log: isLogSource(input) ? input : undefined, name: input.name, earlyThreads: early, features: input.features,
       // A growing dictionary may be ahead of the chunks fitted so far (it only ever appends), and it is
       // a live list: the snapshot gets a copy of its first m names.
       namesOf: (m) => { const names = input.featureNames; return names === undefined || names.length < m ? undefined : names.slice(0, m); },
     };
   }
   if (!isObservable(input)) throw new OptionError('input', 'an Observable<CscChunk> or a MatrixSource', input);
-  return { ...base, chunks$: input, name: values.name as string, earlyThreads: 1, features: undefined, namesOf: () => undefined };
+  return { ...base, chunks$: input, log: undefined, name: values.name as string, earlyThreads: 1, features: undefined, namesOf: () => undefined };
 }
 

@@ -33,3 +33,24 @@ export function isMatrixSource(value: unknown): value is MatrixSource {
   return typeof value === 'object' && value !== null && typeof (value as MatrixSource).chunks === 'function'
     && typeof (value as MatrixSource).rereadable === 'boolean';
 }
+
+/**
+ * Where a source on a log (a JetStream stream: cluster/jetstream-source.ts) resumes: the sequences of the last
+ * chunks consumed (the online window, replayed to refill it), and the colStart and position of the first of them.
+ * Stored in an online fit's checkpoint (io/checkpoint.ts), so a restarted learner continues at the last sequence + 1.
+ */
+export interface LogPosition {
+  readonly sequences: readonly number[];
+  readonly colStart: number;
+  readonly position: number;
+}
+
+/** A source on a log: one chunk per message (each chunk carries its `sequence`), readable from any position. */
+export interface LogSource extends MatrixSource {
+  /** The chunks from the message with sequence `from.sequences[0]` on, numbered from `from.colStart` / `from.position`. */
+  chunksFrom(from: LogPosition, budget?: MemoryBudget): Observable<CscChunk>;
+}
+
+export function isLogSource(value: unknown): value is LogSource {
+  return isMatrixSource(value) && typeof (value as LogSource).chunksFrom === 'function';
+}
