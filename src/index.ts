@@ -18,7 +18,7 @@
 export { NmfError, OptionError, DataError, type NmfErrorCode, type DataLocation } from './errors.js';
 
 // Options
-export type { FitOptions, Loss, InitMethod } from './options.js';
+export type { FitOptions, Loss, InitMethod, MaskFitOptions, TestZeros } from './options.js';
 
 // Sources
 export type { MatrixSource } from './source/matrix-source.js';
@@ -40,6 +40,8 @@ export { checkChunk } from './chunk/check-chunk.js';
 // Fitting
 export { fit, fitModel } from './pipeline/fit.js';
 export { fitOnline, type OnlineOptions } from './pipeline/fit-online.js';
+export { crossValidate, CV_TEST_FRACTION, type CrossValidateOptions, type CvEvent, type CvPoint, type CvFit, type CvTable } from './pipeline/cross-validate.js';
+export { cvTable, parseRanks } from './pipeline/cv-table.js';
 export { nndsvdStart, randomizedSvd, type NndsvdStart, type NndsvdStartOptions, type RandomizedSvdOptions } from './pipeline/nndsvd-start.js';
 export type { SvdResult } from './model/svd/sketch.js';
 export { projectChunk, makeProjector, type ProjectionModel, type ProjectionOptions } from './model/project.js';
