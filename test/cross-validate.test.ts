@@ -5,6 +5,7 @@ import { makeRandom } from '../src/kernel/random.js';
 import { crossValidate, type CvEvent, type CvTable } from '../src/pipeline/cross-validate.js';
 import { cvTable, parseRanks, type CvFit } from '../src/pipeline/cv-table.js';
 import { fromDense } from '../src/source/from-csc.js';
+import { nmflow } from './helpers/cli.js';
 
 /** A planted rank-r matrix m×n (column-major): sparse nonnegative W and H, plus uniform noise of relative size `noise`, clipped at 0. */
 function planted(seed: number, m: number, n: number, r: number, noise: number): Float64Array {
@@ -64,4 +65,21 @@ describe('crossValidate (issue #15)', () => {
     expect(parseRanks('3,5')).toEqual([3, 5]);
     expect(optionOf(() => parseRanks('5:2'))).toBe('--ranks');
   });
+
+  it('nmflow cv --json: a line per (rank, replicate) and a final line with bestRank, minRank, ranks, testLoss, testLossSe; bad ranks exit 2', async () => {
+    const { code, stdout } = await nmflow('cv', '../shared/data/pbmc_small.mtx', '--ranks', '1:3', '--replicates', '2', '--max-iterations', '20', '--json');
+    expect(code).toBe(0);
+    const lines = stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines).toHaveLength(7);
+    expect(lines.slice(0, 6).map((l) => [l.rank, l.replicate])).toEqual([[1, 0], [1, 1], [2, 0], [2, 1], [3, 0], [3, 1]]);
+    const last = lines[6]!;
+    expect(last.done).toBe(true);
+    expect(last.ranks).toEqual([1, 2, 3]);
+    for (const key of ['testLoss', 'testLossSe', 'trainLoss']) expect((last[key] as number[]).length).toBe(3);
+    expect([1, 2, 3]).toContain(last.bestRank);
+    expect([1, 2, 3]).toContain(last.minRank);
+    const bad = await nmflow('cv', '../shared/data/pbmc_small.mtx', '--ranks', '2:100', '--json');
+    expect(bad.code).toBe(2);
+    expect(JSON.parse(bad.stderr.trim()).error.option).toBe('ranks');
+  }, 60_000);
 });
