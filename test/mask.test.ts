@@ -10,7 +10,10 @@ import { makeRandom } from '../src/kernel/random.js';
 import { beginMaskedPass, makeMaskedL2, stepMasked } from '../src/model/l2/masked-pass.js';
 import { makeL2State } from '../src/model/l2/state.js';
 import { resolveOptions, type FitOptions } from '../src/options.js';
-import { fitModel } from '../src/pipeline/fit.js';
+import { EMPTY } from 'rxjs';
+import { DataError, OptionError } from '../src/errors.js';
+import { fit, fitModel } from '../src/pipeline/fit.js';
+import { fitOnline } from '../src/pipeline/fit-online.js';
 import { fromCsc, fromDense } from '../src/source/from-csc.js';
 import { loadSharedMtx } from './helpers/load-mtx-sync.js';
 
@@ -139,5 +142,37 @@ describe('masked least squares (issue #15)', () => {
     // expected 2000 · 0.05 · 4 = 400
     expect(total).toBeGreaterThan(300);
     expect(total).toBeLessThan(500);
+  });
+
+  it('bad input: a test fraction outside (0, 1), a rank above min(m, n), NaN without missing: nan, masks where they are not implemented — typed errors naming the option or the entry', async () => {
+    const source = fromDense(randomDense(1, 6, 9, 0.5), 6, 9);
+    const optionOf = (call: () => unknown): string | undefined => { try { call(); } catch (e) { expect(e).toBeInstanceOf(OptionError); return (e as OptionError).option; } return undefined; };
+    for (const f of [0, 1, -0.1, 1.5, Number.NaN]) expect(optionOf(() => fit(source, { rank: 2, testFraction: f }))).toBe('testFraction');
+    expect(optionOf(() => fit(source, { rank: 7, testFraction: 0.1 }))).toBe('rank');
+    expect(optionOf(() => fit(source, { rank: 2, testFraction: 0.1, testZeros: 'some' as never }))).toBe('testZeros');
+    expect(optionOf(() => fit(source, { rank: 2, mask: 'NA' as never }))).toBe('mask');
+    expect(optionOf(() => fit(source, { rank: 2, mask: 'zeros', loss: 'l1' }))).toBe('mask');
+    expect(optionOf(() => fit(source, { rank: 2, earlyStop: true }))).toBe('earlyStop');
+    expect(optionOf(() => fit(source, { rank: 2, testFraction: 0.1, checkpoint: { dir: 'x' } }))).toBe('checkpoint');
+    expect(optionOf(() => fitOnline(EMPTY, { rank: 2, testFraction: 0.1 }))).toBe('testFraction');
+    const dense = randomDense(1, 6, 9, 0.5);
+    dense[2 * 6 + 4] = NaN; // feature 4 of sample 2
+    expect(() => fromDense(dense, 6, 9)).toThrow(DataError);
+    const withNaN = fromDense(dense, 6, 9, { missing: 'nan' });
+    const error = await fitModel(withNaN, { rank: 2 }).catch((e: unknown) => e) as DataError;
+    expect(error).toBeInstanceOf(DataError);
+    expect(error.code).toBe('INVALID_VALUE');
+    expect(error.location).toMatchObject({ feature: 4, sample: 2 });
+    expect(error.message).toContain("missing: 'nan'");
+    expect((await fitModel(withNaN, { rank: 2, missing: 'nan' })).trainLoss).toBeGreaterThanOrEqual(0);
+  });
+
+  it('earlyStop stops a fit at the first iteration whose test loss rose', async () => {
+    const A = loadSharedMtx('hawaiibirds');
+    const model = await fitModel(fromCsc(A), { rank: 15, testFraction: 0.1, earlyStop: true, tol: 0, maxIterations: 200 });
+    const tests = model.trace.map((t) => t.testLoss!);
+    expect(model.iteration).toBeLessThan(200);
+    expect(tests.at(-1)!).toBeGreaterThan(tests.at(-2)!);
+    for (let q = 1; q < tests.length - 1; q++) expect(tests[q]!).toBeLessThanOrEqual(tests[q - 1]!);
   });
 });
