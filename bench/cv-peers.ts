@@ -20,11 +20,12 @@ const replicates = Number(arg('replicates', '3'));
 const fraction = Number(arg('fraction', '0.05'));
 const maxIterations = 100, tol = 1e-4;
 
-interface Case { data: string; from: number; to: number; mask: boolean; treatments: TestZeros[] }
+type Treatment = TestZeros | `${TestZeros}+earlyStop`;
+interface Case { data: string; from: number; to: number; mask: boolean; treatments: Treatment[] }
 const CASES: Case[] = [
-  { data: 'hawaiibirds', from: 1, to: 12, mask: false, treatments: ['sampled', 'all'] },
-  { data: 'pbmc_small', from: 1, to: 8, mask: false, treatments: ['sampled', 'all'] },
-  { data: 'movielens', from: 1, to: 10, mask: true, treatments: ['none'] },
+  { data: 'hawaiibirds', from: 1, to: 12, mask: false, treatments: ['sampled', 'all', 'sampled+earlyStop'] },
+  { data: 'pbmc_small', from: 1, to: 8, mask: false, treatments: ['sampled', 'all', 'sampled+earlyStop'] },
+  { data: 'movielens', from: 1, to: 10, mask: true, treatments: ['none', 'none+earlyStop'] },
 ];
 
 const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, q) => from + q);
@@ -37,13 +38,14 @@ for (const c of CASES) {
   const source = await loadMtx(file);
   const ranks = range(c.from, c.to);
   const ours: Record<string, unknown> = {};
-  for (const testZeros of c.treatments) {
+  for (const treatment of c.treatments) {
     const started = performance.now();
+    const [testZeros, early] = treatment.split('+') as [TestZeros, string | undefined];
     const table = await lastValueFrom(crossValidate(source, {
-      ranks, replicates, testFraction: fraction, maxIterations, tol, testZeros, ...(c.mask ? { mask: 'zeros' as const } : {}),
+      ranks, replicates, testFraction: fraction, maxIterations, tol, testZeros, earlyStop: early !== undefined, ...(c.mask ? { mask: 'zeros' as const } : {}),
     }).pipe(filter((e): e is CvTable => e.kind === 'table')));
-    ours[testZeros] = { ...summary(table), seconds: (performance.now() - started) / 1000 };
-    console.error(`${c.data} nmflow ${testZeros}: bestRank ${table.bestRank}, minRank ${table.minRank}`);
+    ours[treatment] = { ...summary(table), seconds: (performance.now() - started) / 1000 };
+    console.error(`${c.data} nmflow ${treatment}: bestRank ${table.bestRank}, minRank ${table.minRank}`);
   }
   const rArgs = ['bench/rcppml_cv.R', file, `${c.from}:${c.to}`, String(replicates), String(fraction), c.mask ? 'zeros' : 'none', String(maxIterations), String(tol), `--lib=${lib}`];
   const peer = JSON.parse(execFileSync('Rscript', rArgs, { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1' } }).trim().split('\n').at(-1)!) as

@@ -51,3 +51,8 @@ export function forEachHeldOutZero(
     count++;
   }
 }
+
+/** Whether the nonzero A[i, j] is in the held-out set of `testFraction` and `testSeed` (the fit's own rule). */
+export function isHeldOut(i: number, j: number, testSeed: number, testFraction: number): boolean {
+  return entryUniform(i, j, testSeed) < testFraction;
+}

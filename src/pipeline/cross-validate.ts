@@ -5,7 +5,8 @@
  * chunk by chunk, so it works out of core. Replicate r holds out the set of testSeed + r and starts from seed + r.
  * Emits `{ kind: 'iteration', rank, replicate, iteration, trainLoss, testLoss }` per iteration, `{ kind: 'fit', … }`
  * per fit and a final `{ kind: 'table', bestRank, minRank, ranks, testLoss, testLossSe, … }` (cv-table.ts).
- * Bad options throw an OptionError synchronously.
+ * With `earlyStop` a fit's test loss is its lowest (the iteration before the rise). Bad options throw an OptionError
+ * synchronously.
  */
 import { Observable, type Subscription } from 'rxjs';
 import { OptionError } from '../errors.js';
@@ -62,7 +63,9 @@ export function crossValidate(source: MatrixSource, options: CrossValidateOption
       }
       const { rank, replicate } = jobs[q]!;
       const started = performance.now();
+      let lowest = Infinity;
       const onIteration = (p: { iteration: number; trainLoss?: number; testLoss?: number }): void => {
+        lowest = Math.min(lowest, p.testLoss ?? Infinity);
         subscriber.next({ kind: 'iteration', rank, replicate, iteration: p.iteration, trainLoss: p.trainLoss ?? NaN, testLoss: p.testLoss ?? NaN });
       };
       current = fit(source, {
@@ -70,7 +73,9 @@ export function crossValidate(source: MatrixSource, options: CrossValidateOption
       }).subscribe({
         next: (model) => {
           const record: CvFit = {
-            kind: 'fit', rank, replicate, iterations: model.iteration, trainLoss: model.trainLoss ?? NaN, testLoss: model.testLoss ?? NaN,
+            // with earlyStop the fit ends one iteration past its lowest test loss: that lowest one is the fit's (RcppML's best_iter)
+            kind: 'fit', rank, replicate, iterations: model.iteration, trainLoss: model.trainLoss ?? NaN,
+            testLoss: rest.earlyStop === true ? lowest : model.testLoss ?? NaN,
             seconds: (performance.now() - started) / 1000,
           };
           fits.push(record);
