@@ -42,6 +42,7 @@ export { fit, fitModel } from './pipeline/fit.js';
 export { fitOnline, type OnlineOptions } from './pipeline/fit-online.js';
 export { crossValidate, CV_TEST_FRACTION, type CrossValidateOptions, type CvEvent, type CvPoint, type CvFit, type CvTable } from './pipeline/cross-validate.js';
 export { cvTable, parseRanks } from './pipeline/cv-table.js';
+export { fitAutoRank, searchRank, type AutoRankOptions, type AutoRankResult } from './pipeline/auto-rank.js';
 export { isHeldOut } from './kernel/holdout.js';
 export { nndsvdStart, randomizedSvd, type NndsvdStart, type NndsvdStartOptions, type RandomizedSvdOptions } from './pipeline/nndsvd-start.js';
 export type { SvdResult } from './model/svd/sketch.js';

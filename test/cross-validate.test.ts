@@ -4,6 +4,7 @@ import { OptionError } from '../src/errors.js';
 import { makeRandom } from '../src/kernel/random.js';
 import { crossValidate, type CvEvent, type CvTable } from '../src/pipeline/cross-validate.js';
 import { cvTable, parseRanks, type CvFit } from '../src/pipeline/cv-table.js';
+import { coarseRanks, fitAutoRank } from '../src/pipeline/auto-rank.js';
 import { fromDense } from '../src/source/from-csc.js';
 import { nmflow } from './helpers/cli.js';
 
@@ -82,4 +83,18 @@ describe('crossValidate (issue #15)', () => {
     expect(bad.code).toBe(2);
     expect(JSON.parse(bad.stderr.trim()).error.option).toBe('ranks');
   }, 60_000);
+
+  it("rank 'auto' finds the planted rank without fitting every rank, then fits it on all entries", async () => {
+    const m = 80, n = 100, r = 6;
+    const source = fromDense(planted(r * 11 + 1, m, n, r, 0.1), m, n);
+    const rounds: number[][] = [];
+    const result = await fitAutoRank(source, { range: [1, 20], replicates: 2, testFraction: 0.1, maxIterations: 200, tol: 1e-6, onRound: (t) => rounds.push([...t.ranks]) });
+    expect(coarseRanks(1, 20)).toEqual([1, 6, 11, 15, 20]);
+    expect(result.table.minRank).toBe(r);
+    expect(result.rank).toBeLessThanOrEqual(r);
+    expect(result.rank).toBeGreaterThanOrEqual(r - 2);
+    expect(result.table.ranks.length).toBeLessThan(12);
+    expect(result.model.rank).toBe(result.rank);
+    expect(result.model.testLoss).toBeUndefined();
+  }, 120_000);
 });
