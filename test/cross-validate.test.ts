@@ -97,4 +97,14 @@ describe('crossValidate (issue #15)', () => {
     expect(result.model.rank).toBe(result.rank);
     expect(result.model.testLoss).toBeUndefined();
   }, 120_000);
+
+  it('the report plots train/test loss against rank with the chosen rank marked (nmflow report --cv)', async () => {
+    const { buildReport } = await import('../src/report/build-report.js');
+    const fit = (rank: number, replicate: number, testLoss: number): CvFit => ({ kind: 'fit', rank, replicate, iterations: 1, trainLoss: testLoss / 2, testLoss, seconds: 0 });
+    const table = cvTable([fit(1, 0, 3), fit(1, 1, 3.2), fit(2, 0, 2), fit(2, 1, 2.1), fit(3, 0, 2.05), fit(3, 1, 2.2)], [1, 2, 3], 2, 0.05);
+    const html = await buildReport([], { cv: table });
+    expect(html).toContain('Choosing the rank');
+    expect(html).toContain('chosen rank 2');
+    expect(html.match(/<svg/g)).toHaveLength(1);
+  }, 60_000);
 });

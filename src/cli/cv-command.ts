@@ -5,6 +5,8 @@
  * otherwise a table. `--out cv.json` writes the final table (the report's CV plot reads it: nmflow report --cv).
  */
 import { writeFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { writeFileAtomic } from '../io/atomic-write.js';
 import type { Command } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { tap } from 'rxjs';
@@ -32,6 +34,7 @@ interface CvFlags extends InputFlags {
   l1?: [number, number];
   l2?: [number, number];
   out?: string;
+  report?: string;
   json?: boolean;
   quiet?: boolean;
 }
@@ -46,6 +49,7 @@ export function addCvCommand(program: Command, print: (line: string) => void): v
     .requiredOption('--ranks <ranks>', 'the ranks to compare: FROM:TO[:STEP] or a comma-separated list')
     .option('--replicates <N>', 'fits per rank, each with its own held-out set (default: 3)', parseInteger('--replicates'))
     .option('--out <cv.json>', 'write the final table as JSON (for nmflow report --cv)')
+    .option('--report <cv.html>', 'write an HTML report with the plot of train/test loss against rank, the chosen rank marked')
     .option('--json', 'print one JSON object per (rank, replicate) and a final line with bestRank, minRank, ranks, testLoss, testLossSe')
     .option('-q, --quiet', 'print nothing but errors')
     .addHelpText('after', `
@@ -91,10 +95,14 @@ async function runCv(input: string, flags: CvFlags, print: (line: string) => voi
   }
   const t = table!;
   if (flags.out) await writeFile(flags.out, JSON.stringify({ ...t, fits: t.fits }, null, 1));
+  if (flags.report) {
+    const { buildReport } = await import('../report/build-report.js'); // Vega loads only when a report is made
+    await writeFileAtomic(flags.report, await buildReport([], { cv: t, title: `nmflow cv: ${basename(input)}` }));
+  }
   if (flags.quiet) return;
   if (flags.json) {
     const { kind: _kind, fits: _fits, ...summary } = t;
-    print(JSON.stringify({ done: true, ...summary, ...(flags.out ? { out: flags.out } : {}) }));
+    print(JSON.stringify({ done: true, ...summary, ...(flags.out ? { out: flags.out } : {}), ...(flags.report ? { report: flags.report } : {}) }));
     return;
   }
   print(`nmflow cv ${input}: test fraction ${t.testFraction}, ${t.replicates} replicate(s) per rank`);
@@ -104,5 +112,5 @@ async function runCv(input: string, flags: CvFlags, print: (line: string) => voi
     print(`  ${String(r).padStart(4)}  ${t.trainLoss[q]!.toExponential(4)}  ${t.testLoss[q]!.toExponential(4)}  ${t.testLossSe[q]!.toExponential(2)}${mark}`);
   });
   print(`  bestRank ${t.bestRank} (minimum at rank ${t.minRank})`);
-  if (flags.out) print(`  wrote ${flags.out}`);
+  for (const path of [flags.out, flags.report]) if (path) print(`  wrote ${path}`);
 }
