@@ -24,14 +24,25 @@ export interface ColumnSplit {
   /** Σ of the observed nonzeros' squares, and the observed entries counted (zeros included when they are data). */
   normA2: number;
   observed: number;
+  /** The weight of this sample's held-out zeros, and the one visitor that lists them (made once: no allocation per sample). */
+  zeroWeight: number;
+  readonly pushZero: (i: number) => void;
 }
 
 export function makeColumnSplit(): ColumnSplit {
   const cap = 64;
-  return {
+  const s: ColumnSplit = {
     obsRows: new Int32Array(cap), obsValues: new Float64Array(cap), nObs: 0, maskedRows: new Int32Array(cap), nMasked: 0,
     testRows: new Int32Array(cap), testValues: new Float64Array(cap), testWeights: new Float64Array(cap), nTest: 0, normA2: 0, observed: 0,
+    zeroWeight: 0,
+    pushZero: (i) => {
+      if (s.nTest >= s.testRows.length) {
+        s.testRows = grow(s.testRows, s.nTest + 1); s.testValues = grow(s.testValues, s.nTest + 1); s.testWeights = grow(s.testWeights, s.nTest + 1);
+      }
+      s.testRows[s.nTest] = i; s.testValues[s.nTest] = 0; s.testWeights[s.nTest] = s.zeroWeight; s.nTest++;
+    },
   };
+  return s;
 }
 
 function grow<T extends Int32Array | Float64Array>(a: T, need: number): T {
@@ -77,13 +88,8 @@ export function splitColumn(
   if (!mask.zeros && f > 0 && mask.testZeros !== 'none') {
     const zeros = m - (p1 - p0);
     const rate = mask.testZeros === 'all' ? f : zeros > 0 ? Math.min(1, f * finite / zeros) : 0;
-    const weight = mask.testZeros === 'all' ? 1 : rate > 0 ? f / rate : 0;
-    forEachHeldOutZero(j, mask.testSeed, rate, m, rowIdx, p0, p1, (i) => {
-      if (s.nTest >= s.testRows.length) {
-        s.testRows = grow(s.testRows, s.nTest + 1); s.testValues = grow(s.testValues, s.nTest + 1); s.testWeights = grow(s.testWeights, s.nTest + 1);
-      }
-      s.testRows[s.nTest] = i; s.testValues[s.nTest] = 0; s.testWeights[s.nTest] = weight; s.nTest++;
-    });
+    s.zeroWeight = mask.testZeros === 'all' ? 1 : rate > 0 ? f / rate : 0;
+    forEachHeldOutZero(j, mask.testSeed, rate, m, rowIdx, p0, p1, s.pushZero);
     s.maskedRows = grow(s.maskedRows, nMasked + s.nTest - nTest);
     for (let t = nTest; t < s.nTest; t++) s.maskedRows[nMasked++] = s.testRows[t]!;
   }

@@ -25,7 +25,7 @@ export function makeMaskedL2Engine(m: number, options: ResolvedOptions, mask: Re
     throw new NmfError('MEMORY_LIMIT', `${m.toLocaleString('en-US')} features at rank ${k}: a masked fit's per-feature Grams would need ${mb(rowBytes)}, `
       + `above the memory limit of ${mb(options.memoryLimit)} (option memoryLimit, CLI --memory-limit)`);
   }
-  const ms = makeMaskedL2(makeL2State(m, options, makeRandom(options.seed)), mask);
+  const ms = makeMaskedL2(makeL2State(m, options, makeRandom(options.seed), undefined, { warmUp: false }), mask);
   const st = ms.base;
   let samplesSeen = 0, nnzSeen = 0, lastTest: number | undefined;
   const losses = new Map<number, { trainLoss: number; testLoss: number | undefined }>();
