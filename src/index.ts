@@ -18,7 +18,7 @@
 export { NmfError, OptionError, DataError, ClusterError, type NmfErrorCode, type DataLocation } from './errors.js';
 
 // Options
-export type { FitOptions, Loss, InitMethod } from './options.js';
+export type { FitOptions, Loss, InitMethod, MaskFitOptions, TestZeros } from './options.js';
 
 // Sources
 export type { MatrixSource } from './source/matrix-source.js';
@@ -43,6 +43,10 @@ export { fitOnline, type OnlineOptions } from './pipeline/fit-online.js';
 // Scale-out on NATS JetStream (issue #14): the batch least-squares fit with its units solved by `nmflow worker` processes
 export { fitOnNats, type ClusterFitOptions, type ClusterSettings, type PassTiming } from './cluster/coordinator.js';
 export { runWorker, type WorkerOptions } from './cluster/worker.js';
+export { crossValidate, CV_TEST_FRACTION, type CrossValidateOptions, type CvEvent, type CvPoint, type CvFit, type CvTable } from './pipeline/cross-validate.js';
+export { cvTable, parseRanks } from './pipeline/cv-table.js';
+export { fitAutoRank, searchRank, type AutoRankOptions, type AutoRankResult } from './pipeline/auto-rank.js';
+export { isHeldOut } from './kernel/holdout.js';
 export { nndsvdStart, randomizedSvd, type NndsvdStart, type NndsvdStartOptions, type RandomizedSvdOptions } from './pipeline/nndsvd-start.js';
 export type { SvdResult } from './model/svd/sketch.js';
 export { projectChunk, makeProjector, type ProjectionModel, type ProjectionOptions } from './model/project.js';

@@ -6,5 +6,6 @@ export {
   resolveOptions, resolveFit, withSolver, fingerprintOf, checkShape, FAST_SWEEPS, ONLINE_W_SWEEPS,
   type Loss, type FitOptions, type Solver, type InitMethod, type ChunkProgress, type ResolvedOptions,
 } from './options/resolve-fit.js';
+export type { MaskFitOptions, ResolvedMask, TestZeros } from './options/resolve-mask.js';
 export { validate, rowsOf, type EntryPoint } from './options/validate.js';
 export { OPTION_TABLE, type OptionRow, type Values } from './options/table.js';

@@ -108,4 +108,20 @@ describe('the streaming examples run as documented', () => {
     expect(species.every((v, i) => i === 0 || v >= species[i - 1]!)).toBe(true);
     expect(lines.at(-1)!.at(-1)).toBe('(final)');
   });
+
+  it('09: the CV curve of hawaiibirds has its minimum inside the ranks tried, and the 1-SE choice at or below it', () => {
+    const lines = run('09-choose-rank.ts').trim().split('\n');
+    const [, best, , min] = lines.at(-1)!.split(' ');
+    expect(Number(best)).toBeGreaterThanOrEqual(2);
+    expect(Number(best)).toBeLessThanOrEqual(Number(min));
+    expect(Number(min)).toBeLessThan(12);
+    expect(lines.filter((l) => /^rank .* replicate/.test(l))).toHaveLength(24);
+  }, 180_000);
+
+  it('10: mask zeros on movielens predicts held-out ratings better than the mean rating', () => {
+    const last = run('10-complete-ratings.ts').trim().split('\n').at(-1)!.split(' ');
+    // "best test MSE X < mean baseline Y"
+    expect(last[4]).toBe('<');
+    expect(Number(last[3])).toBeLessThan(0.8 * Number(last.at(-1)));
+  }, 180_000);
 });

@@ -5,7 +5,8 @@
 import { DataError } from '../errors.js';
 import type { CscChunk } from './csc-chunk.js';
 
-export function checkChunk(chunk: CscChunk, sourceName: string): void {
+/** `nanMissing` (the fit's `missing: 'nan'`): a NaN value is a missing entry, not an error. */
+export function checkChunk(chunk: CscChunk, sourceName: string, nanMissing = false): void {
   const { m, n, colPtr, rowIdx, values, colStart } = chunk;
   const where = { source: sourceName, batch: chunk.position };
   if (!Number.isInteger(m) || m < 1) {
@@ -34,8 +35,8 @@ export function checkChunk(chunk: CscChunk, sourceName: string): void {
           { ...where, feature: i, sample: colStart + j });
       }
       const v = values[p]!;
-      if (!(v >= 0) || v === Infinity) {
-        throw new DataError('INVALID_VALUE', `value ${v} is not finite and nonnegative`,
+      if ((!(v >= 0) || v === Infinity) && !(nanMissing && Number.isNaN(v))) {
+        throw new DataError('INVALID_VALUE', `value ${v} is not finite and nonnegative${Number.isNaN(v) ? " (a missing entry? fit with missing: 'nan')" : ''}`,
           { ...where, feature: i, sample: colStart + j });
       }
     }

@@ -152,7 +152,9 @@ export function recordOf(watch: DataWatch): FingerprintRecord | undefined {
 /** The first running total that differs from the mark at `at`, in words; undefined when all agree (exactly). */
 function difference(watch: DataWatch, at: number, upTo: string): string | undefined {
   for (let q = 1; q < MARK; q++) {
-    if (watch.totals[q] !== watch.marks[at + q]) return `the ${QUANTITIES[q - 1]} ${upTo}is ${watch.totals[q]} where ${watch.origin} read ${watch.marks[at + q]}`;
+    const t = watch.totals[q]!, mark = watch.marks[at + q]!;
+    // NaN totals (missing entries, `missing: 'nan'`) agree with NaN: the watch then checks the positions and counts only
+    if (t !== mark && !(t !== t && mark !== mark)) return `the ${QUANTITIES[q - 1]} ${upTo}is ${watch.totals[q]} where ${watch.origin} read ${watch.marks[at + q]}`;
   }
   return undefined;
 }

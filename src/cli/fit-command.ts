@@ -15,12 +15,21 @@ import { fitBudget, resolveMemoryLimit } from '../memory-limit.js';
 import { addInputFlags, openInput, type InputFlags } from './open-input.js';
 import { untilInterrupted } from './interrupt.js';
 import { makeFitProgress } from './progress.js';
-import { addTableFlags } from './parse-flags.js';
+import { addTableFlags, parseInteger } from './parse-flags.js';
+import { searchRank } from '../pipeline/auto-rank.js';
+import { parseRanks } from '../pipeline/cv-table.js';
 import { formatsFor } from '../format/registry.js';
 import { addClusterFitFlags, fitOnNatsCli, type ClusterFlags } from './cluster-commands.js';
 
 interface FitFlags extends InputFlags, ClusterFlags {
-  rank: number;
+  rank: number | 'auto';
+  rankRange?: string;
+  mask?: 'zeros';
+  missing?: 'error' | 'nan';
+  testFraction?: number;
+  testSeed?: number;
+  testZeros?: 'sampled' | 'all' | 'none';
+  earlyStop?: boolean;
   loss?: 'l2' | 'l1';
   lambda?: number;
   l1?: [number, number];
@@ -58,6 +67,7 @@ export function addFitCommand(program: Command, print: (line: string) => void): 
     .argument('<input>', `the data (features × samples): ${formatsFor('matrix')}`);
   // The options' flags: names, parsers and help from the options table (options/table-fit.ts)
   addTableFlags(command, 'fitOnline', FIT_FLAGS)
+    .option('--rank-range <from:to>', 'with --rank auto: the ranks searched (default 1:20)')
     .option('--init-w <W0.csv>', 'start from W0: m lines of k comma-separated numbers')
     .option('--init-h <H0.csv>', 'l1: start from H0: k lines of n comma-separated numbers (needs --init-w)')
     .option('--out <model>', `write the model (W with feature names, d): ${formatsFor('model')}`)
@@ -76,8 +86,13 @@ Examples:
   nmflow fit huge.parquet --rank 20 --online --window 4 --sweeps 3 --emit-every 50 --json --out model.arrow
   nmflow fit data.mtx --rank 5 --loss l1 --lambda 0.1 --init-w W0.csv --init-h H0.csv --json`)
     .action(async (input: string, flags: FitFlags) => {
-      await runFit(input, flags, print);
+      await runFit(input, flags.rank === 'auto' ? { ...flags, rank: await autoRank(input, flags, print) } : flags, print);
     });
+  // --rank auto: searched on the cross-validation curve (pipeline/auto-rank.ts) before the fit
+  const rankFlag = command.options.find((o) => o.long === '--rank')!;
+  const integer = parseInteger('--rank');
+  rankFlag.argParser((value: string) => (value === 'auto' ? 'auto' : integer(value)));
+  rankFlag.description += "; 'auto': the one-standard-error choice of a cross-validation search over --rank-range";
   addTableFlags(command, 'source', ['chunkSize']);
   addInputFlags(command);
   addClusterFitFlags(command);
@@ -87,13 +102,39 @@ Examples:
 const FIT_FLAGS = [
   'rank', 'loss', 'lambda', 'l1', 'l2', 'maxIterations', 'tol', 'seed', 'init', 'warmupIterations', 'tempDir', 'solver', 'nnlsMethod', 'diag',
   'threads', 'checkpoint.dir', 'checkpoint.every', 'checkpoint.chunks', 'resumeFrom', 'forgetting', 'window', 'sweeps', 'emitEvery',
+  'mask', 'missing', 'testFraction', 'testSeed', 'testZeros', 'earlyStop',
 ];
+
+/** --rank auto: the rank chosen by searchRank on the input (one line: JSON with --json). */
+async function autoRank(input: string, flags: FitFlags, print: (line: string) => void): Promise<number> {
+  const [from, to] = flags.rankRange === undefined ? [undefined, undefined] : parseRanks(flags.rankRange, '--rank-range').filter((_, q, all) => q === 0 || q === all.length - 1);
+  const source = await openInput(input, flags);
+  const { rank, table } = await searchRank(source, {
+    ...(from === undefined ? {} : { range: [from, to ?? from] as const }), ...maskOf(flags),
+    ...(flags.maxIterations === undefined ? {} : { maxIterations: flags.maxIterations }), ...(flags.tol === undefined ? {} : { tol: flags.tol }),
+    ...(flags.seed === undefined ? {} : { seed: flags.seed }), ...(flags.solver === undefined ? {} : { solver: flags.solver }),
+  });
+  const found = { autoRank: rank, minRank: table.minRank, ranks: table.ranks, testLoss: table.testLoss, testLossSe: table.testLossSe };
+  if (!flags.quiet) print(flags.json ? JSON.stringify(found) : `rank auto: ${rank} (1-SE rule; minimum at ${table.minRank}; ranks evaluated ${table.ranks.join(', ')})`);
+  return rank;
+}
+
+/** A masked fit's train and test loss, for the JSON lines. */
+const losses = (p: { trainLoss?: number; testLoss?: number }): object =>
+  (p.trainLoss === undefined ? {} : { trainLoss: p.trainLoss, ...(p.testLoss === undefined ? {} : { testLoss: p.testLoss }) });
+
+/** The mask and test-set flags as options. */
+function maskOf(flags: FitFlags): Partial<FitOptions> {
+  const out: Record<string, unknown> = {};
+  for (const key of ['mask', 'missing', 'testFraction', 'testSeed', 'testZeros', 'earlyStop'] as const) if (flags[key] !== undefined) out[key] = flags[key];
+  return out as Partial<FitOptions>;
+}
 
 async function runFit(input: string, flags: FitFlags, print: (line: string) => void): Promise<void> {
   if (flags.out) modelFormatOf(flags.out);
   if (flags.outH) modelFormatOf(flags.outH);
   const base: FitOptions = {
-    rank: flags.rank, ...(flags.loss === undefined ? {} : { loss: flags.loss }),
+    rank: flags.rank as number, ...maskOf(flags), ...(flags.loss === undefined ? {} : { loss: flags.loss }),
     ...(flags.lambda === undefined ? {} : { lambda: flags.lambda }),
     ...(flags.l1 === undefined ? {} : { l1: flags.l1 }),
     ...(flags.l2 === undefined ? {} : { l2: flags.l2 }),
@@ -150,7 +191,7 @@ async function runFit(input: string, flags: FitFlags, print: (line: string) => v
   if (flags.nats !== undefined && online) throw new OptionError('--online', 'nothing with --nats (the fit on NATS is the batch fit)', true);
   const loadStart = performance.now();
   // An .mtx is read now: its declared shape is checked against what this fit will need (memory-limit.ts).
-  const budget = fitBudget(resolveMemoryLimit(flags.memoryLimit), { rank: flags.rank, loss: flags.loss ?? 'l2', threads: flags.threads });
+  const budget = fitBudget(resolveMemoryLimit(flags.memoryLimit), { rank: flags.rank as number, loss: flags.loss ?? 'l2', threads: flags.threads });
   if (flags.nats !== undefined) {
     // the coordinator of a fit on NATS: the workers read the files (cli/cluster-commands.ts)
     const fitStart = performance.now();
@@ -163,10 +204,10 @@ async function runFit(input: string, flags: FitFlags, print: (line: string) => v
   const source = await openInput(input, { ...flags, budget });
   const init: { W?: Float64Array; H?: Float64Array } = {};
   if (flags.initW) {
-    init.W = (await readCsvMatrix(flags.initW, { cols: flags.rank, ...(source.features === undefined ? {} : { rows: source.features }) })).data;
+    init.W = (await readCsvMatrix(flags.initW, { cols: flags.rank as number, ...(source.features === undefined ? {} : { rows: source.features }) })).data;
   }
   if (flags.initH) {
-    init.H = (await readCsvMatrix(flags.initH, { rows: flags.rank, ...(source.samples === undefined ? {} : { cols: source.samples }) })).data;
+    init.H = (await readCsvMatrix(flags.initH, { rows: flags.rank as number, ...(source.samples === undefined ? {} : { cols: source.samples }) })).data;
   }
   const loadSeconds = (performance.now() - loadStart) / 1000;
   const options: FitOptions = init.W || init.H ? { ...base, init } : base;
@@ -177,13 +218,13 @@ async function runFit(input: string, flags: FitFlags, print: (line: string) => v
     if (s.final || flags.quiet) return;
     progress?.onSnapshot(s);
     if (flags.json) {
-      print(JSON.stringify({ iteration: s.iteration, relativeLoss: s.relativeLoss, objective: s.objective, tol: s.tol, seconds: s.elapsedSeconds }));
+      print(JSON.stringify({ iteration: s.iteration, relativeLoss: s.relativeLoss, objective: s.objective, tol: s.tol, seconds: s.elapsedSeconds, ...losses(s) }));
     }
   };
   // Without a progress bar the batch fit emits only its final snapshot (no per-iteration copies of W); the
   // JSON lines come from its trace points, which have the same fields.
   const line = (p: TracePoint): void => {
-    if (flags.json && !flags.quiet) print(JSON.stringify({ iteration: p.iteration, relativeLoss: p.relativeLoss, objective: p.objective, tol: p.tol, seconds: p.seconds }));
+    if (flags.json && !flags.quiet) print(JSON.stringify({ iteration: p.iteration, relativeLoss: p.relativeLoss, objective: p.objective, tol: p.tol, seconds: p.seconds, ...losses(p) }));
   };
   const fit$ = online ? fitOnline(source, { ...online, ...options }).pipe(tap(report))
     : progress ? fit(source, { ...options, onChunk: progress.onChunk }).pipe(tap(report))
@@ -210,7 +251,7 @@ async function finishFit(input: string, flags: FitFlags, model: Snapshot, times:
   if (flags.quiet) return;
   if (flags.json) {
     print(JSON.stringify({
-      done: true, iterations: model.iteration, relativeLoss: model.relativeLoss, objective: model.objective,
+      done: true, iterations: model.iteration, relativeLoss: model.relativeLoss, objective: model.objective, ...losses(model),
       converged: model.converged, features: model.features, samples: model.samples, nnz: model.nnz, rank: model.rank,
       loss: model.loss, loadSeconds, fitSeconds, ...(model.initSeconds === undefined ? {} : { initSeconds: model.initSeconds }), ...(online ? { online: true } : {}), ...(flags.out ? { out: flags.out } : {}),
     }));

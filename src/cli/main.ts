@@ -8,6 +8,7 @@ import { Command, CommanderError } from 'commander';
 import { NmfError, OptionError } from '../errors.js';
 import { addWorkerCommand } from './cluster-commands.js';
 import { addConvertCommand } from './convert-command.js';
+import { addCvCommand } from './cv-command.js';
 import { addEvalCommand } from './eval-command.js';
 import { addFitCommand } from './fit-command.js';
 import { addProjectCommand } from './project-command.js';
@@ -30,6 +31,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       outputError: (s, write) => write(json ? `${JSON.stringify({ error: { code: 'INVALID_OPTION', message: s.replace(/^error: /, '').trim() } })}\n` : s),
     });
   addFitCommand(program, print);
+  addCvCommand(program, print);
   addEvalCommand(program, print);
   addReportCommand(program, print);
   addProjectCommand(program, print);

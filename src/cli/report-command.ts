@@ -4,7 +4,9 @@
  * models whose file names carry their penalties (`…l1-0.05…seed-1…`, `…l2-0.1…`, `…none…`), it adds
  * the L1/L2 sweep plots. With --data, relative loss, k-means and rank-1 similarity on that data.
  */
+import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
+import { isCvCurve } from '../report/cv-charts.js';
 import type { Command } from 'commander';
 import { DataError, OptionError } from '../errors.js';
 import { readModel } from '../io/model-file.js';
@@ -17,6 +19,7 @@ import { parseInteger } from './parse-flags.js';
 interface ReportFlags {
   out: string;
   data?: string;
+  cv?: string;
   title?: string;
   top?: number;
   details?: number;
@@ -29,8 +32,9 @@ interface ReportFlags {
 export function addReportCommand(program: Command, print: (line: string) => void): void {
   program.command('report')
     .description('write a self-contained HTML report (convergence, d, W heatmap, sparsity, angles; L1/L2 sweep plots for several models)')
-    .argument('<model...>', 'model files written by `nmflow fit --out` (.arrow/.parquet keep the convergence trace, .csv does not)')
+    .argument('[model...]', 'model files written by `nmflow fit --out` (.arrow/.parquet keep the convergence trace, .csv does not)')
     .requiredOption('--out <report.html>', 'the HTML file to write (atomically)')
+    .option('--cv <cv.json>', 'a cross-validation table (nmflow cv --out): the plot of train/test loss against rank')
     .option('--data <input>', 'the data the models were fitted to: adds loss, k-means and rank-1 similarity')
     .option('--title <text>', 'title of the report')
     .option('--top <N>', 'top features per factor in the W heatmap (default 5)', parseInteger('--top'))
@@ -48,6 +52,9 @@ Examples:
   nmflow report sweep/*.arrow --data ../shared/data/hawaiibirds.mtx --details 1 --out sweep.html`)
     .action(async (paths: string[], flags: ReportFlags) => {
       if (!/\.html?$/i.test(flags.out)) throw new OptionError('--out', 'a path ending in .html', flags.out);
+      if (paths.length === 0 && flags.cv === undefined) throw new OptionError('model', 'at least one model file, or --cv', 'none');
+      const cv = flags.cv === undefined ? undefined : JSON.parse(await readFile(flags.cv, 'utf8')) as unknown;
+      if (flags.cv !== undefined && !isCvCurve(cv)) throw new DataError('MALFORMED_FILE', 'not a table of nmflow cv --out (ranks, trainLoss, testLoss, testLossSe, bestRank, minRank)', { source: flags.cv });
       if (flags.top !== undefined && flags.top < 1) throw new OptionError('--top', 'an integer ≥ 1', flags.top);
       if (flags.details !== undefined && flags.details < 0) throw new OptionError('--details', 'an integer ≥ 0', flags.details);
       const models: ReportModel[] = [];
@@ -65,6 +72,7 @@ Examples:
         ...(flags.top === undefined ? {} : { top: flags.top }),
         ...(flags.details === undefined ? {} : { details: flags.details }),
         ...(flags.kmeansSeed === undefined ? {} : { kmeansSeed: flags.kmeansSeed }),
+        ...(isCvCurve(cv) ? { cv } : {}),
       });
       await writeFileAtomic(flags.out, html);
       if (flags.quiet) return;

@@ -20,6 +20,7 @@ import { makeOnlineL1 } from './l1/online.js';
 import { projectL1Columns } from './l1/project.js';
 import { makeL1StreamEngine } from './l1/stream-engine.js';
 import { makeL2Engine } from './l2/engine.js';
+import { makeMaskedL2Engine } from './l2/masked-engine.js';
 import { makeOnlineL2Engine } from './l2/online-engine.js';
 
 /** Solves columns [j0, j1) of a chunk with W·diag(d) (m×k row-major, `Wd`) fixed into out (rank × chunk.n). */
@@ -61,6 +62,7 @@ const cores = (): number => Math.max(1, availableParallelism());
 const l2: ModelFamily = {
   loss: 'l2', checkpointsWithinPass: true, startsWithH: false,
   batchThreads(options, matrix) {
+    if (options.mask !== undefined) return 1; // masked fits run on one thread (model/l2/masked-engine.ts)
     if (options.threads !== undefined) return options.diag ? options.threads : 1;
     if (!options.diag) return 1; // diag: false runs on one thread
     // The fast solver's pass in WebAssembly: two threads were slower than one in every measurement on this
@@ -70,7 +72,8 @@ const l2: ModelFamily = {
     return large ? cores() : 1;
   },
   makeBatchRunner: (m, options, threads) => makeL2Pool(m, options, threads),
-  makeEngine: (m, options, context, _matrix, runner) => makeL2Engine(m, options, context, runner),
+  makeEngine: (m, options, context, _matrix, runner) =>
+    (options.mask !== undefined ? makeMaskedL2Engine(m, options, options.mask, context) : makeL2Engine(m, options, context, runner)),
   online: {
     // solver 'fast': bench/README.md, bench:online (the default that meets both goals); 'exact': the new chunk only
     defaultWindow: (options) => (options.nnlsMethod === NNLS_CD_WARM ? 4 : 1),

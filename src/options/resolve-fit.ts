@@ -11,12 +11,13 @@ import type { TracePoint } from '../snapshot/snapshot.js';
 import { NNLS_CD_WARM } from '../kernel/nnls-solve.js';
 import type { Values } from './row.js';
 import { validate } from './validate.js';
-
+import { maskFingerprint, resolveMask, type MaskFitOptions, type ResolvedMask } from './resolve-mask.js';
 import type { Loss } from './losses.js';
 
 export type { Loss } from './losses.js';
 
-export interface FitOptions {
+/** The options of a fit; masks and held-out test sets: MaskFitOptions (resolve-mask.ts). */
+export interface FitOptions extends MaskFitOptions {
   /** Rank k: number of factors. Integer ≥ 1 and ≤ min(features, samples). Required. */
   readonly rank: number;
   /** 'l2' (least squares, default) or 'l1' (weighted L1 by sparse coordinate descent). */
@@ -138,6 +139,8 @@ export interface ResolvedOptions {
   readonly diag: boolean;
   readonly solver: Solver;
   readonly wasm: boolean;
+  /** Masked entries and the held-out test set (resolve-mask.ts); undefined: none. */
+  readonly mask: ResolvedMask | undefined;
 }
 
 /** FitOptions checked against the options table (validate.ts) and resolved into what the engines read. */
@@ -168,7 +171,7 @@ export function resolveFit(entry: 'fit' | 'fitOnline', options: FitOptions): { r
     nnlsMethod: v.nnlsMethod === 'cd' ? 1 : 0, checkpoint: checkpoint && { dir: checkpoint.dir, every: checkpoint.every, chunks: checkpoint.chunks },
     resumeFrom: v.resumeFrom as string | undefined, onChunk: options.onChunk, emit: v.emit as 'every' | 'final', onIteration: options.onIteration,
     threads: v.threads as number | undefined, tempDir: v.tempDir as string | undefined, diag: v.diag as boolean, solver: v.solver as Solver,
-    wasm: v.wasm as boolean, memoryLimit: resolveMemoryLimit(v.memoryLimit),
+    wasm: v.wasm as boolean, memoryLimit: resolveMemoryLimit(v.memoryLimit), mask: resolveMask(v),
   };
   return { resolved, values: v };
 }
@@ -210,7 +213,7 @@ export function fingerprintOf(o: ResolvedOptions): Record<string, unknown> {
   return {
     loss: o.loss, rank: o.rank, l1W: o.l1W, l1H: o.l1H, l2W: o.l2W, l2H: o.l2H, lambda: o.lambda, seed: o.seed,
     warmupIterations: o.warmupIterations, nnlsMethod: o.nnlsMethod, nnlsMaxSweeps: o.nnlsMaxSweeps, nnlsTol: o.nnlsTol,
-    initW: o.initW !== undefined, initH: o.initH !== undefined, init: o.initMethod, diag: o.diag, solver: o.solver,
+    initW: o.initW !== undefined, initH: o.initH !== undefined, init: o.initMethod, diag: o.diag, solver: o.solver, ...maskFingerprint(o.mask),
   };
 }
 

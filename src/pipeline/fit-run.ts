@@ -108,7 +108,7 @@ interface Pass { skip: number; chunks: number; began: boolean; samplesRead: numb
 
 function onChunk(run: FitRun, pass: Pass, chunk: CscChunk): void {
   const { source, resolved } = run;
-  checkChunk(chunk, source.name);
+  checkChunk(chunk, source.name, resolved.mask?.nan === true);
   run.budget.check(chunk.m, Math.max(source.samples ?? 0, chunk.colStart + chunk.n), { source: source.name, sample: chunk.colStart });
   pass.sawPositive ||= hasPositive(chunk);
   if (run.engine === undefined) {
@@ -236,5 +236,8 @@ async function peekFeatures(source: MatrixSource): Promise<number> {
 }
 
 function pointOf(s: TracePoint): TracePoint {
-  return { iteration: s.iteration, relativeLoss: s.relativeLoss, objective: s.objective, tol: s.tol, seconds: s.seconds };
+  return {
+    iteration: s.iteration, relativeLoss: s.relativeLoss, objective: s.objective, tol: s.tol, seconds: s.seconds,
+    ...(s.trainLoss === undefined ? {} : { trainLoss: s.trainLoss }), ...(s.testLoss === undefined ? {} : { testLoss: s.testLoss }),
+  };
 }

@@ -17,6 +17,7 @@ import { figure, page, paragraph, section, table } from './html.js';
 import { convergenceSpec, cosineSpec, heatmapSpec, scaleSpec, sparsitySpec } from './model-charts.js';
 import { renderSvg } from './render-svg.js';
 import { availableMeasures, sweepSpec } from './sweep-charts.js';
+import { cvSpec, type CvCurve } from './cv-charts.js';
 
 export type ReportableModel = FactorModel & {
   readonly trace?: readonly TracePoint[];
@@ -45,6 +46,8 @@ export interface ReportOptions {
   /** How many models get their own charts. Default 3. */
   readonly details?: number;
   readonly kmeansSeed?: number;
+  /** A cross-validation over ranks (`nmflow cv --out`): the plot of train/test loss against rank. */
+  readonly cv?: CvCurve;
 }
 
 export async function buildReport(models: readonly ReportModel[], options: ReportOptions = {}): Promise<string> {
@@ -89,6 +92,15 @@ export async function buildReport(models: readonly ReportModel[], options: Repor
       'Means over the replicates of each penalty',
     )));
     nav.push(['sweep', 'L1/L2 sweep']);
+  }
+  if (options.cv !== undefined) {
+    const cv = options.cv;
+    sections.push(section('cv', 'Choosing the rank', paragraph(
+      `Mean squared error over held-out entries (test${cv.testFraction === undefined ? '' : `, fraction ${cv.testFraction}`}${cv.replicates === undefined ? '' : `, ${cv.replicates} replicates`}) `
+      + 'and over the fitted ones (train), ± one standard error; dashed: the chosen rank (the smallest within one standard error of the minimum), diamond: the minimum.',
+    ) + `<div class="charts">${await render('cv', cvSpec(cv))}</div>` + table(['rank', 'train loss', 'test loss', '± SE'],
+      cv.ranks.map((r, q) => [r, cv.trainLoss[q]!, cv.testLoss[q]!, cv.testLossSe[q]!]), `bestRank ${cv.bestRank}, minRank ${cv.minRank}`)));
+    nav.push(['cv', 'Choosing the rank']);
   }
   const title = options.title ?? (models.length === 1 ? `nmflow report: ${models[0]!.label}` : `nmflow report: ${models.length} models`);
   const first = models[0]?.model;

@@ -4,3 +4,4 @@
 export { buildReport, writeReport, type ReportModel, type ReportOptions, type ReportableModel } from './build-report.js';
 export { modelTagsFromPath, modelFileStem, type ModelTags } from './model-tags.js';
 export { renderSvg } from './render-svg.js';
+export { cvSpec, isCvCurve, type CvCurve } from './cv-charts.js';

@@ -26,6 +26,10 @@ export interface TracePoint {
   readonly objective: number;
   readonly tol: number;
   readonly seconds: number;
+  /** Masked fits (testFraction, mask, missing): mean squared error over the fitted entries. */
+  readonly trainLoss?: number;
+  /** With testFraction: the (weighted) mean squared error over the held-out entries (model/l2/masked-end.ts). */
+  readonly testLoss?: number;
 }
 
 export interface Snapshot {
@@ -53,6 +57,9 @@ export interface Snapshot {
   readonly objective: number;
   /** The convergence measure of this iteration (l2: 1 − Pearson(W_t, W_{t−1}); l1: F_{t−1} − F_t). */
   readonly tol: number;
+  /** Masked fits: mean squared error over the fitted entries; with testFraction, over the held-out ones (TracePoint). */
+  readonly trainLoss?: number;
+  readonly testLoss?: number;
   /** Seconds since the fit was subscribed. */
   readonly elapsedSeconds: number;
   /** init 'nndsvd' / 'nndsvda' (fit): seconds the SVD start took before the first pass (included in elapsedSeconds). */

@@ -23,6 +23,8 @@ export interface InMemoryOptions {
   readonly name?: string;
   /** Feature names, length m. */
   readonly featureNames?: readonly string[];
+  /** 'nan': NaN values are missing entries (fit them with `missing: 'nan'` too); default 'error'. */
+  readonly missing?: 'error' | 'nan';
 }
 
 export function fromCsc(given: CscMatrix, options: InMemoryOptions = {}): MatrixSource & { readonly matrix: CscMatrix } {
@@ -32,7 +34,7 @@ export function fromCsc(given: CscMatrix, options: InMemoryOptions = {}): Matrix
   if (options.featureNames && options.featureNames.length !== given.m) {
     throw new OptionError('featureNames', `${given.m} names (one per feature)`, `${options.featureNames.length} names`);
   }
-  checkChunk(makeCscChunk({ ...given, colStart: 0 }), name);
+  checkChunk(makeCscChunk({ ...given, colStart: 0 }), name, v.missing === 'nan');
   // Repeated (feature, sample) entries are summed, as in every file layout (chunk/sum-duplicates.ts).
   const summed = sumDuplicates(given, given.n);
   const matrix: CscMatrix = summed ? { m: given.m, n: given.n, ...summed } : given;
@@ -67,7 +69,7 @@ export function fromDense(
   for (let j = 0; j < n; j++) {
     for (let i = 0; i < m; i++) {
       const v = data[rowMajor ? i * n + j : j * m + i]!;
-      if (!(v >= 0) || v === Infinity) {
+      if ((!(v >= 0) || v === Infinity) && !(options.missing === 'nan' && Number.isNaN(v))) {
         throw new DataError('INVALID_VALUE', `value ${v} is not finite and nonnegative`, { source: name, feature: i, sample: j });
       }
       if (v !== 0) nnz++;
