@@ -51,6 +51,9 @@ describe.skipIf(!haveNats)('fit on NATS: bad input is a typed error, nothing han
   it('weighted L1, an SVD start and the long layout are usage errors (typed, before anything is reached)', async () => {
     expect(() => fitOnNats(join(dir, 'data'), { ...base, loss: 'l1', cluster: { servers: server.url } })).toThrow(OptionError);
     expect(() => fitOnNats(join(dir, 'data'), { ...base, init: 'nndsvd', cluster: { servers: server.url } })).toThrow(/'random' or explicit arrays/);
+    expect(() => fitOnNats(join(dir, 'data'), { ...base, mask: 'zeros', cluster: { servers: server.url } })).toThrow(/no mask with a cluster/);
+    expect(() => fitOnNats(join(dir, 'data'), { ...base, testFraction: 0.05, cluster: { servers: server.url } })).toThrow(/no test set with a cluster/);
+    expect(() => fitOnNats(join(dir, 'data'), { ...base, missing: 'nan', cluster: { servers: server.url } })).toThrow(/'error' with a cluster/);
     const long = await failure(() => run(join(dir, 'data'), { layout: { layout: 'long' } }));
     expect(long).toBeInstanceOf(OptionError);
     expect(long.message).toMatch(/'list' or 'wide'/);

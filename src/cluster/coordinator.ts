@@ -76,6 +76,10 @@ export function checkClusterOptions(options: ClusterFitOptions): void {
     throw new OptionError(options.checkpoint !== undefined ? 'checkpoint' : 'resumeFrom', 'nothing with a cluster (the coordinator keeps its state in NATS and resumes by itself)', 'a checkpoint');
   }
   if (options.diag === false) throw new OptionError('diag', 'true with a cluster', false);
+  // masks and held-out test sets (issue #15) are not carried by the workers' unit statistics yet
+  if (options.mask !== undefined) throw new OptionError('mask', 'no mask with a cluster (masked fits run in one process)', options.mask);
+  if (options.testFraction !== undefined) throw new OptionError('testFraction', 'no test set with a cluster (cross-validation runs in one process)', options.testFraction);
+  if (options.missing === 'nan') throw new OptionError('missing', "'error' with a cluster (missing entries run in one process)", options.missing);
 }
 
 /** The fit on NATS as fit() gives it: the final snapshot (and one per pass with emit 'every'). */
