@@ -185,7 +185,7 @@ async function runFit(input: string, flags: FitFlags, print: (line: string) => v
   }
   const fitSeconds = (performance.now() - fitStart) / 1000;
   if (flags.out) await writeModel(flags.out, model);
-  if (flags.outH && model.H) await writeFactorsH(flags.outH, model.H, model.rank, model.samples);
+  if (flags.outH && model.H) await writeFactorsH(flags.outH, model.H, model.rank, model.samples, model.sampleNames);
   if (flags.quiet) return;
   if (flags.json) {
     print(JSON.stringify({

@@ -12,6 +12,7 @@ import type { OnlineEngine, OnlineRunner } from '../model/engine.js';
 import { checkShape } from '../options.js';
 import type { Snapshot, TracePoint } from '../snapshot/snapshot.js';
 import type { OnlinePlan } from './fit-online.js';
+import { finalRecord } from './fit-run.js';
 import { checkFiniteLoss, checkModelNotZero, checkSomeValue, hasPositive } from './fit-checks.js';
 import { makeChunkScaler } from './value-scale.js';
 
@@ -152,6 +153,6 @@ export function completeOnline(run: OnlineRun): void {
     failOnline(run, error);
     return;
   }
-  run.subscriber.next(run.scaler.snapshot(final));
+  run.subscriber.next({ ...run.scaler.snapshot(final), ...finalRecord(run.plan.record, final.samples) });
   run.subscriber.complete();
 }

@@ -28,6 +28,8 @@ import { familyOf, type ModelFamily } from '../model/families.js';
 import { checkShape, fingerprintOf, ONLINE_W_SWEEPS, resolveFit, withSolver, type FitOptions, type ResolvedOptions } from '../options.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
 import { isMatrixSource, type MatrixSource } from '../source/matrix-source.js';
+import { recordedOptions } from '../options/recorded.js';
+import type { FinalRecord } from './fit-run.js';
 import { completeOnline, failOnline, makeOnlineRun, onOnlineChunk, startPool } from './fit-online-run.js';
 
 export interface OnlineOptions extends FitOptions {
@@ -70,6 +72,8 @@ export interface OnlinePlan {
   readonly features: number | undefined;
   /** What W and its statistics need per feature (memory-limit.ts): checked for every chunk, and by a file source. */
   readonly budget: MemoryBudget;
+  /** What the final snapshot records: the options (resolved, as JSON) and the source's sample names. */
+  readonly record: FinalRecord;
 }
 
 export function fitOnline(input: Observable<CscChunk> | MatrixSource, options: OnlineOptions): Observable<Snapshot> {
@@ -123,7 +127,8 @@ function planOnline(input: Observable<CscChunk> | MatrixSource, options: OnlineO
   const fingerprint = { ...fingerprintOf(resolved), window, sweeps, ...family.online.fingerprint(settings) };
   // W and its statistics per feature; per sample only what reading takes (memory-limit.ts).
   const budget = onlineBudget(resolved.memoryLimit, { rank: resolved.rank, loss: resolved.loss });
-  const base = { resolved, family, settings, emitEvery, emitEveryMs, threads, fingerprint, budget };
+  const record: FinalRecord = { options: recordedOptions(values), sampleNames: isMatrixSource(input) ? input.sampleNames : undefined };
+  const base = { resolved, family, settings, emitEvery, emitEveryMs, threads, fingerprint, budget, record };
   if (isMatrixSource(input)) {
     if (input.features !== undefined) checkShape(resolved, input.features, undefined);
     const matrix = (input as { matrix?: CscMatrix }).matrix;
