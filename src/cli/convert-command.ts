@@ -23,7 +23,7 @@ import { defaultMemoryLimit, readerBudget } from '../memory-limit.js';
 import { splitColumns, type CscMatrix } from '../source/from-csc.js';
 import { columnsOf, resolveLayout } from '../source/layout.js';
 import { Interrupted, untilSignal } from './interrupt.js';
-import { addInputFlags, sourceOptions, type InputFlags } from './open-input.js';
+import { addInputFlags, checkTableInputFlags, readWholeInput, sourceOptions, type InputFlags } from './open-input.js';
 import { addTableFlags } from './parse-flags.js';
 
 type OutLayout = 'long' | 'wide' | 'list';
@@ -95,9 +95,10 @@ interface Chunks { m: number; n: number | undefined; featureNames: readonly stri
 /** The input's chunks, pulled one at a time (a table input reads its next batch only when asked). */
 async function openChunks(input: string, format: Format, flags: InputFlags, chunkSize: number): Promise<Chunks> {
   if (!format.openTable) {
-    const A = await format.readMatrix!(input);
-    return { m: A.m, n: A.n, featureNames: undefined, chunks: splitMatrix(A, chunkSize) };
+    const { matrix: A, featureNames } = await readWholeInput(input, flags);
+    return { m: A.m, n: A.n, featureNames, chunks: splitMatrix(A, chunkSize) };
   }
+  checkTableInputFlags(input, flags);
   let options = sourceOptions(flags);
   const meta = await format.tableMetadata!(input, format.openTable(input, options));
   const features = Number(meta.get('nmflow.features') ?? NaN);

@@ -53,8 +53,10 @@ export interface FitRun {
 const seconds = (run: FitRun): number => (performance.now() - run.started) / 1000;
 const withInit = (run: FitRun, s: Snapshot): Snapshot => {
   const data = dataFingerprintOf(run.watch);
-  const record = s.final ? finalRecord(run.record, s.samples) : {};
-  return run.initSeconds === undefined && data === undefined && !s.final ? s
+  // every snapshot names its samples (when the source does); the final one also records the options
+  const { options, ...names } = finalRecord(run.record, s.samples);
+  const record = s.final && options !== undefined ? { options, ...names } : names;
+  return run.initSeconds === undefined && data === undefined && record.sampleNames === undefined && !s.final ? s
     : { ...s, ...(run.initSeconds === undefined ? {} : { initSeconds: run.initSeconds }), ...(data ? { data } : {}), ...record };
 };
 

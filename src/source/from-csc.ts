@@ -23,6 +23,8 @@ export interface InMemoryOptions {
   readonly name?: string;
   /** Feature names, length m. */
   readonly featureNames?: readonly string[];
+  /** Sample names, length n: they name H's columns in the final snapshot (`sampleNames`) and in H files. */
+  readonly sampleNames?: readonly string[];
 }
 
 export function fromCsc(given: CscMatrix, options: InMemoryOptions = {}): MatrixSource & { readonly matrix: CscMatrix } {
@@ -31,6 +33,9 @@ export function fromCsc(given: CscMatrix, options: InMemoryOptions = {}): Matrix
   const chunkSize = (v.chunkSize as number | undefined) ?? Math.max(1, given.n);
   if (options.featureNames && options.featureNames.length !== given.m) {
     throw new OptionError('featureNames', `${given.m} names (one per feature)`, `${options.featureNames.length} names`);
+  }
+  if (options.sampleNames && options.sampleNames.length !== given.n) {
+    throw new OptionError('sampleNames', `${given.n} names (one per sample)`, `${options.sampleNames.length} names`);
   }
   checkChunk(makeCscChunk({ ...given, colStart: 0 }), name);
   // Repeated (feature, sample) entries are summed, as in every file layout (chunk/sum-duplicates.ts).
@@ -44,6 +49,7 @@ export function fromCsc(given: CscMatrix, options: InMemoryOptions = {}): Matrix
     samples: matrix.n,
     matrix,
     ...(options.featureNames ? { featureNames: options.featureNames } : {}),
+    ...(options.sampleNames ? { sampleNames: options.sampleNames } : {}),
     chunks: () => new Observable<CscChunk>((subscriber) => {
       for (let c = 0; c < chunks.length && !subscriber.closed; c++) subscriber.next(chunks[c]!);
       subscriber.complete();
