@@ -5,6 +5,7 @@
 import { DataError } from '../errors.js';
 import type { CscChunk } from './csc-chunk.js';
 
+/** Checks a chunk's structure and values (colPtr, row indices, finite nonnegative values); throws a DataError naming `sourceName`, the chunk and the sample. */
 export function checkChunk(chunk: CscChunk, sourceName: string): void {
   const { m, n, colPtr, rowIdx, values, colStart } = chunk;
   const where = { source: sourceName, batch: chunk.position };

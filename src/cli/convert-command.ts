@@ -42,8 +42,8 @@ export function addConvertCommand(program: Command, print: (line: string) => voi
     .option('-q, --quiet', 'print nothing but errors')
     .addHelpText('after', `
 Examples:
-  nmflow convert ../shared/data/hawaiibirds.mtx birds.parquet                      # long
-  nmflow convert ../shared/data/hawaiibirds.mtx birds-wide.arrow --out-layout wide
+  nmflow convert examples/data/hawaiibirds.mtx.gz birds.parquet                      # long
+  nmflow convert examples/data/hawaiibirds.mtx.gz birds-wide.arrow --out-layout wide
   nmflow convert birds.parquet birds.mtx
   nmflow convert counts.parquet --layout long --feature gene --sample cell --value umi counts-list.arrows --out-layout list`)
     .action(async (input: string, output: string, flags: ConvertFlags) => { await runConvert(input, output, flags, print); });

@@ -54,7 +54,7 @@ export function addProjectCommand(program: Command, print: (line: string) => voi
     .option('-q, --quiet', 'print nothing but errors')
     .addHelpText('after', `
 Examples:
-  nmflow project model.arrow ../shared/fixtures/hawaiibirds-long-snappy.parquet --out codes.parquet
+  nmflow project model.arrow examples/data/hawaiibirds.mtx.gz --out codes.parquet
   nmflow project model.parquet cells.parquet --layout long --feature gene --sample cell --value umi --out codes.arrows
   nmflow project model.csv table.parquet --layout wide --pass-through id,ts --replace-features --out codes.parquet
   nmflow project model.arrow data.mtx --out codes.arrow --json`)

@@ -44,8 +44,8 @@ Model file names tell the sweep which penalty and seed each model had: l1-<α>, 
 (separators -, _ or =), e.g. birds-l1-0.01-seed-1.arrow, birds-none-seed-1.arrow.
 
 Examples:
-  nmflow fit ../shared/data/hawaiibirds.mtx --rank 10 --out model.arrow && nmflow report model.arrow --out report.html
-  nmflow report sweep/*.arrow --data ../shared/data/hawaiibirds.mtx --details 1 --out sweep.html`)
+  nmflow fit examples/data/hawaiibirds.mtx.gz --rank 10 --out model.arrow && nmflow report model.arrow --out report.html
+  nmflow report sweep/*.arrow --data examples/data/hawaiibirds.mtx.gz --details 1 --out sweep.html`)
     .action(async (paths: string[], flags: ReportFlags) => {
       if (!/\.html?$/i.test(flags.out)) throw new OptionError('--out', 'a path ending in .html', flags.out);
       if (flags.top !== undefined && flags.top < 1) throw new OptionError('--top', 'an integer ≥ 1', flags.top);

@@ -45,6 +45,7 @@ export interface ModelEvaluation {
   readonly rankOneSimilarity?: number;
 }
 
+/** Diagnostics of one model: sparsity, factor angles, dead factors and, with the data, relative loss, k-means / rank-1 similarity of the codes. */
 export function evaluateModel(model: FactorModel, matrix?: CscMatrix, options: EvaluateOptions = {}): ModelEvaluation {
   const k = model.rank;
   const s = factorSparsity(model);

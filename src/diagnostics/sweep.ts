@@ -48,6 +48,7 @@ export interface SweepOptions {
   readonly kmeansSeed?: number;
 }
 
+/** The penalty of a sweep entry: 'l1', 'l2' or 'none', and its weight. */
 export function penaltyOf(entry: { readonly l1?: number; readonly l2?: number }): { penalty: Penalty; alpha: number } {
   const l1 = entry.l1 ?? 0, l2 = entry.l2 ?? 0;
   if (l1 > 0 && l2 > 0) return { penalty: 'L1+L2', alpha: l1 + l2 };
@@ -56,6 +57,7 @@ export function penaltyOf(entry: { readonly l1?: number; readonly l2?: number })
   return { penalty: 'none', alpha: 0 };
 }
 
+/** One row per model of an L1/L2 sweep: sparsity, mean cosine, robustness against the unpenalised model of the same seed, replicate agreement. */
 export function sweepRows(entries: readonly SweepEntry[], options: SweepOptions = {}): SweepRow[] {
   const first = entries[0]?.model;
   const matrix = options.matrix;

@@ -76,6 +76,11 @@ export interface OnlinePlan {
   readonly record: FinalRecord;
 }
 
+/**
+ * Online fitting over a stream read once (an Observable of chunks or a MatrixSource): W is updated after every
+ * chunk; a snapshot every `emitEvery` chunks and a final one when the stream completes. Bad options throw an
+ * OptionError synchronously; bad data errors the Observable.
+ */
 export function fitOnline(input: Observable<CscChunk> | MatrixSource, options: OnlineOptions): Observable<Snapshot> {
   const plan = planOnline(input, options);
   return new Observable<Snapshot>((subscriber) => {

@@ -21,6 +21,11 @@ import { fitBudget } from '../memory-limit.js';
 import { makeValueScale } from './value-scale.js';
 import { recordedOptions } from '../options/recorded.js';
 
+/**
+ * The multi-pass batch fit of A ≈ W·diag(d)·H over a re-readable source: a snapshot per iteration (or only the
+ * final one with `emit: 'final'`), the final one with the factors sorted by d, its `trace`, `options` and, where the
+ * source names them, `sampleNames`. Bad options throw an OptionError synchronously; bad data errors the Observable.
+ */
 export function fit(given: MatrixSource, options: FitOptions): Observable<Snapshot> {
   if (!isMatrixSource(given)) throw new OptionError('source', 'a MatrixSource (fromCsc, fromMtx, fromArrow, fromParquet, …)', given);
   // Values far from 1 are fitted scaled by a power of two (exact), d unscaled at the end (value-scale.ts).

@@ -47,6 +47,7 @@ export interface ReportOptions {
   readonly kmeansSeed?: number;
 }
 
+/** The HTML report of one or more models (optionally with their data) as one self-contained page: charts rendered to inline SVG, tables of factors and options. */
 export async function buildReport(models: readonly ReportModel[], options: ReportOptions = {}): Promise<string> {
   const top = options.top ?? 5, details = Math.min(models.length, options.details ?? 3);
   let chart = 0;

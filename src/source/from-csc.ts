@@ -27,6 +27,11 @@ export interface InMemoryOptions {
   readonly sampleNames?: readonly string[];
 }
 
+/**
+ * An in-memory source over a whole CSC matrix (features × samples), served as chunks of `chunkSize` columns.
+ * The matrix is checked here, when the source is made: a bad matrix (or names of the wrong count) throws a
+ * DataError (OptionError) synchronously, not on the error channel — it is the caller's own array.
+ */
 export function fromCsc(given: CscMatrix, options: InMemoryOptions = {}): MatrixSource & { readonly matrix: CscMatrix } {
   const v = validate('csc', options);
   const name = v.name as string;
@@ -57,7 +62,7 @@ export function fromCsc(given: CscMatrix, options: InMemoryOptions = {}): Matrix
   };
 }
 
-/** Dense column-major (`layout: 'col'`, default) or row-major m×n array → in-memory source. */
+/** Dense column-major (`layout: 'col'`, default) or row-major m×n array → in-memory source (checked when made, like fromCsc: a bad value throws). */
 export function fromDense(
   data: ArrayLike<number>, m: number, n: number,
   options: InMemoryOptions & { readonly layout?: 'col' | 'row' } = {},
