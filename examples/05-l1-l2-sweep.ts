@@ -10,10 +10,8 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  factorSparsity, fitModel, formatSweepTable, loadMtx, matchModels, modelFileStem, summarizeSweep, sweepRows, writeModel, writeReport,
-  type ReportModel,
-} from '../src/index.js';
+import { factorSparsity, fitModel, formatSweepTable, loadMtx, matchModels, summarizeSweep, sweepRows, writeModel } from '../src/index.js';
+import { modelFileStem, writeReport, type ReportModel } from '../src/report/index.js'; // nmflow/report
 
 const data = fileURLToPath(new URL('./data/hawaiibirds.mtx.gz', import.meta.url));
 const outDir = process.argv[2] ?? 'l1-l2-sweep';

@@ -9,7 +9,8 @@
  *   snapshot/ what leaves the library: immutable copies of the model
  *   pipeline/ the RxJS wiring: fit (multi-pass), fitModel, fitOnline
  *   parallel/ worker threads sharing W, H and the statistics (l2)
- *   diagnostics/, report/  sparsity, angles, model matching, k-means / rank-1 similarity; HTML report
+ *   diagnostics/, report/  sparsity, angles, model matching, k-means / rank-1 similarity; the HTML report
+ *             (report/ is `nmflow/report`, a separate entry: its charting libraries load only when a chart is drawn)
  *   cli/      the command-line tool
  * Start reading at pipeline/fit.ts, then model/families.ts, model/l2/engine.ts and kernel/nnls-solve.ts.
  */
@@ -57,9 +58,8 @@ export type { Snapshot, Model, Diagnostics, TracePoint } from './snapshot/snapsh
 export { writeModel, readModel, writeFactorsH, type StoredModel } from './io/model-file.js';
 export { openTableWriter, writeTable, tableFormatOf, type TableWriter, type TableWriterOptions, type TableFormat } from './io/write-table.js';
 
-// Diagnostics and the HTML report
+// Diagnostics (the HTML report is the subpath export `nmflow/report`: src/report/index.ts)
 export * from './diagnostics/index.js';
-export { buildReport, writeReport, modelTagsFromPath, modelFileStem, type ReportModel, type ReportOptions, type ReportableModel, type ModelTags } from './report/index.js';
 
 // Kernels (for benchmarks and advanced use)
 export { makeRandom, type Random } from './kernel/random.js';

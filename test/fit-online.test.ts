@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { lastValueFrom, map, take, toArray, Observable } from 'rxjs';
+import { lastValueFrom, map, take, tap, toArray, Observable, Subject } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
 import { makeCscChunk, type CscChunk } from '../src/chunk/csc-chunk.js';
@@ -36,7 +36,7 @@ describe('fitOnline', () => {
     const [a, b, c] = await chunksOf(2);
     scheduler().run(({ cold, expectObservable }) => {
       const chunks$ = cold('-a-b-c|', { a: a!, b: b!, c: c! });
-      const labels$ = fitOnline(chunks$, { rank: 2, emitEvery: 2 }).pipe(map((s) => `${s.iteration}${s.final ? 'f' : ''}`));
+      const labels$ = fitOnline(chunks$, { rank: 2, emitEvery: 2, buffer: 0 /* virtual time: every update inside next() */ }).pipe(map((s) => `${s.iteration}${s.final ? 'f' : ''}`));
       expectObservable(labels$).toBe('---x--(y|)', { x: '2', y: '3f' });
     });
   });
@@ -46,7 +46,7 @@ describe('fitOnline', () => {
     const bad = makeCscChunk({ m: 3, colStart: 2, colPtr: Int32Array.from([0, 1]), rowIdx: Int32Array.from([7]), values: Float64Array.from([1]), position: 1 });
     scheduler().run(({ cold, expectObservable }) => {
       const chunks$ = cold('-a-b-c|', { a: a!, b: bad, c: c! });
-      const out$ = fitOnline(chunks$, { rank: 2, name: 'test stream' }).pipe(map((s) => s.iteration));
+      const out$ = fitOnline(chunks$, { rank: 2, name: 'test stream', buffer: 0 }).pipe(map((s) => s.iteration));
       expectObservable(out$).toBe('-x-#', { x: 1 }, new DataError('INDEX_OUT_OF_RANGE', 'feature index 7 is outside [0, 3)',
         { source: 'test stream', batch: 1, feature: 7, sample: 2 }));
     });
@@ -56,11 +56,49 @@ describe('fitOnline', () => {
     const [a, b, c] = await chunksOf(2);
     scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
       const chunks$ = cold('-a-b-c|', { a: a!, b: b!, c: c! });
-      const fit$ = fitOnline(chunks$, { rank: 2 }).pipe(map((s) => s.iteration));
+      const fit$ = fitOnline(chunks$, { rank: 2, buffer: 0 }).pipe(map((s) => s.iteration));
       expectObservable(fit$, '^---!').toBe('-x-y', { x: 1, y: 2 });
       expectObservable(fit$).toBe('-x-y-z(z|)', { x: 1, y: 2, z: 3 });
       expectSubscriptions(chunks$.subscriptions).toBe(['^---!', '^-----!']);
     });
+  });
+
+  it('does not block its producer: next() returns before the update runs, a producer `buffer` chunks ahead waits, the same bytes for any buffer', async () => {
+    const m = 4000, n = 256 * 6;
+    const rnd = makeRandom(3);
+    const dense = Float64Array.from({ length: m * n }, () => (rnd.uniform() < 0.05 ? 1 + Math.floor(rnd.uniform() * 5) : 0));
+    const chunks = await lastValueFrom(fromDense(dense, m, n, { chunkSize: 256 }).chunks().pipe(toArray()));
+    const options = { rank: 8, seed: 2, threads: 1 };
+    const reference = await lastValueFrom(fitOnline(new Observable<CscChunk>((s) => { chunks.forEach((c) => s.next(c)); s.complete(); }), { ...options, buffer: 0 }));
+    // A live producer (a Subject fed from a timer): next() returns at once; the update happens afterwards.
+    const subject = new Subject<CscChunk>();
+    const seen: number[] = [];
+    const done = lastValueFrom(fitOnline(subject, options).pipe(tap((s) => seen.push(s.iteration))));
+    const nextTimes: number[] = [];
+    for (const chunk of chunks) {
+      const t = performance.now();
+      subject.next(chunk);
+      nextTimes.push(performance.now() - t);
+      expect(seen.length).toBe(0); // nothing fitted on the producer's stack (4 chunks fit in the buffer)
+      if (seen.length === 0 && nextTimes.length === 4) break;
+    }
+    expect(Math.max(...nextTimes)).toBeLessThan(5);
+    for (const chunk of chunks.slice(4)) subject.next(chunk); // 2 more: the buffer is full, each waits for the oldest update
+    expect(seen).toEqual([1, 2]);
+    subject.complete();
+    const last = await done;
+    expect(seen.at(-1)).toBe(6);
+    expect(Buffer.from(last.W.buffer).equals(Buffer.from(reference.W.buffer))).toBe(true);
+    expect(last.relativeLoss).toBe(reference.relativeLoss);
+    // between two updates the event loop runs: a timer set now fires before the queue is drained
+    const again = new Subject<CscChunk>();
+    const order: string[] = [];
+    const drained = lastValueFrom(fitOnline(again, options).pipe(tap((s) => order.push(`fit ${s.iteration}${s.final ? 'f' : ''}`))));
+    for (const chunk of chunks.slice(0, 3)) again.next(chunk);
+    setTimeout(() => order.push('timer'), 0);
+    again.complete();
+    await drained;
+    expect(order.indexOf('timer')).toBeLessThan(order.indexOf('fit 3'));
   });
 
   it('state is created per subscription, not when the operator is built', async () => {

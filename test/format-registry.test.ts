@@ -65,6 +65,7 @@ describe('the format registry', () => {
     for (const ext of ['arrow', 'parquet', 'csv']) {
       await writeModel(join(dir, `m.${ext}`), model);
       copyFileSync(join(dir, `m.${ext}`), join(dir, `m-${ext}`));
+      if (ext === 'csv') copyFileSync(join(dir, 'm.csv.json'), join(dir, 'm-csv.json')); // a CSV model's sidecar travels with it
       const read = await readModel(join(dir, `m-${ext}`));
       expect(Array.from(read.d), ext).toEqual(Array.from(model.d));
     }

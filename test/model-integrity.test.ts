@@ -3,7 +3,8 @@
  * fingerprint of the fit kept, in CSV, Arrow and Parquet.
  */
 import { RecordBatch, Schema, Struct, Table, makeData, makeVector, tableFromIPC, tableToIPC, type Field, type Vector } from 'apache-arrow';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -39,24 +40,51 @@ async function tamperTable(path: string, feature: number, value: number): Promis
 }
 
 describe('model file integrity', () => {
-  it('a CSV model with one changed character anywhere, or its checksum removed, is CHECKSUM_MISMATCH naming the file; sha256=none and models written before checksums are read unchecked', async () => {
+  it('a CSV model whose CSV or sidecar changed anywhere, or whose sidecar is missing, is an error naming the file; "sha256": "none" is read unchecked', async () => {
     const path = join(tmp(), 'model.csv');
     await writeModel(path, small);
     const text = readFileSync(path, 'utf8');
-    expect(text.split('\n')[0]).toMatch(/ sha256=[0-9a-f]{64}$/);
-    for (const [from, to] of [['0.40000000000000002', '0.50000000000000002'], ['loss=l2', 'loss=l1'], ['# d,2', '# d,3'], ['\nb,', '\nB,']] as const) {
-      writeFileSync(path, text.replace(from, to));
+    const sidecar = readFileSync(`${path}.json`, 'utf8');
+    expect(text.split('\n')[0]).toBe('feature,factor_0,factor_1');
+    expect(JSON.parse(sidecar)).toMatchObject({ nmflow: 'model', loss: 'l2', d: [2, 1], sha256: expect.stringMatching(/^[0-9a-f]{64}$/) as unknown });
+    for (const [file, from, to] of [[path, '0.40000000000000002', '0.50000000000000002'], [path, '\nb,', '\nB,'], [`${path}.json`, '"loss": "l2"', '"loss": "l1"'], [`${path}.json`, '"d": [\n  2,', '"d": [\n  3,']] as const) {
+      const original = file === path ? text : sidecar;
+      expect(original).toContain(from);
+      writeFileSync(file, original.replace(from, to));
       const error = await failure(() => readModel(path));
       expect(error.code).toBe('CHECKSUM_MISMATCH');
       expect(error.location?.source).toBe(path);
       expect(error.message).toContain('the model file is damaged: the SHA-256');
+      writeFileSync(file, original);
     }
-    writeFileSync(path, text.replace(/ sha256=[0-9a-f]+/, ' sha256=none').replace('0.29999999999999999', '0.5'));
+    writeFileSync(path, text.replace('0.29999999999999999', '0.5'));
+    writeFileSync(`${path}.json`, sidecar.replace(/"sha256": "[0-9a-f]+"/, '"sha256": "none"'));
     expect((await readModel(path)).W[2]).toBe(0.5);
-    // The checksum token removed or replaced (a file written with one), and a model written before checksums:
-    writeFileSync(path, text.replace(/ sha256=[0-9a-f]+/, ''));
+    writeFileSync(`${path}.json`, sidecar.slice(0, 40));
+    expect((await failure(() => readModel(path))).message).toContain('sidecar is not JSON');
+    rmSync(`${path}.json`);
+    const missing = await failure(() => readModel(path));
+    expect(missing.code).toBe('MALFORMED_FILE');
+    expect(missing.message).toContain('needs its sidecar');
+  });
+
+  it('CSV models of the first format (comment lines, checksum on line 1) are still read and verified', async () => {
+    const body = '\n# d,2,1\nfeature,factor_0,factor_1\na,0.1,0.2\nb,0.3,0.4\nc,0.6,0.4\n';
+    const first = '# nmflow model: loss=l2 rank=2 features=3 samples=4 iterations=1 relativeLoss=0.5 data.features=3 data.samples=4 data.nonzeros=5 data.sum=7.5 data.sumSquares=11.25 data.featureMoment=13 data.sampleMoment=17';
+    const sealed = `${first} sha256=${createHash('sha256').update(first + body).digest('hex')}${body}`;
+    const path = join(tmp(), 'legacy.csv');
+    writeFileSync(path, sealed);
+    const back = await readModel(path);
+    expect(back.d).toEqual(Float64Array.from([2, 1]));
+    expect(back.data).toEqual(small.data);
+    expect(back.featureNames).toEqual(['a', 'b', 'c']);
+    for (const [from, to] of [['0.3,0.4', '0.3,0.5'], ['loss=l2', 'loss=l1'], ['# d,2', '# d,3']] as const) {
+      writeFileSync(path, sealed.replace(from, to));
+      expect((await failure(() => readModel(path))).code).toBe('CHECKSUM_MISMATCH');
+    }
+    writeFileSync(path, sealed.replace(/ sha256=[0-9a-f]+/, ''));
     expect((await failure(() => readModel(path))).code).toBe('CHECKSUM_MISMATCH');
-    writeFileSync(path, text.replace(/ sha256=[0-9a-f]+/, ' hermitian'));
+    writeFileSync(path, sealed.replace(/ sha256=[0-9a-f]+/, ' hermitian'));
     expect((await failure(() => readModel(path))).message).toContain('the model\'s first line has "hermitian"');
     const old = join(tmp(), 'old.csv');
     writeFileSync(old, '# nmflow model: loss=l2 rank=2 features=3 samples=4 iterations=1 relativeLoss=0.5\n# d,2,1\nfeature,factor_0,factor_1\na,0.1,0.2\nb,0.3,0.4\nc,0.6,0.4\n');
@@ -81,8 +109,8 @@ describe('model file integrity', () => {
       const cases: [Partial<Snapshot>, string][] = [
         [{ d: Float64Array.from([-2, 1]) }, "the model's scale d of factor 0 is -2"],
         [{ d: Float64Array.from([2, NaN]) }, "the model's scale d of factor 1 is NaN"],
-        [{ W: Float64Array.from([0.1, 0.2, 0.3, -0.4, 0.6, 0.4]) }, ext === 'csv' ? 'model entries must be finite and ≥ 0' : 'W at feature "b", factor 1 is -0.4'],
-        [{ W: Float64Array.from([0.1, 0.2, 0.3, 0.4, Infinity, 0.4]) }, ext === 'csv' ? 'model entries must be finite and ≥ 0' : 'W at feature "c", factor 0 is Infinity'],
+        [{ W: Float64Array.from([0.1, 0.2, 0.3, -0.4, 0.6, 0.4]) }, 'W at feature "b", factor 1 is -0.4'],
+        [{ W: Float64Array.from([0.1, 0.2, 0.3, 0.4, Infinity, 0.4]) }, 'W at feature "c", factor 0 is Infinity'],
       ];
       for (const [change, message] of cases) {
         const path = join(dir, `bad.${ext}`);

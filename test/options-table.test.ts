@@ -91,6 +91,8 @@ const OLD_DEFAULTS: Record<string, unknown> = {
   'svd:rank': undefined, 'svd:seed': undefined, 'svd:oversample': DEFAULT_OVERSAMPLE, 'svd:powerIterations': DEFAULT_POWER_ITERATIONS,
   'svd:wasm': true, 'nndsvd:fill': undefined, 'nndsvd:withH': true,
   'mtx:chunkSize': undefined, 'mtx:name': undefined, 'csc:name': 'in-memory CSC', 'csc:featureNames': undefined, 'dense:layout': 'col',
+  // issue #16: names and orientation (new options; their defaults keep the behaviour of before)
+  'csc:sampleNames': undefined, 'online:buffer': 4, 'mtx:featureNames': undefined, 'mtx:sampleNames': undefined, 'mtx:transpose': false,
 };
 
 const ENTRY_OF: Record<string, EntryPoint> = {

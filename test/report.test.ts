@@ -59,6 +59,36 @@ describe('buildReport', () => {
     expect(html).toContain('similarity to k-means centroids');
   });
 
+  it('issue #16: baseline first, flags for dead factors and loss-1 models, true legends, mixed ranks, H composition, top features with names, options', async () => {
+    // given in file-name order (the baseline last), one L1-only sweep, a model of another rank, a dead factor
+    const l1Only = sweep.filter((r) => (r.l2 ?? 0) === 0);
+    const reversed = [...l1Only].reverse();
+    const rank2 = await fitModel(source, { rank: 2, seed: 1, keepH: true });
+    const dead = { ...single, W: single.W.map((v, q) => (q % 3 === 2 ? 0 : v)), relativeLoss: 1 };
+    const html = await buildReport([...reversed, { label: 'rank 2', model: rank2, l1: 0, l2: 0, seed: 3 }, { label: 'dead', model: dead }], { data: source.matrix, details: 8 });
+    const sections = [...html.matchAll(/<section id="model-\d+"><h2>([^<]+)<\/h2>/g)].map((m) => m[1]);
+    expect(sections.slice(0, 2)).toEqual(['none-seed-1', 'none-seed-2']); // the unpenalised baseline first
+    expect(sections).toContain('rank 2');
+    expect(html).toContain('1 dead factor');
+    expect(html).toContain('no better than the zero model');
+    // k-means for every model (shared per rank), not only the detailed ones
+    const summary = html.slice(html.indexOf('<section id="summary">'), html.indexOf('</section>'));
+    expect(summary.match(/<tr>/g)!.length).toBe(1 + reversed.length + 2);
+    expect(summary).not.toMatch(/<td>–<\/td><td>[0-9.]+<\/td><td>(⚠|<\/td>)/); // no empty k-means cell before rank-1
+    // an L1-only sweep: its legends name L1 only
+    const sweepSection = html.slice(html.indexOf('<section id="sweep">'));
+    expect(sweepSection).toContain('>L1<');
+    expect(sweepSection).not.toContain('>L2<');
+    // H composition (solved from the data, or the model's own H), the top features with names and the recorded options
+    expect(charts(html).filter((c) => c === 'h-composition').length).toBe(sections.length);
+    expect(html).toContain('Top features of each factor');
+    expect(html).toContain('Nēnē &lt;goose&gt; &amp; co (');
+    expect(html).toContain('Options of the fit');
+    expect(html).toMatch(/<td>seed<\/td><td>1<\/td>/);
+    // zero is drawn white in the heatmap of W
+    expect(html).toMatch(/fill="(#ffffff|#fff|rgb\(255, 255, 255\))"/i);
+  });
+
   it('says so when a model has no trace', async () => {
     const { trace: _trace, ...untraced } = single;
     const html = await buildReport([{ label: 'csv model', model: untraced }]);

@@ -5,7 +5,10 @@
 import { DataError } from '../errors.js';
 import type { CscChunk } from './csc-chunk.js';
 
-/** `nanMissing` (the fit's `missing: 'nan'`): a NaN value is a missing entry, not an error. */
+/**
+ * Checks a chunk's structure and values (colPtr, row indices, finite nonnegative values); throws a DataError naming
+ * `sourceName`, the chunk and the sample. `nanMissing` (the fit's `missing: 'nan'`): a NaN value is a missing entry, not an error.
+ */
 export function checkChunk(chunk: CscChunk, sourceName: string, nanMissing = false): void {
   const { m, n, colPtr, rowIdx, values, colStart } = chunk;
   const where = { source: sourceName, batch: chunk.position };

@@ -29,6 +29,7 @@ export function nnzOf(chunk: CscChunk): number {
   return chunk.colPtr[chunk.n] ?? 0;
 }
 
+/** A CscChunk of consecutive samples from its CSC arrays (`colStart`: the global index of its first sample); not checked (see checkChunk). */
 export function makeCscChunk(fields: {
   m: number;
   colStart: number;

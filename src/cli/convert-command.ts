@@ -23,7 +23,7 @@ import { defaultMemoryLimit, readerBudget } from '../memory-limit.js';
 import { splitColumns, type CscMatrix } from '../source/from-csc.js';
 import { columnsOf, resolveLayout } from '../source/layout.js';
 import { Interrupted, untilSignal } from './interrupt.js';
-import { addInputFlags, sourceOptions, type InputFlags } from './open-input.js';
+import { addInputFlags, checkTableInputFlags, readWholeInput, sourceOptions, type InputFlags } from './open-input.js';
 import { addTableFlags } from './parse-flags.js';
 
 export { toBatches };
@@ -40,8 +40,8 @@ export function addConvertCommand(program: Command, print: (line: string) => voi
     .option('-q, --quiet', 'print nothing but errors')
     .addHelpText('after', `
 Examples:
-  nmflow convert ../shared/data/hawaiibirds.mtx birds.parquet                      # long
-  nmflow convert ../shared/data/hawaiibirds.mtx birds-wide.arrow --out-layout wide
+  nmflow convert examples/data/hawaiibirds.mtx.gz birds.parquet                      # long
+  nmflow convert examples/data/hawaiibirds.mtx.gz birds-wide.arrow --out-layout wide
   nmflow convert birds.parquet birds.mtx
   nmflow convert counts.parquet --layout long --feature gene --sample cell --value umi counts-list.arrows --out-layout list`)
     .action(async (input: string, output: string, flags: ConvertFlags) => { await runConvert(input, output, flags, print); });
@@ -93,9 +93,10 @@ export interface Chunks { m: number; n: number | undefined; featureNames: readon
 /** The input's chunks, pulled one at a time (a table input reads its next batch only when asked). */
 export async function openChunks(input: string, format: Format, flags: InputFlags, chunkSize: number): Promise<Chunks> {
   if (!format.openTable) {
-    const A = await format.readMatrix!(input);
-    return { m: A.m, n: A.n, featureNames: undefined, chunks: splitMatrix(A, chunkSize) };
+    const { matrix: A, featureNames } = await readWholeInput(input, flags);
+    return { m: A.m, n: A.n, featureNames, chunks: splitMatrix(A, chunkSize) };
   }
+  checkTableInputFlags(input, flags);
   let options = sourceOptions(flags);
   const meta = await format.tableMetadata!(input, format.openTable(input, options));
   const features = Number(meta.get('nmflow.features') ?? NaN);

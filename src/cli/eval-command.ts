@@ -34,7 +34,7 @@ export function addEvalCommand(program: Command, print: (line: string) => void):
     .option('--chunk-size <N>', 'samples per chunk while reading', parseInteger('--chunk-size'))
     .addHelpText('after', `
 Examples:
-  nmflow eval model.arrow ../shared/data/hawaiibirds.mtx
+  nmflow eval model.arrow examples/data/hawaiibirds.mtx.gz
   nmflow eval model.csv data.mtx.gz --json --no-kmeans`)
     .action(async (modelPath: string, input: string, flags: EvalFlags) => {
       const model = await readModel(modelPath);

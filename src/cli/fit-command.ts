@@ -77,7 +77,9 @@ export function addFitCommand(program: Command, print: (line: string) => void): 
     .option('-q, --quiet', 'print nothing but errors')
     .addHelpText('after', `
 Examples:
-  nmflow fit ../shared/data/hawaiibirds.mtx --rank 10 --out model.csv
+  nmflow fit examples/data/hawaiibirds.mtx.gz --rank 10 --out model.csv              # writes model.csv and model.csv.json
+  nmflow fit filtered_feature_bc_matrix/ --rank 20 --out model.parquet --out-h H.parquet  # a 10x folder: gene and cell names
+  nmflow fit digits.mtx --transpose --feature-names pixels.txt --rank 10 --out model.csv  # a samples × features file
   nmflow fit counts.parquet --layout long --feature gene --sample cell --value umi --rank 20 --out model.parquet
   nmflow fit table.parquet --layout wide --features f0,f1,f2 --rank 2 --json
   nmflow fit data.mtx.gz --rank 20 --l1 0.1,0 --json
@@ -247,7 +249,7 @@ async function finishFit(input: string, flags: FitFlags, model: Snapshot, times:
   print: (line: string) => void): Promise<void> {
   const { loadSeconds, fitSeconds, online } = times;
   if (flags.out) await writeModel(flags.out, model);
-  if (flags.outH && model.H) await writeFactorsH(flags.outH, model.H, model.rank, model.samples);
+  if (flags.outH && model.H) await writeFactorsH(flags.outH, model.H, model.rank, model.samples, model.sampleNames);
   if (flags.quiet) return;
   if (flags.json) {
     print(JSON.stringify({

@@ -3,7 +3,7 @@
  * value), 1 data or runtime error. Errors print one line saying what and where; --verbose adds
  * the stack and the cause.
  */
-import { readFileSync } from 'node:fs';
+import { NMFLOW_VERSION } from '../io/nmflow-version.js';
 import { Command, CommanderError } from 'commander';
 import { NmfError, OptionError } from '../errors.js';
 import { addWorkerCommand } from './cluster-commands.js';
@@ -23,7 +23,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const json = argv.includes('--json');
   const program = new Command('nmflow')
     .description('streaming nonnegative matrix factorization (least squares and weighted L1)')
-    .version(packageVersion(), '-V, --version', 'print the version of nmflow')
+    .version(NMFLOW_VERSION, '-V, --version', 'print the version of nmflow')
     .option('--verbose', 'print stack traces on errors')
     .exitOverride()
     .configureOutput({
@@ -75,11 +75,3 @@ function errorJson(error: unknown, message: string): { error: Record<string, unk
   };
 }
 
-/** The version in package.json (two folders up from src/cli/ and from dist/cli/). */
-function packageVersion(): string {
-  try {
-    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-  } catch {
-    return 'unknown';
-  }
-}

@@ -4,11 +4,12 @@
  * kept input columns and factor_0…factor_{k−1}.
  * Parquet and Arrow inputs are streamed: one record batch is pulled, projected and written before the
  * next is read, so memory is one batch plus the Parquet writer's row group. A .mtx input is read into
- * memory and gives one row per sample: `sample` (0-based index) and the factors.
+ * memory and gives one row per sample: `sample` (its name — a 10x folder's barcode, `--sample-names` — else its
+ * 0-based index) and the factors; its features are matched to the model's by name when both have names.
  * Prints one summary line, or with --json one JSON line {samples, seconds, out}.
  */
 import type { Command } from 'commander';
-import { Field, Int32, makeData, type Data, type RecordBatch } from 'apache-arrow';
+import { Field, Int32, Utf8, makeData, vectorFromArray, type Data, type RecordBatch } from 'apache-arrow';
 import { Subject } from 'rxjs';
 import { DataError, OptionError } from '../errors.js';
 import { readModel } from '../io/model-file.js';
@@ -25,7 +26,7 @@ import { splitMatrix } from './convert-command.js';
 import { formatsFor, formatToRead } from '../format/registry.js';
 import { validate } from '../options/validate.js';
 import { Interrupted, untilSignal } from './interrupt.js';
-import { addInputFlags, sourceOptions, type InputFlags } from './open-input.js';
+import { addInputFlags, checkTableInputFlags, readWholeInput, sourceOptions, type InputFlags } from './open-input.js';
 import { addTableFlags } from './parse-flags.js';
 import { addStreamWorkerFlags, runProjectWorkerCommand, type StreamWorkerFlags } from './project-stream.js';
 
@@ -54,7 +55,7 @@ export function addProjectCommand(program: Command, print: (line: string) => voi
     .option('-q, --quiet', 'print nothing but errors')
     .addHelpText('after', `
 Examples:
-  nmflow project model.arrow ../shared/fixtures/hawaiibirds-long-snappy.parquet --out codes.parquet
+  nmflow project model.arrow examples/data/hawaiibirds.mtx.gz --out codes.parquet
   nmflow project model.parquet cells.parquet --layout long --feature gene --sample cell --value umi --out codes.arrows
   nmflow project model.csv table.parquet --layout wide --pass-through id,ts --replace-features --out codes.parquet
   nmflow project model.arrow data.mtx --out codes.arrow --json
@@ -99,8 +100,9 @@ async function runProject(modelPath: string | undefined, input: string | undefin
   const writer = await openTableWriter(flags.out, flags.rowGroupSize === undefined ? {} : { rowGroupSize: flags.rowGroupSize });
   try {
     const format = formatToRead(input, 'matrix'); // format/registry.ts: by the ending, else by the first bytes
-    if (!format.openTable) await projectMatrix(await format.readMatrix!(input), input, model, penalties, writer, flags.threads);
+    if (!format.openTable) await projectMatrix(await readWholeInput(input, flags), input, model, penalties, writer, flags);
     else {
+      checkTableInputFlags(input, flags);
       const source = format.openTable(input, read);
       const layout = resolveLayout(read);
       const needed = layout.layout === 'wide' && !layout.columns ? undefined : passThrough && [...new Set([...columnsOf(layout)!, ...passThrough])];
@@ -141,30 +143,65 @@ async function runProject(modelPath: string | undefined, input: string | undefin
   else print(`nmflow project ${input}: ${writer.rows} samples, rank ${model.rank} (${model.loss}) → ${flags.out} in ${seconds.toFixed(3)} s`);
 }
 
-/** A matrix input read whole (.mtx): blocks of samples, each written as `sample` + the factors. */
-async function projectMatrix(A: CscMatrix, input: string, model: Awaited<ReturnType<typeof readModel>>, penalties: ProjectionOptions,
-  writer: TableWriter, threadsFlag: number | undefined): Promise<void> {
-  const named = namedFeatures(model.featureNames);
-  if (named) throw new DataError('SCHEMA_MISMATCH', unnamedDataMessage(named, 'the rows of a Matrix Market file (no names)'), { source: input });
+/** A matrix input read whole (.mtx, 10x): blocks of samples, each written as `sample` (name, else index) + the factors. */
+async function projectMatrix(input: Awaited<ReturnType<typeof readWholeInput>>, path: string, model: Awaited<ReturnType<typeof readModel>>, penalties: ProjectionOptions,
+  writer: TableWriter, flags: ProjectFlags): Promise<void> {
+  const threadsFlag = flags.threads;
+  const A = matchedRows(input, path, model, flags.unknownFeatures === 'ignore');
   if (A.m !== model.features) {
-    throw new DataError('SHAPE_MISMATCH', `the matrix has ${A.m} features; the model has ${model.features}`, { source: input });
+    throw new DataError('SHAPE_MISMATCH', `the matrix has ${A.m} features; the model has ${model.features}`, { source: path });
   }
   const threads = threadsFlag ?? (A.values.length >= autoParallelNnz(model) ? availableParallelism() : 1);
   const pool = threads > 1 ? makeProjectPool(model, penalties, threads) : undefined;
   const solve = pool ? (chunk: CscChunk) => pool.project(chunk) : makeProjector(model, penalties);
-  const field = new Field('sample', new Int32(), false);
+  const names = input.sampleNames;
+  const field = names ? new Field('sample', new Utf8(), false) : new Field('sample', new Int32(), false);
   try {
     await pool?.ready;
     await untilSignal(async (stopped) => {
       for await (const chunk of splitMatrix(A, 65536)) {
         if (stopped()) return;
-        const ids = Int32Array.from({ length: chunk.n }, (_, j) => chunk.colStart + j);
-        const columns: Data[] = [makeData({ type: new Int32(), length: chunk.n, nullCount: 0, data: ids })];
-        const where = { source: input, batch: chunk.position, rowOffset: chunk.colStart, unit: 'record batch' as const };
+        const columns: Data[] = [names
+          ? vectorFromArray(names.slice(chunk.colStart, chunk.colStart + chunk.n), new Utf8()).data[0]!
+          : makeData({ type: new Int32(), length: chunk.n, nullCount: 0, data: Int32Array.from({ length: chunk.n }, (_, j) => chunk.colStart + j) })];
+        const where = { source: path, batch: chunk.position, rowOffset: chunk.colStart, unit: 'record batch' as const };
         await writer.write(toBatch({ chunk, fields: [field], columns }, solve(chunk), model.rank, where));
       }
     });
   } finally {
     pool?.close();
   }
+}
+
+/**
+ * The input's rows in the model's feature order. An unnamed input (or model) is taken in its own order; with
+ * names on both sides, each model feature is looked up by name: one the input lacks is all zero, an input feature
+ * the model lacks is an error (SCHEMA_MISMATCH naming it) unless `--unknown-features ignore`.
+ */
+function matchedRows(input: Awaited<ReturnType<typeof readWholeInput>>, path: string, model: Awaited<ReturnType<typeof readModel>>, ignoreUnknown: boolean): CscMatrix {
+  const A = input.matrix;
+  const dataNames = input.featureNames;
+  const named = namedFeatures(model.featureNames);
+  if (named && dataNames === undefined) throw new DataError('SCHEMA_MISMATCH', unnamedDataMessage(named, 'the rows of a Matrix Market file (no names: give --feature-names)'), { source: path });
+  if (!named || dataNames === undefined || dataNames.every((name, i) => model.featureNames[i] === name) && dataNames.length === model.features) return A;
+  const index = new Map(model.featureNames.map((name, i) => [name, i]));
+  const rowOf = dataNames.map((name) => index.get(name) ?? -1);
+  const unknown = rowOf.indexOf(-1);
+  if (unknown >= 0 && !ignoreUnknown) {
+    throw new DataError('SCHEMA_MISMATCH', `feature ${JSON.stringify(dataNames[unknown])} (row ${unknown + 1}) is not one of the model's ${model.features} features (--unknown-features ignore drops such rows)`, { source: path, feature: unknown });
+  }
+  const colPtr = new Int32Array(A.n + 1);
+  const rowIdx: number[] = [];
+  const values: number[] = [];
+  for (let j = 0; j < A.n; j++) {
+    const entries: [number, number][] = [];
+    for (let p = A.colPtr[j]!; p < A.colPtr[j + 1]!; p++) {
+      const row = rowOf[A.rowIdx[p]!]!;
+      if (row >= 0) entries.push([row, A.values[p]!]);
+    }
+    entries.sort((a, b) => a[0] - b[0]);
+    for (const [row, v] of entries) { rowIdx.push(row); values.push(v); }
+    colPtr[j + 1] = rowIdx.length;
+  }
+  return { m: model.features, n: A.n, colPtr, rowIdx: Int32Array.from(rowIdx), values: Float64Array.from(values) };
 }

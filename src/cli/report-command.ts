@@ -12,8 +12,10 @@ import { DataError, OptionError } from '../errors.js';
 import { readModel } from '../io/model-file.js';
 import type { ReportModel } from '../report/build-report.js';
 import { modelTagsFromPath } from '../report/model-tags.js';
+import { tagsFromOptions } from '../report/model-details.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
-import { readMatrix } from './eval-command.js';
+import { collectMatrix } from './eval-command.js';
+import { openInput } from './open-input.js';
 import { parseInteger } from './parse-flags.js';
 
 interface ReportFlags {
@@ -44,12 +46,13 @@ export function addReportCommand(program: Command, print: (line: string) => void
     .option('--json', 'print one JSON line when done')
     .option('-q, --quiet', 'print nothing but errors')
     .addHelpText('after', `
-Model file names tell the sweep which penalty and seed each model had: l1-<α>, l2-<α>, none, seed-<s>
-(separators -, _ or =), e.g. birds-l1-0.01-seed-1.arrow, birds-none-seed-1.arrow.
+The sweep takes each model's penalties and seed from the options its file records; for a file that records none
+(written before nmflow recorded them), from its name: l1-<α>, l2-<α>, none, seed-<s> (separators -, _ or =),
+e.g. birds-l1-0.01-seed-1.arrow, birds-none-seed-1.arrow.
 
 Examples:
-  nmflow fit ../shared/data/hawaiibirds.mtx --rank 10 --out model.arrow && nmflow report model.arrow --out report.html
-  nmflow report sweep/*.arrow --data ../shared/data/hawaiibirds.mtx --details 1 --out sweep.html`)
+  nmflow fit examples/data/hawaiibirds.mtx.gz --rank 10 --out model.arrow && nmflow report model.arrow --out report.html
+  nmflow report sweep/*.arrow --data examples/data/hawaiibirds.mtx.gz --details 1 --out sweep.html`)
     .action(async (paths: string[], flags: ReportFlags) => {
       if (!/\.html?$/i.test(flags.out)) throw new OptionError('--out', 'a path ending in .html', flags.out);
       if (paths.length === 0 && flags.cv === undefined) throw new OptionError('model', 'at least one model file, or --cv', 'none');
@@ -58,8 +61,13 @@ Examples:
       if (flags.top !== undefined && flags.top < 1) throw new OptionError('--top', 'an integer ≥ 1', flags.top);
       if (flags.details !== undefined && flags.details < 0) throw new OptionError('--details', 'an integer ≥ 0', flags.details);
       const models: ReportModel[] = [];
-      for (const path of paths) models.push({ label: basename(path), model: await readModel(path), ...modelTagsFromPath(path) });
-      const data = flags.data === undefined ? undefined : await readMatrix(flags.data, flags.chunkSize);
+      for (const path of paths) {
+        // the penalties and seed the model records; a model file that records none: what its name says
+        const model = await readModel(path);
+        models.push({ label: basename(path), model, ...(tagsFromOptions(model.options) ?? modelTagsFromPath(path)) });
+      }
+      const input = flags.data === undefined ? undefined : await openInput(flags.data, flags.chunkSize === undefined ? {} : { chunkSize: flags.chunkSize });
+      const data = input === undefined ? undefined : await collectMatrix(input);
       const misfit = data === undefined ? undefined : models.find((r) => r.model.features !== data.m);
       if (misfit && data) {
         throw new DataError('SCHEMA_MISMATCH', `model ${misfit.label} has ${misfit.model.features} features but the data has ${data.m}`, { source: flags.data! });
@@ -68,6 +76,7 @@ Examples:
       const { buildReport } = await import('../report/build-report.js');
       const html = await buildReport(models, {
         ...(data === undefined ? {} : { data, dataName: basename(flags.data!) }),
+        ...(input?.sampleNames === undefined ? {} : { sampleNames: input.sampleNames }),
         ...(flags.title === undefined ? {} : { title: flags.title }),
         ...(flags.top === undefined ? {} : { top: flags.top }),
         ...(flags.details === undefined ? {} : { details: flags.details }),

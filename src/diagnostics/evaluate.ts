@@ -21,6 +21,8 @@ export interface EvaluateOptions {
   readonly kmeansSeed?: number;
   /** Compute the k-means similarity (needs the data; O(nnz·k) per Lloyd iteration). Default true. */
   readonly kmeans?: boolean;
+  /** The k-means centroids of the data at this rank (m × k, as `kmeans(…).centers`), when already computed: shared by models of one rank. */
+  readonly kmeansCenters?: Float64Array;
 }
 
 export interface ModelEvaluation {
@@ -45,6 +47,7 @@ export interface ModelEvaluation {
   readonly rankOneSimilarity?: number;
 }
 
+/** Diagnostics of one model: sparsity, factor angles, dead factors and, with the data, relative loss, k-means / rank-1 similarity of the codes. */
 export function evaluateModel(model: FactorModel, matrix?: CscMatrix, options: EvaluateOptions = {}): ModelEvaluation {
   const k = model.rank;
   const s = factorSparsity(model);
@@ -60,7 +63,7 @@ export function evaluateModel(model: FactorModel, matrix?: CscMatrix, options: E
     ? model.H
     : solveH(matrix, model, { lambda, ...(model.loss === undefined ? {} : { loss: model.loss }) });
   const factors = { W: model.W, d: model.d, H, rank: k };
-  const centers = options.kmeans === false || k > matrix.n ? undefined : kmeans(matrix, k, { seed: options.kmeansSeed ?? 42 }).centers;
+  const centers = options.kmeans === false || k > matrix.n ? undefined : options.kmeansCenters ?? kmeans(matrix, k, { seed: options.kmeansSeed ?? 42 }).centers;
   return {
     ...base,
     samples: matrix.n,

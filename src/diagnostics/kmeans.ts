@@ -30,6 +30,7 @@ export interface KMeansResult {
   readonly inertia: number;
 }
 
+/** Seeded k-means (k-means++ start) of the matrix's columns: assignments, centers and inertia. */
 export function kmeans(matrix: CscMatrix, k: number, options: KMeansOptions = {}): KMeansResult {
   const { m, n, colPtr, rowIdx, values } = matrix;
   if (!Number.isInteger(k) || k < 1 || k > n) throw new OptionError('k', `an integer in [1, samples = ${n}]`, k);

@@ -15,6 +15,7 @@ export interface Factors {
   readonly rank: number;
 }
 
+/** ‖A − W diag(d) H‖²_F / ‖A‖²_F of the factors (W, d and H given) on the matrix, over its nonzeros. */
 export function relativeLoss(matrix: CscMatrix, factors: Factors): number {
   const { m, n, colPtr, rowIdx, values } = matrix;
   const { W, d, H, rank: k } = checked(matrix, factors);

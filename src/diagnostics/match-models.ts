@@ -22,6 +22,7 @@ export interface ModelMatch<M extends FactorModel> {
   readonly aligned: M;
 }
 
+/** Matches the factors of `model` to those of `reference` (Hungarian matching on the cosine distance of W's columns); returns the matching and `model` reordered. */
 export function matchModels<M extends FactorModel>(reference: FactorModel, model: M): ModelMatch<M> {
   const k = reference.rank, m = reference.features;
   if (model.rank !== k) throw new OptionError('model', `a model of rank ${k} (the reference's)`, `rank ${model.rank}`);

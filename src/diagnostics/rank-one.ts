@@ -26,6 +26,7 @@ export interface RankOneResult {
   readonly iterations: number;
 }
 
+/** The best rank-1 nonnegative approximation of the matrix (its first singular pair, by power iteration): the baseline of the rank-1 similarity. */
 export function rankOne(matrix: CscMatrix, options: RankOneOptions = {}): RankOneResult {
   const { m, n, colPtr, rowIdx, values } = matrix;
   const maxIterations = options.maxIterations ?? 500;

@@ -26,6 +26,7 @@ export interface SolveHOptions {
   readonly sweeps?: number;
 }
 
+/** H (rank × samples) for the matrix with the model's W·diag(d) fixed: exact NNLS per sample (l1 models: refined by sCD). */
 export function solveH(matrix: CscMatrix, model: FactorModel, options: SolveHOptions = {}): Float64Array {
   const k = model.rank, m = model.features, n = matrix.n;
   if (matrix.m !== m) throw new OptionError('matrix', `${m} features (the model's)`, `${matrix.m} features`);

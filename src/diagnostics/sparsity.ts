@@ -35,6 +35,7 @@ export interface FactorSparsity {
   readonly deadFactors: number;
 }
 
+/** Per-factor and overall sparsity of W (fraction of exact zeros) and the count of dead factors (a column of W entirely zero). */
 export function factorSparsity(model: FactorModel): FactorSparsity {
   const perFactor = columnSparsity(model.W, model.features, model.rank);
   let dead = 0;

@@ -48,6 +48,7 @@ export interface SweepOptions {
   readonly kmeansSeed?: number;
 }
 
+/** The penalty of a sweep entry: 'l1', 'l2' or 'none', and its weight. */
 export function penaltyOf(entry: { readonly l1?: number; readonly l2?: number }): { penalty: Penalty; alpha: number } {
   const l1 = entry.l1 ?? 0, l2 = entry.l2 ?? 0;
   if (l1 > 0 && l2 > 0) return { penalty: 'L1+L2', alpha: l1 + l2 };
@@ -56,14 +57,20 @@ export function penaltyOf(entry: { readonly l1?: number; readonly l2?: number })
   return { penalty: 'none', alpha: 0 };
 }
 
+/** One row per model of an L1/L2 sweep: sparsity, mean cosine, robustness against the unpenalised model of the same seed, replicate agreement. */
 export function sweepRows(entries: readonly SweepEntry[], options: SweepOptions = {}): SweepRow[] {
-  const first = entries[0]?.model;
   const matrix = options.matrix;
-  const centers = matrix && first && first.rank <= matrix.n ? kmeans(matrix, first.rank, { seed: options.kmeansSeed ?? 42 }).centers : undefined;
+  // k-means of the data at each model's own rank (models of different ranks each get theirs), once per rank
+  const byRank = new Map<number, Float64Array | undefined>();
+  const centersOf = (rank: number): Float64Array | undefined => {
+    if (!byRank.has(rank)) byRank.set(rank, matrix && rank <= matrix.n ? kmeans(matrix, rank, { seed: options.kmeansSeed ?? 42 }).centers : undefined);
+    return byRank.get(rank);
+  };
   const u = matrix ? rankOne(matrix).u : undefined;
   const tagged = entries.map((e) => ({ e, ...penaltyOf(e) }));
   const compatible = (a: FactorModel, b: FactorModel): boolean => a.rank === b.rank && a.features === b.features;
   return tagged.map(({ e, penalty, alpha }) => {
+    const centers = centersOf(e.model.rank);
     const reference = tagged.find((t) => t.penalty === 'none' && t.e.seed === e.seed && t.e !== e && compatible(t.e.model, e.model));
     const peers = tagged.filter((t) => t.e !== e && t.penalty === penalty && t.alpha === alpha && t.e.seed !== e.seed && compatible(t.e.model, e.model));
     const agreement = peers.length > 0 ? peers.reduce((s, t) => s + matchModels(t.e.model, e.model).robustness, 0) / peers.length : undefined;

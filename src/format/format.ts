@@ -10,7 +10,7 @@ import type { SourceOptions } from '../source/layout.js';
 import type { MatrixSource } from '../source/matrix-source.js';
 import type { MemoryBudget } from '../memory-limit.js';
 
-export type FormatName = 'mtx' | 'csv' | 'arrow' | 'arrows' | 'parquet';
+export type FormatName = 'mtx' | '10x' | 'csv' | 'arrow' | 'arrows' | 'parquet';
 
 /**
  * What a path is used for: `matrix` an input to fit, convert or project; `model` a model file (io/model-file.ts,
@@ -31,6 +31,8 @@ export interface Format {
   readonly magic?: (head: Uint8Array) => boolean;
   /** A directory is read as its part files in this format. */
   readonly directories?: boolean;
+  /** Whether a directory is this format's (checked before `directories` claims it; default: any directory). */
+  readonly claimsDirectory?: (path: string) => boolean;
   /** A matrix input, as a re-readable source of chunks. */
   /** `memory`: the limit of what reading may take, and the consumer's budget (memory-limit.ts), for formats read whole. */
   readonly openMatrix?: (path: string, options: SourceOptions, memory?: MatrixMemory) => Promise<MatrixSource>;
@@ -69,4 +71,8 @@ export function startsWith(head: Uint8Array, text: string): boolean {
 export interface MatrixMemory {
   readonly memoryLimit?: number | undefined;
   readonly budget?: MemoryBudget | undefined;
+  /** Matrix Market and 10x inputs: names files and the orientation (from-mtx.ts MtxOptions). */
+  readonly featureNames?: string | undefined;
+  readonly sampleNames?: string | undefined;
+  readonly transpose?: boolean | undefined;
 }

@@ -1,7 +1,8 @@
 /**
  * The one place a file's format is decided, for the CLI and the library alike: by the name's ending, else — for
  * a file that exists — by its first bytes (Parquet `PAR1`, Arrow IPC `ARROW1` or a stream's 0xFFFFFFFF, Matrix
- * Market `%%MatrixMarket` or gzip, an nmflow CSV model's `# nmflow model`). The formats: formats.ts.
+ * Market `%%MatrixMarket` or gzip, an nmflow CSV model's header). A directory is a 10x Genomics folder when it
+ * holds one `…matrix.mtx[.gz]`, else a directory of Parquet parts. The formats: formats.ts.
  */
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { NmfError, OptionError } from '../errors.js';
@@ -16,7 +17,7 @@ export function formatToRead(path: string, role: Role): Format {
   const candidates = FORMATS.filter((f) => serves(f, role));
   const kind = kindOf(path);
   if (kind === 'directory') {
-    const format = candidates.find((f) => f.directories);
+    const format = candidates.find((f) => f.directories && (f.claimsDirectory?.(path) ?? true));
     if (format) return format;
   }
   const byName = byExtension(path, candidates, (f) => f.extensions);

@@ -19,6 +19,7 @@ import type { CscMatrix } from '../source/from-csc.js';
 
 const LINES_PER_WRITE = 1 << 16;
 
+/** Writes a CSC matrix as a Matrix Market `coordinate real general` file (1-based, exact doubles), atomically. */
 export async function writeMtx(path: string, matrix: CscMatrix): Promise<void> {
   checkChunk(makeCscChunk({ ...matrix, colStart: 0 }), `matrix for ${path}`);
   const { m, n, colPtr, rowIdx, values } = matrix;

@@ -2,6 +2,8 @@
 import type { Loss } from '../options/losses.js';
 import type { DataFingerprint } from '../chunk/data-fingerprint.js';
 import type { Snapshot, TracePoint } from '../snapshot/snapshot.js';
+import type { RecordedOptions } from '../options/recorded.js';
+import { NMFLOW_VERSION } from './nmflow-version.js';
 
 export interface StoredModel {
   readonly loss: Loss;
@@ -17,6 +19,22 @@ export interface StoredModel {
   readonly iterations?: number;
   /** The fingerprint of the data the model was fitted to, when the file records it. */
   readonly data?: DataFingerprint;
+  /** The version of nmflow that wrote the file (files written before it was recorded: absent). */
+  readonly version?: string;
+  /** Every option of the fit, resolved (defaults filled in), as JSON values (pipeline/fit.ts `options`). */
+  readonly options?: RecordedOptions;
+  /** The seed of the fit's random start (also in `options`). */
+  readonly seed?: number;
+  /** The final relative objective (l1: weighted L1 / ΣA; l2: = relativeLoss), samples fitted and whether tol was reached. */
+  readonly objective?: number;
+  readonly samples?: number;
+  readonly converged?: boolean;
+}
+
+/** What every new model file records besides W and d: nmflow's version, the options and the seed (when the snapshot has them). */
+export function provenance(model: Snapshot): { version: string; options?: RecordedOptions; seed?: number } {
+  const seed = model.options?.seed;
+  return { version: NMFLOW_VERSION, ...(model.options ? { options: model.options } : {}), ...(typeof seed === 'number' ? { seed } : {}) };
 }
 
 /** The name of feature i written to a model file: its name, else its index. */

@@ -1,15 +1,15 @@
 /**
  * Integrity of model files (io/model-file.ts), issue #13:
- *  - a SHA-256 checksum: CSV — ` sha256=<hex>` at the end of the first line, over every other byte of the file;
+ *  - a SHA-256 checksum: CSV — `sha256` in the sidecar JSON, over the CSV's bytes and the rest of the sidecar
+ *    (model-csv.ts); CSV files of the first format — ` sha256=<hex>` at the end of the first line, over every other byte;
  *    Arrow and Parquet — schema metadata `nmflow.sha256` over the feature names, W (row-major float64 bytes)
  *    and every other `nmflow.*` metadata entry (d, loss, rank, trace, data fingerprint…), in key order.
  *    readModel verifies it (CHECKSUM_MISMATCH). A file without one (written before issue #13) is read unchecked,
  *    as is a CSV edited by hand whose token says `sha256=none`; a CSV first line with `data.*` tokens (written
  *    with a checksum) but none, or with a token nmflow does not write, is damaged.
  *  - values: W and d finite and ≥ 0, else INVALID_VALUE naming the feature, the factor and the value;
- *  - the data fingerprint of the fit (chunk/data-fingerprint.ts): `nmflow.data` (JSON), or tokens
- *    ` data.nonzeros=…` in the CSV's first line (a CSV model keeps its two comment lines, without quotes or
- *    commas, so other tools still skip 2 lines: DuckDB's `read_csv(…, skip = 2)`).
+ *  - the data fingerprint of the fit (chunk/data-fingerprint.ts): `nmflow.data` (Arrow, Parquet), `data` in a CSV
+ *    model's sidecar, or tokens ` data.nonzeros=…` in the first line of a CSV of the first format.
  */
 import { createHash } from 'node:crypto';
 import type { DataFingerprint } from '../chunk/data-fingerprint.js';
@@ -21,12 +21,6 @@ const CSV_CHECKSUM = / sha256=(\S*)\r?$/;
 /** The tokens of a CSV model's first line (`# nmflow model: loss=l2 rank=3 …`), as io/model-file.ts writes them. */
 const CSV_TOKEN = /^(loss|rank|features|samples|iterations|relativeLoss|data\.\w+|sha256)=\S*$/;
 const FIELDS = ['features', 'samples', 'nonzeros', 'sum', 'sumSquares', 'featureMoment', 'sampleMoment'] as const;
-
-/** The CSV text with its checksum at the end of its first line. */
-export function withCsvChecksum(text: string): string {
-  const cut = text.indexOf('\n');
-  return `${text.slice(0, cut)} sha256=${sha256(text)}${text.slice(cut)}`;
-}
 
 /** Verifies the checksum of a CSV model, when its first line has one. */
 export function verifyCsvChecksum(text: string, path: string): void {
@@ -86,8 +80,11 @@ export function checkModelValues(W: Float64Array, d: Float64Array, names: readon
 export function dataEntry(data: DataFingerprint | undefined): Record<string, string> {
   return data === undefined ? {} : { [DATA_KEY]: FIELDS.map((f) => `${f}=${data[f]}`).join(' ') };
 }
-export function dataTokens(data: DataFingerprint | undefined): string {
-  return data === undefined ? '' : FIELDS.map((f) => ` data.${f}=${data[f]}`).join('');
+
+/** The data fingerprint of a CSV model's sidecar (`"data": {…}`). */
+export function dataFromRecord(value: unknown, path: string): DataFingerprint {
+  const record = typeof value === 'object' && value !== null ? value as Record<string, unknown> : {};
+  return dataOf(FIELDS.map((f) => [f, typeof record[f] === 'number' ? String(record[f]) : undefined]), path).data;
 }
 
 /** The data fingerprint of an Arrow / Parquet model's `nmflow.data`, if present. */

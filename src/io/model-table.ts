@@ -9,7 +9,7 @@ import { DataError } from '../errors.js';
 import type { Snapshot, TracePoint } from '../snapshot/snapshot.js';
 import { checkArrowIpc, IpcStructureError } from '../source/arrow-ipc-check.js';
 import { writeFileAtomic } from './atomic-write.js';
-import { featureName, recorded, type StoredModel } from './model-fields.js';
+import { featureName, provenance, recorded, type StoredModel } from './model-fields.js';
 import { checkModelValues, dataEntry, DATA_KEY, tableDataOf, sealMetadata, verifyTableChecksum } from './model-integrity.js';
 import { loadParquetWasm } from './parquet-wasm.js';
 
@@ -28,14 +28,20 @@ export async function writeModelTable(path: string, model: Snapshot, format: Tab
     'nmflow.loss': model.loss, 'nmflow.rank': String(k), 'nmflow.samples': String(model.samples),
     'nmflow.d': JSON.stringify(Array.from(d)), 'nmflow.relativeLoss': String(model.relativeLoss),
     'nmflow.objective': String(model.objective), 'nmflow.iterations': String(model.iteration),
-    'nmflow.trace': JSON.stringify(model.trace ?? []), ...dataEntry(model.data),
+    'nmflow.trace': JSON.stringify(model.trace ?? []), ...dataEntry(model.data), ...provenanceEntries(model),
   }, W, names));
   await writeTable(path, table, format);
 }
 
-/** H (rank × samples, row-major) as a table with one row per sample, columns factor_a. */
-export async function writeFactorsHTable(path: string, H: Float64Array, rank: number, samples: number, format: TableFormat): Promise<void> {
-  const columns: Record<string, Vector> = {};
+/** The version, options (JSON) and seed of a model, as `nmflow.*` metadata. */
+function provenanceEntries(model: Snapshot): Record<string, string> {
+  const { version, options, seed } = provenance(model);
+  return { 'nmflow.version': version, ...(options ? { 'nmflow.options': JSON.stringify(options) } : {}), ...(seed === undefined ? {} : { 'nmflow.seed': String(seed) }) };
+}
+
+/** H (rank × samples, row-major) as a table with one row per sample: `sample` (name, else index), factor_a. */
+export async function writeFactorsHTable(path: string, H: Float64Array, rank: number, samples: number, format: TableFormat, sampleNames?: readonly string[]): Promise<void> {
+  const columns: Record<string, Vector> = { sample: vectorFromArray(Array.from({ length: samples }, (_, j) => sampleNames?.[j] ?? String(j)), new Utf8()) };
   for (let a = 0; a < rank; a++) columns[`factor_${a}`] = makeVector(H.slice(a * samples, (a + 1) * samples));
   await writeTable(path, new Table(columns), format);
 }
@@ -73,6 +79,7 @@ export async function readModelTableFile(bytes: Buffer, format: TableFormat, pat
   return {
     loss: loss(meta.get('nmflow.loss')), rank, features: m, W, d, featureNames,
     ...recorded(meta.get('nmflow.relativeLoss'), meta.get('nmflow.iterations')), ...traceOf(meta.get('nmflow.trace')), ...tableDataOf(meta.get(DATA_KEY), path),
+    ...provenanceOf(meta),
   };
 }
 
@@ -146,7 +153,10 @@ function traceOf(json: string | undefined): { trace?: readonly TracePoint[] } {
 async function writeTable(path: string, table: Table, format: TableFormat): Promise<void> {
   if (format === 'parquet') {
     const pw = await loadParquetWasm();
-    const props = new pw.WriterPropertiesBuilder().setCompression(pw.Compression.ZSTD).build();
+    // The nmflow.* entries also as the file's own key-value metadata: readers that do not decode the Arrow
+    // schema (DuckDB's parquet_kv_metadata, parquet-tools) see them there.
+    const props = new pw.WriterPropertiesBuilder().setCompression(pw.Compression.ZSTD)
+      .setKeyValueMetadata(new Map(table.schema.metadata)).build();
     await writeFileAtomic(path, pw.writeParquet(pw.Table.fromIPCStream(tableToIPC(table, 'stream')), props));
   } else {
     await writeFileAtomic(path, tableToIPC(table, 'file'));
@@ -157,6 +167,22 @@ function withMetadata(table: Table, metadata: Record<string, string>): Table {
   const schema = new Schema(table.schema.fields as Field[], new Map(Object.entries(metadata)));
   const batches = table.batches.map((b) => new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: b.numRows, children: b.data.children as never, nullCount: 0 })));
   return new Table(schema, batches);
+}
+
+/** What `nmflow.version`, `nmflow.options`, `nmflow.seed`, `nmflow.objective` and `nmflow.samples` record, where present and readable. */
+function provenanceOf(meta: ReadonlyMap<string, string>): Pick<StoredModel, 'version' | 'options' | 'seed' | 'objective' | 'samples'> {
+  const version = meta.get('nmflow.version');
+  let options: unknown;
+  try { options = JSON.parse(meta.get('nmflow.options') ?? 'null'); } catch { options = null; }
+  const numberOf = (key: string): number | undefined => {
+    const v = meta.get(key);
+    return v === undefined || !Number.isFinite(Number(v)) ? undefined : Number(v);
+  };
+  const seed = numberOf('nmflow.seed'), objective = numberOf('nmflow.objective'), samples = numberOf('nmflow.samples');
+  return {
+    ...(version === undefined ? {} : { version }), ...(typeof options === 'object' && options !== null && !Array.isArray(options) ? { options: options as Record<string, unknown> } : {}),
+    ...(seed === undefined ? {} : { seed }), ...(objective === undefined ? {} : { objective }), ...(samples === undefined ? {} : { samples }),
+  };
 }
 
 /** The family a model file names (files of this project name one of LOSSES; anything else reads as least squares, as before). */

@@ -60,6 +60,7 @@ export function tableFormatOf(path: string): TableFormat {
 /** Where encoded bytes go, and how the encoder is finished. */
 interface Encoder { put(batch: RecordBatch): Promise<void>; end(): Promise<void>; stop(): void }
 
+/** Opens a table writer for record batches: Parquet, Arrow IPC file or stream by the path's ending; written to a temporary name and renamed on `close()`. */
 export async function openTableWriter(path: string, options: TableWriterOptions = {}): Promise<TableWriter> {
   // kinds and defaults: options/table-data.ts (WRITER_ROWS); the casts restate them
   const v = validate('tableWriter', options);

@@ -15,6 +15,7 @@ export interface Random {
   state(): Uint32Array;
 }
 
+/** A seeded pseudo-random generator (xoshiro128** seeded by SplitMix32): the same numbers for the same seed on every platform. */
 export function makeRandom(seed: number): Random {
   let x = seed >>> 0;
   const s = new Uint32Array(4);

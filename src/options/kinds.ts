@@ -23,6 +23,8 @@ export type Kind =
   | { readonly type: 'choice-or-object'; readonly values: readonly string[] }
   /** An array (or Float64Array) of finite numbers ≥ 0. */
   | { readonly type: 'nonnegative-array' }
+  /** Names: an array of strings, or the path of a file of names (source/names-file.ts). */
+  | { readonly type: 'names' }
   /** A size in bytes: a whole number ≥ 1 MB (the CLI reads 8G, 512M: memory-limit.ts parseBytes). */
   | { readonly type: 'bytes' };
 
@@ -42,6 +44,7 @@ export function isOfKind(kind: Kind, value: unknown): boolean {
     case 'choice-or-object': return kind.values.includes(value as string) || isPlainObject(value);
     case 'nonnegative-array': return Array.isArray(value) || value instanceof Float64Array;
     case 'bytes': return typeof value === 'number' && Number.isSafeInteger(value) && value >= 2 ** 20;
+    case 'names': return (typeof value === 'string' && value.length > 0) || isStrings({ type: 'strings' }, value);
   }
 }
 
@@ -60,6 +63,7 @@ export function expectedOf(kind: Kind): string {
     case 'choice-or-object': return `${listWords(kind.values.map(quote))} or an object`;
     case 'nonnegative-array': return 'an array of finite numbers ≥ 0';
     case 'bytes': return 'a whole number of bytes ≥ 1 MB';
+    case 'names': return 'an array of strings or the path of a names file';
   }
 }
 

@@ -87,5 +87,15 @@ export const IN_MEMORY_ROWS: readonly OptionRow[] = [
   { name: 'name', kind: { type: 'string' }, scopes: ['mtx'], defaultDoc: 'the path', doc: 'name in error messages' },
   { name: 'name', kind: { type: 'string' }, scopes: ['csc'], default: 'in-memory CSC', doc: 'name in error messages' },
   { name: 'featureNames', kind: { type: 'strings' }, scopes: ['csc'], doc: 'feature names, one per feature' },
+  { name: 'sampleNames', kind: { type: 'strings' }, scopes: ['csc'], doc: 'sample names, one per sample (they name the columns of H)' },
+  {
+    name: 'featureNames', kind: { type: 'names' }, scopes: ['mtx'], flag: '--feature-names <file>', defaultDoc: "a 10x folder's features.tsv, else 0…m−1",
+    doc: 'feature names: a file with one name a line (or a 10x features.tsv[.gz]: the symbols), or an array',
+  },
+  {
+    name: 'sampleNames', kind: { type: 'names' }, scopes: ['mtx'], flag: '--sample-names <file>', defaultDoc: "a 10x folder's barcodes.tsv, else 0…n−1",
+    doc: 'sample names: a file with one name a line (or a 10x barcodes.tsv[.gz]), or an array',
+  },
+  { name: 'transpose', kind: { type: 'boolean' }, scopes: ['mtx'], default: false, flag: '--transpose', doc: 'the .mtx is samples × features (one row per sample): fit its transpose' },
   { name: 'layout', kind: { type: 'enum', values: ['col', 'row'] }, scopes: ['dense'], default: 'col', doc: "fromDense: the array is column-major ('col') or row-major ('row')" },
 ];

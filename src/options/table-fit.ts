@@ -71,6 +71,10 @@ export const FIT_ROWS: readonly OptionRow[] = [
   },
   { name: 'forgetting', kind: { type: 'number', above: 0, max: 1 }, scopes: ONLINE, default: 1, flag: '--forgetting <ρ>', doc: 'online l2: statistics decay by ρ per chunk (1 = remember everything)' },
   { name: 'emitEvery', kind: { type: 'integer', min: 1 }, scopes: ONLINE, default: 1, flag: '--emit-every <N>', doc: 'online: a snapshot every N chunks' },
+  {
+    name: 'buffer', kind: { type: 'integer', min: 0 }, scopes: ONLINE, default: 4,
+    doc: "online: chunks received but not yet fitted; updates run off the producer's call stack, and a producer this far ahead waits in next() for the oldest update (0: every update in next(), as before)",
+  },
   { name: 'emitEveryMs', kind: { type: 'number', min: 0 }, scopes: ONLINE, doc: 'online: also a snapshot when this many milliseconds have passed since the last one' },
   { name: 'name', kind: { type: 'string' }, scopes: ONLINE, default: 'live stream', doc: 'the name of a plain Observable in error messages' },
   {

@@ -12,6 +12,7 @@ import type { OnlineEngine, OnlineRunner } from '../model/engine.js';
 import { checkShape } from '../options.js';
 import type { Snapshot, TracePoint } from '../snapshot/snapshot.js';
 import type { OnlinePlan } from './fit-online.js';
+import { finalRecord } from './fit-run.js';
 import { checkFiniteLoss, checkModelNotZero, checkSomeValue, hasPositive } from './fit-checks.js';
 import { makeChunkScaler } from './value-scale.js';
 
@@ -162,6 +163,53 @@ export function completeOnline(run: OnlineRun): void {
     failOnline(run, error);
     return;
   }
-  run.subscriber.next(run.scaler.snapshot(final));
+  run.subscriber.next({ ...run.scaler.snapshot(final), ...finalRecord(run.plan.record, final.samples) });
   run.subscriber.complete();
+}
+
+/** The chunks received and not yet fitted (fit-online.ts: the producer is not blocked, the queue is bounded). */
+export interface ChunkQueue {
+  push(chunk: CscChunk): void;
+  /** The input completed (`undefined`) or failed: after the queued chunks, the run completes or fails. */
+  end(outcome: { error: unknown } | undefined): void;
+  /** Unsubscribed: nothing more is fitted. */
+  clear(): void;
+}
+
+export function makeChunkQueue(run: OnlineRun, capacity: number): ChunkQueue {
+  const queue: CscChunk[] = [];
+  let ended: { outcome: { error: unknown } | undefined } | undefined;
+  let timer: ReturnType<typeof setImmediate> | undefined;
+  const fitOldest = (): void => { const chunk = queue.shift(); if (chunk !== undefined) onOnlineChunk(run, chunk); };
+  const finish = (): void => {
+    if (ended === undefined || queue.length > 0 || run.failed) return;
+    if (ended.outcome === undefined) completeOnline(run);
+    else failOnline(run, ended.outcome.error);
+  };
+  const drain = (): void => {
+    timer = undefined;
+    if (run.failed) { queue.length = 0; return; }
+    fitOldest(); // one chunk per macrotask: the producer's timers and I/O run in between
+    if (queue.length > 0) timer = setImmediate(drain);
+    else finish();
+  };
+  return {
+    push(chunk) {
+      if (run.failed || run.subscriber.closed) return;
+      if (capacity === 0) { onOnlineChunk(run, chunk); return; }
+      // Backpressure: a producer `capacity` chunks ahead waits here while the oldest is fitted.
+      while (queue.length >= capacity && !run.failed) fitOldest();
+      queue.push(chunk);
+      timer ??= setImmediate(drain);
+    },
+    end(outcome) {
+      ended = { outcome };
+      if (queue.length === 0) finish();
+    },
+    clear() {
+      queue.length = 0;
+      if (timer !== undefined) clearImmediate(timer);
+      timer = undefined;
+    },
+  };
 }

@@ -6,8 +6,13 @@
  * chunks and/or when `emitEveryMs` has passed since the last one, and a final snapshot (factors
  * sorted by d) when the stream completes. Snapshots are copies the consumer owns.
  *
- * Processing is synchronous per chunk, so the engine never buffers: a source that respects
- * backpressure (the file sources pull one batch at a time) is read no faster than it is consumed.
+ * The producer is not blocked: a chunk is queued and fitted off the producer's call stack (one chunk per
+ * macrotask, setImmediate), so `subject.next(chunk)` returns at once and the event loop of the app that feeds it
+ * keeps running. The queue is bounded (`buffer`, default 4 chunks): a producer that gets further ahead waits in
+ * next() while the oldest queued chunk is fitted — backpressure, never a drop — and a file source (which pulls its
+ * next batch when next() returns) is read at most `buffer` chunks ahead. `buffer: 0` fits every chunk inside
+ * next(), as before. Chunks are fitted in order whatever the timing: the same bytes for any `buffer`. A chunk's
+ * arrays must not change after it is handed over (the window keeps them anyway).
  * State is created per subscription; unsubscribing unsubscribes the upstream; a bad chunk errors
  * with a typed DataError and nothing is emitted after it.
  *
@@ -28,7 +33,9 @@ import { familyOf, type ModelFamily } from '../model/families.js';
 import { checkShape, fingerprintOf, ONLINE_W_SWEEPS, resolveFit, withSolver, type FitOptions, type ResolvedOptions } from '../options.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
 import { isLogSource, isMatrixSource, type LogSource, type MatrixSource } from '../source/matrix-source.js';
-import { completeOnline, failOnline, makeOnlineRun, onOnlineChunk, startPool } from './fit-online-run.js';
+import { recordedOptions } from '../options/recorded.js';
+import type { FinalRecord } from './fit-run.js';
+import { failOnline, makeChunkQueue, makeOnlineRun, startPool } from './fit-online-run.js';
 
 export interface OnlineOptions extends FitOptions {
   /** Forgetting factor ρ ∈ (0, 1]: statistics decay by ρ per chunk (1 = remember everything). Default 1. */
@@ -48,6 +55,12 @@ export interface OnlineOptions extends FitOptions {
   readonly window?: number;
   /** Rounds per chunk (integer ≥ 1): l1 sCD iterations over the window; l2 rounds of {the window's codes, W}. Default 1. */
   readonly sweeps?: number;
+  /**
+   * Chunks received but not yet fitted (integer ≥ 0; default 4). Updates run off the producer's call stack; a
+   * producer this far ahead waits in next() for the oldest update (backpressure, no chunk dropped). 0: every update
+   * runs inside next().
+   */
+  readonly buffer?: number;
 }
 
 /** Everything fitOnline resolves before subscribing (bad options throw here, synchronously). */
@@ -72,19 +85,29 @@ export interface OnlinePlan {
   readonly features: number | undefined;
   /** What W and its statistics need per feature (memory-limit.ts): checked for every chunk, and by a file source. */
   readonly budget: MemoryBudget;
+  /** What the final snapshot records: the options (resolved, as JSON) and the source's sample names. */
+  readonly record: FinalRecord;
+  /** Chunks queued ahead of the updates (`buffer`). */
+  readonly buffer: number;
 }
 
+/**
+ * Online fitting over a stream read once (an Observable of chunks or a MatrixSource): W is updated after every
+ * chunk; a snapshot every `emitEvery` chunks and a final one when the stream completes. Bad options throw an
+ * OptionError synchronously; bad data errors the Observable.
+ */
 export function fitOnline(input: Observable<CscChunk> | MatrixSource, options: OnlineOptions): Observable<Snapshot> {
   const plan = planOnline(input, options);
   return new Observable<Snapshot>((subscriber) => {
     const run = makeOnlineRun(plan, subscriber);
+    const queue = makeChunkQueue(run, plan.buffer);
     const start = (): void => {
       const from = run.resumed?.log;
       const chunks$ = from !== undefined && plan.log !== undefined ? plan.log.chunksFrom(from, plan.budget) : plan.chunks$;
       run.subscription = chunks$.subscribe({
-        next: (chunk) => onOnlineChunk(run, chunk),
-        error: (error: unknown) => { if (!run.failed) failOnline(run, error); },
-        complete: () => completeOnline(run),
+        next: (chunk) => queue.push(chunk),
+        error: (error: unknown) => queue.end({ error }),
+        complete: () => queue.end(undefined),
       });
       if (run.failed) run.subscription.unsubscribe();
     };
@@ -95,6 +118,7 @@ export function fitOnline(input: Observable<CscChunk> | MatrixSource, options: O
     else start();
     return () => {
       run.failed = true;
+      queue.clear();
       run.subscription?.unsubscribe();
       run.pool?.close();
     };
@@ -128,7 +152,8 @@ function planOnline(input: Observable<CscChunk> | MatrixSource, options: OnlineO
   const fingerprint = { ...fingerprintOf(resolved), window, sweeps, ...family.online.fingerprint(settings) };
   // W and its statistics per feature; per sample only what reading takes (memory-limit.ts).
   const budget = onlineBudget(resolved.memoryLimit, { rank: resolved.rank, loss: resolved.loss });
-  const base = { resolved, family, settings, emitEvery, emitEveryMs, threads, fingerprint, budget };
+  const record: FinalRecord = { options: recordedOptions(values), sampleNames: isMatrixSource(input) ? input.sampleNames : undefined };
+  const base = { resolved, family, settings, emitEvery, emitEveryMs, threads, fingerprint, budget, record, buffer: values.buffer as number };
   if (isMatrixSource(input)) {
     if (input.features !== undefined) checkShape(resolved, input.features, undefined);
     const matrix = (input as { matrix?: CscMatrix }).matrix;

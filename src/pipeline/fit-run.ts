@@ -19,6 +19,7 @@ import type { ModelFamily } from '../model/families.js';
 import { checkShape, fingerprintOf, type ResolvedOptions } from '../options.js';
 import type { L2Pool } from '../parallel/l2-pool.js';
 import type { Snapshot, TracePoint } from '../snapshot/snapshot.js';
+import type { RecordedOptions } from '../options/recorded.js';
 import type { MatrixSource } from '../source/matrix-source.js';
 
 export interface FitRun {
@@ -43,6 +44,8 @@ export interface FitRun {
   readonly budget: MemoryBudget;
   /** The data's fingerprint, recorded by the first pass and checked by every later one (and against a resumed checkpoint's). */
   readonly watch: DataWatch;
+  /** What the final snapshot records besides the model: the options (resolved, as JSON) and the source's sample names. */
+  readonly record: FinalRecord;
   /** The checkpoint resumed from, read once. */
   saved?: Checkpoint | undefined;
 }
@@ -50,9 +53,24 @@ export interface FitRun {
 const seconds = (run: FitRun): number => (performance.now() - run.started) / 1000;
 const withInit = (run: FitRun, s: Snapshot): Snapshot => {
   const data = dataFingerprintOf(run.watch);
-  return run.initSeconds === undefined && data === undefined ? s
-    : { ...s, ...(run.initSeconds === undefined ? {} : { initSeconds: run.initSeconds }), ...(data ? { data } : {}) };
+  // every snapshot names its samples (when the source does); the final one also records the options
+  const { options, ...names } = finalRecord(run.record, s.samples);
+  const record = s.final && options !== undefined ? { options, ...names } : names;
+  return run.initSeconds === undefined && data === undefined && record.sampleNames === undefined && !s.final ? s
+    : { ...s, ...(run.initSeconds === undefined ? {} : { initSeconds: run.initSeconds }), ...(data ? { data } : {}), ...record };
 };
+
+/** What a fit's final snapshot records besides the model (fit.ts and fit-online.ts). */
+export interface FinalRecord {
+  readonly options: RecordedOptions;
+  readonly sampleNames: readonly string[] | undefined;
+}
+
+/** The final snapshot's `options` and, when the source names as many samples as were fitted, `sampleNames`. */
+export function finalRecord(record: FinalRecord, samples: number): Pick<Snapshot, 'options' | 'sampleNames'> {
+  const names = record.sampleNames;
+  return { options: record.options, ...(names !== undefined && names.length === samples ? { sampleNames: names } : {}) };
+}
 
 /** The checkpoint to resume from, read once; its data fingerprint becomes the one the passes are checked against. */
 function savedCheckpoint(run: FitRun): Checkpoint {

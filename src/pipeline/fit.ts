@@ -10,7 +10,7 @@
 import { Observable, lastValueFrom } from 'rxjs';
 import { OptionError } from '../errors.js';
 import { familyOf } from '../model/families.js';
-import { checkShape, resolveOptions, withSolver, type FitOptions, type ResolvedOptions } from '../options.js';
+import { checkShape, resolveFit, withSolver, type FitOptions, type ResolvedOptions } from '../options.js';
 import type { Model, Snapshot } from '../snapshot/snapshot.js';
 import { isMatrixSource, type MatrixSource } from '../source/matrix-source.js';
 import { beginRun, failRun, matrixOf, stopRun, type FitRun } from './fit-run.js';
@@ -19,14 +19,22 @@ import { makeDataWatch } from '../chunk/data-fingerprint.js';
 import { watchedSource } from '../source/watch-data.js';
 import { fitBudget } from '../memory-limit.js';
 import { makeValueScale } from './value-scale.js';
+import { recordedOptions } from '../options/recorded.js';
 
+/**
+ * The multi-pass batch fit of A ≈ W·diag(d)·H over a re-readable source: a snapshot per iteration (or only the
+ * final one with `emit: 'final'`), the final one with the factors sorted by d, its `trace`, `options` and, where the
+ * source names them, `sampleNames`. Bad options throw an OptionError synchronously; bad data errors the Observable.
+ */
 export function fit(given: MatrixSource, options: FitOptions): Observable<Snapshot> {
   if (!isMatrixSource(given)) throw new OptionError('source', 'a MatrixSource (fromCsc, fromMtx, fromArrow, fromParquet, …)', given);
   // Values far from 1 are fitted scaled by a power of two (exact), d unscaled at the end (value-scale.ts).
   const scale = makeValueScale(given);
   const source = scale.source;
   if (!source.rereadable) throw new OptionError('source', 'a re-readable source for a multi-pass fit (use online fitting for live streams)', source.name);
-  const resolved = withSolver(resolveOptions(options), options);
+  const { resolved: plain, values } = resolveFit('fit', options);
+  const resolved = withSolver(plain, options);
+  const record = { options: recordedOptions(values), sampleNames: given.sampleNames };
   if (source.features !== undefined) checkShape(resolved, source.features, source.samples);
   const family = familyOf(resolved.loss);
   if (!family.checkpointsWithinPass && resolved.checkpoint?.chunks !== undefined) {
@@ -37,7 +45,7 @@ export function fit(given: MatrixSource, options: FitOptions): Observable<Snapsh
   return scale.unscaled(new Observable<Snapshot>((subscriber) => {
     const run: FitRun = {
       source, resolved, family, subscriber, started: performance.now(), trace: [], failed: false, startOptions: resolved, resumeSkip: 0,
-      budget, watch: makeDataWatch(source.name),
+      budget, watch: makeDataWatch(source.name), record,
     };
     // The SVD start runs before the first pass (its time counts in elapsedSeconds); a resumed fit
     // takes W and H from its checkpoint instead.

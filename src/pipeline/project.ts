@@ -67,6 +67,7 @@ export interface ProjectExtras extends ProjectionOptions {
 export type ProjectOptions = Layout & ProjectExtras;
 export type ProjectModel = ProjectionModel & { readonly featureNames?: readonly string[] | undefined };
 
+/** The ETL operator: record batches of samples in, the same rows with `factor_0…` (their codes with the model's W fixed) out. Bad options throw an OptionError synchronously; bad data goes to the error channel. */
 export function project(model: ProjectModel, options: ProjectOptions): OperatorFunction<RecordBatch, RecordBatch> {
   const plan = resolvePlan(model, options);
   const penalties = penaltiesOf(options);

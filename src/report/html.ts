@@ -43,7 +43,7 @@ h3 { font-size: 1.05rem; margin: 1.2rem 0 .4rem; } .meta { color: #666; margin-t
 .charts { display: flex; flex-wrap: wrap; gap: 1rem; align-items: flex-start; } figure { margin: 0; }
 table { border-collapse: collapse; font-size: .85rem; margin: .5rem 0 1rem; } caption { text-align: left; font-weight: 600; padding: .3rem 0; }
 th, td { border: 1px solid #ddd; padding: .25rem .5rem; text-align: right; } th { background: #f5f5f5; } td:first-child, th:first-child { text-align: left; }
-nav a { margin-right: 1rem; }`;
+nav a { margin-right: 1rem; } .flag { color: #8a4b00; background: #fff4e0; border-left: 3px solid #e08a00; padding: .3rem .6rem; margin: .3rem 0; }`;
 
 export function page(title: string, subtitle: string, nav: readonly [string, string][], body: string): string {
   return `<!DOCTYPE html>

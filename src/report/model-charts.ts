@@ -66,11 +66,12 @@ export function heatmapSpec(model: FactorModel, top: number): TopLevelSpec {
     title: { text: `W: the top ${top} features of each factor`, subtitle: `${rows.length} of ${model.features} features` },
     data: { values },
     width: Math.max(200, 28 * k), height: Math.max(120, 13 * rows.length),
-    mark: 'rect',
+    mark: { type: 'rect', stroke: '#eeeeee', strokeWidth: 0.5 },
     encoding: {
       x: { field: 'factor', type: 'nominal', sort: factorSort(k), title: null, axis: { labelAngle: -45 } },
       y: { field: 'feature', type: 'nominal', sort: labels, title: null, axis: { labelLimit: 220 } },
-      color: { field: 'W', type: 'quantitative', scale: { scheme: 'blues' }, title: 'W' },
+      // 0 is white: a zero loading is drawn as nothing, not as the palest blue
+      color: { field: 'W', type: 'quantitative', scale: { domain: [0, Math.max(1e-300, ...values.map((v) => v.W))], range: ['#ffffff', '#08306b'], interpolate: 'rgb' }, title: 'W' },
       tooltip: [{ field: 'feature' }, { field: 'factor' }, { field: 'W', type: 'quantitative', format: '.4g' }],
     },
   };

@@ -15,6 +15,7 @@ export interface ModelTags {
 
 const NUMBER = String.raw`(\d+(?:\.\d+)?(?:e-?\d+)?)`;
 
+/** The L1/L2 penalty and seed a model file's name states (`…-l1-0.01-seed-1.arrow`, `…_l2=1e-3_seed_7.csv`); zeros where it states none. */
 export function modelTagsFromPath(path: string): ModelTags {
   const name = basename(path).replace(/\.(csv|arrow|feather|ipc|parquet)$/i, '');
   const find = (key: string): number | undefined => {

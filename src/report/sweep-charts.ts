@@ -35,7 +35,10 @@ export function sweepSpec(rows: readonly SweepRow[], measure: SweepMeasure): Top
   const base = rows.filter((r) => r.penalty === 'none' && value(r) !== undefined).map((r) => value(r)!);
   const x = { field: 'alpha', type: 'quantitative' as const, scale: { type: 'log' as const }, title: 'penalty α (log scale)' };
   const y = { field: 'value', type: 'quantitative' as const, title: measure.axis, scale: { zero: false } };
-  const color = { field: 'penalty', type: 'nominal' as const, scale: { domain: ['L1', 'L2'], range: ['#d62728', '#1f77b4'] } };
+  // the legend lists the penalties drawn, and only those
+  const present = (['L1', 'L2'] as const).filter((p) => points.some((q) => q.penalty === p));
+  const colors = { L1: '#d62728', L2: '#1f77b4' };
+  const color = { field: 'penalty', type: 'nominal' as const, scale: { domain: present, range: present.map((p) => colors[p]) } };
   return {
     title: measure.title, width: 300, height: 220,
     layer: [

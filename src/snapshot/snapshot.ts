@@ -4,6 +4,7 @@
  */
 import type { DataFingerprint } from '../chunk/data-fingerprint.js';
 import type { Loss } from '../options.js';
+import type { RecordedOptions } from '../options/recorded.js';
 
 export interface Diagnostics {
   /** Entries of W (m·k) that are exactly 0. */
@@ -67,7 +68,12 @@ export interface Snapshot {
   /** Samples and nonzeros read over all passes so far. */
   readonly samplesSeen: number;
   readonly nnzSeen: number;
+  /** Names of the features (rows of W), when the source has them. */
   readonly featureNames?: readonly string[];
+  /** Names of the samples (columns of H), when the source has them (loadMtx / fromCsc `sampleNames`, a 10x folder's barcodes). */
+  readonly sampleNames?: readonly string[];
+  /** The final snapshot: every option of the fit, resolved (defaults filled in) as JSON values; kept in model files. */
+  readonly options?: RecordedOptions;
   readonly diagnostics: Diagnostics;
   /** Per-iteration history, on the final snapshot. */
   readonly trace?: readonly TracePoint[];

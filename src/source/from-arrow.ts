@@ -25,6 +25,7 @@ import { resolveLayout, type SourceOptions } from './layout.js';
 
 export type ArrowInput = string | Uint8Array | Iterable<RecordBatch> | AsyncIterable<RecordBatch>;
 
+/** A source over Arrow IPC (a file path, the bytes, or record batches, sync or async) in a table layout (long, wide, list). Bad options throw synchronously; bad data goes to the error channel. */
 export function fromArrow(input: ArrowInput, options?: SourceOptions): FileSource {
   const layout = resolveLayout(options);
   if (typeof input === 'string') {

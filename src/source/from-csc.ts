@@ -25,8 +25,15 @@ export interface InMemoryOptions {
   readonly featureNames?: readonly string[];
   /** 'nan': NaN values are missing entries (fit them with `missing: 'nan'` too); default 'error'. */
   readonly missing?: 'error' | 'nan';
+  /** Sample names, length n: they name H's columns in the final snapshot (`sampleNames`) and in H files. */
+  readonly sampleNames?: readonly string[];
 }
 
+/**
+ * An in-memory source over a whole CSC matrix (features × samples), served as chunks of `chunkSize` columns.
+ * The matrix is checked here, when the source is made: a bad matrix (or names of the wrong count) throws a
+ * DataError (OptionError) synchronously, not on the error channel — it is the caller's own array.
+ */
 export function fromCsc(given: CscMatrix, options: InMemoryOptions = {}): MatrixSource & { readonly matrix: CscMatrix } {
   const v = validate('csc', options);
   const name = v.name as string;
@@ -35,6 +42,10 @@ export function fromCsc(given: CscMatrix, options: InMemoryOptions = {}): Matrix
     throw new OptionError('featureNames', `${given.m} names (one per feature)`, `${options.featureNames.length} names`);
   }
   checkChunk(makeCscChunk({ ...given, colStart: 0 }), name, v.missing === 'nan');
+  if (options.sampleNames && options.sampleNames.length !== given.n) {
+    throw new OptionError('sampleNames', `${given.n} names (one per sample)`, `${options.sampleNames.length} names`);
+  }
+  checkChunk(makeCscChunk({ ...given, colStart: 0 }), name);
   // Repeated (feature, sample) entries are summed, as in every file layout (chunk/sum-duplicates.ts).
   const summed = sumDuplicates(given, given.n);
   const matrix: CscMatrix = summed ? { m: given.m, n: given.n, ...summed } : given;
@@ -46,6 +57,7 @@ export function fromCsc(given: CscMatrix, options: InMemoryOptions = {}): Matrix
     samples: matrix.n,
     matrix,
     ...(options.featureNames ? { featureNames: options.featureNames } : {}),
+    ...(options.sampleNames ? { sampleNames: options.sampleNames } : {}),
     chunks: () => new Observable<CscChunk>((subscriber) => {
       for (let c = 0; c < chunks.length && !subscriber.closed; c++) subscriber.next(chunks[c]!);
       subscriber.complete();
@@ -53,7 +65,7 @@ export function fromCsc(given: CscMatrix, options: InMemoryOptions = {}): Matrix
   };
 }
 
-/** Dense column-major (`layout: 'col'`, default) or row-major m×n array → in-memory source. */
+/** Dense column-major (`layout: 'col'`, default) or row-major m×n array → in-memory source (checked when made, like fromCsc: a bad value throws). */
 export function fromDense(
   data: ArrayLike<number>, m: number, n: number,
   options: InMemoryOptions & { readonly layout?: 'col' | 'row' } = {},

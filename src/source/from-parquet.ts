@@ -35,6 +35,7 @@ const PAGE_INDEX = /null_pages|page index|column index|offset index/i;
 
 export type ParquetInput = string | readonly string[];
 
+/** A re-readable source over Parquet (a file, a list of files or a directory of parts) in a table layout, read row group by row group. Bad options throw synchronously; bad data goes to the error channel. */
 export function fromParquet(input: ParquetInput, options?: SourceOptions): FileSource {
   const layout = resolveLayout(options);
   const list = typeof input === 'string' ? [input] : input;

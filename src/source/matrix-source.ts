@@ -21,6 +21,8 @@ export interface MatrixSource {
   readonly samples?: number;
   /** Feature names (length m), when the source has them. */
   readonly featureNames?: readonly string[];
+  /** Sample names (length n), when the source has them: they name the columns of H in snapshots and files. */
+  readonly sampleNames?: readonly string[];
   /**
    * A cold Observable of validated chunks, in column order. `budget`: what the consumer needs per
    * feature and sample (memory-limit.ts); a file source checks every sample index against it before

@@ -30,7 +30,9 @@ let threadSource: Promise<string> | undefined;
  */
 async function threadUrl(): Promise<URL> {
   if (!import.meta.url.endsWith('.ts')) return new URL('./parquet-thread.js', import.meta.url);
-  threadSource ??= Promise.all([import('esbuild'), readFile(new URL('./parquet-thread.ts', import.meta.url), 'utf8')])
+  // The compiler's name is a variable: a bundler of an app that uses nmflow must not try to bundle esbuild too.
+  const compiler = 'esbuild';
+  threadSource ??= Promise.all([import(compiler) as Promise<typeof import('esbuild')>, readFile(new URL('./parquet-thread.ts', import.meta.url), 'utf8')])
     .then(async ([esbuild, code]) => (await esbuild.transform(code, { loader: 'ts', format: 'esm' })).code);
   return new URL(`data:text/javascript,${encodeURIComponent(await threadSource)}`);
 }

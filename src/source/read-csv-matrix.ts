@@ -33,6 +33,7 @@ export interface DenseMatrix {
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 const NON_FINITE = /^[+-]?(nan|inf|infinity)$/i;
 
+/** A dense matrix from a CSV of numbers (one row a line), checked against the expected shape (start files: --init-w, --init-h). */
 export async function readCsvMatrix(path: string, expected: CsvMatrixExpectation = {}): Promise<DenseMatrix> {
   const source = expected.name ?? path;
   const fail = (code: NmfErrorCode, message: string, line: number, column?: number): never => {

@@ -31,6 +31,7 @@ export interface ReadMtxOptions {
   readonly budget?: MemoryBudget | undefined;
 }
 
+/** Reads a Matrix Market coordinate file (plain or gzip) into a CSC matrix, rows = features; a DataError names the file and line. */
 export async function readMtx(path: string, options: ReadMtxOptions = {}): Promise<CscMatrix> {
   const name = options.name ?? path;
   const parser = new MtxParser(name, options.memoryLimit ?? defaultMemoryLimit(), options.budget);
