@@ -41,11 +41,10 @@ export function fromCsc(given: CscMatrix, options: InMemoryOptions = {}): Matrix
   if (options.featureNames && options.featureNames.length !== given.m) {
     throw new OptionError('featureNames', `${given.m} names (one per feature)`, `${options.featureNames.length} names`);
   }
-  checkChunk(makeCscChunk({ ...given, colStart: 0 }), name, v.missing === 'nan');
   if (options.sampleNames && options.sampleNames.length !== given.n) {
     throw new OptionError('sampleNames', `${given.n} names (one per sample)`, `${options.sampleNames.length} names`);
   }
-  checkChunk(makeCscChunk({ ...given, colStart: 0 }), name);
+  checkChunk(makeCscChunk({ ...given, colStart: 0 }), name, v.missing === 'nan');
   // Repeated (feature, sample) entries are summed, as in every file layout (chunk/sum-duplicates.ts).
   const summed = sumDuplicates(given, given.n);
   const matrix: CscMatrix = summed ? { m: given.m, n: given.n, ...summed } : given;
