@@ -20,13 +20,15 @@ export interface MtxOptions {
   readonly name?: string | undefined;
   /** Bytes reading may take (memory-limit.ts; default: a fraction of the machine's memory). */
   readonly memoryLimit?: number | undefined;
+  /** 'nan': a value `nan` is a missing entry (fit with `missing: 'nan'` too); default 'error'. */
+  readonly missing?: 'error' | 'nan' | undefined;
 }
 
 /** Reads the whole file now and returns an in-memory source of it. `budget`: the consumer's, checked against the size line (read-mtx.ts). */
 export async function loadMtx(path: string, options: MtxOptions = {}, budget?: MemoryBudget): Promise<MatrixSource & { readonly matrix: CscMatrix }> {
   validate('mtx', options);
   const name = options.name ?? path;
-  const matrix = await readMtx(path, { name, memoryLimit: options.memoryLimit, budget });
+  const matrix = await readMtx(path, { name, memoryLimit: options.memoryLimit, budget, missing: options.missing });
   return fromCsc(matrix, toInMemory(options, name));
 }
 
@@ -58,5 +60,5 @@ export function fromMtx(path: string, options: MtxOptions = {}): MatrixSource {
 }
 
 function toInMemory(options: MtxOptions, name: string): InMemoryOptions {
-  return options.chunkSize === undefined ? { name } : { name, chunkSize: options.chunkSize };
+  return { name, ...(options.chunkSize === undefined ? {} : { chunkSize: options.chunkSize }), ...(options.missing === undefined ? {} : { missing: options.missing }) };
 }
