@@ -20,6 +20,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadMtx } from '../src/source/from-mtx.js';
+import { nmflow } from './helpers/cli.js';
 
 const same = (a: Float64Array, b: Float64Array): boolean => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 
@@ -191,6 +192,12 @@ describe('masked least squares (issue #15)', () => {
       const a = await fitModel(source, { rank: 1, missing: 'nan', maxIterations: 5, tol: 0 });
       const b = await fitModel(fromDense(dense, 3, 4, { missing: 'nan' }), { rank: 1, missing: 'nan', maxIterations: 5, tol: 0 });
       expect(same(a.W, b.W) && same(a.d, b.d)).toBe(true);
+      const bad = await nmflow('fit', path, '--rank', '1', '--json');
+      expect(bad.code).toBe(1);
+      expect(JSON.parse(bad.stderr.trim()).error.location.line).toBe(4);
+      const good = await nmflow('fit', path, '--rank', '1', '--missing', 'nan', '--max-iterations', '5', '--tol', '0', '--json');
+      expect(good.code).toBe(0);
+      expect(JSON.parse(good.stdout.trim().split('\n').at(-1)!).trainLoss).toBe(a.trainLoss);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -24,12 +24,14 @@ export interface InputFlags {
   values?: string;
   indexBase?: number;
   memoryLimit?: number;
+  /** --missing nan: a NaN value of a .mtx is a missing entry. */
+  missing?: 'error' | 'nan';
   /** What the command will need per feature and sample (a fit's W and H), checked when an .mtx is read (memory-limit.ts). */
   budget?: MemoryBudget;
 }
 
 export async function openInput(path: string, flags: InputFlags): Promise<MatrixSource> {
-  return await formatToRead(path, 'matrix').openMatrix!(path, sourceOptions(flags), { memoryLimit: flags.memoryLimit, budget: flags.budget });
+  return await formatToRead(path, 'matrix').openMatrix!(path, sourceOptions(flags), { memoryLimit: flags.memoryLimit, budget: flags.budget, missing: flags.missing });
 }
 
 /** The layout flags as source options (checked again, declaratively, by the sources). */

@@ -69,4 +69,6 @@ export function startsWith(head: Uint8Array, text: string): boolean {
 export interface MatrixMemory {
   readonly memoryLimit?: number | undefined;
   readonly budget?: MemoryBudget | undefined;
+  /** 'nan': a NaN value is a missing entry (Matrix Market; the fit's `missing: 'nan'`). */
+  readonly missing?: 'error' | 'nan' | undefined;
 }

@@ -23,6 +23,7 @@ export const FORMATS: readonly Format[] = [
     openMatrix: (path, options, memory) => loadMtx(path, {
       ...(options.chunkSize === undefined ? {} : { chunkSize: options.chunkSize }),
       ...(memory?.memoryLimit === undefined ? {} : { memoryLimit: memory.memoryLimit }),
+      ...(memory?.missing === undefined ? {} : { missing: memory.missing }),
     }, memory?.budget),
     readMatrix: (path) => readMtx(path),
     writeMatrix: writeMtx,
