@@ -5,7 +5,7 @@
  * solver's pass in WebAssembly) and its TypeScript path (wasm: false), the masked fit's own path.
  * Synthetic sparse matrices with the same nonzeros and growing m show whether the cost grows with m·n.
  * Times are process CPU (user + system; the machine is shared, so wall times are recorded but not compared).
- * Writes bench/results/mask-cost-<date>.json.   npm run bench:mask-cost [-- --rank=10 --iterations=8]
+ * Writes bench/results/mask-cost-<date>[-scaling].json.   npm run bench:mask-cost [-- --rank=10 --iterations=10 --scaling]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -17,7 +17,7 @@ import { loadMtx } from '../src/source/from-mtx.js';
 
 const arg = (name: string, fallback: string): string => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
 const rank = Number(arg('rank', '10'));
-const iterations = Number(arg('iterations', '8'));
+const iterations = Number(arg('iterations', '10'));
 const repeats = Number(arg('repeats', '3'));
 
 /** m × n with `perColumn` nonzeros per sample at random rows, values in (0, 1]. */
@@ -62,7 +62,13 @@ const VARIANTS: [string, Partial<FitOptions>][] = [
   ['mask zeros + 10%', { mask: 'zeros', testFraction: 0.1 }],
 ];
 
-const inputs: [string, CscMatrix][] = [
+// --scaling: only the synthetic matrices (nnz fixed, m growing) and the variants that claim a cost ∝ nnz
+const scaling = process.argv.includes('--scaling');
+const inputs: [string, CscMatrix][] = scaling ? [
+  ['synthetic 2000×4000, 40/sample', synthetic(2000, 4000, 40, 1)],
+  ['synthetic 20000×4000, 40/sample', synthetic(20000, 4000, 40, 1)],
+  ['synthetic 80000×4000, 40/sample', synthetic(80000, 4000, 40, 1)],
+] : [
   ['movielens', (await loadMtx('../shared/data/movielens.mtx')).matrix],
   ['hawaiibirds', (await loadMtx('../shared/data/hawaiibirds.mtx')).matrix],
   ['synthetic 2000×4000, 40/sample', synthetic(2000, 4000, 40, 1)],
@@ -76,6 +82,7 @@ for (const [name, A] of inputs) {
   const big = A.m >= 80000;
   const row: Record<string, { cpu: number; wall: number }> = {};
   for (const [label, options] of VARIANTS) {
+    if (scaling && !['unmasked (default, wasm)', 'unmasked (TypeScript path)', '5% sampled zeros (default)', '5% no zeros'].includes(label)) continue;
     if (big && label.includes('all zeros')) continue; // m·n held-out zeros: the cost the default avoids (skipped at this size)
     row[label] = await msPerIteration(A, options);
   }
@@ -88,6 +95,6 @@ for (const [name, A] of inputs) {
 }
 const date = new Date().toISOString().slice(0, 10);
 mkdirSync('bench/results', { recursive: true });
-const out = `bench/results/mask-cost-${date}.json`;
+const out = `bench/results/mask-cost-${date}${scaling ? '-scaling' : ''}.json`;
 writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), rank, iterations, repeats, loadAverages: load, rows }, null, 1));
 console.log(`\nwrote ${out}; load averages ${load.map((l) => l.map((x) => x.toFixed(2)).join(' ')).join(' → ')}`);

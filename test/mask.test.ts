@@ -16,6 +16,11 @@ import { fit, fitModel } from '../src/pipeline/fit.js';
 import { fitOnline } from '../src/pipeline/fit-online.js';
 import { fromCsc, fromDense } from '../src/source/from-csc.js';
 import { loadSharedMtx } from './helpers/load-mtx-sync.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadMtx } from '../src/source/from-mtx.js';
+import { nmflow } from './helpers/cli.js';
 
 const same = (a: Float64Array, b: Float64Array): boolean => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 
@@ -174,5 +179,27 @@ describe('masked least squares (issue #15)', () => {
     expect(model.iteration).toBeLessThan(200);
     expect(tests.at(-1)!).toBeGreaterThan(tests.at(-2)!);
     for (let q = 1; q < tests.length - 1; q++) expect(tests[q]!).toBeLessThanOrEqual(tests[q - 1]!);
+  });
+
+  it("a .mtx value nan is an error naming the line unless missing: 'nan' (then a missing entry, equal to a NaN in memory)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nmflow-nan-'));
+    try {
+      const path = join(dir, 'a.mtx');
+      writeFileSync(path, '%%MatrixMarket matrix coordinate real general\n3 4 7\n1 1 2\n2 1 NaN\n3 2 1.5\n1 3 4\n2 3 1\n3 4 2\n1 4 nan\n');
+      await expect(loadMtx(path)).rejects.toMatchObject({ code: 'INVALID_VALUE', location: { line: 4 } });
+      const source = await loadMtx(path, { missing: 'nan' });
+      const dense = [2, NaN, 0, 0, 0, 1.5, 4, 1, 0, NaN, 0, 2];
+      const a = await fitModel(source, { rank: 1, missing: 'nan', maxIterations: 5, tol: 0 });
+      const b = await fitModel(fromDense(dense, 3, 4, { missing: 'nan' }), { rank: 1, missing: 'nan', maxIterations: 5, tol: 0 });
+      expect(same(a.W, b.W) && same(a.d, b.d)).toBe(true);
+      const bad = await nmflow('fit', path, '--rank', '1', '--json');
+      expect(bad.code).toBe(1);
+      expect(JSON.parse(bad.stderr.trim()).error.location.line).toBe(4);
+      const good = await nmflow('fit', path, '--rank', '1', '--missing', 'nan', '--max-iterations', '5', '--tol', '0', '--json');
+      expect(good.code).toBe(0);
+      expect(JSON.parse(good.stdout.trim().split('\n').at(-1)!).trainLoss).toBe(a.trainLoss);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -30,6 +30,8 @@ export interface InputFlags {
   featureNames?: string;
   sampleNames?: string;
   transpose?: boolean;
+  /** --missing nan: a NaN value of a .mtx is a missing entry. */
+  missing?: 'error' | 'nan';
   /** What the command will need per feature and sample (a fit's W and H), checked when an .mtx is read (memory-limit.ts). */
   budget?: MemoryBudget;
 }
@@ -40,7 +42,7 @@ export async function openInput(path: string, flags: InputFlags): Promise<Matrix
   if (flags.transpose && !wholeMatrix) throw new OptionError('--transpose', 'a Matrix Market (.mtx) input or a 10x folder (a table layout says which column holds the samples)', path);
   if (wholeMatrix) {
     return await format.openMatrix!(path, sourceOptions(flags), {
-      memoryLimit: flags.memoryLimit, budget: flags.budget, featureNames: flags.featureNames, sampleNames: flags.sampleNames, transpose: flags.transpose,
+      memoryLimit: flags.memoryLimit, budget: flags.budget, missing: flags.missing, featureNames: flags.featureNames, sampleNames: flags.sampleNames, transpose: flags.transpose,
     });
   }
   // A table input: feature names are the layout's (string feature ids are looked up in them); sample names name H.

@@ -75,4 +75,6 @@ export interface MatrixMemory {
   readonly featureNames?: string | undefined;
   readonly sampleNames?: string | undefined;
   readonly transpose?: boolean | undefined;
+  /** 'nan': a NaN value is a missing entry (Matrix Market; the fit's `missing: 'nan'`). */
+  readonly missing?: 'error' | 'nan' | undefined;
 }

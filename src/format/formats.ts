@@ -25,6 +25,7 @@ const openMtx = (path: string, options: SourceOptions, memory?: MatrixMemory): R
   ...(memory?.featureNames === undefined ? {} : { featureNames: memory.featureNames }),
   ...(memory?.sampleNames === undefined ? {} : { sampleNames: memory.sampleNames }),
   ...(memory?.transpose ? { transpose: true } : {}),
+  ...(memory?.missing === undefined ? {} : { missing: memory.missing }),
 }, memory?.budget);
 
 export const FORMATS: readonly Format[] = [

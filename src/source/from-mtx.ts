@@ -34,6 +34,8 @@ export interface MtxOptions {
   readonly sampleNames?: readonly string[] | string | undefined;
   /** The file is samples × features (one row per sample): fit its transpose. Default false. */
   readonly transpose?: boolean | undefined;
+  /** 'nan': a value `nan` is a missing entry (fit with `missing: 'nan'` too); default 'error'. */
+  readonly missing?: 'error' | 'nan' | undefined;
 }
 
 /**
@@ -47,7 +49,7 @@ export async function loadMtx(path: string, options: MtxOptions = {}, budget?: M
   const file = tenx?.matrix ?? path;
   const name = options.name ?? path;
   const transpose = options.transpose === true;
-  const read = await readMtx(file, { name, memoryLimit: options.memoryLimit, budget: transpose ? undefined : budget });
+  const read = await readMtx(file, { name, memoryLimit: options.memoryLimit, budget: transpose ? undefined : budget, missing: options.missing });
   const matrix = transpose ? transposeCsc(read) : read;
   if (transpose) budget?.check(matrix.m, matrix.n, { source: name });
   // 10x names name the file's rows (features) and columns (barcodes); transposed, they swap.
@@ -98,5 +100,5 @@ export function fromMtx(path: string, options: MtxOptions = {}): MatrixSource {
 }
 
 function toInMemory(options: MtxOptions, name: string): InMemoryOptions {
-  return options.chunkSize === undefined ? { name } : { name, chunkSize: options.chunkSize };
+  return { name, ...(options.chunkSize === undefined ? {} : { chunkSize: options.chunkSize }), ...(options.missing === undefined ? {} : { missing: options.missing }) };
 }

@@ -27,6 +27,8 @@ export class MtxParser {
   // COO triplets (0-based), grown geometrically; `sorted` while each is after the previous in column-major order
   private rows = new Int32Array(0); private cols = new Int32Array(0); private vals = new Float64Array(0);
   private len = 0; private sorted = true;
+  /** `missing: 'nan'`: a value `nan` (any case) is a missing entry, kept as NaN. */
+  nanMissing = false;
 
   constructor(private readonly source: string, private readonly memoryLimit: number, private readonly budget: MemoryBudget | undefined) {}
 
@@ -120,15 +122,19 @@ export class MtxParser {
     p = p < 0 ? -1 : this.int(b, skip(b, p, e), e);
     const j = this.num;
     let v = 1;
-    if (!this.pattern && p >= 0) { p = this.real(b, skip(b, p, e), e); v = this.num; }
+    if (!this.pattern && p >= 0) {
+      const at = skip(b, p, e);
+      p = this.real(b, at, e); v = this.num;
+      if (p < 0 && this.nanMissing) { p = nanEnd(b, at, e); v = NaN; }
+    }
     if (p < 0 || skip(b, p, e) !== e) this.badLine(b.toString('utf8', s, e));
     if (++this.count > this.declared) this.fail('MALFORMED_FILE', `more entries than the ${this.declared} declared in the size line`);
     if (i < 1 || i > this.m || j < 1 || j > this.n) {
       const [what, index, max] = i < 1 || i > this.m ? ['row', i, this.m] : ['column', j, this.n];
       this.fail('INDEX_OUT_OF_RANGE', `${what} index ${index} is outside the allowed range 1..${max}`, this.line, i - 1, j - 1);
     }
-    if (!(v >= 0) || v === Infinity) this.fail('INVALID_VALUE', `value ${v} is not finite and nonnegative`, this.line, i - 1, j - 1);
-    if (this.integer && !Number.isInteger(v)) this.fail('MALFORMED_FILE', `value ${v} is not an integer, but the banner says integer`);
+    if ((!(v >= 0) || v === Infinity) && !(this.nanMissing && v !== v)) this.fail('INVALID_VALUE', `value ${v} is not finite and nonnegative`, this.line, i - 1, j - 1);
+    if (this.integer && !Number.isInteger(v) && v === v) this.fail('MALFORMED_FILE', `value ${v} is not an integer, but the banner says integer`);
     if (v === 0) return;
     this.add(i - 1, j - 1, v);
     if (this.symmetric && i !== j) this.add(j - 1, i - 1, v);
@@ -225,4 +231,10 @@ export class MtxParser {
 function skip(b: Buffer, p: number, e: number): number {
   while (p < e && (b[p] === 32 || b[p] === 9)) p++;
   return p;
+}
+
+/** The end of a token `nan` (any case) at b[p..) followed by a blank or the line's end; −1 when it is not one. */
+function nanEnd(b: Buffer, p: number, e: number): number {
+  if (p + 3 > e || (b[p]! | 32) !== 110 || (b[p + 1]! | 32) !== 97 || (b[p + 2]! | 32) !== 110) return -1;
+  return p + 3 === e || b[p + 3] === 32 || b[p + 3] === 9 || b[p + 3] === 13 ? p + 3 : -1;
 }

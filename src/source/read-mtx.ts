@@ -29,12 +29,15 @@ export interface ReadMtxOptions {
   readonly memoryLimit?: number | undefined;
   /** The consumer's budget (a fit's W and H), checked against the declared shape before reading the entries. */
   readonly budget?: MemoryBudget | undefined;
+  /** 'nan': a value `nan` is a missing entry (kept as NaN) instead of an INVALID_VALUE error. */
+  readonly missing?: 'error' | 'nan' | undefined;
 }
 
 /** Reads a Matrix Market coordinate file (plain or gzip) into a CSC matrix, rows = features; a DataError names the file and line. */
 export async function readMtx(path: string, options: ReadMtxOptions = {}): Promise<CscMatrix> {
   const name = options.name ?? path;
   const parser = new MtxParser(name, options.memoryLimit ?? defaultMemoryLimit(), options.budget);
+  parser.nanMissing = options.missing === 'nan';
   const stream = await openStream(path, name);
   try {
     for await (const chunk of stream) parser.push(chunk as Buffer);

@@ -8,7 +8,7 @@
  * trainLoss and testLoss are those sums divided by the observed count and by the held-out weights' sum.
  */
 import { addDiagonal } from '../../kernel/gram.js';
-import { invertDiagonal, nnlsSolve } from '../../kernel/nnls-solve.js';
+import { invertDiagonal, NNLS_CD_WARM, nnlsSolve } from '../../kernel/nnls-solve.js';
 import { clearFactorCache } from '../../kernel/nnls-support.js';
 import { pearsonTol } from '../../kernel/pearson.js';
 import { scaleColumns } from '../../kernel/scale.js';
@@ -50,7 +50,7 @@ export function endMaskedPass(ms: MaskedL2, options: ResolvedOptions): MaskedPas
     }
     addDiagonal(Gw, k, options.l2W);
     invertDiagonal(Gw, k, invDiagW);
-    clearFactorCache(ws.cache);
+    if (options.nnlsMethod !== NNLS_CD_WARM) clearFactorCache(ws.cache); // the warm CD keeps no factors
     nnlsSolve(Gw, invDiagW, k, b, 0, W, o, ws, options.nnlsMaxSweeps, options.nnlsTol, options.nnlsMethod);
     let quad = 0, cross = 0;
     for (let a = 0; a < k; a++) {

@@ -14,7 +14,7 @@ import type { CscChunk } from '../../chunk/csc-chunk.js';
 import { DataError } from '../../errors.js';
 import { accumulateOuter } from '../../kernel/accumulate-stats.js';
 import { addDiagonal, symmetrizeUpper } from '../../kernel/gram.js';
-import { invertDiagonal, nnlsSolve } from '../../kernel/nnls-solve.js';
+import { invertDiagonal, NNLS_CD_WARM, nnlsSolve } from '../../kernel/nnls-solve.js';
 import { clearFactorCache } from '../../kernel/nnls-support.js';
 import { openUnitRows } from '../../kernel/unit-rows.js';
 import type { ResolvedMask, ResolvedOptions } from '../../options.js';
@@ -120,7 +120,7 @@ function solveSample(ms: MaskedL2, options: ResolvedOptions, j: number, warm: bo
   const off = j * k;
   for (let a = 0; a < k; a++) H[off + a] = warm ? H[off + a]! * warmScale[a]! : 0;
   invertDiagonal(G, k, ms.invDiagJ);
-  clearFactorCache(ws.cache);
+  if (options.nnlsMethod !== NNLS_CD_WARM) clearFactorCache(ws.cache); // the warm CD keeps no factors
   nnlsSolve(G, ms.invDiagJ, k, b, 0, H, off, ws, options.nnlsMaxSweeps, options.nnlsTol, options.nnlsMethod);
 }
 
