@@ -119,7 +119,7 @@ describe('nmflow fit on Parquet and Arrow inputs (CLI)', () => {
       expect(done).toMatchObject({ features: 183, samples: 1183, nnz: 30815 });
       expect(done.relativeLoss).toBe(expected.relativeLoss);
     }
-  });
+  }, 240_000); // nine CLI processes in a row: on a loaded 2-core machine each takes 5–10 s
 
   it('a missing column is a one-line data error naming the file and the column', async () => {
     const { code, stderr } = await nmflow('fit', `${FIXTURES}hawaiibirds-long.arrow`, '--sample', 'cell', '--rank', '3');
