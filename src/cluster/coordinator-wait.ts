@@ -44,8 +44,8 @@ export async function waitForUnits(broker: Broker, meta: FitMeta, pass: number, 
       throw new ClusterError(`worker ${report.worker}`, `worker ${report.worker} could not work on fit ${meta.fit}: ${report.message}`);
     }
     const keys = await listKeys(broker, `${meta.fit}.done.${pass}.*`);
-    const fresh = keys.map((key) => Number(key.slice(key.lastIndexOf('.') + 1))).filter((u) => !absorbed.has(u)).sort((a, b) => a - b);
-    for (const unit of fresh) { await absorb(unit); absorbed.add(unit); }
+    const fresh = [...new Set(keys.map((key) => Number(key.slice(key.lastIndexOf('.') + 1))))].filter((u) => !absorbed.has(u)).sort((a, b) => a - b);
+    for (const unit of fresh) { absorbed.add(unit); await absorb(unit); }
     const now = absorbed.size;
     if (now >= meta.units) return;
     if (now > done) { done = now; progressAt = Date.now(); delay = 20; }
