@@ -12,7 +12,7 @@ export async function publishPass(broker: Broker, meta: FitMeta, pass: number): 
   const done = new Set(await listKeys(broker, `${meta.fit}.done.${pass}.*`));
   for (let unit = 0; unit < meta.units; unit++) {
     if (done.has(`${meta.fit}.done.${pass}.${unit}`)) continue;
-    const item: WorkItem = { version: meta.version, fit: meta.fit, pass, unit };
+    const item: WorkItem = { version: meta.version, fit: meta.fit, ...(meta.run === undefined ? {} : { run: meta.run }), pass, unit };
     await retry(`stream NMFLOW_WORK at ${broker.where}`, `publishing unit ${unit} of pass ${pass}`, async () => {
       await broker.js.publish(workSubject(meta.fit), encodeJson(item), { msgID: msgId(meta.fit, meta.run ?? '', pass, unit) });
     }, broker.retryOptions);
