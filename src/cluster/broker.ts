@@ -87,9 +87,10 @@ export function fitObjects(_broker: Broker, fit: string): FitBlobs {
 /** The keys of the fits bucket under `filter` (e.g. `<fit>.done.3.*`). */
 export async function listKeys(broker: Broker, filter: string): Promise<string[]> {
   return await retry(`bucket ${FITS_BUCKET} at ${broker.where}`, `listing ${filter}`, async () => {
-    const out: string[] = [];
-    for await (const key of await broker.kv.keys(filter)) out.push(key);
-    return out;
+    // a set: the client's ordered consumer may start over under load and list a key again
+    const out = new Set<string>();
+    for await (const key of await broker.kv.keys(filter)) out.add(key);
+    return [...out];
   }, broker.retryOptions);
 }
 

@@ -12,7 +12,7 @@ export async function publishPass(broker: Broker, meta: FitMeta, pass: number): 
   const done = new Set(await listKeys(broker, `${meta.fit}.done.${pass}.*`));
   for (let unit = 0; unit < meta.units; unit++) {
     if (done.has(`${meta.fit}.done.${pass}.${unit}`)) continue;
-    const item: WorkItem = { version: meta.version, fit: meta.fit, pass, unit };
+    const item: WorkItem = { version: meta.version, fit: meta.fit, ...(meta.run === undefined ? {} : { run: meta.run }), pass, unit };
     await retry(`stream NMFLOW_WORK at ${broker.where}`, `publishing unit ${unit} of pass ${pass}`, async () => {
       await broker.js.publish(workSubject(meta.fit), encodeJson(item), { msgID: msgId(meta.fit, meta.run ?? '', pass, unit) });
     }, broker.retryOptions);
@@ -44,8 +44,8 @@ export async function waitForUnits(broker: Broker, meta: FitMeta, pass: number, 
       throw new ClusterError(`worker ${report.worker}`, `worker ${report.worker} could not work on fit ${meta.fit}: ${report.message}`);
     }
     const keys = await listKeys(broker, `${meta.fit}.done.${pass}.*`);
-    const fresh = keys.map((key) => Number(key.slice(key.lastIndexOf('.') + 1))).filter((u) => !absorbed.has(u)).sort((a, b) => a - b);
-    for (const unit of fresh) { await absorb(unit); absorbed.add(unit); }
+    const fresh = [...new Set(keys.map((key) => Number(key.slice(key.lastIndexOf('.') + 1))))].filter((u) => !absorbed.has(u)).sort((a, b) => a - b);
+    for (const unit of fresh) { absorbed.add(unit); await absorb(unit); }
     const now = absorbed.size;
     if (now >= meta.units) return;
     if (now > done) { done = now; progressAt = Date.now(); delay = 20; }

@@ -34,6 +34,8 @@ export const engineName = (pass: number): string => `e/${pass}`;
 export interface WorkItem {
   readonly version: string;
   readonly fit: string;
+  /** The coordinator run that published it (a worker drops what it holds of another run: codes of an earlier fit). */
+  readonly run?: string;
   readonly pass: number;
   readonly unit: number;
 }

@@ -41,6 +41,8 @@ interface FitContext {
   readonly store: FitBlobs;
   wPass: number;
   readonly held: Map<number, number>;
+  /** The coordinator run it was made for. */
+  readonly run: string | undefined;
 }
 
 /** Runs until `signal` aborts; resolves when the worker has stopped cleanly. */
@@ -99,7 +101,10 @@ async function handle(broker: Broker, msg: JsMsg, id: string, version: string, f
   if (await getValue(broker, done) !== undefined) { await ackNow(msg); return; }
   let ctx: FitContext | undefined;
   try {
-    ctx = fits.get(item.fit) ?? await openFit(broker, item.fit);
+    const known = fits.get(item.fit);
+    // another coordinator run of this fit (repeated, or resumed): what this worker holds may be of an earlier fit
+    if (known !== undefined && known.run !== item.run) { known.engine.close(); fits.delete(item.fit); }
+    ctx = fits.get(item.fit) ?? await openFit(broker, item.fit, item.run);
     if (ctx === undefined) { msg.term(); return; } // the fit is gone
     fits.set(item.fit, ctx);
     await solveUnit(broker, ctx, item, msg);
@@ -124,7 +129,7 @@ async function ackNow(msg: JsMsg): Promise<void> {
   await msg.ackAck({ timeout: 5000 }).catch(() => undefined);
 }
 
-async function openFit(broker: Broker, fit: string): Promise<FitContext | undefined> {
+async function openFit(broker: Broker, fit: string, run: string | undefined): Promise<FitContext | undefined> {
   const bytes = await getValue(broker, `${fit}.meta`);
   if (bytes === undefined) return undefined;
   const meta = decodeJson<FitMeta>(bytes);
@@ -132,7 +137,7 @@ async function openFit(broker: Broker, fit: string): Promise<FitContext | undefi
   const options = withSolver(resolveOptions(given), given);
   const engine = makeL2Engine(meta.m, options, { sourceName: meta.files[0]!.path, featureNames: undefined, threads: 1 });
   const store = fitObjects(broker, fit);
-  return { meta, options, engine, reader: makeUnitReader(meta), store, wPass: 0, held: new Map() };
+  return { meta, options, engine, reader: makeUnitReader(meta), store, wPass: 0, held: new Map(), run };
 }
 
 /** The unit's codes and statistics with the pass's W, stored as s/<pass>/<unit> and h/<pass>/<unit>. */
