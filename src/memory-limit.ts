@@ -76,9 +76,11 @@ export interface MemoryBudget {
   need(m: number, n: number): number;
   /** Throws MEMORY_LIMIT (a DataError at `location` when given) when `need(m, n)` is above the limit. */
   check(m: number, n: number, location?: DataLocation): void;
+  /** What it was made from (memoryBudget), so that another thread can make the same budget. */
+  readonly costs?: Costs;
 }
 
-interface Costs {
+export interface Costs {
   /** Bytes independent of the shape (buffers, workspaces). */
   readonly base: number;
   readonly perFeature: number;
@@ -92,6 +94,7 @@ export function memoryBudget(limit: number, costs: Costs): MemoryBudget {
   return {
     limit,
     need,
+    costs: { ...costs },
     check(m, n, location) {
       const bytes = need(m, n);
       if (bytes <= limit) return;
