@@ -59,7 +59,7 @@ const plain = (c: CscChunk) => ({ m: c.m, colStart: c.colStart, n: c.n, position
 async function expectSame(input: string | string[], options: SourceOptions, consumer?: Parameters<ReturnType<typeof fromParquet>['chunks']>[0]): Promise<Outcome> {
   const main = await outcome(input, { ...options, readAhead: 0 }, consumer);
   for (const readAhead of [undefined, 1, 3]) {
-    const worker = await outcome(input, { ...options, readAhead }, consumer);
+    const worker = await outcome(input, { ...options, ...(readAhead === undefined ? {} : { readAhead }) }, consumer);
     expect(worker.error).toEqual(main.error);
     expect(worker.sampleNames).toEqual(main.sampleNames);
     expect(worker.chunks.length).toBe(main.chunks.length);
