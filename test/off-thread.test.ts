@@ -135,3 +135,42 @@ describe('Parquet conversion in the decoder worker: the same chunks and errors a
     expect(defaultReadAhead(1e8, 1e6, 16384)).toBe(3);
   });
 });
+
+describe('sumDuplicates sorts a column by typed-array keys: the stable sort by row of before, to the bit', () => {
+  it('random columns with repeated rows, sums added left to right', async () => {
+    const { sumDuplicates } = await import('../src/chunk/sum-duplicates.js');
+    let seed = 7;
+    const rand = () => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed / 2147483648; };
+    for (let round = 0; round < 20; round++) {
+      const n = 50;
+      const colPtr = new Int32Array(n + 1);
+      const rows: number[] = [];
+      const vals: number[] = [];
+      for (let j = 0; j < n; j++) {
+        const len = Math.floor(rand() * 40);
+        const span = 1 + Math.floor(rand() * (round % 2 ? 10 : 2 ** 31 - 2));
+        for (let t = 0; t < len; t++) { rows.push(Math.floor(rand() * span)); vals.push(rand() * 10 ** (rand() * 20 - 10)); }
+        colPtr[j + 1] = rows.length;
+      }
+      const rowIdx = Int32Array.from(rows);
+      const values = Float64Array.from(vals);
+      const got = sumDuplicates({ colPtr, rowIdx, values }, n) ?? { colPtr, rowIdx, values };
+      // Reference: Array.prototype.sort (stable) by row, runs summed left to right.
+      const refRows: number[] = [];
+      const refVals: number[] = [];
+      const refPtr = [0];
+      for (let j = 0; j < n; j++) {
+        const order = Array.from({ length: colPtr[j + 1]! - colPtr[j]! }, (_, t) => colPtr[j]! + t).sort((a, b) => rowIdx[a]! - rowIdx[b]!);
+        const first = refRows.length;
+        for (const p of order) {
+          if (refRows.length > first && refRows.at(-1) === rowIdx[p]) refVals[refVals.length - 1]! += values[p]!;
+          else { refRows.push(rowIdx[p]!); refVals.push(values[p]!); }
+        }
+        refPtr.push(refRows.length);
+      }
+      expect([...got.colPtr]).toEqual(refPtr);
+      expect([...got.rowIdx]).toEqual(refRows);
+      expect([...got.values]).toEqual(refVals);
+    }
+  });
+});

@@ -84,6 +84,8 @@ export class DecoderWorker {
   private dead: Error | undefined;
   /** Receives a conversion's events (convert-thread.ts), and the worker's death. */
   private listener: { event(e: ConvertEvent): void; died(err: Error): void } | undefined;
+  /** The 'close' of a released worker (acquire waits for it). */
+  private closing: Promise<void> | undefined;
   /** When the worker last sent anything or asked for bytes (performance.now()). */
   lastActivity = 0;
 
@@ -113,7 +115,10 @@ export class DecoderWorker {
   static async acquire(): Promise<DecoderWorker> {
     const reuse = DecoderWorker.idle;
     DecoderWorker.idle = undefined;
-    if (reuse && !reuse.dead) { reuse.worker.ref(); return reuse; }
+    if (reuse) {
+      await reuse.closing;
+      if (!reuse.dead) { reuse.worker.ref(); return reuse; }
+    }
     const require = createRequire(import.meta.url);
     compiled ??= readFile(require.resolve('parquet-wasm/esm/parquet_wasm_bg.wasm')).then((bytes) => wasmApi.compile(bytes));
     const module = await compiled;
@@ -173,10 +178,10 @@ export class DecoderWorker {
     this.bytes = undefined;
     this.listener = undefined;
     if (this.dead || DecoderWorker.idle) { this.terminate(); return; }
-    this.call({ type: 'close' }).then(() => {
-      if (DecoderWorker.idle || this.dead) { this.terminate(); return; }
-      this.worker.unref();
-      DecoderWorker.idle = this;
+    // Kept at once (a pass that starts right after this one waits for the close, rather than starting a new worker).
+    DecoderWorker.idle = this;
+    this.closing = this.call({ type: 'close' }).then(() => {
+      if (!this.dead && DecoderWorker.idle === this) this.worker.unref();
     }, () => this.terminate());
   }
 
