@@ -77,7 +77,7 @@ Examples:
     .action(async (input: string, flags: FitFlags) => {
       await runFit(input, flags, print);
     });
-  addTableFlags(command, 'source', ['chunkSize']);
+  addTableFlags(command, 'source', ['chunkSize', 'readAhead', 'memoryBudget']);
   addInputFlags(command);
 }
 

@@ -24,6 +24,8 @@ export interface InputFlags {
   values?: string;
   indexBase?: number;
   memoryLimit?: number;
+  readAhead?: number;
+  memoryBudget?: number;
   /** What the command will need per feature and sample (a fit's W and H), checked when an .mtx is read (memory-limit.ts). */
   budget?: MemoryBudget;
 }
@@ -48,6 +50,8 @@ export function sourceOptions(flags: InputFlags): SourceOptions {
   return {
     ...shape,
     ...(flags.chunkSize === undefined ? {} : { chunkSize: flags.chunkSize }),
+    ...(flags.readAhead === undefined ? {} : { readAhead: flags.readAhead }),
+    ...(flags.memoryBudget === undefined ? {} : { memoryBudget: flags.memoryBudget }),
     ...(flags.indexBase === undefined ? {} : { indexBase: flags.indexBase as 0 | 1 }),
   };
 }

@@ -23,7 +23,7 @@ import type { ConvertPlan } from './convert-thread.js';
 import { makeConverter, type Converter } from './converter.js';
 import { columnsOf, type ResolvedLayout } from './layout.js';
 import type { MatrixSource } from './matrix-source.js';
-import { defaultMemoryLimit, readerBudget, type MemoryBudget } from '../memory-limit.js';
+import { defaultMemoryLimit, readerBudget, readingWithin, type MemoryBudget } from '../memory-limit.js';
 import type { ConvertedItem } from './parquet-chunks.js';
 import { pullBatches } from './pull-batches.js';
 import { describe } from './source-describe.js';
@@ -90,7 +90,9 @@ export function makeBatchSource(unchecked: BatchInput, layout: ResolvedLayout): 
     get sampleNames() { return sampleNames; },
     batches: (columns?: readonly string[]) => input.open(columns),
     prepare: () => new Promise<SourceInfo>((resolve, reject) => { info$.subscribe({ next: resolve, error: reject }); }),
-    chunks: (consumer?: MemoryBudget): Observable<CscChunk> => info$.pipe(switchMap((info) => {
+    chunks: (consumer?: MemoryBudget): Observable<CscChunk> => info$.pipe(switchMap((info) => (layout.memoryBudget === undefined ? of(layout)
+      : defer(() => budgeted(layout, layout.memoryBudget!, consumer, info, input)))), switchMap((layout) => {
+      const info = known!;
       // Without a consumer's budget, what reading alone needs (a corrupt id must not exhaust memory in `convert` either).
       const budget = consumer ?? readerBudget(defaultMemoryLimit(), layout.chunkSize);
       budget.check(info.features ?? 0, info.samples ?? 0, { source: input.name });
@@ -104,11 +106,11 @@ export function makeBatchSource(unchecked: BatchInput, layout: ResolvedLayout): 
           sampleNames = item.sampleIds;
           return [];
         }))
-        : convertHere(info, budget, columns))));
+        : convertHere(layout, info, budget, columns))));
     })),
   };
   /** The chunks of one pass, converted on this thread. */
-  const convertHere = (info: SourceInfo, budget: MemoryBudget, columns: readonly string[] | undefined): Observable<CscChunk> => {
+  const convertHere = (layout: ResolvedLayout, info: SourceInfo, budget: MemoryBudget, columns: readonly string[] | undefined): Observable<CscChunk> => {
     let converter: Converter | undefined = makeConverter(layout, info, !input.rereadable, budget);
     // (A one-shot input is read by its first subscription only; a later one fails before reading.)
     if (converter instanceof LongToCsc && layout.layout === 'long' && layout.extend && !input.rereadable) growing ??= converter;
@@ -132,6 +134,19 @@ export function makeBatchSource(unchecked: BatchInput, layout: ResolvedLayout): 
   };
   // Getters typed `number | undefined` stand for MatrixSource's optional properties (unknown until read).
   return source as unknown as FileSource;
+}
+
+/**
+ * The layout with chunkSize and readAhead chosen from `bytes` (option memoryBudget: memory-limit.ts `readingWithin`):
+ * nonzeros per sample from the table's rows (metadata) and n; without a consumer's budget, a reader's.
+ */
+async function budgeted(layout: ResolvedLayout, bytes: number, consumer: MemoryBudget | undefined, info: SourceInfo, input: BatchInput): Promise<ResolvedLayout> {
+  const m = info.features ?? 0;
+  const n = info.samples ?? 0;
+  const rows = await input.rows?.();
+  const perSample = rows !== undefined && n > 0 ? rows / n : layout.layout === 'wide' ? m : 1000;
+  const reading = readingWithin(bytes, consumer ?? readerBudget(bytes, layout.chunkSize), m, n, perSample);
+  return { ...layout, ...reading };
 }
 
 /** The input with every batch it delivers checked (check-batch.ts) before anyone reads it. */

@@ -52,13 +52,15 @@ export function fromParquet(input: ParquetInput, options?: SourceOptions): FileS
     schema: async () => new Schema(arrowFieldsOf((await footers())[0]!)),
     rows: async () => (await footers()).reduce((sum, f) => sum + Number(f.num_rows), 0),
     convert: async (columns, plan) => {
-      if (layout.readAhead === 0) return undefined;
+      // The pass's layout: chunkSize and readAhead may come from a memory budget (batch-source.ts).
+      const pass = plan.layout;
+      if (pass.readAhead === 0) return undefined;
       // Files parquet-wasm refuses (parquetjs-lite's) and any footer problem: read on this thread, as before (its errors, in its order).
       const list = await footers().catch(() => undefined);
       if (!list || list.some((f) => /^parquet\.js/.test(f.created_by ?? ''))) return undefined;
       const rows = list.reduce((sum, f) => sum + Number(f.num_rows), 0);
-      return parquetChunks({ paths, columns, batchSize: layout.batchSize, plan,
-        readAhead: layout.readAhead ?? defaultReadAhead(rows, plan.info.samples, layout.chunkSize) });
+      return parquetChunks({ paths, columns, batchSize: pass.batchSize, plan,
+        readAhead: pass.readAhead ?? defaultReadAhead(rows, plan.info.samples, pass.chunkSize) });
     },
     maxOf: async (column) => {
       let max = -1;

@@ -74,6 +74,11 @@ export interface ReadOptions {
    * chunks, 2 to 8, estimated from the files' rows per sample); 0 converts on the main thread, one batch ahead.
    */
   readonly readAhead?: number;
+  /**
+   * Parquet: bytes for the consumer's model (W, statistics, H: its memory budget), 150 MB of runtime and the chunks in
+   * flight; chunkSize and readAhead are chosen from it (memory-limit.ts `readingWithin`), overriding theirs.
+   */
+  readonly memoryBudget?: number;
   /** Number of samples n, when known: sample ids must be below it, trailing empty samples count. */
   readonly samples?: number;
   /** Feature names (length m). String feature ids are looked up in it. */
@@ -95,6 +100,7 @@ interface Common {
   readonly chunkSize: number;
   readonly batchSize: number;
   readonly readAhead: number | undefined;
+  readonly memoryBudget: number | undefined;
   readonly samples: number | undefined;
   readonly featureNames: readonly string[] | undefined;
   readonly indexBase: number;
@@ -127,6 +133,7 @@ export function layoutFrom(v: Values): ResolvedLayout {
     chunkSize: (v.chunkSize as number | undefined) ?? DEFAULT_CHUNK_SIZE,
     batchSize: (v.batchSize as number | undefined) ?? DEFAULT_BATCH_SIZE,
     readAhead: v.readAhead as number | undefined,
+    memoryBudget: v.memoryBudget as number | undefined,
     samples: v.samples as number | undefined,
     featureNames,
     indexBase: v.indexBase as number,
