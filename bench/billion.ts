@@ -155,13 +155,15 @@ async function makeData(root: string, nnz: number, features: number, perSample: 
 
 const hasTime = existsSync('/usr/bin/time');
 
-function timed(args: readonly string[], timeoutSeconds: number): { ok: boolean; seconds: number; rssBytes?: number; lines: Record<string, unknown>[]; error?: string; load: number[][] } {
+function timed(args: readonly string[], timeoutSeconds: number): { ok: boolean; seconds: number; rssBytes?: number; cpuSeconds?: number; lines: Record<string, unknown>[]; error?: string; load: number[][] } {
   const load = [loadavg()];
   const r = hasTime ? runCommand('/usr/bin/time', ['-v', process.execPath, ...args], { timeoutSeconds }) : runCommand(process.execPath, args, { timeoutSeconds });
   load.push(loadavg());
   const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr);
+  const cpu = [/User time \(seconds\): ([\d.]+)/.exec(r.stderr), /System time \(seconds\): ([\d.]+)/.exec(r.stderr)];
   const lines = jsonLines(r.stdout);
   return { ok: r.ok && lines.length > 0, seconds: r.seconds, lines, load, ...(rss ? { rssBytes: Number(rss[1]) * 1024 } : {}),
+    ...(cpu[0] && cpu[1] ? { cpuSeconds: Number(cpu[0][1]) + Number(cpu[1][1]) } : {}),
     ...(r.ok ? {} : { error: `${r.error ?? ''}\n${tail(r.stderr, 15)}` }) };
 }
 
@@ -221,6 +223,7 @@ async function main(): Promise<void> {
     computeOnlyScaled: c?.['scaled'], computeOnlyGatheredNnz: c?.['gatheredNnz'],
     streamedOverMax: secondsPerPass !== undefined && bound !== undefined ? secondsPerPass / bound : undefined,
     boundBy: ioPass && computePass !== undefined ? (ioPass.seconds > computePass ? 'io' : 'compute') : undefined,
+    fitProcessCpuSeconds: fitRun.cpuSeconds, fitProcessWallSeconds: fitRun.seconds,
     peakRssBytes: fitRun.rssBytes, ioOnlyPeakRssBytes: io?.rssBytes, computeOnlyPeakRssBytes: compute?.rssBytes,
     relativeLoss: done?.['relativeLoss'], iterations: done?.['iterations'],
     loadAverages: { ...loads, io: io?.load, compute: compute?.load, fit: fitRun.load },
