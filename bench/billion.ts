@@ -18,7 +18,7 @@
  * - fit: `node dist/cli/run.js fit DIR --rank 20 --max-iterations 20 --tol 0 --threads 2 --seed 42 --json`
  *   (l1: `--loss l1`); secondsPerPass = (t_N − t_1)/(N − 1) from its JSON lines, the fit's seconds, peak RSS,
  *   final relative loss.
- * - io-only: passes over `fromParquet(DIR).chunks()` doing nothing (the last of 2; of 1 above 200 M nonzeros).
+ * - io-only: passes over `fromParquet(DIR).chunks()` doing nothing (the last of 2; of 1 above 50 M nonzeros).
  * - compute-only: the chunks gathered in memory (up to --compute-max nonzeros: the first samples up to that many),
  *   then `fit(fromCsc(…))`, 4 passes: (t_4 − t_1)/3, scaled by nnz / gathered nnz when only a part was gathered
  *   (`computeOnlyScaled` in the JSON).
@@ -194,7 +194,7 @@ async function main(): Promise<void> {
 
   let io: ReturnType<typeof timed> | undefined;
   if (!has('skip-io')) {
-    io = timed(['--import', 'tsx', ...base, '--child', 'io', data.dir, '--io-passes', nnz > 2e8 ? '1' : '2'], hours);
+    io = timed(['--import', 'tsx', ...base, '--child', 'io', data.dir, '--io-passes', nnz > 5e7 ? '1' : '2'], hours);
     console.log(`  io-only: ${io.ok ? `${(io.lines.at(-1)!['passes'] as { seconds: number }[]).map((p) => p.seconds.toFixed(2)).join(', ')} s per pass` : io.error}`);
   }
   let compute: ReturnType<typeof timed> | undefined;

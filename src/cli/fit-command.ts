@@ -14,6 +14,7 @@ import type { Snapshot, TracePoint } from '../snapshot/snapshot.js';
 import { fitBudget, resolveMemoryLimit } from '../memory-limit.js';
 import { addInputFlags, openInput, type InputFlags } from './open-input.js';
 import { untilInterrupted } from './interrupt.js';
+import { jsonProgress } from './pass-progress.js';
 import { makeFitProgress } from './progress.js';
 import { addTableFlags } from './parse-flags.js';
 import { formatsFor } from '../format/registry.js';
@@ -48,6 +49,7 @@ interface FitFlags extends InputFlags {
   sweeps?: number;
   emitEvery?: number;
   json?: boolean;
+  progressEvery?: number;
   quiet?: boolean;
 }
 
@@ -63,6 +65,8 @@ export function addFitCommand(program: Command, print: (line: string) => void): 
     .option('--out-h <H>', `write H (rank × samples): ${formatsFor('model')}`)
     .option('--online', 'one pass, chunk by chunk (fitOnline): W is updated after every chunk; one JSON line per snapshot')
     .option('--json', 'print one JSON object per iteration and a final summary line')
+    .option('--progress-every <seconds>', 'with --json: also a {"progress":true,…} line (pass, chunk, rate, ETA) at most every this many seconds during a pass',
+      (v: string) => { const x = Number(v); if (!(x > 0)) throw new OptionError('--progress-every', 'a number of seconds > 0', v); return x; })
     .option('-q, --quiet', 'print nothing but errors')
     .addHelpText('after', `
 Examples:
@@ -172,7 +176,8 @@ async function runFit(input: string, flags: FitFlags, print: (line: string) => v
   };
   const fit$ = online ? fitOnline(source, { ...online, ...options }).pipe(tap(report))
     : progress ? fit(source, { ...options, onChunk: progress.onChunk }).pipe(tap(report))
-      : fit(source, { ...options, emit: 'final', onIteration: line });
+      : fit(source, { ...options, emit: 'final', onIteration: line,
+        ...(flags.json && !flags.quiet && flags.progressEvery ? { onChunk: jsonProgress(flags.maxIterations ?? 100, flags.progressEvery, print) } : {}) });
   let model: Snapshot;
   try {
     model = await untilInterrupted(fit$, () => {

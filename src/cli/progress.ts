@@ -6,6 +6,7 @@
 import { SingleBar } from 'cli-progress';
 import type { ChunkProgress } from '../options.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
+import { formatEta, passClock } from './pass-progress.js';
 
 export interface FitProgress {
   onChunk(progress: ChunkProgress): void;
@@ -15,7 +16,7 @@ export interface FitProgress {
 
 export function makeFitProgress(maxIterations: number, samples: number | undefined): FitProgress {
   const bar = new SingleBar({
-    format: 'pass {pass}/{total} |{bar}| {samples} samples, {nnz} nonzeros | {rate} samples/s | loss {loss} tol {tol} | ETA {eta_formatted}',
+    format: 'pass {pass}/{total} chunk {chunk} |{bar}| {samples} samples, {nnz} nonzeros | {rate} samples/s | loss {loss} tol {tol} | ETA {passEta}',
     stream: process.stderr,
     hideCursor: true,
     clearOnComplete: false,
@@ -25,14 +26,17 @@ export function makeFitProgress(maxIterations: number, samples: number | undefin
   let lastPass = 0;
   let loss = '–';
   let tol = '–';
-  bar.start(maxIterations, 0, { pass: 1, samples: 0, nnz: 0, rate: '–', loss, tol });
+  // Pass, chunk and an ETA from the measured pass time (pass-progress.ts): long out-of-core fits.
+  const clock = passClock(maxIterations);
+  bar.start(maxIterations, 0, { pass: 1, chunk: 0, passEta: '–', samples: 0, nnz: 0, rate: '–', loss, tol });
   return {
     onChunk: (p) => {
+      const r = clock(p);
       if (p.iteration !== lastPass) { lastPass = p.iteration; passStart = performance.now(); }
       const seconds = (performance.now() - passStart) / 1000;
       const within = samples ? Math.min(1, p.samples / samples) : 0;
       bar.update(p.iteration - 1 + within, {
-        pass: p.iteration, samples: p.samples, nnz: p.nnz,
+        pass: p.iteration, chunk: r.chunk, passEta: formatEta(r.eta), samples: p.samples, nnz: p.nnz,
         rate: seconds > 0 ? Math.round(p.samples / seconds).toLocaleString('en-US') : '–', loss, tol,
       });
     },

@@ -17,6 +17,7 @@
 import { tableFromIPC } from 'apache-arrow';
 import type { BatchWhere } from '../chunk/arrow-column.js';
 import { checkChunk } from '../chunk/check-chunk.js';
+import { hasOwnArrays } from '../chunk/chunk-builder.js';
 import type { CscChunk } from '../chunk/csc-chunk.js';
 import { LongToCsc } from '../chunk/long-to-csc.js';
 import { DataError, describeLocation, NmfError, type DataLocation, type NmfErrorCode } from '../errors.js';
@@ -151,17 +152,21 @@ async function decoding<T>(step: () => Promise<T>, host: ConvertHost): Promise<T
   }
 }
 
-/** Waits for a credit, checks the chunk and posts copies of its arrays (the builder's views may share a batch's buffer). */
+/**
+ * Waits for a credit, checks the chunk and posts it: its own arrays transferred as they are, views of a record batch's
+ * buffer (chunk-builder.ts zero-copy runs, which other chunks may share) copied first.
+ */
 async function send(s: Session, chunk: CscChunk, host: ConvertHost): Promise<void> {
   while (s.credits <= 0) await new Promise<void>((resolve) => { s.wake = resolve; });
   s.credits--;
   checkChunk(chunk, s.plan.name);
   const nnz = chunk.colPtr[chunk.n]!;
-  const colPtr = chunk.colPtr.slice();
-  const rowIdx = chunk.rowIdx.slice(0, nnz);
-  const values = chunk.values.slice(0, nnz);
+  const own = hasOwnArrays(chunk) && chunk.rowIdx.buffer !== chunk.values.buffer && chunk.colPtr.buffer !== chunk.rowIdx.buffer;
+  const colPtr = own ? chunk.colPtr : chunk.colPtr.slice();
+  const rowIdx = own ? chunk.rowIdx.subarray(0, nnz) : chunk.rowIdx.slice(0, nnz);
+  const values = own ? chunk.values.subarray(0, nnz) : chunk.values.slice(0, nnz);
   host.post({ type: 'chunk', m: chunk.m, colStart: chunk.colStart, position: chunk.position, colPtr, rowIdx, values },
-    [colPtr.buffer, rowIdx.buffer, values.buffer]);
+    [colPtr.buffer as ArrayBuffer, rowIdx.buffer as ArrayBuffer, values.buffer as ArrayBuffer]);
 }
 
 /** An error as data: a DataError keeps its code, message (without the location suffix) and location. */
