@@ -38,7 +38,7 @@
  * Output: a table on stdout and bench/results/streaming-<YYYY-MM-DD>.json (every child's figures).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -112,7 +112,18 @@ function parquetSource(lib: Library, path: string, chunkSize: number, batchSize:
  * consumer's `next` (the fit's per-chunk work: checkChunk and the H-update of the chunk), and the
  * main thread's idle time (event-loop idle: waiting for the decoder worker).
  */
-interface PassTiming { wall: number; consumer: number; idle: number; chunks: number }
+interface PassTiming { wall: number; consumer: number; idle: number; chunks: number; mainCpu: number; processCpu: number }
+
+/** CPU seconds of the main thread alone (Linux: /proc/self/task/<pid>/stat, utime + stime at 100 Hz); NaN elsewhere. */
+function mainThreadCpu(): number {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
 
 function timedSource(inner: MatrixSource, passes: PassTiming[]): MatrixSource {
   const source = {
@@ -124,6 +135,8 @@ function timedSource(inner: MatrixSource, passes: PassTiming[]): MatrixSource {
     chunks: (): Observable<CscChunk> => new Observable<CscChunk>((subscriber) => {
       const start = performance.now();
       const elu0 = performance.eventLoopUtilization();
+      const main0 = mainThreadCpu();
+      const cpu0 = process.cpuUsage();
       let consumer = 0;
       let chunks = 0;
       return inner.chunks().subscribe({
@@ -136,7 +149,8 @@ function timedSource(inner: MatrixSource, passes: PassTiming[]): MatrixSource {
         error: (err: unknown) => subscriber.error(err),
         complete: () => {
           const elu = performance.eventLoopUtilization(elu0);
-          passes.push({ wall: (performance.now() - start) / 1000, consumer: consumer / 1000, idle: elu.idle / 1000, chunks });
+          passes.push({ wall: (performance.now() - start) / 1000, consumer: consumer / 1000, idle: elu.idle / 1000, chunks,
+            mainCpu: mainThreadCpu() - main0, processCpu: cpuSeconds(cpu0) });
           subscriber.complete();
         },
       });
@@ -477,7 +491,8 @@ async function main(): Promise<void> {
         const wall = mean(passes.map((p) => p.wall))!;
         const step = mean(passes.map((p) => p.consumer))!;
         const idle = mean(passes.map((p) => p.idle))!;
-        return { wall, step, idle, source: wall - step - idle, endOfPass: num(run, 'perIteration') - wall };
+        return { wall, step, idle, source: wall - step - idle, endOfPass: num(run, 'perIteration') - wall,
+          mainCpu: mean(passes.map((p) => p.mainCpu)), processCpu: mean(passes.map((p) => p.processCpu)) };
       };
       const sp = parts(st);
       const cp = parts(c);
@@ -545,6 +560,14 @@ async function main(): Promise<void> {
     + 'main thread busy in the source, main thread idle, end of pass (W-update, snapshot)\n');
   console.log(markdownTable(['nnz', 'I/O pass', 'I/O main busy', 'I/O main idle', 'compute: chunk steps', 'compute: end of pass',
     'streamed iteration', 'streamed: chunk steps', 'streamed: source on main', 'streamed: main idle', 'streamed: end of pass'], breakdownRows, right(11)));
+  const cpuRows = speed.map((r) => {
+    const sp = r['streamPass'] as { mainCpu?: number; processCpu?: number } | undefined;
+    const cp = r['computePass'] as { mainCpu?: number; processCpu?: number } | undefined;
+    const bp = (r['before'] as { streamPass?: { mainCpu?: number; processCpu?: number } } | undefined)?.streamPass;
+    return [sizeLabel(r['nnz'] as number), String(r['threads']), fmt(cp?.mainCpu), fmt(cp?.processCpu), fmt(sp?.mainCpu), fmt(sp?.processCpu), fmt(bp?.mainCpu), fmt(bp?.processCpu)];
+  });
+  console.log('\nCPU seconds per pass (passes after the first, mean; main thread from /proc, process = all threads): robust to the load, unlike wall time\n');
+  console.log(markdownTable(['nnz', 'threads', 'compute: main', 'compute: process', 'streamed: main', 'streamed: process', 'before: main', 'before: process'], cpuRows, right(8)));
   console.log(`\nPeak RSS, MB (maximum over rounds). H term = 8·k·n (H is kept for warm starts; its array grows by doubling). `
     + `Baselines (nothing read): tsx child ${mb(baselineMB)}, CLI --help ${mb(cliBaselineMB)}. `
     + `Budget = W (8·m·k = ${wMB.toFixed(1)}) + H + two chunks (2 × ${chunkMB.toFixed(1)}) + 150.\n`);
