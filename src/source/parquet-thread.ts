@@ -107,3 +107,7 @@ port.on('message', async (msg: Request | ReaderMessage | ConvertRequest) => {
     reply({ type: 'error', message: String((err as Error | undefined)?.message ?? err) });
   }
 });
+
+// Started (modules loaded, wasm instantiated): the main thread's time limits count from here, not from a start-up that
+// a loaded machine can make take many seconds.
+void ready.then(() => port.postMessage({ type: 'ready' }), () => port.postMessage({ type: 'ready' }));

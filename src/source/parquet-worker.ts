@@ -84,14 +84,18 @@ export class DecoderWorker {
   private dead: Error | undefined;
   /** Receives a conversion's events (convert-thread.ts), and the worker's death. */
   private listener: { event(e: ConvertEvent): void; died(err: Error): void } | undefined;
+  /** The worker has said 'ready' (its start-up does not count against a call's time limit). */
+  private started = false;
+  private readonly onStarted: (() => void)[] = [];
   /** The 'close' of a released worker (acquire waits for it). */
   private closing: Promise<void> | undefined;
   /** When the worker last sent anything or asked for bytes (performance.now()). */
   lastActivity = 0;
 
   private constructor(private readonly worker: Worker) {
-    worker.on('message', (msg: Reply | ConvertEvent | { type: 'read'; id: number; start: number; end: number }) => {
+    worker.on('message', (msg: Reply | ConvertEvent | { type: 'read'; id: number; start: number; end: number } | { type: 'ready' }) => {
       this.lastActivity = performance.now();
+      if (msg.type === 'ready') { this.started = true; for (const go of this.onStarted.splice(0)) go(); return; }
       if (msg.type === 'read') { this.serveRead(msg.id, msg.start, msg.end); return; }
       if (CONVERT_EVENTS.has(msg.type)) { this.listener?.event(msg as ConvertEvent); return; }
       const p = this.pending;
@@ -158,7 +162,8 @@ export class DecoderWorker {
         reject: (error) => { clearTimeout(timer); reject(error); },
         progress,
       };
-      progress();
+      if (this.started) progress();
+      else this.onStarted.push(() => { if (this.pending?.progress === progress) progress(); });
       this.worker.postMessage(request);
     });
   }
