@@ -4,7 +4,10 @@
  * streamed least-squares fit as the number of samples grows.
  *
  *   npx tsx bench/streaming.ts [--sizes 1,10,50] [--rounds 2] [--threads 1,2] [--iterations N]
- *                              [--rank 10] [--chunk-size 4096] [--batch-size 65536] [--out FILE]
+ *                              [--rank 10] [--chunk-size 4096] [--batch-size 65536] [--out FILE] [--before REV]
+ *
+ * `--before REV` also compiles the committed sources of REV and runs its I/O-only and streamed measurements in
+ * the same rounds (modes io-before, stream-before), so that a change is measured side by side under the same load.
  *
  * Data (generated once with DuckDB into bench/data/streaming/, git-ignored): m = 20 000 features,
  * 50 nonzeros per sample, n = nnz / 50 samples (1 M nnz → 20 000 samples, 10 M → 200 000,
@@ -35,7 +38,7 @@
  * Output: a table on stdout and bench/results/streaming-<YYYY-MM-DD>.json (every child's figures).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -109,7 +112,18 @@ function parquetSource(lib: Library, path: string, chunkSize: number, batchSize:
  * consumer's `next` (the fit's per-chunk work: checkChunk and the H-update of the chunk), and the
  * main thread's idle time (event-loop idle: waiting for the decoder worker).
  */
-interface PassTiming { wall: number; consumer: number; idle: number; chunks: number }
+interface PassTiming { wall: number; consumer: number; idle: number; chunks: number; mainCpu: number; processCpu: number }
+
+/** CPU seconds of the main thread alone (Linux: /proc/self/task/<pid>/stat, utime + stime at 100 Hz); NaN elsewhere. */
+function mainThreadCpu(): number {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
 
 function timedSource(inner: MatrixSource, passes: PassTiming[]): MatrixSource {
   const source = {
@@ -121,6 +135,8 @@ function timedSource(inner: MatrixSource, passes: PassTiming[]): MatrixSource {
     chunks: (): Observable<CscChunk> => new Observable<CscChunk>((subscriber) => {
       const start = performance.now();
       const elu0 = performance.eventLoopUtilization();
+      const main0 = mainThreadCpu();
+      const cpu0 = process.cpuUsage();
       let consumer = 0;
       let chunks = 0;
       return inner.chunks().subscribe({
@@ -133,7 +149,8 @@ function timedSource(inner: MatrixSource, passes: PassTiming[]): MatrixSource {
         error: (err: unknown) => subscriber.error(err),
         complete: () => {
           const elu = performance.eventLoopUtilization(elu0);
-          passes.push({ wall: (performance.now() - start) / 1000, consumer: consumer / 1000, idle: elu.idle / 1000, chunks });
+          passes.push({ wall: (performance.now() - start) / 1000, consumer: consumer / 1000, idle: elu.idle / 1000, chunks,
+            mainCpu: mainThreadCpu() - main0, processCpu: cpuSeconds(cpu0) });
           subscriber.complete();
         },
       });
@@ -300,11 +317,13 @@ function runNode(args: readonly string[]): { ok: boolean; seconds: number; rssKB
     ...(r.ok && lines.length > 0 ? {} : { error: `${r.error ?? 'no JSON output'}\n${tail(r.stderr, 15)}` }) };
 }
 
-interface Settings { dist: string; rank: number; chunkSize: number; batchSize: number; iterationsFor: (nnz: number) => number }
+interface Settings { dist: string; beforeDist?: string; rank: number; chunkSize: number; batchSize: number; iterationsFor: (nnz: number) => number }
 
 function runChild(s: Settings, mode: string, file: FileInfo | undefined, round: number, threads: number): ChildRun {
   const iterations = file ? s.iterationsFor(file.nnz) : 1;
-  const args = ['--import', 'tsx', 'bench/streaming.ts', '--child', mode, file?.path ?? '-', '--lib', s.dist, '--threads', String(threads),
+  const before = mode.endsWith('-before');
+  const args = ['--import', 'tsx', 'bench/streaming.ts', '--child', mode.replace(/-before$/, ''), file?.path ?? '-', '--lib', before ? s.beforeDist! : s.dist,
+    '--threads', String(threads),
     '--iterations', String(iterations), '--rank', String(s.rank), '--chunk-size', String(s.chunkSize), '--batch-size', String(s.batchSize)];
   const load1 = loadavg()[0]!;
   const r = runNode(args);
@@ -377,6 +396,12 @@ async function main(): Promise<void> {
   console.log(`# ${uptimes[0]} (${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version})`);
   const build = buildSnapshot(sha, DATA_DIR);
   settings.dist = build.dist;
+  const beforeRev = flag('before');
+  const beforeSha = beforeRev ? execFileSync('git', ['rev-parse', beforeRev], { encoding: 'utf8' }).trim() : undefined;
+  if (beforeSha) {
+    settings.beforeDist = buildSnapshot(beforeSha, DATA_DIR).dist;
+    console.log(`# before: ${beforeRev} = ${beforeSha.slice(0, 10)} compiled into ${settings.beforeDist} (modes io-before, stream-before)`);
+  }
   console.log(`# library: HEAD ${sha.slice(0, 10)} compiled into ${build.dist}${build.seconds === undefined ? ' (existing build)' : ` in ${build.seconds.toFixed(1)} s`}`
     + `${build.warnings ? ' (tsc reported errors; output emitted)' : ''}; not measured: ${dirtyAtStart.length} uncommitted change(s) in src/`);
   console.log(`# l2, rank ${rank}, tol 0, seed 42, chunkSize ${chunkSize}, batchSize ${batchSize}, rounds ${rounds}, threads ${threadCounts.join(',')}; `
@@ -397,7 +422,7 @@ async function main(): Promise<void> {
     runs.push(run);
     const r = run.result;
     const what = !run.ok ? `FAILED: ${run.error}`
-      : run.mode === 'io' ? `pass 2 ${fmt((r!['passes'] as { seconds: number }[])[1]!.seconds)} s`
+      : run.mode.startsWith('io') ? `pass 2 ${fmt((r!['passes'] as { seconds: number }[])[1]!.seconds)} s`
         : run.mode === 'baseline' || run.mode === 'cli-baseline' ? '-'
           : `${fmt(r!['perIteration'] as number)} s/it after it. 1${r!['perIterationCpu'] === undefined ? '' : ` (CPU ${fmt(r!['perIterationCpu'] as number)} s)`}`
             + `, first ${fmt(r!['firstIteration'] as number)} s`;
@@ -410,9 +435,11 @@ async function main(): Promise<void> {
     record(runCli(settings, undefined, round));
     for (const f of files) {
       record(runChild(settings, 'io', f, round, 1));
+      if (beforeSha) record(runChild(settings, 'io-before', f, round, 1));
       for (const t of threadCounts) {
         // Alternate the order so that a burst of load does not always hit the same mode.
         const order = (round + t) % 2 === 0 ? ['compute', 'stream'] : ['stream', 'compute'];
+        if (beforeSha) order.splice(round % 2, 0, 'stream-before');
         for (const mode of order) record(runChild(settings, mode, f, round, t));
       }
       record(runCli(settings, f, round));
@@ -438,13 +465,21 @@ async function main(): Promise<void> {
   const breakdownRows: string[][] = [];
   const speed: Record<string, unknown>[] = [];
   for (const f of files) {
-    const ioRun = ok('io', f.nnz).reduce<ChildRun | undefined>((b, r) => (b && ioPass(b).seconds <= ioPass(r).seconds ? b : r), undefined);
-    const io = ioRun ? ioPass(ioRun) : undefined;
+    const bestIo = (mode: string) => {
+      const run = ok(mode, f.nnz).reduce<ChildRun | undefined>((b, r) => (b && ioPass(b).seconds <= ioPass(r).seconds ? b : r), undefined);
+      return run ? ioPass(run) : undefined;
+    };
+    const io = bestIo('io');
+    const ioBefore = bestIo('io-before');
     for (const t of threadCounts) {
       const c = best(ok('compute', f.nnz, t));
       const st = best(ok('stream', f.nnz, t));
       const compute = c ? num(c, 'perIteration') : undefined;
       const stream = st ? num(st, 'perIteration') : undefined;
+      const stb = best(ok('stream-before', f.nnz, t));
+      const streamBefore = stb ? num(stb, 'perIteration') : undefined;
+      const boundBefore = ioBefore === undefined || compute === undefined ? undefined : Math.max(ioBefore.seconds, compute);
+      const ratioBefore = streamBefore === undefined || boundBefore === undefined ? undefined : streamBefore / boundBefore;
       const bound = io === undefined || compute === undefined ? undefined : Math.max(io.seconds, compute);
       const ratio = stream === undefined || bound === undefined ? undefined : stream / bound;
       const sum = io === undefined || compute === undefined ? undefined : io.seconds + compute;
@@ -456,7 +491,8 @@ async function main(): Promise<void> {
         const wall = mean(passes.map((p) => p.wall))!;
         const step = mean(passes.map((p) => p.consumer))!;
         const idle = mean(passes.map((p) => p.idle))!;
-        return { wall, step, idle, source: wall - step - idle, endOfPass: num(run, 'perIteration') - wall };
+        return { wall, step, idle, source: wall - step - idle, endOfPass: num(run, 'perIteration') - wall,
+          mainCpu: mean(passes.map((p) => p.mainCpu)), processCpu: mean(passes.map((p) => p.processCpu)) };
       };
       const sp = parts(st);
       const cp = parts(c);
@@ -465,10 +501,13 @@ async function main(): Promise<void> {
         ioRowsPerSecond: io ? f.nnz / io.seconds : undefined, computeSeconds: compute, computeCpuSeconds: c ? num(c, 'perIterationCpu') : undefined,
         streamSeconds: stream, streamCpuSeconds: st ? num(st, 'perIterationCpu') : undefined, ratio, ratioToSum: stream !== undefined && sum !== undefined ? stream / sum : undefined,
         goalMet: ratio === undefined ? undefined : ratio <= 1.2, streamPass: sp, computePass: cp,
+        ...(beforeSha ? { before: { ioSeconds: ioBefore?.seconds, streamSeconds: streamBefore, ratio: ratioBefore,
+          streamCpuSeconds: stb ? num(stb, 'perIterationCpu') : undefined, streamPass: parts(stb) } } : {}),
       });
       timeRows.push([sizeLabel(f.nnz), `${M} × ${f.samples}`, String(t), fmt(io?.seconds), io ? (f.nnz / io.seconds / 1e6).toFixed(1) : '—',
         fmt(compute), fmt(stream), fmt(ratio), sum !== undefined && stream !== undefined ? fmt(stream / sum) : '—',
-        ratio === undefined ? '—' : ratio <= 1.2 ? 'yes' : 'no']);
+        ratio === undefined ? '—' : ratio <= 1.2 ? 'yes' : 'no',
+        ...(beforeSha ? [fmt(ioBefore?.seconds), fmt(streamBefore), fmt(ratioBefore)] : [])]);
       if (t === 1 && sp && cp && io) {
         breakdownRows.push([sizeLabel(f.nnz), fmt(io.seconds), fmt(io.seconds - io.idle), fmt(io.idle), fmt(cp.step), fmt(cp.endOfPass),
           fmt(stream), fmt(sp.step), fmt(sp.source), fmt(sp.idle), fmt(sp.endOfPass)]);
@@ -514,12 +553,21 @@ async function main(): Promise<void> {
   const right = (n: number): boolean[] => Array.from({ length: n }, (_, i) => i > 0);
   console.log('\nTime per pass, seconds (I/O-only: second pass; compute-only and streamed: per iteration after the first; minimum over rounds)\n');
   console.log(markdownTable(['nnz', 'm × n', 'threads', 'I/O-only', 'I/O M rows/s', 'compute-only', 'streamed',
-    'streamed / max(I/O, compute)', 'streamed / (I/O + compute)', '≤ 1.2×?'], timeRows, right(10)));
+    'streamed / max(I/O, compute)', 'streamed / (I/O + compute)', '≤ 1.2×?',
+    ...(beforeSha ? ['before: I/O-only', 'before: streamed', 'before: streamed / max(I/O, compute)'] : [])], timeRows, right(beforeSha ? 13 : 10)));
   console.log('\nWhere a pass goes, one compute thread, seconds (mean over the passes after the first, of the fastest run). I/O-only: main thread busy '
     + '(IPC → Arrow, long → CSC) and idle (waiting for the decoder worker). Fit: inside the per-chunk step (checkChunk + H-update), '
     + 'main thread busy in the source, main thread idle, end of pass (W-update, snapshot)\n');
   console.log(markdownTable(['nnz', 'I/O pass', 'I/O main busy', 'I/O main idle', 'compute: chunk steps', 'compute: end of pass',
     'streamed iteration', 'streamed: chunk steps', 'streamed: source on main', 'streamed: main idle', 'streamed: end of pass'], breakdownRows, right(11)));
+  const cpuRows = speed.map((r) => {
+    const sp = r['streamPass'] as { mainCpu?: number; processCpu?: number } | undefined;
+    const cp = r['computePass'] as { mainCpu?: number; processCpu?: number } | undefined;
+    const bp = (r['before'] as { streamPass?: { mainCpu?: number; processCpu?: number } } | undefined)?.streamPass;
+    return [sizeLabel(r['nnz'] as number), String(r['threads']), fmt(cp?.mainCpu), fmt(cp?.processCpu), fmt(sp?.mainCpu), fmt(sp?.processCpu), fmt(bp?.mainCpu), fmt(bp?.processCpu)];
+  });
+  console.log('\nCPU seconds per pass (passes after the first, mean; main thread from /proc, process = all threads): robust to the load, unlike wall time\n');
+  console.log(markdownTable(['nnz', 'threads', 'compute: main', 'compute: process', 'streamed: main', 'streamed: process', 'before: main', 'before: process'], cpuRows, right(8)));
   console.log(`\nPeak RSS, MB (maximum over rounds). H term = 8·k·n (H is kept for warm starts; its array grows by doubling). `
     + `Baselines (nothing read): tsx child ${mb(baselineMB)}, CLI --help ${mb(cliBaselineMB)}. `
     + `Budget = W (8·m·k = ${wMB.toFixed(1)}) + H + two chunks (2 × ${chunkMB.toFixed(1)}) + 150.\n`);
@@ -532,7 +580,7 @@ async function main(): Promise<void> {
   mkdirSync(join('bench', 'results'), { recursive: true });
   writeFileSync(outPath, `${JSON.stringify({
     command, date: new Date().toISOString(), benchSeconds,
-    git: { head: sha, library: build.dist, uncommittedSrcAtStart: dirtyAtStart, uncommittedSrcAtEnd: dirtyAtEnd, buildWarnings: build.warnings },
+    git: { head: sha, library: build.dist, before: beforeSha, beforeLibrary: settings.beforeDist, uncommittedSrcAtStart: dirtyAtStart, uncommittedSrcAtEnd: dirtyAtEnd, buildWarnings: build.warnings },
     machine: { cores: cpus().length, cpu: cpus()[0]?.model, totalMemoryGiB: totalmem() / 2 ** 30, node: process.version },
     uptime: uptimes,
     settings: { m: M, perSample: PER_SAMPLE, rowGroup: ROW_GROUP, rank, chunkSize, batchSize, rounds, threads: threadCounts, rssOnly,

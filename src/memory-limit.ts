@@ -76,9 +76,11 @@ export interface MemoryBudget {
   need(m: number, n: number): number;
   /** Throws MEMORY_LIMIT (a DataError at `location` when given) when `need(m, n)` is above the limit. */
   check(m: number, n: number, location?: DataLocation): void;
+  /** What it was made from (memoryBudget), so that another thread can make the same budget. */
+  readonly costs?: Costs;
 }
 
-interface Costs {
+export interface Costs {
   /** Bytes independent of the shape (buffers, workspaces). */
   readonly base: number;
   readonly perFeature: number;
@@ -92,6 +94,7 @@ export function memoryBudget(limit: number, costs: Costs): MemoryBudget {
   return {
     limit,
     need,
+    costs: { ...costs },
     check(m, n, location) {
       const bytes = need(m, n);
       if (bytes <= limit) return;
@@ -134,4 +137,27 @@ export function onlineBudget(limit: number, o: { readonly rank: number; readonly
 /** What reading alone needs: the offsets of every sample's column and the chunk objects (no model). */
 export function readerBudget(limit: number, chunkSize: number): MemoryBudget {
   return memoryBudget(limit, { base: 0, perFeature: 8, perSample: 4 + 512 / Math.max(1, chunkSize), what: 'reading the matrix' });
+}
+
+/** Bytes of the runtime (Node, the modules, the decoder's wasm memory and its batches) that a budget sets aside. */
+export const RUNTIME_BYTES = 150 * 2 ** 20;
+
+/**
+ * Chunk size and read-ahead from a memory budget (option memoryBudget, CLI --memory-budget; issue #17): the consumer's
+ * model for m × n (`consumer.need`: W, statistics, H) and RUNTIME_BYTES come first; the rest holds readAhead + 2
+ * chunks (those read ahead, the one being consumed and the one being built) of 12 bytes per nonzero and 4 per sample.
+ * Chunks of at most 16 384 samples (bigger ones gain nothing), at least 64; read-ahead 1 to 8.
+ * MEMORY_LIMIT when the budget cannot hold the model and four chunks of 64 samples.
+ */
+export function readingWithin(bytes: number, consumer: MemoryBudget, m: number, n: number, nnzPerSample: number): { chunkSize: number; readAhead: number } {
+  const spare = bytes - consumer.need(m, n) - RUNTIME_BYTES;
+  const perSample = 12 * Math.max(1, nnzPerSample) + 4;
+  if (spare < 4 * 64 * perSample) {
+    throw new NmfError('MEMORY_LIMIT', `a memory budget of ${formatBytes(bytes)} cannot hold ${m.toLocaleString('en-US')} features × `
+      + `${n.toLocaleString('en-US')} samples (${formatBytes(consumer.need(m, n))}), ${formatBytes(RUNTIME_BYTES)} of runtime and four chunks `
+      + `(option memoryBudget, CLI --memory-budget)`);
+  }
+  const chunkSize = Math.max(64, Math.min(16_384, Math.floor(spare / (6 * perSample))));
+  const readAhead = Math.max(1, Math.min(8, Math.floor(spare / (chunkSize * perSample)) - 2));
+  return { chunkSize, readAhead };
 }

@@ -82,7 +82,7 @@ const OLD_DEFAULTS: Record<string, unknown> = {
   'online:forgetting': 1, 'online:emitEvery': 1, 'online:emitEveryMs': undefined, 'online:name': 'live stream', 'online:window': 4, 'online:sweeps': 1,
   'layout:layout': 'long', 'layout:feature': 'feature', 'layout:sample': 'sample', 'layout:value': 'value', 'layout:features@long': undefined,
   'layout:features@wide': undefined, 'layout:indices': 'indices', 'layout:values': 'values', 'layout:entries': undefined,
-  'read:chunkSize': 4096, 'read:batchSize': 65536, 'read:samples': undefined, 'read:featureNames': undefined, 'read:indexBase': 0,
+  'read:chunkSize': 4096, 'read:batchSize': 65536, 'read:readAhead': undefined, 'read:memoryBudget': undefined, 'read:samples': undefined, 'read:featureNames': undefined, 'read:indexBase': 0,
   'read:unknownFeatures@long': 'error', 'read:unknownFeatures@wide': 'error', 'read:name': undefined,
   'project:passThrough': undefined, 'project:replaceFeatures': false, 'project:featureNames': undefined, 'project:unknownFeatures': 'error',
   'project:indexBase': 0, 'project:name': 'record batches', 'project:threads': undefined, 'project:l1': 0, 'project:l2': 0, 'project:lambda': 1,

@@ -1,15 +1,28 @@
 /**
  * Validation at the boundary: a chunk that passes can be fed to the kernels without further checks.
- * Checks shape, monotone colPtr, row indices in [0, m), values finite and ≥ 0. O(nnz), no allocation.
+ * Checks shape, monotone colPtr, row indices in [0, m), values finite and ≥ 0. O(nnz), no allocation
+ * (a chunk marked by `markChecked` was checked in the thread that made it).
  */
 import { DataError } from '../errors.js';
 import type { CscChunk } from './csc-chunk.js';
+
+const checked = new WeakSet<CscChunk>();
+
+/**
+ * Marks a chunk that has passed this check elsewhere (a reader's worker thread checks the chunks it makes, and
+ * the main thread rebuilds them around the same arrays): checkChunk then returns at once. Returns the chunk.
+ */
+export function markChecked(chunk: CscChunk): CscChunk {
+  checked.add(chunk);
+  return chunk;
+}
 
 /**
  * Checks a chunk's structure and values (colPtr, row indices, finite nonnegative values); throws a DataError naming
  * `sourceName`, the chunk and the sample. `nanMissing` (the fit's `missing: 'nan'`): a NaN value is a missing entry, not an error.
  */
 export function checkChunk(chunk: CscChunk, sourceName: string, nanMissing = false): void {
+  if (checked.has(chunk)) return;
   const { m, n, colPtr, rowIdx, values, colStart } = chunk;
   const where = { source: sourceName, batch: chunk.position };
   if (!Number.isInteger(m) || m < 1) {

@@ -14,6 +14,14 @@
 import { makeCscChunk, type CscChunk } from './csc-chunk.js';
 import { markCanonical, sumDuplicates } from './sum-duplicates.js';
 
+/** Chunks whose arrays no one else holds (owned by the builder, or made by sumDuplicates): they may be transferred. */
+const exclusive = new WeakSet<CscChunk>();
+
+/** True when the chunk's colPtr, rowIdx and values are its own buffers (not views of a record batch's): transferable. */
+export function hasOwnArrays(chunk: CscChunk): boolean {
+  return exclusive.has(chunk);
+}
+
 export class ChunkBuilder {
   /** Global index of the current chunk's first sample. */
   colStart = 0;
@@ -99,11 +107,12 @@ export class ChunkBuilder {
       values = new Float64Array(0);
     }
     // Repeated (feature, sample) entries are summed (sum-duplicates.ts): a no-op scan on sorted columns.
-    const arrays = sumDuplicates({ colPtr, rowIdx, values }, n) ?? { colPtr, rowIdx, values };
-    const chunk = markCanonical(makeCscChunk({ m: this.m, colStart: this.colStart, position: this.position, ...arrays }));
-    // The chunk keeps these arrays: start the next one with fresh ones (sized like this one).
+    const summed = sumDuplicates({ colPtr, rowIdx, values }, n);
+    const chunk = markCanonical(makeCscChunk({ m: this.m, colStart: this.colStart, position: this.position, ...(summed ?? { colPtr, rowIdx, values }) }));
+    if (summed || this.owned || nnz === 0) exclusive.add(chunk);
+    // The chunk keeps these arrays: start the next one with fresh ones (sized like this one, and a fifth more).
     this.colPtr = new Int32Array(this.chunkSize + 1);
-    if (this.owned) { this.ownRows = new Int32Array(Math.max(16, nnz)); this.ownValues = new Float64Array(Math.max(16, nnz)); }
+    if (this.owned) { this.ownRows = new Int32Array(Math.max(16, Math.ceil(nnz * 1.2))); this.ownValues = new Float64Array(this.ownRows.length); }
     this.owned = false;
     this.viewRows = null;
     this.viewValues = null;
@@ -137,7 +146,7 @@ export class ChunkBuilder {
   private reserve(extra: number): void {
     const need = this.nnz + extra;
     if (need <= this.ownRows.length) return;
-    const size = Math.max(need, 2 * this.ownRows.length, 1024);
+    const size = Math.max(need, Math.ceil(1.5 * this.ownRows.length), 1024);
     const rows = new Int32Array(size);
     const values = new Float64Array(size);
     rows.set(this.ownRows.subarray(0, this.nnz));

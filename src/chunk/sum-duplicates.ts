@@ -21,6 +21,16 @@ export interface CscArrays {
   readonly values: Float64Array;
 }
 
+/** Positions within a column that a sort key holds (2²¹); longer columns are sorted by `sortedPositions`. */
+const POSITIONS = 2 ** 21;
+let scratch = new Float64Array(1024);
+
+/** A scratch array of `length` sort keys (reused: sumDuplicates is synchronous). */
+function sortKeys(length: number): Float64Array {
+  if (scratch.length < length) scratch = new Float64Array(Math.max(length, 2 * scratch.length));
+  return scratch.subarray(0, length);
+}
+
 /** Index of the first column (< n) whose rows are not strictly increasing, or n. */
 function firstUnsortedColumn(colPtr: Int32Array, rowIdx: Int32Array, n: number): number {
   for (let j = 0; j < n; j++) {
@@ -46,12 +56,29 @@ export function sumDuplicates(arrays: CscArrays, n: number): CscArrays | null {
   for (let j = first; j < n; j++) {
     const start = colPtr[j]!;
     const end = colPtr[j + 1]!;
-    const order = sortedPositions(rowIdx, start, end);
     const columnStart = w;
-    for (let t = 0; t < order.length; t++) {
-      const p = order[t]!;
-      if (w > columnStart && outRows[w - 1] === rowIdx[p]) outValues[w - 1]! += values[p]!;
-      else { outRows[w] = rowIdx[p]!; outValues[w] = values[p]!; w++; }
+    let increasing = true;
+    for (let p = start + 1; p < end && increasing; p++) increasing = rowIdx[p]! > rowIdx[p - 1]!;
+    if (increasing) {
+      for (let p = start; p < end; p++) { outRows[w] = rowIdx[p]!; outValues[w] = values[p]!; w++; }
+    } else if (end - start < POSITIONS) {
+      // Sort keys row·2²¹ + position (exact in a double: row < 2³¹): by row, equal rows in input order — the
+      // order of a stable sort by row, by the engine's numeric sort of a typed array (no comparator calls).
+      const keys = sortKeys(end - start);
+      for (let p = start; p < end; p++) keys[p - start] = rowIdx[p]! * POSITIONS + (p - start);
+      keys.sort();
+      for (let t = 0; t < keys.length; t++) {
+        const p = start + (keys[t]! % POSITIONS);
+        if (w > columnStart && outRows[w - 1] === rowIdx[p]) outValues[w - 1]! += values[p]!;
+        else { outRows[w] = rowIdx[p]!; outValues[w] = values[p]!; w++; }
+      }
+    } else {
+      const order = sortedPositions(rowIdx, start, end);
+      for (let t = 0; t < order.length; t++) {
+        const p = order[t]!;
+        if (w > columnStart && outRows[w - 1] === rowIdx[p]) outValues[w - 1]! += values[p]!;
+        else { outRows[w] = rowIdx[p]!; outValues[w] = values[p]!; w++; }
+      }
     }
     outPtr[j + 1] = w;
   }

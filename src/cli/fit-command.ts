@@ -14,14 +14,14 @@ import type { Snapshot, TracePoint } from '../snapshot/snapshot.js';
 import { fitBudget, resolveMemoryLimit } from '../memory-limit.js';
 import { addInputFlags, openInput, type InputFlags } from './open-input.js';
 import { untilInterrupted } from './interrupt.js';
+import { jsonProgress } from './pass-progress.js';
 import { makeFitProgress } from './progress.js';
 import { addTableFlags, parseInteger } from './parse-flags.js';
-import { searchRank } from '../pipeline/auto-rank.js';
-import { parseRanks } from '../pipeline/cv-table.js';
+import { autoRank, losses, maskOf } from './fit-mask-flags.js';
 import { formatsFor } from '../format/registry.js';
 import { addClusterFitFlags, fitOnNatsCli, type ClusterFlags } from './cluster-commands.js';
 
-interface FitFlags extends InputFlags, ClusterFlags {
+export interface FitFlags extends InputFlags, ClusterFlags {
   rank: number | 'auto';
   rankRange?: string;
   mask?: 'zeros';
@@ -58,6 +58,7 @@ interface FitFlags extends InputFlags, ClusterFlags {
   sweeps?: number;
   emitEvery?: number;
   json?: boolean;
+  progressEvery?: number;
   quiet?: boolean;
 }
 
@@ -74,6 +75,8 @@ export function addFitCommand(program: Command, print: (line: string) => void): 
     .option('--out-h <H>', `write H (rank × samples): ${formatsFor('model')}`)
     .option('--online', 'one pass, chunk by chunk (fitOnline): W is updated after every chunk; one JSON line per snapshot')
     .option('--json', 'print one JSON object per iteration and a final summary line')
+    .option('--progress-every <seconds>', 'with --json: also a {"progress":true,…} line (pass, chunk, rate, ETA) at most every this many seconds during a pass',
+      (v: string) => { const x = Number(v); if (!(x > 0)) throw new OptionError('--progress-every', 'a number of seconds > 0', v); return x; })
     .option('-q, --quiet', 'print nothing but errors')
     .addHelpText('after', `
 Examples:
@@ -95,7 +98,7 @@ Examples:
   const integer = parseInteger('--rank');
   rankFlag.argParser((value: string) => (value === 'auto' ? 'auto' : integer(value)));
   rankFlag.description += "; 'auto': the one-standard-error choice of a cross-validation search over --rank-range";
-  addTableFlags(command, 'source', ['chunkSize']);
+  addTableFlags(command, 'source', ['chunkSize', 'readAhead', 'memoryBudget']);
   addInputFlags(command);
   addClusterFitFlags(command);
 }
@@ -106,31 +109,6 @@ const FIT_FLAGS = [
   'threads', 'checkpoint.dir', 'checkpoint.every', 'checkpoint.chunks', 'resumeFrom', 'forgetting', 'window', 'sweeps', 'emitEvery',
   'mask', 'missing', 'testFraction', 'testSeed', 'testZeros', 'earlyStop',
 ];
-
-/** --rank auto: the rank chosen by searchRank on the input (one line: JSON with --json). */
-async function autoRank(input: string, flags: FitFlags, print: (line: string) => void): Promise<number> {
-  const [from, to] = flags.rankRange === undefined ? [undefined, undefined] : parseRanks(flags.rankRange, '--rank-range').filter((_, q, all) => q === 0 || q === all.length - 1);
-  const source = await openInput(input, flags);
-  const { rank, table } = await searchRank(source, {
-    ...(from === undefined ? {} : { range: [from, to ?? from] as const }), ...maskOf(flags),
-    ...(flags.maxIterations === undefined ? {} : { maxIterations: flags.maxIterations }), ...(flags.tol === undefined ? {} : { tol: flags.tol }),
-    ...(flags.seed === undefined ? {} : { seed: flags.seed }), ...(flags.solver === undefined ? {} : { solver: flags.solver }),
-  });
-  const found = { autoRank: rank, minRank: table.minRank, ranks: table.ranks, testLoss: table.testLoss, testLossSe: table.testLossSe };
-  if (!flags.quiet) print(flags.json ? JSON.stringify(found) : `rank auto: ${rank} (1-SE rule; minimum at ${table.minRank}; ranks evaluated ${table.ranks.join(', ')})`);
-  return rank;
-}
-
-/** A masked fit's train and test loss, for the JSON lines. */
-const losses = (p: { trainLoss?: number; testLoss?: number }): object =>
-  (p.trainLoss === undefined ? {} : { trainLoss: p.trainLoss, ...(p.testLoss === undefined ? {} : { testLoss: p.testLoss }) });
-
-/** The mask and test-set flags as options. */
-function maskOf(flags: FitFlags): Partial<FitOptions> {
-  const out: Record<string, unknown> = {};
-  for (const key of ['mask', 'missing', 'testFraction', 'testSeed', 'testZeros', 'earlyStop'] as const) if (flags[key] !== undefined) out[key] = flags[key];
-  return out as Partial<FitOptions>;
-}
 
 async function runFit(input: string, flags: FitFlags, print: (line: string) => void): Promise<void> {
   if (flags.out) modelFormatOf(flags.out);
@@ -230,7 +208,8 @@ async function runFit(input: string, flags: FitFlags, print: (line: string) => v
   };
   const fit$ = online ? fitOnline(source, { ...online, ...options }).pipe(tap(report))
     : progress ? fit(source, { ...options, onChunk: progress.onChunk }).pipe(tap(report))
-      : fit(source, { ...options, emit: 'final', onIteration: line });
+      : fit(source, { ...options, emit: 'final', onIteration: line,
+        ...(flags.json && !flags.quiet && flags.progressEvery ? { onChunk: jsonProgress(flags.maxIterations ?? 100, flags.progressEvery, print) } : {}) });
   let model: Snapshot;
   try {
     model = await untilInterrupted(fit$, () => {

@@ -32,6 +32,8 @@ export interface InputFlags {
   transpose?: boolean;
   /** --missing nan: a NaN value of a .mtx is a missing entry. */
   missing?: 'error' | 'nan';
+  readAhead?: number;
+  memoryBudget?: number;
   /** What the command will need per feature and sample (a fit's W and H), checked when an .mtx is read (memory-limit.ts). */
   budget?: MemoryBudget;
 }
@@ -91,6 +93,8 @@ export function sourceOptions(flags: InputFlags): SourceOptions {
   return {
     ...shape,
     ...(flags.chunkSize === undefined ? {} : { chunkSize: flags.chunkSize }),
+    ...(flags.readAhead === undefined ? {} : { readAhead: flags.readAhead }),
+    ...(flags.memoryBudget === undefined ? {} : { memoryBudget: flags.memoryBudget }),
     ...(flags.indexBase === undefined ? {} : { indexBase: flags.indexBase as 0 | 1 }),
   };
 }

@@ -12,6 +12,7 @@
 import { SingleBar } from 'cli-progress';
 import type { ChunkProgress } from '../options.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
+import { passClock } from './pass-progress.js';
 
 export interface FitProgress {
   onChunk(progress: ChunkProgress): void;
@@ -70,7 +71,7 @@ export function formatSeconds(seconds: number): string {
 
 export function makeFitProgress(maxIterations: number, samples: number | undefined): FitProgress {
   const bar = new SingleBar({
-    format: 'pass {pass}/{total} |{bar}| {samples} samples, {nnz} nonzeros | {rate} samples/s | loss {loss} tol {tol} | ETA {eta}',
+    format: 'pass {pass}/{total} chunk {chunk} |{bar}| {samples} samples, {nnz} nonzeros | {rate} samples/s | loss {loss} tol {tol} | ETA {eta}',
     stream: process.stderr,
     hideCursor: true,
     clearOnComplete: false,
@@ -79,11 +80,13 @@ export function makeFitProgress(maxIterations: number, samples: number | undefin
   const clock = makePassClock(maxIterations, samples);
   let loss = '–';
   let tol = '–';
-  bar.start(maxIterations, 0, { pass: 1, samples: 0, nnz: 0, rate: '–', loss, tol, eta: '–' });
+  // the chunk within the pass (pass-progress.ts): long out-of-core fits
+  const chunks = passClock(maxIterations);
+  bar.start(maxIterations, 0, { pass: 1, chunk: 0, samples: 0, nnz: 0, rate: '–', loss, tol, eta: '–' });
   return {
     onChunk: (p) => {
       const within = samples ? Math.min(1, p.samples / samples) : 0;
-      bar.update(p.iteration - 1 + within, { pass: p.iteration, samples: p.samples, nnz: p.nnz, loss, tol, ...clock.chunk(p.iteration, p.samples) });
+      bar.update(p.iteration - 1 + within, { pass: p.iteration, chunk: chunks(p).chunk, samples: p.samples, nnz: p.nnz, loss, tol, ...clock.chunk(p.iteration, p.samples) });
     },
     onSnapshot: (s) => {
       loss = s.relativeLoss.toPrecision(6);

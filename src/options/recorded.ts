@@ -3,6 +3,7 @@
  * resolved value (defaults filled in), as JSON values. Callbacks are left out; explicit start arrays are recorded
  * as `'explicit'` with their length (`init: { W: 1830, H: … }` numbers), not their values.
  */
+import type { Snapshot } from '../snapshot/snapshot.js';
 import type { Values } from './row.js';
 
 export type RecordedOptions = Readonly<Record<string, unknown>>;
@@ -26,4 +27,16 @@ function jsonOf(value: unknown): unknown {
   }
   if (typeof value === 'object' && value !== null) return recordedOptions(value as Values);
   return value;
+}
+
+/** What a fit's final snapshot records besides the model (fit.ts and fit-online.ts). */
+export interface FinalRecord {
+  readonly options: RecordedOptions;
+  readonly sampleNames: readonly string[] | undefined;
+}
+
+/** The final snapshot's `options` and, when the source names as many samples as were fitted, `sampleNames`. */
+export function finalRecord(record: FinalRecord, samples: number): Pick<Snapshot, 'options' | 'sampleNames'> {
+  const names = record.sampleNames;
+  return { options: record.options, ...(names !== undefined && names.length === samples ? { sampleNames: names } : {}) };
 }

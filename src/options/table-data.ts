@@ -37,6 +37,15 @@ export const LAYOUT_ROWS: readonly OptionRow[] = [
 export const READ_ROWS: readonly OptionRow[] = [
   { name: 'chunkSize', kind: COUNT, scopes: READ, default: 4096, expected: COUNT_WORDS, flag: '--chunk-size <N>', doc: 'samples per chunk' },
   { name: 'batchSize', kind: COUNT, scopes: READ, default: 65536, expected: COUNT_WORDS, flag: '--batch-size <N>', doc: 'rows per record batch read from Parquet' },
+  {
+    name: 'readAhead', kind: { type: 'integer', min: 0 }, scopes: READ, expected: 'a whole number ≥ 0', flag: '--read-ahead <N>',
+    defaultDoc: '64 MB of chunks (2–8) from the file\'s rows per sample',
+    doc: 'Parquet: chunks decoded and converted in the decoder\'s worker ahead of the consumer (0: convert on the main thread, one batch ahead)',
+  },
+  {
+    name: 'memoryBudget', kind: { type: 'bytes' }, scopes: READ, flag: '--memory-budget <bytes>',
+    doc: 'Parquet: pick chunkSize and readAhead so that the consumer\'s model, 150 MB and the chunks in flight fit in this (the CLI reads 2G, 512M)',
+  },
   { name: 'samples', kind: COUNT, scopes: READ, expected: COUNT_WORDS, doc: 'the number of samples n, when known (trailing empty samples count)' },
   { name: 'featureNames', kind: { type: 'strings', distinct: true, nonEmpty: true }, scopes: READ, doc: 'feature names (length m): string feature ids are looked up in it' },
   { name: 'indexBase', kind: { type: 'enum', values: [0, 1] }, scopes: READ, default: 0, flag: '--index-base <0|1>', doc: 'first integer id of features and samples' },

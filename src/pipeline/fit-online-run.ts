@@ -12,7 +12,7 @@ import type { OnlineEngine, OnlineRunner } from '../model/engine.js';
 import { checkShape } from '../options.js';
 import type { Snapshot, TracePoint } from '../snapshot/snapshot.js';
 import type { OnlinePlan } from './fit-online.js';
-import { finalRecord } from './fit-run.js';
+import { finalRecord } from '../options/recorded.js';
 import { checkFiniteLoss, checkModelNotZero, checkSomeValue, hasPositive } from './fit-checks.js';
 import { makeChunkScaler } from './value-scale.js';
 

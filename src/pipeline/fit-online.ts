@@ -33,8 +33,7 @@ import { familyOf, type ModelFamily } from '../model/families.js';
 import { checkShape, fingerprintOf, ONLINE_W_SWEEPS, resolveFit, withSolver, type FitOptions, type ResolvedOptions } from '../options.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
 import { isLogSource, isMatrixSource, type LogSource, type MatrixSource } from '../source/matrix-source.js';
-import { recordedOptions } from '../options/recorded.js';
-import type { FinalRecord } from './fit-run.js';
+import { recordedOptions, type FinalRecord } from '../options/recorded.js';
 import { failOnline, makeChunkQueue, makeOnlineRun, startPool } from './fit-online-run.js';
 
 export interface OnlineOptions extends FitOptions {

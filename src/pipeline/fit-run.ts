@@ -19,7 +19,7 @@ import type { ModelFamily } from '../model/families.js';
 import { checkShape, fingerprintOf, type ResolvedOptions } from '../options.js';
 import type { L2Pool } from '../parallel/l2-pool.js';
 import type { Snapshot, TracePoint } from '../snapshot/snapshot.js';
-import type { RecordedOptions } from '../options/recorded.js';
+import { finalRecord, type FinalRecord } from '../options/recorded.js';
 import type { MatrixSource } from '../source/matrix-source.js';
 
 export interface FitRun {
@@ -59,18 +59,6 @@ const withInit = (run: FitRun, s: Snapshot): Snapshot => {
   return run.initSeconds === undefined && data === undefined && record.sampleNames === undefined && !s.final ? s
     : { ...s, ...(run.initSeconds === undefined ? {} : { initSeconds: run.initSeconds }), ...(data ? { data } : {}), ...record };
 };
-
-/** What a fit's final snapshot records besides the model (fit.ts and fit-online.ts). */
-export interface FinalRecord {
-  readonly options: RecordedOptions;
-  readonly sampleNames: readonly string[] | undefined;
-}
-
-/** The final snapshot's `options` and, when the source names as many samples as were fitted, `sampleNames`. */
-export function finalRecord(record: FinalRecord, samples: number): Pick<Snapshot, 'options' | 'sampleNames'> {
-  const names = record.sampleNames;
-  return { options: record.options, ...(names !== undefined && names.length === samples ? { sampleNames: names } : {}) };
-}
 
 /** The checkpoint to resume from, read once; its data fingerprint becomes the one the passes are checked against. */
 function savedCheckpoint(run: FitRun): Checkpoint {

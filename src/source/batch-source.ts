@@ -15,16 +15,20 @@ import { concat, defer, from, mergeMap, of, switchMap, tap, throwError, type Obs
 import type { RecordBatch, Schema } from 'apache-arrow';
 import type { BatchWhere } from '../chunk/arrow-column.js';
 import type { CscChunk } from '../chunk/csc-chunk.js';
-import { ListToCsc } from '../chunk/list-to-csc.js';
 import { LongToCsc } from '../chunk/long-to-csc.js';
-import { wideColumns, WideToCsc } from '../chunk/wide-to-csc.js';
+import { wideColumns } from '../chunk/wide-to-csc.js';
 import { DataError } from '../errors.js';
 import { checkBatch } from './check-batch.js';
+import type { ConvertPlan } from './convert-thread.js';
+import { makeConverter, type Converter } from './converter.js';
 import { columnsOf, type ResolvedLayout } from './layout.js';
 import type { MatrixSource } from './matrix-source.js';
-import { defaultMemoryLimit, readerBudget, type MemoryBudget } from '../memory-limit.js';
+import { defaultMemoryLimit, readerBudget, readingWithin, type MemoryBudget } from '../memory-limit.js';
+import type { ConvertedItem } from './parquet-chunks.js';
 import { pullBatches } from './pull-batches.js';
 import { describe } from './source-describe.js';
+
+export { makeConverter, type Converter } from './converter.js';
 
 export interface SourceBatch {
   readonly batch: RecordBatch;
@@ -43,6 +47,11 @@ export interface BatchInput {
   maxOf?(column: string): Promise<number | undefined>;
   /** The number of table rows, from metadata. */
   rows?(): Promise<number | undefined>;
+  /**
+   * The chunks of one pass made off the main thread (the Parquet decoder's worker: parquet-chunks.ts), or undefined
+   * when this input cannot (then `open` is read and converted here). Same chunks and errors as converting `open`'s batches.
+   */
+  convert?(columns: readonly string[] | undefined, plan: ConvertPlan): Promise<AsyncIterator<ConvertedItem> | undefined>;
 }
 
 export interface SourceInfo {
@@ -64,8 +73,6 @@ export interface FileSource extends MatrixSource {
   batches(columns?: readonly string[]): AsyncIterator<SourceBatch>;
 }
 
-export interface Converter { push(batch: RecordBatch, where: BatchWhere): CscChunk[]; finish(): CscChunk[] }
-
 export function makeBatchSource(unchecked: BatchInput, layout: ResolvedLayout): FileSource {
   const input = checkedInput(unchecked);
   let known: SourceInfo | undefined;
@@ -83,35 +90,63 @@ export function makeBatchSource(unchecked: BatchInput, layout: ResolvedLayout): 
     get sampleNames() { return sampleNames; },
     batches: (columns?: readonly string[]) => input.open(columns),
     prepare: () => new Promise<SourceInfo>((resolve, reject) => { info$.subscribe({ next: resolve, error: reject }); }),
-    chunks: (consumer?: MemoryBudget): Observable<CscChunk> => info$.pipe(switchMap((info) => {
+    chunks: (consumer?: MemoryBudget): Observable<CscChunk> => info$.pipe(switchMap((info) => (layout.memoryBudget === undefined ? of(layout)
+      : defer(() => budgeted(layout, layout.memoryBudget!, consumer, info, input)))), switchMap((layout) => {
+      const info = known!;
       // Without a consumer's budget, what reading alone needs (a corrupt id must not exhaust memory in `convert` either).
       const budget = consumer ?? readerBudget(defaultMemoryLimit(), layout.chunkSize);
       budget.check(info.features ?? 0, info.samples ?? 0, { source: input.name });
-      let converter: Converter | undefined = makeConverter(layout, info, !input.rereadable, budget);
-      // (A one-shot input is read by its first subscription only; a later one fails before reading.)
-      if (converter instanceof LongToCsc && layout.layout === 'long' && layout.extend && !input.rereadable) growing ??= converter;
-      let rows = 0;
       const columns = layout.layout === 'wide' ? info.columns : columnsOf(layout);
-      const batches = pullBatches(() => input.open(columns)).pipe(mergeMap(({ batch, where }) => {
-        rows += batch.numRows;
-        if (!converter) {
-          // One-shot wide input without `features`: the first batch's numeric columns are the features.
-          const cols = wideColumns(batch.schema, undefined, where);
-          known = { ...info, features: cols.length, columns: cols, featureNames: layout.featureNames ?? cols };
-          converter = makeConverter(layout, known)!;
-        }
-        return converter.push(batch, where);
-      }));
-      const rest = defer(() => {
-        if (rows === 0 || !converter) return throwError(() => new DataError('EMPTY_INPUT', 'the input has no rows', { source: input.name }));
-        if (converter instanceof LongToCsc && converter.sampleIds.length > 0) sampleNames = converter.sampleIds;
-        return from(converter.finish());
-      });
-      return concat(batches, rest);
+      const plan: ConvertPlan = { name: input.name, layout, info, budget: budget.costs && { limit: budget.limit, costs: budget.costs } };
+      const offThread = input.convert && plan.budget && !(layout.layout === 'wide' && !info.columns)
+        ? defer(() => input.convert!(columns, plan)) : of(undefined);
+      return offThread.pipe(switchMap((converted) => (converted
+        ? pullBatches(() => converted).pipe(mergeMap((item) => {
+          if ('chunk' in item) return [item.chunk];
+          sampleNames = item.sampleIds;
+          return [];
+        }))
+        : convertHere(layout, info, budget, columns))));
     })),
+  };
+  /** The chunks of one pass, converted on this thread. */
+  const convertHere = (layout: ResolvedLayout, info: SourceInfo, budget: MemoryBudget, columns: readonly string[] | undefined): Observable<CscChunk> => {
+    let converter: Converter | undefined = makeConverter(layout, info, !input.rereadable, budget);
+    // (A one-shot input is read by its first subscription only; a later one fails before reading.)
+    if (converter instanceof LongToCsc && layout.layout === 'long' && layout.extend && !input.rereadable) growing ??= converter;
+    let rows = 0;
+    const batches = pullBatches(() => input.open(columns)).pipe(mergeMap(({ batch, where }) => {
+      rows += batch.numRows;
+      if (!converter) {
+        // One-shot wide input without `features`: the first batch's numeric columns are the features.
+        const cols = wideColumns(batch.schema, undefined, where);
+        known = { ...info, features: cols.length, columns: cols, featureNames: layout.featureNames ?? cols };
+        converter = makeConverter(layout, known)!;
+      }
+      return converter.push(batch, where);
+    }));
+    const rest = defer(() => {
+      if (rows === 0 || !converter) return throwError(() => new DataError('EMPTY_INPUT', 'the input has no rows', { source: input.name }));
+      if (converter instanceof LongToCsc && converter.sampleIds.length > 0) sampleNames = converter.sampleIds;
+      return from(converter.finish());
+    });
+    return concat(batches, rest);
   };
   // Getters typed `number | undefined` stand for MatrixSource's optional properties (unknown until read).
   return source as unknown as FileSource;
+}
+
+/**
+ * The layout with chunkSize and readAhead chosen from `bytes` (option memoryBudget: memory-limit.ts `readingWithin`):
+ * nonzeros per sample from the table's rows (metadata) and n; without a consumer's budget, a reader's.
+ */
+async function budgeted(layout: ResolvedLayout, bytes: number, consumer: MemoryBudget | undefined, info: SourceInfo, input: BatchInput): Promise<ResolvedLayout> {
+  const m = info.features ?? 0;
+  const n = info.samples ?? 0;
+  const rows = await input.rows?.();
+  const perSample = rows !== undefined && n > 0 ? rows / n : layout.layout === 'wide' ? m : 1000;
+  const reading = readingWithin(bytes, consumer ?? readerBudget(bytes, layout.chunkSize), m, n, perSample);
+  return { ...layout, ...reading };
 }
 
 /** The input with every batch it delivers checked (check-batch.ts) before anyone reads it. */
@@ -130,16 +165,4 @@ function checkedInput(input: BatchInput): BatchInput {
       };
     },
   };
-}
-
-/** `oneShot`: the input is read once, so a long layout with unknownFeatures 'extend' grows while it is read. */
-export function makeConverter(layout: ResolvedLayout, info: SourceInfo, oneShot = false, budget?: MemoryBudget): Converter | undefined {
-  const { chunkSize, samples, indexBase } = layout;
-  if (layout.layout === 'wide') return info.columns ? new WideToCsc({ chunkSize, samples, columns: info.columns }) : undefined;
-  const m = info.features!;
-  if (layout.layout === 'long') {
-    return new LongToCsc({ m, chunkSize, samples, indexBase, feature: layout.feature, sample: layout.sample, value: layout.value,
-      featureNames: info.featureNames, extend: layout.extend && oneShot, budget });
-  }
-  return new ListToCsc({ m, chunkSize, samples, indexBase, indices: layout.indices, values: layout.values, entries: layout.entries });
 }

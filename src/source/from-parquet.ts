@@ -17,19 +17,16 @@
 import { readdir, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Schema, tableFromIPC } from 'apache-arrow';
-import { parquetMetadataAsync, parquetSchema, type AsyncBuffer, type FileMetaData, type SchemaTree } from 'hyparquet';
+import { parquetSchema, type FileMetaData, type SchemaTree } from 'hyparquet';
 import { DataError, OptionError } from '../errors.js';
 import { makeBatchSource, type BatchInput, type FileSource, type SourceBatch } from './batch-source.js';
 import { fileError, handleBatches, withFile, type PassContext } from './file-handles.js';
 import { resolveLayout, type SourceOptions } from './layout.js';
 import { arrowFieldsOf, hyparquetBatches } from './parquet-fallback.js';
+import { parquetChunks } from './parquet-chunks.js';
+import { checkColumns, handleBuffer, limitMs, readAt, readFooter } from './parquet-file.js';
 import { DecoderStalled, DecoderWorker, type Reply } from './parquet-worker.js';
 
-/**
- * How long a decoder call may go without a reply or a byte request: 10 s, and 1 s more per 4 MB of the data
- * it decodes (decoding runs at 100+ MB/s; this only catches a decoder looping on damaged data).
- */
-const limitMs = (bytes: number): number => 10_000 + bytes / 4_000;
 /** parquet-wasm's refusal of a sound file that hyparquet reads (parquetjs-lite's page index lacks `null_pages`). */
 const PAGE_INDEX = /null_pages|page index|column index|offset index/i;
 
@@ -55,6 +52,17 @@ export function fromParquet(input: ParquetInput, options?: SourceOptions): FileS
     open: (columns) => handleBatches(paths, (handle, size, path, pass) => parquetBatches(handle, size, path, columns, layout.batchSize, pass)),
     schema: async () => new Schema(arrowFieldsOf((await footers())[0]!)),
     rows: async () => (await footers()).reduce((sum, f) => sum + Number(f.num_rows), 0),
+    convert: async (columns, plan) => {
+      // The pass's layout: chunkSize and readAhead may come from a memory budget (batch-source.ts).
+      const pass = plan.layout;
+      if (pass.readAhead === 0) return undefined;
+      // Files parquet-wasm refuses (parquetjs-lite's) and any footer problem: read on this thread, as before (its errors, in its order).
+      const list = await footers().catch(() => undefined);
+      if (!list || list.some((f) => /^parquet\.js/.test(f.created_by ?? ''))) return undefined;
+      const rows = list.reduce((sum, f) => sum + Number(f.num_rows), 0);
+      return parquetChunks({ paths, columns, batchSize: pass.batchSize, plan,
+        readAhead: pass.readAhead ?? defaultReadAhead(rows, plan.info.samples, pass.chunkSize) });
+    },
     maxOf: async (column) => {
       let max = -1;
       for (const footer of await footers()) {
@@ -66,6 +74,16 @@ export function fromParquet(input: ParquetInput, options?: SourceOptions): FileS
     },
   };
   return makeBatchSource(source, layout);
+}
+
+/**
+ * Chunks read ahead by default: 64 MB of them (12 bytes per nonzero), from the files' rows per sample (n from
+ * the options or statistics; unknown n: 2), at least 2 and at most 8.
+ */
+export function defaultReadAhead(rows: number, samples: number | undefined, chunkSize: number): number {
+  if (!samples) return 2;
+  const chunkBytes = 12 * chunkSize * (rows / samples) + 4 * chunkSize;
+  return Math.max(2, Math.min(8, Math.floor(64 * 2 ** 20 / chunkBytes)));
 }
 
 /** A directory becomes its sorted part files; files are kept as given. */
@@ -102,37 +120,10 @@ export async function partFiles(list: readonly string[], name: string): Promise<
   return out;
 }
 
-async function readAt(handle: FileHandle, start: number, end: number): Promise<ArrayBuffer> {
-  const buf = new Uint8Array(Math.max(0, end - start));
-  const { bytesRead } = await handle.read(buf, 0, buf.length, start);
-  return (bytesRead === buf.length ? buf : buf.slice(0, bytesRead)).buffer;
-}
-
-/** A FileHandle as hyparquet's AsyncBuffer. */
-function handleBuffer(handle: FileHandle, size: number): AsyncBuffer {
-  return { byteLength: size, slice: (start, end) => readAt(handle, start, end ?? size) };
-}
-
-/** The footer, parsed by hyparquet: MALFORMED_FILE when the file is not Parquet or is truncated. */
-async function readFooter(file: AsyncBuffer, path: string): Promise<FileMetaData> {
-  try {
-    return await parquetMetadataAsync(file, { initialFetchSize: 1 << 16 });
-  } catch (err) {
-    throw fileError('MALFORMED_FILE', 'not a readable Parquet file (bad or missing footer)', err, { source: path });
-  }
-}
-
 async function* parquetBatches(handle: FileHandle, size: number, path: string, columns: readonly string[] | undefined,
   batchSize: number, pass: PassContext): AsyncGenerator<SourceBatch> {
-  const buffer = handleBuffer(handle, size);
-  const footer = await readFooter(buffer, path);
-  const top = parquetSchema(footer).children.map((c) => c.element.name);
-  for (const column of columns ?? []) {
-    if (!top.includes(column)) {
-      throw new DataError('SCHEMA_MISMATCH', `column "${column}" not found; the file has ${top.map((c) => `"${c}"`).join(', ')}`,
-        { source: path, column });
-    }
-  }
+  const footer = await readFooter(handleBuffer(handle, size), path);
+  checkColumns(footer, columns, path);
   const decoder = await DecoderWorker.acquire();
   pass.onClose(() => decoder.terminate());
   decoder.setSource((start, end) => readAt(handle, start, end));

@@ -69,6 +69,16 @@ export interface ReadOptions {
   readonly chunkSize?: number;
   /** Rows per decoded record batch when reading Parquet (default 65536). */
   readonly batchSize?: number;
+  /**
+   * Parquet: chunks the decoder's worker decodes, converts and checks ahead of the consumer (default: 64 MB of
+   * chunks, 2 to 8, estimated from the files' rows per sample); 0 converts on the main thread, one batch ahead.
+   */
+  readonly readAhead?: number;
+  /**
+   * Parquet: bytes for the consumer's model (W, statistics, H: its memory budget), 150 MB of runtime and the chunks in
+   * flight; chunkSize and readAhead are chosen from it (memory-limit.ts `readingWithin`), overriding theirs.
+   */
+  readonly memoryBudget?: number;
   /** Number of samples n, when known: sample ids must be below it, trailing empty samples count. */
   readonly samples?: number;
   /** Feature names (length m). String feature ids are looked up in it. */
@@ -89,6 +99,8 @@ export const DEFAULT_BATCH_SIZE = 65536;
 interface Common {
   readonly chunkSize: number;
   readonly batchSize: number;
+  readonly readAhead: number | undefined;
+  readonly memoryBudget: number | undefined;
   readonly samples: number | undefined;
   readonly featureNames: readonly string[] | undefined;
   readonly indexBase: number;
@@ -120,6 +132,8 @@ export function layoutFrom(v: Values): ResolvedLayout {
   const common: Common = {
     chunkSize: (v.chunkSize as number | undefined) ?? DEFAULT_CHUNK_SIZE,
     batchSize: (v.batchSize as number | undefined) ?? DEFAULT_BATCH_SIZE,
+    readAhead: v.readAhead as number | undefined,
+    memoryBudget: v.memoryBudget as number | undefined,
     samples: v.samples as number | undefined,
     featureNames,
     indexBase: v.indexBase as number,

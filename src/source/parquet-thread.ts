@@ -2,11 +2,13 @@
  * The Parquet decoder's worker thread (started by parquet-worker.ts, which says why decoding runs here): parquet-wasm
  * decodes row groups into Arrow IPC record batches, hyparquet the files parquet-wasm refuses (parquet-fallback.ts).
  * The file stays in the main thread: bytes are asked for by range ("read" → "bytes"). One call at a time, each
- * answered by one reply (parquet-worker.ts `Request`, `Reply`).
+ * answered by one reply (parquet-worker.ts `Request`, `Reply`); besides, a pass may be converted here into
+ * finished CSC chunks (convert-thread.ts: its own messages and events).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { AsyncBuffer, FileMetaData } from 'hyparquet';
-// Only types are imported from other modules (erased): parquet-worker.ts may start this one from its stripped source.
+// parquet-wasm and hyparquet come from the URLs the main thread resolved (this module may run as a bundle from a data: URL).
+import { convertCall, type ConvertRequest } from './convert-thread.js';
 import type { ReaderMessage, Reply, Request } from './parquet-worker.js';
 
 type ParquetWasm = typeof import('parquet-wasm/esm');
@@ -81,7 +83,17 @@ async function wasmCall(msg: Exclude<Request, { type: 'hp-open' | 'hp-group' }>)
   }
 }
 
-port.on('message', async (msg: Request | ReaderMessage) => {
+const convertHost = {
+  post: (event: Parameters<typeof port.postMessage>[0], transfer: ArrayBuffer[] = []): void => port.postMessage(event, transfer),
+  group: async (group: number, batchSize: number, columns: string[] | undefined): Promise<BatchReader> =>
+    (await file!.stream({ rowGroups: [group], batchSize, ...(columns ? { columns } : {}) })).getReader() as BatchReader,
+};
+
+port.on('message', async (msg: Request | ReaderMessage | ConvertRequest) => {
+  if (msg.type === 'conv-start' || msg.type === 'conv-file' || msg.type === 'conv-finish' || msg.type === 'credit') {
+    await convertCall(msg, convertHost);
+    return;
+  }
   if (msg.type === 'bytes') {
     const w = waiting.get(msg.id);
     waiting.delete(msg.id);
@@ -95,3 +107,7 @@ port.on('message', async (msg: Request | ReaderMessage) => {
     reply({ type: 'error', message: String((err as Error | undefined)?.message ?? err) });
   }
 });
+
+// Started (modules loaded, wasm instantiated): the main thread's time limits count from here, not from a start-up that
+// a loaded machine can make take many seconds.
+void ready.then(() => port.postMessage({ type: 'ready' }), () => port.postMessage({ type: 'ready' }));

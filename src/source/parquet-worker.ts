@@ -17,23 +17,42 @@
  */
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { CONVERT_EVENTS, type ConvertEvent, type ConvertRequest } from './convert-thread.js';
 
 let threadSource: Promise<string> | undefined;
 
 /**
  * The worker's module: the compiled parquet-thread.js next to this file (dist/); under tsx / vitest (this file is
- * parquet-worker.ts) parquet-thread.ts with its types stripped by esbuild, as a data: URL. Registering tsx in each
- * decoder worker (what parallel/workers.ts does for the pools) took 2.5–3 s per worker on this project's loaded
- * machine, and every Parquet read starts one.
+ * parquet-worker.ts) parquet-thread.ts and the modules it imports (the converters: convert-thread.ts) bundled by
+ * esbuild into one module, as a data: URL, with apache-arrow imported from its file URL (a data: URL cannot resolve
+ * a package name). Registering tsx in each decoder worker (what parallel/workers.ts does for the pools) took 2.5–3 s
+ * per worker on this project's loaded machine, and every Parquet read starts one; the bundle takes ~50 ms, once.
  */
 async function threadUrl(): Promise<URL> {
   if (!import.meta.url.endsWith('.ts')) return new URL('./parquet-thread.js', import.meta.url);
   // The compiler's name is a variable: a bundler of an app that uses nmflow must not try to bundle esbuild too.
   const compiler = 'esbuild';
-  threadSource ??= Promise.all([import(compiler) as Promise<typeof import('esbuild')>, readFile(new URL('./parquet-thread.ts', import.meta.url), 'utf8')])
-    .then(async ([esbuild, code]) => (await esbuild.transform(code, { loader: 'ts', format: 'esm' })).code);
+  threadSource ??= (import(compiler) as Promise<typeof import('esbuild')>).then(async (esbuild) => {
+    const require = createRequire(import.meta.url);
+    const arrowDir = dirname(require.resolve('apache-arrow'));
+    const arrow = pathToFileURL(join(arrowDir, 'Arrow.node.mjs')).href;
+    const result = await esbuild.build({
+      entryPoints: [fileURLToPath(new URL('./parquet-thread.ts', import.meta.url))], bundle: true, format: 'esm', platform: 'node',
+      write: false, logLevel: 'silent',
+      plugins: [{
+        name: 'packages-by-url',
+        setup(build) {
+          build.onResolve({ filter: /^[^./]/ }, (args) => (args.path.startsWith('node:') ? { path: args.path, external: true }
+            : args.path === 'apache-arrow' ? { path: arrow, external: true }
+              : { errors: [{ text: `the decoder worker may import only apache-arrow and node: modules (found ${args.path})` }] }));
+        },
+      }],
+    });
+    return result.outputFiles[0]!.text;
+  });
   return new URL(`data:text/javascript,${encodeURIComponent(await threadSource)}`);
 }
 
@@ -65,19 +84,34 @@ export class DecoderWorker {
   private pending: { resolve: (r: Reply) => void; reject: (e: Error) => void; progress: () => void } | undefined;
   private bytes: ((start: number, end: number) => Promise<ArrayBuffer>) | undefined;
   private dead: Error | undefined;
+  /** Receives a conversion's events (convert-thread.ts), and the worker's death. */
+  private listener: { event(e: ConvertEvent): void; died(err: Error): void } | undefined;
+  /** The worker has said 'ready' (its start-up does not count against a call's time limit). */
+  private started = false;
+  private readonly onStarted: (() => void)[] = [];
+  /** The 'close' of a released worker (acquire waits for it). */
+  private closing: Promise<void> | undefined;
+  /** When the worker last sent anything or asked for bytes (performance.now()). */
+  lastActivity = 0;
 
   private constructor(private readonly worker: Worker) {
-    worker.on('message', (msg: Reply | { type: 'read'; id: number; start: number; end: number }) => {
+    worker.on('message', (msg: Reply | ConvertEvent | { type: 'read'; id: number; start: number; end: number } | { type: 'ready' }) => {
+      this.lastActivity = performance.now();
+      if (msg.type === 'ready') { this.started = true; for (const go of this.onStarted.splice(0)) go(); return; }
       if (msg.type === 'read') { this.serveRead(msg.id, msg.start, msg.end); return; }
+      if (CONVERT_EVENTS.has(msg.type)) { this.listener?.event(msg as ConvertEvent); return; }
       const p = this.pending;
       this.pending = undefined;
-      p?.resolve(msg);
+      p?.resolve(msg as Reply);
     });
     const die = (err: Error): void => {
       this.dead ??= err;
       const p = this.pending;
       this.pending = undefined;
       p?.reject(this.dead);
+      const l = this.listener;
+      this.listener = undefined;
+      l?.died(this.dead);
     };
     worker.on('error', die);
     worker.on('exit', (code) => die(new Error(`the decoder worker stopped (exit code ${code})`)));
@@ -87,7 +121,10 @@ export class DecoderWorker {
   static async acquire(): Promise<DecoderWorker> {
     const reuse = DecoderWorker.idle;
     DecoderWorker.idle = undefined;
-    if (reuse && !reuse.dead) { reuse.worker.ref(); return reuse; }
+    if (reuse) {
+      await reuse.closing;
+      if (!reuse.dead) { reuse.worker.ref(); return reuse; }
+    }
     const require = createRequire(import.meta.url);
     compiled ??= readFile(require.resolve('parquet-wasm/esm/parquet_wasm_bg.wasm')).then((bytes) => wasmApi.compile(bytes));
     const module = await compiled;
@@ -127,31 +164,45 @@ export class DecoderWorker {
         reject: (error) => { clearTimeout(timer); reject(error); },
         progress,
       };
-      progress();
+      if (this.started) progress();
+      else this.onStarted.push(() => { if (this.pending?.progress === progress) progress(); });
       this.worker.postMessage(request);
     });
+  }
+
+  /** Where a conversion's events go (undefined: nowhere). */
+  listen(listener: { event(e: ConvertEvent): void; died(err: Error): void } | undefined): void {
+    this.listener = listener;
+  }
+
+  /** Sends a conversion message (no reply: its events go to the listener). */
+  post(message: ConvertRequest): void {
+    if (!this.dead) this.worker.postMessage(message);
   }
 
   /** After a file read to the end: free it in the worker and keep the worker for the next pass. */
   release(): void {
     this.bytes = undefined;
+    this.listener = undefined;
     if (this.dead || DecoderWorker.idle) { this.terminate(); return; }
-    this.call({ type: 'close' }).then(() => {
-      if (DecoderWorker.idle || this.dead) { this.terminate(); return; }
-      this.worker.unref();
-      DecoderWorker.idle = this;
+    // Kept at once (a pass that starts right after this one waits for the close, rather than starting a new worker).
+    DecoderWorker.idle = this;
+    this.closing = this.call({ type: 'close' }).then(() => {
+      if (!this.dead && DecoderWorker.idle === this) this.worker.unref();
     }, () => this.terminate());
   }
 
   /** Stops the worker at once (a decode in flight is abandoned). */
   terminate(): void {
     this.bytes = undefined;
+    this.listener = undefined;
     this.dead ??= new Error('the decoder worker was stopped');
     this.worker.terminate().catch(() => undefined);
   }
 
   private serveRead(id: number, start: number, end: number): void {
     this.pending?.progress();
+    this.lastActivity = performance.now();
     const bytes = this.bytes;
     const reply = bytes ? bytes(start, end) : Promise.reject(new Error('the file is closed'));
     reply.then(
