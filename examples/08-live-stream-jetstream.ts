@@ -12,7 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { lastValueFrom, toArray } from 'rxjs';
-import { chunkMessage, fitOnline, fromJetStream, loadMtx, openPublisher, publishSnapshots } from '../src/index.js';
+import { fitOnline, loadMtx } from '../src/index.js';
+import { chunkMessage, fromJetStream, openPublisher, publishSnapshots } from '../src/cluster/index.js';
 
 const servers = process.env.NMFLOW_NATS;
 if (!servers) {

@@ -1,4 +1,4 @@
-// The CommonJS build (issue #16): dist/index.cjs and dist/report/index.cjs, for `require('nmflow')` on Node 20,
+// The CommonJS build (issue #16): dist/index.cjs, dist/report/index.cjs and dist/cluster/index.cjs, for `require('nmflow')` on Node 20,
 // which cannot require ES modules. esbuild bundles src/ into one file per entry; packages stay `require`s,
 // except the ES-only ones the library imports statically (hyparquet), which are bundled in. Packages the library
 // loads when first needed (parquet-wasm, hyparquet-compressors, vega, vega-lite) stay dynamic `import()`s, which
@@ -35,7 +35,7 @@ const external = {
   },
 };
 
-for (const [entry, out] of [['src/index.ts', 'dist/index.cjs'], ['src/report/index.ts', 'dist/report/index.cjs']]) {
+for (const [entry, out] of [['src/index.ts', 'dist/index.cjs'], ['src/report/index.ts', 'dist/report/index.cjs'], ['src/cluster/index.ts', 'dist/cluster/index.cjs']]) {
   const outfile = join(root, out);
   await build({
     entryPoints: [join(root, entry)], outfile, bundle: true, platform: 'node', format: 'cjs', target: 'node20',

@@ -41,9 +41,8 @@ export { checkChunk } from './chunk/check-chunk.js';
 // Fitting
 export { fit, fitModel } from './pipeline/fit.js';
 export { fitOnline, type OnlineOptions } from './pipeline/fit-online.js';
-// Scale-out on NATS JetStream (issue #14): the batch least-squares fit with its units solved by `nmflow worker` processes
-export { fitOnNats, type ClusterFitOptions, type ClusterSettings, type PassTiming } from './cluster/coordinator.js';
-export { runWorker, type WorkerOptions } from './cluster/worker.js';
+// Scale-out, live streams and the ETL stage on NATS JetStream (issue #14) are the subpath export `nmflow/cluster`
+// (src/cluster/index.ts): the NATS client loads only when asked for.
 export { crossValidate, CV_TEST_FRACTION, type CrossValidateOptions, type CvEvent, type CvPoint, type CvFit, type CvTable } from './pipeline/cross-validate.js';
 export { cvTable, parseRanks } from './pipeline/cv-table.js';
 export { fitAutoRank, searchRank, type AutoRankOptions, type AutoRankResult } from './pipeline/auto-rank.js';
@@ -64,9 +63,5 @@ export * from './diagnostics/index.js';
 // Kernels (for benchmarks and advanced use)
 export { makeRandom, type Random } from './kernel/random.js';
 
-// Live streams and the ETL stage on NATS JetStream (issue #14 part 3)
+// A source that is a position in a durable log (fromJetStream of `nmflow/cluster`)
 export type { LogPosition, LogSource } from './source/matrix-source.js';
-export { fromJetStream, type JetStreamSourceOptions } from './cluster/jetstream-source.js';
-export { chunkMessage, openPublisher, type Publisher, type PublisherOptions } from './cluster/stream-publish.js';
-export { publishModelFile, publishSnapshots, modelFromBytes, type ModelBucketOptions, type SnapshotPublishOptions } from './cluster/model-kv.js';
-export { runProjectWorker, type ProjectWorkerOptions, type WorkerReport } from './cluster/project-worker.js';

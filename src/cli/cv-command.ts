@@ -56,8 +56,8 @@ export function addCvCommand(program: Command, print: (line: string) => void): v
 The test loss is the mean squared error over a speckled held-out set (--test-fraction, default ${CV_TEST_FRACTION}).
 bestRank: the smallest rank whose mean test loss is within one standard error of the minimum (minRank).
 Examples:
-  nmflow cv ../shared/data/hawaiibirds.mtx --ranks 2:20 --json
-  nmflow cv ../shared/data/movielens.mtx --ranks 1:10 --mask zeros --replicates 3 --out cv.json`)
+  nmflow cv examples/data/hawaiibirds.mtx.gz --ranks 2:20 --json
+  nmflow cv ratings.mtx --ranks 1:10 --mask zeros --replicates 3 --out cv.json`)
     .action(async (input: string, flags: CvFlags) => { await runCv(input, flags, print); });
   addTableFlags(command, 'fit', CV_FLAGS);
   addTableFlags(command, 'source', ['chunkSize']);

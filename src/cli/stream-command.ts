@@ -33,7 +33,7 @@ export function addStreamCommand(program: Command, print: (line: string) => void
     .option('-q, --quiet', 'print nothing but errors')
     .addHelpText('after', `
 Examples:
-  nmflow stream publish ../shared/data/hawaiibirds.mtx --nats nats://127.0.0.1:4222 --subject birds.in --batch-size 200
+  nmflow stream publish examples/data/hawaiibirds.mtx.gz --nats nats://127.0.0.1:4222 --subject birds.in --batch-size 200
   nmflow stream publish counts.parquet --layout long --feature gene --sample cell --value umi --nats $NATS --subject cells.in`)
     .action(async (file: string, flags: PublishFlags) => { await runPublish(file, flags, print); });
   addInputFlags(publish);

@@ -16,6 +16,7 @@ export interface ClusterOptions {
   readonly timeoutMs?: number;
 }
 
+/** The servers of `--nats` (comma-separated or a list), trimmed; none is a ClusterError. */
 export function serverList(servers: string | readonly string[]): string[] {
   const list = (typeof servers === 'string' ? servers.split(',') : [...servers]).map((s) => s.trim()).filter((s) => s.length > 0);
   if (list.length === 0) throw new ClusterError('servers', 'No NATS server given: pass --nats URL (e.g. nats://127.0.0.1:4222).');

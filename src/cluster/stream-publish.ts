@@ -46,6 +46,11 @@ export async function streamFor(jsm: JetStreamManager, subject: string, name: st
   return { stream: name, created: true };
 }
 
+/**
+ * A publisher of Arrow IPC messages to `subject` (issue #14 part 3): connects, creates the stream when none captures
+ * the subject (and says so in `created`), and publishes each message with a msgID so that a re-run adds nothing.
+ * Rejects with a ClusterError naming the server or the stream.
+ */
 export async function openPublisher(options: PublisherOptions): Promise<Publisher> {
   const nc: NatsConnection = await connectCluster({ ...options, name: `nmflow publish ${options.subject}` });
   try {

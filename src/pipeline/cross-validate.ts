@@ -40,6 +40,13 @@ export type CvEvent = CvPoint | CvFit | CvTable;
 /** The default held-out fraction of a cross-validation (RcppML's `test_fraction` default). */
 export const CV_TEST_FRACTION = 0.05;
 
+/**
+ * Cross-validation over ranks (issue #15): for each rank and replicate, a fit with the entries of a speckled test set
+ * held out (a hash of feature, sample and `testSeed`), streamed chunk by chunk like any fit. Emits a point per
+ * iteration (`{ rank, replicate, iteration, trainLoss, testLoss }`), a record per finished fit, and last the table
+ * (mean test loss and its standard error per rank, `minRank`, and `bestRank` by the one-standard-error rule).
+ * Bad options (ranks above min(m, n), a test fraction outside (0, 1)) are OptionErrors.
+ */
 export function crossValidate(source: MatrixSource, options: CrossValidateOptions): Observable<CvEvent> {
   if (!isMatrixSource(source)) throw new OptionError('source', 'a MatrixSource (fromCsc, fromMtx, fromArrow, fromParquet, …)', source);
   const { ranks: given, replicates = 3, testFraction = CV_TEST_FRACTION, ...rest } = options;

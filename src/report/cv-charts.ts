@@ -25,6 +25,7 @@ export function isCvCurve(value: unknown): value is CvCurve {
     && v.ranks!.includes(v.bestRank!) && v.ranks!.includes(v.minRank!);
 }
 
+/** The Vega-Lite chart of a cross-validation: train and test loss (± SE) against rank, the chosen rank marked. */
 export function cvSpec(cv: CvCurve): TopLevelSpec {
   const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
   const rows = cv.ranks.flatMap((rank, q) => [
