@@ -3,7 +3,7 @@
  * in this process; the model is the same bytes as the in-process fit of the same Parquet files, for 1, 2 and 3
  * workers and for both solvers.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { lastValueFrom } from 'rxjs';
@@ -13,6 +13,7 @@ import { fitModel } from '../src/pipeline/fit.js';
 import type { Snapshot } from '../src/snapshot/snapshot.js';
 import { fromParquet } from '../src/source/from-parquet.js';
 import { makeWorkers, modelBytes, writeListParts } from './helpers/cluster-data.js';
+import { nmflow } from './helpers/cli.js';
 import { natsServerBinary, startNatsServer, type NatsServer } from './helpers/nats-server.js';
 
 const haveNats = natsServerBinary() !== undefined;
@@ -53,4 +54,18 @@ describe.skipIf(!haveNats)('fit on NATS: the same bytes as in process', () => {
       }
     }, 300_000);
   }
+
+  it('CLI: --init-w is the start of the fit on NATS too (the in-process CLI fit of the same files and start)', async () => {
+    while (workers.all.length < 1) workers.start(server.url);
+    const m = (await fitModel(fromParquet(data, { layout: 'list' }), { ...base, maxIterations: 1 })).features;
+    const w0 = join(dir, 'W0.csv');
+    writeFileSync(w0, Array.from({ length: m }, (_, i) => [0, 1, 2, 3].map((c) => ((i * 7 + c * 13) % 11) / 10 + 0.05).join(',')).join('\n'));
+    const args = ['fit', data, '--layout', 'list', '--rank', '4', '--max-iterations', '3', '--tol', '0', '--json', '--threads', '1'];
+    const last = (out: string): { relativeLoss: number } => JSON.parse(out.trim().split('\n').filter((l) => l.startsWith('{')).at(-1)!) as { relativeLoss: number };
+    const [local, random] = [await nmflow(...args, '--init-w', w0), await nmflow(...args, '--seed', '3')];
+    const distributed = await nmflow(...args, '--init-w', w0, '--nats', server.url);
+    expect({ code: distributed.code, local: local.code, random: random.code }, distributed.stderr + local.stderr + random.stderr).toEqual({ code: 0, local: 0, random: 0 });
+    expect(last(distributed.stdout).relativeLoss).toBe(last(local.stdout).relativeLoss);
+    expect(last(distributed.stdout).relativeLoss).not.toBe(last(random.stdout).relativeLoss);
+  }, 300_000);
 });

@@ -9,7 +9,6 @@ import { writeFactorsH, writeModel, modelFormatOf } from '../io/model-file.js';
 import { resolveOptions, type FitOptions, type InitMethod } from '../options.js';
 import { fit } from '../pipeline/fit.js';
 import { fitOnline, type OnlineOptions } from '../pipeline/fit-online.js';
-import { readCsvMatrix } from '../source/read-csv-matrix.js';
 import type { Snapshot, TracePoint } from '../snapshot/snapshot.js';
 import { fitBudget, resolveMemoryLimit } from '../memory-limit.js';
 import { addInputFlags, openInput, type InputFlags } from './open-input.js';
@@ -17,7 +16,7 @@ import { untilInterrupted } from './interrupt.js';
 import { jsonProgress } from './pass-progress.js';
 import { makeFitProgress } from './progress.js';
 import { addTableFlags, parseInteger } from './parse-flags.js';
-import { autoRank, losses, maskOf } from './fit-mask-flags.js';
+import { autoRank, losses, maskOf, readInit } from './fit-flag-values.js';
 import { formatsFor } from '../format/registry.js';
 import { addClusterFitFlags, fitOnNatsCli, type ClusterFlags } from './cluster-commands.js';
 
@@ -174,21 +173,16 @@ async function runFit(input: string, flags: FitFlags, print: (line: string) => v
   const budget = fitBudget(resolveMemoryLimit(flags.memoryLimit), { rank: flags.rank as number, loss: flags.loss ?? 'l2', threads: flags.threads });
   if (flags.nats !== undefined) {
     // the coordinator of a fit on NATS: the workers read the files (cli/cluster-commands.ts)
+    const init = await readInit(flags, {}); // explicit starts: their shapes are checked by the coordinator
     const fitStart = performance.now();
-    const model = await fitOnNatsCli(input, flags, base, (p) => {
+    const model = await fitOnNatsCli(input, flags, init.W || init.H ? { ...base, init } : base, (p) => {
       if (flags.json && !flags.quiet) print(JSON.stringify({ iteration: p.iteration, relativeLoss: p.relativeLoss, objective: p.objective, tol: p.tol, seconds: p.seconds }));
     });
     await finishFit(input, flags, model, { loadSeconds: 0, fitSeconds: (performance.now() - fitStart) / 1000, online: false }, print);
     return;
   }
   const source = await openInput(input, { ...flags, budget });
-  const init: { W?: Float64Array; H?: Float64Array } = {};
-  if (flags.initW) {
-    init.W = (await readCsvMatrix(flags.initW, { cols: flags.rank as number, ...(source.features === undefined ? {} : { rows: source.features }) })).data;
-  }
-  if (flags.initH) {
-    init.H = (await readCsvMatrix(flags.initH, { rows: flags.rank as number, ...(source.samples === undefined ? {} : { cols: source.samples }) })).data;
-  }
+  const init = await readInit(flags, source);
   const loadSeconds = (performance.now() - loadStart) / 1000;
   const options: FitOptions = init.W || init.H ? { ...base, init } : base;
   const progress = process.stderr.isTTY && !flags.json && !flags.quiet && !online

@@ -1,12 +1,14 @@
 /**
- * The fit command's mask, test-set and `--rank auto` flags (issue #15): the options they give, the rank searched on
- * the cross-validation curve before the fit, and the train/test losses of the JSON lines.
+ * What some of the fit command's flags give: the mask and test-set options and the rank searched by `--rank auto`
+ * on the cross-validation curve before the fit (issue #15), the train/test losses of the JSON lines, and the
+ * explicit starts of --init-w / --init-h.
  */
 import type { FitOptions } from '../options.js';
 import { searchRank } from '../pipeline/auto-rank.js';
 import { parseRanks } from '../pipeline/cv-table.js';
 import type { FitFlags } from './fit-command.js';
 import { openInput } from './open-input.js';
+import { readCsvMatrix } from '../source/read-csv-matrix.js';
 
 /** --rank auto: the rank chosen by searchRank on the input (one line: JSON with --json). */
 export async function autoRank(input: string, flags: FitFlags, print: (line: string) => void): Promise<number> {
@@ -31,4 +33,13 @@ export function maskOf(flags: FitFlags): Partial<FitOptions> {
   const out: Record<string, unknown> = {};
   for (const key of ['mask', 'missing', 'testFraction', 'testSeed', 'testZeros', 'earlyStop'] as const) if (flags[key] !== undefined) out[key] = flags[key];
   return out as Partial<FitOptions>;
+}
+
+/** --init-w / --init-h as arrays, checked against the shape where it is known. */
+export async function readInit(flags: FitFlags, shape: { features?: number | undefined; samples?: number | undefined }): Promise<{ W?: Float64Array; H?: Float64Array }> {
+  const k = flags.rank as number;
+  return {
+    ...(flags.initW ? { W: (await readCsvMatrix(flags.initW, { cols: k, ...(shape.features === undefined ? {} : { rows: shape.features }) })).data } : {}),
+    ...(flags.initH ? { H: (await readCsvMatrix(flags.initH, { rows: k, ...(shape.samples === undefined ? {} : { cols: shape.samples }) })).data } : {}),
+  };
 }
