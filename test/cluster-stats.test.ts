@@ -3,30 +3,19 @@
  * passStatsToIPC / mergePassStats (model/l2/pass-stats.ts) whatever the order the units arrive in.
  */
 import { describe, expect, it } from 'vitest';
-import type { CscMatrix } from '../src/chunk/csc-matrix.js';
 import { decodeStats, encodeStats, makeStatsSum } from '../src/cluster/stats-codec.js';
 import { ClusterError } from '../src/errors.js';
-import { makeRandom } from '../src/kernel/random.js';
 import { makeL2Engine } from '../src/model/l2/engine.js';
 import { mergePassStats, passStatsToIPC, unitPassStats, type PassStats } from '../src/model/l2/pass-stats.js';
 import { UNIT_SAMPLES } from '../src/model/l2/units.js';
 import { resolveOptions, withSolver } from '../src/options.js';
 import { splitColumns } from '../src/source/from-csc.js';
-
-function sparse(m: number, n: number, density: number, seed: number): CscMatrix {
-  const random = makeRandom(seed);
-  const colPtr = new Int32Array(n + 1), rows: number[] = [], values: number[] = [];
-  for (let j = 0; j < n; j++) {
-    for (let i = 0; i < m; i++) if (random.uniform() < density) { rows.push(i); values.push(1 + 4 * random.uniform()); }
-    colPtr[j + 1] = rows.length;
-  }
-  return { m, n, colPtr, rowIdx: Int32Array.from(rows), values: Float64Array.from(values) };
-}
+import { seededSparse } from './helpers/seeded-sparse.js';
 
 describe('cluster/stats-codec.ts', () => {
   it('encode/decode round-trips, and the sum of units in any order is mergePassStats\'s bytes', () => {
     // 300 features, 4 units: sparse enough that units touch different rows
-    const A = sparse(300, 3 * UNIT_SAMPLES + 100, 0.004, 9);
+    const A = seededSparse(300, 3 * UNIT_SAMPLES + 100, 0.004, 9);
     const options = { rank: 3, seed: 2, solver: 'fast' } as const;
     const resolved = withSolver(resolveOptions(options), options);
     const engine = makeL2Engine(A.m, resolved, { sourceName: 'units', featureNames: undefined, threads: 1 });

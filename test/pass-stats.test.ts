@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import type { CscMatrix } from '../src/chunk/csc-matrix.js';
 import { makeRandom, type Random } from '../src/kernel/random.js';
 import { makeL2Engine } from '../src/model/l2/engine.js';
 import {
@@ -9,19 +8,9 @@ import { UNIT_SAMPLES } from '../src/model/l2/units.js';
 import { resolveOptions, withSolver, type FitOptions } from '../src/options.js';
 import { fitModel } from '../src/pipeline/fit.js';
 import { fromCsc, splitColumns } from '../src/source/from-csc.js';
+import { seededSparse } from './helpers/seeded-sparse.js';
 
 const same = (a: Float64Array, b: Float64Array): boolean => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
-
-/** m × n, each entry nonzero with probability `density`, seeded; n spans several units of UNIT_SAMPLES. */
-function sparse(m: number, n: number, density: number, seed: number): CscMatrix {
-  const random = makeRandom(seed);
-  const colPtr = new Int32Array(n + 1), rows: number[] = [], values: number[] = [];
-  for (let j = 0; j < n; j++) {
-    for (let i = 0; i < m; i++) if (random.uniform() < density) { rows.push(i); values.push(1 + 4 * random.uniform()); }
-    colPtr[j + 1] = rows.length;
-  }
-  return { m, n, colPtr, rowIdx: Int32Array.from(rows), values: Float64Array.from(values) };
-}
 
 function shuffled<T>(items: readonly T[], random: Random): T[] {
   const out = [...items];
@@ -32,7 +21,7 @@ function shuffled<T>(items: readonly T[], random: Random): T[] {
   return out;
 }
 
-const A = sparse(50, 2 * UNIT_SAMPLES + 500, 0.06, 3); // 3 units, the last one partial
+const A = seededSparse(50, 2 * UNIT_SAMPLES + 500, 0.06, 3); // 3 units, the last one partial
 const base = { rank: 4, seed: 5, maxIterations: 5, tol: 0, threads: 1 } as const;
 
 /**
