@@ -25,8 +25,8 @@
  * Output: a table on stdout and bench/results/billion-<date>.json (one entry per nnz and loss; a later run of the same
  * size on the same day replaces its entry), with load averages before and after each measurement.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -155,6 +155,24 @@ async function makeData(root: string, nnz: number, features: number, perSample: 
 
 const hasTime = existsSync('/usr/bin/time');
 
+/** The largest size of DIR seen every 2 s (du -sb in a shell loop, since the fit runs synchronously): l1's feature-major copy. */
+function watchDisk(dir: string): { stop: () => number } {
+  mkdirSync(dir, { recursive: true });
+  const log = `${dir}.du`;
+  const fd = openSync(log, 'w');
+  const loop = spawn('sh', ['-c', `while :; do du -sb '${dir}' | cut -f1; sleep 2; done`], { stdio: ['ignore', fd, 'ignore'], detached: true });
+  closeSync(fd);
+  return {
+    stop: () => {
+      try { process.kill(-loop.pid!, 'SIGKILL'); } catch { /* already gone */ }
+      const sizes = readFileSync(log, 'utf8').split('\n').filter(Boolean).map(Number);
+      rmSync(log, { force: true });
+      rmSync(dir, { recursive: true, force: true });
+      return Math.max(0, ...sizes);
+    },
+  };
+}
+
 function timed(args: readonly string[], timeoutSeconds: number): { ok: boolean; seconds: number; rssBytes?: number; cpuSeconds?: number; lines: Record<string, unknown>[]; error?: string; load: number[][] } {
   const load = [loadavg()];
   const r = hasTime ? runCommand('/usr/bin/time', ['-v', process.execPath, ...args], { timeoutSeconds }) : runCommand(process.execPath, args, { timeoutSeconds });
@@ -204,9 +222,12 @@ async function main(): Promise<void> {
     console.log(`  compute-only: ${compute.ok ? `${(c!['perPass'] as number).toFixed(2)} s per pass on ${c!['gatheredNnz']} nonzeros` : compute.error}`);
   }
   const cli = join(build.dist, 'cli', 'run.js');
+  const copyDir = join(root, `l1-copy-${process.pid}`);
   const fitArgs = [cli, 'fit', data.dir, '--rank', String(rank), '--max-iterations', String(passes), '--tol', '0', '--threads', String(threads),
-    '--seed', '42', '--json', ...(loss === 'l1' ? ['--loss', 'l1', '--temp-dir', root] : [])];
+    '--seed', '42', '--json', ...(loss === 'l1' ? ['--loss', 'l1', '--temp-dir', copyDir] : [])];
+  const disk = loss === 'l1' ? watchDisk(copyDir) : undefined;
   const fitRun = timed(fitArgs, hours);
+  const copyDiskBytes = disk?.stop();
   const its = fitRun.lines.filter((l) => typeof l['iteration'] === 'number');
   const done = fitRun.lines.find((l) => l['done'] === true);
   if (!fitRun.ok || !done) console.log(`  fit FAILED: ${fitRun.error}`);
@@ -223,6 +244,7 @@ async function main(): Promise<void> {
     computeOnlyScaled: c?.['scaled'], computeOnlyGatheredNnz: c?.['gatheredNnz'],
     streamedOverMax: secondsPerPass !== undefined && bound !== undefined ? secondsPerPass / bound : undefined,
     boundBy: ioPass && computePass !== undefined ? (ioPass.seconds > computePass ? 'io' : 'compute') : undefined,
+    ...(copyDiskBytes === undefined ? {} : { featureMajorCopyPeakDiskBytes: copyDiskBytes, featureMajorCopyAndFirstPassSeconds: its[0]?.['seconds'] }),
     fitProcessCpuSeconds: fitRun.cpuSeconds, fitProcessWallSeconds: fitRun.seconds,
     peakRssBytes: fitRun.rssBytes, ioOnlyPeakRssBytes: io?.rssBytes, computeOnlyPeakRssBytes: compute?.rssBytes,
     relativeLoss: done?.['relativeLoss'], iterations: done?.['iterations'],
