@@ -21,6 +21,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { CONVERT_EVENTS, type ConvertEvent, type ConvertRequest } from './convert-thread.js';
+import type { MtxReply, MtxRequest } from './mtx-thread.js';
 
 let threadSource: Promise<string> | undefined;
 
@@ -57,14 +58,15 @@ async function threadUrl(): Promise<URL> {
 }
 
 export type Reply = { type: 'ok' } | { type: 'end' } | { type: 'batch'; ipc: Uint8Array } | { type: 'error'; message: string }
-  | { type: 'columns'; columns: Record<string, ArrayLike<unknown>> };
+  | { type: 'columns'; columns: Record<string, ArrayLike<unknown>> } | MtxReply;
 export type Request =
   | { type: 'open'; size: number }
   | { type: 'hp-open'; size: number }
   | { type: 'hp-group'; rowStart: number; rowEnd: number; columns: string[] }
   | { type: 'group'; group: number; batchSize: number; columns: string[] | undefined }
   | { type: 'next' }
-  | { type: 'close' };
+  | { type: 'close' }
+  | MtxRequest;
 /** The bytes of a range the worker asked for ("read"), or why they could not be read. */
 export type ReaderMessage = { type: 'bytes'; id: number; buffer?: ArrayBuffer; error?: string };
 
