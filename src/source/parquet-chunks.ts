@@ -154,7 +154,8 @@ export function parquetChunks(pass: ConvertedPass): AsyncIterator<ConvertedItem>
     const watch = (): void => {
       const w = worker;
       const quiet = w ? performance.now() - w.lastActivity : 0;
-      if (!w || quiet < limit) { timer = setTimeout(watch, Math.max(50, limit - quiet)); return; }
+      // Not while the worker starts (its 'ready' counts as activity): only a started worker can stall.
+      if (!w || !w.isStarted || quiet < limit) { timer = setTimeout(watch, Math.max(50, limit - quiet)); return; }
       // Look once more after the event loop has taken in what is waiting (a message may have come meanwhile).
       setImmediate(() => {
         if (waiter !== ready) return;

@@ -143,6 +143,11 @@ export class DecoderWorker {
     this.bytes = bytes;
   }
 
+  /** The worker has started (its start-up, which a loaded machine can make take many seconds, is not a stall). */
+  get isStarted(): boolean {
+    return this.started;
+  }
+
   /** Sends `request`; with `limitMs`, a call without a reply or a byte request for that long is stopped (DecoderStalled). */
   call(request: Request, limitMs = Infinity): Promise<Reply> {
     if (this.dead) return Promise.reject(this.dead);
