@@ -109,13 +109,14 @@ export function memoryBudget(limit: number, costs: Costs): MemoryBudget {
 /**
  * A batch fit's budget. Per feature (l2): W, its previous value, the extrapolation point, AHᵀ and the
  * model's copy — 6·k doubles; per sample: H and the snapshot's copy — 2·k doubles (weighted L1 keeps
- * W and H twice more for its start iterations). `threads`: each thread's share of the statistics.
+ * W and H twice more for its start iterations). `threads`: each thread's share of the statistics, and each worker
+ * thread beyond the first its runtime (V8 isolate, modules, WebAssembly memory: ~70 MB measured, bench/README.md).
  */
 export function fitBudget(limit: number, o: { readonly rank: number; readonly loss: 'l1' | 'l2'; readonly threads?: number | undefined }): MemoryBudget {
   const k = o.rank;
   const copies = o.loss === 'l1' ? 2 : 1;
   return memoryBudget(limit, {
-    base: 64 * 2 ** 20,
+    base: (64 + 70 * Math.max(0, (o.threads ?? 1) - 1)) * 2 ** 20,
     perFeature: 8 * k * (6 * copies + (o.threads ?? 1)),
     perSample: 8 * k * 2 * copies,
     what: `a fit at rank ${k}`,
