@@ -13,6 +13,7 @@ import { DataError, NmfError } from '../src/errors.js';
 import { fitBudget } from '../src/memory-limit.js';
 import { fromArrow } from '../src/source/from-arrow.js';
 import { loadMtx } from '../src/source/from-mtx.js';
+import { readMtxOffThread } from '../src/source/mtx-off-thread.js';
 import type { SourceOptions } from '../src/source/layout.js';
 import { MtxParser } from '../src/source/mtx-parser.js';
 import { readMtx } from '../src/source/read-mtx.js';
@@ -68,7 +69,7 @@ function arrowFile(name: string, rows: number, size: number, value: (i: number) 
 }
 
 describe('Arrow IPC conversion in the decoder worker: the same chunks and errors as on the main thread', () => {
-  it('the long fixture as an IPC file and as a stream, chunks of 100; the main thread\'s converter is not used', async () => {
+  it('the long fixture as an IPC file and as a stream, chunks of 100; with readAhead the main thread\'s converter is not used', async () => {
     const push = vi.spyOn(LongToCsc.prototype, 'push');
     try {
       for (const file of ['hawaiibirds-long.arrow', 'hawaiibirds-long.arrows']) {
@@ -76,8 +77,11 @@ describe('Arrow IPC conversion in the decoder worker: the same chunks and errors
         expect(main.chunks.length).toBeGreaterThan(1);
       }
       push.mockClear();
-      await lastValueFrom(fromArrow(join(FIXTURES, 'hawaiibirds-long.arrow'), { layout: 'long' }).chunks().pipe(toArray()));
+      await lastValueFrom(fromArrow(join(FIXTURES, 'hawaiibirds-long.arrow'), { layout: 'long', readAhead: 2 }).chunks().pipe(toArray()));
       expect(push).not.toHaveBeenCalled();
+      // A file under 8 MB without readAhead converts here (sooner than the worker starts).
+      await lastValueFrom(fromArrow(join(FIXTURES, 'hawaiibirds-long.arrow'), { layout: 'long' }).chunks().pipe(toArray()));
+      expect(push).toHaveBeenCalled();
     } finally {
       push.mockRestore();
     }
@@ -90,22 +94,22 @@ describe('Arrow IPC conversion in the decoder worker: the same chunks and errors
     const unsorted = await expectSame(arrowFile('unsorted.arrow', 20000, 700, () => 1, (i) => (i === 9001 ? 0 : Math.floor(i / 5))),
       { layout: 'long', chunkSize: 50 }, [2]);
     expect(unsorted.error?.code).toBe('UNSORTED_INPUT');
-    const range = await expectSame(arrowFile('range.arrow', 3000, 512, () => 1), { layout: 'long', features: 3, chunkSize: 50 }, [undefined]);
+    const range = await expectSame(arrowFile('range.arrow', 3000, 512, () => 1), { layout: 'long', features: 3, chunkSize: 50 }, [1]);
     expect(range.error?.code).toBe('INDEX_OUT_OF_RANGE');
     const bytes = tableToIPC(tableFromArrays({ feature: Int32Array.of(0, 1), sample: Int32Array.of(0, 1), value: Float64Array.of(1, 2) }), 'file');
     const damaged = join(dir, 'damaged.arrow');
     writeFileSync(damaged, bytes.subarray(0, bytes.length - 20));
-    expect((await expectSame(damaged, { layout: 'long' }, [undefined])).error?.code).toBe('MALFORMED_FILE');
+    expect((await expectSame(damaged, { layout: 'long' }, [1])).error?.code).toBe('MALFORMED_FILE');
     const empty = join(dir, 'empty.arrow');
     writeFileSync(empty, '');
-    expect((await expectSame(empty, { layout: 'long' }, [undefined])).error?.code).toBe('EMPTY_INPUT');
+    expect((await expectSame(empty, { layout: 'long' }, [1])).error?.code).toBe('EMPTY_INPUT');
   });
 });
 
 describe('Matrix Market files parsed in the decoder worker', () => {
   const HEAD = '%%MatrixMarket matrix coordinate real general\n';
 
-  it('gives readMtx\'s arrays (plain and gzip) without parsing on the main thread', async () => {
+  it('gives readMtx\'s arrays (plain and gzip) without parsing on the main thread; loadMtx parses a small file here', async () => {
     const body = `${HEAD}% a comment\n4 3 5\n1 1 1.5\n3 1 2\n2 2 0.25\n4 3 7\n1 3 1e-3\n`;
     const path = join(dir, 'm.mtx');
     writeFileSync(path, body);
@@ -113,29 +117,30 @@ describe('Matrix Market files parsed in the decoder worker', () => {
     const push = vi.spyOn(MtxParser.prototype, 'push');
     let loaded;
     try {
-      loaded = [(await loadMtx(path)).matrix, (await loadMtx(`${path}.gz`)).matrix];
+      loaded = [await readMtxOffThread(path, {}, 0), await readMtxOffThread(`${path}.gz`, {}, 0)];
       expect(push).not.toHaveBeenCalled();
     } finally {
       push.mockRestore();
     }
     const want = await readMtx(path);
     for (const matrix of loaded) expect(matrix).toEqual(want);
+    expect((await loadMtx(path)).matrix).toEqual(want);
   });
 
   it('errors keep their class, code, message, file and line; a missing file is IO with its cause\'s code', async () => {
     const bad = join(dir, 'bad.mtx');
     writeFileSync(bad, `${HEAD}3 3 2\n1 1 1\n2 9 1\n`);
-    const viaWorker = await loadMtx(bad).then(() => undefined, (e: unknown) => e);
+    const viaWorker = await readMtxOffThread(bad, {}, 0).then(() => undefined, (e: unknown) => e);
     const here = await readMtx(bad).then(() => undefined, (e: unknown) => e);
     expect(viaWorker).toBeInstanceOf(DataError);
     expect(viaWorker).toMatchObject({ code: (here as DataError).code, message: (here as DataError).message, location: { source: bad, line: 4 } });
-    const missing = await loadMtx(join(dir, 'nope.mtx')).then(() => undefined, (e: unknown) => e) as NmfError;
+    const missing = await readMtxOffThread(join(dir, 'nope.mtx'), {}, 0).then(() => undefined, (e: unknown) => e) as NmfError;
     expect(missing.code).toBe('IO');
     expect((missing.cause as { code?: string }).code).toBe('ENOENT');
     const budget = fitBudget(2 ** 20, { rank: 50, loss: 'l2' });
     const big = join(dir, 'big.mtx');
     writeFileSync(big, `${HEAD}1000000 1000000 1\n1 1 1\n`);
-    const limited = await loadMtx(big, {}, budget).then(() => undefined, (e: unknown) => e) as NmfError;
+    const limited = await readMtxOffThread(big, { budget }, 0).then(() => undefined, (e: unknown) => e) as NmfError;
     expect(limited.code).toBe('MEMORY_LIMIT');
     expect(limited.message).toBe((await readMtx(big, { budget }).then(() => undefined, (e: unknown) => e) as NmfError).message);
   });

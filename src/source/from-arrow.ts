@@ -3,7 +3,8 @@
  *
  * - a path: an IPC file (read by random access through a FileHandle: the footer, then one record
  *   batch at a time; never the whole file) or an IPC stream (read message by message); read, converted
- *   and checked in the decoder's worker, `readAhead` chunks ahead of the consumer (as Parquet: parquet-chunks.ts);
+ *   and checked in the decoder's worker, `readAhead` chunks ahead of the consumer (as Parquet: parquet-chunks.ts),
+ *   when `readAhead` is given or the file has 8 MB or more;
  *   before each pass its structure is verified from the metadata alone (arrow-ipc-check.ts): a damaged
  *   file, or a stream without its end-of-stream marker (cut short), is MALFORMED_FILE before any batch;
  * - a Uint8Array holding an IPC file or stream;
@@ -16,11 +17,13 @@
  *
  * Example: `fromArrow('counts.arrow', { layout: 'long', chunkSize: 1024 }).chunks()`.
  */
+import { stat } from 'node:fs/promises';
 import type { RecordBatch } from 'apache-arrow';
 import { DataError, OptionError } from '../errors.js';
 import { openReader, readerBatches } from './arrow-ipc-batches.js';
 import { makeBatchSource, type BatchInput, type FileSource } from './batch-source.js';
 import { handleBatches, withFile } from './file-handles.js';
+import { WORKER_MIN_BYTES } from './mtx-off-thread.js';
 import { parquetChunks } from './parquet-chunks.js';
 import { resolveLayout, type SourceOptions } from './layout.js';
 
@@ -58,9 +61,14 @@ function pathInput(path: string, name: string): BatchInput {
     rereadable: true,
     open: () => handleBatches([path], readerBatches),
     schema: () => withFile(path, async (handle, size) => (await openReader(handle, size, path)).schema),
-    // Read, converted and checked in the decoder's worker (parquet-chunks.ts), unless readAhead is 0.
-    convert: async (columns, plan) => (plan.layout.readAhead === 0 ? undefined
-      : parquetChunks({ paths: async () => [path], columns, batchSize: plan.layout.batchSize, plan, readAhead: plan.layout.readAhead ?? 2, arrowIpc: true })),
+    // Read, converted and checked in the decoder's worker (parquet-chunks.ts) when readAhead is given (≥ 1), or by
+    // default for a file of WORKER_MIN_BYTES or more (a smaller one converts here sooner than the worker starts).
+    convert: async (columns, plan) => {
+      const readAhead = plan.layout.readAhead;
+      if (readAhead === 0) return undefined;
+      if (readAhead === undefined && await stat(path).then((s) => s.size < WORKER_MIN_BYTES, () => true)) return undefined;
+      return parquetChunks({ paths: async () => [path], columns, batchSize: plan.layout.batchSize, plan, readAhead: readAhead ?? 2, arrowIpc: true });
+    },
   };
 }
 

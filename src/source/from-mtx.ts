@@ -1,8 +1,8 @@
 /**
  * Matrix Market sources. `fromMtx` is a re-readable MatrixSource that reads the file lazily, on
  * the first subscription of `chunks()`, keeps the parsed matrix for later passes, and then serves
- * chunks of `chunkSize` columns exactly like `fromCsc`. The file is read and parsed in the decoder's worker
- * (mtx-off-thread.ts), off the main thread. Read errors (a DataError naming file and
+ * chunks of `chunkSize` columns exactly like `fromCsc`. A file of 8 MB or more is read and parsed in the decoder's
+ * worker (mtx-off-thread.ts), off the main thread. Read errors (a DataError naming file and
  * line, or an NmfError 'IO') go to the Observable's error channel; a failed read is not cached,
  * so a later subscription tries again. `loadMtx` is the eager form, for callers that time loading.
  *
