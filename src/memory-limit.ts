@@ -109,13 +109,14 @@ export function memoryBudget(limit: number, costs: Costs): MemoryBudget {
 /**
  * A batch fit's budget. Per feature (l2): W, its previous value, the extrapolation point, AHᵀ and the
  * model's copy — 6·k doubles; per sample: H and the snapshot's copy — 2·k doubles (weighted L1 keeps
- * W and H twice more for its start iterations). `threads`: each thread's share of the statistics.
+ * W and H twice more for its start iterations). `threads`: each thread's share of the statistics, and each worker
+ * thread beyond the first its runtime (V8 isolate, modules, WebAssembly memory: ~70 MB measured, bench/README.md).
  */
 export function fitBudget(limit: number, o: { readonly rank: number; readonly loss: 'l1' | 'l2'; readonly threads?: number | undefined }): MemoryBudget {
   const k = o.rank;
   const copies = o.loss === 'l1' ? 2 : 1;
   return memoryBudget(limit, {
-    base: 64 * 2 ** 20,
+    base: (64 + 70 * Math.max(0, (o.threads ?? 1) - 1)) * 2 ** 20,
     perFeature: 8 * k * (6 * copies + (o.threads ?? 1)),
     perSample: 8 * k * 2 * copies,
     what: `a fit at rank ${k}`,
@@ -143,21 +144,29 @@ export function readerBudget(limit: number, chunkSize: number): MemoryBudget {
 export const RUNTIME_BYTES = 150 * 2 ** 20;
 
 /**
+ * Chunks a pass holds besides those read ahead, as measured (bench/README.md, bench:billion): the one being built in the
+ * decoder's worker, the one being consumed, the worker pool's shared copy of it, and one of buffers freed but not yet
+ * collected or given back by the allocator.
+ */
+export const CHUNKS_BESIDES_READ_AHEAD = 4;
+
+/**
  * Chunk size and read-ahead from a memory budget (option memoryBudget, CLI --memory-budget; issue #17): the consumer's
- * model for m × n (`consumer.need`: W, statistics, H) and RUNTIME_BYTES come first; the rest holds readAhead + 2
- * chunks (those read ahead, the one being consumed and the one being built) of 12 bytes per nonzero and 4 per sample.
+ * model for m × n (`consumer.need`: W, statistics, H) and RUNTIME_BYTES come first; the rest holds readAhead +
+ * CHUNKS_BESIDES_READ_AHEAD chunks of 12 bytes per nonzero and 4 per sample.
  * Chunks of at most 16 384 samples (bigger ones gain nothing), at least 64; read-ahead 1 to 8.
- * MEMORY_LIMIT when the budget cannot hold the model and four chunks of 64 samples.
+ * MEMORY_LIMIT when the budget cannot hold the model and five chunks of 64 samples.
  */
 export function readingWithin(bytes: number, consumer: MemoryBudget, m: number, n: number, nnzPerSample: number): { chunkSize: number; readAhead: number } {
   const spare = bytes - consumer.need(m, n) - RUNTIME_BYTES;
   const perSample = 12 * Math.max(1, nnzPerSample) + 4;
-  if (spare < 4 * 64 * perSample) {
+  const held = CHUNKS_BESIDES_READ_AHEAD;
+  if (spare < (held + 1) * 64 * perSample) {
     throw new NmfError('MEMORY_LIMIT', `a memory budget of ${formatBytes(bytes)} cannot hold ${m.toLocaleString('en-US')} features × `
-      + `${n.toLocaleString('en-US')} samples (${formatBytes(consumer.need(m, n))}), ${formatBytes(RUNTIME_BYTES)} of runtime and four chunks `
+      + `${n.toLocaleString('en-US')} samples (${formatBytes(consumer.need(m, n))}), ${formatBytes(RUNTIME_BYTES)} of runtime and five chunks `
       + `(option memoryBudget, CLI --memory-budget)`);
   }
-  const chunkSize = Math.max(64, Math.min(16_384, Math.floor(spare / (6 * perSample))));
-  const readAhead = Math.max(1, Math.min(8, Math.floor(spare / (chunkSize * perSample)) - 2));
+  const chunkSize = Math.max(64, Math.min(16_384, Math.floor(spare / ((held + 4) * perSample))));
+  const readAhead = Math.max(1, Math.min(8, Math.floor(spare / (chunkSize * perSample)) - held));
   return { chunkSize, readAhead };
 }

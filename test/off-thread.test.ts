@@ -177,13 +177,13 @@ describe('sumDuplicates sorts a column by typed-array keys: the stable sort by r
 });
 
 describe('memoryBudget picks chunkSize and readAhead (memory-limit.ts readingWithin)', () => {
-  it('the model and 150 MB first, then readAhead + 2 chunks; too small a budget is MEMORY_LIMIT', async () => {
-    const { readingWithin, RUNTIME_BYTES } = await import('../src/memory-limit.js');
+  it('the model and 150 MB first, then readAhead + 4 chunks; too small a budget is MEMORY_LIMIT', async () => {
+    const { readingWithin, RUNTIME_BYTES, CHUNKS_BESIDES_READ_AHEAD } = await import('../src/memory-limit.js');
     const fit = fitBudget(2 ** 40, { rank: 20, loss: 'l2', threads: 2 });
     const { chunkSize, readAhead } = readingWithin(2 * 2 ** 30, fit, 30_000, 1_500_000, 667);
-    const inFlight = (readAhead + 2) * chunkSize * (12 * 667 + 4);
+    const inFlight = (readAhead + CHUNKS_BESIDES_READ_AHEAD) * chunkSize * (12 * 667 + 4);
     expect(fit.need(30_000, 1_500_000) + RUNTIME_BYTES + inFlight).toBeLessThanOrEqual(2 * 2 ** 30);
-    expect([chunkSize, readAhead]).toEqual([16384, 8]);
+    expect([chunkSize, readAhead]).toEqual([16384, 6]);
     const tight = readingWithin(fit.need(30_000, 1_500_000) + RUNTIME_BYTES + 40 * 2 ** 20, fit, 30_000, 1_500_000, 667);
     expect(tight.chunkSize).toBeLessThan(4096);
     expect(() => readingWithin(400 * 2 ** 20, fit, 30_000, 1_500_000, 667)).toThrow(/memory budget of 400.0 MB cannot hold/);

@@ -64,6 +64,23 @@ export function isValidAt(bitmap: Uint8Array, bit: number): boolean {
   return ((bitmap[bit >> 3]! >> (bit & 7)) & 1) === 1;
 }
 
+/** A typed array of numbers (not bigints): what a float or ≤ 32-bit integer column's values are. */
+export type NumberArray = Float64Array | Float32Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array;
+
+/**
+ * A numeric column's values as numbers, without a copy when they already are (float64, float32, integers up to 32
+ * bits: their own buffer, which ChunkBuilder.appendRun widens to float64 as it copies runs, in one pass); other types
+ * (64-bit integers, decimals, dictionaries) as toFloat64. Null rows read whatever the buffer holds: callers check the
+ * validity bitmap first.
+ */
+export function numberValues(data: Data, column: string, where: BatchWhere): NumberArray {
+  const t = data.type;
+  const direct = (DataType.isFloat(t) && t.precision !== 0) || (DataType.isInt(t) && t.bitWidth <= 32);
+  if (!direct) return toFloat64(data, column, where);
+  const v = data.values as NumberArray;
+  return v.length === data.length ? v : v.subarray(0, data.length);
+}
+
 /** A numeric column as float64: its own buffer when it is float64, else a widened copy. Nulls read as 0. */
 export function toFloat64(data: Data, column: string, where: BatchWhere): Float64Array {
   const t = data.type;

@@ -6,11 +6,14 @@
  *
  * Zero-copy: nonzeros are appended as runs of (rowIdx, values) arrays. When a whole chunk is one run
  * of one pair of arrays (e.g. a float64 value column and an int32 feature column of one batch), the
- * chunk holds views of them; otherwise the runs are copied into arrays owned by the chunk.
+ * chunk holds views of them; otherwise the runs are copied into arrays owned by the chunk (values of
+ * another number type are widened to float64 by that copy: TypedArray.set, one pass). The owned arrays
+ * are allocated once per chunk, sized from the nonzeros per sample seen so far, so that they rarely grow.
  * The caller validates every nonzero before appending it. A finished chunk has its rows sorted within
  * each column and repeated (feature, sample) entries summed (sum-duplicates.ts); sorted columns without
  * repeats, the usual case, keep the zero-copy views.
  */
+import type { NumberArray } from './arrow-column.js';
 import { makeCscChunk, type CscChunk } from './csc-chunk.js';
 import { markCanonical, sumDuplicates } from './sum-duplicates.js';
 
@@ -34,6 +37,8 @@ export class ChunkBuilder {
   private ownRows: Int32Array;
   private ownValues: Float64Array;
   private owned = false;
+  /** The capacity to allocate for the next chunk's owned arrays (0: estimate from the chunk so far). */
+  private expected = 0;
   private viewRows: Int32Array | null = null;
   private viewValues: Float64Array | null = null;
   private viewRowFrom = 0;
@@ -59,10 +64,11 @@ export class ChunkBuilder {
   }
 
   /** Appends `count` nonzeros: rows[rowFrom..], values[valueFrom..] (already validated). */
-  appendRun(rows: Int32Array, rowFrom: number, values: Float64Array, valueFrom: number, count: number): void {
+  appendRun(rows: Int32Array, rowFrom: number, values: NumberArray, valueFrom: number, count: number): void {
     if (count <= 0) return;
     if (!this.owned) {
-      if (this.nnz === 0) {
+      // Views of float64 values only: other number types are widened by the copy.
+      if (this.nnz === 0 && values instanceof Float64Array) {
         this.viewRows = rows; this.viewValues = values; this.viewRowFrom = rowFrom; this.viewValueFrom = valueFrom;
         this.nnz = count;
         return;
@@ -110,9 +116,10 @@ export class ChunkBuilder {
     const summed = sumDuplicates({ colPtr, rowIdx, values }, n);
     const chunk = markCanonical(makeCscChunk({ m: this.m, colStart: this.colStart, position: this.position, ...(summed ?? { colPtr, rowIdx, values }) }));
     if (summed || this.owned || nnz === 0) exclusive.add(chunk);
-    // The chunk keeps these arrays: start the next one with fresh ones (sized like this one, and a fifth more).
+    // The chunk keeps these arrays: the next one gets fresh ones when it needs them (sized like this one's, and a tenth more).
     this.colPtr = new Int32Array(this.chunkSize + 1);
-    if (this.owned) { this.ownRows = new Int32Array(Math.max(16, Math.ceil(nnz * 1.2))); this.ownValues = new Float64Array(this.ownRows.length); }
+    if (this.owned) { this.ownRows = new Int32Array(0); this.ownValues = new Float64Array(0); }
+    this.expected = Math.ceil(nnz * 1.1);
     this.owned = false;
     this.viewRows = null;
     this.viewValues = null;
@@ -134,7 +141,10 @@ export class ChunkBuilder {
   private materialize(extra: number): void {
     const nnz = this.nnz;
     this.owned = true;
-    this.reserve(extra);
+    // Whatever the owned arrays hold is stale (the view is the chunk so far): make room without copying it.
+    this.nnz = 0;
+    this.reserve(nnz + extra);
+    this.nnz = nnz;
     if (nnz > 0 && this.viewRows && this.viewValues) {
       this.ownRows.set(this.viewRows.subarray(this.viewRowFrom, this.viewRowFrom + nnz), 0);
       this.ownValues.set(this.viewValues.subarray(this.viewValueFrom, this.viewValueFrom + nnz), 0);
@@ -146,7 +156,11 @@ export class ChunkBuilder {
   private reserve(extra: number): void {
     const need = this.nnz + extra;
     if (need <= this.ownRows.length) return;
-    const size = Math.max(need, Math.ceil(1.5 * this.ownRows.length), 1024);
+    // The previous chunk's size (a tenth more): one allocation per chunk, usually; else grow toward the nonzeros per
+    // sample so far × the chunk's samples, by at most 4× at a time (a few dense first samples must not claim gigabytes).
+    const old = this.ownRows.length;
+    const rate = this.filled > 0 ? Math.ceil((need * 1.1 * this.chunkSize) / this.filled) : 0;
+    const size = Math.max(need, Math.ceil(1.5 * old), old === 0 ? this.expected : 0, Math.min(rate, 4 * Math.max(old, need)), 1024);
     const rows = new Int32Array(size);
     const values = new Float64Array(size);
     rows.set(this.ownRows.subarray(0, this.nnz));

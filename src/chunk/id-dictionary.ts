@@ -95,6 +95,10 @@ export function toIndices(data: Data, column: string, where: BatchWhere, indexBa
 /** The int32 fast path passes ids through as indices: a negative one (not under a null) is INDEX_OUT_OF_RANGE, never index −1 or below. */
 function checkNonNegative(v: Int32Array, n: number, nulls: Uint8Array | null, offset: number, column: string, where: BatchWhere,
   rowOf: (p: number) => number): void {
+  // The sign bits of all ids at once (a tight loop); only a negative one needs the row-by-row look.
+  let any = 0;
+  for (let r = 0; r < n; r++) any |= v[r]!;
+  if (any >= 0) return;
   for (let r = 0; r < n; r++) {
     if (v[r]! < 0 && !(nulls && !isValidAt(nulls, offset + r))) {
       throw dataError('INDEX_OUT_OF_RANGE', `id ${v[r]} gives index ${v[r]}, outside [0, 2^31)`, where, rowOf(r), column);

@@ -9,7 +9,7 @@
  * arrays, so a chunk inside one batch with no zeros is a view of the batch's buffers.
  */
 import { DataType, type Data, type RecordBatch } from 'apache-arrow';
-import { columnData, dataError, isValidAt, nullsOf, toFloat64, typeError, type BatchWhere } from './arrow-column.js';
+import { columnData, dataError, isValidAt, nullsOf, numberValues, typeError, type BatchWhere } from './arrow-column.js';
 import { ChunkBuilder } from './chunk-builder.js';
 import type { CscChunk } from './csc-chunk.js';
 import { toIndices } from './id-dictionary.js';
@@ -83,7 +83,7 @@ export class ListToCsc {
     const valueList = o.entries === undefined ? listColumn(columnData(batch, valueColumn, where), valueColumn, where) : list;
     const [indexData, valueData] = o.entries === undefined ? [list.child, valueList.child] : structChildren(list.child, indexColumn, where);
     const rows = toIndices(indexData, indexColumn, where, o.indexBase, null, listRowOf(list.offsets, batch.numRows));
-    const values = toFloat64(valueData, valueColumn, where);
+    const values = numberValues(valueData, valueColumn, where);
     const indexNulls = nullsOf(indexData);
     const valueNulls = nullsOf(valueData);
     const b = this.builder;

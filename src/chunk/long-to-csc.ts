@@ -14,7 +14,7 @@
  * a later chunk may have a larger m, never a smaller one.
  */
 import type { RecordBatch } from 'apache-arrow';
-import { columnData, dataError, isValidAt, locate, nullsOf, toFloat64, type BatchWhere } from './arrow-column.js';
+import { columnData, dataError, isValidAt, locate, nullsOf, numberValues, type BatchWhere } from './arrow-column.js';
 import { ChunkBuilder } from './chunk-builder.js';
 import type { CscChunk } from './csc-chunk.js';
 import { appearanceLookup, fixedLookup, toIndices, type IdLookup } from './id-dictionary.js';
@@ -79,7 +79,7 @@ export class LongToCsc {
     const valueData = columnData(batch, o.value, where);
     const features = toIndices(featureData, o.feature, where, o.indexBase, this.featureLookup);
     const samples = toIndices(sampleData, o.sample, where, o.indexBase, this.sampleLookup);
-    const values = toFloat64(valueData, o.value, where);
+    const values = numberValues(valueData, o.value, where);
     const featureNulls = nullsOf(featureData);
     const sampleNulls = nullsOf(sampleData);
     const valueNulls = nullsOf(valueData);

@@ -14,6 +14,7 @@
  * Events (worker → main): chunk, pos (where the decoder is: the location of a decoder failure), file-end,
  * fail (a decoder failure at the last pos), data-error, other-error, conv-end (sample ids), conv-done.
  */
+import type { FileHandle } from 'node:fs/promises';
 import { tableFromIPC } from 'apache-arrow';
 import type { BatchWhere } from '../chunk/arrow-column.js';
 import { checkChunk } from '../chunk/check-chunk.js';
@@ -22,6 +23,7 @@ import type { CscChunk } from '../chunk/csc-chunk.js';
 import { LongToCsc } from '../chunk/long-to-csc.js';
 import { DataError, describeLocation, NmfError, type DataLocation, type NmfErrorCode } from '../errors.js';
 import { memoryBudget, type Costs } from '../memory-limit.js';
+import { readerBatches } from './arrow-ipc-batches.js';
 import { checkBatch } from './check-batch.js';
 import { makeConverter, type Converter, type ConverterInfo } from './converter.js';
 import type { ResolvedLayout } from './layout.js';
@@ -39,6 +41,7 @@ export interface ConvertPlan {
 export type ConvertRequest =
   | { type: 'conv-start'; plan: ConvertPlan; credits: number }
   | { type: 'conv-file'; path: string; groupRows: number[]; batchSize: number; columns: string[] | undefined }
+  | { type: 'conv-arrow'; path: string; size: number }
   | { type: 'credit'; n: number }
   | { type: 'conv-finish' };
 
@@ -47,10 +50,17 @@ export type ConvertEvent =
   | { type: 'pos'; group: number; row: number; what: 'cannot read' | 'cannot decode' }
   | { type: 'file-end' }
   | { type: 'fail'; message: string }
-  | { type: 'data-error'; code: NmfErrorCode; message: string; location: DataLocation }
-  | { type: 'other-error'; message: string }
+  | ErrorEvent
   | { type: 'conv-end'; sampleIds: string[] | undefined }
   | { type: 'conv-done' };
+
+/**
+ * An error as data: a DataError or NmfError keeps its code, message (without the location suffix), location, class
+ * (`plain`: an NmfError that is not a DataError) and its cause's code and message; anything else its message.
+ */
+export type ErrorEvent =
+  | { type: 'data-error'; code: NmfErrorCode; message: string; location: DataLocation | undefined; plain?: true; cause?: { code?: string; message: string } }
+  | { type: 'other-error'; message: string };
 
 export const CONVERT_EVENTS: ReadonlySet<string> = new Set(['chunk', 'pos', 'file-end', 'fail', 'data-error', 'other-error', 'conv-end', 'conv-done']);
 
@@ -60,6 +70,8 @@ interface BatchReader { read(): Promise<{ done: boolean; value?: { intoIPCStream
 export interface ConvertHost {
   post(event: ConvertEvent, transfer?: ArrayBuffer[]): void;
   group(group: number, batchSize: number, columns: string[] | undefined): Promise<BatchReader>;
+  /** Bytes [start, end) of the open file (the main thread reads them). */
+  bytes(start: number, end: number): Promise<ArrayBuffer>;
 }
 
 interface Session {
@@ -93,6 +105,8 @@ export async function convertCall(msg: ConvertRequest, host: ConvertHost): Promi
       session = { plan, converter, credits: msg.credits, wake: undefined, rows: 0 };
     } else if (msg.type === 'conv-file') {
       await convertFile(session!, msg, host);
+    } else if (msg.type === 'conv-arrow') {
+      await convertArrowFile(session!, msg, host);
     } else {
       await finishPass(session!, host);
     }
@@ -133,6 +147,26 @@ async function convertFile(s: Session, msg: Extract<ConvertRequest, { type: 'con
   host.post({ type: 'file-end' });
 }
 
+/** An Arrow IPC file, read through byte ranges (a FileHandle's read and stat: what arrow-ipc-batches.ts uses), batch by batch. */
+async function convertArrowFile(s: Session, msg: Extract<ConvertRequest, { type: 'conv-arrow' }>, host: ConvertHost): Promise<void> {
+  const handle = {
+    fd: -1,
+    stat: async () => ({ size: msg.size }),
+    read: async (buffer: Uint8Array, offset: number, length: number, position: number) => {
+      const bytes = new Uint8Array(await host.bytes(position, Math.min(position + length, msg.size)));
+      buffer.set(bytes, offset);
+      return { bytesRead: bytes.length, buffer };
+    },
+    close: async () => undefined,
+  };
+  for await (const { batch, where } of readerBatches(handle as unknown as FileHandle, msg.size, msg.path, { closed: () => false })) {
+    checkBatch(batch, where);
+    s.rows += batch.numRows;
+    for (const chunk of s.converter.push(batch, where)) await send(s, chunk, host);
+  }
+  host.post({ type: 'file-end' });
+}
+
 async function finishPass(s: Session, host: ConvertHost): Promise<void> {
   if (s.rows === 0) throw new DataError('EMPTY_INPUT', 'the input has no rows', { source: s.plan.name });
   const c = s.converter;
@@ -169,17 +203,23 @@ async function send(s: Session, chunk: CscChunk, host: ConvertHost): Promise<voi
     [colPtr.buffer as ArrayBuffer, rowIdx.buffer as ArrayBuffer, values.buffer as ArrayBuffer]);
 }
 
-/** An error as data: a DataError keeps its code, message (without the location suffix) and location. */
-function errorEvent(err: unknown): ConvertEvent {
-  if (err instanceof NmfError && err.location) {
-    const suffix = ` (${describeLocation(err.location)})`;
-    const message = err.message.endsWith(suffix) ? err.message.slice(0, -suffix.length) : err.message;
-    return { type: 'data-error', code: err.code, message, location: { ...err.location } };
+/** An error as data (ErrorEvent). */
+export function errorEvent(err: unknown): ErrorEvent {
+  if (err instanceof DataError || (err instanceof NmfError && err.constructor === NmfError)) {
+    const suffix = err.location ? ` (${describeLocation(err.location)})` : '';
+    const message = suffix && err.message.endsWith(suffix) ? err.message.slice(0, -suffix.length) : err.message;
+    const cause = err.cause as { code?: unknown; message?: unknown } | undefined;
+    return { type: 'data-error', code: err.code, message, location: err.location && { ...err.location }, ...(err instanceof DataError ? {} : { plain: true as const }),
+      ...(cause && typeof cause === 'object' ? { cause: { message: String(cause.message), ...(typeof cause.code === 'string' ? { code: cause.code } : {}) } } : {}) };
   }
   return { type: 'other-error', message: String((err as Error | undefined)?.message ?? err) };
 }
 
 /** The main thread's side of errorEvent. */
-export function rebuildError(event: Extract<ConvertEvent, { type: 'data-error' | 'other-error' }>): Error {
-  return event.type === 'data-error' ? new DataError(event.code, event.message, event.location) : new Error(event.message);
+export function rebuildError(event: ErrorEvent): Error {
+  if (event.type === 'other-error') return new Error(event.message);
+  if (event.plain || !event.location) {
+    return new NmfError(event.code, event.message, { ...(event.location ? { location: event.location } : {}), ...(event.cause ? { cause: event.cause } : {}) });
+  }
+  return new DataError(event.code, event.message, event.location, event.cause);
 }

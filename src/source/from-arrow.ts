@@ -2,7 +2,9 @@
  * `fromArrow`: chunks from Arrow IPC data in any of the layouts of layout.ts.
  *
  * - a path: an IPC file (read by random access through a FileHandle: the footer, then one record
- *   batch at a time; never the whole file) or an IPC stream (read message by message);
+ *   batch at a time; never the whole file) or an IPC stream (read message by message); read, converted
+ *   and checked in the decoder's worker, `readAhead` chunks ahead of the consumer (as Parquet: parquet-chunks.ts),
+ *   when `readAhead` is given or the file has 8 MB or more;
  *   before each pass its structure is verified from the metadata alone (arrow-ipc-check.ts): a damaged
  *   file, or a stream without its end-of-stream marker (cut short), is MALFORMED_FILE before any batch;
  * - a Uint8Array holding an IPC file or stream;
@@ -15,12 +17,14 @@
  *
  * Example: `fromArrow('counts.arrow', { layout: 'long', chunkSize: 1024 }).chunks()`.
  */
-import type { FileHandle } from 'node:fs/promises';
-import { RecordBatchReader, type RecordBatch } from 'apache-arrow';
+import { stat } from 'node:fs/promises';
+import type { RecordBatch } from 'apache-arrow';
 import { DataError, OptionError } from '../errors.js';
-import { checkArrowIpc, IpcStructureError, startsLikeIpcFile, type ReadAt } from './arrow-ipc-check.js';
-import { makeBatchSource, type BatchInput, type FileSource, type SourceBatch } from './batch-source.js';
-import { fileError, handleBatches, withFile, type PassContext } from './file-handles.js';
+import { openReader, readerBatches } from './arrow-ipc-batches.js';
+import { makeBatchSource, type BatchInput, type FileSource } from './batch-source.js';
+import { handleBatches, withFile } from './file-handles.js';
+import { WORKER_MIN_BYTES } from './mtx-off-thread.js';
+import { parquetChunks } from './parquet-chunks.js';
 import { resolveLayout, type SourceOptions } from './layout.js';
 
 export type ArrowInput = string | Uint8Array | Iterable<RecordBatch> | AsyncIterable<RecordBatch>;
@@ -57,54 +61,15 @@ function pathInput(path: string, name: string): BatchInput {
     rereadable: true,
     open: () => handleBatches([path], readerBatches),
     schema: () => withFile(path, async (handle, size) => (await openReader(handle, size, path)).schema),
+    // Read, converted and checked in the decoder's worker (parquet-chunks.ts) when readAhead is given (≥ 1), or by
+    // default for a file of WORKER_MIN_BYTES or more (a smaller one converts here sooner than the worker starts).
+    convert: async (columns, plan) => {
+      const readAhead = plan.layout.readAhead;
+      if (readAhead === 0) return undefined;
+      if (readAhead === undefined && await stat(path).then((s) => s.size < WORKER_MIN_BYTES, () => true)) return undefined;
+      return parquetChunks({ paths: async () => [path], columns, batchSize: plan.layout.batchSize, plan, readAhead: readAhead ?? 2, arrowIpc: true });
+    },
   };
-}
-
-/** What the IPC data is read from: a file or bytes in memory. */
-type ReaderSource = FileHandle | Uint8Array;
-
-async function openReader(source: ReaderSource, size: number, file: string): Promise<RecordBatchReader> {
-  const read: ReadAt = source instanceof Uint8Array ? async (at, length) => source.subarray(at, at + length)
-    : async (at, length) => {
-      const buffer = new Uint8Array(length);
-      const { bytesRead } = await source.read(buffer, 0, length, at);
-      return buffer.subarray(0, bytesRead);
-    };
-  try {
-    await checkArrowIpc(read, size);
-  } catch (err) {
-    if (!(err instanceof IpcStructureError)) throw fileError('IO', 'cannot read the file', err, { source: file });
-    const kind = startsLikeIpcFile(await read(0, 8).catch(() => new Uint8Array(0))) ? 'file' : 'stream';
-    throw new DataError('MALFORMED_FILE', `not a complete Arrow IPC ${kind}: ${err.message}`,
-      err.batch === undefined ? { source: file } : { source: file, batch: err.batch });
-  }
-  try {
-    const reader = await RecordBatchReader.from(source as never) as RecordBatchReader;
-    await reader.open();
-    return reader;
-  } catch (err) {
-    throw fileError('MALFORMED_FILE', 'not a readable Arrow IPC file or stream', err, { source: file });
-  }
-}
-
-async function* readerBatches(handle: ReaderSource, size: number, file: string,
-  pass: Pick<PassContext, 'closed'>): AsyncGenerator<SourceBatch> {
-  const reader = await openReader(handle, size, file);
-  let index = 0;
-  let rowOffset = 0;
-  for (;;) {
-    let result: IteratorResult<RecordBatch>;
-    try {
-      result = await reader.next();
-    } catch (err) {
-      if (pass.closed()) return;
-      throw fileError('MALFORMED_FILE', `cannot read record batch ${index}`, err, { source: file, batch: index, row: rowOffset });
-    }
-    if (result.done) return;
-    yield { batch: result.value, where: { source: file, batch: index, rowOffset, unit: 'record batch' } };
-    index++;
-    rowOffset += result.value.numRows;
-  }
 }
 
 function bytesInput(bytes: Uint8Array, name: string): BatchInput {

@@ -1,7 +1,8 @@
 /**
  * Matrix Market sources. `fromMtx` is a re-readable MatrixSource that reads the file lazily, on
  * the first subscription of `chunks()`, keeps the parsed matrix for later passes, and then serves
- * chunks of `chunkSize` columns exactly like `fromCsc`. Read errors (a DataError naming file and
+ * chunks of `chunkSize` columns exactly like `fromCsc`. A file of 8 MB or more is read and parsed in the decoder's
+ * worker (mtx-off-thread.ts), off the main thread. Read errors (a DataError naming file and
  * line, or an NmfError 'IO') go to the Observable's error channel; a failed read is not cached,
  * so a later subscription tries again. `loadMtx` is the eager form, for callers that time loading.
  *
@@ -16,7 +17,7 @@ import { validate } from '../options/validate.js';
 import { fromCsc, type CscMatrix, type InMemoryOptions } from './from-csc.js';
 import type { MatrixSource } from './matrix-source.js';
 import type { MemoryBudget } from '../memory-limit.js';
-import { readMtx } from './read-mtx.js';
+import { readMtxOffThread } from './mtx-off-thread.js';
 import { transposeCsc } from '../chunk/transpose.js';
 import { DataError } from '../errors.js';
 import { readNamesFile, tenxFiles } from './names-file.js';
@@ -49,7 +50,7 @@ export async function loadMtx(path: string, options: MtxOptions = {}, budget?: M
   const file = tenx?.matrix ?? path;
   const name = options.name ?? path;
   const transpose = options.transpose === true;
-  const read = await readMtx(file, { name, memoryLimit: options.memoryLimit, budget: transpose ? undefined : budget, missing: options.missing });
+  const read = await readMtxOffThread(file, { name, memoryLimit: options.memoryLimit, budget: transpose ? undefined : budget, missing: options.missing });
   const matrix = transpose ? transposeCsc(read) : read;
   if (transpose) budget?.check(matrix.m, matrix.n, { source: name });
   // 10x names name the file's rows (features) and columns (barcodes); transposed, they swap.

@@ -1,6 +1,6 @@
 /**
- * The main thread's side of a pass converted in the Parquet decoder's worker (convert-thread.ts): finished CSC
- * chunks, read ahead of the consumer by at most `readAhead` chunks. One worker serves the whole pass (the
+ * The main thread's side of a pass converted in the decoder's worker (convert-thread.ts): finished CSC chunks of
+ * Parquet files or (`arrowIpc`) Arrow IPC files, read ahead of the consumer by at most `readAhead` chunks. One worker serves the whole pass (the
  * converter's state spans files); the main thread keeps the file handles (the worker asks for byte ranges), opens
  * the next file as soon as the worker has finished the previous one (not when the consumer reaches it), and grants
  * the worker one credit each time the consumer takes a chunk. Errors come in the order the main-thread reader
@@ -14,7 +14,7 @@ import { markChecked } from '../chunk/check-chunk.js';
 import { makeCscChunk, type CscChunk } from '../chunk/csc-chunk.js';
 import { markCanonical } from '../chunk/sum-duplicates.js';
 import { DataError } from '../errors.js';
-import { rebuildError, type ConvertEvent, type ConvertPlan } from './convert-thread.js';
+import { rebuildError, type ConvertEvent, type ConvertPlan, type ConvertRequest } from './convert-thread.js';
 import { fileError, openRegularFile } from './file-handles.js';
 import { checkColumns, handleBuffer, limitMs, readAt, readFooter } from './parquet-file.js';
 import { DecoderStalled, DecoderWorker } from './parquet-worker.js';
@@ -31,6 +31,8 @@ export interface ConvertedPass {
   readonly plan: ConvertPlan;
   /** Chunks the worker may have made that the consumer has not taken (≥ 1). */
   readonly readAhead: number;
+  /** The files are Arrow IPC files (read by the worker through arrow-ipc-batches.ts), not Parquet. */
+  readonly arrowIpc?: boolean;
 }
 
 export function parquetChunks(pass: ConvertedPass): AsyncIterator<ConvertedItem> {
@@ -105,23 +107,23 @@ export function parquetChunks(pass: ConvertedPass): AsyncIterator<ConvertedItem>
       handle = h;
       const { size } = await h.stat();
       if (size === 0) throw new DataError('EMPTY_INPUT', 'the file is empty (0 bytes)', { source: p });
+      w.setSource((start, end) => readAt(h, start, end));
+      if (pass.arrowIpc) {
+        limit = limitMs(size);
+        if (!(await fileDone(w, { type: 'conv-arrow', path: p, size }))) return;
+        continue;
+      }
       const footer = await readFooter(handleBuffer(h, size), p);
       checkColumns(footer, pass.columns, p);
-      w.setSource((start, end) => readAt(h, start, end));
       const opened = await w.call({ type: 'open', size }, limitMs(0))
         .catch((err: unknown) => ({ type: 'error' as const, message: err instanceof DecoderStalled ? err.message : String(err) }));
       if (closed || failed) return;
       if (opened.type !== 'ok') throw fileError('MALFORMED_FILE', 'cannot open the file', opened.type === 'error' ? opened.message : 'no reply', { source: p });
       const groups = footer.row_groups;
       limit = limitMs(groups.reduce((most, g) => Math.max(most, Number(g.total_byte_size)), 0));
-      const ended = new Promise<void>((resolve) => { fileEnd = resolve; });
-      w.lastActivity = performance.now();
-      w.post({ type: 'conv-file', path: p, groupRows: groups.map((g) => Number(g.num_rows)), batchSize: pass.batchSize,
+      const converted = await fileDone(w, { type: 'conv-file', path: p, groupRows: groups.map((g) => Number(g.num_rows)), batchSize: pass.batchSize,
         columns: pass.columns ? [...pass.columns] : undefined });
-      await ended;
-      fileEnd = undefined;
-      closeHandle();
-      if (closed || failed) return;
+      if (!converted) return;
     }
     const done = new Promise<void>((resolve) => { finished = resolve; });
     w.post({ type: 'conv-finish' });
@@ -130,6 +132,17 @@ export function parquetChunks(pass: ConvertedPass): AsyncIterator<ConvertedItem>
     worker = undefined;
     w.release();
     push({ end: true });
+  }
+
+  /** Has the worker convert one file; false when the pass has ended meanwhile (consumer gone, or failed). */
+  async function fileDone(w: DecoderWorker, request: Extract<ConvertRequest, { type: 'conv-file' | 'conv-arrow' }>): Promise<boolean> {
+    const ended = new Promise<void>((resolve) => { fileEnd = resolve; });
+    w.lastActivity = performance.now();
+    w.post(request);
+    await ended;
+    fileEnd = undefined;
+    closeHandle();
+    return !(closed || failed);
   }
 
   /** Waits for the next entry; a worker silent for `limit` while the consumer waits is stopped. */
@@ -141,7 +154,8 @@ export function parquetChunks(pass: ConvertedPass): AsyncIterator<ConvertedItem>
     const watch = (): void => {
       const w = worker;
       const quiet = w ? performance.now() - w.lastActivity : 0;
-      if (!w || quiet < limit) { timer = setTimeout(watch, Math.max(50, limit - quiet)); return; }
+      // Not while the worker starts (its 'ready' counts as activity): only a started worker can stall.
+      if (!w || !w.isStarted || quiet < limit) { timer = setTimeout(watch, Math.max(50, limit - quiet)); return; }
       // Look once more after the event loop has taken in what is waiting (a message may have come meanwhile).
       setImmediate(() => {
         if (waiter !== ready) return;

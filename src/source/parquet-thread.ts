@@ -9,6 +9,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { AsyncBuffer, FileMetaData } from 'hyparquet';
 // parquet-wasm and hyparquet come from the URLs the main thread resolved (this module may run as a bundle from a data: URL).
 import { convertCall, type ConvertRequest } from './convert-thread.js';
+import { mtxCall } from './mtx-thread.js';
 import type { ReaderMessage, Reply, Request } from './parquet-worker.js';
 
 type ParquetWasm = typeof import('parquet-wasm/esm');
@@ -61,7 +62,7 @@ async function hyparquetCall(msg: Extract<Request, { type: 'hp-open' | 'hp-group
   reply({ type: 'columns', columns });
 }
 
-async function wasmCall(msg: Exclude<Request, { type: 'hp-open' | 'hp-group' }>): Promise<void> {
+async function wasmCall(msg: Exclude<Request, { type: 'hp-open' | 'hp-group' | 'mtx' }>): Promise<void> {
   const pw = await ready;
   if (msg.type === 'open') {
     free();
@@ -84,13 +85,14 @@ async function wasmCall(msg: Exclude<Request, { type: 'hp-open' | 'hp-group' }>)
 }
 
 const convertHost = {
+  bytes: fetchBytes,
   post: (event: Parameters<typeof port.postMessage>[0], transfer: ArrayBuffer[] = []): void => port.postMessage(event, transfer),
   group: async (group: number, batchSize: number, columns: string[] | undefined): Promise<BatchReader> =>
     (await file!.stream({ rowGroups: [group], batchSize, ...(columns ? { columns } : {}) })).getReader() as BatchReader,
 };
 
 port.on('message', async (msg: Request | ReaderMessage | ConvertRequest) => {
-  if (msg.type === 'conv-start' || msg.type === 'conv-file' || msg.type === 'conv-finish' || msg.type === 'credit') {
+  if (msg.type === 'conv-start' || msg.type === 'conv-file' || msg.type === 'conv-arrow' || msg.type === 'conv-finish' || msg.type === 'credit') {
     await convertCall(msg, convertHost);
     return;
   }
@@ -101,6 +103,7 @@ port.on('message', async (msg: Request | ReaderMessage | ConvertRequest) => {
     return;
   }
   try {
+    if (msg.type === 'mtx') { const { reply: r, transfer } = await mtxCall(msg); reply(r, transfer); return; }
     if (msg.type === 'hp-open' || msg.type === 'hp-group') await hyparquetCall(msg);
     else await wasmCall(msg);
   } catch (err) {

@@ -21,6 +21,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { CONVERT_EVENTS, type ConvertEvent, type ConvertRequest } from './convert-thread.js';
+import type { MtxReply, MtxRequest } from './mtx-thread.js';
 
 let threadSource: Promise<string> | undefined;
 
@@ -57,14 +58,15 @@ async function threadUrl(): Promise<URL> {
 }
 
 export type Reply = { type: 'ok' } | { type: 'end' } | { type: 'batch'; ipc: Uint8Array } | { type: 'error'; message: string }
-  | { type: 'columns'; columns: Record<string, ArrayLike<unknown>> };
+  | { type: 'columns'; columns: Record<string, ArrayLike<unknown>> } | MtxReply;
 export type Request =
   | { type: 'open'; size: number }
   | { type: 'hp-open'; size: number }
   | { type: 'hp-group'; rowStart: number; rowEnd: number; columns: string[] }
   | { type: 'group'; group: number; batchSize: number; columns: string[] | undefined }
   | { type: 'next' }
-  | { type: 'close' };
+  | { type: 'close' }
+  | MtxRequest;
 /** The bytes of a range the worker asked for ("read"), or why they could not be read. */
 export type ReaderMessage = { type: 'bytes'; id: number; buffer?: ArrayBuffer; error?: string };
 
@@ -139,6 +141,11 @@ export class DecoderWorker {
   /** Where the worker's byte-range requests are read from (the current file). */
   setSource(bytes: ((start: number, end: number) => Promise<ArrayBuffer>) | undefined): void {
     this.bytes = bytes;
+  }
+
+  /** The worker has started (its start-up, which a loaded machine can make take many seconds, is not a stall). */
+  get isStarted(): boolean {
+    return this.started;
   }
 
   /** Sends `request`; with `limitMs`, a call without a reply or a byte request for that long is stopped (DecoderStalled). */
