@@ -54,9 +54,6 @@ export function resolveMask(v: Values): ResolvedMask | undefined {
   }
   const named = v.mask !== undefined ? 'mask' : nan ? 'missing' : 'testFraction';
   if (v.loss !== 'l2') throw new OptionError(named, "loss 'l2' (masks and test sets of weighted L1 are not implemented)", v.loss);
-  if (v.checkpoint !== undefined || v.resumeFrom !== undefined) {
-    throw new OptionError(v.checkpoint !== undefined ? 'checkpoint' : 'resumeFrom', `nothing with ${named} (masked fits keep no checkpoints)`, 'a checkpoint');
-  }
   if (v.earlyStop === true && testFraction === 0) throw new OptionError('earlyStop', 'testFraction as well (the test loss it watches)', true);
   return { zeros, nan, testFraction, testSeed: v.testSeed as number, testZeros: v.testZeros as TestZeros, earlyStop: v.earlyStop === true };
 }
