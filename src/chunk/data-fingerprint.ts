@@ -178,7 +178,7 @@ function difference(watch: DataWatch, at: number, upTo: string): string | undefi
 }
 
 function changed(watch: DataWatch, chunk: CscChunk, what: string): DataError {
-  checkChunk(chunk, watch.source); // a malformed chunk says so rather than "changed"
+  checkChunk(chunk, watch.source, true); // a malformed chunk says so rather than "changed" (NaN, a missing entry, is the fit's to judge)
   const samples = chunk.n > 0 ? `samples ${chunk.colStart}–${chunk.colStart + chunk.n - 1}` : `no samples, at sample ${chunk.colStart}`;
   return new DataError('DATA_CHANGED', `${intro(watch)}: in pass ${watch.pass}, chunk ${watch.chunk} (${samples}), ${what}${advice(watch)}`,
     { source: watch.source, batch: chunk.position, sample: chunk.colStart });

@@ -16,14 +16,15 @@ import { untilInterrupted } from './interrupt.js';
 import { jsonProgress } from './pass-progress.js';
 import { makeFitProgress } from './progress.js';
 import { addTableFlags, parseInteger } from './parse-flags.js';
-import { autoRank, losses, maskOf, readInit } from './fit-flag-values.js';
+import { autoRank, losses, maskOf, maskSourceOf, readInit } from './fit-flag-values.js';
 import { formatsFor } from '../format/registry.js';
 import { addClusterFitFlags, fitOnNatsCli, type ClusterFlags } from './cluster-commands.js';
 
 export interface FitFlags extends InputFlags, ClusterFlags {
   rank: number | 'auto';
   rankRange?: string;
-  mask?: 'zeros';
+  /** 'zeros', or a matrix file whose entries are missing (maskSource). */
+  mask?: string;
   missing?: 'error' | 'nan';
   testFraction?: number;
   testSeed?: number;
@@ -184,7 +185,8 @@ async function runFit(input: string, flags: FitFlags, print: (line: string) => v
   const source = await openInput(input, { ...flags, budget });
   const init = await readInit(flags, source);
   const loadSeconds = (performance.now() - loadStart) / 1000;
-  const options: FitOptions = init.W || init.H ? { ...base, init } : base;
+  const maskSource = await maskSourceOf(flags);
+  const options: FitOptions = { ...base, ...maskSource, ...(init.W || init.H ? { init } : {}) };
   const progress = process.stderr.isTTY && !flags.json && !flags.quiet && !online
     ? makeFitProgress(flags.maxIterations ?? 100, source.samples) : undefined;
   const fitStart = performance.now();
