@@ -87,6 +87,8 @@ Examples:
   nmflow fit table.parquet --layout wide --features f0,f1,f2 --rank 2 --json
   nmflow fit data.mtx.gz --rank 20 --l1 0.1,0 --json
   nmflow fit data.mtx --rank 10 --init nndsvd --json
+  nmflow fit ratings.parquet --rank 10 --missing nan --test-fraction 0.05 --json   # NaN and NULL values are missing
+  nmflow fit data.mtx --rank 10 --mask missing.mtx --json                # the entries of missing.mtx are missing
   nmflow fit big.mtx --rank 20 --checkpoint ckpt/ --out model.arrow     # killed? then: … --resume ckpt/
   nmflow fit huge.parquet --rank 20 --online --window 4 --sweeps 3 --emit-every 50 --json --out model.arrow
   nmflow fit data.mtx --rank 5 --loss l1 --lambda 0.1 --init-w W0.csv --init-h H0.csv --json`)
