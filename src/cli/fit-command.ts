@@ -171,6 +171,9 @@ async function runFit(input: string, flags: FitFlags, print: (line: string) => v
     if (value !== undefined && flags.nats === undefined) throw new OptionError(flag, '--nats as well', value);
   }
   if (flags.nats !== undefined && online) throw new OptionError('--online', 'nothing with --nats (the fit on NATS is the batch fit)', true);
+  if (flags.nats !== undefined && flags.mask !== undefined && flags.mask !== 'zeros') {
+    throw new OptionError('--mask', 'nothing but zeros with --nats (the fit on NATS refuses masks)', flags.mask);
+  }
   const loadStart = performance.now();
   // An .mtx is read now: its declared shape is checked against what this fit will need (memory-limit.ts).
   const budget = fitBudget(resolveMemoryLimit(flags.memoryLimit), { rank: flags.rank as number, loss: flags.loss ?? 'l2', threads: flags.threads });
