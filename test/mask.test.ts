@@ -158,7 +158,6 @@ describe('masked least squares (issue #15)', () => {
     expect(optionOf(() => fit(source, { rank: 2, mask: 'NA' as never }))).toBe('mask');
     expect(optionOf(() => fit(source, { rank: 2, mask: 'zeros', loss: 'l1' }))).toBe('mask');
     expect(optionOf(() => fit(source, { rank: 2, earlyStop: true }))).toBe('earlyStop');
-    expect(optionOf(() => fit(source, { rank: 2, testFraction: 0.1, checkpoint: { dir: 'x' } }))).toBe('checkpoint');
     expect(optionOf(() => fitOnline(EMPTY, { rank: 2, testFraction: 0.1 }))).toBe('testFraction');
     const dense = randomDense(1, 6, 9, 0.5);
     dense[2 * 6 + 4] = NaN; // feature 4 of sample 2

@@ -78,7 +78,7 @@ const OLD_DEFAULTS: Record<string, unknown> = {
   'fit:onIteration': undefined, 'fit:nnlsMethod': 'active-set', 'fit:nnlsMaxSweeps': 100, 'fit:nnlsTol': 1e-8, 'fit:wasm': true,
   'fit:memoryLimit': undefined,
   // issue #15: masks and held-out test sets (options/resolve-mask.ts)
-  'fit:mask': undefined, 'fit:missing': 'error', 'fit:testFraction': undefined, 'fit:testSeed': 1, 'fit:testZeros': 'sampled', 'fit:earlyStop': false,
+  'fit:mask': undefined, 'fit:maskSource': undefined, 'fit:missing': 'error', 'fit:testFraction': undefined, 'fit:testSeed': 1, 'fit:testZeros': 'sampled', 'fit:earlyStop': false,
   'online:forgetting': 1, 'online:emitEvery': 1, 'online:emitEveryMs': undefined, 'online:name': 'live stream', 'online:window': 4, 'online:sweeps': 1,
   'layout:layout': 'long', 'layout:feature': 'feature', 'layout:sample': 'sample', 'layout:value': 'value', 'layout:features@long': undefined,
   'layout:features@wide': undefined, 'layout:indices': 'indices', 'layout:values': 'values', 'layout:entries': undefined,

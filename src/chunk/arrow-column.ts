@@ -45,6 +45,15 @@ export function columnData(batch: RecordBatch, name: string, where: BatchWhere):
   return data;
 }
 
+/**
+ * INVALID_VALUE for a value that is not finite and ≥ 0, naming the file, batch, row and column; a NaN says how it is
+ * read as a missing entry instead (`missing: 'nan'`, issue #15).
+ */
+export function valueError(v: number, where: BatchWhere, row: number, column: string, extra: DataLocation): DataError {
+  const hint = Number.isNaN(v) ? " (a missing entry? read and fit with missing: 'nan')" : '';
+  return dataError('INVALID_VALUE', `value ${v} is not finite and nonnegative${hint}`, where, row, column, extra);
+}
+
 export const isIntegerType = (t: DataType): boolean => DataType.isInt(t);
 export const isNumericType = (t: DataType): boolean => DataType.isInt(t) || (DataType.isFloat(t) && t.precision !== 0)
   || DataType.isDecimal(t) || (DataType.isDictionary(t) && isNumericType(t.dictionary));

@@ -6,14 +6,16 @@
 import { DataError } from '../errors.js';
 import type { CscChunk } from './csc-chunk.js';
 
-const checked = new WeakSet<CscChunk>();
+/** Chunks checked elsewhere, and whether NaN values (missing entries) were let through there. */
+const checked = new WeakMap<CscChunk, boolean>();
 
 /**
  * Marks a chunk that has passed this check elsewhere (a reader's worker thread checks the chunks it makes, and
- * the main thread rebuilds them around the same arrays): checkChunk then returns at once. Returns the chunk.
+ * the main thread rebuilds them around the same arrays): checkChunk then returns at once, unless NaN was let
+ * through there (`nanMissing`) and is not here. Returns the chunk.
  */
-export function markChecked(chunk: CscChunk): CscChunk {
-  checked.add(chunk);
+export function markChecked(chunk: CscChunk, nanMissing = false): CscChunk {
+  checked.set(chunk, nanMissing);
   return chunk;
 }
 
@@ -22,7 +24,8 @@ export function markChecked(chunk: CscChunk): CscChunk {
  * `sourceName`, the chunk and the sample. `nanMissing` (the fit's `missing: 'nan'`): a NaN value is a missing entry, not an error.
  */
 export function checkChunk(chunk: CscChunk, sourceName: string, nanMissing = false): void {
-  if (checked.has(chunk)) return;
+  const before = checked.get(chunk);
+  if (before === false || (before === true && nanMissing)) return;
   const { m, n, colPtr, rowIdx, values, colStart } = chunk;
   const where = { source: sourceName, batch: chunk.position };
   if (!Number.isInteger(m) || m < 1) {

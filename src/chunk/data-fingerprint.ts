@@ -7,6 +7,8 @@
  * exactly — the same values added in the same order give the same bits, whatever the chunking — and fails
  * at the first chunk that differs with DATA_CHANGED, naming the pass, the samples and the quantity.
  * "nonzeros" counts the entries the chunks store (as Snapshot.nnz does); explicit zeros add nothing to the sums.
+ * A missing entry (NaN, `missing: 'nan'` or a mask source) adds nothing to Σa and ‖A‖², and −(i+1), −(j+1) to the
+ * moments (`withMissing`): the totals stay finite, and a checkpoint of a masked fit keeps them.
  * O(nnz) per pass, about 1.4 ns per nonzero (figures in the README's "Data identity"), no RxJS
  * (source/watch-data.ts runs it over a pass's chunks).
  */
@@ -96,12 +98,28 @@ export function watchChunk(watch: DataWatch, chunk: CscChunk): void {
       const v0 = values[p]!;
       s0 += v0; q0 += v0 * v0; f0 += (rowIdx[p]! + 1) * v0;
     }
-    const columnSum = s0 + s1;
-    sum += columnSum; squares += q0 + q1; byFeature += f0 + f1; bySample += (colStart + j + 1) * columnSum;
+    let columnSum = s0 + s1, columnSquares = q0 + q1, columnMoment = f0 + f1, missing = 0;
+    if (columnSum !== columnSum) [columnSum, columnSquares, columnMoment, missing] = withMissing(rowIdx, values, colPtr[j]!, end);
+    sum += columnSum; squares += columnSquares; byFeature += columnMoment; bySample += (colStart + j + 1) * (columnSum - missing);
   }
   t[0] = colStart + n; t[1] = t[1]! + colPtr[n]!; t[2] = sum; t[3] = squares; t[4] = byFeature; t[5] = bySample;
   compareAtChunkEnd(watch, chunk);
   watch.chunk += 1;
+}
+
+/**
+ * A column with missing entries (NaN values, `missing: 'nan'`): its sums over the other entries, its feature moment with
+ * −(i+1) for each missing entry, and the count of them (the sample moment takes −(j+1) each), so that the totals stay
+ * finite and a missing entry that moves or appears changes them. In entry order; rare, so not unrolled.
+ */
+function withMissing(rowIdx: Int32Array, values: Float64Array, p0: number, p1: number): [number, number, number, number] {
+  let s = 0, q = 0, f = 0, missing = 0;
+  for (let p = p0; p < p1; p++) {
+    const v = values[p]!;
+    if (v !== v) { f -= rowIdx[p]! + 1; missing++; continue; }
+    s += v; q += v * v; f += (rowIdx[p]! + 1) * v;
+  }
+  return [s, q, f, missing];
 }
 
 function compareAtChunkEnd(watch: DataWatch, chunk: CscChunk): void {
@@ -153,14 +171,14 @@ export function recordOf(watch: DataWatch): FingerprintRecord | undefined {
 function difference(watch: DataWatch, at: number, upTo: string): string | undefined {
   for (let q = 1; q < MARK; q++) {
     const t = watch.totals[q]!, mark = watch.marks[at + q]!;
-    // NaN totals (missing entries, `missing: 'nan'`) agree with NaN: the watch then checks the positions and counts only
+    // NaN totals agree with NaN (missing entries give finite totals: withMissing; kept for records made before it)
     if (t !== mark && !(t !== t && mark !== mark)) return `the ${QUANTITIES[q - 1]} ${upTo}is ${watch.totals[q]} where ${watch.origin} read ${watch.marks[at + q]}`;
   }
   return undefined;
 }
 
 function changed(watch: DataWatch, chunk: CscChunk, what: string): DataError {
-  checkChunk(chunk, watch.source); // a malformed chunk says so rather than "changed"
+  checkChunk(chunk, watch.source, true); // a malformed chunk says so rather than "changed" (NaN, a missing entry, is the fit's to judge)
   const samples = chunk.n > 0 ? `samples ${chunk.colStart}–${chunk.colStart + chunk.n - 1}` : `no samples, at sample ${chunk.colStart}`;
   return new DataError('DATA_CHANGED', `${intro(watch)}: in pass ${watch.pass}, chunk ${watch.chunk} (${samples}), ${what}${advice(watch)}`,
     { source: watch.source, batch: chunk.position, sample: chunk.colStart });

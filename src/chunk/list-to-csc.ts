@@ -3,13 +3,14 @@
  * columns (integer feature indices, numeric values) or one list<struct<index, value>> column.
  * A null list is an empty sample; a null value or a zero is skipped; a null index, an index outside
  * [0, m), a negative / NaN / infinite value, or lists of different lengths in one row are DataErrors
- * naming file, batch / row group, row and column.
+ * naming file, batch / row group, row and column. With `missing` (`missing: 'nan'`) a NaN value is kept and a
+ * NULL value becomes NaN: missing entries.
  *
  * Zero-copy: int32 indices and float64 values of one batch are appended as runs of the list's child
  * arrays, so a chunk inside one batch with no zeros is a view of the batch's buffers.
  */
 import { DataType, type Data, type RecordBatch } from 'apache-arrow';
-import { columnData, dataError, isValidAt, nullsOf, numberValues, typeError, type BatchWhere } from './arrow-column.js';
+import { columnData, dataError, isValidAt, nullsOf, numberValues, typeError, valueError, type BatchWhere } from './arrow-column.js';
 import { ChunkBuilder } from './chunk-builder.js';
 import type { CscChunk } from './csc-chunk.js';
 import { toIndices } from './id-dictionary.js';
@@ -24,6 +25,8 @@ export interface ListToCscOptions {
   /** The list<struct<index, value>> column, instead of `indices` + `values`. */
   readonly entries: string | undefined;
   readonly indexBase: number;
+  /** `missing: 'nan'`: a NaN value is kept (a missing entry) and a NULL value becomes one; else NaN is INVALID_VALUE, NULL no entry. */
+  readonly missing?: boolean | undefined;
 }
 
 interface ListColumn { offsets: ArrayLike<number | bigint>; nulls: Uint8Array | null; offset: number; child: Data }
@@ -114,14 +117,14 @@ export class ListToCsc {
           throw dataError('INDEX_OUT_OF_RANGE', `feature index ${i} is outside [0, ${m})`, where, r, indexColumn, { feature: i, sample: j });
         }
         const v = values[p + shift]!;
-        if (v === 0 || (valueNulls && !isValidAt(valueNulls, valueData.offset + p + shift))) {
+        const isNull = valueNulls !== null && !isValidAt(valueNulls, valueData.offset + p + shift);
+        if (v === 0 || isNull) {
           b.appendRun(rows, run, values, run + shift, p - run);
           run = p + 1;
+          if (isNull && o.missing) b.append(i, Number.NaN); // a NULL value: a missing entry
           continue;
         }
-        if (!(v > 0) || v === Infinity) {
-          throw dataError('INVALID_VALUE', `value ${v} is not finite and nonnegative`, where, r, valueColumn, { feature: i, sample: j });
-        }
+        if ((!(v > 0) || v === Infinity) && !(o.missing && v !== v)) throw valueError(v, where, r, valueColumn, { feature: i, sample: j });
       }
       b.appendRun(rows, run, values, run + shift, end - run);
     }

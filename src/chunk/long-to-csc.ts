@@ -5,7 +5,8 @@
  *
  * Per row: sample index ≥ the previous one (else UNSORTED_INPUT), feature index in [0, m) (else
  * INDEX_OUT_OF_RANGE), value finite and ≥ 0 (else INVALID_VALUE); null values and zeros are skipped;
- * a null id is INVALID_VALUE. Every error names the file, batch / row group, row and table column.
+ * a null id is INVALID_VALUE. With `missing` (`missing: 'nan'`) a NaN value is kept and a NULL value becomes NaN:
+ * missing entries. Every error names the file, batch / row group, row and table column.
  * Duplicate (feature, sample) rows are summed into one nonzero (chunk-builder.ts, sum-duplicates.ts).
  *
  * With `extend` (unknownFeatures: 'extend') a feature not seen before is a new feature instead of an
@@ -14,7 +15,7 @@
  * a later chunk may have a larger m, never a smaller one.
  */
 import type { RecordBatch } from 'apache-arrow';
-import { columnData, dataError, isValidAt, locate, nullsOf, numberValues, type BatchWhere } from './arrow-column.js';
+import { columnData, dataError, isValidAt, locate, nullsOf, numberValues, valueError, type BatchWhere } from './arrow-column.js';
 import { ChunkBuilder } from './chunk-builder.js';
 import type { CscChunk } from './csc-chunk.js';
 import { appearanceLookup, fixedLookup, toIndices, type IdLookup } from './id-dictionary.js';
@@ -35,6 +36,8 @@ export interface LongToCscOptions {
   readonly extend: boolean;
   /** The consumer's memory budget: checked before the chunks up to a new sample are emitted (memory-limit.ts). */
   readonly budget?: MemoryBudget | undefined;
+  /** `missing: 'nan'`: a NaN value is kept (a missing entry) and a NULL value becomes one; else NaN is INVALID_VALUE, NULL no entry. */
+  readonly missing?: boolean | undefined;
 }
 
 /** One per subscription: holds the partial chunk between batches. */
@@ -125,14 +128,14 @@ export class LongToCsc {
         b.m = m;
       }
       const v = values[r]!;
-      if (v === 0 || (valueNulls && !isValidAt(valueNulls, valueData.offset + r))) {
+      const isNull = valueNulls !== null && !isValidAt(valueNulls, valueData.offset + r);
+      if (v === 0 || isNull) {
         b.appendRun(features, runStart, values, runStart, r - runStart);
         runStart = r + 1;
+        if (isNull && o.missing) b.append(i, Number.NaN); // a NULL value: a missing entry
         continue;
       }
-      if (!(v > 0) || v === Infinity) {
-        throw dataError('INVALID_VALUE', `value ${v} is not finite and nonnegative`, where, r, o.value, { feature: i, sample: j });
-      }
+      if ((!(v > 0) || v === Infinity) && !(o.missing && v !== v)) throw valueError(v, where, r, o.value, { feature: i, sample: j });
     }
     b.appendRun(features, runStart, values, runStart, n - runStart);
     this.lastColumn = last;

@@ -2,10 +2,10 @@
  * Wide (dense) layout → CSC chunks: one table row per sample, one numeric column per feature.
  * Sample j is the j-th row over all batches and files; feature i is the i-th chosen column. Zeros and
  * nulls are skipped; a negative, NaN or infinite value is INVALID_VALUE naming file, batch / row group,
- * row and column. Cost O(rows × features) per batch (every cell is read once).
+ * row and column. With `missing` (`missing: 'nan'`) NaN and NULL cells are missing entries (NaN). Cost O(rows × features) per batch (every cell is read once).
  */
 import { DataType, type RecordBatch, type Schema } from 'apache-arrow';
-import { columnData, dataError, isNumericType, isValidAt, nullsOf, toFloat64, type BatchWhere } from './arrow-column.js';
+import { columnData, dataError, isNumericType, isValidAt, nullsOf, toFloat64, valueError, type BatchWhere } from './arrow-column.js';
 import { ChunkBuilder } from './chunk-builder.js';
 import type { CscChunk } from './csc-chunk.js';
 
@@ -15,6 +15,8 @@ export interface WideToCscOptions {
   readonly samples: number | undefined;
   /** The feature columns, in feature order (see `wideColumns`). */
   readonly columns: readonly string[];
+  /** `missing: 'nan'`: a NaN or NULL cell is a missing entry (NaN); else NaN is INVALID_VALUE, NULL no entry. */
+  readonly missing?: boolean | undefined;
 }
 
 /** The feature columns: `requested` checked against the schema, or every numeric column. */
@@ -62,12 +64,13 @@ export class WideToCsc {
       b.startColumn(j - b.colStart);
       for (let i = 0; i < m; i++) {
         const v = values[i]![r]!;
-        if (v === 0) continue;
         const bits = nulls[i];
-        if (bits && !isValidAt(bits, offsets[i]! + r)) continue;
-        if (!(v > 0) || v === Infinity) {
-          throw dataError('INVALID_VALUE', `value ${v} is not finite and nonnegative`, where, r, o.columns[i]!, { feature: i, sample: j });
+        if (bits && !isValidAt(bits, offsets[i]! + r)) {
+          if (o.missing) b.append(i, Number.NaN); // a NULL cell: a missing entry
+          continue;
         }
+        if (v === 0) continue;
+        if ((!(v > 0) || v === Infinity) && !(o.missing && v !== v)) throw valueError(v, where, r, o.columns[i]!, { feature: i, sample: j });
         b.append(i, v);
       }
       this.nextSample = j + 1;

@@ -17,6 +17,7 @@ import { parseRanks } from '../pipeline/cv-table.js';
 import { untilInterrupted } from './interrupt.js';
 import { addInputFlags, openInput, type InputFlags } from './open-input.js';
 import { addTableFlags, parseInteger } from './parse-flags.js';
+import { maskOf, maskSourceOf } from './fit-flag-values.js';
 
 interface CvFlags extends InputFlags {
   ranks: string;
@@ -24,7 +25,8 @@ interface CvFlags extends InputFlags {
   testFraction?: number;
   testSeed?: number;
   testZeros?: 'sampled' | 'all' | 'none';
-  mask?: 'zeros';
+  /** 'zeros', or a matrix file whose entries are missing (maskSource). */
+  mask?: string;
   missing?: 'error' | 'nan';
   earlyStop?: boolean;
   maxIterations?: number;
@@ -57,7 +59,8 @@ The test loss is the mean squared error over a speckled held-out set (--test-fra
 bestRank: the smallest rank whose mean test loss is within one standard error of the minimum (minRank).
 Examples:
   nmflow cv examples/data/hawaiibirds.mtx.gz --ranks 2:20 --json
-  nmflow cv ratings.mtx --ranks 1:10 --mask zeros --replicates 3 --out cv.json`)
+  nmflow cv ratings.mtx --ranks 1:10 --mask zeros --replicates 3 --out cv.json
+  nmflow cv data.mtx --ranks 2:10 --mask missing.mtx        # the entries of missing.mtx are missing in data.mtx`)
     .action(async (input: string, flags: CvFlags) => { await runCv(input, flags, print); });
   addTableFlags(command, 'fit', CV_FLAGS);
   addTableFlags(command, 'source', ['chunkSize']);
@@ -68,12 +71,12 @@ async function runCv(input: string, flags: CvFlags, print: (line: string) => voi
   const ranks = parseRanks(flags.ranks);
   const pick = <K extends keyof CvFlags>(key: K): Partial<Pick<CvFlags, K>> => (flags[key] === undefined ? {} : { [key]: flags[key] } as Pick<CvFlags, K>);
   const options: CrossValidateOptions = {
-    ranks, ...pick('replicates'), ...pick('testFraction'), ...pick('testSeed'), ...pick('testZeros'), ...pick('mask'), ...pick('missing'),
+    ranks, ...pick('replicates'), ...pick('testFraction'), ...pick('testSeed'), ...pick('testZeros'), ...maskOf(flags),
     ...pick('earlyStop'), ...pick('maxIterations'), ...pick('tol'), ...pick('seed'), ...pick('solver'), ...pick('l1'), ...pick('l2'), ...pick('memoryLimit'),
   };
   const budget = fitBudget(resolveMemoryLimit(flags.memoryLimit), { rank: Math.max(...ranks), loss: 'l2' });
   const source = await openInput(input, { ...flags, budget });
-  const cv$ = crossValidate(source, options); // bad options throw here, before anything is fitted
+  const cv$ = crossValidate(source, { ...options, ...await maskSourceOf(flags) }); // bad options throw here, before anything is fitted
   const total = ranks.length * (flags.replicates ?? 3);
   const bar = process.stderr.isTTY && !flags.json && !flags.quiet ? new SingleBar({
     format: 'fits {value}/{total} |{bar}| rank {rank} replicate {replicate} iteration {iteration} | test loss {test} | ETA {eta_formatted}',

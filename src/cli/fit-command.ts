@@ -16,14 +16,15 @@ import { untilInterrupted } from './interrupt.js';
 import { jsonProgress } from './pass-progress.js';
 import { makeFitProgress } from './progress.js';
 import { addTableFlags, parseInteger } from './parse-flags.js';
-import { autoRank, losses, maskOf, readInit } from './fit-flag-values.js';
+import { autoRank, losses, maskOf, maskSourceOf, readInit } from './fit-flag-values.js';
 import { formatsFor } from '../format/registry.js';
 import { addClusterFitFlags, fitOnNatsCli, type ClusterFlags } from './cluster-commands.js';
 
 export interface FitFlags extends InputFlags, ClusterFlags {
   rank: number | 'auto';
   rankRange?: string;
-  mask?: 'zeros';
+  /** 'zeros', or a matrix file whose entries are missing (maskSource). */
+  mask?: string;
   missing?: 'error' | 'nan';
   testFraction?: number;
   testSeed?: number;
@@ -86,6 +87,8 @@ Examples:
   nmflow fit table.parquet --layout wide --features f0,f1,f2 --rank 2 --json
   nmflow fit data.mtx.gz --rank 20 --l1 0.1,0 --json
   nmflow fit data.mtx --rank 10 --init nndsvd --json
+  nmflow fit ratings.parquet --rank 10 --missing nan --test-fraction 0.05 --json   # NaN and NULL values are missing
+  nmflow fit data.mtx --rank 10 --mask missing.mtx --json                # the entries of missing.mtx are missing
   nmflow fit big.mtx --rank 20 --checkpoint ckpt/ --out model.arrow     # killed? then: … --resume ckpt/
   nmflow fit huge.parquet --rank 20 --online --window 4 --sweeps 3 --emit-every 50 --json --out model.arrow
   nmflow fit data.mtx --rank 5 --loss l1 --lambda 0.1 --init-w W0.csv --init-h H0.csv --json`)
@@ -168,6 +171,9 @@ async function runFit(input: string, flags: FitFlags, print: (line: string) => v
     if (value !== undefined && flags.nats === undefined) throw new OptionError(flag, '--nats as well', value);
   }
   if (flags.nats !== undefined && online) throw new OptionError('--online', 'nothing with --nats (the fit on NATS is the batch fit)', true);
+  if (flags.nats !== undefined && flags.mask !== undefined && flags.mask !== 'zeros') {
+    throw new OptionError('--mask', 'nothing but zeros with --nats (the fit on NATS refuses masks)', flags.mask);
+  }
   const loadStart = performance.now();
   // An .mtx is read now: its declared shape is checked against what this fit will need (memory-limit.ts).
   const budget = fitBudget(resolveMemoryLimit(flags.memoryLimit), { rank: flags.rank as number, loss: flags.loss ?? 'l2', threads: flags.threads });
@@ -184,7 +190,8 @@ async function runFit(input: string, flags: FitFlags, print: (line: string) => v
   const source = await openInput(input, { ...flags, budget });
   const init = await readInit(flags, source);
   const loadSeconds = (performance.now() - loadStart) / 1000;
-  const options: FitOptions = init.W || init.H ? { ...base, init } : base;
+  const maskSource = await maskSourceOf(flags);
+  const options: FitOptions = { ...base, ...maskSource, ...(init.W || init.H ? { init } : {}) };
   const progress = process.stderr.isTTY && !flags.json && !flags.quiet && !online
     ? makeFitProgress(flags.maxIterations ?? 100, source.samples) : undefined;
   const fitStart = performance.now();

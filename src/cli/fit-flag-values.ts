@@ -7,7 +7,7 @@ import type { FitOptions } from '../options.js';
 import { searchRank } from '../pipeline/auto-rank.js';
 import { parseRanks } from '../pipeline/cv-table.js';
 import type { FitFlags } from './fit-command.js';
-import { openInput } from './open-input.js';
+import { openInput, type InputFlags } from './open-input.js';
 import { readCsvMatrix } from '../source/read-csv-matrix.js';
 
 /** --rank auto: the rank chosen by searchRank on the input (one line: JSON with --json). */
@@ -15,7 +15,7 @@ export async function autoRank(input: string, flags: FitFlags, print: (line: str
   const [from, to] = flags.rankRange === undefined ? [undefined, undefined] : parseRanks(flags.rankRange, '--rank-range').filter((_, q, all) => q === 0 || q === all.length - 1);
   const source = await openInput(input, flags);
   const { rank, table } = await searchRank(source, {
-    ...(from === undefined ? {} : { range: [from, to ?? from] as const }), ...maskOf(flags),
+    ...(from === undefined ? {} : { range: [from, to ?? from] as const }), ...maskOf(flags), ...await maskSourceOf(flags),
     ...(flags.maxIterations === undefined ? {} : { maxIterations: flags.maxIterations }), ...(flags.tol === undefined ? {} : { tol: flags.tol }),
     ...(flags.seed === undefined ? {} : { seed: flags.seed }), ...(flags.solver === undefined ? {} : { solver: flags.solver }),
   });
@@ -28,11 +28,36 @@ export async function autoRank(input: string, flags: FitFlags, print: (line: str
 export const losses = (p: { trainLoss?: number; testLoss?: number }): object =>
   (p.trainLoss === undefined ? {} : { trainLoss: p.trainLoss, ...(p.testLoss === undefined ? {} : { testLoss: p.testLoss }) });
 
-/** The mask and test-set flags as options. */
-export function maskOf(flags: FitFlags): Partial<FitOptions> {
+/** The mask and test-set flags as options (`--mask FILE`, anything but 'zeros', is the mask source: maskSourceOf). */
+export function maskOf(flags: MaskFlags): Partial<FitOptions> {
   const out: Record<string, unknown> = {};
   for (const key of ['mask', 'missing', 'testFraction', 'testSeed', 'testZeros', 'earlyStop'] as const) if (flags[key] !== undefined) out[key] = flags[key];
+  if (maskFile(flags) !== undefined) delete out.mask;
   return out as Partial<FitOptions>;
+}
+
+/** The flags of the mask and test set (fit, cv). */
+export interface MaskFlags extends InputFlags {
+  mask?: string;
+  missing?: 'error' | 'nan';
+  testFraction?: number;
+  testSeed?: number;
+  testZeros?: 'sampled' | 'all' | 'none';
+  earlyStop?: boolean;
+}
+
+/** `--mask FILE`: the path, when the flag is not the keyword 'zeros'. */
+const maskFile = (flags: MaskFlags): string | undefined => (flags.mask === undefined || flags.mask === 'zeros' ? undefined : flags.mask);
+
+/**
+ * `--mask FILE`: the mask source (maskSource), opened as an input of any format with the data's layout flags and
+ * orientation (not --missing: a NaN in the mask is an error); nothing for `--mask zeros` or no --mask.
+ */
+export async function maskSourceOf(flags: MaskFlags): Promise<Partial<FitOptions>> {
+  const path = maskFile(flags);
+  if (path === undefined) return {};
+  const { missing: _missing, sampleNames: _names, budget: _budget, ...layout } = flags;
+  return { maskSource: await openInput(path, layout) };
 }
 
 /** --init-w / --init-h as arrays, checked against the shape where it is known. */

@@ -30,7 +30,7 @@ export interface InputFlags {
   featureNames?: string;
   sampleNames?: string;
   transpose?: boolean;
-  /** --missing nan: a NaN value of a .mtx is a missing entry. */
+  /** --missing nan: a NaN value (and in a table a NULL value) is a missing entry. */
   missing?: 'error' | 'nan';
   readAhead?: number;
   memoryBudget?: number;
@@ -49,7 +49,9 @@ export async function openInput(path: string, flags: InputFlags): Promise<Matrix
   }
   // A table input: feature names are the layout's (string feature ids are looked up in them); sample names name H.
   const featureNames = flags.featureNames === undefined ? undefined : await readNamesFile(flags.featureNames, 'features');
-  const source = await format.openMatrix!(path, { ...sourceOptions(flags), ...(featureNames ? { featureNames } : {}) }, { memoryLimit: flags.memoryLimit, budget: flags.budget });
+  const source = await format.openMatrix!(path, {
+    ...sourceOptions(flags), ...(featureNames ? { featureNames } : {}), ...(flags.missing === undefined ? {} : { missing: flags.missing }),
+  }, { memoryLimit: flags.memoryLimit, budget: flags.budget });
   if (flags.sampleNames === undefined) return source;
   const sampleNames = await readNamesFile(flags.sampleNames, 'samples');
   if (source.samples !== undefined && source.samples !== sampleNames.length) {

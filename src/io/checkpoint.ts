@@ -95,10 +95,12 @@ export function writeCheckpoint(dir: string, checkpoint: Checkpoint): void {
  */
 export function readCheckpointFor(dir: string, expected: Readonly<Record<string, unknown>>): Checkpoint {
   const checkpoint = readCheckpoint(dir);
-  for (const [key, value] of Object.entries(expected)) {
-    if (checkpoint.fingerprint[key] !== value) {
-      throw new OptionError('resumeFrom', `a checkpoint made with ${key} = ${JSON.stringify(value)}`, checkpoint.fingerprint[key]);
-    }
+  // `mask` (an object: options/resolve-mask.ts) is compared by value, and a checkpoint with one is not resumed without it.
+  for (const key of new Set([...Object.keys(expected), 'mask'])) {
+    const value = expected[key], saved = checkpoint.fingerprint[key];
+    if (saved === value || (typeof value === 'object' && value !== null && JSON.stringify(saved) === JSON.stringify(value))) continue;
+    throw new OptionError('resumeFrom', value === undefined ? `a checkpoint made without ${key}` : `a checkpoint made with ${key} = ${JSON.stringify(value)}`,
+      typeof saved === 'object' && saved !== null ? JSON.stringify(saved) : saved);
   }
   return checkpoint;
 }

@@ -26,7 +26,9 @@ export type Kind =
   /** Names: an array of strings, or the path of a file of names (source/names-file.ts). */
   | { readonly type: 'names' }
   /** A size in bytes: a whole number ≥ 1 MB (the CLI reads 8G, 512M: memory-limit.ts parseBytes). */
-  | { readonly type: 'bytes' };
+  | { readonly type: 'bytes' }
+  /** A MatrixSource (source/matrix-source.ts): an object with `chunks()` and `rereadable`. */
+  | { readonly type: 'source' };
 
 export type NumberKind = Extract<Kind, { type: 'number' }>;
 
@@ -45,6 +47,7 @@ export function isOfKind(kind: Kind, value: unknown): boolean {
     case 'nonnegative-array': return Array.isArray(value) || value instanceof Float64Array;
     case 'bytes': return typeof value === 'number' && Number.isSafeInteger(value) && value >= 2 ** 20;
     case 'names': return (typeof value === 'string' && value.length > 0) || isStrings({ type: 'strings' }, value);
+    case 'source': return isPlainObject(value) && typeof value.chunks === 'function' && typeof value.rereadable === 'boolean';
   }
 }
 
@@ -64,6 +67,7 @@ export function expectedOf(kind: Kind): string {
     case 'nonnegative-array': return 'an array of finite numbers ≥ 0';
     case 'bytes': return 'a whole number of bytes ≥ 1 MB';
     case 'names': return 'an array of strings or the path of a names file';
+    case 'source': return 'a MatrixSource (fromMtx, fromParquet, fromArrow, fromCsc, …)';
   }
 }
 

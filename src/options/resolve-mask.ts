@@ -9,11 +9,26 @@ import type { Values } from './row.js';
 /** How held-out zeros are chosen when zeros are data (no `mask: 'zeros'`). */
 export type TestZeros = 'sampled' | 'all' | 'none';
 
+/** A MatrixSource (source/matrix-source.ts) as options/ sees it (it does not import source/). */
+export interface MaskSource {
+  readonly name: string;
+  readonly rereadable: boolean;
+  readonly features?: number | undefined;
+  readonly samples?: number | undefined;
+  chunks(): unknown;
+}
+
 export interface MaskFitOptions {
   /** 'zeros': the zero entries are missing — neither fitted nor tested (ratings, completion). Least squares. */
   readonly mask?: 'zeros';
   /** 'error' (default): a NaN value is a DataError; 'nan': a NaN entry is missing (neither fitted nor tested). */
   readonly missing?: 'error' | 'nan';
+  /**
+   * The missing entries as another sparse matrix of the data's shape, in any format (fromMtx, fromParquet, fromCsc, …):
+   * each entry it stores is missing in the data (neither fitted nor tested), as a NaN there would be with `missing:
+   * 'nan'` (source/mask-source.ts). Read alongside the data on every pass. Least squares.
+   */
+  readonly maskSource?: MaskSource;
   /**
    * Hold out this fraction in (0, 1) of the entries: a nonzero (i, j) is held out iff a hash of (i, j, testSeed)
    * is below it (kernel/holdout.ts), the same set for any chunking, pass or machine. Snapshots then carry
@@ -38,6 +53,8 @@ export interface ResolvedMask {
   readonly zeros: boolean;
   /** NaN values are missing entries. */
   readonly nan: boolean;
+  /** `maskSource`: its entries come as NaN entries of the data (source/mask-source.ts). */
+  readonly source: MaskSource | undefined;
   /** 0: no test set. */
   readonly testFraction: number;
   readonly testSeed: number;
@@ -48,20 +65,18 @@ export interface ResolvedMask {
 /** The mask of validated option values (undefined: an ordinary fit); `loss` and the other options for the relations. */
 export function resolveMask(v: Values): ResolvedMask | undefined {
   const zeros = v.mask === 'zeros', nan = v.missing === 'nan', testFraction = (v.testFraction as number | undefined) ?? 0;
-  if (!zeros && !nan && testFraction === 0) {
+  const source = v.maskSource as MaskSource | undefined;
+  if (!zeros && !nan && testFraction === 0 && source === undefined) {
     if (v.earlyStop === true) throw new OptionError('earlyStop', 'testFraction as well (the test loss it watches)', true);
     return undefined;
   }
-  const named = v.mask !== undefined ? 'mask' : nan ? 'missing' : 'testFraction';
+  const named = v.mask !== undefined ? 'mask' : source !== undefined ? 'maskSource' : nan ? 'missing' : 'testFraction';
   if (v.loss !== 'l2') throw new OptionError(named, "loss 'l2' (masks and test sets of weighted L1 are not implemented)", v.loss);
-  if (v.checkpoint !== undefined || v.resumeFrom !== undefined) {
-    throw new OptionError(v.checkpoint !== undefined ? 'checkpoint' : 'resumeFrom', `nothing with ${named} (masked fits keep no checkpoints)`, 'a checkpoint');
-  }
   if (v.earlyStop === true && testFraction === 0) throw new OptionError('earlyStop', 'testFraction as well (the test loss it watches)', true);
-  return { zeros, nan, testFraction, testSeed: v.testSeed as number, testZeros: v.testZeros as TestZeros, earlyStop: v.earlyStop === true };
+  return { zeros, nan, source, testFraction, testSeed: v.testSeed as number, testZeros: v.testZeros as TestZeros, earlyStop: v.earlyStop === true };
 }
 
-/** The mask's part of a fit's fingerprint. */
+/** The mask's part of a fit's fingerprint (a mask source as `source: true`: what it holds is in the data's fingerprint). */
 export function maskFingerprint(mask: ResolvedMask | undefined): Record<string, unknown> {
-  return mask === undefined ? {} : { mask: { ...mask } };
+  return mask === undefined ? {} : { mask: { ...mask, source: mask.source !== undefined } };
 }

@@ -114,7 +114,8 @@ interface Pass { skip: number; chunks: number; began: boolean; samplesRead: numb
 
 function onChunk(run: FitRun, pass: Pass, chunk: CscChunk): void {
   const { source, resolved } = run;
-  checkChunk(chunk, source.name, resolved.mask?.nan === true);
+  // NaN entries: the data's with missing: 'nan', the mask source's (source/mask-source.ts checked the data's own)
+  checkChunk(chunk, source.name, resolved.mask?.nan === true || resolved.mask?.source !== undefined);
   run.budget.check(chunk.m, Math.max(source.samples ?? 0, chunk.colStart + chunk.n), { source: source.name, sample: chunk.colStart });
   pass.sawPositive ||= hasPositive(chunk);
   if (run.engine === undefined) {

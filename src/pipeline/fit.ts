@@ -12,6 +12,7 @@ import { OptionError } from '../errors.js';
 import { familyOf } from '../model/families.js';
 import { checkShape, resolveFit, withSolver, type FitOptions, type ResolvedOptions } from '../options.js';
 import type { Model, Snapshot } from '../snapshot/snapshot.js';
+import { maskedSource } from '../source/mask-source.js';
 import { isMatrixSource, type MatrixSource } from '../source/matrix-source.js';
 import { beginRun, failRun, matrixOf, stopRun, type FitRun } from './fit-run.js';
 import { nndsvdStart } from './nndsvd-start.js';
@@ -28,13 +29,16 @@ import { recordedOptions } from '../options/recorded.js';
  */
 export function fit(given: MatrixSource, options: FitOptions): Observable<Snapshot> {
   if (!isMatrixSource(given)) throw new OptionError('source', 'a MatrixSource (fromCsc, fromMtx, fromArrow, fromParquet, …)', given);
-  // Values far from 1 are fitted scaled by a power of two (exact), d unscaled at the end (value-scale.ts).
-  const scale = makeValueScale(given);
-  const source = scale.source;
-  if (!source.rereadable) throw new OptionError('source', 'a re-readable source for a multi-pass fit (use online fitting for live streams)', source.name);
   const { resolved: plain, values } = resolveFit('fit', options);
   const resolved = withSolver(plain, options);
-  const record = { options: recordedOptions(values), sampleNames: given.sampleNames };
+  // A mask source: its entries come as NaN entries of the data (mask-source.ts), before the values are scaled.
+  const maskSource = resolved.mask?.source as MatrixSource | undefined;
+  const masked = maskSource === undefined ? given : maskedSource(given, maskSource, resolved.mask!.nan);
+  // Values far from 1 are fitted scaled by a power of two (exact), d unscaled at the end (value-scale.ts).
+  const scale = makeValueScale(masked);
+  const source = scale.source;
+  if (!source.rereadable) throw new OptionError('source', 'a re-readable source for a multi-pass fit (use online fitting for live streams)', source.name);
+  const record = { options: recordedOptions(maskSource ? { ...values, maskSource: maskSource.name } : values), sampleNames: given.sampleNames };
   if (source.features !== undefined) checkShape(resolved, source.features, source.samples);
   const family = familyOf(resolved.loss);
   if (!family.checkpointsWithinPass && resolved.checkpoint?.chunks !== undefined) {

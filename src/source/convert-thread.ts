@@ -193,7 +193,7 @@ async function decoding<T>(step: () => Promise<T>, host: ConvertHost): Promise<T
 async function send(s: Session, chunk: CscChunk, host: ConvertHost): Promise<void> {
   while (s.credits <= 0) await new Promise<void>((resolve) => { s.wake = resolve; });
   s.credits--;
-  checkChunk(chunk, s.plan.name);
+  checkChunk(chunk, s.plan.name, s.plan.layout.missing);
   const nnz = chunk.colPtr[chunk.n]!;
   const own = hasOwnArrays(chunk) && chunk.rowIdx.buffer !== chunk.values.buffer && chunk.colPtr.buffer !== chunk.rowIdx.buffer;
   const colPtr = own ? chunk.colPtr : chunk.colPtr.slice();

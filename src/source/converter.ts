@@ -25,12 +25,12 @@ export interface ConverterInfo {
 
 /** `oneShot`: the input is read once, so a long layout with unknownFeatures 'extend' grows while it is read. */
 export function makeConverter(layout: ResolvedLayout, info: ConverterInfo, oneShot = false, budget?: MemoryBudget): Converter | undefined {
-  const { chunkSize, samples, indexBase } = layout;
-  if (layout.layout === 'wide') return info.columns ? new WideToCsc({ chunkSize, samples, columns: info.columns }) : undefined;
+  const { chunkSize, samples, indexBase, missing } = layout;
+  if (layout.layout === 'wide') return info.columns ? new WideToCsc({ chunkSize, samples, columns: info.columns, missing }) : undefined;
   const m = info.features!;
   if (layout.layout === 'long') {
     return new LongToCsc({ m, chunkSize, samples, indexBase, feature: layout.feature, sample: layout.sample, value: layout.value,
-      featureNames: info.featureNames, extend: layout.extend && oneShot, budget });
+      featureNames: info.featureNames, extend: layout.extend && oneShot, budget, missing });
   }
-  return new ListToCsc({ m, chunkSize, samples, indexBase, indices: layout.indices, values: layout.values, entries: layout.entries });
+  return new ListToCsc({ m, chunkSize, samples, indexBase, indices: layout.indices, values: layout.values, entries: layout.entries, missing });
 }

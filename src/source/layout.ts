@@ -89,6 +89,11 @@ export interface ReadOptions {
   readonly unknownFeatures?: 'error' | 'extend';
   /** Name in error messages (default: the path). */
   readonly name?: string;
+  /**
+   * 'error' (default): a NaN value is an INVALID_VALUE error naming the file, batch / row group, row and column, and a
+   * NULL value is no entry (a zero); 'nan': a NaN or NULL value is a missing entry (kept as NaN: fit with `missing: 'nan'`).
+   */
+  readonly missing?: 'error' | 'nan';
 }
 
 export type SourceOptions = Layout & ReadOptions;
@@ -104,6 +109,8 @@ interface Common {
   readonly samples: number | undefined;
   readonly featureNames: readonly string[] | undefined;
   readonly indexBase: number;
+  /** `missing: 'nan'`: NaN and NULL values are missing entries (NaN in the chunks). */
+  readonly missing: boolean;
 }
 export interface ResolvedLong extends Common {
   readonly layout: 'long'; readonly feature: string; readonly sample: string; readonly value: string; readonly features: number | undefined;
@@ -137,6 +144,7 @@ export function layoutFrom(v: Values): ResolvedLayout {
     samples: v.samples as number | undefined,
     featureNames,
     indexBase: v.indexBase as number,
+    missing: v.missing === 'nan',
   };
   if (layout === 'wide') {
     const columns = v.features as readonly string[] | undefined;

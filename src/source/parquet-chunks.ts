@@ -79,7 +79,7 @@ export function parquetChunks(pass: ConvertedPass): AsyncIterator<ConvertedItem>
     switch (e.type) {
       case 'chunk': {
         const chunk = makeCscChunk({ m: e.m, colStart: e.colStart, position: e.position, colPtr: e.colPtr, rowIdx: e.rowIdx, values: e.values });
-        push({ item: { chunk: markChecked(markCanonical(chunk)) } });
+        push({ item: { chunk: markChecked(markCanonical(chunk), pass.plan.layout.missing) } });
         return;
       }
       case 'pos': at = e; return;

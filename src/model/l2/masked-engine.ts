@@ -1,15 +1,16 @@
 /**
  * The masked least-squares fit as an Engine (issue #15): masked-pass.ts per chunk, masked-end.ts per pass. It runs
  * on the calling thread in TypeScript (the `threads` and `wasm` options do not apply: the same bytes for any
- * thread count and chunking); it keeps no checkpoints (resolve-mask.ts refuses them). Snapshots carry trainLoss
+ * thread count and chunking); its checkpoints: masked-checkpoint.ts. Snapshots carry trainLoss
  * and, with a test set, testLoss; with `earlyStop` the fit stops at the first pass whose test loss rose.
  */
 import type { CscChunk } from '../../chunk/csc-chunk.js';
-import { NmfError, OptionError } from '../../errors.js';
+import { NmfError } from '../../errors.js';
 import { makeRandom } from '../../kernel/random.js';
 import type { ResolvedMask, ResolvedOptions } from '../../options.js';
 import type { Snapshot, TracePoint } from '../../snapshot/snapshot.js';
 import type { Engine, EngineContext, EngineState, PassSummary } from '../engine.js';
+import { exportMaskedState, importMaskedState, restorePass, type MaskedCounters } from './masked-checkpoint.js';
 import { endMaskedPass } from './masked-end.js';
 import { beginMaskedPass, makeMaskedL2, maskedRowBytes, stepMasked } from './masked-pass.js';
 import { l2Snapshot } from './snapshot.js';
@@ -27,20 +28,25 @@ export function makeMaskedL2Engine(m: number, options: ResolvedOptions, mask: Re
   }
   const ms = makeMaskedL2(makeL2State(m, options, makeRandom(options.seed), undefined, { warmUp: false }), mask);
   const st = ms.base;
-  let samplesSeen = 0, nnzSeen = 0, lastTest: number | undefined;
+  let counters: MaskedCounters = { samplesSeen: 0, nnzSeen: 0, lastTest: undefined };
+  let pending: EngineState | undefined; // resumed mid-pass: the statistics of the chunks done before the checkpoint
   const losses = new Map<number, { trainLoss: number; testLoss: number | undefined }>();
   return {
     readsData: () => true,
-    beginPass: () => { beginMaskedPass(ms, options); st.ws.counts.fill(0); },
+    beginPass: () => {
+      beginMaskedPass(ms, options); st.ws.counts.fill(0);
+      if (pending) { restorePass(ms, pending); pending = undefined; }
+    },
     step: (chunk: CscChunk) => {
       stepMasked(ms, chunk, options, context.sourceName);
-      samplesSeen += chunk.n;
-      nnzSeen += chunk.colPtr[chunk.n]!;
+      counters.samplesSeen += chunk.n;
+      counters.nnzSeen += chunk.colPtr[chunk.n]!;
     },
     endPass: (elapsedSeconds: number) => {
       const r = endMaskedPass(ms, options);
+      const lastTest = counters.lastTest;
       const rose = mask.earlyStop && lastTest !== undefined && r.testLoss !== undefined && r.testLoss > lastTest;
-      lastTest = r.testLoss;
+      counters.lastTest = r.testLoss;
       losses.set(r.iteration, { trainLoss: r.trainLoss, testLoss: r.testLoss });
       const summary: PassSummary = {
         iteration: r.iteration, relativeLoss: r.relativeLoss, objective: r.relativeLoss, tol: r.tol, seconds: elapsedSeconds,
@@ -50,13 +56,14 @@ export function makeMaskedL2Engine(m: number, options: ResolvedOptions, mask: Re
     },
     snapshot: (summary: PassSummary, final: boolean, trace: readonly TracePoint[]): Snapshot => {
       const s = l2Snapshot(st, summary, final, trace, {
-        samples: st.samples, nnz: st.passNnz, samplesSeen, nnzSeen, keepH: options.keepH, featureNames: context.featureNames, diag: options.diag,
+        samples: st.samples, nnz: st.passNnz, samplesSeen: counters.samplesSeen, nnzSeen: counters.nnzSeen, keepH: options.keepH, featureNames: context.featureNames, diag: options.diag,
       });
       const l = losses.get(summary.iteration);
       return l === undefined ? s : { ...s, trainLoss: l.trainLoss, ...(l.testLoss === undefined ? {} : { testLoss: l.testLoss }) };
     },
-    exportState: (): EngineState => ({ loss: 'l2', numbers: { iteration: st.iteration, samples: st.samples }, arrays: { W: st.W.slice(), d: st.d.slice() } }),
-    importState: () => { throw new OptionError('resumeFrom', 'nothing with a mask or a test set (masked fits keep no checkpoints)', 'a checkpoint'); },
+    exportState: (): EngineState => exportMaskedState(ms, counters, 0),
+    exportPassState: (chunks: number): EngineState => exportMaskedState(ms, counters, chunks),
+    importState: (saved: EngineState) => { ({ counters, pending } = importMaskedState(ms, saved)); },
     close: () => undefined,
   };
 }
