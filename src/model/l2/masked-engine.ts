@@ -1,17 +1,20 @@
 /**
  * The masked least-squares fit as an Engine (issue #15): masked-pass.ts per chunk, masked-end.ts per pass. It runs
- * on the calling thread in TypeScript (the `threads` and `wasm` options do not apply: the same bytes for any
- * thread count and chunking); it keeps no checkpoints (resolve-mask.ts refuses them). Snapshots carry trainLoss
+ * on the calling thread (the `threads` option does not apply), in WebAssembly (masked-wasm.ts) for the 'fast'
+ * solver unless `wasm: false`, else in TypeScript: the same bytes either way and for any chunking; it keeps no
+ * checkpoints (resolve-mask.ts refuses them). Snapshots carry trainLoss
  * and, with a test set, testLoss; with `earlyStop` the fit stops at the first pass whose test loss rose.
  */
 import type { CscChunk } from '../../chunk/csc-chunk.js';
 import { NmfError, OptionError } from '../../errors.js';
+import { NNLS_CD_WARM } from '../../kernel/nnls-solve.js';
 import { makeRandom } from '../../kernel/random.js';
 import type { ResolvedMask, ResolvedOptions } from '../../options.js';
 import type { Snapshot, TracePoint } from '../../snapshot/snapshot.js';
 import type { Engine, EngineContext, EngineState, PassSummary } from '../engine.js';
 import { endMaskedPass } from './masked-end.js';
 import { beginMaskedPass, makeMaskedL2, maskedRowBytes, stepMasked } from './masked-pass.js';
+import { makeMaskedWasm, maskedWasmFits } from './masked-wasm.js';
 import { l2Snapshot } from './snapshot.js';
 import { makeL2State } from './state.js';
 
@@ -25,7 +28,8 @@ export function makeMaskedL2Engine(m: number, options: ResolvedOptions, mask: Re
     throw new NmfError('MEMORY_LIMIT', `${m.toLocaleString('en-US')} features at rank ${k}: a masked fit's per-feature Grams would need ${mb(rowBytes)}, `
       + `above the memory limit of ${mb(options.memoryLimit)} (option memoryLimit, CLI --memory-limit)`);
   }
-  const ms = makeMaskedL2(makeL2State(m, options, makeRandom(options.seed), undefined, { warmUp: false }), mask);
+  const wasm = options.wasm && options.nnlsMethod === NNLS_CD_WARM && maskedWasmFits(m, k) ? makeMaskedWasm(m, k) : undefined;
+  const ms = makeMaskedL2(makeL2State(m, options, makeRandom(options.seed), undefined, { warmUp: false }), mask, wasm);
   const st = ms.base;
   let samplesSeen = 0, nnzSeen = 0, lastTest: number | undefined;
   const losses = new Map<number, { trainLoss: number; testLoss: number | undefined }>();

@@ -1,0 +1,142 @@
+/**
+ * The masked least-squares pass (issue #15) in WebAssembly (wasm/masked.ts), for the 'fast' solver on one thread:
+ * per chunk its split (masked-split.ts, made once per chunk seen), then per unit the H solves and the statistics
+ * (maskedColumns); at the end of the pass the units folded and every row of W solved (maskedRows). The same
+ * operations in the same order as the TypeScript path (masked-pass.ts, masked-end.ts), so the same bytes.
+ * The statistics (HHᵀ, hSum, AHᵀ, the per-row Grams R_i and their unit sums) live in the module's memory during
+ * a pass; W, G = WᵀW + L2_H·I and the chunk's H are copied in, H and W out, S, hSum and ‖A_obs‖² out at the end.
+ * R_i and AHᵀ_i are zeroed by maskedRows once used, so a pass starts from zero without an O(m·k²) fill.
+ */
+import type { CscChunk } from '../../chunk/csc-chunk.js';
+import { COUNT_SOLVES, COUNT_SWEEPS } from '../../kernel/nnls-workspace.js';
+import { makeWasmKernels } from '../../kernel/wasm/wasm-kernels.js';
+import type { ResolvedOptions } from '../../options.js';
+import { splitChunk, type ChunkSplit } from './masked-split.js';
+import type { HeldOut, MaskedL2 } from './masked-pass.js';
+import { closeUnit, forEachUnit, openUnit, type PassTotals } from './units.js';
+import { eagerly } from './wasm-pass.js';
+
+export interface MaskedWasm {
+  /** The H-update and statistics of one chunk (after masked-pass.ts's checks). */
+  step(ms: MaskedL2, chunk: CscChunk, options: ResolvedOptions, warm: boolean): void;
+  /** The end of a pass, first half: the open unit and the rows' pending sums folded; S, hSum, normA2 into the state. */
+  fold(ms: MaskedL2): void;
+  /** Second half: every row of W (state.W in and out, state.inv and hSum read); returns Σ_i (ŵᵀG_iŵ − 2ŵ·bn_i). */
+  solveRows(ms: MaskedL2, options: ResolvedOptions): number;
+}
+
+/** Whether the masked pass fits in a 32-bit module's memory with room to spare (else the TypeScript path runs). */
+export const maskedWasmFits = (m: number, k: number): boolean => 16 * m * k * k + 40 * m * k < 2 ** 31;
+
+/** undefined where WebAssembly SIMD is missing. */
+export function makeMaskedWasm(m: number, k: number): MaskedWasm | undefined {
+  const wasm = eagerly(makeWasmKernels);
+  if (wasm === undefined) return undefined;
+  const fns = wasm.exports, mk = m * k, kk = k * k;
+  const W = wasm.reserve(8 * mk), G = wasm.reserve(8 * kk), warmScale = wasm.reserve(8 * k), S = wasm.reserve(8 * kk), hSum = wasm.reserve(8 * k);
+  const Su = wasm.reserve(8 * kk), hSumU = wasm.reserve(8 * k), B = wasm.reserve(8 * mk), Bu = wasm.reserve(8 * mk), last = wasm.reserve(4 * m);
+  const R = wasm.reserve(8 * m * kk), Ru = wasm.reserve(8 * m * kk), lastR = wasm.reserve(4 * m);
+  const Gj = wasm.reserve(8 * kk), invDiag = wasm.reserve(8 * k), r = wasm.reserve(8 * k), b = wasm.reserve(8 * k), bn = wasm.reserve(8 * k);
+  const inv = wasm.reserve(8 * k), out = wasm.reserve(8);
+  const mark = wasm.top();
+  let cached: { chunk: CscChunk; split: ChunkSplit; ptrs: SplitPtrs } | undefined;
+  let clean = false, stepped = false;
+  const open = { unit: -1, normA2: 0 }, pass = { normA2: 0 };
+  const put = (ptr: number, from: Float64Array, length: number): void => wasm.f64(ptr, length).set(from.subarray(0, length));
+
+  const load = (ms: MaskedL2, chunk: CscChunk): { split: ChunkSplit; ptrs: SplitPtrs } => {
+    const c = cached?.chunk;
+    if (c !== undefined && cached !== undefined && c.colPtr === chunk.colPtr && c.rowIdx === chunk.rowIdx && c.values === chunk.values
+      && c.n === chunk.n && c.colStart === chunk.colStart) return cached;
+    const split = splitChunk(chunk, ms.mask, m);
+    wasm.release(mark);
+    wasm.reserve(8 * (chunk.n + 1) + 12 * split.obsRows.length + 4 * split.maskRows.length + 8 * chunk.n * k + 128); // one grow
+    wasm.release(mark);
+    const ptrs = {
+      obsPtr: wasm.put(split.obsPtr), obsRows: wasm.put(split.obsRows), obsValues: wasm.put(split.obsValues),
+      maskPtr: wasm.put(split.maskPtr), maskRows: wasm.put(split.maskRows), H: wasm.reserve(8 * chunk.n * k),
+    };
+    cached = { chunk, split, ptrs };
+    return cached;
+  };
+  const totals = (): PassTotals => ({
+    S: wasm.f64(S, kk), hSum: wasm.f64(hSum, k), normA2: pass.normA2, B: wasm.f64(B, mk),
+    units: { unit: open.unit, S: wasm.f64(Su, kk), hSum: wasm.f64(hSumU, k), normA2: open.normA2, Bu: wasm.f64(Bu, mk), last: wasm.i32(last, m) },
+  });
+  const keep = (t: PassTotals): void => { pass.normA2 = t.normA2; open.unit = t.units.unit; open.normA2 = t.units.normA2; };
+
+  const begin = (ms: MaskedL2): void => {
+    const st = ms.base;
+    if (!clean) { // a first pass, or one cut short: the statistics from zero
+      wasm.f64(B, mk).fill(0); wasm.f64(R, m * kk).fill(0); wasm.i32(last, m).fill(-1); wasm.i32(lastR, m).fill(-1);
+    }
+    clean = false;
+    stepped = true;
+    put(W, st.W, mk); put(G, st.G, kk); put(warmScale, st.warmScale, k);
+    wasm.f64(S, kk).fill(0); wasm.f64(hSum, k).fill(0);
+    open.unit = -1; open.normA2 = 0; pass.normA2 = 0;
+  };
+
+  return {
+    step(ms, chunk, options, warm) {
+      const st = ms.base, { split, ptrs } = load(ms, chunk);
+      if (!stepped) begin(ms);
+      const n = chunk.n, off = chunk.colStart * k;
+      wasm.f64(ptrs.H, n * k).set(st.H.subarray(off, off + n * k));
+      let sweeps = 0;
+      forEachUnit(chunk.colStart, n, (unit, j0, j1) => {
+        const t = totals(), sums = openUnit(t, unit);
+        sweeps += fns.maskedColumns(W, G, warmScale, warm ? 1 : 0, k, ms.mask.zeros ? 1 : 0, options.l2H, options.l1H,
+          ptrs.obsPtr, ptrs.obsRows, ptrs.obsValues, ptrs.maskPtr, ptrs.maskRows, j0, j1, ptrs.H, options.nnlsMaxSweeps, options.nnlsTol,
+          Gj, invDiag, r, b, unit, Su, hSumU, B, Bu, last, R, Ru, lastR, m);
+        for (let jl = j0; jl < j1; jl++) sums.normA2 += split.normA2[jl]!;
+        keep(t);
+      });
+      st.H.set(wasm.f64(ptrs.H, n * k), off);
+      ms.observed += split.observed;
+      appendHeldOut(ms.test, split.test);
+      count(ms, n, sweeps);
+    },
+    fold(ms) {
+      if (!stepped) return;
+      const st = ms.base, t = totals();
+      closeUnit(t);
+      keep(t);
+      fns.foldUnitRows(k, B, Bu, last, m);
+      fns.foldUnitRows(kk, R, Ru, lastR, m);
+      st.S.set(wasm.f64(S, kk)); st.hSum.set(wasm.f64(hSum, k)); st.normA2 = pass.normA2;
+    },
+    solveRows(ms, options) {
+      const st = ms.base;
+      if (!stepped) begin(ms); // a pass without chunks: zero statistics
+      stepped = false;
+      put(W, st.W, mk); put(S, st.S, kk); put(inv, st.inv, k); put(hSum, st.hSum, k);
+      const rowTerms = fns.maskedRows(W, B, S, R, inv, hSum, options.diag ? 1 : 0, ms.mask.zeros ? 1 : 0, options.l1W, options.l2W, k, m,
+        options.nnlsMaxSweeps, options.nnlsTol, Gj, invDiag, bn, b, r, out);
+      clean = true;
+      st.W.set(wasm.f64(W, mk));
+      count(ms, m, wasm.f64(out, 1)[0]!);
+      return rowTerms;
+    },
+  };
+}
+
+interface SplitPtrs { readonly obsPtr: number; readonly obsRows: number; readonly obsValues: number; readonly maskPtr: number; readonly maskRows: number; readonly H: number }
+
+function appendHeldOut(t: HeldOut, from: ChunkSplit['test']): void {
+  const add = from.rows.length, need = t.n + add;
+  if (add === 0) return;
+  if (need > t.rows.length) {
+    const cap = Math.max(need, t.rows.length * 2);
+    const grow = <T extends Int32Array | Float64Array>(a: T): T => { const c = new (a.constructor as new (n: number) => T)(cap); c.set(a); return c; };
+    t.rows = grow(t.rows); t.cols = grow(t.cols); t.values = grow(t.values); t.weights = grow(t.weights);
+  }
+  t.rows.set(from.rows, t.n); t.cols.set(from.cols, t.n); t.values.set(from.values, t.n); t.weights.set(from.weights, t.n);
+  t.n = need;
+}
+
+function count(ms: MaskedL2, solves: number, sweeps: number): void {
+  const counts = ms.base.ws.counts;
+  counts[COUNT_SOLVES] = counts[COUNT_SOLVES]! + solves;
+  counts[COUNT_SWEEPS] = counts[COUNT_SWEEPS]! + sweeps;
+}

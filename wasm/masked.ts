@@ -1,0 +1,173 @@
+/**
+ * The masked least-squares pass (issue #15) in WebAssembly (AssemblyScript; one module with sparse.ts and fast.ts,
+ * `npm run build:wasm`; wrapped by src/model/l2/masked-wasm.ts). The same floating-point operations in the same
+ * order as the TypeScript path (src/model/l2/masked-pass.ts solveSample + accumulateRows, masked-end.ts's row loop,
+ * kernel/gram.ts, kernel/nnls-solve.ts NNLS_CD_WARM, kernel/accumulate-stats.ts accumulateOuter,
+ * kernel/unit-rows.ts), so the same bits: each f64x2 lane does one component's scalar operations, no fused
+ * multiply-add.
+ *   maskedColumns: for the columns jl in [j0, j1) of one unit, split beforehand into observed nonzeros
+ *     (obsPtr/obsRows/obsValues) and rows left out of the fit (maskPtr/maskRows):
+ *       G_j = Σ_obs w_i w_iᵀ + l2H·I (zeros missing) or G − Σ_masked w_i w_iᵀ (zeros are data; G = WᵀW + l2H·I),
+ *       b_j = Σ_obs a_ij w_i − shift, h_j from the warm start by ≤ maxSweeps CD sweeps (fast.ts cdWarm);
+ *       then the unit's S += h hᵀ (upper), hSum += h; AHᵀ rows over the observed nonzeros into Bu;
+ *       R rows (k², upper triangle) += h hᵀ over the observed (zeros missing) or masked (zeros are data) rows into Ru.
+ *     Returns the CD sweeps used.
+ *   maskedRows: every row i of W from G_i = (zeros ? R_i : S − R_i)·inv_a·inv_c + l2W·I, b_i = B_i·inv − shift,
+ *     warm start w_i·hSum (diag), the CD sweeps; R_i and B_i are zeroed after use (the next pass starts from zero).
+ *     Returns Σ_i (ŵᵀG_iŵ − l2W‖ŵ‖² − 2ŵ·bn_i) (masked-end.ts's row terms); the sweeps go to out[0].
+ * Pointers are byte offsets into the module's memory; matrices row-major with k (R: k²) entries per row.
+ * Cost O((observed + masked)·k + masked·k²/2) per pass (zeros are data; observed·k² with zeros missing) plus
+ * O(m·k²·sweeps) at its end. Allocates nothing.
+ */
+import { cdWarm, openUnitRows } from './fast';
+
+// @ts-ignore: decorator
+@inline function at(base: usize, i: i32): usize {
+  return base + (<usize>i << 3);
+}
+
+/** G (upper triangle) += sign·w_i w_iᵀ for the rows rows[p0..p1) of W (masked-pass.ts addOuters). */
+function addOuters(W: usize, k: i32, rows: usize, p0: i32, p1: i32, G: usize, sign: f64): void {
+  for (let p = p0; p < p1; p++) {
+    const w = W + (<usize>(load<i32>(rows + (<usize>p << 2)) * k) << 3);
+    for (let a = 0; a < k; a++) {
+      const wa = sign * load<f64>(at(w, a));
+      if (wa == 0) continue;
+      const ga = G + (<usize>(a * k) << 3);
+      const wv = f64x2.splat(wa);
+      let c = a;
+      for (; c + 1 < k; c += 2) v128.store(at(ga, c), f64x2.add(v128.load(at(ga, c)), f64x2.mul(wv, v128.load(at(w, c)))));
+      if (c < k) store<f64>(at(ga, c), load<f64>(at(ga, c)) + wa * load<f64>(at(w, c)));
+    }
+  }
+}
+
+/** X (upper triangle, k-wide rows at X + row·k) += h hᵀ for h ≠ 0 components (accumulate-stats.ts accumulateOuter's S part). */
+function addOuter(h: usize, k: i32, X: usize): void {
+  for (let a = 0; a < k; a++) {
+    const ha = load<f64>(at(h, a));
+    if (ha == 0) continue;
+    const xa = X + (<usize>(a * k) << 3);
+    const hv = f64x2.splat(ha);
+    let c = a;
+    for (; c + 1 < k; c += 2) v128.store(at(xa, c), f64x2.add(v128.load(at(xa, c)), f64x2.mul(hv, v128.load(at(h, c)))));
+    if (c < k) store<f64>(at(xa, c), load<f64>(at(xa, c)) + ha * load<f64>(at(h, c)));
+  }
+}
+
+function symmetrize(G: usize, k: i32): void {
+  for (let a = 0; a < k; a++) for (let c = a + 1; c < k; c++) store<f64>(at(G, c * k + a), load<f64>(at(G, a * k + c)));
+}
+
+function addDiagonal(G: usize, k: i32, alpha: f64): void {
+  if (alpha == 0) return;
+  for (let a = 0; a < k; a++) store<f64>(at(G, a * k + a), load<f64>(at(G, a * k + a)) + alpha);
+}
+
+function invertDiagonal(G: usize, k: i32, invDiag: usize): void {
+  for (let a = 0; a < k; a++) {
+    const g = load<f64>(at(G, a * k + a));
+    store<f64>(at(invDiag, a), g > 0 ? 1 / g : 0.0);
+  }
+}
+
+/** The Gram of column jl (masked-pass.ts solveSample). */
+function columnGram(W: usize, G: usize, k: i32, zeros: i32, l2H: f64, obsPtr: usize, obsRows: usize,
+  maskPtr: usize, maskRows: usize, jl: i32, Gj: usize): void {
+  const kk = k * k;
+  if (zeros != 0) {
+    for (let q = 0; q < kk; q++) store<f64>(at(Gj, q), 0.0);
+    addOuters(W, k, obsRows, load<i32>(obsPtr + (<usize>jl << 2)), load<i32>(obsPtr + (<usize>jl << 2), 4), Gj, 1.0);
+    symmetrize(Gj, k);
+    addDiagonal(Gj, k, l2H);
+  } else {
+    memory.copy(Gj, G, <usize>kk << 3);
+    addOuters(W, k, maskRows, load<i32>(maskPtr + (<usize>jl << 2)), load<i32>(maskPtr + (<usize>jl << 2), 4), Gj, -1.0);
+    symmetrize(Gj, k);
+  }
+}
+
+export function maskedColumns(W: usize, G: usize, warmScale: usize, warm: i32, k: i32, zeros: i32, l2H: f64, shift: f64,
+  obsPtr: usize, obsRows: usize, obsValues: usize, maskPtr: usize, maskRows: usize, j0: i32, j1: i32, H: usize,
+  maxSweeps: i32, tol: f64, Gj: usize, invDiag: usize, r: usize, b: usize,
+  unit: i32, S: usize, hSum: usize, B: usize, Bu: usize, last: usize, R: usize, Ru: usize, lastR: usize, m: i32): f64 {
+  const kk = k * k;
+  let sweeps = 0.0;
+  for (let jl = j0; jl < j1; jl++) {
+    const x = H + (<usize>(jl * k) << 3);
+    columnGram(W, G, k, zeros, l2H, obsPtr, obsRows, maskPtr, maskRows, jl, Gj);
+    const o0 = load<i32>(obsPtr + (<usize>jl << 2)), o1 = load<i32>(obsPtr + (<usize>jl << 2), 4);
+    for (let a = 0; a < k; a++) store<f64>(at(b, a), 0.0);
+    for (let p = o0; p < o1; p++) {
+      const w = W + (<usize>(load<i32>(obsRows + (<usize>p << 2)) * k) << 3);
+      const v = load<f64>(at(obsValues, p));
+      const vv = f64x2.splat(v);
+      let a = 0;
+      for (; a + 1 < k; a += 2) v128.store(at(b, a), f64x2.add(v128.load(at(b, a)), f64x2.mul(vv, v128.load(at(w, a)))));
+      if (a < k) store<f64>(at(b, a), load<f64>(at(b, a)) + v * load<f64>(at(w, a)));
+    }
+    for (let a = 0; a < k; a++) store<f64>(at(b, a), load<f64>(at(b, a)) - shift);
+    for (let a = 0; a < k; a++) store<f64>(at(x, a), warm != 0 ? load<f64>(at(x, a)) * load<f64>(at(warmScale, a)) : 0.0);
+    invertDiagonal(Gj, k, invDiag);
+    sweeps += <f64>cdWarm(Gj, invDiag, k, b, x, r, maxSweeps, tol);
+    // the statistics of the W-update (masked-pass.ts: accumulateOuter, then accumulateRows)
+    for (let a = 0; a < k; a++) {
+      const ha = load<f64>(at(x, a));
+      if (ha != 0) store<f64>(at(hSum, a), load<f64>(at(hSum, a)) + ha);
+    }
+    addOuter(x, k, S);
+    openUnitRows(obsRows, o0, o1, unit, k, B, Bu, last, 0, m);
+    for (let p = o0; p < o1; p++) {
+      const u = Bu + (<usize>(load<i32>(obsRows + (<usize>p << 2)) * k) << 3);
+      const vv = f64x2.splat(load<f64>(at(obsValues, p)));
+      const v = load<f64>(at(obsValues, p));
+      let a = 0;
+      for (; a + 1 < k; a += 2) v128.store(at(u, a), f64x2.add(v128.load(at(u, a)), f64x2.mul(vv, v128.load(at(x, a)))));
+      if (a < k) store<f64>(at(u, a), load<f64>(at(u, a)) + v * load<f64>(at(x, a)));
+    }
+    const rows = zeros != 0 ? obsRows : maskRows, ptr = zeros != 0 ? obsPtr : maskPtr;
+    const r0 = load<i32>(ptr + (<usize>jl << 2)), r1 = load<i32>(ptr + (<usize>jl << 2), 4);
+    openUnitRows(rows, r0, r1, unit, kk, R, Ru, lastR, 0, m);
+    for (let p = r0; p < r1; p++) addOuter(x, k, Ru + (<usize>(load<i32>(rows + (<usize>p << 2)) * kk) << 3));
+  }
+  return sweeps;
+}
+
+export function maskedRows(W: usize, B: usize, S: usize, R: usize, inv: usize, hSum: usize, diag: i32, zeros: i32,
+  shift: f64, l2W: f64, k: i32, m: i32, maxSweeps: i32, tol: f64, Gw: usize, invDiag: usize, bn: usize, b: usize, r: usize,
+  out: usize): f64 {
+  const kk = k * k;
+  let rowTerms = 0.0, sweeps = 0.0;
+  for (let i = 0; i < m; i++) {
+    const w = W + (<usize>(i * k) << 3), Ri = R + (<usize>(i * kk) << 3);
+    for (let a = 0; a < k; a++) {
+      const ia = load<f64>(at(inv, a));
+      for (let c = a; c < k; c++) {
+        const rc = load<f64>(at(Ri, a * k + c));
+        const g = (zeros != 0 ? rc : load<f64>(at(S, a * k + c)) - rc) * ia * load<f64>(at(inv, c));
+        store<f64>(at(Gw, a * k + c), g); store<f64>(at(Gw, c * k + a), g);
+      }
+      const v = load<f64>(at(B + (<usize>(i * k) << 3), a)) * ia;
+      store<f64>(at(bn, a), v);
+      store<f64>(at(b, a), v - shift);
+      if (diag != 0) store<f64>(at(w, a), load<f64>(at(w, a)) * load<f64>(at(hSum, a)));
+    }
+    memory.fill(Ri, 0, <usize>kk << 3);
+    memory.fill(B + (<usize>(i * k) << 3), 0, <usize>k << 3);
+    addDiagonal(Gw, k, l2W);
+    invertDiagonal(Gw, k, invDiag);
+    sweeps += <f64>cdWarm(Gw, invDiag, k, b, w, r, maxSweeps, tol);
+    let quad = 0.0, cross = 0.0;
+    for (let a = 0; a < k; a++) {
+      const wa = load<f64>(at(w, a));
+      if (wa == 0) continue;
+      cross += wa * load<f64>(at(bn, a));
+      let row = -l2W * wa;
+      for (let c = 0; c < k; c++) row += load<f64>(at(Gw, a * k + c)) * load<f64>(at(w, c));
+      quad += wa * row;
+    }
+    rowTerms += quad - 2 * cross;
+  }
+  store<f64>(out, sweeps);
+  return rowTerms;
+}
