@@ -10,7 +10,8 @@
  *       G_j = Σ_obs w_i w_iᵀ + l2H·I (zeros missing) or G − Σ_masked w_i w_iᵀ (zeros are data; G = WᵀW + l2H·I),
  *       b_j = Σ_obs a_ij w_i − shift, h_j from the warm start by ≤ maxSweeps CD sweeps (fast.ts cdWarm);
  *       then the unit's S += h hᵀ (upper), hSum += h; AHᵀ rows over the observed nonzeros into Bu;
- *       R rows (k², upper triangle) += h hᵀ over the observed (zeros missing) or masked (zeros are data) rows into Ru.
+ *       R rows (the upper triangle packed: k(k+1)/2 numbers a row) += h hᵀ over the observed (zeros missing) or
+ *       masked (zeros are data) rows, in the canonical unit order (openRowsR, foldRowsR).
  *     Returns the CD sweeps used.
  *   maskedRows: every row i of W from G_i = (zeros ? R_i : S − R_i)·inv_a·inv_c + l2W·I, b_i = B_i·inv − shift,
  *     warm start w_i·hSum (diag), the CD sweeps; R_i and B_i are zeroed after use (the next pass starts from zero).
@@ -55,6 +56,55 @@ function addOuter(h: usize, k: i32, X: usize): void {
   }
 }
 
+/** The same for a packed upper triangle (row a's entries c = a..k−1 follow row a − 1's): X += h hᵀ. */
+function addOuterPacked(h: usize, k: i32, X: usize): void {
+  let q = X;
+  for (let a = 0; a < k; a++) {
+    const ha = load<f64>(at(h, a));
+    if (ha != 0) {
+      const hv = f64x2.splat(ha), ha8 = h + (<usize>a << 3);
+      let c = 0;
+      const n = k - a;
+      for (; c + 1 < n; c += 2) v128.store(at(q, c), f64x2.add(v128.load(at(q, c)), f64x2.mul(hv, v128.load(at(ha8, c)))));
+      if (c < n) store<f64>(at(q, c), load<f64>(at(q, c)) + ha * load<f64>(at(ha8, c)));
+    }
+    q += <usize>(k - a) << 3;
+  }
+}
+
+/**
+ * The per-row Grams' canonical order (kernel/unit-rows.ts) with one shortcut: a row's first unit of the pass sums
+ * straight into R_i (from zero: R_i = 0 + its unit sum, bit for bit), later units into Ru_i as usual.
+ * lastR[i]: −1 untouched this pass; u ≥ 0: Ru_i holds unit u's sum; −2 − u: R_i holds unit u's sum (the first).
+ * Before unit `unit` adds to the rows rows[p0..p1): a row holding an earlier unit's sum in Ru_i adds it to R_i,
+ * and Ru_i restarts from zero.
+ */
+function openRowsR(rows: usize, p0: i32, p1: i32, unit: i32, P: i32, R: usize, Ru: usize, lastR: usize): void {
+  for (let p = p0; p < p1; p++) {
+    const i = load<i32>(rows + (<usize>p << 2));
+    const l = lastR + (<usize>i << 2);
+    const seen = load<i32>(l);
+    if (seen == unit || seen == -2 - unit) continue;
+    if (seen == -1) { store<i32>(l, -2 - unit); continue; }
+    const o = <usize>(i * P) << 3;
+    if (seen >= 0) for (let a = 0; a < P; a++) store<f64>(at(R + o, a), load<f64>(at(R + o, a)) + load<f64>(at(Ru + o, a)));
+    memory.fill(Ru + o, 0, <usize>P << 3);
+    store<i32>(l, unit);
+  }
+}
+
+/** The end of a pass: every row's pending unit sum into R_i; lastR all −1. */
+export function foldRowsR(P: i32, R: usize, Ru: usize, lastR: usize, m: i32): void {
+  for (let i = 0; i < m; i++) {
+    const l = lastR + (<usize>i << 2);
+    if (load<i32>(l) >= 0) {
+      const o = <usize>(i * P) << 3;
+      for (let a = 0; a < P; a++) store<f64>(at(R + o, a), load<f64>(at(R + o, a)) + load<f64>(at(Ru + o, a)));
+    }
+    store<i32>(l, -1);
+  }
+}
+
 function symmetrize(G: usize, k: i32): void {
   for (let a = 0; a < k; a++) for (let c = a + 1; c < k; c++) store<f64>(at(G, c * k + a), load<f64>(at(G, a * k + c)));
 }
@@ -91,7 +141,7 @@ export function maskedColumns(W: usize, G: usize, warmScale: usize, warm: i32, k
   obsPtr: usize, obsRows: usize, obsValues: usize, maskPtr: usize, maskRows: usize, j0: i32, j1: i32, H: usize,
   maxSweeps: i32, tol: f64, Gj: usize, invDiag: usize, r: usize, b: usize,
   unit: i32, S: usize, hSum: usize, B: usize, Bu: usize, last: usize, R: usize, Ru: usize, lastR: usize, m: i32): f64 {
-  const kk = k * k;
+  const P = (k * (k + 1)) >> 1;
   let sweeps = 0.0;
   for (let jl = j0; jl < j1; jl++) {
     const x = H + (<usize>(jl * k) << 3);
@@ -127,8 +177,11 @@ export function maskedColumns(W: usize, G: usize, warmScale: usize, warm: i32, k
     }
     const rows = zeros != 0 ? obsRows : maskRows, ptr = zeros != 0 ? obsPtr : maskPtr;
     const r0 = load<i32>(ptr + (<usize>jl << 2)), r1 = load<i32>(ptr + (<usize>jl << 2), 4);
-    openUnitRows(rows, r0, r1, unit, kk, R, Ru, lastR, 0, m);
-    for (let p = r0; p < r1; p++) addOuter(x, k, Ru + (<usize>(load<i32>(rows + (<usize>p << 2)) * kk) << 3));
+    openRowsR(rows, r0, r1, unit, P, R, Ru, lastR);
+    for (let p = r0; p < r1; p++) {
+      const i = load<i32>(rows + (<usize>p << 2));
+      addOuterPacked(x, k, (load<i32>(lastR + (<usize>i << 2)) < 0 ? R : Ru) + (<usize>(i * P) << 3));
+    }
   }
   return sweeps;
 }
@@ -136,14 +189,15 @@ export function maskedColumns(W: usize, G: usize, warmScale: usize, warm: i32, k
 export function maskedRows(W: usize, B: usize, S: usize, R: usize, inv: usize, hSum: usize, diag: i32, zeros: i32,
   shift: f64, l2W: f64, k: i32, m: i32, maxSweeps: i32, tol: f64, Gw: usize, invDiag: usize, bn: usize, b: usize, r: usize,
   out: usize): f64 {
-  const kk = k * k;
+  const P = (k * (k + 1)) >> 1;
   let rowTerms = 0.0, sweeps = 0.0;
   for (let i = 0; i < m; i++) {
-    const w = W + (<usize>(i * k) << 3), Ri = R + (<usize>(i * kk) << 3);
+    const w = W + (<usize>(i * k) << 3), Ri = R + (<usize>(i * P) << 3);
+    let q = 0;
     for (let a = 0; a < k; a++) {
       const ia = load<f64>(at(inv, a));
-      for (let c = a; c < k; c++) {
-        const rc = load<f64>(at(Ri, a * k + c));
+      for (let c = a; c < k; c++, q++) {
+        const rc = load<f64>(at(Ri, q));
         const g = (zeros != 0 ? rc : load<f64>(at(S, a * k + c)) - rc) * ia * load<f64>(at(inv, c));
         store<f64>(at(Gw, a * k + c), g); store<f64>(at(Gw, c * k + a), g);
       }
@@ -152,7 +206,7 @@ export function maskedRows(W: usize, B: usize, S: usize, R: usize, inv: usize, h
       store<f64>(at(b, a), v - shift);
       if (diag != 0) store<f64>(at(w, a), load<f64>(at(w, a)) * load<f64>(at(hSum, a)));
     }
-    memory.fill(Ri, 0, <usize>kk << 3);
+    memory.fill(Ri, 0, <usize>P << 3);
     memory.fill(B + (<usize>(i * k) << 3), 0, <usize>k << 3);
     addDiagonal(Gw, k, l2W);
     invertDiagonal(Gw, k, invDiag);

@@ -58,6 +58,7 @@ export interface FastExports {
   maskedRows(W: number, B: number, S: number, R: number, inv: number, hSum: number, diag: number, zeros: number,
     shift: number, l2W: number, k: number, m: number, maxSweeps: number, tol: number, Gw: number, invDiag: number, bn: number, b: number, r: number,
     out: number): number;
+  foldRowsR(P: number, R: number, Ru: number, lastR: number, m: number): void;
 }
 
 export interface WasmKernels {

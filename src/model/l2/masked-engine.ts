@@ -61,6 +61,6 @@ export function makeMaskedL2Engine(m: number, options: ResolvedOptions, mask: Re
     },
     exportState: (): EngineState => ({ loss: 'l2', numbers: { iteration: st.iteration, samples: st.samples }, arrays: { W: st.W.slice(), d: st.d.slice() } }),
     importState: () => { throw new OptionError('resumeFrom', 'nothing with a mask or a test set (masked fits keep no checkpoints)', 'a checkpoint'); },
-    close: () => undefined,
+    close: () => ms.wasm?.release(),
   };
 }

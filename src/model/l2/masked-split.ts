@@ -24,42 +24,49 @@ export interface ChunkSplit {
   readonly test: { readonly rows: Int32Array; readonly cols: Int32Array; readonly values: Float64Array; readonly weights: Float64Array };
 }
 
-/** Growable typed lists. */
-class List<T extends Int32Array | Float64Array> {
-  n = 0;
-  constructor(public a: T) {}
-  push(v: number): void {
-    if (this.n === this.a.length) {
-      const b = new (this.a.constructor as new (n: number) => T)(this.a.length * 2);
-      b.set(this.a);
-      this.a = b;
-    }
-    this.a[this.n++] = v;
-  }
-  done(): T { return this.a.subarray(0, this.n) as T; }
+function grownI(a: Int32Array, need: number): Int32Array {
+  if (need <= a.length) return a;
+  const b = new Int32Array(Math.max(need, 2 * a.length));
+  b.set(a);
+  return b;
+}
+
+function grownF(a: Float64Array, need: number): Float64Array {
+  if (need <= a.length) return a;
+  const b = new Float64Array(Math.max(need, 2 * a.length));
+  b.set(a);
+  return b;
 }
 
 export function splitChunk(chunk: CscChunk, mask: ResolvedMask, m: number): ChunkSplit {
   const { n, colPtr, rowIdx, values, colStart } = chunk;
   const nnz = colPtr[n]!, s = makeColumnSplit();
   const obsPtr = new Int32Array(n + 1), maskPtr = new Int32Array(n + 1), normA2 = new Float64Array(n);
-  const obsRows = new List(new Int32Array(Math.max(16, nnz))), obsValues = new List(new Float64Array(Math.max(16, nnz)));
-  const maskRows = new List(new Int32Array(64));
-  const tRows = new List(new Int32Array(64)), tCols = new List(new Int32Array(64));
-  const tValues = new List(new Float64Array(64)), tWeights = new List(new Float64Array(64));
-  let observed = 0;
+  const obsRows = new Int32Array(nnz), obsValues = new Float64Array(nnz);
+  let maskRows: Int32Array = new Int32Array(64), tRows: Int32Array = new Int32Array(64), tCols: Int32Array = new Int32Array(64);
+  let tValues: Float64Array = new Float64Array(64), tWeights: Float64Array = new Float64Array(64);
+  let nObs = 0, nMask = 0, nTest = 0, observed = 0;
   for (let jl = 0; jl < n; jl++) {
     const j = colStart + jl;
     splitColumn(s, mask, m, j, rowIdx, values, colPtr[jl]!, colPtr[jl + 1]!);
-    for (let t = 0; t < s.nObs; t++) { obsRows.push(s.obsRows[t]!); obsValues.push(s.obsValues[t]!); }
-    for (let t = 0; t < s.nMasked; t++) maskRows.push(s.maskedRows[t]!);
-    for (let t = 0; t < s.nTest; t++) { tRows.push(s.testRows[t]!); tCols.push(j); tValues.push(s.testValues[t]!); tWeights.push(s.testWeights[t]!); }
-    obsPtr[jl + 1] = obsRows.n; maskPtr[jl + 1] = maskRows.n;
+    obsRows.set(s.obsRows.subarray(0, s.nObs), nObs); obsValues.set(s.obsValues.subarray(0, s.nObs), nObs);
+    nObs += s.nObs;
+    maskRows = grownI(maskRows, nMask + s.nMasked);
+    maskRows.set(s.maskedRows.subarray(0, s.nMasked), nMask);
+    nMask += s.nMasked;
+    if (s.nTest > 0) {
+      const need = nTest + s.nTest;
+      tRows = grownI(tRows, need); tCols = grownI(tCols, need); tValues = grownF(tValues, need); tWeights = grownF(tWeights, need);
+      tRows.set(s.testRows.subarray(0, s.nTest), nTest); tCols.fill(j, nTest, need);
+      tValues.set(s.testValues.subarray(0, s.nTest), nTest); tWeights.set(s.testWeights.subarray(0, s.nTest), nTest);
+      nTest = need;
+    }
+    obsPtr[jl + 1] = nObs; maskPtr[jl + 1] = nMask;
     normA2[jl] = s.normA2;
     observed += s.observed;
   }
   return {
-    obsPtr, obsRows: obsRows.done(), obsValues: obsValues.done(), maskPtr, maskRows: maskRows.done(), normA2, observed,
-    test: { rows: tRows.done(), cols: tCols.done(), values: tValues.done(), weights: tWeights.done() },
+    obsPtr, obsRows: obsRows.subarray(0, nObs), obsValues: obsValues.subarray(0, nObs), maskPtr, maskRows: maskRows.subarray(0, nMask), normA2, observed,
+    test: { rows: tRows.subarray(0, nTest), cols: tCols.subarray(0, nTest), values: tValues.subarray(0, nTest), weights: tWeights.subarray(0, nTest) },
   };
 }

@@ -5,11 +5,12 @@
  * operations in the same order as the TypeScript path (masked-pass.ts, masked-end.ts), so the same bytes.
  * The statistics (HHᵀ, hSum, AHᵀ, the per-row Grams R_i and their unit sums) live in the module's memory during
  * a pass; W, G = WᵀW + L2_H·I and the chunk's H are copied in, H and W out, S, hSum and ‖A_obs‖² out at the end.
- * R_i and AHᵀ_i are zeroed by maskedRows once used, so a pass starts from zero without an O(m·k²) fill.
+ * R_i (the upper triangle, packed) and AHᵀ_i are zeroed by maskedRows once used, so a pass starts from zero without
+ * an O(m·k²) fill; a row's first unit of a pass sums straight into R_i (wasm/masked.ts openRowsR).
  */
 import type { CscChunk } from '../../chunk/csc-chunk.js';
 import { COUNT_SOLVES, COUNT_SWEEPS } from '../../kernel/nnls-workspace.js';
-import { makeWasmKernels } from '../../kernel/wasm/wasm-kernels.js';
+import { makeWasmKernels, type WasmKernels } from '../../kernel/wasm/wasm-kernels.js';
 import type { ResolvedOptions } from '../../options.js';
 import { splitChunk, type ChunkSplit } from './masked-split.js';
 import type { HeldOut, MaskedL2 } from './masked-pass.js';
@@ -23,19 +24,31 @@ export interface MaskedWasm {
   fold(ms: MaskedL2): void;
   /** Second half: every row of W (state.W in and out, state.inv and hSum read); returns Σ_i (ŵᵀG_iŵ − 2ŵ·bn_i). */
   solveRows(ms: MaskedL2, options: ResolvedOptions): number;
+  /** The fit is done: the module instance goes back for the next masked fit of this thread (idempotent). */
+  release(): void;
 }
+
+/**
+ * One instance kept for the thread's next masked fit (cross-validation runs many): its memory is already grown
+ * and its pages touched, which a fresh instance pays for on every fit (~5 ms per MB). Kept only up to SPARE_BYTES.
+ */
+let spare: WasmKernels | undefined;
+const SPARE_BYTES = 256 * 2 ** 20;
 
 /** Whether the masked pass fits in a 32-bit module's memory with room to spare (else the TypeScript path runs). */
 export const maskedWasmFits = (m: number, k: number): boolean => 16 * m * k * k + 40 * m * k < 2 ** 31;
 
 /** undefined where WebAssembly SIMD is missing. */
 export function makeMaskedWasm(m: number, k: number): MaskedWasm | undefined {
-  const wasm = eagerly(makeWasmKernels);
+  const wasm = spare ?? eagerly(makeWasmKernels);
   if (wasm === undefined) return undefined;
-  const fns = wasm.exports, mk = m * k, kk = k * k;
+  spare = undefined;
+  wasm.reset();
+  let released = false;
+  const fns = wasm.exports, mk = m * k, kk = k * k, P = (k * (k + 1)) / 2;
   const W = wasm.reserve(8 * mk), G = wasm.reserve(8 * kk), warmScale = wasm.reserve(8 * k), S = wasm.reserve(8 * kk), hSum = wasm.reserve(8 * k);
   const Su = wasm.reserve(8 * kk), hSumU = wasm.reserve(8 * k), B = wasm.reserve(8 * mk), Bu = wasm.reserve(8 * mk), last = wasm.reserve(4 * m);
-  const R = wasm.reserve(8 * m * kk), Ru = wasm.reserve(8 * m * kk), lastR = wasm.reserve(4 * m);
+  const R = wasm.reserve(8 * m * P), Ru = wasm.reserve(8 * m * P), lastR = wasm.reserve(4 * m);
   const Gj = wasm.reserve(8 * kk), invDiag = wasm.reserve(8 * k), r = wasm.reserve(8 * k), b = wasm.reserve(8 * k), bn = wasm.reserve(8 * k);
   const inv = wasm.reserve(8 * k), out = wasm.reserve(8);
   const mark = wasm.top();
@@ -68,7 +81,7 @@ export function makeMaskedWasm(m: number, k: number): MaskedWasm | undefined {
   const begin = (ms: MaskedL2): void => {
     const st = ms.base;
     if (!clean) { // a first pass, or one cut short: the statistics from zero
-      wasm.f64(B, mk).fill(0); wasm.f64(R, m * kk).fill(0); wasm.i32(last, m).fill(-1); wasm.i32(lastR, m).fill(-1);
+      wasm.f64(B, mk).fill(0); wasm.f64(R, m * P).fill(0); wasm.i32(last, m).fill(-1); wasm.i32(lastR, m).fill(-1);
     }
     clean = false;
     stepped = true;
@@ -103,7 +116,7 @@ export function makeMaskedWasm(m: number, k: number): MaskedWasm | undefined {
       closeUnit(t);
       keep(t);
       fns.foldUnitRows(k, B, Bu, last, m);
-      fns.foldUnitRows(kk, R, Ru, lastR, m);
+      fns.foldRowsR(P, R, Ru, lastR, m);
       st.S.set(wasm.f64(S, kk)); st.hSum.set(wasm.f64(hSum, k)); st.normA2 = pass.normA2;
     },
     solveRows(ms, options) {
@@ -117,6 +130,12 @@ export function makeMaskedWasm(m: number, k: number): MaskedWasm | undefined {
       st.W.set(wasm.f64(W, mk));
       count(ms, m, wasm.f64(out, 1)[0]!);
       return rowTerms;
+    },
+    release() {
+      if (released) return;
+      released = true;
+      cached = undefined;
+      if (wasm.top() <= SPARE_BYTES) spare = wasm;
     },
   };
 }
