@@ -2,10 +2,13 @@
  * bench:mask-cost — per-iteration time of a masked least-squares fit against the unmasked one (issue #15), at
  * test fractions 5 % and 10 %, for each treatment of the held-out zeros ('sampled' — the default —, 'all', 'none')
  * and for mask 'zeros', side by side in one run, with the load averages. Unmasked: the default fit (the 'fast'
- * solver's pass in WebAssembly) and its TypeScript path (wasm: false), the masked fit's own path.
+ * solver's pass in WebAssembly) and its TypeScript path (wasm: false). Masked: the default (the masked pass in
+ * WebAssembly, model/l2/masked-wasm.ts) and, for the default treatment and mask zeros, the TypeScript path
+ * (wasm: false: the same bytes; the only masked path before commit 654fd8b).
  * Synthetic sparse matrices with the same nonzeros and growing m show whether the cost grows with m·n.
  * Times are process CPU (user + system; the machine is shared, so wall times are recorded but not compared).
- * Writes bench/results/mask-cost-<date>[-scaling].json.   npm run bench:mask-cost [-- --rank=10 --iterations=10 --scaling]
+ * Writes bench/results/mask-cost-<date>[-scaling].json.
+ *   npm run bench:mask-cost [-- --rank=10 --iterations=10 --repeats=3 --scaling --inputs=movielens,hawaiibirds]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -57,7 +60,9 @@ const VARIANTS: [string, Partial<FitOptions>][] = [
   ['10% no zeros', { testFraction: 0.1, testZeros: 'none' }],
   ['5% all zeros (RcppML)', { testFraction: 0.05, testZeros: 'all' }],
   ['10% all zeros (RcppML)', { testFraction: 0.1, testZeros: 'all' }],
+  ['5% sampled zeros, TypeScript path', { testFraction: 0.05, wasm: false }],
   ['mask zeros', { mask: 'zeros' }],
+  ['mask zeros, TypeScript path', { mask: 'zeros', wasm: false }],
   ['mask zeros + 5%', { mask: 'zeros', testFraction: 0.05 }],
   ['mask zeros + 10%', { mask: 'zeros', testFraction: 0.1 }],
 ];
@@ -76,6 +81,9 @@ const inputs: [string, CscMatrix][] = scaling ? [
   ['synthetic 80000×4000, 40/sample', synthetic(80000, 4000, 40, 1)],
 ];
 
+// --inputs=a,b: only the inputs whose names start with one of these
+const only = arg('inputs', '').split(',').filter((x) => x !== '');
+if (only.length > 0) inputs.splice(0, inputs.length, ...inputs.filter(([name]) => only.some((x) => name.startsWith(x))));
 const load = [loadavg()];
 const rows: Record<string, unknown>[] = [];
 for (const [name, A] of inputs) {
