@@ -43,6 +43,15 @@ describe('masked least squares in WebAssembly', () => {
     }
   });
 
+  it('mask zeros and held-out entries at ranks 1, 2, 11 and 21 (the Gram kernel\'s blocks of 10 columns and odd tails)', async () => {
+    const A = loadSharedMtx('hawaiibirds');
+    for (const rank of [1, 2, 11, 21]) {
+      for (const extra of [{ mask: 'zeros' }, { testFraction: 0.1 }] as Partial<FitOptions>[]) {
+        await expectSameFit(() => fromCsc(A), { rank, seed: 4, maxIterations: 2, tol: 0, keepH: true, ...extra });
+      }
+    }
+  });
+
   it('the bytes of the TypeScript path over three units of 4096 samples, for chunk sizes that cut units', async () => {
     const A = seededSparse(60, 9000, 0.08, 11);
     for (const extra of [{ testFraction: 0.05 }, { mask: 'zeros' }, { testFraction: 0.1, testZeros: 'all' }] as Partial<FitOptions>[]) {

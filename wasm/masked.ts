@@ -43,6 +43,50 @@ function addOuters(W: usize, k: i32, rows: usize, p0: i32, p1: i32, G: usize, si
   }
 }
 
+/**
+ * G's upper triangle = Σ_p w_p w_pᵀ over the rows rows[p0..p1) of W, each entry summed from +0 over p in order —
+ * the sums of addOuters from a zero G (its skipped zero products add nothing to a sum that starts at +0). Two rows
+ * a, a + 1 of G at a time over columns c ≥ a in blocks of ≤ 10 (≤ 5 f64x2 pairs each, held in registers through
+ * the p loop); some lower entries are written too (symmetrize overwrites them).
+ */
+function gramRows(W: usize, k: i32, rows: usize, p0: i32, p1: i32, G: usize): void {
+  let a = 0;
+  for (; a + 1 < k; a += 2) {
+    for (let c0 = a; c0 < k; c0 += 10) {
+      const n = min<i32>(k - c0, 10), pairs = n >> 1, odd = n & 1;
+      const zero = f64x2.splat(0.0);
+      let x0 = zero, x1 = zero, x2 = zero, x3 = zero, x4 = zero, y0 = zero, y1 = zero, y2 = zero, y3 = zero, y4 = zero;
+      let xs = 0.0, ys = 0.0;
+      for (let p = p0; p < p1; p++) {
+        const w = W + (<usize>(load<i32>(rows + (<usize>p << 2)) * k) << 3);
+        const sa = load<f64>(at(w, a)), sb = load<f64>(at(w, a + 1));
+        const wa = f64x2.splat(sa), wb = f64x2.splat(sb), wc = w + (<usize>c0 << 3);
+        if (pairs > 0) { const v = v128.load(wc); x0 = f64x2.add(x0, f64x2.mul(wa, v)); y0 = f64x2.add(y0, f64x2.mul(wb, v)); }
+        if (pairs > 1) { const v = v128.load(wc, 16); x1 = f64x2.add(x1, f64x2.mul(wa, v)); y1 = f64x2.add(y1, f64x2.mul(wb, v)); }
+        if (pairs > 2) { const v = v128.load(wc, 32); x2 = f64x2.add(x2, f64x2.mul(wa, v)); y2 = f64x2.add(y2, f64x2.mul(wb, v)); }
+        if (pairs > 3) { const v = v128.load(wc, 48); x3 = f64x2.add(x3, f64x2.mul(wa, v)); y3 = f64x2.add(y3, f64x2.mul(wb, v)); }
+        if (pairs > 4) { const v = v128.load(wc, 64); x4 = f64x2.add(x4, f64x2.mul(wa, v)); y4 = f64x2.add(y4, f64x2.mul(wb, v)); }
+        if (odd != 0) { const v = load<f64>(at(wc, n - 1)); xs += sa * v; ys += sb * v; }
+      }
+      const ga = G + (<usize>(a * k + c0) << 3), gb = ga + (<usize>k << 3);
+      if (pairs > 0) { v128.store(ga, x0); v128.store(gb, y0); }
+      if (pairs > 1) { v128.store(ga, x1, 16); v128.store(gb, y1, 16); }
+      if (pairs > 2) { v128.store(ga, x2, 32); v128.store(gb, y2, 32); }
+      if (pairs > 3) { v128.store(ga, x3, 48); v128.store(gb, y3, 48); }
+      if (pairs > 4) { v128.store(ga, x4, 64); v128.store(gb, y4, 64); }
+      if (odd != 0) { store<f64>(at(ga, n - 1), xs); store<f64>(at(gb, n - 1), ys); }
+    }
+  }
+  if (a < k) { // k odd: the last diagonal entry
+    let s = 0.0;
+    for (let p = p0; p < p1; p++) {
+      const v = load<f64>(at(W + (<usize>(load<i32>(rows + (<usize>p << 2)) * k) << 3), a));
+      s += v * v;
+    }
+    store<f64>(at(G, a * k + a), s);
+  }
+}
+
 /** X (upper triangle, k-wide rows at X + row·k) += h hᵀ for h ≠ 0 components (accumulate-stats.ts accumulateOuter's S part). */
 function addOuter(h: usize, k: i32, X: usize): void {
   for (let a = 0; a < k; a++) {
@@ -56,20 +100,23 @@ function addOuter(h: usize, k: i32, X: usize): void {
   }
 }
 
-/** The same for a packed upper triangle (row a's entries c = a..k−1 follow row a − 1's): X += h hᵀ. */
-function addOuterPacked(h: usize, k: i32, X: usize): void {
-  let q = X;
+/** out = h hᵀ's upper triangle, packed (row a's entries c = a..k−1 follow row a − 1's). */
+function packOuter(h: usize, k: i32, out: usize): void {
+  let q = out;
   for (let a = 0; a < k; a++) {
     const ha = load<f64>(at(h, a));
-    if (ha != 0) {
-      const hv = f64x2.splat(ha), ha8 = h + (<usize>a << 3);
-      let c = 0;
-      const n = k - a;
-      for (; c + 1 < n; c += 2) v128.store(at(q, c), f64x2.add(v128.load(at(q, c)), f64x2.mul(hv, v128.load(at(ha8, c)))));
-      if (c < n) store<f64>(at(q, c), load<f64>(at(q, c)) + ha * load<f64>(at(ha8, c)));
-    }
-    q += <usize>(k - a) << 3;
+    for (let c = a; c < k; c++, q += 8) store<f64>(q, ha * load<f64>(at(h, c)));
   }
+}
+
+/**
+ * X += hh over P numbers: a packed h hᵀ added to a packed row Gram — the sums of the TypeScript path's
+ * `Ru[a, c] += h_a·h_c` (its skipped h_a = 0 rows add +0 products here: nothing, to sums that start at +0).
+ */
+function addPacked(X: usize, hh: usize, P: i32): void {
+  let q = 0;
+  for (; q + 1 < P; q += 2) v128.store(at(X, q), f64x2.add(v128.load(at(X, q)), v128.load(at(hh, q))));
+  if (q < P) store<f64>(at(X, q), load<f64>(at(X, q)) + load<f64>(at(hh, q)));
 }
 
 /**
@@ -126,8 +173,7 @@ function columnGram(W: usize, G: usize, k: i32, zeros: i32, l2H: f64, obsPtr: us
   maskPtr: usize, maskRows: usize, jl: i32, Gj: usize): void {
   const kk = k * k;
   if (zeros != 0) {
-    for (let q = 0; q < kk; q++) store<f64>(at(Gj, q), 0.0);
-    addOuters(W, k, obsRows, load<i32>(obsPtr + (<usize>jl << 2)), load<i32>(obsPtr + (<usize>jl << 2), 4), Gj, 1.0);
+    gramRows(W, k, obsRows, load<i32>(obsPtr + (<usize>jl << 2)), load<i32>(obsPtr + (<usize>jl << 2), 4), Gj);
     symmetrize(Gj, k);
     addDiagonal(Gj, k, l2H);
   } else {
@@ -178,9 +224,10 @@ export function maskedColumns(W: usize, G: usize, warmScale: usize, warm: i32, k
     const rows = zeros != 0 ? obsRows : maskRows, ptr = zeros != 0 ? obsPtr : maskPtr;
     const r0 = load<i32>(ptr + (<usize>jl << 2)), r1 = load<i32>(ptr + (<usize>jl << 2), 4);
     openRowsR(rows, r0, r1, unit, P, R, Ru, lastR);
+    if (r1 > r0) packOuter(x, k, Gj); // Gj is free until the next column
     for (let p = r0; p < r1; p++) {
       const i = load<i32>(rows + (<usize>p << 2));
-      addOuterPacked(x, k, (load<i32>(lastR + (<usize>i << 2)) < 0 ? R : Ru) + (<usize>(i * P) << 3));
+      addPacked((load<i32>(lastR + (<usize>i << 2)) < 0 ? R : Ru) + (<usize>(i * P) << 3), Gj, P);
     }
   }
   return sweeps;
