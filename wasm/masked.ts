@@ -27,39 +27,33 @@ import { cdWarm, openUnitRows } from './fast';
   return base + (<usize>i << 3);
 }
 
-/** G (upper triangle) += sign·w_i w_iᵀ for the rows rows[p0..p1) of W (masked-pass.ts addOuters). */
-function addOuters(W: usize, k: i32, rows: usize, p0: i32, p1: i32, G: usize, sign: f64): void {
-  for (let p = p0; p < p1; p++) {
-    const w = W + (<usize>(load<i32>(rows + (<usize>p << 2)) * k) << 3);
-    for (let a = 0; a < k; a++) {
-      const wa = sign * load<f64>(at(w, a));
-      if (wa == 0) continue;
-      const ga = G + (<usize>(a * k) << 3);
-      const wv = f64x2.splat(wa);
-      let c = a;
-      for (; c + 1 < k; c += 2) v128.store(at(ga, c), f64x2.add(v128.load(at(ga, c)), f64x2.mul(wv, v128.load(at(w, c)))));
-      if (c < k) store<f64>(at(ga, c), load<f64>(at(ga, c)) + wa * load<f64>(at(w, c)));
-    }
-  }
-}
-
 /**
- * G's upper triangle = Σ_p w_p w_pᵀ over the rows rows[p0..p1) of W, each entry summed from +0 over p in order —
- * the sums of addOuters from a zero G (its skipped zero products add nothing to a sum that starts at +0). Two rows
- * a, a + 1 of G at a time over columns c ≥ a in blocks of ≤ 10 (≤ 5 f64x2 pairs each, held in registers through
- * the p loop); some lower entries are written too (symmetrize overwrites them).
+ * G's upper triangle += sign·Σ_p w_p w_pᵀ over the rows rows[p0..p1) of W (from +0 when `fromZero`), each entry
+ * summed over p in order: the sums of masked-pass.ts addOuters (the zero products it skips add nothing: +0 to a sum
+ * that starts at +0 when sign = 1; −0, when sign = −1, to anything). Two rows a, a + 1 of G at a time over columns
+ * c ≥ a in blocks of ≤ 10 (≤ 5 f64x2 pairs each, held in registers through the p loop); some lower entries are
+ * written too (symmetrize overwrites them).
  */
-function gramRows(W: usize, k: i32, rows: usize, p0: i32, p1: i32, G: usize): void {
+function gramRows(W: usize, k: i32, rows: usize, p0: i32, p1: i32, G: usize, sign: f64, fromZero: bool): void {
   let a = 0;
   for (; a + 1 < k; a += 2) {
     for (let c0 = a; c0 < k; c0 += 10) {
       const n = min<i32>(k - c0, 10), pairs = n >> 1, odd = n & 1;
+      const ga = G + (<usize>(a * k + c0) << 3), gb = ga + (<usize>k << 3);
       const zero = f64x2.splat(0.0);
       let x0 = zero, x1 = zero, x2 = zero, x3 = zero, x4 = zero, y0 = zero, y1 = zero, y2 = zero, y3 = zero, y4 = zero;
       let xs = 0.0, ys = 0.0;
+      if (!fromZero) {
+        if (pairs > 0) { x0 = v128.load(ga); y0 = v128.load(gb); }
+        if (pairs > 1) { x1 = v128.load(ga, 16); y1 = v128.load(gb, 16); }
+        if (pairs > 2) { x2 = v128.load(ga, 32); y2 = v128.load(gb, 32); }
+        if (pairs > 3) { x3 = v128.load(ga, 48); y3 = v128.load(gb, 48); }
+        if (pairs > 4) { x4 = v128.load(ga, 64); y4 = v128.load(gb, 64); }
+        if (odd != 0) { xs = load<f64>(at(ga, n - 1)); ys = load<f64>(at(gb, n - 1)); }
+      }
       for (let p = p0; p < p1; p++) {
         const w = W + (<usize>(load<i32>(rows + (<usize>p << 2)) * k) << 3);
-        const sa = load<f64>(at(w, a)), sb = load<f64>(at(w, a + 1));
+        const sa = sign * load<f64>(at(w, a)), sb = sign * load<f64>(at(w, a + 1));
         const wa = f64x2.splat(sa), wb = f64x2.splat(sb), wc = w + (<usize>c0 << 3);
         if (pairs > 0) { const v = v128.load(wc); x0 = f64x2.add(x0, f64x2.mul(wa, v)); y0 = f64x2.add(y0, f64x2.mul(wb, v)); }
         if (pairs > 1) { const v = v128.load(wc, 16); x1 = f64x2.add(x1, f64x2.mul(wa, v)); y1 = f64x2.add(y1, f64x2.mul(wb, v)); }
@@ -68,7 +62,6 @@ function gramRows(W: usize, k: i32, rows: usize, p0: i32, p1: i32, G: usize): vo
         if (pairs > 4) { const v = v128.load(wc, 64); x4 = f64x2.add(x4, f64x2.mul(wa, v)); y4 = f64x2.add(y4, f64x2.mul(wb, v)); }
         if (odd != 0) { const v = load<f64>(at(wc, n - 1)); xs += sa * v; ys += sb * v; }
       }
-      const ga = G + (<usize>(a * k + c0) << 3), gb = ga + (<usize>k << 3);
       if (pairs > 0) { v128.store(ga, x0); v128.store(gb, y0); }
       if (pairs > 1) { v128.store(ga, x1, 16); v128.store(gb, y1, 16); }
       if (pairs > 2) { v128.store(ga, x2, 32); v128.store(gb, y2, 32); }
@@ -78,10 +71,10 @@ function gramRows(W: usize, k: i32, rows: usize, p0: i32, p1: i32, G: usize): vo
     }
   }
   if (a < k) { // k odd: the last diagonal entry
-    let s = 0.0;
+    let s = fromZero ? 0.0 : load<f64>(at(G, a * k + a));
     for (let p = p0; p < p1; p++) {
       const v = load<f64>(at(W + (<usize>(load<i32>(rows + (<usize>p << 2)) * k) << 3), a));
-      s += v * v;
+      s += (sign * v) * v;
     }
     store<f64>(at(G, a * k + a), s);
   }
@@ -173,12 +166,12 @@ function columnGram(W: usize, G: usize, k: i32, zeros: i32, l2H: f64, obsPtr: us
   maskPtr: usize, maskRows: usize, jl: i32, Gj: usize): void {
   const kk = k * k;
   if (zeros != 0) {
-    gramRows(W, k, obsRows, load<i32>(obsPtr + (<usize>jl << 2)), load<i32>(obsPtr + (<usize>jl << 2), 4), Gj);
+    gramRows(W, k, obsRows, load<i32>(obsPtr + (<usize>jl << 2)), load<i32>(obsPtr + (<usize>jl << 2), 4), Gj, 1.0, true);
     symmetrize(Gj, k);
     addDiagonal(Gj, k, l2H);
   } else {
     memory.copy(Gj, G, <usize>kk << 3);
-    addOuters(W, k, maskRows, load<i32>(maskPtr + (<usize>jl << 2)), load<i32>(maskPtr + (<usize>jl << 2), 4), Gj, -1.0);
+    gramRows(W, k, maskRows, load<i32>(maskPtr + (<usize>jl << 2)), load<i32>(maskPtr + (<usize>jl << 2), 4), Gj, -1.0, false);
     symmetrize(Gj, k);
   }
 }
