@@ -60,10 +60,14 @@ describe('masked least squares in WebAssembly', () => {
     }
   }, 60_000);
 
-  it('NaN entries (missing: nan) give the bytes of the TypeScript path', async () => {
+  it('NaN entries (missing: nan) and samples with no observed nonzero give the bytes of the TypeScript path', async () => {
     const m = 30, n = 40, dense = new Float64Array(m * n);
     for (let q = 0; q < dense.length; q++) dense[q] = q % 7 === 0 ? NaN : q % 3 === 0 ? 0 : 1 + (q % 11);
-    await expectSameFit(() => fromDense(dense, m, n, { missing: 'nan' }), { rank: 3, maxIterations: 4, tol: 0, keepH: true, missing: 'nan', testFraction: 0.1 });
+    dense.fill(NaN, 0, m); // sample 0 all missing, sample 1 all zero: samples without observed nonzeros (b = ±0)
+    dense.fill(0, m, 2 * m);
+    for (const extra of [{ testFraction: 0.1 }, { mask: 'zeros' }, { mask: 'zeros', l1: 0.05 }] as Partial<FitOptions>[]) {
+      await expectSameFit(() => fromDense(dense, m, n, { missing: 'nan' }), { rank: 3, maxIterations: 4, tol: 0, keepH: true, missing: 'nan', ...extra });
+    }
   });
 
   it('a fit cut short mid-pass leaves its module dirty; the next masked fit still gives the bytes of the TypeScript path', async () => {

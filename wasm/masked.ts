@@ -21,6 +21,7 @@
  * O(m·k²·sweeps) at its end. Allocates nothing.
  */
 import { cdWarm, openUnitRows } from './fast';
+import { rhsColumns, scatterColumns } from './sparse';
 
 // @ts-ignore: decorator
 @inline function at(base: usize, i: i32): usize {
@@ -186,16 +187,22 @@ export function maskedColumns(W: usize, G: usize, warmScale: usize, warm: i32, k
     const x = H + (<usize>(jl * k) << 3);
     columnGram(W, G, k, zeros, l2H, obsPtr, obsRows, maskPtr, maskRows, jl, Gj);
     const o0 = load<i32>(obsPtr + (<usize>jl << 2)), o1 = load<i32>(obsPtr + (<usize>jl << 2), 4);
-    for (let a = 0; a < k; a++) store<f64>(at(b, a), 0.0);
-    for (let p = o0; p < o1; p++) {
-      const w = W + (<usize>(load<i32>(obsRows + (<usize>p << 2)) * k) << 3);
-      const v = load<f64>(at(obsValues, p));
-      const vv = f64x2.splat(v);
-      let a = 0;
-      for (; a + 1 < k; a += 2) v128.store(at(b, a), f64x2.add(v128.load(at(b, a)), f64x2.mul(vv, v128.load(at(w, a)))));
-      if (a < k) store<f64>(at(b, a), load<f64>(at(b, a)) + v * load<f64>(at(w, a)));
+    if (shift == 0) {
+      // sparse.ts's register-blocked sums from −0: the same sums as 0 + Σ then − 0 (−0 + x = x; an empty column's
+      // b = −0 instead of +0 moves no coordinate: its residuals are ±0 or −G·x either way)
+      rhsColumns(W, k, obsPtr, obsRows, obsValues, jl, jl + 1, 0.0, b);
+    } else {
+      for (let a = 0; a < k; a++) store<f64>(at(b, a), 0.0);
+      for (let p = o0; p < o1; p++) {
+        const w = W + (<usize>(load<i32>(obsRows + (<usize>p << 2)) * k) << 3);
+        const v = load<f64>(at(obsValues, p));
+        const vv = f64x2.splat(v);
+        let a = 0;
+        for (; a + 1 < k; a += 2) v128.store(at(b, a), f64x2.add(v128.load(at(b, a)), f64x2.mul(vv, v128.load(at(w, a)))));
+        if (a < k) store<f64>(at(b, a), load<f64>(at(b, a)) + v * load<f64>(at(w, a)));
+      }
+      for (let a = 0; a < k; a++) store<f64>(at(b, a), load<f64>(at(b, a)) - shift);
     }
-    for (let a = 0; a < k; a++) store<f64>(at(b, a), load<f64>(at(b, a)) - shift);
     for (let a = 0; a < k; a++) store<f64>(at(x, a), warm != 0 ? load<f64>(at(x, a)) * load<f64>(at(warmScale, a)) : 0.0);
     invertDiagonal(Gj, k, invDiag);
     sweeps += <f64>cdWarm(Gj, invDiag, k, b, x, r, maxSweeps, tol);
@@ -206,14 +213,7 @@ export function maskedColumns(W: usize, G: usize, warmScale: usize, warm: i32, k
     }
     addOuter(x, k, S);
     openUnitRows(obsRows, o0, o1, unit, k, B, Bu, last, 0, m);
-    for (let p = o0; p < o1; p++) {
-      const u = Bu + (<usize>(load<i32>(obsRows + (<usize>p << 2)) * k) << 3);
-      const vv = f64x2.splat(load<f64>(at(obsValues, p)));
-      const v = load<f64>(at(obsValues, p));
-      let a = 0;
-      for (; a + 1 < k; a += 2) v128.store(at(u, a), f64x2.add(v128.load(at(u, a)), f64x2.mul(vv, v128.load(at(x, a)))));
-      if (a < k) store<f64>(at(u, a), load<f64>(at(u, a)) + v * load<f64>(at(x, a)));
-    }
+    scatterColumns(H, jl * k, k, obsPtr, obsRows, obsValues, jl, jl + 1, Bu); // Bu_i += a_ij h_j (register-blocked)
     const rows = zeros != 0 ? obsRows : maskRows, ptr = zeros != 0 ? obsPtr : maskPtr;
     const r0 = load<i32>(ptr + (<usize>jl << 2)), r1 = load<i32>(ptr + (<usize>jl << 2), 4);
     openRowsR(rows, r0, r1, unit, P, R, Ru, lastR);
