@@ -6,7 +6,8 @@
  * WebAssembly, model/l2/masked-wasm.ts) and, for the default treatment and mask zeros, the TypeScript path
  * (wasm: false: the same bytes; the only masked path before commit 654fd8b).
  * Synthetic sparse matrices with the same nonzeros and growing m show whether the cost grows with m·n.
- * Times are process CPU (user + system; the machine is shared, so wall times are recorded but not compared).
+ * Times are process CPU (user + system; the machine is shared, so wall times are recorded but not compared); each
+ * variant's timed fits follow one untimed 2-iteration fit (without it the first variant paid the JIT warm-up).
  * Writes bench/results/mask-cost-<date>[-scaling].json.
  *   npm run bench:mask-cost [-- --rank=10 --iterations=10 --repeats=3 --scaling --inputs=movielens,hawaiibirds]
  */
@@ -92,6 +93,7 @@ for (const [name, A] of inputs) {
   for (const [label, options] of VARIANTS) {
     if (scaling && !['unmasked (default, wasm)', 'unmasked (TypeScript path)', '5% sampled zeros (default)', '5% no zeros'].includes(label)) continue;
     if (big && label.includes('all zeros')) continue; // m·n held-out zeros: the cost the default avoids (skipped at this size)
+    await fitModel(fromCsc(A), { rank, maxIterations: 2, tol: 0, emit: 'final', threads: 1, ...options }); // untimed warm-up (JIT, module)
     row[label] = await msPerIteration(A, options);
   }
   const base = row['unmasked (default, wasm)']!.cpu, ts = row['unmasked (TypeScript path)']!.cpu;
