@@ -46,11 +46,7 @@ export function makeMaskedWasm(m: number, k: number): MaskedWasm | undefined {
   wasm.reset();
   let released = false;
   const fns = wasm.exports, mk = m * k, kk = k * k, P = (k * (k + 1)) / 2;
-  const W = wasm.reserve(8 * mk), G = wasm.reserve(8 * kk), warmScale = wasm.reserve(8 * k), S = wasm.reserve(8 * kk), hSum = wasm.reserve(8 * k);
-  const Su = wasm.reserve(8 * kk), hSumU = wasm.reserve(8 * k), B = wasm.reserve(8 * mk), Bu = wasm.reserve(8 * mk), last = wasm.reserve(4 * m);
-  const R = wasm.reserve(8 * m * P), Ru = wasm.reserve(8 * m * P), lastR = wasm.reserve(4 * m);
-  const Gj = wasm.reserve(8 * kk), invDiag = wasm.reserve(8 * k), r = wasm.reserve(8 * k), b = wasm.reserve(8 * k), bn = wasm.reserve(8 * k);
-  const inv = wasm.reserve(8 * k), out = wasm.reserve(8);
+  const { W, G, warmScale, S, hSum, Su, hSumU, B, Bu, last, R, Ru, lastR, Gj, invDiag, r, b, bn, inv, out } = reserveLayout(wasm, m, k);
   const mark = wasm.top();
   let cached: { chunk: CscChunk; split: ChunkSplit; ptrs: SplitPtrs } | undefined;
   let clean = false, stepped = false;
@@ -62,14 +58,7 @@ export function makeMaskedWasm(m: number, k: number): MaskedWasm | undefined {
     if (c !== undefined && cached !== undefined && c.colPtr === chunk.colPtr && c.rowIdx === chunk.rowIdx && c.values === chunk.values
       && c.n === chunk.n && c.colStart === chunk.colStart) return cached;
     const split = splitChunk(chunk, ms.mask, m);
-    wasm.release(mark);
-    wasm.reserve(8 * (chunk.n + 1) + 12 * split.obsRows.length + 4 * split.maskRows.length + 8 * chunk.n * k + 128); // one grow
-    wasm.release(mark);
-    const ptrs = {
-      obsPtr: wasm.put(split.obsPtr), obsRows: wasm.put(split.obsRows), obsValues: wasm.put(split.obsValues),
-      maskPtr: wasm.put(split.maskPtr), maskRows: wasm.put(split.maskRows), H: wasm.reserve(8 * chunk.n * k),
-    };
-    cached = { chunk, split, ptrs };
+    cached = { chunk, split, ptrs: putSplit(wasm, mark, split, chunk.n, k) };
     return cached;
   };
   const totals = (): PassTotals => ({
@@ -137,6 +126,27 @@ export function makeMaskedWasm(m: number, k: number): MaskedWasm | undefined {
       cached = undefined;
       if (wasm.top() <= SPARE_BYTES) spare = wasm;
     },
+  };
+}
+
+/** The fixed region: the model, the statistics and scratch (pointers stay valid as the memory grows). */
+function reserveLayout(wasm: WasmKernels, m: number, k: number) {
+  const mk = m * k, kk = k * k, P = (k * (k + 1)) / 2, f64 = (n: number): number => wasm.reserve(8 * n);
+  return {
+    W: f64(mk), G: f64(kk), warmScale: f64(k), S: f64(kk), hSum: f64(k), Su: f64(kk), hSumU: f64(k), B: f64(mk), Bu: f64(mk),
+    last: wasm.reserve(4 * m), R: f64(m * P), Ru: f64(m * P), lastR: wasm.reserve(4 * m),
+    Gj: f64(kk), invDiag: f64(k), r: f64(k), b: f64(k), bn: f64(k), inv: f64(k), out: f64(1),
+  };
+}
+
+/** A chunk's split into the module after `mark` (the previous chunk's region reused), with room for its H. */
+function putSplit(wasm: WasmKernels, mark: number, split: ChunkSplit, n: number, k: number): SplitPtrs {
+  wasm.release(mark);
+  wasm.reserve(8 * (n + 1) + 12 * split.obsRows.length + 4 * split.maskRows.length + 8 * n * k + 128); // one grow
+  wasm.release(mark);
+  return {
+    obsPtr: wasm.put(split.obsPtr), obsRows: wasm.put(split.obsRows), obsValues: wasm.put(split.obsValues),
+    maskPtr: wasm.put(split.maskPtr), maskRows: wasm.put(split.maskRows), H: wasm.reserve(8 * n * k),
   };
 }
 
