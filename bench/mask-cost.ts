@@ -2,10 +2,14 @@
  * bench:mask-cost — per-iteration time of a masked least-squares fit against the unmasked one (issue #15), at
  * test fractions 5 % and 10 %, for each treatment of the held-out zeros ('sampled' — the default —, 'all', 'none')
  * and for mask 'zeros', side by side in one run, with the load averages. Unmasked: the default fit (the 'fast'
- * solver's pass in WebAssembly) and its TypeScript path (wasm: false), the masked fit's own path.
+ * solver's pass in WebAssembly) and its TypeScript path (wasm: false). Masked: the default (the masked pass in
+ * WebAssembly, model/l2/masked-wasm.ts) and, for the default treatment and mask zeros, the TypeScript path
+ * (wasm: false: the same bytes; the only masked path before commit 654fd8b).
  * Synthetic sparse matrices with the same nonzeros and growing m show whether the cost grows with m·n.
- * Times are process CPU (user + system; the machine is shared, so wall times are recorded but not compared).
- * Writes bench/results/mask-cost-<date>[-scaling].json.   npm run bench:mask-cost [-- --rank=10 --iterations=10 --scaling]
+ * Times are process CPU (user + system; the machine is shared, so wall times are recorded but not compared); each
+ * variant's timed fits follow one untimed 2-iteration fit (without it the first variant paid the JIT warm-up).
+ * Writes bench/results/mask-cost-<date>[-scaling].json.
+ *   npm run bench:mask-cost [-- --rank=10 --iterations=10 --repeats=3 --scaling --inputs=movielens,hawaiibirds]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -57,7 +61,9 @@ const VARIANTS: [string, Partial<FitOptions>][] = [
   ['10% no zeros', { testFraction: 0.1, testZeros: 'none' }],
   ['5% all zeros (RcppML)', { testFraction: 0.05, testZeros: 'all' }],
   ['10% all zeros (RcppML)', { testFraction: 0.1, testZeros: 'all' }],
+  ['5% sampled zeros, TypeScript path', { testFraction: 0.05, wasm: false }],
   ['mask zeros', { mask: 'zeros' }],
+  ['mask zeros, TypeScript path', { mask: 'zeros', wasm: false }],
   ['mask zeros + 5%', { mask: 'zeros', testFraction: 0.05 }],
   ['mask zeros + 10%', { mask: 'zeros', testFraction: 0.1 }],
 ];
@@ -76,6 +82,9 @@ const inputs: [string, CscMatrix][] = scaling ? [
   ['synthetic 80000×4000, 40/sample', synthetic(80000, 4000, 40, 1)],
 ];
 
+// --inputs=a,b: only the inputs whose names start with one of these
+const only = arg('inputs', '').split(',').filter((x) => x !== '');
+if (only.length > 0) inputs.splice(0, inputs.length, ...inputs.filter(([name]) => only.some((x) => name.startsWith(x))));
 const load = [loadavg()];
 const rows: Record<string, unknown>[] = [];
 for (const [name, A] of inputs) {
@@ -84,6 +93,7 @@ for (const [name, A] of inputs) {
   for (const [label, options] of VARIANTS) {
     if (scaling && !['unmasked (default, wasm)', 'unmasked (TypeScript path)', '5% sampled zeros (default)', '5% no zeros'].includes(label)) continue;
     if (big && label.includes('all zeros')) continue; // m·n held-out zeros: the cost the default avoids (skipped at this size)
+    await fitModel(fromCsc(A), { rank, maxIterations: 2, tol: 0, emit: 'final', threads: 1, ...options }); // untimed warm-up (JIT, module)
     row[label] = await msPerIteration(A, options);
   }
   const base = row['unmasked (default, wasm)']!.cpu, ts = row['unmasked (TypeScript path)']!.cpu;

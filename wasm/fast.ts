@@ -21,7 +21,7 @@ const TINY: f64 = 1e-15;
 }
 
 /** x ≥ 0 where invDiag > 0 (else 0), r = b − Gx, then the CD sweeps; returns the sweeps used. */
-function cdWarm(G: usize, invDiag: usize, k: i32, b: usize, x: usize, r: usize, maxSweeps: i32, tol: f64): i32 {
+export function cdWarm(G: usize, invDiag: usize, k: i32, b: usize, x: usize, r: usize, maxSweeps: i32, tol: f64): i32 {
   for (let a = 0; a < k; a++) {
     const xa = load<f64>(at(x, a));
     if (!(xa > 0) || load<f64>(at(invDiag, a)) == 0) store<f64>(at(x, a), 0.0);

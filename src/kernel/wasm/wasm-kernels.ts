@@ -8,6 +8,7 @@
  *   rhsColumnsF32, gatherRowsF32:                                    the first two on float32 data
  *   exports.solveColumnsCd / solveRowsCd / outerColumns, gram / scale / pearsonTol / crossTerm / extrapolate:
  *                                         the 'fast' solver's pass (wasm/fast.ts)
+ *   exports.maskedColumns / maskedRows:   the masked least-squares pass (wasm/masked.ts)
  * Arguments are byte offsets into the module's memory (from `reserve`/`put`), except k, the
  * column/row ranges, shift and hOff (elements). W m×k, H n×k, B m×k, out rows×k, all row-major;
  * colPtr/rowPtr Int32 (n+1 / m+1), rowIdx/colIdx Int32, values Float64 (Float32 in the F32 kernels).
@@ -49,6 +50,15 @@ export interface FastExports {
   foldUnitRows(k: number, B: number, Bu: number, last: number, rows: number): void;
   openUnitRows(rowIdx: number, p0: number, p1: number, unit: number, k: number, B: number, Bu: number, last: number, i0: number, i1: number): void;
   fillUniform(state: number, out: number, count: number): void;
+  /** The masked pass (wasm/masked.ts): one unit's columns, and the rows of W at the end of the pass. */
+  maskedColumns(W: number, G: number, warmScale: number, warm: number, k: number, zeros: number, l2H: number, shift: number,
+    obsPtr: number, obsRows: number, obsValues: number, maskPtr: number, maskRows: number, j0: number, j1: number, H: number,
+    maxSweeps: number, tol: number, Gj: number, invDiag: number, r: number, b: number,
+    unit: number, S: number, hSum: number, B: number, Bu: number, last: number, R: number, Ru: number, lastR: number, m: number): number;
+  maskedRows(W: number, B: number, S: number, R: number, inv: number, hSum: number, diag: number, zeros: number,
+    shift: number, l2W: number, k: number, m: number, maxSweeps: number, tol: number, Gw: number, invDiag: number, bn: number, b: number, r: number,
+    out: number): number;
+  foldRowsR(P: number, R: number, Ru: number, lastR: number, m: number): void;
 }
 
 export interface WasmKernels {

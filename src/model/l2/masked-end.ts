@@ -28,13 +28,48 @@ export interface MaskedPassResult {
 }
 
 export function endMaskedPass(ms: MaskedL2, options: ResolvedOptions): MaskedPassResult {
-  const st = ms.base, { m, k, W, Wprev, d, B, S, hSum, inv, Gw, invDiagW, ws, b, warmScale } = st;
+  const st = ms.base, { m, k, W, Wprev, d, hSum, inv, warmScale } = st;
   if (st.iteration === 0) st.samples = st.passSamples;
-  foldUnits(st, m, k);
-  const kk = k * k, R = ms.R, diag = options.diag;
-  foldUnitRows(kk, R, ms.Ru, ms.lastR, 0, m);
+  const diag = options.diag;
+  if (ms.wasm !== undefined) ms.wasm.fold(ms);
+  else {
+    foldUnits(st, m, k);
+    foldUnitRows(k * k, ms.R, ms.Ru, ms.lastR, 0, m);
+  }
   for (let a = 0; a < k; a++) inv[a] = !diag ? 1 : hSum[a]! > 0 ? 1 / hSum[a]! : 0;
   Wprev.set(W);
+  const rowTerms = ms.wasm !== undefined ? ms.wasm.solveRows(ms, options) : solveRows(ms, options);
+  const train = Math.max(0, st.normA2 + rowTerms);
+  if (diag) scaleColumns(W, m, k, d, ms.scratch);
+  else d.fill(1);
+  for (let a = 0; a < k; a++) warmScale[a] = !diag ? 1 : hSum[a]! > 0 ? d[a]! / hSum[a]! : 0;
+  st.gramFresh = false;
+  st.iteration += 1;
+  return {
+    iteration: st.iteration, relativeLoss: st.normA2 > 0 ? train / st.normA2 : 0, trainLoss: ms.observed > 0 ? train / ms.observed : 0,
+    testLoss: testLossOf(ms), tol: pearsonTol(W, Wprev, m * k),
+  };
+}
+
+/** Σ weight·(a − (W d H)_ij)² / Σ weight over the held-out entries of the pass (H of this pass, W and d just solved). */
+export function testLossOf(ms: MaskedL2): number | undefined {
+  const st = ms.base, { k, W, d, H, inv } = st, t = ms.test;
+  let sse = 0, weights = 0;
+  for (let q = 0; q < t.n; q++) {
+    const wo = t.rows[q]! * k, ho = t.cols[q]! * k;
+    let pred = 0;
+    for (let a = 0; a < k; a++) pred += W[wo + a]! * d[a]! * H[ho + a]! * inv[a]!;
+    const e = t.values[q]! - pred, w = t.weights[q]!;
+    sse += w * e * e;
+    weights += w;
+  }
+  return weights > 0 ? sse / weights : undefined;
+}
+
+/** Every row of W from its own Gram (the TypeScript path; wasm/masked.ts maskedRows does the same operations). Returns Σ_i (ŵᵀG_iŵ − 2ŵ·bn_i). */
+function solveRows(ms: MaskedL2, options: ResolvedOptions): number {
+  const st = ms.base, { m, k, W, B, S, hSum, inv, Gw, invDiagW, ws, b } = st;
+  const kk = k * k, R = ms.R, diag = options.diag;
   const bn = ms.scratch;
   let rowTerms = 0;
   for (let i = 0; i < m; i++) {
@@ -63,29 +98,5 @@ export function endMaskedPass(ms: MaskedL2, options: ResolvedOptions): MaskedPas
     }
     rowTerms += quad - 2 * cross;
   }
-  const train = Math.max(0, st.normA2 + rowTerms);
-  if (diag) scaleColumns(W, m, k, d, ms.scratch);
-  else d.fill(1);
-  for (let a = 0; a < k; a++) warmScale[a] = !diag ? 1 : hSum[a]! > 0 ? d[a]! / hSum[a]! : 0;
-  st.gramFresh = false;
-  st.iteration += 1;
-  return {
-    iteration: st.iteration, relativeLoss: st.normA2 > 0 ? train / st.normA2 : 0, trainLoss: ms.observed > 0 ? train / ms.observed : 0,
-    testLoss: testLossOf(ms), tol: pearsonTol(W, Wprev, m * k),
-  };
-}
-
-/** Σ weight·(a − (W d H)_ij)² / Σ weight over the held-out entries of the pass (H of this pass, W and d just solved). */
-export function testLossOf(ms: MaskedL2): number | undefined {
-  const st = ms.base, { k, W, d, H, inv } = st, t = ms.test;
-  let sse = 0, weights = 0;
-  for (let q = 0; q < t.n; q++) {
-    const wo = t.rows[q]! * k, ho = t.cols[q]! * k;
-    let pred = 0;
-    for (let a = 0; a < k; a++) pred += W[wo + a]! * d[a]! * H[ho + a]! * inv[a]!;
-    const e = t.values[q]! - pred, w = t.weights[q]!;
-    sse += w * e * e;
-    weights += w;
-  }
-  return weights > 0 ? sse / weights : undefined;
+  return rowTerms;
 }

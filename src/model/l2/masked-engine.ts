@@ -1,11 +1,13 @@
 /**
  * The masked least-squares fit as an Engine (issue #15): masked-pass.ts per chunk, masked-end.ts per pass. It runs
- * on the calling thread in TypeScript (the `threads` and `wasm` options do not apply: the same bytes for any
- * thread count and chunking); its checkpoints: masked-checkpoint.ts. Snapshots carry trainLoss
+ * on the calling thread (the `threads` option does not apply), in WebAssembly (masked-wasm.ts) for the 'fast'
+ * solver unless `wasm: false`, else in TypeScript: the same bytes either way and for any chunking. Its checkpoints
+ * (masked-checkpoint.ts) copy the TypeScript path's state, so a fit that writes or resumes them runs that path. Snapshots carry trainLoss
  * and, with a test set, testLoss; with `earlyStop` the fit stops at the first pass whose test loss rose.
  */
 import type { CscChunk } from '../../chunk/csc-chunk.js';
 import { NmfError } from '../../errors.js';
+import { NNLS_CD_WARM } from '../../kernel/nnls-solve.js';
 import { makeRandom } from '../../kernel/random.js';
 import type { ResolvedMask, ResolvedOptions } from '../../options.js';
 import type { Snapshot, TracePoint } from '../../snapshot/snapshot.js';
@@ -13,6 +15,7 @@ import type { Engine, EngineContext, EngineState, PassSummary } from '../engine.
 import { exportMaskedState, importMaskedState, restorePass, type MaskedCounters } from './masked-checkpoint.js';
 import { endMaskedPass } from './masked-end.js';
 import { beginMaskedPass, makeMaskedL2, maskedRowBytes, stepMasked } from './masked-pass.js';
+import { makeMaskedWasm, maskedWasmFits } from './masked-wasm.js';
 import { l2Snapshot } from './snapshot.js';
 import { makeL2State } from './state.js';
 
@@ -26,7 +29,9 @@ export function makeMaskedL2Engine(m: number, options: ResolvedOptions, mask: Re
     throw new NmfError('MEMORY_LIMIT', `${m.toLocaleString('en-US')} features at rank ${k}: a masked fit's per-feature Grams would need ${mb(rowBytes)}, `
       + `above the memory limit of ${mb(options.memoryLimit)} (option memoryLimit, CLI --memory-limit)`);
   }
-  const ms = makeMaskedL2(makeL2State(m, options, makeRandom(options.seed), undefined, { warmUp: false }), mask);
+  const checkpoints = options.checkpoint !== undefined || options.resumeFrom !== undefined;
+  const wasm = options.wasm && !checkpoints && options.nnlsMethod === NNLS_CD_WARM && maskedWasmFits(m, k) ? makeMaskedWasm(m, k) : undefined;
+  const ms = makeMaskedL2(makeL2State(m, options, makeRandom(options.seed), undefined, { warmUp: false }), mask, wasm);
   const st = ms.base;
   let counters: MaskedCounters = { samplesSeen: 0, nnzSeen: 0, lastTest: undefined };
   let pending: EngineState | undefined; // resumed mid-pass: the statistics of the chunks done before the checkpoint
@@ -64,6 +69,6 @@ export function makeMaskedL2Engine(m: number, options: ResolvedOptions, mask: Re
     exportState: (): EngineState => exportMaskedState(ms, counters, 0),
     exportPassState: (chunks: number): EngineState => exportMaskedState(ms, counters, chunks),
     importState: (saved: EngineState) => { ({ counters, pending } = importMaskedState(ms, saved)); },
-    close: () => undefined,
+    close: () => ms.wasm?.release(),
   };
 }

@@ -19,6 +19,7 @@ import { clearFactorCache } from '../../kernel/nnls-support.js';
 import { openUnitRows } from '../../kernel/unit-rows.js';
 import type { ResolvedMask, ResolvedOptions } from '../../options.js';
 import { makeColumnSplit, splitColumn, type ColumnSplit } from './masked-column.js';
+import type { MaskedWasm } from './masked-wasm.js';
 import { ensureHCapacity, type L2State } from './state.js';
 import { forEachUnit, openUnit, resetUnits } from './units.js';
 
@@ -34,7 +35,7 @@ export interface HeldOut {
 export interface MaskedL2 {
   readonly base: L2State;
   readonly mask: ResolvedMask;
-  /** m × k²: per-row Grams (upper triangle) and their open unit's sums, with the unit each row's sum belongs to. */
+  /** m × k²: per-row Grams (upper triangle) and their open unit's sums, with the unit each row's sum belongs to (empty with `wasm`: they live there). */
   readonly R: Float64Array;
   readonly Ru: Float64Array;
   readonly lastR: Int32Array;
@@ -46,18 +47,21 @@ export interface MaskedL2 {
   /** Observed entries fitted in this pass (zeros counted when they are data). */
   observed: number;
   readonly test: HeldOut;
+  /** The pass in WebAssembly (masked-wasm.ts), else the TypeScript loops here and in masked-end.ts. */
+  readonly wasm: MaskedWasm | undefined;
 }
 
 /** Bytes of a masked fit's per-row Grams (2·m·k² doubles). */
 export const maskedRowBytes = (m: number, k: number): number => 16 * m * k * k;
 
-export function makeMaskedL2(base: L2State, mask: ResolvedMask): MaskedL2 {
+export function makeMaskedL2(base: L2State, mask: ResolvedMask, wasm?: MaskedWasm): MaskedL2 {
   const { m, k } = base;
-  const lastR = new Int32Array(m).fill(-1);
+  const rows = wasm === undefined ? m : 0;
+  const lastR = new Int32Array(rows).fill(-1);
   const test = { rows: new Int32Array(1024), cols: new Int32Array(1024), values: new Float64Array(1024), weights: new Float64Array(1024), n: 0 };
   return {
-    base, mask, R: new Float64Array(m * k * k), Ru: new Float64Array(m * k * k), lastR, Gj: new Float64Array(k * k), invDiagJ: new Float64Array(k),
-    split: makeColumnSplit(), scratch: new Float64Array(k), observed: 0, test,
+    base, mask, R: new Float64Array(rows * k * k), Ru: new Float64Array(rows * k * k), lastR, Gj: new Float64Array(k * k), invDiagJ: new Float64Array(k),
+    split: makeColumnSplit(), scratch: new Float64Array(k), observed: 0, test, wasm,
   };
 }
 
@@ -82,7 +86,8 @@ export function stepMasked(ms: MaskedL2, chunk: CscChunk, options: ResolvedOptio
   ensureHCapacity(st, chunk.colStart + chunk.n);
   const { colPtr, rowIdx, values } = chunk;
   const warm = st.iteration > 0;
-  forEachUnit(chunk.colStart, chunk.n, (unit, j0, j1) => {
+  if (ms.wasm !== undefined) ms.wasm.step(ms, chunk, options, warm);
+  else forEachUnit(chunk.colStart, chunk.n, (unit, j0, j1) => {
     const sums = openUnit(st, unit);
     for (let jl = j0; jl < j1; jl++) {
       const j = chunk.colStart + jl;
