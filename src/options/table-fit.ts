@@ -56,9 +56,9 @@ export const FIT_ROWS: readonly OptionRow[] = [
   { name: 'nnlsMaxSweeps', kind: { type: 'integer', min: 1 }, scopes: FIT, default: 100, doc: 'NNLS coordinate descent: maximum sweeps per solve' },
   { name: 'nnlsTol', kind: { type: 'number', min: 0 }, scopes: FIT, default: 1e-8, doc: 'NNLS coordinate descent: mean relative change that stops it' },
   { name: 'wasm', kind: { type: 'boolean' }, scopes: FIT, default: true, doc: "run the 'fast' solver's one-thread pass in WebAssembly where the runtime has SIMD" },
-  { name: 'mask', kind: { type: 'enum', values: ['zeros'] }, scopes: FIT, flag: '--mask <mask>', doc: "l2: 'zeros': the zero entries are missing (not fitted, not tested), e.g. ratings" },
-  { name: 'missing', kind: { type: 'enum', values: ['error', 'nan'] }, scopes: ['fit', 'csc', 'mtx'], default: 'error', flag: '--missing <how>', doc: "a NaN value is a DataError ('error') or a missing entry ('nan': l2 fits, fromCsc / fromDense, fromMtx / loadMtx: a value nan)" },
-  { name: 'testFraction', kind: { type: 'number', above: 0, below: 1 }, scopes: FIT, flag: '--test-fraction <f>', doc: 'l2: hold out this fraction of the entries (a hash of feature, sample, testSeed) and report their loss' },
+  { name: 'mask', kind: { type: 'enum', values: ['zeros'] }, scopes: FIT, flag: '--mask <mask>', doc: "'zeros': the zero entries are missing (not fitted, not tested), e.g. ratings (l1: the same as lambda 0)" },
+  { name: 'missing', kind: { type: 'enum', values: ['error', 'nan'] }, scopes: ['fit', 'csc', 'mtx'], default: 'error', flag: '--missing <how>', doc: "a NaN value is a DataError ('error') or a missing entry ('nan': fits, fromCsc / fromDense, fromMtx / loadMtx: a value nan)" },
+  { name: 'testFraction', kind: { type: 'number', above: 0, below: 1 }, scopes: FIT, flag: '--test-fraction <f>', doc: 'hold out this fraction of the entries (a hash of feature, sample, testSeed) and report their loss' },
   { name: 'testSeed', kind: { type: 'integer' }, scopes: FIT, default: 1, flag: '--test-seed <s>', doc: 'seed of the held-out set (the same set in any chunking, pass or machine)' },
   {
     name: 'testZeros', kind: { type: 'enum', values: ['sampled', 'all', 'none'] }, scopes: FIT, default: 'sampled', flag: '--test-zeros <how>',
