@@ -18,6 +18,8 @@ import { splitL1Chunk } from '../src/model/l1/masked-split.js';
 import { resolveOptions, type FitOptions } from '../src/options.js';
 import { crossValidate, type CvEvent } from '../src/pipeline/cross-validate.js';
 import { fitModel } from '../src/pipeline/fit.js';
+import { fitOnline } from '../src/pipeline/fit-online.js';
+import { OptionError } from '../src/errors.js';
 import { fromCsc } from '../src/source/from-csc.js';
 import type { MatrixSource } from '../src/source/matrix-source.js';
 import { seededSparse } from './helpers/seeded-sparse.js';
@@ -59,6 +61,18 @@ function maskedSet(A: Float64Array, m: number, n: number, how: 'nan' | 'zeros' |
   }
   return out;
 }
+
+/** A without its NaN entries and its held-out nonzeros (hash below f). */
+const without = (A: CscMatrix, f: number, seed: number): CscMatrix => {
+  const colPtr = new Int32Array(A.n + 1), rows: number[] = [], values: number[] = [];
+  for (let j = 0; j < A.n; j++) {
+    for (let p = A.colPtr[j]!; p < A.colPtr[j + 1]!; p++) {
+      if (!Number.isNaN(A.values[p]!) && !isHeldOut(A.rowIdx[p]!, j, seed, f)) { rows.push(A.rowIdx[p]!); values.push(A.values[p]!); }
+    }
+    colPtr[j + 1] = rows.length;
+  }
+  return { m: A.m, n: A.n, colPtr, rowIdx: Int32Array.from(rows), values: Float64Array.from(values) };
+};
 
 describe('masked weighted L1 (issue #15)', () => {
   it('a masked sCD iteration follows the dense coordinate descent that gives the masked entries weight 0', () => {
@@ -153,13 +167,17 @@ describe('masked weighted L1 (issue #15)', () => {
     } finally { rmSync(tempDir, { recursive: true, force: true }); }
   });
 
-  it("mask 'zeros' is weighted L1 with λ = 0 (which already ignores zeros): the same bytes, whatever λ is given", async () => {
+  it("mask 'zeros' is weighted L1 with λ = 0 (which already ignores zeros): with held-out and NaN entries, the plain λ = 0 fit of the data without them", async () => {
     const A = seededSparse(30, 40, 0.3, 8);
+    const values = A.values.slice();
+    for (let p = 2; p < values.length; p += 9) values[p] = NaN;
+    const M = { ...A, values };
     const options = { rank: 3, loss: 'l1', seed: 4, maxIterations: 5, tol: 0, keepH: true } as const;
-    const plain = await fitModel(fromCsc(A), { ...options, lambda: 0 });
-    const masked = await fitModel(fromCsc(A), { ...options, lambda: 0.8, mask: 'zeros' });
+    const plain = await fitModel(fromCsc(without(M, 0.25, 7)), { ...options, lambda: 0 });
+    const masked = await fitModel(fromCsc(M, { missing: 'nan' }), { ...options, lambda: 0.8, mask: 'zeros', missing: 'nan', testFraction: 0.25, testSeed: 7 });
     expect(same(plain.W, masked.W) && same(plain.d, masked.d) && same(plain.H!, masked.H!)).toBe(true);
-    expect(masked.trainLoss).toBeGreaterThan(0);
+    expect(masked.trace.map((p) => p.objective)).toEqual(plain.trace.map((p) => p.objective));
+    expect(masked.testLoss).toBeGreaterThan(0);
   });
 
   it("crossValidate with loss 'l1': a test loss per rank and replicate, and the table", async () => {
@@ -171,6 +189,52 @@ describe('masked weighted L1 (issue #15)', () => {
     const table = events.at(-1)!;
     expect(table.kind).toBe('table');
     if (table.kind === 'table') expect([1, 2, 3]).toContain(table.bestRank);
+  });
+});
+
+describe('masked online weighted L1 (issue #15)', () => {
+  it("mask 'zeros' + testFraction + NaN equals the plain online fit (λ = 0) of the data with those entries removed, for any chunk size; a test loss per chunk", async () => {
+    const A = seededSparse(20, 45, 0.35, 21);
+    const values = A.values.slice();
+    for (let p = 3; p < values.length; p += 11) values[p] = NaN;
+    const M = { ...A, values };
+    const options = { rank: 3, loss: 'l1', seed: 6, window: 3, sweeps: 2, warmupIterations: 2, buffer: 0, threads: 1 } as const;
+    await fc.assert(fc.asyncProperty(fc.integer({ min: 1, max: 45 }), async (chunkSize) => {
+      const masked = await lastValueFrom(fitOnline(fromCsc(M, { chunkSize, missing: 'nan' }), { ...options, mask: 'zeros', missing: 'nan', testFraction: 0.2, testSeed: 5, lambda: 0.9 }).pipe(toArray()));
+      const plain = await lastValueFrom(fitOnline(fromCsc(without(M, 0.2, 5), { chunkSize }), { ...options, lambda: 0 }).pipe(toArray()));
+      const a = masked.at(-1)!, b = plain.at(-1)!;
+      expect(same(a.W, b.W) && same(a.d, b.d)).toBe(true);
+      expect(masked.map((s) => s.objective)).toEqual(plain.map((s) => s.objective));
+      // every chunk's snapshot carries the window's losses (a window without held-out entries has no test loss)
+      expect(masked.every((s) => Number.isFinite(s.trainLoss))).toBe(true);
+      expect(masked.some((s) => Number.isFinite(s.testLoss))).toBe(true);
+    }), { numRuns: 6, examples: [[1], [45]] });
+  });
+
+  it('the held-out set of a stream is the same for any chunking, and threads give the same bytes', async () => {
+    const A = seededSparse(30, 40, 0.3, 22);
+    const mask = resolveOptions({ rank: 2, loss: 'l1', testFraction: 0.2, testSeed: 3 }).mask!;
+    const entries = (chunkSize: number): string[] => {
+      const out: string[] = [];
+      for (let c0 = 0; c0 < A.n; c0 += chunkSize) {
+        const n = Math.min(chunkSize, A.n - c0), p0 = A.colPtr[c0]!;
+        const colPtr = Int32Array.from({ length: n + 1 }, (_, j) => A.colPtr[c0 + j]! - p0);
+        const split = splitL1Chunk({ m: A.m, n, colStart: c0, position: 0, colPtr, rowIdx: A.rowIdx.subarray(p0), values: A.values.subarray(p0) }, mask);
+        for (let q = 0; q < split.test.n; q++) out.push(`${split.test.rows[q]},${split.test.cols[q]},${split.test.values[q]},${split.test.weights[q]}`);
+      }
+      return out;
+    };
+    const all = entries(A.n);
+    expect(all.length).toBeGreaterThan(40);
+    for (const c of [1, 3, 7, 16]) expect(entries(c)).toEqual(all);
+    const options = { rank: 3, loss: 'l1', seed: 6, window: 4, warmupIterations: 1, buffer: 0, testFraction: 0.15, lambda: 0.5 } as const;
+    const one = await lastValueFrom(fitOnline(fromCsc(A, { chunkSize: 8 }), { ...options, threads: 1 }));
+    const two = await lastValueFrom(fitOnline(fromCsc(A, { chunkSize: 8 }), { ...options, threads: 2 }));
+    expect(same(one.W, two.W) && one.testLoss === two.testLoss && Number.isFinite(one.testLoss)).toBe(true);
+  });
+
+  it('online least squares still refuses masks (a typed error naming the option)', () => {
+    expect(() => fitOnline(fromCsc(seededSparse(5, 5, 0.5, 1)), { rank: 2, testFraction: 0.1 })).toThrow(OptionError);
   });
 });
 

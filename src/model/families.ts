@@ -45,6 +45,8 @@ export interface ModelFamily {
     fingerprint(settings: OnlineSettings): Readonly<Record<string, number>>;
     /** Threads allowed at all (`threads` is ignored otherwise). */
     threaded(options: ResolvedOptions): boolean;
+    /** Masks and held-out test sets (issue #15) online. */
+    readonly masks: boolean;
     /** Workers to start before reading a source (`features`: what it says, if it does); 1: none. */
     threadsBeforeReading(options: ResolvedOptions, threads: { readonly count: number; readonly auto: boolean }, features: number | undefined,
       matrix: CscMatrix | undefined): number;
@@ -80,6 +82,7 @@ const l2: ModelFamily = {
     checkForgetting: () => undefined,
     fingerprint: (settings) => ({ forgetting: settings.forgetting }),
     threaded: (options) => options.diag,
+    masks: false,
     // the cores when the source is large (the batch fit's rule), once the source says m
     threadsBeforeReading: (options, _threads, features, matrix) => (features === undefined ? 1 : l2.batchThreads(options, matrix)),
     make: makeOnlineL2Engine,
@@ -110,6 +113,7 @@ const l1: ModelFamily = {
     checkForgetting: (rho) => { if (rho !== 1) throw new OptionError('forgetting', "1 with loss 'l1' (its memory is the window)", rho); },
     fingerprint: () => ({}),
     threaded: () => true,
+    masks: true, // model/l1/online-mask.ts
     threadsBeforeReading: (_options, threads) => (threads.auto ? 1 : threads.count),
     make: makeOnlineL1Engine,
     makeRunner: (_m, options, threads) => makeL1Pool(threads, options.rank),

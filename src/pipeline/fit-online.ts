@@ -136,7 +136,10 @@ function planOnline(input: Observable<CscChunk> | MatrixSource, options: OnlineO
   const window = values.window as number;
   const sweeps = values.sweeps as number;
   family.online.checkForgetting(rho);
-  if (resolved.mask !== undefined) throw new OptionError(resolved.mask.testFraction > 0 ? 'testFraction' : resolved.mask.zeros ? 'mask' : 'missing', 'fit (masks and test sets are not implemented online)', 'fitOnline');
+  if (resolved.mask !== undefined && !family.online.masks) {
+    const named = resolved.mask.testFraction > 0 ? 'testFraction' : resolved.mask.zeros ? 'mask' : 'missing';
+    throw new OptionError(named, `fit, or fitOnline with loss 'l1' (masks and test sets of online ${resolved.loss} are not implemented)`, 'fitOnline');
+  }
   if (resolved.checkpoint?.chunks !== undefined) {
     throw new OptionError('checkpoint.chunks', 'nothing for online fits (every chunk is an iteration: use checkpoint.every)', resolved.checkpoint.chunks);
   }
