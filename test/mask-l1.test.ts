@@ -19,7 +19,6 @@ import { resolveOptions, type FitOptions } from '../src/options.js';
 import { crossValidate, type CvEvent } from '../src/pipeline/cross-validate.js';
 import { fitModel } from '../src/pipeline/fit.js';
 import { fitOnline } from '../src/pipeline/fit-online.js';
-import { OptionError } from '../src/errors.js';
 import { fromCsc } from '../src/source/from-csc.js';
 import type { MatrixSource } from '../src/source/matrix-source.js';
 import { seededSparse } from './helpers/seeded-sparse.js';
@@ -231,10 +230,6 @@ describe('masked online weighted L1 (issue #15)', () => {
     const one = await lastValueFrom(fitOnline(fromCsc(A, { chunkSize: 8 }), { ...options, threads: 1 }));
     const two = await lastValueFrom(fitOnline(fromCsc(A, { chunkSize: 8 }), { ...options, threads: 2 }));
     expect(same(one.W, two.W) && one.testLoss === two.testLoss && Number.isFinite(one.testLoss)).toBe(true);
-  });
-
-  it('online least squares still refuses masks (a typed error naming the option)', () => {
-    expect(() => fitOnline(fromCsc(seededSparse(5, 5, 0.5, 1)), { rank: 2, testFraction: 0.1 })).toThrow(OptionError);
   });
 });
 
