@@ -46,8 +46,6 @@ export interface ModelFamily {
     fingerprint(settings: OnlineSettings): Readonly<Record<string, number>>;
     /** Threads allowed at all (`threads` is ignored otherwise). */
     threaded(options: ResolvedOptions): boolean;
-    /** Masks and held-out test sets (issue #15) online. */
-    readonly masks: boolean;
     /** Workers to start before reading a source (`features`: what it says, if it does); 1: none. */
     threadsBeforeReading(options: ResolvedOptions, threads: { readonly count: number; readonly auto: boolean }, features: number | undefined,
       matrix: CscMatrix | undefined): number;
@@ -83,7 +81,6 @@ const l2: ModelFamily = {
     checkForgetting: () => undefined,
     fingerprint: (settings) => ({ forgetting: settings.forgetting }),
     threaded: (options) => options.diag && options.mask === undefined, // masked: one thread (l2/online-masked.ts)
-    masks: true,
     // the cores when the source is large (the batch fit's rule), once the source says m
     threadsBeforeReading: (options, _threads, features, matrix) => (features === undefined ? 1 : l2.batchThreads(options, matrix)),
     make: (m, options, settings) => (options.mask !== undefined ? makeOnlineMaskedL2Engine(m, options, settings) : makeOnlineL2Engine(m, options, settings)),
@@ -114,7 +111,6 @@ const l1: ModelFamily = {
     checkForgetting: (rho) => { if (rho !== 1) throw new OptionError('forgetting', "1 with loss 'l1' (its memory is the window)", rho); },
     fingerprint: () => ({}),
     threaded: () => true,
-    masks: true, // model/l1/online-mask.ts
     threadsBeforeReading: (_options, threads) => (threads.auto ? 1 : threads.count),
     make: makeOnlineL1Engine,
     makeRunner: (_m, options, threads) => makeL1Pool(threads, options.rank),
