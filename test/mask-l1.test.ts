@@ -17,7 +17,8 @@ import { makeMaskedL1Problem, scdIterationMasked } from '../src/model/l1/masked-
 import { splitL1Chunk } from '../src/model/l1/masked-split.js';
 import { resolveOptions, type FitOptions } from '../src/options.js';
 import { crossValidate, type CvEvent } from '../src/pipeline/cross-validate.js';
-import { fitModel } from '../src/pipeline/fit.js';
+import { fit, fitModel } from '../src/pipeline/fit.js';
+import { nmflow } from './helpers/cli.js';
 import { fitOnline } from '../src/pipeline/fit-online.js';
 import { fromCsc } from '../src/source/from-csc.js';
 import type { MatrixSource } from '../src/source/matrix-source.js';
@@ -178,6 +179,26 @@ describe('masked weighted L1 (issue #15)', () => {
     expect(masked.trace.map((p) => p.objective)).toEqual(plain.trace.map((p) => p.objective));
     expect(masked.testLoss).toBeGreaterThan(0);
   });
+
+  it('an explicit start: out of core equals in memory, iteration 0 included (its objective over the observed entries)', async () => {
+    const A = seededSparse(20, 30, 0.35, 14), k = 2, r = makeRandom(3);
+    const init = { W: Float64Array.from({ length: A.m * k }, () => r.uniform()), H: Float64Array.from({ length: k * A.n }, () => r.uniform()) };
+    const options = { rank: k, loss: 'l1', lambda: 0.6, init, maxIterations: 3, tol: 0, keepH: true, testFraction: 0.2, emit: 'every' } as const;
+    const memory = await lastValueFrom(fit(fromCsc(A), options).pipe(toArray()));
+    const outOfCore = await lastValueFrom(fit(streamed(A, 7), options).pipe(toArray()));
+    expect(memory[0]!.iteration).toBe(0);
+    expect(outOfCore.map((s) => [s.iteration, s.objective, s.trainLoss, s.testLoss])).toEqual(memory.map((s) => [s.iteration, s.objective, s.trainLoss, s.testLoss]));
+    expect(same(outOfCore.at(-1)!.W, memory.at(-1)!.W) && same(outOfCore.at(-1)!.H!, memory.at(-1)!.H!)).toBe(true);
+  });
+
+  it('nmflow cv --loss l1 prints a test loss per rank and the chosen rank', async () => {
+    const r = await nmflow('cv', 'examples/data/hawaiibirds.mtx.gz', '--ranks', '1:3', '--loss', 'l1', '--lambda', '0.5', '--replicates', '1', '--max-iterations', '3', '--json');
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { rank?: number; testLoss: number | number[]; done?: boolean; bestRank?: number });
+    expect(lines.filter((l) => l.rank !== undefined && typeof l.testLoss === 'number' && l.testLoss > 0).length).toBe(3);
+    expect(lines.at(-1)!.done).toBe(true);
+    expect([1, 2, 3]).toContain(lines.at(-1)!.bestRank);
+  }, 60_000);
 
   it("crossValidate with loss 'l1': a test loss per rank and replicate, and the table", async () => {
     const A = seededSparse(30, 50, 0.35, 12);

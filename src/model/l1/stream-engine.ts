@@ -131,6 +131,8 @@ export function makeL1StreamEngine(m: number, options: ResolvedOptions, context:
             base.set(ws.allSums);
             startObjective = maskedObjective(linesOf(split), chunk.n, colStart, H, W, k, lambda, ws, base, startObjective);
             ws.allSums.set(base);
+            addTestLoss(split.test, W, H, k, lambda, test); // iteration 0's losses
+            observedCount += split.observedCount;
           } else for (let j = 0; j < chunk.n; j++) {
             const start = colPtr[j]!, end = colPtr[j + 1]!, off = (colStart + j) * k;
             scdRebuildLine(rowIdx, values, start, end, H, off, W, k, ws);
