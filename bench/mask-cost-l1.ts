@@ -48,6 +48,7 @@ const L1: [string, Partial<FitOptions>][] = [
   ['l1 10% sampled zeros', { testFraction: 0.1 }],
   ['l1 5% all zeros', { testFraction: 0.05, testZeros: 'all' }],
   ['l1 mask zeros + 5%', { mask: 'zeros', testFraction: 0.05 }],
+  ['l1 unmasked, λ = 0 (what mask zeros fits)', { lambda: 0 }],
 ];
 const ONLINE: [string, Partial<OnlineOptions>][] = [
   ['online l2 unmasked', { threads: 1 }],
