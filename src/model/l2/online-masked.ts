@@ -69,10 +69,12 @@ export function makeOnlineMaskedL2Engine(m: number, options: ResolvedOptions, se
   return {
     get features() { return st.m; },
     get chunks() { return chunks; },
-    grow: (next) => {
-      if (next > st.m) throw new DataError('SHAPE_MISMATCH', `a chunk has ${next} features but the masked online fit has ${st.m} (masked online fits do not grow)`, {});
-    },
+    grow: () => undefined, // a chunk with more features is refused by step, which knows where it came from
     step(input: CscChunk, sourceName: string): OnlineStep {
+      if (input.m !== st.m) {
+        throw new DataError('SHAPE_MISMATCH', `chunk has ${input.m} features but the masked online fit has ${st.m} (masked online fits do not grow their features)`,
+          { source: sourceName, batch: input.position });
+      }
       const split = splitL1Chunk(input, mask);
       window.push({ chunk: { ...withMaskedAsNaN(split), colStart: 0 }, test: split.test, colStart: input.colStart });
       let before = 0;
