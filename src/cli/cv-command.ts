@@ -27,6 +27,10 @@ interface CvFlags extends InputFlags {
   testZeros?: 'sampled' | 'all' | 'none';
   /** 'zeros', or a matrix file whose entries are missing (maskSource). */
   mask?: string;
+  loss?: 'l2' | 'l1';
+  lambda?: number;
+  warmup?: number;
+  tempDir?: string;
   missing?: 'error' | 'nan';
   earlyStop?: boolean;
   maxIterations?: number;
@@ -42,7 +46,9 @@ interface CvFlags extends InputFlags {
 }
 
 /** The fit options with a flag on `nmflow cv` (their names, parsers and help: the options table). */
-const CV_FLAGS = ['testFraction', 'testSeed', 'testZeros', 'mask', 'missing', 'earlyStop', 'maxIterations', 'tol', 'seed', 'solver', 'l1', 'l2'];
+const CV_FLAGS = [
+  'loss', 'lambda', 'warmupIterations', 'tempDir', 'testFraction', 'testSeed', 'testZeros', 'mask', 'missing', 'earlyStop', 'maxIterations', 'tol', 'seed', 'solver', 'l1', 'l2',
+];
 
 export function addCvCommand(program: Command, print: (line: string) => void): void {
   const command = program.command('cv')
@@ -55,12 +61,14 @@ export function addCvCommand(program: Command, print: (line: string) => void): v
     .option('--json', 'print one JSON object per (rank, replicate) and a final line with bestRank, minRank, ranks, testLoss, testLossSe')
     .option('-q, --quiet', 'print nothing but errors')
     .addHelpText('after', `
-The test loss is the mean squared error over a speckled held-out set (--test-fraction, default ${CV_TEST_FRACTION}).
+The test loss is the mean loss per entry over a speckled held-out set (--test-fraction, default ${CV_TEST_FRACTION}):
+the squared error with --loss l2, the weighted L1 loss (|a − â| for a nonzero, λ·â for a zero) with --loss l1.
 bestRank: the smallest rank whose mean test loss is within one standard error of the minimum (minRank).
 Examples:
   nmflow cv examples/data/hawaiibirds.mtx.gz --ranks 2:20 --json
   nmflow cv ratings.mtx --ranks 1:10 --mask zeros --replicates 3 --out cv.json
-  nmflow cv data.mtx --ranks 2:10 --mask missing.mtx        # the entries of missing.mtx are missing in data.mtx`)
+  nmflow cv data.mtx --ranks 2:10 --mask missing.mtx        # the entries of missing.mtx are missing in data.mtx
+  nmflow cv examples/data/hawaiibirds.mtx.gz --ranks 2:8 --loss l1 --lambda 0.5`)
     .action(async (input: string, flags: CvFlags) => { await runCv(input, flags, print); });
   addTableFlags(command, 'fit', CV_FLAGS);
   addTableFlags(command, 'source', ['chunkSize']);
@@ -72,9 +80,10 @@ async function runCv(input: string, flags: CvFlags, print: (line: string) => voi
   const pick = <K extends keyof CvFlags>(key: K): Partial<Pick<CvFlags, K>> => (flags[key] === undefined ? {} : { [key]: flags[key] } as Pick<CvFlags, K>);
   const options: CrossValidateOptions = {
     ranks, ...pick('replicates'), ...pick('testFraction'), ...pick('testSeed'), ...pick('testZeros'), ...maskOf(flags),
+    ...pick('loss'), ...pick('lambda'), ...(flags.warmup === undefined ? {} : { warmupIterations: flags.warmup }), ...pick('tempDir'),
     ...pick('earlyStop'), ...pick('maxIterations'), ...pick('tol'), ...pick('seed'), ...pick('solver'), ...pick('l1'), ...pick('l2'), ...pick('memoryLimit'),
   };
-  const budget = fitBudget(resolveMemoryLimit(flags.memoryLimit), { rank: Math.max(...ranks), loss: 'l2' });
+  const budget = fitBudget(resolveMemoryLimit(flags.memoryLimit), { rank: Math.max(...ranks), loss: flags.loss ?? 'l2' });
   const source = await openInput(input, { ...flags, budget });
   const cv$ = crossValidate(source, { ...options, ...await maskSourceOf(flags) }); // bad options throw here, before anything is fitted
   const total = ranks.length * (flags.replicates ?? 3);

@@ -55,6 +55,9 @@ export interface OnlineStep {
   readonly objective: number;
   /** Absent: the driver takes the objective's decrease since the last chunk. */
   readonly tol?: number;
+  /** A masked online fit (issue #15): the losses over the observed and the held-out entries the family reports. */
+  readonly trainLoss?: number;
+  readonly testLoss?: number;
 }
 
 /** Worker threads of an online fit (parallel/l2-pool.ts, parallel/l1-pool.ts): started, then attached once ready. */

@@ -22,6 +22,7 @@ import { makeL1StreamEngine } from './l1/stream-engine.js';
 import { makeL2Engine } from './l2/engine.js';
 import { makeMaskedL2Engine } from './l2/masked-engine.js';
 import { makeOnlineL2Engine } from './l2/online-engine.js';
+import { makeOnlineMaskedL2Engine } from './l2/online-masked.js';
 
 /** Solves columns [j0, j1) of a chunk with W·diag(d) (m×k row-major, `Wd`) fixed into out (rank × chunk.n). */
 export type ColumnsProjector = (chunk: CscChunk, out: Float64Array, j0: number, j1: number) => void;
@@ -79,10 +80,10 @@ const l2: ModelFamily = {
     defaultWindow: (options) => (options.nnlsMethod === NNLS_CD_WARM ? 4 : 1),
     checkForgetting: () => undefined,
     fingerprint: (settings) => ({ forgetting: settings.forgetting }),
-    threaded: (options) => options.diag,
+    threaded: (options) => options.diag && options.mask === undefined, // masked: one thread (l2/online-masked.ts)
     // the cores when the source is large (the batch fit's rule), once the source says m
     threadsBeforeReading: (options, _threads, features, matrix) => (features === undefined ? 1 : l2.batchThreads(options, matrix)),
-    make: makeOnlineL2Engine,
+    make: (m, options, settings) => (options.mask !== undefined ? makeOnlineMaskedL2Engine(m, options, settings) : makeOnlineL2Engine(m, options, settings)),
     makeRunner: (m, options, threads) => makeL2Pool(m, options, threads, true),
   },
   parallelProjectionNnz: 200_000,

@@ -19,7 +19,10 @@ export interface MaskSource {
 }
 
 export interface MaskFitOptions {
-  /** 'zeros': the zero entries are missing — neither fitted nor tested (ratings, completion). Least squares. */
+  /**
+   * 'zeros': the zero entries are missing — neither fitted nor tested (ratings, completion). With loss 'l1' this is
+   * the zero breakpoint's weight λ set to 0 (the weighted L1 objective with λ = 0 already ignores zeros).
+   */
   readonly mask?: 'zeros';
   /** 'error' (default): a NaN value is a DataError; 'nan': a NaN entry is missing (neither fitted nor tested). */
   readonly missing?: 'error' | 'nan';
@@ -32,7 +35,8 @@ export interface MaskFitOptions {
   /**
    * Hold out this fraction in (0, 1) of the entries: a nonzero (i, j) is held out iff a hash of (i, j, testSeed)
    * is below it (kernel/holdout.ts), the same set for any chunking, pass or machine. Snapshots then carry
-   * `trainLoss` and `testLoss` (mean squared errors over the fitted and the held-out entries).
+   * `trainLoss` and `testLoss`: l2, mean squared errors over the fitted and the held-out entries; l1, the mean
+   * weighted L1 loss per entry (|a − â| for a nonzero, λ·â for a zero) over them.
    */
   readonly testFraction?: number;
   /** Seed of the held-out set. Integer. Default 1. */
@@ -47,7 +51,7 @@ export interface MaskFitOptions {
   readonly earlyStop?: boolean;
 }
 
-/** What a masked least-squares engine reads (model/l2/masked-*.ts). */
+/** What a masked engine reads (model/l2/masked-*.ts, model/l1/masked-*.ts). */
 export interface ResolvedMask {
   /** Zeros are missing: each sample's Gram is built from its observed nonzeros. */
   readonly zeros: boolean;
@@ -71,7 +75,9 @@ export function resolveMask(v: Values): ResolvedMask | undefined {
     return undefined;
   }
   const named = v.mask !== undefined ? 'mask' : source !== undefined ? 'maskSource' : nan ? 'missing' : 'testFraction';
-  if (v.loss !== 'l2') throw new OptionError(named, "loss 'l2' (masks and test sets of weighted L1 are not implemented)", v.loss);
+  if (v.loss !== 'l2' && (v.checkpoint !== undefined || v.resumeFrom !== undefined)) {
+    throw new OptionError(v.checkpoint !== undefined ? 'checkpoint' : 'resumeFrom', `nothing with ${named} and loss 'l1' (masked weighted L1 fits keep no checkpoints)`, 'a checkpoint');
+  }
   if (v.earlyStop === true && testFraction === 0) throw new OptionError('earlyStop', 'testFraction as well (the test loss it watches)', true);
   return { zeros, nan, source, testFraction, testSeed: v.testSeed as number, testZeros: v.testZeros as TestZeros, earlyStop: v.earlyStop === true };
 }

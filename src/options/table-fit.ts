@@ -58,17 +58,17 @@ export const FIT_ROWS: readonly OptionRow[] = [
   { name: 'wasm', kind: { type: 'boolean' }, scopes: FIT, default: true, doc: "run the 'fast' solver's one-thread pass in WebAssembly where the runtime has SIMD" },
   {
     name: 'mask', kind: { type: 'enum', values: ['zeros'] }, scopes: FIT, flag: '--mask <mask>',
-    doc: "l2: 'zeros': the zero entries are missing (not fitted, not tested), e.g. ratings; or (CLI) a matrix file whose entries are missing (maskSource)",
+    doc: "'zeros': the zero entries are missing (not fitted, not tested), e.g. ratings (l1: the same as lambda 0); or (CLI) a matrix file whose entries are missing (maskSource)",
   },
   {
     name: 'maskSource', kind: { type: 'source' }, scopes: FIT,
-    doc: "l2: a source (any format) of a sparse matrix of the data's shape: its stored entries are missing in the data (CLI: --mask FILE)",
+    doc: "a source (any format) of a sparse matrix of the data's shape: its stored entries are missing in the data (CLI: --mask FILE; batch fits)",
   },
   {
     name: 'missing', kind: { type: 'enum', values: ['error', 'nan'] }, scopes: ['fit', 'csc', 'mtx', 'read'], default: 'error', flag: '--missing <how>',
-    doc: "a NaN value is a DataError ('error') or a missing entry ('nan': l2 fits, fromCsc / fromDense, fromMtx / loadMtx: a value nan, fromArrow / fromParquet: NaN or NULL)",
+    doc: "a NaN value is a DataError ('error') or a missing entry ('nan': fits, fromCsc / fromDense, fromMtx / loadMtx: a value nan, fromArrow / fromParquet: NaN or NULL)",
   },
-  { name: 'testFraction', kind: { type: 'number', above: 0, below: 1 }, scopes: FIT, flag: '--test-fraction <f>', doc: 'l2: hold out this fraction of the entries (a hash of feature, sample, testSeed) and report their loss' },
+  { name: 'testFraction', kind: { type: 'number', above: 0, below: 1 }, scopes: FIT, flag: '--test-fraction <f>', doc: 'hold out this fraction of the entries (a hash of feature, sample, testSeed) and report their loss' },
   { name: 'testSeed', kind: { type: 'integer' }, scopes: FIT, default: 1, flag: '--test-seed <s>', doc: 'seed of the held-out set (the same set in any chunking, pass or machine)' },
   {
     name: 'testZeros', kind: { type: 'enum', values: ['sampled', 'all', 'none'] }, scopes: FIT, default: 'sampled', flag: '--test-zeros <how>',

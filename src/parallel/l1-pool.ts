@@ -13,7 +13,10 @@ import { ensureScdWorkspace, makeScdWorkspace } from '../kernel/scd-workspace.js
 import type { L1Problem } from '../model/l1/problem.js';
 import type { L1Runner } from '../model/l1/engine.js';
 import { factorSums } from '../model/l1/iteration.js';
-import { CMD_H_HALF, CMD_W_HALF, type L1Shared } from './l1-shared.js';
+import { CMD_H_HALF, CMD_W_HALF, maskedLinesOf, type L1Shared } from './l1-shared.js';
+import { maskedSweep, type MaskedLines } from '../model/l1/masked-lines.js';
+import type { MaskedL1Problem } from '../model/l1/masked-problem.js';
+import type { ScdWorkspace } from '../kernel/scd-workspace.js';
 import { sharedBuffer } from './shared-chunk.js';
 import { runOnAll, startWorkers, stopWorkers } from './workers.js';
 
@@ -32,7 +35,7 @@ export function makeL1Pool(threads: number, k: number): L1Runner {
   return {
     threads,
     ready: pool.ready,
-    bind(problem: L1Problem, W0: Float64Array, H0: Float64Array) {
+    bind(problem: L1Problem, W0: Float64Array, H0: Float64Array, masked?: MaskedL1Problem) {
       const { m, n } = problem;
       const copy = <T extends Int32Array | Float64Array>(a: T): SharedArrayBuffer => {
         const buffer = sharedBuffer(a.byteLength);
@@ -44,12 +47,20 @@ export function makeL1Pool(threads: number, k: number): L1Runner {
         colPtr: copy(problem.colPtr), rowIdx: copy(problem.rowIdx.subarray(0, problem.nnz)),
         values: copy(problem.values.subarray(0, problem.nnz)), rowPtr: copy(problem.rowPtr), colIdx: copy(problem.colIdx),
         rowValues: copy(problem.rowValues), W: copy(W0), H: copy(H0), allSums: sharedBuffer(8 * k), f: sharedBuffer(8 * n),
+        ...(masked === undefined ? {} : { masked: {
+          colMaskPtr: copy(masked.cols.maskPtr), colMaskIdx: copy(masked.cols.maskIdx), rowMaskPtr: copy(masked.rows.maskPtr), rowMaskIdx: copy(masked.rows.maskIdx),
+        } }),
       };
       for (const port of ports) port.postMessage(shared);
       ensureScdWorkspace(ws, k, problem.maxLine);
       const W = new Float64Array(shared.W), H = new Float64Array(shared.H);
       const allSums = new Float64Array(shared.allSums), f = new Float64Array(shared.f);
       const { rowPtr, colIdx, rowValues, colPtr, rowIdx, values, lambda } = problem;
+      const lines = maskedLinesOf(shared, problem);
+      if (lines !== undefined) {
+        iterate = () => iterateMasked(lines, m, n, threads, ctrl, pool.failures, W, H, k, lambda, ws, allSums, f);
+        return { W, H };
+      }
       iterate = () => {
         factorSums(H, n, k, allSums);
         runOnAll(ctrl, threads, CMD_W_HALF, () => {
@@ -74,4 +85,18 @@ export function makeL1Pool(threads: number, k: number): L1Runner {
     iterate: () => iterate!(),
     close: () => stopWorkers(ctrl, pool.workers, ports, pool.failures),
   };
+}
+
+/** One masked iteration on the threads (the calling thread takes the first range): masked-problem.ts scdIterationMasked's sums. */
+function iterateMasked(
+  lines: { cols: MaskedLines; rows: MaskedLines }, m: number, n: number, threads: number, ctrl: Int32Array, failures: Parameters<typeof runOnAll>[4],
+  W: Float64Array, H: Float64Array, k: number, lambda: number, ws: ScdWorkspace, allSums: Float64Array, f: Float64Array,
+): number {
+  factorSums(H, n, k, allSums);
+  runOnAll(ctrl, threads, CMD_W_HALF, () => { maskedSweep(lines.rows, 0, Math.floor(m / threads), 0, W, H, k, lambda, ws, allSums); }, failures);
+  factorSums(W, m, k, allSums);
+  runOnAll(ctrl, threads, CMD_H_HALF, () => { maskedSweep(lines.cols, 0, Math.floor(n / threads), 0, H, W, k, lambda, ws, allSums, f); }, failures);
+  let total = 0;
+  for (let j = 0; j < n; j++) total += f[j]!;
+  return total;
 }

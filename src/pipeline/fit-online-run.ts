@@ -104,7 +104,7 @@ export function onOnlineChunk(run: OnlineRun, given: CscChunk): void {
   const { plan, trace } = run;
   try {
     const chunk = run.scaler.chunk(given);
-    checkChunk(chunk, plan.name);
+    checkChunk(chunk, plan.name, plan.resolved.mask?.nan === true);
     plan.budget.check(chunk.m, 0, { source: plan.name, sample: chunk.colStart }); // a live stream may grow n for ever: only m is held
     run.sawPositive ||= hasPositive(chunk);
     const engine = engineFor(run, chunk);
@@ -127,8 +127,9 @@ export function onOnlineChunk(run: OnlineRun, given: CscChunk): void {
     const previous = (run.last ?? trace.at(-1))?.objective ?? Infinity;
     const result = engine.step(chunk, plan.name);
     const seconds = (performance.now() - run.started) / 1000;
-    run.last = { iteration: engine.chunks, relativeLoss: result.relativeLoss, objective: result.objective, tol: result.tol ?? previous - result.objective, seconds, converged: false };
-    trace.push({ iteration: run.last.iteration, relativeLoss: run.last.relativeLoss, objective: run.last.objective, tol: run.last.tol, seconds });
+    const losses = { ...(result.trainLoss === undefined ? {} : { trainLoss: result.trainLoss }), ...(result.testLoss === undefined ? {} : { testLoss: result.testLoss }) };
+    run.last = { iteration: engine.chunks, relativeLoss: result.relativeLoss, objective: result.objective, tol: result.tol ?? previous - result.objective, seconds, converged: false, ...losses };
+    trace.push({ iteration: run.last.iteration, relativeLoss: run.last.relativeLoss, objective: run.last.objective, tol: run.last.tol, seconds, ...losses });
     checkFiniteLoss(run.last, plan.name);
     const checkpoint = plan.resolved.checkpoint;
     if (checkpoint && run.last.iteration % checkpoint.every === 0) {

@@ -16,6 +16,12 @@
  * State is created per subscription; unsubscribing unsubscribes the upstream; a bad chunk errors
  * with a typed DataError and nothing is emitted after it.
  *
+ * Masks and held-out sets (`mask`, `missing: 'nan'`, `testFraction`; issue #15): each chunk is split by its global
+ * sample indices (colStart + j: the batch fit's held-out set), the masked entries are left out of the codes and of W
+ * (l2: model/l2/online-masked.ts, one thread; l1: model/l1/online-mask.ts), and each snapshot carries trainLoss and
+ * testLoss (the held-out entries of the window, with the model after that chunk). No checkpoints; a masked l2 stream
+ * whose features grow is a DataError.
+ *
  * New features: a chunk may have more features than the chunks before it (a long-layout source with
  * `unknownFeatures: 'extend'`, or any Observable whose chunks' m grows); the model grows with zero rows
  * of W (and of AHᵀ for l2) that the following W-update fits from the data. A smaller m is a DataError
@@ -136,9 +142,14 @@ function planOnline(input: Observable<CscChunk> | MatrixSource, options: OnlineO
   const window = values.window as number;
   const sweeps = values.sweeps as number;
   family.online.checkForgetting(rho);
-  if (resolved.mask !== undefined) throw new OptionError(resolved.mask.testFraction > 0 ? 'testFraction' : resolved.mask.zeros ? 'mask' : 'missing', 'fit (masks and test sets are not implemented online)', 'fitOnline');
   if (resolved.checkpoint?.chunks !== undefined) {
     throw new OptionError('checkpoint.chunks', 'nothing for online fits (every chunk is an iteration: use checkpoint.every)', resolved.checkpoint.chunks);
+  }
+  if (resolved.mask !== undefined && (resolved.checkpoint !== undefined || resolved.resumeFrom !== undefined)) {
+    throw new OptionError(resolved.checkpoint !== undefined ? 'checkpoint' : 'resumeFrom', 'nothing with a mask or a test set in fitOnline (masked online fits keep no checkpoints)', 'a checkpoint');
+  }
+  if (resolved.mask?.source !== undefined) {
+    throw new OptionError('maskSource', "nothing for fitOnline (a stream's missing entries come as NaN values with missing: 'nan')", resolved.mask.source.name);
   }
   // An SVD start reads A 6 times; a live stream is read once (an SVD of the first chunk alone would be another method).
   if (resolved.initMethod === 'nndsvd' || resolved.initMethod === 'nndsvda') {

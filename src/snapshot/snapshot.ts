@@ -27,9 +27,12 @@ export interface TracePoint {
   readonly objective: number;
   readonly tol: number;
   readonly seconds: number;
-  /** Masked fits (testFraction, mask, missing): mean squared error over the fitted entries. */
+  /**
+   * Masked fits (testFraction, mask, missing): the mean loss per fitted entry — l2: squared error (model/l2/masked-end.ts);
+   * l1: |a − â| for a nonzero, λ·â for a zero (model/l1/masked-lines.ts). Online: see fitOnline.
+   */
   readonly trainLoss?: number;
-  /** With testFraction: the (weighted) mean squared error over the held-out entries (model/l2/masked-end.ts). */
+  /** With testFraction: the same loss, weighted mean over the held-out entries. */
   readonly testLoss?: number;
 }
 
@@ -58,7 +61,7 @@ export interface Snapshot {
   readonly objective: number;
   /** The convergence measure of this iteration (l2: 1 − Pearson(W_t, W_{t−1}); l1: F_{t−1} − F_t). */
   readonly tol: number;
-  /** Masked fits: mean squared error over the fitted entries; with testFraction, over the held-out ones (TracePoint). */
+  /** Masked fits: mean loss per fitted entry (l2 squared, l1 weighted L1); with testFraction, over the held-out ones (TracePoint). */
   readonly trainLoss?: number;
   readonly testLoss?: number;
   /** Seconds since the fit was subscribed. */

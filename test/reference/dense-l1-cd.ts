@@ -29,13 +29,15 @@ function predict(W: Float64Array, H: Float64Array, k: number, i: number, j: numb
   return s;
 }
 
-/** f = Σ_{A_ij>0} |A_ij − (WH)_ij| + λ·Σ_{A_ij=0} (WH)_ij, entry by entry. */
+/** f = Σ_{A_ij>0} |A_ij − (WH)_ij| + λ·Σ_{A_ij=0} (WH)_ij, entry by entry; `keep` false: the entry is masked (left out). */
 export function denseL1Objective(
   A: Float64Array, m: number, n: number, W: Float64Array, H: Float64Array, k: number, lambda: number,
+  keep: (i: number, j: number) => boolean = () => true,
 ): number {
   let f = 0;
   for (let i = 0; i < m; i++) {
     for (let j = 0; j < n; j++) {
+      if (!keep(i, j)) continue;
       const a = A[i * n + j]!;
       const e = Math.abs(a - predict(W, H, k, i, j));
       f += a > 0 ? e : lambda * e;
@@ -68,17 +70,18 @@ export function bruteForce1d(b: readonly number[], g: readonly number[], omega: 
   return 0;
 }
 
-/** One dense CD iteration (W then H) in place; returns the dense objective afterwards. */
+/** One dense CD iteration (W then H) in place; returns the dense objective afterwards. `keep` false: a masked entry (weight 0). */
 export function denseL1CdIteration(
   A: Float64Array, m: number, n: number, W: Float64Array, H: Float64Array, k: number, lambda: number,
+  keep: (i: number, j: number) => boolean = () => true,
 ): number {
-  const weight = (a: number): number => (a > 0 ? 1 : lambda);
+  const weightOf = (a: number): number => (a > 0 ? 1 : lambda);
   for (let i = 0; i < m; i++) {
     for (let l = 0; l < k; l++) {
       const b: number[] = [], g: number[] = [], omega: number[] = [];
       for (let j = 0; j < n; j++) {
         const other = predict(W, H, k, i, j) - W[i * k + l]! * H[j * k + l]!;
-        b.push(A[i * n + j]! - other); g.push(H[j * k + l]!); omega.push(weight(A[i * n + j]!));
+        b.push(A[i * n + j]! - other); g.push(H[j * k + l]!); omega.push(keep(i, j) ? weightOf(A[i * n + j]!) : 0);
       }
       W[i * k + l] = bruteForce1d(b, g, omega);
     }
@@ -88,10 +91,10 @@ export function denseL1CdIteration(
       const b: number[] = [], g: number[] = [], omega: number[] = [];
       for (let i = 0; i < m; i++) {
         const other = predict(W, H, k, i, j) - W[i * k + l]! * H[j * k + l]!;
-        b.push(A[i * n + j]! - other); g.push(W[i * k + l]!); omega.push(weight(A[i * n + j]!));
+        b.push(A[i * n + j]! - other); g.push(W[i * k + l]!); omega.push(keep(i, j) ? weightOf(A[i * n + j]!) : 0);
       }
       H[j * k + l] = bruteForce1d(b, g, omega);
     }
   }
-  return denseL1Objective(A, m, n, W, H, k, lambda);
+  return denseL1Objective(A, m, n, W, H, k, lambda, keep);
 }

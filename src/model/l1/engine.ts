@@ -10,7 +10,7 @@
 import { makeCscBuilder, type CscBuilder } from '../../chunk/csc-builder.js';
 import type { CscChunk } from '../../chunk/csc-chunk.js';
 import { makeRandom } from '../../kernel/random.js';
-import { makeScdWorkspace } from '../../kernel/scd-workspace.js';
+import { ensureScdWorkspace, makeScdWorkspace } from '../../kernel/scd-workspace.js';
 import type { ResolvedOptions } from '../../options.js';
 import type { Snapshot, TracePoint } from '../../snapshot/snapshot.js';
 import type { CscMatrix } from '../../chunk/csc-matrix.js';
@@ -21,6 +21,10 @@ import { l1Start } from './start.js';
 import { leastSquaresWarmup } from './least-squares-start.js';
 import { l1Objective, scdIteration } from './iteration.js';
 import { l1Snapshot, squaredLoss } from './snapshot.js';
+import { makeMaskedL1Problem, maskedLambda, maskedTestLoss, scdIterationMasked, type MaskedL1Problem } from './masked-problem.js';
+import { maskedObjective } from './masked-lines.js';
+import { splitL1Chunk } from './masked-split.js';
+import { factorSums } from './iteration.js';
 
 /**
  * A multi-threaded executor of the sCD iteration (parallel/l1-pool.ts implements it): `bind` copies
@@ -29,8 +33,11 @@ import { l1Snapshot, squaredLoss } from './snapshot.js';
  */
 export interface L1Runner {
   readonly threads: number;
-  /** Shares a problem and its factors with the workers (again for each new problem); returns the shared W and H. */
-  bind(problem: L1Problem, W: Float64Array, H: Float64Array): { W: Float64Array; H: Float64Array };
+  /**
+   * Shares a problem and its factors with the workers (again for each new problem); returns the shared W and H.
+   * With `masked` (a masked fit: its `problem` is masked.problem) the iteration is masked-problem.ts scdIterationMasked.
+   */
+  bind(problem: L1Problem, W: Float64Array, H: Float64Array, masked?: MaskedL1Problem): { W: Float64Array; H: Float64Array };
   /** Resolves when the workers (started with the runner) are ready; `iterate` needs them. */
   readonly ready: Promise<void>;
   iterate(): number;
@@ -49,11 +56,30 @@ export function makeL1Engine(m: number, options: ResolvedOptions, context: Engin
   let nnzSeen = 0;
   const ws = makeScdWorkspace(k, 16);
   let resumed: EngineState | undefined;
+  // a masked fit (issue #15): the observed problem, its masked entries and test set; losses per iteration
+  const mask = options.mask;
+  let masked: MaskedL1Problem | undefined;
+  const base = new Float64Array(k);
+  let fCols = new Float64Array(0), lastTest: number | undefined;
 
-  const summaryOf = (objective: number, tol: number, seconds: number): PassSummary => ({
-    iteration, relativeLoss: squaredLoss(problem!, W, H, k), objective, tol, seconds,
-    converged: options.tol > 0 && iteration > 0 && tol < options.tol,
-  });
+  const summaryOf = (objective: number, tol: number, seconds: number, absolute = 0): PassSummary => {
+    if (masked === undefined) {
+      return { iteration, relativeLoss: squaredLoss(problem!, W, H, k), objective, tol, seconds, converged: options.tol > 0 && iteration > 0 && tol < options.tol };
+    }
+    const testLoss = maskedTestLoss(masked, W, H, k);
+    const rose = mask!.earlyStop && lastTest !== undefined && testLoss !== undefined && testLoss > lastTest;
+    lastTest = testLoss;
+    return {
+      iteration, relativeLoss: objective, objective, tol, seconds, converged: rose || (options.tol > 0 && iteration > 0 && tol < options.tol),
+      trainLoss: masked.observedCount > 0 ? absolute / masked.observedCount : 0, ...(testLoss === undefined ? {} : { testLoss }),
+    };
+  };
+
+  const startObjective = (mp: MaskedL1Problem, W0: Float64Array, H0: Float64Array): number => {
+    ensureScdWorkspace(ws, k, mp.problem.maxLine);
+    factorSums(W0, mp.problem.m, k, base);
+    return maskedObjective(mp.cols, mp.problem.n, 0, H0, W0, k, mp.problem.lambda, ws, base);
+  };
 
   const snapshot = (summary: PassSummary, final: boolean, trace: readonly TracePoint[]): Snapshot =>
     l1Snapshot(W, H, problem!.m, problem!.n, k, problem!.nnz, summary, final, trace,
@@ -72,7 +98,14 @@ export function makeL1Engine(m: number, options: ResolvedOptions, context: Engin
       if (problem === undefined) {
         const whole = matrix ?? builder!.finish();
         builder = undefined;
-        problem = makeL1Problem(whole, options.lambda);
+        if (mask !== undefined) {
+          masked = makeMaskedL1Problem([splitL1Chunk({ ...whole, colStart: 0, position: 0 }, mask)], whole.m, maskedLambda(mask, options.lambda));
+          problem = masked.problem;
+          fCols = new Float64Array(problem.n);
+        } else {
+          problem = makeL1Problem(whole, options.lambda);
+        }
+        const data = masked === undefined ? whole : problem; // a masked fit starts from its observed values alone
         if (resumed) {
           const { W: w, H: h } = resumed.arrays;
           if (!w || !h || w.length !== problem.m * k || h.length !== problem.n * k) {
@@ -87,29 +120,32 @@ export function makeL1Engine(m: number, options: ResolvedOptions, context: Engin
         } else if (options.initW && options.initH) {
           W = Float64Array.from(options.initW);
           H = transposeToSampleMajor(options.initH, k, problem.n);
-          previous = l1Objective(problem, W, H, k, ws) / (problem.sumA || 1);
-          const start = summaryOf(previous, 0, seconds);
+          const f0 = masked === undefined ? l1Objective(problem, W, H, k, ws) : startObjective(masked, W, H);
+          previous = f0 / (problem.sumA || 1);
+          const start = summaryOf(previous, 0, seconds, f0);
           early.push(snapshot(start, false, []));
         } else {
-          const start = l1Start(whole, k, makeRandom(options.seed));
+          const start = l1Start(data, k, makeRandom(options.seed));
           W = start.W;
           H = start.H;
           if (options.initW) W = Float64Array.from(options.initW);
           if (options.warmupIterations > 0 || options.initW) {
-            ({ W, H } = leastSquaresWarmup(whole, W, k, Math.max(1, options.warmupIterations), options));
+            ({ W, H } = leastSquaresWarmup(data, W, k, Math.max(1, options.warmupIterations), options));
           }
         }
         if (runner) {
           // The driver waits for the workers (whenReady) before the first iteration.
-          ({ W, H } = runner.bind(problem, W, H));
+          ({ W, H } = runner.bind(problem, W, H, masked));
           return { early };
         }
       }
-      const f = (runner ? runner.iterate() : scdIteration(problem, W, H, k, ws)) / (problem.sumA || 1);
+      const absolute = runner ? runner.iterate()
+        : masked ? scdIterationMasked(masked, W, H, k, ws, base, fCols) : scdIteration(problem, W, H, k, ws);
+      const f = absolute / (problem.sumA || 1);
       iteration += 1;
       const tol = previous === Infinity ? Infinity : previous - f;
       previous = f;
-      return { early, summary: summaryOf(f, tol, seconds) };
+      return { early, summary: summaryOf(f, tol, seconds, absolute) };
     },
     snapshot,
     exportState: (): EngineState => ({
@@ -125,6 +161,7 @@ export function makeL1Engine(m: number, options: ResolvedOptions, context: Engin
     },
   };
 }
+
 
 /** k×n row-major (the public H layout) → n×k sample-major (the sCD layout). */
 function transposeToSampleMajor(Hkn: Float64Array, k: number, n: number): Float64Array {

@@ -26,9 +26,13 @@ import { scdIteration } from './iteration.js';
 import type { EngineState } from '../engine.js';
 import type { L1Runner } from './engine.js';
 import { OptionError } from '../../errors.js';
+import { maskedCodes, maskedWindowLosses } from './online-mask.js';
+import { makeMaskedL1Problem, maskedLambda, scdIterationMasked, type MaskedL1Problem } from './masked-problem.js';
+import { splitL1Chunk, type L1MaskedChunk } from './masked-split.js';
 
 export interface OnlineL1 {
-  step(chunk: CscChunk): { relativeLoss: number; objective: number };
+  /** With a mask (issue #15): trainLoss and testLoss over the window's observed and held-out entries (online-mask.ts). */
+  step(chunk: CscChunk): { relativeLoss: number; objective: number; trainLoss?: number; testLoss?: number };
   snapshot(summary: TracePoint & { converged: boolean }, final: boolean, trace: readonly TracePoint[], featureNames: readonly string[] | undefined): Snapshot;
   readonly chunks: number;
   /** m so far (a chunk with more features grows W). */
@@ -49,7 +53,10 @@ export function makeOnlineL1(features: number, options: ResolvedOptions, window:
   const k = options.rank;
   let m = features;
   let W: Float64Array | undefined;
-  const recent: { chunk: CscChunk; H: Float64Array }[] = [];
+  const recent: { chunk: CscChunk; H: Float64Array; split?: L1MaskedChunk }[] = [];
+  const mask = options.mask, lambda = mask === undefined ? options.lambda : maskedLambda(mask, options.lambda);
+  let masked: MaskedL1Problem | undefined;
+  const base = new Float64Array(k);
   let problem: L1Problem | undefined;
   let Hwin = new Float64Array(0);
   let chunks = 0, samplesSeen = 0, nnzSeen = 0;
@@ -111,35 +118,41 @@ export function makeOnlineL1(features: number, options: ResolvedOptions, window:
         if (W !== undefined) { const grown = new Float64Array(input.m * k); grown.set(W); W = grown; }
         m = input.m;
       }
-      const chunk = makeCscChunk({ ...input, colStart: 0 });
+      // a masked fit: the chunk split by its global sample indices, its observed values fitted
+      const split = mask === undefined ? undefined : splitL1Chunk(input, mask);
+      const chunk = makeCscChunk({ ...(split === undefined ? input : split.observed), colStart: 0 });
       let H: Float64Array;
       if (W === undefined) {
         const matrix = matrixOf(chunk);
         const start = l1Start(matrix, k, makeRandom(options.seed));
         ({ W, H } = options.warmupIterations > 0 ? leastSquaresWarmup(matrix, start.W, k, options.warmupIterations, options) : start);
+      } else if (split !== undefined) {
+        H = maskedCodes(W, m, k, lambda, 100, split);
       } else {
         const codes = projectL1Columns(W, m, k, options.lambda, 100, chunk, new Float64Array(k * chunk.n));
         H = new Float64Array(chunk.n * k);
         for (let a = 0; a < k; a++) for (let j = 0; j < chunk.n; j++) H[j * k + a] = codes[a * chunk.n + j]!;
       }
-      recent.push({ chunk, H });
+      recent.push({ chunk, H, ...(split === undefined ? {} : { split }) });
       if (recent.length > window) recent.shift();
       // The window as one matrix (samples renumbered from 0), its codes sample-major.
       const builder = makeCscBuilder(m);
       let n = 0;
       for (const r of recent) { builder.append({ ...r.chunk, colStart: n }, 'window'); n += r.chunk.n; }
-      problem = makeL1Problem(builder.finish(), options.lambda);
+      masked = mask === undefined ? undefined : makeMaskedL1Problem(recent.map((r) => r.split!), m, lambda);
+      problem = masked?.problem ?? makeL1Problem(builder.finish(), options.lambda);
       Hwin = new Float64Array(n * k);
       let offset = 0;
       for (const r of recent) { Hwin.set(r.H, offset); offset += r.H.length; }
       let f = 0;
       if (runner) {
-        const shared = runner.bind(problem, W, Hwin);
+        const shared = runner.bind(problem, W, Hwin, masked);
         for (let s = 0; s < sweeps; s++) f = runner.iterate();
         W.set(shared.W);
         Hwin.set(shared.H);
       } else {
-        for (let s = 0; s < sweeps; s++) f = scdIteration(problem, W, Hwin, k, ws);
+        const fCols = new Float64Array(n);
+        for (let s = 0; s < sweeps; s++) f = masked ? scdIterationMasked(masked, W, Hwin, k, ws, base, fCols) : scdIteration(problem, W, Hwin, k, ws);
       }
       // keep the refined codes of the window's chunks
       offset = 0;
@@ -147,6 +160,7 @@ export function makeOnlineL1(features: number, options: ResolvedOptions, window:
       chunks += 1;
       samplesSeen += chunk.n;
       nnzSeen += chunk.colPtr[chunk.n]!;
+      if (masked) return maskedWindowLosses(masked, f, W, Hwin, k);
       return { objective: f / (problem.sumA || 1), relativeLoss: squaredLoss(problem, W, Hwin, k) };
     },
     snapshot(summary, final, trace, featureNames) {

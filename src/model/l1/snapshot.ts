@@ -75,6 +75,7 @@ export function l1Snapshot(
     rank: k, features: m, samples: n, nnz, W: sorted.W, d: sorted.d,
     ...(sorted.H ? { H: sorted.H } : {}),
     relativeLoss: summary.relativeLoss, objective: summary.objective, tol: summary.tol,
+    ...(summary.trainLoss === undefined ? {} : { trainLoss: summary.trainLoss }), ...(summary.testLoss === undefined ? {} : { testLoss: summary.testLoss }),
     elapsedSeconds: summary.seconds, samplesSeen: context.samplesSeen, nnzSeen: context.nnzSeen,
     ...(context.featureNames ? { featureNames: context.featureNames } : {}),
     diagnostics: {

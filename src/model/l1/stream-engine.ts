@@ -28,10 +28,17 @@ import { alphaNumerator, finishStart } from './start.js';
 import { makeL2State, type L2State } from '../l2/state.js';
 import { factorSums } from './iteration.js';
 import { beginPassL2, stepL2 } from '../l2/step.js';
+import { splitL1Chunk, withMaskedAsNaN, withoutZeros, type L1MaskedChunk } from './masked-split.js';
+import { addTestLoss, maskedObjective, maskedSweep, splitNaNRows, type MaskedLines } from './masked-lines.js';
+import { maskedLambda } from './masked-problem.js';
 
 export function makeL1StreamEngine(m: number, options: ResolvedOptions, context: EngineContext, store: FeatureMajorStore): Engine {
   const k = options.rank;
-  const lambda = options.lambda;
+  const mask = options.mask; // a masked fit (issue #15): masked-split.ts per chunk, masked-lines.ts per line
+  const lambda = mask === undefined ? options.lambda : maskedLambda(mask, options.lambda);
+  const base = new Float64Array(k);
+  const test = { loss: 0, weight: 0 };
+  let observedCount = 0, lastTest: number | undefined, fChunk = new Float64Array(0);
   const explicit = options.initW !== undefined && options.initH !== undefined;
   const random = makeRandom(options.seed);
   let W = new Float64Array(m * k);
@@ -57,9 +64,17 @@ export function makeL1StreamEngine(m: number, options: ResolvedOptions, context:
     next.set(H);
     H = next;
   };
-  const summaryOf = (objective: number, tol: number, seconds: number, relativeLoss: number): PassSummary => ({
-    iteration, relativeLoss, objective, tol, seconds, converged: options.tol > 0 && iteration > 0 && tol < options.tol,
-  });
+  const summaryOf = (objective: number, tol: number, seconds: number, relativeLoss: number, absolute = 0): PassSummary => {
+    const converged = options.tol > 0 && iteration > 0 && tol < options.tol;
+    if (mask === undefined) return { iteration, relativeLoss, objective, tol, seconds, converged };
+    const testLoss = test.weight > 0 ? test.loss / test.weight : undefined;
+    const rose = mask.earlyStop && lastTest !== undefined && testLoss !== undefined && testLoss > lastTest;
+    lastTest = testLoss;
+    return {
+      iteration, relativeLoss: objective, objective, tol, seconds, converged: converged || rose,
+      trainLoss: observedCount > 0 ? absolute / observedCount : 0, ...(testLoss === undefined ? {} : { testLoss }),
+    };
+  };
   const mismatch = (received: string): OptionError =>
     new OptionError('resume', `a checkpoint of an l1 fit with ${m} features${n > 0 ? `, ${n} samples` : ''} and rank ${k}`, received);
   const snapshot = (summary: PassSummary, final: boolean, trace: readonly TracePoint[]): Snapshot =>
@@ -75,6 +90,12 @@ export function makeL1StreamEngine(m: number, options: ResolvedOptions, context:
       ensureScdWorkspace(ws, k, Math.max(store.maxRow, longestColumn));
       factorSums(H, n, k, ws.allSums);
       store.forEachBlock(({ rowStart, rowEnd, rowPtr, colIdx, values }) => {
+        if (mask !== undefined) {
+          base.set(ws.allSums);
+          maskedSweep(splitNaNRows(rowPtr, colIdx, values, rowEnd - rowStart), 0, rowEnd - rowStart, rowStart, W, H, k, lambda, ws, base);
+          ws.allSums.set(base);
+          return;
+        }
         for (let i = rowStart; i < rowEnd; i++) {
           scdUpdateLine(colIdx, values, rowPtr[i - rowStart]!, rowPtr[i - rowStart + 1]!, W, i * k, H, k, lambda, ws);
         }
@@ -83,14 +104,16 @@ export function makeL1StreamEngine(m: number, options: ResolvedOptions, context:
       f = 0;
       loss.normA2 = 0;
       loss.cross = 0;
+      test.loss = 0; test.weight = 0; observedCount = 0;
     },
     step: (input: CscChunk) => {
-      const chunk = withoutZeros(input);
+      const split = mask === undefined ? undefined : splitL1Chunk(input, mask);
+      const chunk = split === undefined ? withoutZeros(input) : split.observed;
       samplesSeen += chunk.n;
       nnzSeen += chunk.colPtr[chunk.n]!;
       const { colPtr, rowIdx, values, colStart } = chunk;
       if (phase === 'collect') {
-        store.append(chunk);
+        store.append(split === undefined ? chunk : withMaskedAsNaN(split));
         n = Math.max(n, colStart + chunk.n);
         nnz += colPtr[chunk.n]!;
         for (let j = 0; j < chunk.n; j++) longestColumn = Math.max(longestColumn, colPtr[j + 1]! - colPtr[j]!);
@@ -104,7 +127,13 @@ export function makeL1StreamEngine(m: number, options: ResolvedOptions, context:
           // the objective at the start, column by column as l1Objective sums it
           ensureScdWorkspace(ws, k, longestColumn);
           if (colStart === 0) factorSums(W, m, k, ws.allSums);
-          for (let j = 0; j < chunk.n; j++) {
+          if (split !== undefined) {
+            base.set(ws.allSums);
+            startObjective = maskedObjective(linesOf(split), chunk.n, colStart, H, W, k, lambda, ws, base, startObjective);
+            ws.allSums.set(base);
+            addTestLoss(split.test, W, H, k, lambda, test); // iteration 0's losses
+            observedCount += split.observedCount;
+          } else for (let j = 0; j < chunk.n; j++) {
             const start = colPtr[j]!, end = colPtr[j + 1]!, off = (colStart + j) * k;
             scdRebuildLine(rowIdx, values, start, end, H, off, W, k, ws);
             startObjective += scdLineObjective(values, start, end, H, off, k, lambda, ws);
@@ -118,7 +147,14 @@ export function makeL1StreamEngine(m: number, options: ResolvedOptions, context:
       }
       if (phase === 'warmup') { stepL2(l2!, chunk, l2Options!, context.sourceName); return; }
       ensureScdWorkspace(ws, k, Math.max(store.maxRow, longestColumn));
-      for (let j = 0; j < chunk.n; j++) {
+      if (split !== undefined) {
+        if (fChunk.length < chunk.n) fChunk = new Float64Array(chunk.n);
+        base.set(ws.allSums);
+        f = maskedSweep(linesOf(split), 0, chunk.n, colStart, H, W, k, lambda, ws, base, fChunk, f);
+        ws.allSums.set(base);
+        addTestLoss(split.test, W, H, k, lambda, test);
+        observedCount += split.observedCount;
+      } else for (let j = 0; j < chunk.n; j++) {
         const start = colPtr[j]!, end = colPtr[j + 1]!, off = (colStart + j) * k;
         scdUpdateLine(rowIdx, values, start, end, H, off, W, k, lambda, ws);
         f += scdLineObjective(values, start, end, H, off, k, lambda, ws);
@@ -137,7 +173,7 @@ export function makeL1StreamEngine(m: number, options: ResolvedOptions, context:
         } else if (explicit) {
           if (options.initH!.length !== n * k) throw new OptionError('init.H', `${k}×${n} numbers`, `${options.initH!.length} numbers`);
           previous = startObjective / (sumA || 1);
-          early.push(snapshot(summaryOf(previous, 0, seconds, lossFromTerms(startLoss, W, H.subarray(0, n * k), m, n, k)), false, []));
+          early.push(snapshot(summaryOf(previous, 0, seconds, lossFromTerms(startLoss, W, H.subarray(0, n * k), m, n, k), startObjective), false, []));
           phase = 'scd';
         } else {
           finishStart(W, H.subarray(0, n * k), m, n, k, num);
@@ -170,7 +206,7 @@ export function makeL1StreamEngine(m: number, options: ResolvedOptions, context:
       const objective = f / (sumA || 1);
       const tol = previous === Infinity ? Infinity : previous - objective;
       previous = objective;
-      return { early, summary: summaryOf(objective, tol, seconds, lossFromTerms(loss, W, H.subarray(0, n * k), m, n, k)) };
+      return { early, summary: summaryOf(objective, tol, seconds, lossFromTerms(loss, W, H.subarray(0, n * k), m, n, k), f) };
     },
     snapshot,
     exportState: (): EngineState => {
@@ -192,21 +228,8 @@ export function makeL1StreamEngine(m: number, options: ResolvedOptions, context:
   };
 }
 
-/** The chunk without stored zeros (the in-memory problem drops them too: λ weighs only true zeros). */
-function withoutZeros(chunk: CscChunk): CscChunk {
-  const nnz = chunk.colPtr[chunk.n]!;
-  let zeros = 0;
-  for (let p = 0; p < nnz; p++) if (chunk.values[p] === 0) zeros++;
-  if (zeros === 0) return chunk;
-  const colPtr = new Int32Array(chunk.n + 1), rowIdx = new Int32Array(nnz - zeros), values = new Float64Array(nnz - zeros);
-  let q = 0;
-  for (let j = 0; j < chunk.n; j++) {
-    for (let p = chunk.colPtr[j]!; p < chunk.colPtr[j + 1]!; p++) {
-      if (chunk.values[p] === 0) continue;
-      rowIdx[q] = chunk.rowIdx[p]!;
-      values[q++] = chunk.values[p]!;
-    }
-    colPtr[j + 1] = q;
-  }
-  return { ...chunk, colPtr, rowIdx, values };
+/** A split chunk's columns as masked lines (indices relative to the chunk). */
+function linesOf(split: L1MaskedChunk): MaskedLines {
+  const c = split.observed;
+  return { ptr: c.colPtr, idx: c.rowIdx, values: c.values, maskPtr: split.maskPtr, maskIdx: split.maskRows };
 }
