@@ -75,6 +75,7 @@ export function resolveMask(v: Values): ResolvedMask | undefined {
     return undefined;
   }
   const named = v.mask !== undefined ? 'mask' : source !== undefined ? 'maskSource' : nan ? 'missing' : 'testFraction';
+  if (source !== undefined && v.loss !== 'l2') throw new OptionError('maskSource', "loss 'l2' (a mask source for weighted L1 is not built yet: give its entries as NaN with missing: 'nan')", v.loss);
   if (v.loss !== 'l2' && (v.checkpoint !== undefined || v.resumeFrom !== undefined)) {
     throw new OptionError(v.checkpoint !== undefined ? 'checkpoint' : 'resumeFrom', `nothing with ${named} and loss 'l1' (masked weighted L1 fits keep no checkpoints)`, 'a checkpoint');
   }
