@@ -155,7 +155,10 @@ const scratch = process.argv.indexOf('--scratch-workers');
 if (scratch > 0) {
   // one fit on NATS only, printed, no result file (measuring while changing the code)
   const t = mkdtempSync(join(tmpdir(), 'nmflow-bench-cluster-'));
-  const r = await clusterRun(Number(process.argv[scratch + 1]), join(t, 'nats.arrow'));
+  const workers = Number(process.argv[scratch + 1]);
+  // 0: the in-process fit with 2 threads
+  const r = workers > 0 ? await clusterRun(workers, join(t, 'nats.arrow'))
+    : await runFit(['--threads', '2', '--out', join(t, 'local.arrow')]).then((l) => ({ ...l, stderr: undefined, cpuMedianOfLaterPasses: medianCpu(l.cpuPerPass) }));
   log(JSON.stringify({ ...r, timings: undefined }, null, 1));
   rmSync(t, { recursive: true, force: true });
   process.exit(0);

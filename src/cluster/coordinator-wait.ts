@@ -34,22 +34,30 @@ export async function waitForKeys(broker: Broker, meta: FitMeta, pass: number, p
   const values = new Map<string, string>();
   let progressAt = Date.now();
   let loggedAt = Date.now();
+  let listedAt = 0;
   let delay = 10;
   while (!options.stopped()) {
-    const reports = await listKeys(broker, `${meta.fit}.error.*`);
-    if (reports.length > 0) {
-      const bytes = await getValue(broker, reports[0]!);
-      const report = bytes ? decodeJson<WorkerReport>(bytes) : { worker: reports[0]!, kind: 'internal', message: 'a worker failed' };
-      throw new ClusterError(`worker ${report.worker}`, `worker ${report.worker} could not work on fit ${meta.fit}: ${report.message}`);
+    // the last key (one read) at every turn; the reports and the other keys (a listing: a consumer on the server) once a second
+    const lastBytes = last === undefined || values.has(last) ? undefined : await getValue(broker, last);
+    if (lastBytes !== undefined) values.set(last!, new TextDecoder().decode(lastBytes));
+    const list = lastBytes !== undefined || Date.now() - listedAt > 1000;
+    if (list) {
+      listedAt = Date.now();
+      const reports = await listKeys(broker, `${meta.fit}.error.*`);
+      if (reports.length > 0) {
+        const bytes = await getValue(broker, reports[0]!);
+        const report = bytes ? decodeJson<WorkerReport>(bytes) : { worker: reports[0]!, kind: 'internal', message: 'a worker failed' };
+        throw new ClusterError(`worker ${report.worker}`, `worker ${report.worker} could not work on fit ${meta.fit}: ${report.message}`);
+      }
     }
     const before = values.size;
-    for (const key of await listKeys(broker, `${prefix}.*`)) {
+    for (const key of list ? await listKeys(broker, `${prefix}.*`) : []) {
       if (values.has(key)) continue;
       const bytes = await getValue(broker, key);
       values.set(key, bytes === undefined ? '' : new TextDecoder().decode(bytes));
     }
     if (last === undefined ? values.size >= count : values.has(last)) return values;
-    if (values.size > before) { progressAt = Date.now(); delay = 10; }
+    if (values.size > before || lastBytes !== undefined) { progressAt = Date.now(); delay = 10; }
     if (Date.now() - progressAt > options.idleTimeoutMs) {
       throw new ClusterError(`fit ${meta.fit}`, `no block of pass ${pass} completed for ${Math.round(options.idleTimeoutMs / 1000)} s (${values.size}/${count} done): `
         + `are workers running (nmflow worker --nats ${broker.where})?`);
@@ -59,7 +67,7 @@ export async function waitForKeys(broker: Broker, meta: FitMeta, pass: number, p
       loggedAt = Date.now();
     }
     await sleep(delay);
-    delay = Math.min(100, delay * 2);
+    delay = Math.min(50, delay * 2);
   }
   return values;
 }
