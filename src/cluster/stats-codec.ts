@@ -88,7 +88,11 @@ export function makeStatsSum(m: number, k: number, units: number, seed?: PassSta
     if (start === undefined || seed.ranges.length !== 1 || start.first !== 0 || seed.m !== m || seed.k !== k) {
       throw new ClusterError('statistics', `a prefix of the pass statistics must be one range from unit 0 of ${m}×${k}`);
     }
-    for (let q = 0; q < start.rows.length; q++) { const row = start.rows[q]!; touched[row] = 1; B.set(start.B.subarray(q * k, (q + 1) * k), row * k); }
+    for (let q = 0; q < start.rows.length; q++) {
+      const o = start.rows[q]! * k;
+      touched[start.rows[q]!] = 1;
+      for (let a = 0; a < k; a++) B[o + a] = start.B[q * k + a]!;
+    }
     S.set(start.S); hSum.set(start.hSum);
     normA2 = start.normA2; nnz = start.nnz; samples = start.samples; next = start.end; added = 2;
   }
@@ -117,11 +121,16 @@ export function makeStatsSum(m: number, k: number, units: number, seed?: PassSta
     get complete() { return next >= units && waiting.size === 0; },
     result(single = true) {
       if (single && only !== undefined) return { m, k, ranges: [only] }; // one unit: mergePassStats keeps it as it is
-      const list: number[] = [];
-      for (let i = 0; i < m; i++) if (touched[i] === 1) list.push(i);
-      const dense = new Float64Array(list.length * k);
-      list.forEach((i, r) => dense.set(B.subarray(i * k, (i + 1) * k), r * k));
-      return { m, k, ranges: [{ first: 0, end: next, samples, nnz, normA2, S, hSum, rows: Int32Array.from(list), B: dense }] };
+      let count = 0;
+      for (let i = 0; i < m; i++) count += touched[i]!;
+      const rows = new Int32Array(count), dense = new Float64Array(count * k);
+      for (let i = 0, r = 0; i < m; i++) {
+        if (touched[i] !== 1) continue;
+        rows[r] = i;
+        for (let a = 0, o = i * k, p = r * k; a < k; a++) dense[p + a] = B[o + a]!;
+        r++;
+      }
+      return { m, k, ranges: [{ first: 0, end: next, samples, nnz, normA2, S, hSum, rows, B: dense }] };
     },
   };
 }
