@@ -133,6 +133,12 @@ async function handle(broker: Broker, msg: JsMsg, id: string, version: string, f
     }
   } catch (error) {
     if (!(error instanceof NmfError) || error.code === 'CLUSTER') { msg.nak(1000); fits.delete(item.fit); throw error; }
+    // the Parquet decoder's watchdog (source/parquet-worker.ts) on a machine too loaded: tried again, reported the third time
+    if (/made no progress/.test(error.message) && msg.info.deliveryCount < 3) {
+      log(`nmflow worker ${id}: unit ${item.unit} of pass ${item.pass}: ${error.message}; given back (delivery ${msg.info.deliveryCount})`);
+      msg.nak(2000);
+      return undefined;
+    }
     // The data: a file that disappeared or changed. The coordinator fails the fit with these words.
     const report: WorkerReport = { worker: id, kind: 'data', message: `unit ${item.unit} of pass ${item.pass}: ${error.message}` };
     log(`nmflow worker ${id}: ${report.message}`);
