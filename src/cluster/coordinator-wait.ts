@@ -67,7 +67,7 @@ export async function waitForKeys(broker: Broker, meta: FitMeta, pass: number, p
       loggedAt = Date.now();
     }
     await sleep(delay);
-    delay = Math.min(50, delay * 2);
+    delay = Math.min(20, delay * 2);
   }
   return values;
 }

@@ -45,7 +45,7 @@ export async function reduceBlock(broker: Broker, store: FitBlobs, block: Block,
   if (first > 0) {
     const key = prefixKey(fit, pass, run, first);
     const since = Date.now();
-    for (let delay = 5; await getValue(broker, key) === undefined; delay = Math.min(50, delay * 2)) {
+    for (let delay = 5; await getValue(broker, key) === undefined; delay = Math.min(20, delay * 2)) {
       const why = cancelled() ?? (Date.now() - since > maxWaitMs ? `no prefix of units [0, ${first}) for ${Math.round(maxWaitMs / 1000)} s` : undefined);
       if (why !== undefined) throw new ClusterError(`fit ${fit}`, `units [${first}, ${end}) of pass ${pass}: ${why}`);
       await sleep(delay);
