@@ -158,8 +158,9 @@ async function coordinate(
     const state = engine.state;
     const k = resolved.rank;
     let workers = 2; // until a pass has shown how many there are
+    let stored: Promise<void> = Promise.resolve();
     for (;;) {
-      if (run.stopped) return;
+      if (run.stopped) { await stored.catch(() => undefined); return; }
       pass += 1;
       const t0 = performance.now();
       engine.beginPass();
@@ -167,6 +168,7 @@ async function coordinate(
       // blocks of consecutive units, sized for the workers of the pass before (prefix-chain.ts)
       const blocks = blocksOf(meta.units, workers);
       await publishPass(broker, meta, pass, blocks);
+      await stored; // the pass before: stored while this one's items went out (and its objects removed)
       const t1 = performance.now();
       const runId = meta.run!;
       const done = await waitForKeys(broker, meta, pass, `${fit}.prefix.${pass}.${runId}`, prefixKey(fit, pass, runId, meta.units), blocks.length,
@@ -183,11 +185,16 @@ async function coordinate(
       if (!Number.isFinite(summary.relativeLoss)) throw new ClusterError(`fit ${fit}`, `the loss of pass ${pass} is not finite`);
       const point: TracePoint = { iteration: summary.iteration, relativeLoss: summary.relativeLoss, objective: summary.objective, tol: summary.tol, seconds: summary.seconds };
       trace.push(point);
-      await putBlob(broker, store, engineName(pass), encodeEngineState(engine.exportState()));
-      await putValue(broker, `${fit}.state`, encodeJson({ pass, trace } satisfies CompletedPasses));
-      resolved.onIteration?.(point);
+      const completed = { pass, trace: trace.slice() } satisfies CompletedPasses, engineBytes = encodeEngineState(engine.exportState());
+      // the pass is reported once it is stored (a coordinator started again resumes after it)
+      const persist = async (): Promise<void> => {
+        await putBlob(broker!, store!, engineName(completed.pass), engineBytes);
+        await putValue(broker!, `${fit}.state`, encodeJson(completed));
+        resolved.onIteration?.(point);
+      };
       const last = summary.converged || summary.iteration >= resolved.maxIterations;
       if (last) {
+        await persist();
         if (resolved.keepH) {
           ensureHCapacity(state, plan.n);
           for (let u = 0; u < meta.units; u++) state.H.set(bytesF64(await getBlob(broker, store, hName(pass, u))), u * UNIT_SAMPLES * k);
@@ -201,7 +208,9 @@ async function coordinate(
         return;
       }
       if (every) emit(scale.snapshot(engine.snapshot(summary, false, trace)));
-      await dropPassObjects(broker, store, pass);
+      // stored while the next pass's W and items go out (the workers' idle time at the end of a pass)
+      stored = persist().then(async () => { await dropPassObjects(broker!, store!, completed.pass); });
+      stored.catch(() => undefined); // awaited (and its error thrown) after the next publish
     }
   } catch (error) {
     failed = true;
