@@ -59,7 +59,7 @@ export async function waitForKeys(broker: Broker, meta: FitMeta, pass: number, p
     if (last === undefined ? values.size >= count : values.has(last)) return values;
     if (values.size > before || lastBytes !== undefined) { progressAt = Date.now(); delay = 10; }
     if (Date.now() - progressAt > options.idleTimeoutMs) {
-      throw new ClusterError(`fit ${meta.fit}`, `no block of pass ${pass} completed for ${Math.round(options.idleTimeoutMs / 1000)} s (${values.size}/${count} done): `
+      throw new ClusterError(`fit ${meta.fit}`, `no unit of pass ${pass} completed for ${Math.round(options.idleTimeoutMs / 1000)} s (${values.size}/${count} blocks of units done): `
         + `are workers running (nmflow worker --nats ${broker.where})?`);
     }
     if (Date.now() - loggedAt > 10_000) {
