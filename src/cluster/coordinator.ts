@@ -139,6 +139,8 @@ async function coordinate(
       await putValue(broker, `${fit}.meta`, encodeJson(meta));
     }
     await clearReports(broker, fit);
+    // items of an earlier run of this fit (a coordinator killed mid-pass): their blocks would wait for prefixes of that run
+    await purgeWork(broker, fit);
     // this coordinator run's id in the msgIDs: a restarted (or repeated) fit publishes its items anew
     meta = { ...meta, run: randomBytes(6).toString('hex') };
     const engine = makeL2Engine(plan.m, resolved, { sourceName: plan.files[0]!.path, featureNames: plan.featureNames, threads: 1 });
