@@ -1,7 +1,9 @@
 /**
- * `nmflow worker --nats URL`: takes work items (pass, unit) from the shared consumer (protocol.ts), solves the
- * unit's codes with the pass's W (model/l2/pass-stats.ts unitPassStats: the in-process fit's own step),
- * stores the unit's PassStats and codes, marks the unit done and only then acks. Any number of workers,
+ * `nmflow worker --nats URL`: takes work items (pass, a block of units) from the shared consumer (protocol.ts),
+ * solves each unit's codes with the pass's W (model/l2/pass-stats.ts unitPassStats: the in-process fit's own step)
+ * and stores them, keeps the units' statistics, adds them to the prefix of the units before the block once it is
+ * stored (prefix-chain.ts; meanwhile it takes the next block) and only then acks; at the end it writes H parts
+ * (h-parts.ts). Any number of workers,
  * started and stopped at any time: one with no work waits; a unit redelivered to a worker that does not
  * hold its codes of the last pass fetches them (the warm start is the same bytes wherever a unit runs).
  * A work item of another nmflow version is refused and reported to its coordinator.
