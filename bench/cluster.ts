@@ -13,7 +13,7 @@
  *   npm run bench:cluster [-- --passes 6]
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -48,7 +48,7 @@ async function prepare(): Promise<void> {
   db.closeSync();
 }
 
-interface Server { url: string; monitor: number; stop(): Promise<void> }
+interface Server { url: string; monitor: number; pid: number | undefined; stop(): Promise<void> }
 
 async function startServer(): Promise<Server> {
   const port = await freePort(), monitor = await freePort();
@@ -59,7 +59,7 @@ async function startServer(): Promise<Server> {
     await new Promise((r) => setTimeout(r, 100));
   }
   return {
-    url: `nats://127.0.0.1:${port}`, monitor,
+    url: `nats://127.0.0.1:${port}`, monitor, pid: child.pid,
     stop: async () => {
       await new Promise((r) => { child.once('exit', r); child.kill('SIGTERM'); });
       rmSync(store, { recursive: true, force: true });
@@ -72,23 +72,56 @@ const brokerBytes = async (s: Server): Promise<number> => {
   return v.in_bytes + v.out_bytes;
 };
 
-interface FitRun { perPass: number[]; fitSeconds: number; stderr: string }
+interface FitRun {
+  perPass: number[]; fitSeconds: number; stderr: string;
+  /** CPU seconds (user + system, /proc/<pid>/stat) of each process during each pass (from the end of the pass before). */
+  cpuPerPass: Record<string, number[]>;
+  /** Bytes through the broker (server in + out) during each pass, when a server is watched. */
+  brokerBytesPerPass: number[];
+}
 
-/** One `nmflow fit` process: its per-pass times (from the JSON trace) and its stderr. */
-async function runFit(args: string[]): Promise<FitRun> {
+const TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+/** utime + stime of a process in seconds (0 when it is gone). */
+const cpuOf = (pid: number | undefined): number => {
+  if (pid === undefined) return 0;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / TICKS;
+  } catch { return 0; }
+};
+
+/** One `nmflow fit` process: its per-pass times (from the JSON trace), its stderr, the CPU of it and of `watch` per pass. */
+async function runFit(args: string[], watch: Record<string, number | undefined> = {}, server?: Server): Promise<FitRun> {
   const child = spawn('node', [...CLI, 'fit', PARTS, '--layout', 'list', '--rank', '10', '--seed', '1', '--tol', '0', '--max-iterations', String(passes), '--json', ...args],
     { stdio: ['ignore', 'pipe', 'pipe'] });
+  const pids: Record<string, number | undefined> = { fit: child.pid, ...watch };
+  const sample = (): Record<string, number> => Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuOf(pid)]));
+  const samples = [sample()];
+  const bytes: Promise<number>[] = server === undefined ? [] : [brokerBytes(server)];
   let out = '', err = '';
-  child.stdout.on('data', (b: Buffer) => { out += b.toString(); });
+  child.stdout.on('data', (b: Buffer) => {
+    const text = b.toString();
+    // one JSON line per pass (then the final record): a sample at each line's arrival
+    for (let i = 0; i < (text.match(/\n/g) ?? []).length; i++) { samples.push(sample()); if (server !== undefined) bytes.push(brokerBytes(server)); }
+    out += text;
+  });
   child.stderr.on('data', (b: Buffer) => { err += b.toString(); });
   const code = await new Promise<number | null>((r) => child.once('exit', r));
   if (code !== 0) throw new Error(`nmflow fit ${args.join(' ')} exited with ${code}: ${err}`);
   const lines = out.trim().split('\n').map((l) => JSON.parse(l) as { seconds?: number; fitSeconds?: number });
   const seconds = lines.filter((l) => l.seconds !== undefined).map((l) => l.seconds!);
-  return { perPass: seconds.map((s, i) => s - (i === 0 ? 0 : seconds[i - 1]!)), fitSeconds: lines.at(-1)!.fitSeconds!, stderr: err };
+  const cpuPerPass = Object.fromEntries(Object.keys(pids).map((name) => [name, samples.slice(1, seconds.length + 1).map((s, i) => +(s[name]! - samples[i]![name]!).toFixed(2))]));
+  const b = await Promise.all(bytes);
+  return {
+    perPass: seconds.map((s, i) => s - (i === 0 ? 0 : seconds[i - 1]!)), fitSeconds: lines.at(-1)!.fitSeconds!, stderr: err,
+    cpuPerPass, brokerBytesPerPass: b.slice(1, seconds.length + 1).map((x, i) => x - b[i]!),
+  };
 }
 
 const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]!; };
+/** Per process: the median CPU seconds of passes 2… */
+const medianCpu = (cpu: Record<string, number[]>): Record<string, number> => Object.fromEntries(Object.entries(cpu).map(([name, xs]) => [name, median(xs.slice(1))]));
 
 async function clusterRun(workers: number, out: string): Promise<Record<string, unknown>> {
   const server = await startServer();
@@ -96,7 +129,10 @@ async function clusterRun(workers: number, out: string): Promise<Record<string, 
   try {
     const before = await brokerBytes(server);
     const load = loadavg();
-    const run = await runFit(['--nats', server.url, '--out', out]);
+    const watch: Record<string, number | undefined> = { 'nats-server': server.pid };
+    procs.forEach((p, i) => { watch[`worker ${i + 1}`] = p.pid; });
+    await new Promise((r) => setTimeout(r, 3000)); // the workers' start (tsx) out of the first pass's CPU
+    const run = await runFit(['--nats', server.url, '--out', out], watch, server);
     const bytes = await brokerBytes(server) - before;
     const timings = [...run.stderr.matchAll(/pass (\d+): \d+ units; publish ([\d.]+) s, wait ([\d.]+) s, merge ([\d.]+) s, end of pass ([\d.]+) s/g)]
       .map((m) => ({ pass: Number(m[1]), publish: Number(m[2]), wait: Number(m[3]), merge: Number(m[4]), end: Number(m[5]) }));
@@ -104,7 +140,7 @@ async function clusterRun(workers: number, out: string): Promise<Record<string, 
     const total = later.reduce((s, t) => s + t.publish + t.wait + t.merge + t.end, 0);
     return {
       workers, secondsPerPass: median(run.perPass.slice(1)), perPass: run.perPass, fitSeconds: run.fitSeconds,
-      brokerBytesPerPass: bytes / passes, coordinatorIdleShare: later.reduce((s, t) => s + t.wait, 0) / total, timings, loadBefore: load, loadAfter: loadavg(),
+      brokerBytesPerPass: bytes / passes, brokerBytesEachPass: run.brokerBytesPerPass, cpuSecondsPerPass: run.cpuPerPass, cpuMedianOfLaterPasses: medianCpu(run.cpuPerPass), coordinatorIdleShare: later.reduce((s, t) => s + t.wait, 0) / total, timings, loadBefore: load, loadAfter: loadavg(),
     };
   } finally {
     for (const p of procs) p.kill('SIGTERM');
@@ -114,19 +150,33 @@ async function clusterRun(workers: number, out: string): Promise<Record<string, 
 }
 
 await prepare();
+if (process.argv.includes('--prepare-only')) process.exit(0);
+const scratch = process.argv.indexOf('--scratch-workers');
+if (scratch > 0) {
+  // one fit on NATS only, printed, no result file (measuring while changing the code)
+  const t = mkdtempSync(join(tmpdir(), 'nmflow-bench-cluster-'));
+  const workers = Number(process.argv[scratch + 1]);
+  // 0: the in-process fit with 2 threads
+  const r = workers > 0 ? await clusterRun(workers, join(t, 'nats.arrow'))
+    : await runFit(['--threads', '2', '--out', join(t, 'local.arrow')]).then((l) => ({ ...l, stderr: undefined, cpuMedianOfLaterPasses: medianCpu(l.cpuPerPass) }));
+  log(JSON.stringify({ ...r, timings: undefined }, null, 1));
+  rmSync(t, { recursive: true, force: true });
+  process.exit(0);
+}
 mkdirSync('bench/results', { recursive: true });
 const tmp = mkdtempSync(join(tmpdir(), 'nmflow-bench-cluster-'));
 try {
   log('in-process fit, 2 threads');
   const loadBefore = loadavg();
   const local = await runFit(['--threads', '2', '--out', join(tmp, 'local.arrow')]);
-  const inProcess = { threads: 2, secondsPerPass: median(local.perPass.slice(1)), perPass: local.perPass, fitSeconds: local.fitSeconds, loadBefore, loadAfter: loadavg() };
-  log(`  ${inProcess.secondsPerPass.toFixed(3)} s per pass`);
+  const inProcess = { threads: 2, secondsPerPass: median(local.perPass.slice(1)), perPass: local.perPass, fitSeconds: local.fitSeconds, cpuSecondsPerPass: local.cpuPerPass, cpuMedianOfLaterPasses: medianCpu(local.cpuPerPass), loadBefore, loadAfter: loadavg() };
+  log(`  ${inProcess.secondsPerPass.toFixed(3)} s per pass; CPU s per pass ${JSON.stringify(inProcess.cpuMedianOfLaterPasses)}`);
   const runs = [];
   for (const workers of [1, 2]) {
     log(`fit on NATS, ${workers} worker process(es)`);
     runs.push(await clusterRun(workers, join(tmp, `nats-${workers}.arrow`)));
-    log(`  ${(runs.at(-1)!.secondsPerPass as number).toFixed(3)} s per pass`);
+    log(`  ${(runs.at(-1)!.secondsPerPass as number).toFixed(3)} s per pass; CPU s per pass ${JSON.stringify(runs.at(-1)!.cpuMedianOfLaterPasses)}; `
+      + `${((runs.at(-1)!.brokerBytesPerPass as number) / 1e6).toFixed(0)} MB through the broker per pass`);
   }
   // W and d as read back (the files also hold the trace, whose seconds differ)
   const bytesOf = async (f: string): Promise<Buffer> => { const s = await readModel(join(tmp, f)); return Buffer.concat([Buffer.from(s.W.buffer, s.W.byteOffset, s.W.byteLength), Buffer.from(s.d.buffer, s.d.byteOffset, s.d.byteLength)]); };

@@ -3,12 +3,15 @@
  * in this process; the model is the same bytes as the in-process fit of the same Parquet files, for 1, 2 and 3
  * workers and for both solvers.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { lastValueFrom } from 'rxjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { tableFromIPC } from 'apache-arrow';
 import { fitOnNats, type ClusterFitOptions } from '../src/cluster/coordinator.js';
+import { loadParquetWasm } from '../src/io/parquet-wasm.js';
+import { UNIT_SAMPLES } from '../src/model/l2/units.js';
 import { fitModel } from '../src/pipeline/fit.js';
 import type { Snapshot } from '../src/snapshot/snapshot.js';
 import { fromParquet } from '../src/source/from-parquet.js';
@@ -54,6 +57,30 @@ describe.skipIf(!haveNats)('fit on NATS: the same bytes as in process', () => {
       }
     }, 300_000);
   }
+
+  it('the workers write H as one Parquet part per unit (sample ids included); the parts in unit order are the in-process H', async () => {
+    while (workers.all.length < 2) workers.start(server.url);
+    const plain = await fitModel(fromParquet(data, { layout: 'list' }), { ...base, solver: 'fast' });
+    const parts = join(dir, 'h-parts');
+    const model = await lastValueFrom(fitOnNats(data, {
+      ...base, solver: 'fast', keepH: false, layout: { layout: 'list' }, cluster: { servers: server.url, ackWaitSeconds: 3, idleTimeoutSeconds: 60, hPartsDir: parts },
+    })) as Snapshot & { hParts?: readonly string[] };
+    expect(model.H).toBeUndefined();
+    const units = Math.ceil(plain.samples / UNIT_SAMPLES);
+    expect(model.hParts).toEqual(Array.from({ length: units }, (_, u) => join(parts, `h-${String(u).padStart(6, '0')}.parquet`)));
+    const pw = await loadParquetWasm();
+    const k = plain.rank, n = plain.samples;
+    const H = new Float64Array(k * n);
+    const samples: string[] = [];
+    for (const path of model.hParts!) {
+      const table = tableFromIPC(pw.readParquet(readFileSync(path)).intoIPCStream());
+      const at = samples.length;
+      samples.push(...(table.getChild('sample')!.toArray() as string[]));
+      for (let a = 0; a < k; a++) H.set(table.getChild(`factor_${a}`)!.toArray() as Float64Array, a * n + at);
+    }
+    expect(samples).toEqual(Array.from({ length: n }, (_, j) => String(j)));
+    expect(Buffer.from(H.buffer).equals(Buffer.from(plain.H!.buffer, plain.H!.byteOffset, plain.H!.byteLength))).toBe(true);
+  }, 300_000);
 
   it('CLI: --init-w is the start of the fit on NATS too (the in-process CLI fit of the same files and start)', async () => {
     while (workers.all.length < 1) workers.start(server.url);

@@ -3,6 +3,7 @@
  * passStatsToIPC / mergePassStats (model/l2/pass-stats.ts) whatever the order the units arrive in.
  */
 import { describe, expect, it } from 'vitest';
+import { blocksOf } from '../src/cluster/prefix-chain.js';
 import { decodeStats, encodeStats, makeStatsSum } from '../src/cluster/stats-codec.js';
 import { ClusterError } from '../src/errors.js';
 import { makeL2Engine } from '../src/model/l2/engine.js';
@@ -31,9 +32,36 @@ describe('cluster/stats-codec.ts', () => {
       expect(sum.complete).toBe(true);
       expect(ipc(sum.result()).equals(ipc(merged))).toBe(true);
     }
+    // the prefix chain (cluster/prefix-chain.ts): blocks of consecutive units, each continuing the stored prefix before it
+    for (const cuts of [[[0, 1], [1, 2], [2, 4]], [[0, 3], [3, 4]], [[0, 2], [2, 3], [3, 4]], [[0, 4]]]) {
+      let prefix: PassStats | undefined;
+      for (const [a, b] of cuts as [number, number][]) {
+        const sum = makeStatsSum(A.m, 3, units.length, prefix);
+        for (let u = a; u < b; u++) sum.add(units[u]!);
+        prefix = decodeStats(encodeStats(sum.result(b >= units.length)), `prefix ${b}`);
+      }
+      expect({ cuts, same: ipc(prefix!).equals(ipc(merged)) }).toEqual({ cuts, same: true });
+    }
+    expect(() => makeStatsSum(A.m, 3, units.length, units[1]!)).toThrow(ClusterError); // a seed must start at unit 0
     const twice = makeStatsSum(A.m, 3, units.length);
     twice.add(units[1]!);
     expect(() => twice.add(units[1]!)).toThrow(ClusterError);
     engine.close();
+  });
+});
+
+describe('cluster/prefix-chain.ts blocksOf', () => {
+  it('cuts the units into consecutive blocks, largest first, none below the least size but the last', () => {
+    for (const [units, workers] of [[49, 1], [49, 2], [49, 3], [1, 2], [5, 8], [4883, 200]] as const) {
+      const blocks = blocksOf(units, workers);
+      expect(blocks[0]![0]).toBe(0);
+      expect(blocks.at(-1)![1]).toBe(units);
+      blocks.forEach(([a, b], i) => {
+        expect(b).toBeGreaterThan(a);
+        if (i > 0) { expect(a).toBe(blocks[i - 1]![1]); expect(b - a).toBeLessThanOrEqual(blocks[i - 1]![1] - blocks[i - 1]![0]); }
+        if (b < units) expect(b - a).toBeGreaterThanOrEqual(Math.min(2, units));
+      });
+    }
+    expect(blocksOf(49, 2).length).toBeLessThan(15); // 2 workers: ~10 hops of the chain instead of 49 units' statistics
   });
 });

@@ -18,6 +18,7 @@ export interface ClusterFlags {
   replicas?: number;
   ackWait?: number;
   idleTimeout?: number;
+  outHParts?: string;
 }
 
 export function addClusterFitFlags(command: Command): Command {
@@ -25,7 +26,8 @@ export function addClusterFitFlags(command: Command): Command {
     .option('--nats <URL>', 'fit on NATS JetStream as the coordinator: units solved by `nmflow worker` processes (Parquet, layout list or wide)')
     .option('--replicas <N>', 'with --nats: copies of the work stream, bucket and store (3 on a 3-server cluster)', parseInteger('--replicas'))
     .option('--ack-wait <seconds>', 'with --nats: a unit held this long without a heartbeat is given to another worker (default 30)', parseNumber('--ack-wait'))
-    .option('--idle-timeout <seconds>', 'with --nats: fail when no unit completes for this long (default 600)', parseNumber('--idle-timeout'));
+    .option('--idle-timeout <seconds>', 'with --nats: fail when no unit completes for this long (default 600)', parseNumber('--idle-timeout'))
+    .option('--out-h-parts <DIR>', 'with --nats: the workers write H, one Parquet part per unit of 4096 samples (DIR/h-000000.parquet …, sample ids included)');
 }
 
 /** `nmflow fit INPUT --nats URL`: the final model of the fit on NATS (the same bytes as without --nats). */
@@ -39,6 +41,7 @@ export async function fitOnNatsCli(input: string, flags: ClusterFlags & InputFla
       ...(flags.replicas === undefined ? {} : { replicas: flags.replicas }),
       ...(flags.ackWait === undefined ? {} : { ackWaitSeconds: flags.ackWait }),
       ...(flags.idleTimeout === undefined ? {} : { idleTimeoutSeconds: flags.idleTimeout }),
+      ...(flags.outHParts === undefined ? {} : { hPartsDir: flags.outHParts }),
       ...(flags.quiet ? {} : {
         log: (line: string) => { process.stderr.write(`${line}\n`); },
         onPass: (t: PassTiming) => {

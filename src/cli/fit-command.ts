@@ -16,7 +16,7 @@ import { untilInterrupted } from './interrupt.js';
 import { jsonProgress } from './pass-progress.js';
 import { makeFitProgress } from './progress.js';
 import { addTableFlags, parseInteger } from './parse-flags.js';
-import { autoRank, losses, maskOf, maskSourceOf, readInit } from './fit-flag-values.js';
+import { autoRank, checkNatsFlags, losses, maskOf, maskSourceOf, readInit } from './fit-flag-values.js';
 import { formatsFor } from '../format/registry.js';
 import { addClusterFitFlags, fitOnNatsCli, type ClusterFlags } from './cluster-commands.js';
 
@@ -167,13 +167,7 @@ async function runFit(input: string, flags: FitFlags, print: (line: string) => v
     }
     fitOnline(EMPTY, online); // bad online flags are usage errors, before anything is read (nothing is subscribed)
   }
-  for (const [flag, value] of [['--replicas', flags.replicas], ['--ack-wait', flags.ackWait], ['--idle-timeout', flags.idleTimeout]] as const) {
-    if (value !== undefined && flags.nats === undefined) throw new OptionError(flag, '--nats as well', value);
-  }
-  if (flags.nats !== undefined && online) throw new OptionError('--online', 'nothing with --nats (the fit on NATS is the batch fit)', true);
-  if (flags.nats !== undefined && flags.mask !== undefined && flags.mask !== 'zeros') {
-    throw new OptionError('--mask', 'nothing but zeros with --nats (the fit on NATS refuses masks)', flags.mask);
-  }
+  checkNatsFlags(flags, online !== undefined);
   const loadStart = performance.now();
   // An .mtx is read now: its declared shape is checked against what this fit will need (memory-limit.ts).
   const budget = fitBudget(resolveMemoryLimit(flags.memoryLimit), { rank: flags.rank as number, loss: flags.loss ?? 'l2', threads: flags.threads });
@@ -228,6 +222,7 @@ async function runFit(input: string, flags: FitFlags, print: (line: string) => v
 async function finishFit(input: string, flags: FitFlags, model: Snapshot, times: { loadSeconds: number; fitSeconds: number; online: boolean },
   print: (line: string) => void): Promise<void> {
   const { loadSeconds, fitSeconds, online } = times;
+  const hParts = (model as Snapshot & { hParts?: readonly string[] }).hParts; // --out-h-parts with --nats
   if (flags.out) await writeModel(flags.out, model);
   if (flags.outH && model.H) await writeFactorsH(flags.outH, model.H, model.rank, model.samples, model.sampleNames);
   if (flags.quiet) return;
@@ -236,6 +231,7 @@ async function finishFit(input: string, flags: FitFlags, model: Snapshot, times:
       done: true, iterations: model.iteration, relativeLoss: model.relativeLoss, objective: model.objective, ...losses(model),
       converged: model.converged, features: model.features, samples: model.samples, nnz: model.nnz, rank: model.rank,
       loss: model.loss, loadSeconds, fitSeconds, ...(model.initSeconds === undefined ? {} : { initSeconds: model.initSeconds }), ...(online ? { online: true } : {}), ...(flags.out ? { out: flags.out } : {}),
+      ...(hParts === undefined ? {} : { hParts: flags.outHParts, hPartFiles: hParts.length }),
     }));
     return;
   }
@@ -246,4 +242,5 @@ async function finishFit(input: string, flags: FitFlags, model: Snapshot, times:
   print(`  load ${loadSeconds.toFixed(3)} s, fit ${fitSeconds.toFixed(3)} s${model.initSeconds === undefined ? '' : ` (start ${flags.init} ${model.initSeconds.toFixed(3)} s)`} (${(fitSeconds / Math.max(1, model.iteration) * 1000).toFixed(1)} ms per ${online ? 'chunk' : 'iteration'})`);
   if (flags.out) print(`  wrote ${flags.out}`);
   if (flags.outH) print(`  wrote ${flags.outH}`);
+  if (hParts !== undefined) print(`  the workers wrote H: ${hParts.length} Parquet parts in ${flags.outHParts} (${hParts[0]} …)`);
 }

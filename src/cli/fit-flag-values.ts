@@ -3,6 +3,7 @@
  * on the cross-validation curve before the fit (issue #15), the train/test losses of the JSON lines, and the
  * explicit starts of --init-w / --init-h.
  */
+import { OptionError } from '../errors.js';
 import type { FitOptions } from '../options.js';
 import { searchRank } from '../pipeline/auto-rank.js';
 import { parseRanks } from '../pipeline/cv-table.js';
@@ -67,4 +68,15 @@ export async function readInit(flags: FitFlags, shape: { features?: number | und
     ...(flags.initW ? { W: (await readCsvMatrix(flags.initW, { cols: k, ...(shape.features === undefined ? {} : { rows: shape.features }) })).data } : {}),
     ...(flags.initH ? { H: (await readCsvMatrix(flags.initH, { rows: k, ...(shape.samples === undefined ? {} : { cols: shape.samples }) })).data } : {}),
   };
+}
+
+/** The flags that need --nats, and those --nats refuses: usage errors before anything is read. */
+export function checkNatsFlags(flags: FitFlags, online: boolean): void {
+  for (const [flag, value] of [['--replicas', flags.replicas], ['--ack-wait', flags.ackWait], ['--idle-timeout', flags.idleTimeout], ['--out-h-parts', flags.outHParts]] as const) {
+    if (value !== undefined && flags.nats === undefined) throw new OptionError(flag, flag === '--out-h-parts' ? 'with --nats only (in one process: --out-h FILE)' : '--nats as well', value);
+  }
+  if (flags.nats !== undefined && online) throw new OptionError('--online', 'nothing with --nats (the fit on NATS is the batch fit)', true);
+  if (flags.nats !== undefined && flags.mask !== undefined && flags.mask !== 'zeros') {
+    throw new OptionError('--mask', 'nothing but zeros with --nats (the fit on NATS refuses masks)', flags.mask);
+  }
 }

@@ -1,20 +1,20 @@
 /**
- * A pass on the broker, the coordinator's side: one work item per unit not yet done (msgID pass/unit, so a
- * re-published item is dropped), then waiting until every unit's result is stored — bounded: a worker's
- * report (a refused version, a missing file) fails the fit with its words, and so does a pass on which no
- * unit completes for `idleTimeoutMs`.
+ * A pass on the broker, the coordinator's side: one work item per block of units (msgID pass/first unit, so a
+ * re-published item is dropped), then waiting until the prefix of all the units is stored (prefix-chain.ts) —
+ * bounded: a worker's report (a refused version, a missing file) fails the fit with its words, and so does a pass
+ * on which no block completes for `idleTimeoutMs`. The same wait serves the H parts written at the end.
  */
 import { ClusterError } from '../errors.js';
 import { getValue, listKeys, type Broker } from './broker.js';
 import { decodeJson, encodeJson, msgId, retry, sleep, workSubject, type FitMeta, type WorkerReport, type WorkItem } from './protocol.js';
 
-export async function publishPass(broker: Broker, meta: FitMeta, pass: number): Promise<void> {
-  const done = new Set(await listKeys(broker, `${meta.fit}.done.${pass}.*`));
-  for (let unit = 0; unit < meta.units; unit++) {
-    if (done.has(`${meta.fit}.done.${pass}.${unit}`)) continue;
-    const item: WorkItem = { version: meta.version, fit: meta.fit, ...(meta.run === undefined ? {} : { run: meta.run }), pass, unit };
+/** Publishes the items (`blocks`: [first, end) of units; `extra`: fields of every item, e.g. kind 'h'). */
+export async function publishPass(broker: Broker, meta: FitMeta, pass: number, blocks: readonly (readonly [number, number])[],
+  extra: Partial<WorkItem> = {}): Promise<void> {
+  for (const [unit, end] of blocks) {
+    const item: WorkItem = { version: meta.version, fit: meta.fit, ...(meta.run === undefined ? {} : { run: meta.run }), pass, unit, end, ...extra };
     await retry(`stream NMFLOW_WORK at ${broker.where}`, `publishing unit ${unit} of pass ${pass}`, async () => {
-      await broker.js.publish(workSubject(meta.fit), encodeJson(item), { msgID: msgId(meta.fit, meta.run ?? '', pass, unit) });
+      await broker.js.publish(workSubject(meta.fit), encodeJson(item), { msgID: `${msgId(meta.fit, meta.run ?? '', pass, unit)}${extra.kind ?? ''}` });
     }, broker.retryOptions);
   }
 }
@@ -26,38 +26,48 @@ export interface WaitOptions {
 }
 
 /**
- * Resolves when every unit of `pass` is done and given to `absorb` (each once, as it completes: the merge runs
- * while the workers work); throws a ClusterError on a worker's report or after the idle timeout.
+ * Resolves with the values of the keys `<prefix>.*` once `last` is among them, or `count` keys are (the progress
+ * message says of `count`); throws a ClusterError on a worker's report or when no new key appears for the idle timeout.
  */
-export async function waitForUnits(broker: Broker, meta: FitMeta, pass: number, options: WaitOptions,
-  absorb: (unit: number) => Promise<void>): Promise<void> {
-  const absorbed = new Set<number>();
-  let done = 0;
+export async function waitForKeys(broker: Broker, meta: FitMeta, pass: number, prefix: string, last: string | undefined, count: number,
+  options: WaitOptions): Promise<Map<string, string>> {
+  const values = new Map<string, string>();
   let progressAt = Date.now();
   let loggedAt = Date.now();
-  let delay = 20;
+  let listedAt = 0;
+  let delay = 10;
   while (!options.stopped()) {
-    const reports = await listKeys(broker, `${meta.fit}.error.*`);
-    if (reports.length > 0) {
-      const bytes = await getValue(broker, reports[0]!);
-      const report = bytes ? decodeJson<WorkerReport>(bytes) : { worker: reports[0]!, kind: 'internal', message: 'a worker failed' };
-      throw new ClusterError(`worker ${report.worker}`, `worker ${report.worker} could not work on fit ${meta.fit}: ${report.message}`);
+    // the last key (one read) at every turn; the reports and the other keys (a listing: a consumer on the server) once a second
+    const lastBytes = last === undefined || values.has(last) ? undefined : await getValue(broker, last);
+    if (lastBytes !== undefined) values.set(last!, new TextDecoder().decode(lastBytes));
+    const list = lastBytes !== undefined || Date.now() - listedAt > 1000;
+    if (list) {
+      listedAt = Date.now();
+      const reports = await listKeys(broker, `${meta.fit}.error.*`);
+      if (reports.length > 0) {
+        const bytes = await getValue(broker, reports[0]!);
+        const report = bytes ? decodeJson<WorkerReport>(bytes) : { worker: reports[0]!, kind: 'internal', message: 'a worker failed' };
+        throw new ClusterError(`worker ${report.worker}`, `worker ${report.worker} could not work on fit ${meta.fit}: ${report.message}`);
+      }
     }
-    const keys = await listKeys(broker, `${meta.fit}.done.${pass}.*`);
-    const fresh = [...new Set(keys.map((key) => Number(key.slice(key.lastIndexOf('.') + 1))))].filter((u) => !absorbed.has(u)).sort((a, b) => a - b);
-    for (const unit of fresh) { absorbed.add(unit); await absorb(unit); }
-    const now = absorbed.size;
-    if (now >= meta.units) return;
-    if (now > done) { done = now; progressAt = Date.now(); delay = 20; }
+    const before = values.size;
+    for (const key of list ? await listKeys(broker, `${prefix}.*`) : []) {
+      if (values.has(key)) continue;
+      const bytes = await getValue(broker, key);
+      values.set(key, bytes === undefined ? '' : new TextDecoder().decode(bytes));
+    }
+    if (last === undefined ? values.size >= count : values.has(last)) return values;
+    if (values.size > before || lastBytes !== undefined) { progressAt = Date.now(); delay = 10; }
     if (Date.now() - progressAt > options.idleTimeoutMs) {
-      throw new ClusterError(`fit ${meta.fit}`, `no unit of pass ${pass} completed for ${Math.round(options.idleTimeoutMs / 1000)} s (${done}/${meta.units} done): `
+      throw new ClusterError(`fit ${meta.fit}`, `no unit of pass ${pass} completed for ${Math.round(options.idleTimeoutMs / 1000)} s (${values.size}/${count} blocks of units done): `
         + `are workers running (nmflow worker --nats ${broker.where})?`);
     }
     if (Date.now() - loggedAt > 10_000) {
-      options.log(`nmflow: pass ${pass}: ${done}/${meta.units} units done, waiting for workers (nmflow worker --nats ${broker.where})`);
+      options.log(`nmflow: pass ${pass}: ${values.size}/${count} blocks done, waiting for workers (nmflow worker --nats ${broker.where})`);
       loggedAt = Date.now();
     }
     await sleep(delay);
-    delay = Math.min(100, delay * 2);
+    delay = Math.min(20, delay * 2);
   }
+  return values;
 }

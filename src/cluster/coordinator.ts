@@ -12,7 +12,9 @@ import { stat } from 'node:fs/promises';
 import { Observable } from 'rxjs';
 import { ClusterError, OptionError } from '../errors.js';
 import { usePassStats } from '../model/l2/pass-stats.js';
-import { decodeStats, makeStatsSum } from './stats-codec.js';
+import { decodeStats } from './stats-codec.js';
+import { blocksOf } from './prefix-chain.js';
+import { writeHParts } from './h-parts.js';
 import { makeL2Engine } from '../model/l2/engine.js';
 import { ensureHCapacity } from '../model/l2/state.js';
 import { UNIT_SAMPLES } from '../model/l2/units.js';
@@ -25,10 +27,10 @@ import { getBlob, putBlob, type FitBlobs } from './blobs.js';
 import { connectCluster } from './connect.js';
 import { decodeEngineState, dropFit, dropPassObjects, encodeEngineState, purgeWork, clearReports, type CompletedPasses } from './fit-state.js';
 import {
-  bytesF64, decodeJson, encodeJson, engineName, f64Bytes, fitIdOf, hName, nmflowVersion, statsName, wName, type FitMeta,
+  bytesF64, decodeJson, encodeJson, engineName, f64Bytes, fitIdOf, hName, nmflowVersion, prefixKey, prefixName, wName, type FitMeta,
 } from './protocol.js';
 import { exponentOf, makeUnitReader, planData } from './unit-data.js';
-import { publishPass, waitForUnits } from './coordinator-wait.js';
+import { publishPass, waitForKeys } from './coordinator-wait.js';
 
 /** Where and how the fit runs on NATS. */
 export interface ClusterSettings {
@@ -48,6 +50,8 @@ export interface ClusterSettings {
   readonly retryAttempts?: number;
   /** Keep the fit's objects and keys after it ends (default false: removed). */
   readonly keep?: boolean;
+  /** The workers write H at the end, one Parquet part per unit, to this directory (h-parts.ts); the final snapshot lists them as `hParts`. */
+  readonly hPartsDir?: string;
 }
 
 /** A pass as the coordinator saw it: publishing W and the items, waiting for the units, merging, the end of the pass. */
@@ -135,6 +139,8 @@ async function coordinate(
       await putValue(broker, `${fit}.meta`, encodeJson(meta));
     }
     await clearReports(broker, fit);
+    // items of an earlier run of this fit (a coordinator killed mid-pass): their blocks would wait for prefixes of that run
+    await purgeWork(broker, fit);
     // this coordinator run's id in the msgIDs: a restarted (or repeated) fit publishes its items anew
     meta = { ...meta, run: randomBytes(6).toString('hex') };
     const engine = makeL2Engine(plan.m, resolved, { sourceName: plan.files[0]!.path, featureNames: plan.featureNames, threads: 1 });
@@ -153,50 +159,60 @@ async function coordinate(
     const scale = makeChunkScaler(plan.files[0]!.path, meta.exponent);
     const state = engine.state;
     const k = resolved.rank;
+    let workers = 2; // until a pass has shown how many there are
+    let stored: Promise<void> = Promise.resolve();
     for (;;) {
-      if (run.stopped) return;
+      if (run.stopped) { await stored.catch(() => undefined); return; }
       pass += 1;
       const t0 = performance.now();
       engine.beginPass();
       await putBlob(broker, store, wName(pass), f64Bytes(state.W, state.warmScale));
-      await publishPass(broker, meta, pass);
+      // blocks of consecutive units, sized for the workers of the pass before (prefix-chain.ts)
+      const blocks = blocksOf(meta.units, workers);
+      await publishPass(broker, meta, pass, blocks);
+      await stored; // the pass before: stored while this one's items went out (and its objects removed)
       const t1 = performance.now();
-      // each unit's statistics added as it completes, in unit order (stats-codec.ts: mergePassStats's bytes)
-      const stats = makeStatsSum(plan.m, k, meta.units);
-      let mergeMs = 0;
-      await waitForUnits(broker, meta, pass, { idleTimeoutMs: (cluster.idleTimeoutSeconds ?? 600) * 1000, log, stopped: () => run.stopped }, async (u) => {
-        const bytes = await getBlob(broker!, store!, statsName(pass, u));
-        const m0 = performance.now();
-        stats.add(decodeStats(bytes, statsName(pass, u)));
-        mergeMs += performance.now() - m0;
-      });
+      const runId = meta.run!;
+      const done = await waitForKeys(broker, meta, pass, `${fit}.prefix.${pass}.${runId}`, prefixKey(fit, pass, runId, meta.units), blocks.length,
+        { idleTimeoutMs: (cluster.idleTimeoutSeconds ?? 600) * 1000, log, stopped: () => run.stopped });
       if (run.stopped) return;
+      workers = Math.max(1, new Set(done.values()).size);
       const t2 = performance.now();
-      usePassStats(state, stats.result());
+      // the workers added the units in unit order along the chain: the last prefix is the pass's statistics
+      usePassStats(state, decodeStats(await getBlob(broker, store, prefixName(pass, runId, meta.units)), prefixName(pass, runId, meta.units)));
       const t3 = performance.now();
       const { summary } = engine.endPass((performance.now() - started) / 1000);
-      cluster.onPass?.({ pass, units: meta.units, publishSeconds: (t1 - t0) / 1000, waitSeconds: (t2 - t1 - mergeMs) / 1000, mergeSeconds: (t3 - t2 + mergeMs) / 1000, endSeconds: (performance.now() - t3) / 1000 });
+      cluster.onPass?.({ pass, units: meta.units, publishSeconds: (t1 - t0) / 1000, waitSeconds: (t2 - t1) / 1000, mergeSeconds: (t3 - t2) / 1000, endSeconds: (performance.now() - t3) / 1000 });
       if (summary === undefined) throw new ClusterError(`fit ${fit}`, 'the least-squares engine ended a pass without an iteration');
       if (!Number.isFinite(summary.relativeLoss)) throw new ClusterError(`fit ${fit}`, `the loss of pass ${pass} is not finite`);
       const point: TracePoint = { iteration: summary.iteration, relativeLoss: summary.relativeLoss, objective: summary.objective, tol: summary.tol, seconds: summary.seconds };
       trace.push(point);
-      await putBlob(broker, store, engineName(pass), encodeEngineState(engine.exportState()));
-      await putValue(broker, `${fit}.state`, encodeJson({ pass, trace } satisfies CompletedPasses));
-      resolved.onIteration?.(point);
+      const completed = { pass, trace: trace.slice() } satisfies CompletedPasses, engineBytes = encodeEngineState(engine.exportState());
+      // the pass is reported once it is stored (a coordinator started again resumes after it)
+      const persist = async (): Promise<void> => {
+        await putBlob(broker!, store!, engineName(completed.pass), engineBytes);
+        await putValue(broker!, `${fit}.state`, encodeJson(completed));
+        resolved.onIteration?.(point);
+      };
       const last = summary.converged || summary.iteration >= resolved.maxIterations;
       if (last) {
+        await persist();
         if (resolved.keepH) {
           ensureHCapacity(state, plan.n);
           for (let u = 0; u < meta.units; u++) state.H.set(bytesF64(await getBlob(broker, store, hName(pass, u))), u * UNIT_SAMPLES * k);
         }
         const final = scale.snapshot(engine.snapshot(summary, true, trace));
+        const hParts = cluster.hPartsDir === undefined ? undefined
+          : await writeHParts(broker, store, meta, pass, cluster.hPartsDir, state, { idleTimeoutMs: (cluster.idleTimeoutSeconds ?? 600) * 1000, log, stopped: () => run.stopped });
         engine.close();
         finished = true;
-        emit(final);
+        emit(hParts === undefined ? final : { ...final, hParts } as Snapshot);
         return;
       }
       if (every) emit(scale.snapshot(engine.snapshot(summary, false, trace)));
-      await dropPassObjects(broker, store, pass);
+      // stored while the next pass's W and items go out (the workers' idle time at the end of a pass)
+      stored = persist().then(async () => { await dropPassObjects(broker!, store!, completed.pass); });
+      stored.catch(() => undefined); // awaited (and its error thrown) after the next publish
     }
   } catch (error) {
     failed = true;

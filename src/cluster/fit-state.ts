@@ -40,9 +40,9 @@ export function decodeEngineState(bytes: Uint8Array): EngineState {
   return { loss: header.loss, numbers: header.numbers, arrays };
 }
 
-/** After pass `pass` is merged and saved: its statistics and W, the codes and engine state of the pass before. */
+/** After pass `pass` is merged and saved: its prefix sums and W, the codes and engine state of the pass before. */
 export async function dropPassObjects(broker: Broker, store: FitBlobs, pass: number): Promise<void> {
-  for (const pattern of [`s/${pass}/>`, `w/${pass}/>`, `h/${pass - 1}/>`, `e/${pass - 1}/>`]) await dropBlobs(broker, store, pattern);
+  for (const pattern of [`p/${pass}/>`, `w/${pass}/>`, `h/${pass - 1}/>`, `e/${pass - 1}/>`]) await dropBlobs(broker, store, pattern);
 }
 
 /** The end of a fit (done or failed): its blobs, its keys and its pending work items go. */

@@ -4,15 +4,17 @@
  *
  * Resources (file storage, `replicas` copies):
  * - stream NMFLOW_WORK (work-queue retention), subjects `nmflow.work.<fit>`: one message per work item
- *   (pass, unit), msgID `<fit>/<run>/<pass>/<unit>` (an item published twice by one coordinator run is dropped by the server), read through
- *   one durable pull consumer `workers` shared by every worker (ack after the result is stored; redelivered
- *   after ack_wait otherwise).
+ *   (pass, a block of consecutive units [unit, end)), msgID `<fit>/<run>/<pass>/<unit>` (an item published twice by one
+ *   coordinator run is dropped by the server), read through one durable pull consumer `workers` shared by every
+ *   worker (acked once the block's prefix is stored; redelivered after ack_wait otherwise).
  * - KV bucket `nmflow-fits`: `<fit>.meta` (the fit's data and options), `<fit>.state` (the last completed
- *   pass: the coordinator resumes from it), `<fit>.done.<pass>.<unit>` (a unit's result is stored: created
- *   once, a duplicate is dropped by unit id), `<fit>.error.<id>` (a worker's failure or refusal).
+ *   pass: the coordinator resumes from it), `<fit>.prefix.<pass>.<run>.<end>` (the prefix sum of units [0, end)
+ *   is stored; its value the worker's id; created once), `<fit>.error.<id>` (a worker's failure or refusal),
+ *   `<fit>.hpart.<unit>` (the unit's H part file is written: its path).
  * - Blobs of the fit (blobs.ts, stream NMFLOW_BLOBS): `w/<pass>` (W and the warm-start scale the pass starts from),
- *   `s/<pass>/<unit>` (the unit's PassStats, Arrow IPC), `h/<pass>/<unit>` (the unit's raw codes, for the
- *   warm start of the next pass on any worker), `e/<pass>` (the coordinator's engine state after the pass).
+ *   `p/<pass>/<run>/<end>` (the pass statistics of units [0, end), stats-codec.ts: prefix-chain.ts), `h/<pass>/<unit>`
+ *   (the unit's raw codes, for the warm start of the next pass on any worker), `e/<pass>` (the coordinator's engine
+ *   state after the pass), `f/<run>` (what the workers need to write H's parts: hSum and the order of the factors).
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -24,13 +26,17 @@ export const FITS_BUCKET = 'nmflow-fits';
 export const workSubject = (fit: string): string => `nmflow.work.${fit}`;
 /** `run`: the coordinator run's id (a restarted coordinator publishes the items again; workers drop the done ones by unit id). */
 export const msgId = (fit: string, run: string, pass: number, unit: number): string => `${fit}/${run}/${pass}/${unit}`;
-export const doneKey = (fit: string, pass: number, unit: number): string => `${fit}.done.${pass}.${unit}`;
+export const prefixKey = (fit: string, pass: number, run: string, end: number): string => `${fit}.prefix.${pass}.${run}.${end}`;
 export const wName = (pass: number): string => `w/${pass}`;
-export const statsName = (pass: number, unit: number): string => `s/${pass}/${unit}`;
+export const prefixName = (pass: number, run: string, end: number): string => `p/${pass}/${run}/${end}`;
 export const hName = (pass: number, unit: number): string => `h/${pass}/${unit}`;
 export const engineName = (pass: number): string => `e/${pass}`;
 
-/** A work item: solve the codes of `unit` with the W of `pass` and store its statistics. */
+/**
+ * A work item: solve the codes of units [unit, end) with the W of `pass`, then add their statistics, in unit order,
+ * to the prefix sum of units [0, unit) and store the prefix of [0, end) (cluster/prefix-chain.ts).
+ * `kind: 'h'`: write the unit's H part file (the fit has ended; `pass` is its last pass).
+ */
 export interface WorkItem {
   readonly version: string;
   readonly fit: string;
@@ -38,6 +44,11 @@ export interface WorkItem {
   readonly run?: string;
   readonly pass: number;
   readonly unit: number;
+  /** One past the block's last unit (default unit + 1). */
+  readonly end?: number;
+  readonly kind?: 'h';
+  /** kind 'h': the directory of the part files. */
+  readonly dir?: string;
 }
 
 /** One Parquet part file of the data: its path and rows (one row per sample). */

@@ -34,18 +34,21 @@ export function encodeStats(stats: PassStats): Uint8Array {
   return new Uint8Array(out);
 }
 
+/** The statistics in `bytes`: views of its buffer when it is 8-byte aligned and not a pooled Buffer (no copy), else of a copy. */
 export function decodeStats(bytes: Uint8Array, what: string): PassStats {
-  const buffer = new ArrayBuffer(bytes.length);
-  new Uint8Array(buffer).set(bytes);
+  const own = bytes.byteOffset % 8 === 0 && !Buffer.isBuffer(bytes);
+  const buffer = own ? bytes.buffer : new ArrayBuffer(bytes.length);
+  const at = own ? bytes.byteOffset : 0;
+  if (!own) new Uint8Array(buffer).set(bytes);
   try {
-    const [m, k, count] = new Int32Array(buffer, 0, 3) as unknown as [number, number, number];
+    const [m, k, count] = new Int32Array(buffer, at, 3) as unknown as [number, number, number];
     const head = 3 + count * 4;
-    const h = new Int32Array(buffer, 0, head);
+    const h = new Int32Array(buffer, at, head);
     const headBytes = Math.ceil((head * 4) / 8) * 8;
     let floats = 0;
     for (let q = 0; q < count; q++) floats += 3 + k * k + k + h[3 + q * 4 + 2]! * k;
-    const f = new Float64Array(buffer, headBytes, floats);
-    const i32 = new Int32Array(buffer, headBytes + floats * 8, (bytes.length - headBytes - floats * 8) / 4);
+    const f = new Float64Array(buffer, at + headBytes, floats);
+    const i32 = new Int32Array(buffer, at + headBytes + floats * 8, (bytes.length - headBytes - floats * 8) / 4);
     const ranges: UnitRange[] = [];
     let fo = 0, io = 0;
     for (let q = 0; q < count; q++) {
@@ -64,13 +67,35 @@ export function decodeStats(bytes: Uint8Array, what: string): PassStats {
 export interface StatsSum {
   add(stats: PassStats): void;
   readonly complete: boolean;
-  result(): PassStats;
+  /**
+   * The sum as one range from unit 0. `single` (default true): a sum of one unit is that unit as it is
+   * (mergePassStats of a one-unit pass); false: always the additions from zero, the form a prefix that later
+   * units continue (`seed`) must have to give the bytes of one sum over all the units.
+   */
+  result(single?: boolean): PassStats;
 }
 
-export function makeStatsSum(m: number, k: number, units: number): StatsSum {
+/**
+ * `seed`: the sum of units [0, a) as `result(false)` gave it (one range from unit 0): the totals continue from it
+ * with unit a — the additions, entry by entry, of one sum from unit 0 (the prefix chain of cluster/prefix-chain.ts).
+ */
+export function makeStatsSum(m: number, k: number, units: number, seed?: PassStats): StatsSum {
   const B = new Float64Array(m * k), touched = new Uint8Array(m), S = new Float64Array(k * k), hSum = new Float64Array(k);
   let normA2 = 0, nnz = 0, samples = 0, next = 0, added = 0;
   let only: UnitRange | undefined;
+  const start = seed?.ranges[0];
+  if (seed !== undefined) {
+    if (start === undefined || seed.ranges.length !== 1 || start.first !== 0 || seed.m !== m || seed.k !== k) {
+      throw new ClusterError('statistics', `a prefix of the pass statistics must be one range from unit 0 of ${m}×${k}`);
+    }
+    for (let q = 0; q < start.rows.length; q++) {
+      const o = start.rows[q]! * k;
+      touched[start.rows[q]!] = 1;
+      for (let a = 0; a < k; a++) B[o + a] = start.B[q * k + a]!;
+    }
+    S.set(start.S); hSum.set(start.hSum);
+    normA2 = start.normA2; nnz = start.nnz; samples = start.samples; next = start.end; added = 2;
+  }
   const waiting = new Map<number, UnitRange>();
   const append = (r: UnitRange): void => {
     only = added++ === 0 ? r : undefined;
@@ -94,13 +119,18 @@ export function makeStatsSum(m: number, k: number, units: number): StatsSum {
       for (let r = waiting.get(next); r !== undefined; r = waiting.get(next)) { waiting.delete(r.first); append(r); }
     },
     get complete() { return next >= units && waiting.size === 0; },
-    result() {
-      if (only !== undefined) return { m, k, ranges: [only] }; // one unit: mergePassStats keeps it as it is
-      const list: number[] = [];
-      for (let i = 0; i < m; i++) if (touched[i] === 1) list.push(i);
-      const dense = new Float64Array(list.length * k);
-      list.forEach((i, r) => dense.set(B.subarray(i * k, (i + 1) * k), r * k));
-      return { m, k, ranges: [{ first: 0, end: next, samples, nnz, normA2, S, hSum, rows: Int32Array.from(list), B: dense }] };
+    result(single = true) {
+      if (single && only !== undefined) return { m, k, ranges: [only] }; // one unit: mergePassStats keeps it as it is
+      let count = 0;
+      for (let i = 0; i < m; i++) count += touched[i]!;
+      const rows = new Int32Array(count), dense = new Float64Array(count * k);
+      for (let i = 0, r = 0; i < m; i++) {
+        if (touched[i] !== 1) continue;
+        rows[r] = i;
+        for (let a = 0, o = i * k, p = r * k; a < k; a++) dense[p + a] = B[o + a]!;
+        r++;
+      }
+      return { m, k, ranges: [{ first: 0, end: next, samples, nnz, normA2, S, hSum, rows, B: dense }] };
     },
   };
 }

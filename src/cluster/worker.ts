@@ -1,7 +1,9 @@
 /**
- * `nmflow worker --nats URL`: takes work items (pass, unit) from the shared consumer (protocol.ts), solves the
- * unit's codes with the pass's W (model/l2/pass-stats.ts unitPassStats: the in-process fit's own step),
- * stores the unit's PassStats and codes, marks the unit done and only then acks. Any number of workers,
+ * `nmflow worker --nats URL`: takes work items (pass, a block of units) from the shared consumer (protocol.ts),
+ * solves each unit's codes with the pass's W (model/l2/pass-stats.ts unitPassStats: the in-process fit's own step)
+ * and stores them, keeps the units' statistics, adds them to the prefix of the units before the block once it is
+ * stored (prefix-chain.ts; meanwhile it takes the next block) and only then acks; at the end it writes H parts
+ * (h-parts.ts). Any number of workers,
  * started and stopped at any time: one with no work waits; a unit redelivered to a worker that does not
  * hold its codes of the last pass fetches them (the warm start is the same bytes wherever a unit runs).
  * A work item of another nmflow version is refused and reported to its coordinator.
@@ -10,15 +12,18 @@ import { hostname } from 'node:os';
 import type { JsMsg } from '@nats-io/jetstream';
 import { NmfError } from '../errors.js';
 import { makeL2Engine } from '../model/l2/engine.js';
+import { UNIT_SAMPLES } from '../model/l2/units.js';
 import { unitPassStats } from '../model/l2/pass-stats.js';
-import { encodeStats } from './stats-codec.js';
 import { ensureHCapacity } from '../model/l2/state.js';
+import type { PassStats } from '../model/l2/pass-stats.js';
+import { prefixStored, reduceBlock, type Block } from './prefix-chain.js';
+import { writeHPart } from './h-parts.js';
 import { resolveOptions, withSolver, type FitOptions, type ResolvedOptions } from '../options.js';
 import { fitObjects, getValue, openBroker, putValue, workConsumer, type Broker } from './broker.js';
 import { getBlob, putBlob, type FitBlobs } from './blobs.js';
 import { connectCluster } from './connect.js';
 import {
-  bytesF64, decodeJson, doneKey, encodeJson, f64Bytes, hName, nmflowVersion, retry, sleep, statsName, wName,
+  bytesF64, decodeJson, encodeJson, f64Bytes, hName, nmflowVersion, retry, sleep, wName,
   type FitMeta, type WorkerReport, type WorkItem,
 } from './protocol.js';
 import { makeUnitReader, type UnitReader } from './unit-data.js';
@@ -55,6 +60,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
   const retryOptions = { onRetry: (attempt: number, error: unknown) => { if (attempt % 5 === 1) log(`nmflow worker: NATS at ${servers}: ${(error as Error)?.message ?? String(error)}; retrying`); } };
   log(`nmflow worker ${id}: connected to ${servers} (nmflow ${version})`);
   const fits = new Map<string, FitContext>();
+  const reductions = new Set<Promise<void>>();
   let broker: Broker | undefined;
   let waitingSaid = false;
   try {
@@ -71,57 +77,91 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
       const msg = await retry(`consumer workers at ${servers}`, 'fetching a work item', async () => await consumer.next({ expires: 1000 }), retryOptions);
       if (msg === null) continue;
       const beat = setInterval(() => msg.working(), 500);
+      let reduction: Promise<void> | undefined;
       try {
-        await handle(b, msg, id, version, fits, options, log);
+        reduction = (await handle(b, msg, id, version, fits, options, log))?.reduction;
       } catch (error) {
         // This item only (it comes back after ack_wait); a server gone for good ends the loop at the next fetch.
         log(`nmflow worker ${id}: ${(error as Error)?.message ?? String(error)}`);
       } finally {
-        clearInterval(beat);
+        if (reduction === undefined) clearInterval(beat);
+      }
+      // the block's prefix is added and stored while this worker solves the next blocks; the item is acked after it
+      if (reduction !== undefined) {
+        const r = reduction.then(() => ackNow(msg), (error: unknown) => {
+          log(`nmflow worker ${id}: ${(error as Error)?.message ?? String(error)}`);
+          msg.nak(1000);
+        }).finally(() => { clearInterval(beat); reductions.delete(r); });
+        reductions.add(r);
       }
     }
   } finally {
+    await Promise.all(reductions); // stopping: each ends (cancelled: its item is redelivered to another worker)
     for (const ctx of fits.values()) ctx.engine.close();
     await nc.close().catch(() => undefined);
   }
 }
 
+/** An item: a block solved (the returned promise: its prefix stored) or an H part written; undefined: settled here. */
 async function handle(broker: Broker, msg: JsMsg, id: string, version: string, fits: Map<string, FitContext>, options: WorkerOptions,
-  log: (line: string) => void): Promise<void> {
+  log: (line: string) => void): Promise<{ reduction: Promise<void> } | undefined> {
   const item = decodeJson<WorkItem>(msg.data);
   if (item.version !== version) {
     const message = `this worker runs nmflow ${version}, the coordinator ${item.version}: start workers of the coordinator's version`;
     log(`nmflow worker ${id}: refused unit ${item.unit} of fit ${item.fit}: ${message}`);
     await putValue(broker, `${item.fit}.error.${id.replace(/[^A-Za-z0-9_-]/g, '_')}`, encodeJson({ worker: id, kind: 'version', message } satisfies WorkerReport));
     msg.nak(2000);
-    return;
+    return undefined;
   }
-  const done = doneKey(item.fit, item.pass, item.unit);
-  // A duplicate (redelivered after its result was stored, or re-published; the done keys stay until the fit ends): dropped by unit id.
-  if (await getValue(broker, done) !== undefined) { await ackNow(msg); return; }
   let ctx: FitContext | undefined;
+  let stats: PassStats[];
   try {
     const known = fits.get(item.fit);
     // another coordinator run of this fit (repeated, or resumed): what this worker holds may be of an earlier fit
     if (known !== undefined && known.run !== item.run) { known.engine.close(); fits.delete(item.fit); }
     ctx = fits.get(item.fit) ?? await openFit(broker, item.fit, item.run);
-    if (ctx === undefined) { msg.term(); return; } // the fit is gone
+    if (ctx === undefined) { msg.term(); return undefined; } // the fit is gone
     fits.set(item.fit, ctx);
-    await solveUnit(broker, ctx, item, msg);
+    if (item.kind === 'h') {
+      await writeHPart(broker, ctx.store, ctx.meta, item, ctx.held.get(item.unit) === item.pass ? heldCodes(ctx, item.unit) : undefined);
+      await ackNow(msg);
+      return undefined;
+    }
+    if (await prefixStored(broker, blockOf(ctx, item))) { await ackNow(msg); return undefined; } // a duplicate
+    stats = [];
+    for (let unit = item.unit; unit < (item.end ?? item.unit + 1); unit++) {
+      stats.push(await solveUnit(broker, ctx, item.pass, unit, msg));
+      options.onUnit?.({ ...item, unit });
+    }
   } catch (error) {
     if (!(error instanceof NmfError) || error.code === 'CLUSTER') { msg.nak(1000); fits.delete(item.fit); throw error; }
+    // the Parquet decoder's watchdog (source/parquet-worker.ts) on a machine too loaded: tried again, reported the third time
+    if (/made no progress/.test(error.message) && msg.info.deliveryCount < 3) {
+      log(`nmflow worker ${id}: unit ${item.unit} of pass ${item.pass}: ${error.message}; given back (delivery ${msg.info.deliveryCount})`);
+      msg.nak(2000);
+      return undefined;
+    }
     // The data: a file that disappeared or changed. The coordinator fails the fit with these words.
     const report: WorkerReport = { worker: id, kind: 'data', message: `unit ${item.unit} of pass ${item.pass}: ${error.message}` };
     log(`nmflow worker ${id}: ${report.message}`);
     await putValue(broker, `${item.fit}.error.${id.replace(/[^A-Za-z0-9_-]/g, '_')}`, encodeJson(report));
     msg.nak(2000);
-    return;
+    return undefined;
   }
-  await retry(`bucket nmflow-fits at ${broker.where}`, `marking ${done}`, async () => {
-    await broker.kv.create(done, encodeJson(id)).catch((error: unknown) => { if (!/exist|wrong last sequence/i.test((error as Error)?.message ?? '')) throw error; });
-  }, broker.retryOptions);
-  await ackNow(msg);
-  options.onUnit?.(item);
+  const c = ctx;
+  const cancelled = (): string | undefined => (options.signal?.aborted === true ? 'the worker stops'
+    : fits.get(item.fit) !== c ? 'the fit has another coordinator run' : undefined);
+  return { reduction: reduceBlock(broker, c.store, blockOf(c, item), stats, id, cancelled) };
+}
+
+const blockOf = (ctx: FitContext, item: WorkItem): Block => ({
+  fit: item.fit, run: item.run ?? '', pass: item.pass, first: item.unit, end: item.end ?? item.unit + 1, units: ctx.meta.units, m: ctx.meta.m, k: ctx.engine.state.k,
+});
+
+/** The raw codes this worker holds of `unit` (of the pass `held` says). */
+function heldCodes(ctx: FitContext, unit: number): Float64Array {
+  const k = ctx.engine.state.k, from = unit * UNIT_SAMPLES * k;
+  return ctx.engine.state.H.subarray(from, Math.min(ctx.meta.n, (unit + 1) * UNIT_SAMPLES) * k);
 }
 
 async function ackNow(msg: JsMsg): Promise<void> {
@@ -140,25 +180,25 @@ async function openFit(broker: Broker, fit: string, run: string | undefined): Pr
   return { meta, options, engine, reader: makeUnitReader(meta), store, wPass: 0, held: new Map(), run };
 }
 
-/** The unit's codes and statistics with the pass's W, stored as s/<pass>/<unit> and h/<pass>/<unit>. */
-async function solveUnit(broker: Broker, ctx: FitContext, item: WorkItem, msg: JsMsg): Promise<void> {
+/** The unit's codes and statistics with the pass's W; the codes stored as h/<pass>/<unit>, the statistics returned. */
+async function solveUnit(broker: Broker, ctx: FitContext, pass: number, unit: number, msg: JsMsg): Promise<PassStats> {
   const { engine, meta, store } = ctx;
   const state = engine.state;
   const k = state.k;
-  if (ctx.wPass !== item.pass) {
-    const w = bytesF64(await getBlob(broker, store, wName(item.pass)));
+  if (ctx.wPass !== pass) {
+    const w = bytesF64(await getBlob(broker, store, wName(pass)));
     state.W.set(w.subarray(0, meta.m * k));
     state.warmScale.set(w.subarray(meta.m * k, meta.m * k + k));
-    state.iteration = item.pass - 1;
+    state.iteration = pass - 1;
     engine.beginPass(); // the Gram of this W (no extrapolation here: the coordinator's W is already this pass's)
-    ctx.wPass = item.pass;
+    ctx.wPass = pass;
   }
-  const chunk = await ctx.reader.read(item.unit);
+  const chunk = await ctx.reader.read(unit);
   msg.working();
   ensureHCapacity(state, chunk.colStart + chunk.n);
   const from = chunk.colStart * k, to = (chunk.colStart + chunk.n) * k;
-  if (item.pass > 1 && ctx.held.get(item.unit) !== item.pass - 1) {
-    state.H.set(bytesF64(await getBlob(broker, store, hName(item.pass - 1, item.unit))), from);
+  if (pass > 1 && ctx.held.get(unit) !== pass - 1) {
+    state.H.set(bytesF64(await getBlob(broker, store, hName(pass - 1, unit))), from);
     msg.working();
   }
   const stats = unitPassStats(state, chunk, ctx.options, meta.files[0]!.path);
@@ -166,7 +206,7 @@ async function solveUnit(broker: Broker, ctx: FitContext, item: WorkItem, msg: J
   // NMFLOW_WORKER_HOLD_MS: a long solve, for the fault tests (the heartbeats keep the item; a kill now loses it)
   const hold = Number(process.env.NMFLOW_WORKER_HOLD_MS ?? 0);
   if (hold > 0) await sleep(hold);
-  await putBlob(broker, store, statsName(item.pass, item.unit), encodeStats(stats));
-  await putBlob(broker, store, hName(item.pass, item.unit), f64Bytes(state.H.subarray(from, to)));
-  ctx.held.set(item.unit, item.pass);
+  await putBlob(broker, store, hName(pass, unit), f64Bytes(state.H.subarray(from, to)));
+  ctx.held.set(unit, pass);
+  return stats;
 }
