@@ -11,25 +11,18 @@ import { fit } from '../pipeline/fit.js';
 import { fitOnline, type OnlineOptions } from '../pipeline/fit-online.js';
 import type { Snapshot, TracePoint } from '../snapshot/snapshot.js';
 import { fitBudget, resolveMemoryLimit } from '../memory-limit.js';
-import { addInputFlags, openInput, type InputFlags } from './open-input.js';
+import { addInputFlags, openInput } from './open-input.js';
 import { untilInterrupted } from './interrupt.js';
 import { jsonProgress } from './pass-progress.js';
 import { makeFitProgress } from './progress.js';
 import { addTableFlags, parseInteger } from './parse-flags.js';
-import { autoRank, checkNatsFlags, losses, maskOf, maskSourceOf, readInit } from './fit-flag-values.js';
+import { autoRank, checkNatsFlags, losses, maskOf, maskSourceOf, readInit, type MaskFlags } from './fit-flag-values.js';
 import { formatsFor } from '../format/registry.js';
 import { addClusterFitFlags, fitOnNatsCli, type ClusterFlags } from './cluster-commands.js';
 
-export interface FitFlags extends InputFlags, ClusterFlags {
+export interface FitFlags extends MaskFlags, ClusterFlags {
   rank: number | 'auto';
   rankRange?: string;
-  /** 'zeros', or a matrix file whose entries are missing (maskSource). */
-  mask?: string;
-  missing?: 'error' | 'nan';
-  testFraction?: number;
-  testSeed?: number;
-  testZeros?: 'sampled' | 'all' | 'none';
-  earlyStop?: boolean;
   loss?: 'l2' | 'l1';
   lambda?: number;
   l1?: [number, number];

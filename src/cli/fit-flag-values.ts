@@ -39,6 +39,7 @@ export function maskOf(flags: MaskFlags): Partial<FitOptions> {
 
 /** The flags of the mask and test set (fit, cv). */
 export interface MaskFlags extends InputFlags {
+  /** 'zeros', or a matrix file whose entries are missing (maskSource). */
   mask?: string;
   missing?: 'error' | 'nan';
   testFraction?: number;
