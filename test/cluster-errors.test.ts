@@ -11,7 +11,8 @@ import { lastValueFrom } from 'rxjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connectCluster } from '../src/cluster/connect.js';
 import { fitOnNats, type ClusterFitOptions } from '../src/cluster/coordinator.js';
-import { WORK_STREAM } from '../src/cluster/protocol.js';
+import { FITS_BUCKET, WORK_STREAM } from '../src/cluster/protocol.js';
+import { Kvm } from '@nats-io/kv';
 import { ClusterError, OptionError } from '../src/errors.js';
 import { failure } from './helpers/failure.js';
 import { nmflow } from './helpers/cli.js';
@@ -72,14 +73,12 @@ describe.skipIf(!haveNats)('fit on NATS: bad input is a typed error, nothing han
   it('a unit file that disappeared: the worker reports it, the coordinator fails naming the file', async () => {
     const data = await writeListParts(join(dir, 'vanishing'), 9000, 3, 11);
     const fit = run(data);
-    // once the items are published (the coordinator has planned the files), part-002 goes; then a worker starts
+    // once the coordinator has planned the files (the fit's meta is stored; it waits for a worker), part-002 goes; then a worker starts
     const nc = await connectCluster({ servers: server.url });
-    const jsm = await jetstreamManager(nc);
-    for (let i = 0; i < 600; i++) {
-      const info = await jsm.streams.info(WORK_STREAM).catch(() => undefined);
-      if ((info?.state.messages ?? 0) >= 1) break; // blocks of units: 2 items for the 3 units
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    const kv = await new Kvm(nc).open(FITS_BUCKET);
+    const metas = async (): Promise<number> => { let n = 0; for await (const key of await kv.keys('*.meta')) n += key.length > 0 ? 1 : 0; return n; };
+    const before = await metas();
+    for (let i = 0; i < 600 && await metas() === before; i++) await new Promise((r) => setTimeout(r, 100));
     await nc.close();
     rmSync(join(data, 'part-002.parquet'));
     workers.start(server.url);

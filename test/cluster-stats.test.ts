@@ -3,7 +3,7 @@
  * passStatsToIPC / mergePassStats (model/l2/pass-stats.ts) whatever the order the units arrive in.
  */
 import { describe, expect, it } from 'vitest';
-import { blocksOf } from '../src/cluster/prefix-chain.js';
+import { equalBlocks } from '../src/cluster/dispatch.js';
 import { decodeStats, encodeStats, makeStatsSum } from '../src/cluster/stats-codec.js';
 import { ClusterError } from '../src/errors.js';
 import { makeL2Engine } from '../src/model/l2/engine.js';
@@ -50,18 +50,17 @@ describe('cluster/stats-codec.ts', () => {
   });
 });
 
-describe('cluster/prefix-chain.ts blocksOf', () => {
-  it('cuts the units into consecutive blocks, largest first, none below the least size but the last', () => {
-    for (const [units, workers] of [[49, 1], [49, 2], [49, 3], [1, 2], [5, 8], [4883, 200]] as const) {
-      const blocks = blocksOf(units, workers);
+describe('cluster/dispatch.ts equalBlocks', () => {
+  it('cuts the units into consecutive blocks of nearly equal size, as many as asked (at most one per unit)', () => {
+    for (const [units, count] of [[49, 4], [49, 2], [49, 6], [1, 2], [5, 8], [4883, 400], [3, 3]] as const) {
+      const blocks = equalBlocks(units, count);
+      expect(blocks.length).toBe(Math.min(units, count));
       expect(blocks[0]![0]).toBe(0);
       expect(blocks.at(-1)![1]).toBe(units);
-      blocks.forEach(([a, b], i) => {
-        expect(b).toBeGreaterThan(a);
-        if (i > 0) { expect(a).toBe(blocks[i - 1]![1]); expect(b - a).toBeLessThanOrEqual(blocks[i - 1]![1] - blocks[i - 1]![0]); }
-        if (b < units) expect(b - a).toBeGreaterThanOrEqual(Math.min(2, units));
-      });
+      const sizes = blocks.map(([a, b]) => b - a);
+      expect(Math.max(...sizes) - Math.min(...sizes)).toBeLessThanOrEqual(1);
+      blocks.forEach(([a], i) => { if (i > 0) expect(a).toBe(blocks[i - 1]![1]); });
     }
-    expect(blocksOf(49, 2).length).toBeLessThan(15); // 2 workers: ~10 hops of the chain instead of 49 units' statistics
+    expect(equalBlocks(49, 4)).toEqual([[0, 12], [12, 24], [24, 36], [36, 49]]);
   });
 });

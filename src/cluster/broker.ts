@@ -6,7 +6,7 @@ import { AckPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType, t
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { BLOB_STREAM, createBlobStream, type FitBlobs } from './blobs.js';
-import { FITS_BUCKET, retry, WORK_CONSUMER, WORK_STREAM, type RetryOptions } from './protocol.js';
+import { FITS_BUCKET, LEGACY_CONSUMER, retry, WORK_STREAM, workerConsumerName, workSubject, type RetryOptions } from './protocol.js';
 
 export interface Broker {
   readonly nc: NatsConnection;
@@ -20,15 +20,13 @@ export interface Broker {
 export interface BrokerSettings {
   /** Copies of every stream, bucket and store (1; 3 on a 3-server cluster). */
   readonly replicas: number;
-  /** How long a worker holds a work item without `working()` before it is redelivered (ms). */
-  readonly ackWaitMs: number;
 }
 
 const nanos = (ms: number): number => Math.round(ms * 1_000_000);
 
-/** Creates (or opens, when it exists) the work stream, its shared consumer and the fits bucket: the coordinator's side. */
+/** Creates (or opens, when it exists) the work stream, the blob stream and the fits bucket: the coordinator's side. */
 export async function createBroker(nc: NatsConnection, where: string, settings: BrokerSettings, retryOptions: RetryOptions = {}): Promise<Broker> {
-  // The bucket first: a worker that sees the consumer finds the bucket too.
+  // The bucket and the blobs first: a worker that sees the work stream finds them too.
   const kv = await retry(`bucket ${FITS_BUCKET} at ${where}`, 'creating the KV bucket', async () =>
     await new Kvm(nc).create(FITS_BUCKET, { replicas: settings.replicas, storage: StorageType.File, history: 1 }), retryOptions);
   await createBlobStream(nc, where, settings.replicas, retryOptions);
@@ -42,13 +40,8 @@ export async function createBroker(nc: NatsConnection, where: string, settings: 
         num_replicas: settings.replicas, duplicate_window: nanos(10 * 60_000),
       });
     }
-    const hasConsumer = await jsm.consumers.info(WORK_STREAM, WORK_CONSUMER).then(() => true, () => false);
-    if (!hasConsumer) {
-      await jsm.consumers.add(WORK_STREAM, {
-        durable_name: WORK_CONSUMER, ack_policy: AckPolicy.Explicit, ack_wait: nanos(settings.ackWaitMs), max_deliver: -1,
-        max_ack_pending: -1, num_replicas: settings.replicas,
-      });
-    }
+    // a server that ran an older nmflow: its one shared consumer would refuse the workers' own (work-queue streams)
+    if (await jsm.consumers.info(WORK_STREAM, LEGACY_CONSUMER).then(() => true, () => false)) await jsm.consumers.delete(WORK_STREAM, LEGACY_CONSUMER);
   }, retryOptions);
   return { nc, js: jetstream(nc, { timeout: 5000 }), kv, where, retryOptions };
 }
@@ -59,8 +52,7 @@ export async function openBroker(nc: NatsConnection, where: string, retryOptions
     const jsm = await jetstreamManager(nc, { timeout: 5000 });
     const stream = await jsm.streams.info(WORK_STREAM).then(() => true, (e: unknown) => notFound(e));
     if (!stream) return false;
-    if (!await jsm.streams.info(BLOB_STREAM).then(() => true, (e: unknown) => notFound(e))) return false;
-    return await jsm.consumers.info(WORK_STREAM, WORK_CONSUMER).then(() => true, (e: unknown) => notFound(e));
+    return await jsm.streams.info(BLOB_STREAM).then(() => true, (e: unknown) => notFound(e));
   }, retryOptions);
   if (!ready) return undefined;
   const kv = await retry(`bucket ${FITS_BUCKET} at ${where}`, 'opening the KV bucket', async () => await new Kvm(nc).open(FITS_BUCKET), retryOptions);
@@ -73,10 +65,30 @@ function notFound(error: unknown): false {
   throw error;
 }
 
-/** The work consumer shared by the workers. */
-export async function workConsumer(broker: Broker): Promise<Consumer> {
-  return await retry(`stream ${WORK_STREAM} at ${broker.where}`, 'opening the work consumer', async () =>
-    await broker.js.consumers.get(WORK_STREAM, WORK_CONSUMER), broker.retryOptions);
+/**
+ * This worker's own consumer (made when missing): the items addressed to it. Its ack_wait (10 s; the item in hand is
+ * kept by `working()` every 500 ms) only bounds an item a live worker lost — a delivery cut by a server restart; a worker
+ * that went is the coordinator's to replace (dispatch.ts).
+ */
+export async function workConsumer(broker: Broker, worker: string): Promise<Consumer> {
+  const name = workerConsumerName(worker);
+  return await retry(`stream ${WORK_STREAM} at ${broker.where}`, 'opening this worker\'s consumer', async () => {
+    const jsm = await jetstreamManager(broker.nc, { timeout: 5000 });
+    if (!await jsm.consumers.info(WORK_STREAM, name).then(() => true, (e: unknown) => notFound(e))) {
+      await jsm.consumers.add(WORK_STREAM, {
+        durable_name: name, filter_subject: workSubject(worker, '>'), ack_policy: AckPolicy.Explicit, ack_wait: nanos(10_000),
+        max_deliver: -1, max_ack_pending: -1, inactive_threshold: nanos(3_600_000),
+      });
+    }
+    return await broker.js.consumers.get(WORK_STREAM, name);
+  }, broker.retryOptions);
+}
+
+/** Removes a worker's consumer (it stopped, or went: its items are given to others). */
+export async function dropWorkConsumer(broker: Broker, worker: string): Promise<void> {
+  await retry(`stream ${WORK_STREAM} at ${broker.where}`, `removing consumer ${workerConsumerName(worker)}`, async () => {
+    await (await jetstreamManager(broker.nc, { timeout: 5000 })).consumers.delete(WORK_STREAM, workerConsumerName(worker)).catch((e: unknown) => notFound(e));
+  }, broker.retryOptions);
 }
 
 /** The fit's blobs (blobs.ts): the coordinator made the stream; a worker finds it with the work consumer. */
@@ -89,7 +101,16 @@ export async function listKeys(broker: Broker, filter: string): Promise<string[]
   return await retry(`bucket ${FITS_BUCKET} at ${broker.where}`, `listing ${filter}`, async () => {
     // a set: the client's ordered consumer may start over under load and list a key again
     const out = new Set<string>();
-    for await (const key of await broker.kv.keys(filter)) out.add(key);
+    const keys = await broker.kv.keys(filter);
+    // the listing's consumer was seen to stall while keys were being written: stopped after 5 s, and tried again
+    let stalled = false;
+    const timer = setTimeout(() => { stalled = true; keys.stop(); }, 5000);
+    try {
+      for await (const key of keys) out.add(key);
+    } finally {
+      clearTimeout(timer);
+    }
+    if (stalled) throw new Error(`listing ${filter} stalled`);
     return [...out];
   }, broker.retryOptions);
 }

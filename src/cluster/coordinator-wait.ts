@@ -1,28 +1,20 @@
 /**
- * A pass on the broker, the coordinator's side: one work item per block of units (msgID pass/first unit, so a
- * re-published item is dropped), then waiting until the prefix of all the units is stored (prefix-chain.ts) —
- * bounded: a worker's report (a refused version, a missing file) fails the fit with its words, and so does a pass
- * on which no block completes for `idleTimeoutMs`. The same wait serves the H parts written at the end.
+ * A pass on the broker, the coordinator's side, once its items are out (dispatch.ts): waiting until the prefix of all
+ * the units is stored (prefix-chain.ts) — bounded: a worker's report (a refused version, a missing file) fails the
+ * fit with its words, and so does a pass on which no block completes for `idleTimeoutMs`; once a second `check`
+ * (the dispatch's: blocks of workers that went are given to others). The same wait serves the H parts written at the end.
  */
 import { ClusterError } from '../errors.js';
 import { getValue, listKeys, type Broker } from './broker.js';
-import { decodeJson, encodeJson, msgId, retry, sleep, workSubject, type FitMeta, type WorkerReport, type WorkItem } from './protocol.js';
-
-/** Publishes the items (`blocks`: [first, end) of units; `extra`: fields of every item, e.g. kind 'h'). */
-export async function publishPass(broker: Broker, meta: FitMeta, pass: number, blocks: readonly (readonly [number, number])[],
-  extra: Partial<WorkItem> = {}): Promise<void> {
-  for (const [unit, end] of blocks) {
-    const item: WorkItem = { version: meta.version, fit: meta.fit, ...(meta.run === undefined ? {} : { run: meta.run }), pass, unit, end, ...extra };
-    await retry(`stream NMFLOW_WORK at ${broker.where}`, `publishing unit ${unit} of pass ${pass}`, async () => {
-      await broker.js.publish(workSubject(meta.fit), encodeJson(item), { msgID: `${msgId(meta.fit, meta.run ?? '', pass, unit)}${extra.kind ?? ''}` });
-    }, broker.retryOptions);
-  }
-}
+import { decodeJson, sleep, type FitMeta, type WorkerReport } from './protocol.js';
+import { keyOrTimeout } from './signals.js';
 
 export interface WaitOptions {
   readonly idleTimeoutMs: number;
   readonly log: (line: string) => void;
   readonly stopped: () => boolean;
+  /** Once a second, with the keys seen so far. */
+  readonly check?: (values: ReadonlyMap<string, string>) => Promise<void>;
 }
 
 /**
@@ -57,6 +49,7 @@ export async function waitForKeys(broker: Broker, meta: FitMeta, pass: number, p
       values.set(key, bytes === undefined ? '' : new TextDecoder().decode(bytes));
     }
     if (last === undefined ? values.size >= count : values.has(last)) return values;
+    if (list) await options.check?.(values);
     if (values.size > before || lastBytes !== undefined) { progressAt = Date.now(); delay = 10; }
     if (Date.now() - progressAt > options.idleTimeoutMs) {
       throw new ClusterError(`fit ${meta.fit}`, `no unit of pass ${pass} completed for ${Math.round(options.idleTimeoutMs / 1000)} s (${values.size}/${count} blocks of units done): `
@@ -66,8 +59,10 @@ export async function waitForKeys(broker: Broker, meta: FitMeta, pass: number, p
       options.log(`nmflow: pass ${pass}: ${values.size}/${count} blocks done, waiting for workers (nmflow worker --nats ${broker.where})`);
       loggedAt = Date.now();
     }
-    await sleep(delay);
-    delay = Math.min(20, delay * 2);
+    // the last key: woken as soon as its worker says it is stored (signals.ts); polled all the same
+    if (last === undefined) await sleep(delay);
+    else await keyOrTimeout(broker.nc, last, delay);
+    delay = Math.min(50, delay * 2);
   }
   return values;
 }

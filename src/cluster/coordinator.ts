@@ -13,7 +13,7 @@ import { Observable } from 'rxjs';
 import { ClusterError, OptionError } from '../errors.js';
 import { usePassStats } from '../model/l2/pass-stats.js';
 import { decodeStats } from './stats-codec.js';
-import { blocksOf } from './prefix-chain.js';
+import { makeDispatch } from './dispatch.js';
 import { writeHParts } from './h-parts.js';
 import { makeL2Engine } from '../model/l2/engine.js';
 import { ensureHCapacity } from '../model/l2/state.js';
@@ -30,7 +30,7 @@ import {
   bytesF64, decodeJson, encodeJson, engineName, f64Bytes, fitIdOf, hName, nmflowVersion, prefixKey, prefixName, wName, type FitMeta,
 } from './protocol.js';
 import { exponentOf, makeUnitReader, planData } from './unit-data.js';
-import { publishPass, waitForKeys } from './coordinator-wait.js';
+import { waitForKeys } from './coordinator-wait.js';
 
 /** Where and how the fit runs on NATS. */
 export interface ClusterSettings {
@@ -38,7 +38,7 @@ export interface ClusterSettings {
   readonly servers: string | readonly string[];
   /** Copies of the streams, bucket and store (default 1; 3 on a 3-server cluster). */
   readonly replicas?: number;
-  /** Seconds a worker may hold a unit without a heartbeat before it is redelivered (default 30). */
+  /** Seconds a worker may go without a heartbeat before its blocks are given to the others (default 30). */
   readonly ackWaitSeconds?: number;
   /** Seconds without any unit completed before the fit fails (default 600): no worker, or none that can work. */
   readonly idleTimeoutSeconds?: number;
@@ -124,7 +124,7 @@ async function coordinate(
   let failed = false;
   try {
     const replicas = cluster.replicas ?? 1;
-    broker = await createBroker(nc, servers, { replicas, ackWaitMs: (cluster.ackWaitSeconds ?? 30) * 1000 }, {
+    broker = await createBroker(nc, servers, { replicas }, {
       ...(cluster.retryAttempts === undefined ? {} : { attempts: cluster.retryAttempts }),
       onRetry: (attempt, error) => { if (attempt % 5 === 1) log(`nmflow: NATS at ${servers} did not answer (${(error as Error)?.message ?? String(error)}); retrying`); },
     });
@@ -159,7 +159,8 @@ async function coordinate(
     const scale = makeChunkScaler(plan.files[0]!.path, meta.exponent);
     const state = engine.state;
     const k = resolved.rank;
-    let workers = 2; // until a pass has shown how many there are
+    const dispatch = makeDispatch(broker, meta, (cluster.ackWaitSeconds ?? 30) * 1000, log);
+    const wait = { idleTimeoutMs: (cluster.idleTimeoutSeconds ?? 600) * 1000, log, stopped: () => run.stopped };
     let stored: Promise<void> = Promise.resolve();
     for (;;) {
       if (run.stopped) { await stored.catch(() => undefined); return; }
@@ -167,16 +168,14 @@ async function coordinate(
       const t0 = performance.now();
       engine.beginPass();
       await putBlob(broker, store, wName(pass), f64Bytes(state.W, state.warmScale));
-      // blocks of consecutive units, sized for the workers of the pass before (prefix-chain.ts)
-      const blocks = blocksOf(meta.units, workers);
-      await publishPass(broker, meta, pass, blocks);
+      // blocks of consecutive units, the same to the same workers while they stay (dispatch.ts)
+      const blocks = await dispatch.startPass(pass, wait);
       await stored; // the pass before: stored while this one's items went out (and its objects removed)
       const t1 = performance.now();
       const runId = meta.run!;
-      const done = await waitForKeys(broker, meta, pass, `${fit}.prefix.${pass}.${runId}`, prefixKey(fit, pass, runId, meta.units), blocks.length,
-        { idleTimeoutMs: (cluster.idleTimeoutSeconds ?? 600) * 1000, log, stopped: () => run.stopped });
+      await waitForKeys(broker, meta, pass, `${fit}.prefix.${pass}.${runId}`, prefixKey(fit, pass, runId, meta.units), blocks.length,
+        { ...wait, check: async (done) => { await dispatch.check((a) => done.has(prefixKey(fit, pass, runId, a.end))); } });
       if (run.stopped) return;
-      workers = Math.max(1, new Set(done.values()).size);
       const t2 = performance.now();
       // the workers added the units in unit order along the chain: the last prefix is the pass's statistics
       usePassStats(state, decodeStats(await getBlob(broker, store, prefixName(pass, runId, meta.units)), prefixName(pass, runId, meta.units)));
@@ -203,7 +202,7 @@ async function coordinate(
         }
         const final = scale.snapshot(engine.snapshot(summary, true, trace));
         const hParts = cluster.hPartsDir === undefined ? undefined
-          : await writeHParts(broker, store, meta, pass, cluster.hPartsDir, state, { idleTimeoutMs: (cluster.idleTimeoutSeconds ?? 600) * 1000, log, stopped: () => run.stopped });
+          : await writeHParts(broker, store, meta, pass, cluster.hPartsDir, state, dispatch, wait);
         engine.close();
         finished = true;
         emit(hParts === undefined ? final : { ...final, hParts } as Snapshot);

@@ -54,10 +54,15 @@ export async function dropFit(broker: Broker, store: FitBlobs | undefined, fit: 
   if (store) await dropBlobs(broker, store, '>');
 }
 
-/** The fit's pending work items (a failed fit: the workers stop taking them). */
+/** The fit's pending work items, every worker's (a failed fit: the workers stop taking them). */
 export async function purgeWork(broker: Broker, fit: string): Promise<void> {
+  await purgeWorkerItems(broker, '*', fit);
+}
+
+/** The fit's items addressed to `worker` ('*': to any) that are not taken yet. */
+export async function purgeWorkerItems(broker: Broker, worker: string, fit: string): Promise<void> {
   await retry(`stream ${WORK_STREAM} at ${broker.where}`, 'removing the fit\'s work items', async () => {
-    await (await jetstreamManager(broker.nc, { timeout: 5000 })).streams.purge(WORK_STREAM, { filter: workSubject(fit) });
+    await (await jetstreamManager(broker.nc, { timeout: 5000 })).streams.purge(WORK_STREAM, { filter: workSubject(worker, fit) });
   }, broker.retryOptions);
 }
 

@@ -4,13 +4,14 @@
  * column — the sample's global index — and factor_0 … factor_{k−1}); the parts in unit order are the rows of the
  * in-process H, the same bytes. A worker writes the codes it holds of the last pass (or fetches h/<pass>/<unit>),
  * normalised and ordered as the final snapshot does (model/l2/snapshot.ts: H_raw / hSum, factors sorted by d):
- * the coordinator stores hSum and the order as blob `f/<run>`.
+ * the coordinator stores hSum and the order as blob `f/<run>`. Each unit's item goes to the worker that solved it last (dispatch.ts).
  */
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ClusterError } from '../errors.js';
 import { sortFactors } from '../snapshot/sort-factors.js';
-import { publishPass, waitForKeys, type WaitOptions } from './coordinator-wait.js';
+import { waitForKeys, type WaitOptions } from './coordinator-wait.js';
+import type { Dispatch } from './dispatch.js';
 import { writeFactorsHTable } from '../io/model-table.js';
 import { UNIT_SAMPLES } from '../model/l2/units.js';
 import { getBlob, putBlob, type FitBlobs } from './blobs.js';
@@ -49,13 +50,15 @@ export async function writeHPart(broker: Broker, store: FitBlobs, meta: FitMeta,
  * item per unit published (kind 'h'), and the paths of the parts once every unit's is written, in unit order.
  */
 export async function writeHParts(broker: Broker, store: FitBlobs, meta: FitMeta, pass: number, dir: string,
-  state: { readonly W: Float64Array; readonly d: Float64Array; readonly hSum: Float64Array; readonly m: number; readonly k: number }, wait: WaitOptions): Promise<string[]> {
+  state: { readonly W: Float64Array; readonly d: Float64Array; readonly hSum: Float64Array; readonly m: number; readonly k: number },
+  dispatch: Dispatch, wait: WaitOptions): Promise<string[]> {
   const run = meta.run ?? '';
   await mkdir(dir, { recursive: true });
   const { order } = sortFactors(state.W, state.m, state.k, state.d, undefined, 0);
   await storeFinalScale(broker, store, run, state.hSum, order);
-  await publishPass(broker, meta, pass, Array.from({ length: meta.units }, (_, u) => [u, u + 1] as const), { kind: 'h', dir: resolve(dir) });
-  const keys = await waitForKeys(broker, meta, pass, `${meta.fit}.hpart.${run}`, undefined, meta.units, wait);
+  await dispatch.startParts(pass, { kind: 'h', dir: resolve(dir) }, wait);
+  const keys = await waitForKeys(broker, meta, pass, `${meta.fit}.hpart.${run}`, undefined, meta.units,
+    { ...wait, check: async (done) => { await dispatch.check((a) => done.has(hPartKey(meta.fit, run, a.first))); } });
   const paths: string[] = [];
   for (let u = 0; u < meta.units; u++) {
     const path = keys.get(hPartKey(meta.fit, run, u));

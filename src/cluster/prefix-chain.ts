@@ -14,7 +14,8 @@ import type { PassStats } from '../model/l2/pass-stats.js';
 import { getBlob, putBlob, type FitBlobs } from './blobs.js';
 import { getValue, type Broker } from './broker.js';
 import { decodeStats, encodeStats, makeStatsSum } from './stats-codec.js';
-import { encodeJson, prefixKey, prefixName, retry, sleep } from './protocol.js';
+import { encodeJson, prefixKey, prefixName, retry } from './protocol.js';
+import { announce, keyOrTimeout } from './signals.js';
 
 export interface Block {
   readonly fit: string;
@@ -35,21 +36,24 @@ export async function prefixStored(broker: Broker, block: Block): Promise<boolea
 
 /**
  * Waits for the prefix of [0, first) (polled), adds the block's unit statistics (in unit order) and stores the
- * prefix of [0, end) and its key. `cancelled()` ends the wait with a ClusterError (the worker stops, or the fit
+ * prefix of [0, end) and its key; `ready()` is called once the prefix before is stored (the rest is the chain's next
+ * hop: worker.ts lets it run before its next unit). `cancelled()` ends the wait with a ClusterError (the worker stops, or the fit
  * has another run); so does `maxWaitMs` without the prefix (the coordinator's idle timeout is the bound that fails the fit).
  */
 export async function reduceBlock(broker: Broker, store: FitBlobs, block: Block, stats: readonly PassStats[], worker: string,
-  cancelled: () => string | undefined, maxWaitMs = 600_000): Promise<void> {
+  cancelled: () => string | undefined, ready: () => void = () => undefined, maxWaitMs = 600_000): Promise<void> {
   const { fit, run, pass, first, end, units, m, k } = block;
   let seed: PassStats | undefined;
-  if (first > 0) {
+  if (first === 0) ready();
+  else {
     const key = prefixKey(fit, pass, run, first);
     const since = Date.now();
-    for (let delay = 5; await getValue(broker, key) === undefined; delay = Math.min(20, delay * 2)) {
+    for (let delay = 5; await getValue(broker, key) === undefined; delay = Math.min(50, delay * 2)) {
       const why = cancelled() ?? (Date.now() - since > maxWaitMs ? `no prefix of units [0, ${first}) for ${Math.round(maxWaitMs / 1000)} s` : undefined);
       if (why !== undefined) throw new ClusterError(`fit ${fit}`, `units [${first}, ${end}) of pass ${pass}: ${why}`);
-      await sleep(delay);
+      await keyOrTimeout(broker.nc, key, delay); // woken when the worker before says it stored the prefix (signals.ts)
     }
+    ready();
     seed = decodeStats(await getBlob(broker, store, prefixName(pass, run, first)), prefixName(pass, run, first));
   }
   const sum = makeStatsSum(m, k, units, seed);
@@ -62,19 +66,5 @@ export async function reduceBlock(broker: Broker, store: FitBlobs, block: Block,
       if (!/exist|wrong last sequence/i.test((error as Error)?.message ?? '')) throw error;
     });
   }, broker.retryOptions);
-}
-
-/**
- * Blocks of consecutive units for one pass, largest first (guided self-scheduling): each takes
- * ⌈remaining / (2·workers)⌉ units, at least `least`, so that the last blocks are small (the workers end
- * together) and few (each block is one hop of the chain).
- */
-export function blocksOf(units: number, workers: number, least = 2): [number, number][] {
-  const out: [number, number][] = [];
-  for (let a = 0; a < units;) {
-    const size = Math.min(units - a, Math.max(least, Math.ceil((units - a) / (2 * Math.max(1, workers)))));
-    out.push([a, a + size]);
-    a += size;
-  }
-  return out;
+  announce(broker.nc, fit, prefixKey(fit, pass, run, end));
 }

@@ -3,10 +3,13 @@
  * the JetStream resources, the messages, the version check, and the one retry rule of every broker call.
  *
  * Resources (file storage, `replicas` copies):
- * - stream NMFLOW_WORK (work-queue retention), subjects `nmflow.work.<fit>`: one message per work item
- *   (pass, a block of consecutive units [unit, end)), msgID `<fit>/<run>/<pass>/<unit>` (an item published twice by one
- *   coordinator run is dropped by the server), read through one durable pull consumer `workers` shared by every
- *   worker (acked once the block's prefix is stored; redelivered after ack_wait otherwise).
+ * - stream NMFLOW_WORK (work-queue retention), subjects `nmflow.work.<worker>.<fit>`: one message per work item
+ *   (pass, a block of consecutive units [unit, end)) addressed to the worker the coordinator gave the block
+ *   (dispatch.ts: the same units to the same worker every pass, so its data and codes stay where they are), msgID
+ *   `<fit>/<run>/<pass>/<unit>[/<attempt>]` (an item published twice is dropped by the server), read through that
+ *   worker's durable pull consumer `w-<worker>` (acked once the block's prefix is stored).
+ * - core NATS subject `nmflow.beat`: every worker's heartbeat (its id and version) every HEARTBEAT_MS, and its last
+ *   word when it stops; a worker not heard of for ack_wait is gone: the coordinator gives its blocks to the others.
  * - KV bucket `nmflow-fits`: `<fit>.meta` (the fit's data and options), `<fit>.state` (the last completed
  *   pass: the coordinator resumes from it), `<fit>.prefix.<pass>.<run>.<end>` (the prefix sum of units [0, end)
  *   is stored; its value the worker's id; created once), `<fit>.error.<id>` (a worker's failure or refusal),
@@ -21,11 +24,21 @@ import { readFileSync } from 'node:fs';
 import { ClusterError } from '../errors.js';
 
 export const WORK_STREAM = 'NMFLOW_WORK';
-export const WORK_CONSUMER = 'workers';
+/** The consumer every worker shared before items were addressed (removed when found: a work-queue stream takes no filtered consumer beside it). */
+export const LEGACY_CONSUMER = 'workers';
 export const FITS_BUCKET = 'nmflow-fits';
-export const workSubject = (fit: string): string => `nmflow.work.${fit}`;
-/** `run`: the coordinator run's id (a restarted coordinator publishes the items again; workers drop the done ones by unit id). */
-export const msgId = (fit: string, run: string, pass: number, unit: number): string => `${fit}/${run}/${pass}/${unit}`;
+/** How often a worker says it is alive (ms). */
+export const HEARTBEAT_MS = 500;
+/** A worker's id as a subject token, consumer name and key (letters, digits, '-' and '_'). */
+export const workerSlug = (id: string): string => id.replace(/[^A-Za-z0-9_-]/g, '_');
+export const workSubject = (worker: string, fit: string): string => `nmflow.work.${worker}.${fit}`;
+export const workerConsumerName = (worker: string): string => `w-${worker}`;
+export const BEAT_SUBJECT = 'nmflow.beat';
+/**
+ * `run`: the coordinator run's id (a restarted coordinator publishes the items again; workers drop the done ones by unit id);
+ * `attempt`: > 0 for a block given again to another worker (its worker went).
+ */
+export const msgId = (fit: string, run: string, pass: number, unit: number, attempt = 0): string => `${fit}/${run}/${pass}/${unit}${attempt > 0 ? `/${attempt}` : ''}`;
 export const prefixKey = (fit: string, pass: number, run: string, end: number): string => `${fit}.prefix.${pass}.${run}.${end}`;
 export const wName = (pass: number): string => `w/${pass}`;
 export const prefixName = (pass: number, run: string, end: number): string => `p/${pass}/${run}/${end}`;
@@ -79,6 +92,13 @@ export interface FitMeta {
 export interface CompletedPasses {
   readonly pass: number;
   readonly trace: readonly { readonly iteration: number; readonly relativeLoss: number; readonly objective: number; readonly tol: number; readonly seconds: number }[];
+}
+
+/** On `nmflow.beat`: a worker's heartbeat; `gone`: it stops. */
+export interface WorkerBeat {
+  readonly worker: string;
+  readonly version: string;
+  readonly gone?: boolean;
 }
 
 /** `<fit>.error.<id>`: what a worker could not do, said where. */

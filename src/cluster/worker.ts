@@ -1,5 +1,6 @@
 /**
- * `nmflow worker --nats URL`: takes work items (pass, a block of units) from the shared consumer (protocol.ts),
+ * `nmflow worker --nats URL`: says it is alive (`nmflow.beat`, every HEARTBEAT_MS), takes the work items (pass, a
+ * block of units) the coordinator addressed to it from its own consumer (protocol.ts, dispatch.ts),
  * solves each unit's codes with the pass's W (model/l2/pass-stats.ts unitPassStats: the in-process fit's own step)
  * and stores them, keeps the units' statistics, adds them to the prefix of the units before the block once it is
  * stored (prefix-chain.ts; meanwhile it takes the next block) and only then acks; at the end it writes H parts
@@ -9,7 +10,7 @@
  * A work item of another nmflow version is refused and reported to its coordinator.
  */
 import { hostname } from 'node:os';
-import type { JsMsg } from '@nats-io/jetstream';
+import type { Consumer, JsMsg } from '@nats-io/jetstream';
 import { NmfError } from '../errors.js';
 import { makeL2Engine } from '../model/l2/engine.js';
 import { UNIT_SAMPLES } from '../model/l2/units.js';
@@ -19,12 +20,12 @@ import type { PassStats } from '../model/l2/pass-stats.js';
 import { prefixStored, reduceBlock, type Block } from './prefix-chain.js';
 import { writeHPart } from './h-parts.js';
 import { resolveOptions, withSolver, type FitOptions, type ResolvedOptions } from '../options.js';
-import { fitObjects, getValue, openBroker, putValue, workConsumer, type Broker } from './broker.js';
+import { dropWorkConsumer, fitObjects, getValue, openBroker, putValue, workConsumer, type Broker } from './broker.js';
 import { getBlob, putBlob, type FitBlobs } from './blobs.js';
 import { connectCluster } from './connect.js';
 import {
-  bytesF64, decodeJson, encodeJson, f64Bytes, hName, nmflowVersion, retry, sleep, wName,
-  type FitMeta, type WorkerReport, type WorkItem,
+  BEAT_SUBJECT, bytesF64, decodeJson, encodeJson, f64Bytes, hName, HEARTBEAT_MS, nmflowVersion, retry, sleep, wName, workerSlug,
+  type FitMeta, type WorkerBeat, type WorkerReport, type WorkItem,
 } from './protocol.js';
 import { makeUnitReader, type UnitReader } from './unit-data.js';
 
@@ -52,7 +53,7 @@ interface FitContext {
 
 /** Runs until `signal` aborts; resolves when the worker has stopped cleanly. */
 export async function runWorker(options: WorkerOptions): Promise<void> {
-  const id = `${hostname()}-${process.pid}`;
+  const id = workerSlug(`${hostname()}-${process.pid}`);
   const version = nmflowVersion();
   const log = options.log ?? (() => undefined);
   const servers = typeof options.servers === 'string' ? options.servers : options.servers.join(',');
@@ -61,8 +62,11 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
   log(`nmflow worker ${id}: connected to ${servers} (nmflow ${version})`);
   const fits = new Map<string, FitContext>();
   const reductions = new Set<Promise<void>>();
+  const urgent = new Set<Promise<void>>(); // hops of the chain under way (handle)
   let broker: Broker | undefined;
   let waitingSaid = false;
+  let beating: ReturnType<typeof setInterval> | undefined;
+  let consumer: Consumer | undefined;
   try {
     while (options.signal?.aborted !== true) {
       broker ??= await openBroker(nc, servers, retryOptions);
@@ -73,15 +77,21 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
         continue;
       }
       const b = broker;
-      const consumer = await workConsumer(b);
-      const msg = await retry(`consumer workers at ${servers}`, 'fetching a work item', async () => await consumer.next({ expires: 1000 }), retryOptions);
+      // the consumer before the first heartbeat: items given to this worker once it is seen find it
+      const c = consumer ??= await workConsumer(b, id);
+      beating ??= heartbeat(b, id, version);
+      const msg = await retry(`consumer of worker ${id} at ${servers}`, 'fetching a work item', async () => await c.next({ expires: 1000 }).catch((error: unknown) => {
+        // removed (a coordinator took this worker for gone, or the stream was made again): made anew at the next turn
+        if (/not found|deleted/i.test((error as Error)?.message ?? '')) { consumer = undefined; return null; }
+        throw error;
+      }), retryOptions);
       if (msg === null) continue;
       const beat = setInterval(() => msg.working(), 500);
       let reduction: Promise<void> | undefined;
       try {
-        reduction = (await handle(b, msg, id, version, fits, options, log))?.reduction;
+        reduction = (await handle(b, msg, id, version, fits, options, log, urgent))?.reduction;
       } catch (error) {
-        // This item only (it comes back after ack_wait); a server gone for good ends the loop at the next fetch.
+        // This item only (nak'ed: it comes back); a server gone for good ends the loop at the next fetch.
         log(`nmflow worker ${id}: ${(error as Error)?.message ?? String(error)}`);
       } finally {
         if (reduction === undefined) clearInterval(beat);
@@ -96,15 +106,29 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
       }
     }
   } finally {
-    await Promise.all(reductions); // stopping: each ends (cancelled: its item is redelivered to another worker)
+    clearInterval(beating);
+    await Promise.all(reductions); // stopping: each ends (cancelled: its block is the coordinator's to give to another worker)
     for (const ctx of fits.values()) ctx.engine.close();
+    // gone cleanly: the coordinator gives this worker's blocks to others at once (no wait for a missed heartbeat)
+    if (broker !== undefined) {
+      try { broker.nc.publish(BEAT_SUBJECT, encodeJson({ worker: id, version, gone: true } satisfies WorkerBeat)); } catch { /* closed */ }
+      await dropWorkConsumer({ ...broker, retryOptions: { attempts: 2 } }, id).catch(() => undefined);
+    }
     await nc.close().catch(() => undefined);
   }
 }
 
+/** Says this worker is alive every HEARTBEAT_MS (core NATS: a beat lost in a reconnect is the next one's to make). */
+function heartbeat(broker: Broker, id: string, version: string): ReturnType<typeof setInterval> {
+  const value = encodeJson({ worker: id, version } satisfies WorkerBeat);
+  const beat = (): void => { try { broker.nc.publish(BEAT_SUBJECT, value); } catch { /* closed: stopping */ } };
+  beat();
+  return setInterval(beat, HEARTBEAT_MS);
+}
+
 /** An item: a block solved (the returned promise: its prefix stored) or an H part written; undefined: settled here. */
 async function handle(broker: Broker, msg: JsMsg, id: string, version: string, fits: Map<string, FitContext>, options: WorkerOptions,
-  log: (line: string) => void): Promise<{ reduction: Promise<void> } | undefined> {
+  log: (line: string) => void, urgent: Set<Promise<void>>): Promise<{ reduction: Promise<void> } | undefined> {
   const item = decodeJson<WorkItem>(msg.data);
   if (item.version !== version) {
     const message = `this worker runs nmflow ${version}, the coordinator ${item.version}: start workers of the coordinator's version`;
@@ -115,6 +139,7 @@ async function handle(broker: Broker, msg: JsMsg, id: string, version: string, f
   }
   let ctx: FitContext | undefined;
   let stats: PassStats[];
+  let codes: Promise<void>[];
   try {
     const known = fits.get(item.fit);
     // another coordinator run of this fit (repeated, or resumed): what this worker holds may be of an earlier fit
@@ -129,9 +154,15 @@ async function handle(broker: Broker, msg: JsMsg, id: string, version: string, f
     }
     if (await prefixStored(broker, blockOf(ctx, item))) { await ackNow(msg); return undefined; } // a duplicate
     stats = [];
+    codes = [];
     for (let unit = item.unit; unit < (item.end ?? item.unit + 1); unit++) {
-      stats.push(await solveUnit(broker, ctx, item.pass, unit, msg));
+      const solved = await solveUnit(broker, ctx, item.pass, unit, msg);
+      stats.push(solved.stats);
+      codes.push(solved.stored);
       options.onUnit?.({ ...item, unit });
+      // the I/O that came meanwhile (a prefix this worker waits for), and the hops of the chain it allows, first
+      await new Promise((r) => setImmediate(r));
+      while (urgent.size > 0) await Promise.all(urgent);
     }
   } catch (error) {
     if (!(error instanceof NmfError) || error.code === 'CLUSTER') { msg.nak(1000); fits.delete(item.fit); throw error; }
@@ -151,7 +182,14 @@ async function handle(broker: Broker, msg: JsMsg, id: string, version: string, f
   const c = ctx;
   const cancelled = (): string | undefined => (options.signal?.aborted === true ? 'the worker stops'
     : fits.get(item.fit) !== c ? 'the fit has another coordinator run' : undefined);
-  return { reduction: reduceBlock(broker, c.store, blockOf(c, item), stats, id, cancelled) };
+  // acked once the prefix and the block's codes are stored (the codes go out while the next units are solved)
+  // once its prefix is in hand, the block's hop of the chain goes before this worker's next unit (the pass waits on the chain)
+  const reduction: Promise<void> = Promise.all([reduceBlock(broker, c.store, blockOf(c, item), stats, id, cancelled, () => queueMicrotask(() => {
+    const hop = reduction.catch(() => undefined);
+    urgent.add(hop);
+    void hop.finally(() => urgent.delete(hop));
+  })), ...codes]).then(() => undefined);
+  return { reduction };
 }
 
 const blockOf = (ctx: FitContext, item: WorkItem): Block => ({
@@ -180,8 +218,8 @@ async function openFit(broker: Broker, fit: string, run: string | undefined): Pr
   return { meta, options, engine, reader: makeUnitReader(meta), store, wPass: 0, held: new Map(), run };
 }
 
-/** The unit's codes and statistics with the pass's W; the codes stored as h/<pass>/<unit>, the statistics returned. */
-async function solveUnit(broker: Broker, ctx: FitContext, pass: number, unit: number, msg: JsMsg): Promise<PassStats> {
+/** The unit's codes and statistics with the pass's W; `stored`: the codes being stored as h/<pass>/<unit>. */
+async function solveUnit(broker: Broker, ctx: FitContext, pass: number, unit: number, msg: JsMsg): Promise<{ stats: PassStats; stored: Promise<void> }> {
   const { engine, meta, store } = ctx;
   const state = engine.state;
   const k = state.k;
@@ -206,7 +244,8 @@ async function solveUnit(broker: Broker, ctx: FitContext, pass: number, unit: nu
   // NMFLOW_WORKER_HOLD_MS: a long solve, for the fault tests (the heartbeats keep the item; a kill now loses it)
   const hold = Number(process.env.NMFLOW_WORKER_HOLD_MS ?? 0);
   if (hold > 0) await sleep(hold);
-  await putBlob(broker, store, hName(pass, unit), f64Bytes(state.H.subarray(from, to)));
+  const stored = putBlob(broker, store, hName(pass, unit), f64Bytes(state.H.subarray(from, to)));
+  stored.catch(() => undefined); // (awaited with the block's prefix)
   ctx.held.set(unit, pass);
-  return stats;
+  return { stats, stored };
 }
