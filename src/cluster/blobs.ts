@@ -53,7 +53,7 @@ export async function putBlob(broker: BlobBroker, blobs: FitBlobs, name: string,
   }, broker.retryOptions);
 }
 
-/** A blob; a missing one is a ClusterError naming it. */
+/** A blob (read-only: a one-part blob is a view of the message, possibly a Node Buffer); a missing one is a ClusterError naming it. */
 export async function getBlob(broker: BlobBroker, blobs: FitBlobs, name: string): Promise<Uint8Array> {
   const subject = subjectOf(blobs.fit, name);
   return await retry(`blob ${name} at ${broker.where}`, `reading ${name}`, async () => {
@@ -69,6 +69,8 @@ export async function getBlob(broker: BlobBroker, blobs: FitBlobs, name: string)
     };
     const first = await get(0);
     const parts = new DataView(first.buffer, first.byteOffset, first.byteLength).getUint32(0, true);
+    // one part (a unit's codes): a view, no copy — the client gives each message bytes nothing writes to again
+    if (parts === 1) return first.subarray(8);
     const rest = await Promise.all(Array.from({ length: parts - 1 }, (_, i) => get(i + 1)));
     const all = [first, ...rest];
     const out = new Uint8Array(all.reduce((s, p) => s + p.length - 8, 0));
