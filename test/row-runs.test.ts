@@ -2,7 +2,8 @@
  * Rows moved as runs (kernel/row-runs.ts) give the bytes of the per-row loops they replace, for rows that are
  * all of 0..m−1 (one run: the dense path), scattered rows, single rows and none; with −0 values and rows absent
  * (an absent row adds nothing: a −0 already there stays −0). The same through makeStatsSum and mergePassStats
- * (cluster/stats-codec.ts, model/l2/pass-stats.ts) against a sum written out in the test.
+ * (cluster/stats-codec.ts, model/l2/pass-stats.ts) against a sum written out in the test, and a sum encoded in
+ * place against the encoding of copies of its arrays.
  */
 import { describe, expect, it } from 'vitest';
 import { decodeStats, encodeStats, makeStatsSum } from '../src/cluster/stats-codec.js';
@@ -84,6 +85,13 @@ describe('makeStatsSum and mergePassStats with dense and sparse units', () => {
     for (const u of units) sum.add(u);
     check(sum.result());
     check(units.reduce(mergePassStats));
+    // a result of every row is encoded in place: the bytes of the encoding of copies of its arrays
+    const whole = sum.result(false), r = whole.ranges[0]!;
+    const copied = { m, k, ranges: [{ ...r, S: r.S.slice(), hSum: r.hSum.slice(), B: r.B.slice(), rows: r.rows.slice() }] };
+    expect(r.rows.length).toBe(m);
+    const inPlace = encodeStats(whole);
+    expect(inPlace.buffer).toBe(r.B.buffer);
+    expect(Buffer.from(inPlace).equals(Buffer.from(encodeStats(copied)))).toBe(true);
     // through prefixes, the first ones sparse (not every row yet) then dense
     for (const cut of [1, 2, 3, 5]) {
       const head = makeStatsSum(m, k, units.length);
