@@ -6,8 +6,9 @@
  *   gatherRows:  the rows i with mark[i] === value, ascending, and their values (a fresh compact copy).
  *   scatterRows: B[rows[q]] = src[q] for every q (touched[row] = 1 when given).
  *   addRows:     B[rows[q]] = B[rows[q]] + src[q], entry by entry, for every q (touched[row] = 1).
- * The same operands and the same additions as the per-row loops they replace (each entry of B gets one
- * addition per row present; a row absent adds nothing, not +0), so the same bytes. `rows` ascending, distinct.
+ * The same operands and the same additions, in the same order, as the per-row loops they replace (each entry of
+ * B gets one addition per row present; a row absent adds nothing, not +0), so the same bytes, whatever the order
+ * of `rows` (runs are taken where it happens to be consecutive: in the statistics it is ascending).
  */
 
 /** The end of the run of consecutive rows that starts at rows[q] (rows[q..e) = rows[q], rows[q] + 1, …). */
