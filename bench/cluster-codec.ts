@@ -2,7 +2,7 @@
  * The CPU a distributed-fit worker spends on the pass statistics outside the solve, this tree against a base
  * commit in one run: on the 49 units of the synthetic 20000 × 200000 matrix (bench/data/cluster-synthetic-…,
  * made by `npm run bench:cluster -- --prepare-only`), rank 10, solver 'fast', one worker's prefix chain
- * (cluster/prefix-chain.ts blocksOf(49, 1)). Per pass:
+ * (cluster/dispatch.ts equalBlocks(49, 4): the blocks of one worker's pass). Per pass:
  *   solve    stepL2 of each unit (the WebAssembly solve, shared by both sides: run once)
  *   rows     a unit's touched rows of Bu (unitPassStats's extraction: base rowsOf, this tree gatherRows)
  *   decode   decodeStats of each block's seed prefix
@@ -23,7 +23,7 @@ import { loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { asyncBufferFromFile, parquetMetadataAsync } from 'hyparquet';
-import { blocksOf } from '../src/cluster/prefix-chain.js';
+import { equalBlocks } from '../src/cluster/dispatch.js';
 import * as codec from '../src/cluster/stats-codec.js';
 import { makeUnitReader } from '../src/cluster/unit-data.js';
 import { gatherRows } from '../src/kernel/row-runs.js';
@@ -83,7 +83,7 @@ const options = withSolver(resolveOptions(given), given);
 const engine = makeL2Engine(meta.m, options, { sourceName: data, featureNames: undefined, threads: 1 });
 const state = engine.state, k = state.k;
 ensureHCapacity(state, meta.n);
-const blocks = blocksOf(units, 1);
+const blocks = equalBlocks(units, 4);
 const same = (a: Float64Array | Int32Array | Uint8Array, b: Float64Array | Int32Array | Uint8Array): boolean =>
   Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 const parts = ['rows', 'decode', 'sum', 'result', 'encode', 'use'] as const;
