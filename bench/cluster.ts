@@ -10,7 +10,7 @@
  * for units / pass time) and the load averages. Also checks that the three models are the same bytes.
  * Writes bench/results/cluster-<date>.json.
  *
- *   npm run bench:cluster [-- --passes 6]
+ *   npm run bench:cluster [-- --passes 6] [--rank 10]   (another rank: cluster-<date>-k<rank>.json)
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,7 +20,9 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { readModel } from '../src/io/model-file.js';
 import { freePort } from '../test/helpers/nats-server.js';
 
-const passes = Number(process.argv[process.argv.indexOf('--passes') + 1] || 6) || 6;
+const flag = (name: string, fallback: number): number => (process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) || fallback : fallback);
+const passes = flag('--passes', 6);
+const rank = flag('--rank', 10);
 const MTX = 'bench/data/synthetic-20000x200000-0.25pct.mtx';
 const PARTS = 'bench/data/cluster-synthetic-20000x200000';
 const PART_SAMPLES = 16384;
@@ -93,7 +95,7 @@ const cpuOf = (pid: number | undefined): number => {
 
 /** One `nmflow fit` process: its per-pass times (from the JSON trace), its stderr, the CPU of it and of `watch` per pass. */
 async function runFit(args: string[], watch: Record<string, number | undefined> = {}, server?: Server): Promise<FitRun> {
-  const child = spawn('node', [...CLI, 'fit', PARTS, '--layout', 'list', '--rank', '10', '--seed', '1', '--tol', '0', '--max-iterations', String(passes), '--json', ...args],
+  const child = spawn('node', [...CLI, 'fit', PARTS, '--layout', 'list', '--rank', String(rank), '--seed', '1', '--tol', '0', '--max-iterations', String(passes), '--json', ...args],
     { stdio: ['ignore', 'pipe', 'pipe'] });
   const pids: Record<string, number | undefined> = { fit: child.pid, ...watch };
   const sample = (): Record<string, number> => Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuOf(pid)]));
@@ -184,11 +186,11 @@ try {
   const one = runs[0]!.secondsPerPass as number, two = runs[1]!.secondsPerPass as number;
   const result = {
     date: new Date().toISOString(), data: `${PARTS} (20000 × 200000, 10 M nonzeros, ${Math.ceil(200_000 / PART_SAMPLES)} parts, 49 units)`,
-    rank: 10, solver: 'fast', passes, inProcess, nats: runs,
+    rank, solver: 'fast', passes, inProcess, nats: runs,
     speedupTwoWorkersOverOne: one / two, natsTwoWorkersOverInProcessTwoThreads: two / inProcess.secondsPerPass,
     sameModelBytes: { oneWorkerVsInProcess: await sameBytes('nats-1.arrow', 'local.arrow'), twoWorkersVsInProcess: await sameBytes('nats-2.arrow', 'local.arrow') },
   };
-  const file = `bench/results/cluster-${result.date.slice(0, 10)}.json`;
+  const file = `bench/results/cluster-${result.date.slice(0, 10)}${rank === 10 ? '' : `-k${rank}`}.json`;
   writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
   log(`speed-up 2 workers / 1: ${result.speedupTwoWorkersOverOne.toFixed(2)}×; 2 workers / in-process 2 threads: ${result.natsTwoWorkersOverInProcessTwoThreads.toFixed(2)}; wrote ${file}`);
 } finally {

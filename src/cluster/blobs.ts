@@ -100,3 +100,50 @@ export async function dropBlobs(broker: BlobBroker, blobs: FitBlobs, pattern: st
     await (await jetstreamManager(broker.nc, { timeout: 5000 })).streams.purge(BLOB_STREAM, { filter });
   }, broker.retryOptions);
 }
+
+/** A blob received while it is written (blobs are JetStream messages: a core subscriber gets their parts as they go by). */
+export interface IncomingBlob {
+  /** The blob once every part has come. */
+  bytes(): Uint8Array | undefined;
+  /** true as soon as every part has come (now or within `ms`), false after `ms`. */
+  wait(ms: number): Promise<boolean>;
+  stop(): void;
+}
+
+/**
+ * Listens for the parts of blob `name` from now on — the worker of the next block of the prefix chain, the coordinator
+ * for the last prefix: the bytes without a read once they are written. A blob written before this call never comes
+ * (read it with getBlob); nor may it when the connection drops — only a shortcut.
+ */
+export function watchBlob(nc: NatsConnection, blobs: FitBlobs, name: string): IncomingBlob {
+  const parts = new Map<number, Uint8Array>();
+  let total = 0;
+  let whole: Uint8Array | undefined;
+  let wake: (() => void) | undefined;
+  const subscription = nc.subscribe(`${subjectOf(blobs.fit, name)}.*`, {
+    callback: (error, msg) => {
+      if (error !== null || whole !== undefined || msg.data.length < 8) return;
+      const index = Number(msg.subject.slice(msg.subject.lastIndexOf('.') + 1));
+      total = new DataView(msg.data.buffer, msg.data.byteOffset, 8).getUint32(0, true);
+      parts.set(index, msg.data.subarray(8));
+      for (let i = 0; i < total; i++) if (!parts.has(i)) return;
+      const out = new Uint8Array([...parts.values()].reduce((s, p) => s + p.length, 0));
+      for (let i = 0, at = 0; i < total; at += parts.get(i)!.length, i++) out.set(parts.get(i)!, at);
+      whole = out;
+      subscription.unsubscribe();
+      wake?.();
+    },
+  });
+  return {
+    bytes: () => whole,
+    async wait(ms) {
+      if (whole !== undefined) return true;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => { wake = undefined; resolve(); }, ms);
+        wake = () => { clearTimeout(timer); wake = undefined; resolve(); };
+      });
+      return whole !== undefined;
+    },
+    stop: () => { if (whole === undefined) subscription.unsubscribe(); },
+  };
+}

@@ -23,7 +23,7 @@ import { makeChunkScaler } from '../pipeline/value-scale.js';
 import type { Snapshot, TracePoint } from '../snapshot/snapshot.js';
 import type { SourceOptions } from '../source/layout.js';
 import { createBroker, fitObjects, getValue, putValue, type Broker } from './broker.js';
-import { getBlob, putBlob, type FitBlobs } from './blobs.js';
+import { getBlob, putBlob, watchBlob, type FitBlobs } from './blobs.js';
 import { connectCluster } from './connect.js';
 import { decodeEngineState, dropFit, dropPassObjects, encodeEngineState, purgeWork, clearReports, type CompletedPasses } from './fit-state.js';
 import {
@@ -169,16 +169,17 @@ async function coordinate(
       engine.beginPass();
       await putBlob(broker, store, wName(pass), f64Bytes(state.W, state.warmScale));
       // blocks of consecutive units, the same to the same workers while they stay (dispatch.ts)
+      const runId = meta.run!;
+      const arrival = watchBlob(nc, store, prefixName(pass, runId, meta.units)); // the pass's statistics, as the last worker writes them
       const blocks = await dispatch.startPass(pass, wait);
       await stored; // the pass before: stored while this one's items went out (and its objects removed)
       const t1 = performance.now();
-      const runId = meta.run!;
       await waitForKeys(broker, meta, pass, `${fit}.prefix.${pass}.${runId}`, prefixKey(fit, pass, runId, meta.units), blocks.length,
-        { ...wait, check: async (done) => { await dispatch.check((a) => done.has(prefixKey(fit, pass, runId, a.end))); } });
+        { ...wait, arrival, check: async (done) => { await dispatch.check((a) => done.has(prefixKey(fit, pass, runId, a.end))); } });
       if (run.stopped) return;
       const t2 = performance.now();
       // the workers added the units in unit order along the chain: the last prefix is the pass's statistics
-      usePassStats(state, decodeStats(await getBlob(broker, store, prefixName(pass, runId, meta.units)), prefixName(pass, runId, meta.units)));
+      usePassStats(state, decodeStats(arrival.bytes() ?? await getBlob(broker, store, prefixName(pass, runId, meta.units)), prefixName(pass, runId, meta.units)));
       const t3 = performance.now();
       const { summary } = engine.endPass((performance.now() - started) / 1000);
       cluster.onPass?.({ pass, units: meta.units, publishSeconds: (t1 - t0) / 1000, waitSeconds: (t2 - t1) / 1000, mergeSeconds: (t3 - t2) / 1000, endSeconds: (performance.now() - t3) / 1000 });

@@ -93,7 +93,10 @@ export function makeDispatch(broker: Broker, meta: FitMeta, staleMs: number, log
 
   const start = async (pass: number, items: Assigned[], extra: Partial<WorkItem>): Promise<readonly Assigned[]> => {
     current = { pass, items, extra };
-    for (const a of items) await publish(pass, a, extra);
+    // each worker's items in block order, the workers' side by side
+    const byWorker = new Map<string, Assigned[]>();
+    for (const a of items) byWorker.set(a.worker, [...(byWorker.get(a.worker) ?? []), a]);
+    await Promise.all([...byWorker.values()].map(async (mine) => { for (const a of mine) await publish(pass, a, extra); }));
     return items;
   };
 

@@ -21,10 +21,10 @@ import { prefixStored, reduceBlock, type Block } from './prefix-chain.js';
 import { writeHPart } from './h-parts.js';
 import { resolveOptions, withSolver, type FitOptions, type ResolvedOptions } from '../options.js';
 import { dropWorkConsumer, fitObjects, getValue, openBroker, putValue, workConsumer, type Broker } from './broker.js';
-import { getBlob, putBlob, type FitBlobs } from './blobs.js';
+import { getBlob, putBlob, watchBlob, type FitBlobs, type IncomingBlob } from './blobs.js';
 import { connectCluster } from './connect.js';
 import {
-  BEAT_SUBJECT, bytesF64, decodeJson, encodeJson, f64Bytes, hName, HEARTBEAT_MS, nmflowVersion, retry, sleep, wName, workerSlug,
+  BEAT_SUBJECT, bytesF64, decodeJson, encodeJson, f64Bytes, hName, HEARTBEAT_MS, prefixName, nmflowVersion, retry, sleep, wName, workerSlug,
   type FitMeta, type WorkerBeat, type WorkerReport, type WorkItem,
 } from './protocol.js';
 import { makeUnitReader, type UnitReader } from './unit-data.js';
@@ -140,6 +140,7 @@ async function handle(broker: Broker, msg: JsMsg, id: string, version: string, f
   let ctx: FitContext | undefined;
   let stats: PassStats[];
   let codes: Promise<void>[];
+  let incoming: IncomingBlob | undefined;
   try {
     const known = fits.get(item.fit);
     // another coordinator run of this fit (repeated, or resumed): what this worker holds may be of an earlier fit
@@ -153,6 +154,8 @@ async function handle(broker: Broker, msg: JsMsg, id: string, version: string, f
       return undefined;
     }
     if (await prefixStored(broker, blockOf(ctx, item))) { await ackNow(msg); return undefined; } // a duplicate
+    // the prefix before this block, received as its worker writes it (prefix-chain.ts)
+    if (item.unit > 0) incoming = watchBlob(broker.nc, ctx.store, prefixName(item.pass, item.run ?? '', item.unit));
     stats = [];
     codes = [];
     for (let unit = item.unit; unit < (item.end ?? item.unit + 1); unit++) {
@@ -165,6 +168,7 @@ async function handle(broker: Broker, msg: JsMsg, id: string, version: string, f
       while (urgent.size > 0) await Promise.all(urgent);
     }
   } catch (error) {
+    incoming?.stop();
     if (!(error instanceof NmfError) || error.code === 'CLUSTER') { msg.nak(1000); fits.delete(item.fit); throw error; }
     // the Parquet decoder's watchdog (source/parquet-worker.ts) on a machine too loaded: tried again, reported the third time
     if (/made no progress/.test(error.message) && msg.info.deliveryCount < 3) {
@@ -184,11 +188,13 @@ async function handle(broker: Broker, msg: JsMsg, id: string, version: string, f
     : fits.get(item.fit) !== c ? 'the fit has another coordinator run' : undefined);
   // acked once the prefix and the block's codes are stored (the codes go out while the next units are solved)
   // once its prefix is in hand, the block's hop of the chain goes before this worker's next unit (the pass waits on the chain)
-  const reduction: Promise<void> = Promise.all([reduceBlock(broker, c.store, blockOf(c, item), stats, id, cancelled, () => queueMicrotask(() => {
+  const ready = (): void => queueMicrotask(() => {
     const hop = reduction.catch(() => undefined);
     urgent.add(hop);
     void hop.finally(() => urgent.delete(hop));
-  })), ...codes]).then(() => undefined);
+  });
+  const reduction: Promise<void> = Promise.all([reduceBlock(broker, c.store, blockOf(c, item), stats, id, { cancelled, ready, ...(incoming ? { incoming } : {}) }), ...codes])
+    .then(() => undefined).finally(() => incoming?.stop());
   return { reduction };
 }
 
