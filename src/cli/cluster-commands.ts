@@ -25,7 +25,7 @@ export function addClusterFitFlags(command: Command): Command {
   return command
     .option('--nats <URL>', 'fit on NATS JetStream as the coordinator: units solved by `nmflow worker` processes (Parquet, layout list or wide)')
     .option('--replicas <N>', 'with --nats: copies of the work stream, bucket and store (3 on a 3-server cluster)', parseInteger('--replicas'))
-    .option('--ack-wait <seconds>', 'with --nats: a unit held this long without a heartbeat is given to another worker (default 30)', parseNumber('--ack-wait'))
+    .option('--ack-wait <seconds>', 'with --nats: the blocks of a worker not heard of for this long go to another worker (default 30)', parseNumber('--ack-wait'))
     .option('--idle-timeout <seconds>', 'with --nats: fail when no unit completes for this long (default 600)', parseNumber('--idle-timeout'))
     .option('--out-h-parts <DIR>', 'with --nats: the workers write H, one Parquet part per unit of 4096 samples (DIR/h-000000.parquet …, sample ids included)');
 }

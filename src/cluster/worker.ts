@@ -5,7 +5,7 @@
  * and stores them, keeps the units' statistics, adds them to the prefix of the units before the block once it is
  * stored (prefix-chain.ts; meanwhile it takes the next block) and only then acks; at the end it writes H parts
  * (h-parts.ts). Any number of workers,
- * started and stopped at any time: one with no work waits; a unit redelivered to a worker that does not
+ * started and stopped at any time: one with no work waits; a unit given to a worker that does not
  * hold its codes of the last pass fetches them (the warm start is the same bytes wherever a unit runs).
  * A work item of another nmflow version is refused and reported to its coordinator.
  */
