@@ -23,9 +23,10 @@ import { resolveOptions, withSolver, type FitOptions, type ResolvedOptions } fro
 import { dropWorkConsumer, fitObjects, getValue, openBroker, putValue, workConsumer, type Broker } from './broker.js';
 import { getBlob, putBlob, watchBlob, type FitBlobs, type IncomingBlob } from './blobs.js';
 import { connectCluster } from './connect.js';
+import { sayGone, startHeartbeat } from './heartbeat.js';
 import {
-  BEAT_SUBJECT, bytesF64, decodeJson, encodeJson, f64Bytes, hName, HEARTBEAT_MS, prefixName, nmflowVersion, retry, sleep, wName, workerSlug,
-  type FitMeta, type WorkerBeat, type WorkerReport, type WorkItem,
+  bytesF64, decodeJson, encodeJson, f64Bytes, hName, prefixName, nmflowVersion, retry, sleep, wName, workerSlug,
+  type FitMeta, type WorkerReport, type WorkItem,
 } from './protocol.js';
 import { makeUnitReader, type UnitReader } from './unit-data.js';
 
@@ -79,7 +80,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
       const b = broker;
       // the consumer before the first heartbeat: items given to this worker once it is seen find it
       const c = consumer ??= await workConsumer(b, id);
-      beating ??= heartbeat(b, id, version);
+      beating ??= startHeartbeat(b.nc, id, version);
       const msg = await retry(`consumer of worker ${id} at ${servers}`, 'fetching a work item', async () => await c.next({ expires: 1000 }).catch((error: unknown) => {
         // removed (a coordinator took this worker for gone, or the stream was made again): made anew at the next turn
         if (/not found|deleted/i.test((error as Error)?.message ?? '')) { consumer = undefined; return null; }
@@ -111,19 +112,11 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     for (const ctx of fits.values()) ctx.engine.close();
     // gone cleanly: the coordinator gives this worker's blocks to others at once (no wait for a missed heartbeat)
     if (broker !== undefined) {
-      try { broker.nc.publish(BEAT_SUBJECT, encodeJson({ worker: id, version, gone: true } satisfies WorkerBeat)); } catch { /* closed */ }
+      sayGone(broker.nc, id, version);
       await dropWorkConsumer({ ...broker, retryOptions: { attempts: 2 } }, id).catch(() => undefined);
     }
     await nc.close().catch(() => undefined);
   }
-}
-
-/** Says this worker is alive every HEARTBEAT_MS (core NATS: a beat lost in a reconnect is the next one's to make). */
-function heartbeat(broker: Broker, id: string, version: string): ReturnType<typeof setInterval> {
-  const value = encodeJson({ worker: id, version } satisfies WorkerBeat);
-  const beat = (): void => { try { broker.nc.publish(BEAT_SUBJECT, value); } catch { /* closed: stopping */ } };
-  beat();
-  return setInterval(beat, HEARTBEAT_MS);
 }
 
 /** An item: a block solved (the returned promise: its prefix stored) or an H part written; undefined: settled here. */
