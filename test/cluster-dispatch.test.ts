@@ -9,7 +9,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBroker, type Broker } from '../src/cluster/broker.js';
 import { connectCluster } from '../src/cluster/connect.js';
-import { equalBlocks, makeDispatch } from '../src/cluster/dispatch.js';
+import { equalBlocks, makeDispatch, type Assigned } from '../src/cluster/dispatch.js';
 import { BEAT_SUBJECT, encodeJson, WORK_STREAM, workSubject, type FitMeta, type WorkerBeat } from '../src/cluster/protocol.js';
 import { natsServerBinary, startNatsServer, type NatsServer } from './helpers/nats-server.js';
 
@@ -46,29 +46,32 @@ describe.skipIf(!haveNats)('cluster/dispatch.ts: who works on what', () => {
   };
   const wait = { idleTimeoutMs: 10_000, log: () => undefined, stopped: () => false };
   const metaOf = (fit: string, units: number): FitMeta => ({ version: 'v', fit, run: 'r1', files: [], layout: {}, m: 5, n: units * 4096, units, options: {}, exponent: 0 });
+  /** Beats for `workers`, a dispatch of fit `fit` (its log kept) and its first pass, given to `body`; the beats stop after it. */
+  const passOne = async (workers: string[], fit: string, units: number, staleMs: number,
+    body: (run: { beats: ReturnType<typeof beating>; dispatch: ReturnType<typeof makeDispatch>; blocks: readonly Assigned[]; logged: string[] }) => Promise<void>): Promise<void> => {
+    const beats = beating(workers);
+    try {
+      const logged: string[] = [];
+      const dispatch = makeDispatch(broker, metaOf(fit, units), staleMs, (line) => logged.push(line));
+      await body({ beats, dispatch, blocks: await dispatch.startPass(1, wait), logged });
+    } finally {
+      beats.stop();
+    }
+  };
 
   it('gives the same blocks to the same workers every pass, round robin in id order', async () => {
-    const beats = beating(['w-b', 'w-a']);
-    try {
-      const dispatch = makeDispatch(broker, metaOf('fitsame', 10), 2000);
-      const one = await dispatch.startPass(1, wait);
+    await passOne(['w-b', 'w-a'], 'fitsame', 10, 2000, async ({ dispatch, blocks: one }) => {
       const two = await dispatch.startPass(2, wait);
       expect(one.map((a) => [a.first, a.end])).toEqual(equalBlocks(10, 4));
       expect(one.map((a) => a.worker)).toEqual(['w-a', 'w-b', 'w-a', 'w-b']);
       expect(two.map((a) => [a.first, a.end, a.worker])).toEqual(one.map((a) => [a.first, a.end, a.worker]));
       expect(await pending('w-a', 'fitsame')).toBe(4);
       expect(await pending('w-b', 'fitsame')).toBe(4);
-    } finally {
-      beats.stop();
-    }
+    });
   }, 30_000);
 
   it('a worker that says it stops: its pending items go, its undone blocks go to another worker (new msgID); done ones stay', async () => {
-    const beats = beating(['w-a', 'w-b']);
-    try {
-      const logged: string[] = [];
-      const dispatch = makeDispatch(broker, metaOf('fitgone', 8), 60_000, (line) => logged.push(line));
-      const blocks = await dispatch.startPass(1, wait);
+    await passOne(['w-a', 'w-b'], 'fitgone', 8, 60_000, async ({ beats, dispatch, blocks, logged }) => {
       expect(blocks.map((a) => a.worker)).toEqual(['w-a', 'w-b', 'w-a', 'w-b']);
       beats.gone('w-b');
       await sleep(300);
@@ -80,17 +83,11 @@ describe.skipIf(!haveNats)('cluster/dispatch.ts: who works on what', () => {
       // the next pass: w-a alone
       expect((await dispatch.startPass(2, wait)).map((a) => a.worker)).toEqual(['w-a', 'w-a']);
       expect(logged).toEqual([]); // it said so: not "not heard of"
-    } finally {
-      beats.stop();
-    }
+    });
   }, 30_000);
 
   it('a worker not heard of for ack_wait is gone (said in the log); one heard of mid-fit gets blocks from the next pass', async () => {
-    const beats = beating(['w-a', 'w-b']);
-    try {
-      const logged: string[] = [];
-      const dispatch = makeDispatch(broker, metaOf('fitstale', 4), 1500, (line) => logged.push(line));
-      const blocks = await dispatch.startPass(1, wait);
+    await passOne(['w-a', 'w-b'], 'fitstale', 4, 1500, async ({ beats, dispatch, blocks, logged }) => {
       expect(blocks.map((a) => a.worker)).toEqual(['w-a', 'w-b', 'w-a', 'w-b']);
       beats.stop('w-a'); // killed: no word
       beats.add('w-c');
@@ -101,9 +98,7 @@ describe.skipIf(!haveNats)('cluster/dispatch.ts: who works on what', () => {
       expect(blocks.filter((a) => a.attempt === 1).map((a) => a.first)).toEqual([0, 2]);
       expect(await pending('w-a', 'fitstale')).toBe(0);
       expect((await dispatch.startPass(2, wait)).map((a) => a.worker)).toEqual(['w-b', 'w-c', 'w-b', 'w-c']);
-    } finally {
-      beats.stop();
-    }
+    });
   }, 30_000);
 
   it('no worker heard of: the pass waits, then fails naming the server, after the idle timeout', async () => {

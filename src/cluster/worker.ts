@@ -126,7 +126,7 @@ async function handle(broker: Broker, msg: JsMsg, id: string, version: string, f
   if (item.version !== version) {
     const message = `this worker runs nmflow ${version}, the coordinator ${item.version}: start workers of the coordinator's version`;
     log(`nmflow worker ${id}: refused unit ${item.unit} of fit ${item.fit}: ${message}`);
-    await putValue(broker, `${item.fit}.error.${id.replace(/[^A-Za-z0-9_-]/g, '_')}`, encodeJson({ worker: id, kind: 'version', message } satisfies WorkerReport));
+    await putValue(broker, `${item.fit}.error.${id}`, encodeJson({ worker: id, kind: 'version', message } satisfies WorkerReport));
     msg.nak(2000);
     return undefined;
   }
@@ -172,7 +172,7 @@ async function handle(broker: Broker, msg: JsMsg, id: string, version: string, f
     // The data: a file that disappeared or changed. The coordinator fails the fit with these words.
     const report: WorkerReport = { worker: id, kind: 'data', message: `unit ${item.unit} of pass ${item.pass}: ${error.message}` };
     log(`nmflow worker ${id}: ${report.message}`);
-    await putValue(broker, `${item.fit}.error.${id.replace(/[^A-Za-z0-9_-]/g, '_')}`, encodeJson(report));
+    await putValue(broker, `${item.fit}.error.${id}`, encodeJson(report));
     msg.nak(2000);
     return undefined;
   }
