@@ -58,6 +58,37 @@ describe.skipIf(!haveNats)('fit on NATS: the same bytes as in process', () => {
     }, 300_000);
   }
 
+  /** The fit on NATS with these cluster settings; a worker started after pass `join` (the units move: replayed from the stored codes). */
+  const joined = async (options: Omit<ClusterFitOptions, 'cluster' | 'layout'>, cluster: Partial<ClusterFitOptions['cluster']>, join: number): Promise<Snapshot> => {
+    let started = false;
+    return await lastValueFrom(fitOnNats(data, {
+      ...options, layout: { layout: 'list' }, cluster: { servers: server.url, ackWaitSeconds: 3, idleTimeoutSeconds: 60, ...cluster },
+      onIteration: (p) => { if (p.iteration === join && !started) { started = true; workers.start(server.url); } },
+    }));
+  };
+
+  it('codes stored every 2 passes, blocks of one unit (prefixes handed on in memory): a worker joining after pass 3 replays the moved units; W, d, H the same bytes', async () => {
+    while (workers.all.length < 1) workers.start(server.url);
+    const options = { ...base, maxIterations: 6, solver: 'fast' } as const;
+    const plain = await fitModel(fromParquet(data, { layout: 'list' }), options);
+    const model = await joined(options, { codesEvery: 2, maxBlockBytes: 1 }, 3);
+    expect(workers.all.length).toBe(2);
+    expect(model.trace!.map((t) => t.relativeLoss)).toEqual(plain.trace!.map((t) => t.relativeLoss));
+    expect(modelBytes(model).equals(modelBytes(plain))).toBe(true);
+  }, 300_000);
+
+  it('a fit that converges at a pass whose codes were not stored: the workers store them for H (a worker that joined replays from the start)', async () => {
+    while (workers.all.length < 1) workers.start(server.url);
+    const options = { ...base, maxIterations: 40, tol: 1e-3, solver: 'fast' } as const;
+    const plain = await fitModel(fromParquet(data, { layout: 'list' }), options);
+    expect(plain.trace!.length).toBeLessThan(40); // converged: its last pass is not one whose codes are stored
+    const model = await joined(options, { codesEvery: 1000 }, 1);
+    expect(workers.all.length).toBe(2);
+    expect(model.trace!.map((t) => t.relativeLoss)).toEqual(plain.trace!.map((t) => t.relativeLoss));
+    expect(model.H).toBeDefined();
+    expect(modelBytes(model).equals(modelBytes(plain))).toBe(true);
+  }, 300_000);
+
   it('the workers write H as one Parquet part per unit (sample ids included); the parts in unit order are the in-process H', async () => {
     while (workers.all.length < 2) workers.start(server.url);
     const plain = await fitModel(fromParquet(data, { layout: 'list' }), { ...base, solver: 'fast' });

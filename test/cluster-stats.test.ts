@@ -3,7 +3,7 @@
  * passStatsToIPC / mergePassStats (model/l2/pass-stats.ts) whatever the order the units arrive in.
  */
 import { describe, expect, it } from 'vitest';
-import { equalBlocks } from '../src/cluster/dispatch.js';
+import { blockCount, equalBlocks, ownerOf } from '../src/cluster/dispatch.js';
 import { decodeStats, encodeStats, makeStatsSum } from '../src/cluster/stats-codec.js';
 import { ClusterError } from '../src/errors.js';
 import { makeL2Engine } from '../src/model/l2/engine.js';
@@ -62,5 +62,31 @@ describe('cluster/dispatch.ts equalBlocks', () => {
       blocks.forEach(([a], i) => { if (i > 0) expect(a).toBe(blocks[i - 1]![1]); });
     }
     expect(equalBlocks(49, 4)).toEqual([[0, 12], [12, 24], [24, 36], [36, 49]]);
+  });
+});
+
+describe('cluster/dispatch.ts blockCount and ownerOf', () => {
+  it('one block per worker while a block\'s unit statistics fit the bound, else a multiple of the workers below it', () => {
+    // the bench matrix: 49 units of 20000 × 10 × 8 bytes (1.6 MB each) — one block per worker
+    expect([1, 2, 3].map((w) => blockCount(49, w, 20000, 10))).toEqual([1, 2, 3]);
+    // 1 M features × k 50 (400 MB a unit): one unit per block
+    expect(blockCount(49, 2, 1_000_000, 50)).toBe(50);
+    for (const [units, workers, bytes] of [[10, 2, 120], [49, 3, 400], [7, 4, 40]] as const) {
+      const count = blockCount(units, workers, 5, 1, bytes);
+      expect(count % workers).toBe(0);
+      const perBlock = Math.floor(bytes / 40);
+      expect(Math.ceil(units / Math.min(units, count))).toBeLessThanOrEqual(Math.max(perBlock, Math.ceil(units / workers)));
+    }
+  });
+
+  it('gives each worker a run of consecutive blocks, the runs in worker order and of nearly equal length', () => {
+    for (const [count, workers] of [[4, 2], [6, 3], [7, 2], [3, 3], [2, 1]] as const) {
+      const owners = Array.from({ length: count }, (_, i) => ownerOf(i, count, workers));
+      expect(owners).toEqual([...owners].sort((a, b) => a - b));
+      expect(new Set(owners).size).toBe(Math.min(count, workers));
+      const runs = Array.from({ length: workers }, (_, w) => owners.filter((o) => o === w).length);
+      expect(Math.max(...runs) - Math.min(...runs)).toBeLessThanOrEqual(1);
+    }
+    expect(Array.from({ length: 4 }, (_, i) => ownerOf(i, 4, 2))).toEqual([0, 0, 1, 1]);
   });
 });

@@ -18,6 +18,7 @@ export interface ClusterFlags {
   replicas?: number;
   ackWait?: number;
   idleTimeout?: number;
+  codesEvery?: number;
   outHParts?: string;
 }
 
@@ -27,6 +28,7 @@ export function addClusterFitFlags(command: Command): Command {
     .option('--replicas <N>', 'with --nats: copies of the work stream, bucket and store (3 on a 3-server cluster)', parseInteger('--replicas'))
     .option('--ack-wait <seconds>', 'with --nats: the blocks of a worker not heard of for this long go to another worker (default 30)', parseNumber('--ack-wait'))
     .option('--idle-timeout <seconds>', 'with --nats: fail when no unit completes for this long (default 600)', parseNumber('--idle-timeout'))
+    .option('--codes-every <N>', 'with --nats: the units\' codes go through the broker every N passes and at the last (default 5; 1: every pass)', parseInteger('--codes-every'))
     .option('--out-h-parts <DIR>', 'with --nats: the workers write H, one Parquet part per unit of 4096 samples (DIR/h-000000.parquet …, sample ids included)');
 }
 
@@ -41,6 +43,7 @@ export async function fitOnNatsCli(input: string, flags: ClusterFlags & InputFla
       ...(flags.replicas === undefined ? {} : { replicas: flags.replicas }),
       ...(flags.ackWait === undefined ? {} : { ackWaitSeconds: flags.ackWait }),
       ...(flags.idleTimeout === undefined ? {} : { idleTimeoutSeconds: flags.idleTimeout }),
+      ...(flags.codesEvery === undefined ? {} : { codesEvery: flags.codesEvery }),
       ...(flags.outHParts === undefined ? {} : { hPartsDir: flags.outHParts }),
       ...(flags.quiet ? {} : {
         log: (line: string) => { process.stderr.write(`${line}\n`); },

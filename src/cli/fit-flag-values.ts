@@ -73,7 +73,7 @@ export async function readInit(flags: FitFlags, shape: { features?: number | und
 
 /** The flags that need --nats, and those --nats refuses: usage errors before anything is read. */
 export function checkNatsFlags(flags: FitFlags, online: boolean): void {
-  for (const [flag, value] of [['--replicas', flags.replicas], ['--ack-wait', flags.ackWait], ['--idle-timeout', flags.idleTimeout], ['--out-h-parts', flags.outHParts]] as const) {
+  for (const [flag, value] of [['--replicas', flags.replicas], ['--ack-wait', flags.ackWait], ['--idle-timeout', flags.idleTimeout], ['--codes-every', flags.codesEvery], ['--out-h-parts', flags.outHParts]] as const) {
     if (value !== undefined && flags.nats === undefined) throw new OptionError(flag, flag === '--out-h-parts' ? 'with --nats only (in one process: --out-h FILE)' : '--nats as well', value);
   }
   if (flags.nats !== undefined && online) throw new OptionError('--online', 'nothing with --nats (the fit on NATS is the batch fit)', true);

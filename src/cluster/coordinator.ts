@@ -14,7 +14,8 @@ import { ClusterError, OptionError } from '../errors.js';
 import { usePassStats } from '../model/l2/pass-stats.js';
 import { decodeStats } from './stats-codec.js';
 import { makeDispatch } from './dispatch.js';
-import { writeHParts } from './h-parts.js';
+import { storeFinalCodes, writeHParts } from './h-parts.js';
+import { lastStoredCodes } from './unit-codes.js';
 import { makeL2Engine } from '../model/l2/engine.js';
 import { ensureHCapacity } from '../model/l2/state.js';
 import { UNIT_SAMPLES } from '../model/l2/units.js';
@@ -50,6 +51,13 @@ export interface ClusterSettings {
   readonly retryAttempts?: number;
   /** Keep the fit's objects and keys after it ends (default false: removed). */
   readonly keep?: boolean;
+  /**
+   * The units' codes go through the broker every this many passes (default 5) and at the last; a unit that changes
+   * worker in between is solved again from them (unit-codes.ts). 1: every pass (no replay, 5× the codes' bytes).
+   */
+  readonly codesEvery?: number;
+  /** Bytes of unit statistics a worker may keep per block while the prefix before has not come (default 256 MiB): more, smaller blocks below it. */
+  readonly maxBlockBytes?: number;
   /** The workers write H at the end, one Parquet part per unit, to this directory (h-parts.ts); the final snapshot lists them as `hParts`. */
   readonly hPartsDir?: string;
 }
@@ -84,6 +92,8 @@ export function checkClusterOptions(options: ClusterFitOptions): void {
   if (options.mask !== undefined) throw new OptionError('mask', 'no mask with a cluster (masked fits run in one process)', options.mask);
   if (options.testFraction !== undefined) throw new OptionError('testFraction', 'no test set with a cluster (cross-validation runs in one process)', options.testFraction);
   if (options.missing === 'nan') throw new OptionError('missing', "'error' with a cluster (missing entries run in one process)", options.missing);
+  const every = options.cluster.codesEvery;
+  if (every !== undefined && !(Number.isInteger(every) && every >= 1)) throw new OptionError('cluster.codesEvery', 'a whole number of passes, 1 or more', every);
 }
 
 /** The fit on NATS as fit() gives it: the final snapshot (and one per pass with emit 'every'). */
@@ -135,7 +145,7 @@ async function coordinate(
       meta = decodeJson<FitMeta>(metaBytes);
     } else {
       const exponent = await exponentOf(makeUnitReader({ ...plan, exponent: 0 }), plan.units);
-      meta = { version, fit, files: plan.files, layout: plan.layout, m: plan.m, n: plan.n, units: plan.units, options: plain as Record<string, unknown>, exponent };
+      meta = { version, fit, files: plan.files, layout: plan.layout, m: plan.m, n: plan.n, units: plan.units, options: plain as Record<string, unknown>, exponent, codesEvery: cluster.codesEvery ?? 5 };
       await putValue(broker, `${fit}.meta`, encodeJson(meta));
     }
     await clearReports(broker, fit);
@@ -159,7 +169,7 @@ async function coordinate(
     const scale = makeChunkScaler(plan.files[0]!.path, meta.exponent);
     const state = engine.state;
     const k = resolved.rank;
-    const dispatch = makeDispatch(broker, meta, (cluster.ackWaitSeconds ?? 30) * 1000, log);
+    const dispatch = makeDispatch(broker, meta, (cluster.ackWaitSeconds ?? 30) * 1000, log, cluster.maxBlockBytes);
     const wait = { idleTimeoutMs: (cluster.idleTimeoutSeconds ?? 600) * 1000, log, stopped: () => run.stopped };
     let stored: Promise<void> = Promise.resolve();
     for (;;) {
@@ -171,7 +181,9 @@ async function coordinate(
       // blocks of consecutive units, the same to the same workers while they stay (dispatch.ts)
       const runId = meta.run!;
       const arrival = watchBlob(nc, store, prefixName(pass, runId, meta.units)); // the pass's statistics, as the last worker writes them
-      const blocks = await dispatch.startPass(pass, wait);
+      // the codes of this pass are stored (unit-codes.ts) every codesEvery-th pass and at the last
+      const codesStored = lastStoredCodes(meta, pass) === pass || pass >= resolved.maxIterations;
+      const blocks = await dispatch.startPass(pass, wait, { codes: codesStored });
       await stored; // the pass before: stored while this one's items went out (and its objects removed)
       const t1 = performance.now();
       await waitForKeys(broker, meta, pass, `${fit}.prefix.${pass}.${runId}`, prefixKey(fit, pass, runId, meta.units), blocks.length,
@@ -198,6 +210,7 @@ async function coordinate(
       if (last) {
         await persist();
         if (resolved.keepH) {
+          if (!codesStored) await storeFinalCodes(broker, meta, pass, dispatch, wait);
           ensureHCapacity(state, plan.n);
           for (let u = 0; u < meta.units; u++) state.H.set(bytesF64(await getBlob(broker, store, hName(pass, u))), u * UNIT_SAMPLES * k);
         }
@@ -211,7 +224,7 @@ async function coordinate(
       }
       if (every) emit(scale.snapshot(engine.snapshot(summary, false, trace)));
       // stored while the next pass's W and items go out (the workers' idle time at the end of a pass)
-      stored = persist().then(async () => { await dropPassObjects(broker!, store!, completed.pass); });
+      stored = persist().then(async () => { await dropPassObjects(broker!, store!, completed.pass, meta.codesEvery); });
       stored.catch(() => undefined); // awaited (and its error thrown) after the next publish
     }
   } catch (error) {

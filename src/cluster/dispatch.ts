@@ -2,8 +2,9 @@
  * Who works on what — the coordinator's side of a fit on NATS (issue #14). Workers say they are alive on core
  * NATS (`nmflow.beat`, every HEARTBEAT_MS: protocol.ts; nothing stored, nothing listed); one not heard of for
  * ack_wait (by this process's clock: no clocks compared across machines) has gone, and so has one that said so. A pass's units are cut into
- * equal blocks (at least two per worker, for the prefix chain to overlap the solves: prefix-chain.ts) given round
- * robin to the live workers in id order, so while the workers stay, every worker gets the same units every pass:
+ * equal blocks (one per worker, more when a block's statistics waiting for the prefix before would pass
+ * MAX_BLOCK_BYTES: prefix-chain.ts), and the live workers in id order get runs of consecutive blocks — the prefix
+ * chain crosses the broker once per worker — so while the workers stay, every worker gets the same units every pass:
  * its decoded data and its codes stay where they are (no codes through the broker, no file decoded twice). A block
  * whose worker goes before the block's prefix is stored is given to the next live worker (a new msgID); a worker
  * that joins gets blocks from the next pass on.
@@ -23,16 +24,25 @@ export interface Assigned {
 }
 
 export interface Dispatch {
-  /** Waits (bounded by the idle timeout) for a live worker; cuts the units into blocks, gives and publishes them. */
-  startPass(pass: number, wait: WaitOptions): Promise<readonly Assigned[]>;
+  /** Waits (bounded by the idle timeout) for a live worker; cuts the units into blocks, gives and publishes them (with `extra`). */
+  startPass(pass: number, wait: WaitOptions, extra?: Partial<WorkItem>): Promise<readonly Assigned[]>;
   /** One item per unit (kind 'h'), each to the worker that had the unit last when it is still alive. */
   startParts(pass: number, extra: Partial<WorkItem>, wait: WaitOptions): Promise<readonly Assigned[]>;
   /** About once a second while waiting: the undone items of workers that went go to others. */
   check(isDone: (a: Assigned) => boolean): Promise<void>;
 }
 
-/** Blocks per pass: at least two per worker and at most MAX_BLOCK_UNITS units each (a worker keeps a block's statistics until its prefix comes). */
-const MAX_BLOCK_UNITS = 16;
+/** A block's unit statistics a worker may keep while it waits for the prefix before (m·k·8 bytes per unit at most). */
+const MAX_BLOCK_BYTES = 256 * 1024 * 1024;
+
+/** Blocks per pass for `workers` workers: one each, more when the units' statistics of a block would pass MAX_BLOCK_BYTES. */
+export function blockCount(units: number, workers: number, m: number, k: number, maxBlockBytes = MAX_BLOCK_BYTES): number {
+  const perBlock = Math.max(1, Math.floor(maxBlockBytes / (m * k * 8)));
+  return Math.max(workers, Math.ceil(workers * Math.ceil(units / perBlock / workers)));
+}
+
+/** The worker (index into `workers`) of block `i` of `count`: runs of consecutive blocks, in id order. */
+export const ownerOf = (i: number, count: number, workers: number): number => Math.floor((i * workers) / count);
 
 /** [first, end) of `count` blocks of nearly equal size, in unit order. */
 export function equalBlocks(units: number, count: number): [number, number][] {
@@ -40,7 +50,7 @@ export function equalBlocks(units: number, count: number): [number, number][] {
   return Array.from({ length: c }, (_, i) => [Math.floor((i * units) / c), Math.floor(((i + 1) * units) / c)]);
 }
 
-export function makeDispatch(broker: Broker, meta: FitMeta, staleMs: number, log: (line: string) => void = () => undefined): Dispatch {
+export function makeDispatch(broker: Broker, meta: FitMeta, staleMs: number, log: (line: string) => void = () => undefined, maxBlockBytes = MAX_BLOCK_BYTES): Dispatch {
   // per worker: when this process last heard its heartbeat (a worker that stopped cleanly says so: `gone`)
   const heard = new Map<string, number>();
   const left = new Set<string>();
@@ -101,12 +111,12 @@ export function makeDispatch(broker: Broker, meta: FitMeta, staleMs: number, log
   };
 
   return {
-    async startPass(pass, wait) {
+    async startPass(pass, wait, extra = {}) {
       const workers = await someone(wait, `pass ${pass}`);
-      const blocks = equalBlocks(meta.units, Math.max(2 * workers.length, Math.ceil(meta.units / MAX_BLOCK_UNITS)));
-      const items = blocks.map(([first, end], i) => ({ first, end, worker: workers[i % workers.length]!, attempt: 0 }));
+      const blocks = equalBlocks(meta.units, blockCount(meta.units, workers.length, meta.m, Number(meta.options.rank ?? 1), maxBlockBytes));
+      const items = blocks.map(([first, end], i) => ({ first, end, worker: workers[ownerOf(i, blocks.length, workers.length)]!, attempt: 0 }));
       for (const a of items) for (let u = a.first; u < a.end; u++) owner.set(u, a.worker);
-      return await start(pass, items, {});
+      return await start(pass, items, extra);
     },
     async startParts(pass, extra, wait) {
       const workers = await someone(wait, 'the H parts');

@@ -40,9 +40,18 @@ export function decodeEngineState(bytes: Uint8Array): EngineState {
   return { loss: header.loss, numbers: header.numbers, arrays };
 }
 
-/** After pass `pass` is merged and saved: its prefix sums and W, the codes and engine state of the pass before. */
-export async function dropPassObjects(broker: Broker, store: FitBlobs, pass: number): Promise<void> {
-  for (const pattern of [`p/${pass}/>`, `w/${pass}/>`, `h/${pass - 1}/>`, `e/${pass - 1}/>`]) await dropBlobs(broker, store, pattern);
+/**
+ * After pass `pass` is merged and saved: its prefix sums and the engine state of the pass before; after a pass whose
+ * codes are stored (every `codesEvery`-th), the codes stored before them and W of the passes up to it (the codes of a
+ * later pass are replayed from these codes with W of each pass since: unit-codes.ts).
+ */
+export async function dropPassObjects(broker: Broker, store: FitBlobs, pass: number, codesEvery = 1): Promise<void> {
+  const patterns = [`p/${pass}/>`, `e/${pass - 1}/>`];
+  if (pass % codesEvery === 0) {
+    patterns.push(`h/${pass - codesEvery}/>`);
+    for (let r = pass - codesEvery + 1; r <= pass; r++) patterns.push(`w/${r}/>`);
+  }
+  for (const pattern of patterns) await dropBlobs(broker, store, pattern);
 }
 
 /** The end of a fit (done or failed): its blobs, its keys and its pending work items go. */

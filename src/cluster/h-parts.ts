@@ -20,6 +20,7 @@ import { bytesF64, f64Bytes, hName, type FitMeta, type WorkItem } from './protoc
 
 export const hPartPath = (dir: string, unit: number): string => join(dir, `h-${String(unit).padStart(6, '0')}.parquet`);
 export const hPartKey = (fit: string, run: string, unit: number): string => `${fit}.hpart.${run}.${unit}`;
+const codesKey = (fit: string, run: string, unit: number): string => `${fit}.hcodes.${run}.${unit}`;
 const finalName = (run: string): string => `f/${run}`;
 
 /** The coordinator's side: what every part needs (the final hSum and the factors' order). */
@@ -66,4 +67,18 @@ export async function writeHParts(broker: Broker, store: FitBlobs, meta: FitMeta
     paths.push(path);
   }
   return paths;
+}
+
+/** A worker's side of kind 'codes': the unit's codes of `item.pass` (`codes`: held by it) stored as h/<pass>/<unit>. */
+export async function storeUnitCodes(broker: Broker, store: FitBlobs, item: WorkItem, codes: Float64Array): Promise<void> {
+  await putBlob(broker, store, hName(item.pass, item.unit), f64Bytes(codes));
+  await putValue(broker, codesKey(item.fit, item.run ?? '', item.unit), new TextEncoder().encode(hName(item.pass, item.unit)));
+}
+
+/** The coordinator's side, for H in the final snapshot after a pass whose codes were not stored: every unit's, stored by the workers. */
+export async function storeFinalCodes(broker: Broker, meta: FitMeta, pass: number, dispatch: Dispatch, wait: WaitOptions): Promise<void> {
+  const run = meta.run ?? '';
+  await dispatch.startParts(pass, { kind: 'codes' }, wait);
+  await waitForKeys(broker, meta, pass, `${meta.fit}.hcodes.${run}`, undefined, meta.units,
+    { ...wait, check: async (done) => { await dispatch.check((a) => done.has(codesKey(meta.fit, run, a.first))); } });
 }

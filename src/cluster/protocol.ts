@@ -59,9 +59,12 @@ export interface WorkItem {
   readonly unit: number;
   /** One past the block's last unit (default unit + 1). */
   readonly end?: number;
-  readonly kind?: 'h';
+  /** 'h': write the unit's H part; 'codes': store the unit's codes of `pass` (the coordinator keeps H). */
+  readonly kind?: 'h' | 'codes';
   /** kind 'h': the directory of the part files. */
   readonly dir?: string;
+  /** A block: store its units' codes of this pass (absent: stored, as coordinators before `codesEvery` had it). */
+  readonly codes?: boolean;
 }
 
 /** One Parquet part file of the data: its path and rows (one row per sample). */
@@ -86,6 +89,8 @@ export interface FitMeta {
   readonly options: Readonly<Record<string, unknown>>;
   /** The data are fitted × 2^exponent (pipeline/value-scale.ts). */
   readonly exponent: number;
+  /** The units' codes are stored every this many passes (unit-codes.ts; absent: every pass). */
+  readonly codesEvery?: number;
 }
 
 /** `<fit>.state`: the last completed pass and the trace up to it. */

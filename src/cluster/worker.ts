@@ -2,8 +2,8 @@
  * `nmflow worker --nats URL`: says it is alive (`nmflow.beat`, every HEARTBEAT_MS), takes the work items (pass, a
  * block of units) the coordinator addressed to it from its own consumer (protocol.ts, dispatch.ts),
  * solves each unit's codes with the pass's W (model/l2/pass-stats.ts unitPassStats: the in-process fit's own step)
- * and stores them, keeps the units' statistics, adds them to the prefix of the units before the block once it is
- * stored (prefix-chain.ts; meanwhile it takes the next block) and only then acks; at the end it writes H parts
+ * and stores them, adds their statistics to the prefix of the units before the block once that is in hand
+ * (prefix-chain.ts; meanwhile it takes the next block), stores the block's prefix and only then acks; at the end it writes H parts
  * (h-parts.ts). Any number of workers,
  * started and stopped at any time: one with no work waits; a unit given to a worker that does not
  * hold its codes of the last pass fetches them (the warm start is the same bytes wherever a unit runs).
@@ -13,22 +13,20 @@ import { hostname } from 'node:os';
 import type { Consumer, JsMsg } from '@nats-io/jetstream';
 import { NmfError } from '../errors.js';
 import { makeL2Engine } from '../model/l2/engine.js';
-import { UNIT_SAMPLES } from '../model/l2/units.js';
-import { unitPassStats } from '../model/l2/pass-stats.js';
-import { ensureHCapacity } from '../model/l2/state.js';
-import type { PassStats } from '../model/l2/pass-stats.js';
-import { prefixStored, reduceBlock, type Block } from './prefix-chain.js';
-import { writeHPart } from './h-parts.js';
-import { resolveOptions, withSolver, type FitOptions, type ResolvedOptions } from '../options.js';
+import { unitPassStats, type PassStats } from '../model/l2/pass-stats.js';
+import { prefixStored, startBlock, type Block, type BlockReduction } from './prefix-chain.js';
+import { storeUnitCodes, writeHPart } from './h-parts.js';
+import { resolveOptions, withSolver, type FitOptions } from '../options.js';
 import { dropWorkConsumer, fitObjects, getValue, openBroker, putValue, workConsumer, type Broker } from './broker.js';
-import { getBlob, putBlob, watchBlob, type FitBlobs, type IncomingBlob } from './blobs.js';
+import { putBlob } from './blobs.js';
 import { connectCluster } from './connect.js';
 import { sayGone, startHeartbeat } from './heartbeat.js';
 import {
-  bytesF64, decodeJson, encodeJson, f64Bytes, hName, prefixName, nmflowVersion, retry, sleep, wName, workerSlug,
+  decodeJson, encodeJson, f64Bytes, hName, nmflowVersion, retry, sleep, workerSlug,
   type FitMeta, type WorkerReport, type WorkItem,
 } from './protocol.js';
-import { makeUnitReader, type UnitReader } from './unit-data.js';
+import { makeUnitReader } from './unit-data.js';
+import { heldCodes, restoreCodes, useW, type FitContext } from './unit-codes.js';
 
 export interface WorkerOptions {
   readonly servers: string | readonly string[];
@@ -37,19 +35,6 @@ export interface WorkerOptions {
   readonly log?: (line: string) => void;
   /** Called after each unit is stored (tests, progress). */
   readonly onUnit?: (item: WorkItem) => void;
-}
-
-/** One fit as this worker knows it: its engine (W of `wPass`), its data, the passes of the codes it holds. */
-interface FitContext {
-  readonly meta: FitMeta;
-  readonly options: ResolvedOptions;
-  readonly engine: ReturnType<typeof makeL2Engine>;
-  readonly reader: UnitReader;
-  readonly store: FitBlobs;
-  wPass: number;
-  readonly held: Map<number, number>;
-  /** The coordinator run it was made for. */
-  readonly run: string | undefined;
 }
 
 /** Runs until `signal` aborts; resolves when the worker has stopped cleanly. */
@@ -63,7 +48,6 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
   log(`nmflow worker ${id}: connected to ${servers} (nmflow ${version})`);
   const fits = new Map<string, FitContext>();
   const reductions = new Set<Promise<void>>();
-  const urgent = new Set<Promise<void>>(); // hops of the chain under way (handle)
   let broker: Broker | undefined;
   let waitingSaid = false;
   let beating: ReturnType<typeof setInterval> | undefined;
@@ -90,7 +74,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
       const beat = setInterval(() => msg.working(), 500);
       let reduction: Promise<void> | undefined;
       try {
-        reduction = (await handle(b, msg, id, version, fits, options, log, urgent))?.reduction;
+        reduction = (await handle(b, msg, id, version, fits, options, log))?.reduction;
       } catch (error) {
         // This item only (nak'ed: it comes back); a server gone for good ends the loop at the next fetch.
         log(`nmflow worker ${id}: ${(error as Error)?.message ?? String(error)}`);
@@ -121,7 +105,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
 
 /** An item: a block solved (the returned promise: its prefix stored) or an H part written; undefined: settled here. */
 async function handle(broker: Broker, msg: JsMsg, id: string, version: string, fits: Map<string, FitContext>, options: WorkerOptions,
-  log: (line: string) => void, urgent: Set<Promise<void>>): Promise<{ reduction: Promise<void> } | undefined> {
+  log: (line: string) => void): Promise<{ reduction: Promise<void> } | undefined> {
   const item = decodeJson<WorkItem>(msg.data);
   if (item.version !== version) {
     const message = `this worker runs nmflow ${version}, the coordinator ${item.version}: start workers of the coordinator's version`;
@@ -131,9 +115,8 @@ async function handle(broker: Broker, msg: JsMsg, id: string, version: string, f
     return undefined;
   }
   let ctx: FitContext | undefined;
-  let stats: PassStats[];
-  let codes: Promise<void>[];
-  let incoming: IncomingBlob | undefined;
+  let chain: BlockReduction | undefined;
+  const codes: Promise<void>[] = [];
   try {
     const known = fits.get(item.fit);
     // another coordinator run of this fit (repeated, or resumed): what this worker holds may be of an earlier fit
@@ -141,27 +124,29 @@ async function handle(broker: Broker, msg: JsMsg, id: string, version: string, f
     ctx = fits.get(item.fit) ?? await openFit(broker, item.fit, item.run);
     if (ctx === undefined) { msg.term(); return undefined; } // the fit is gone
     fits.set(item.fit, ctx);
-    if (item.kind === 'h') {
-      await writeHPart(broker, ctx.store, ctx.meta, item, ctx.held.get(item.unit) === item.pass ? heldCodes(ctx, item.unit) : undefined);
+    if (item.kind === 'h' || item.kind === 'codes') {
+      await restoreCodes(broker, ctx, item.unit, item.pass, () => msg.working());
+      if (item.kind === 'h') await writeHPart(broker, ctx.store, ctx.meta, item, heldCodes(ctx, item.unit));
+      else await storeUnitCodes(broker, ctx.store, item, heldCodes(ctx, item.unit));
       await ackNow(msg);
       return undefined;
     }
     if (await prefixStored(broker, blockOf(ctx, item))) { await ackNow(msg); return undefined; } // a duplicate
-    // the prefix before this block, received as its worker writes it (prefix-chain.ts)
-    if (item.unit > 0) incoming = watchBlob(broker.nc, ctx.store, prefixName(item.pass, item.run ?? '', item.unit));
-    stats = [];
-    codes = [];
+    const c = ctx;
+    const cancelled = (): string | undefined => (options.signal?.aborted === true ? 'the worker stops'
+      : fits.get(item.fit) !== c ? 'the fit has another coordinator run' : undefined);
+    // the prefix before this block is awaited from now on; each unit is added once it is in hand (prefix-chain.ts)
+    chain = startBlock(broker, c.store, blockOf(c, item), id, { cancelled });
     for (let unit = item.unit; unit < (item.end ?? item.unit + 1); unit++) {
-      const solved = await solveUnit(broker, ctx, item.pass, unit, msg);
-      stats.push(solved.stats);
+      const solved = await solveUnit(broker, c, item.pass, unit, msg, item.codes !== false);
+      chain.add(solved.stats);
       codes.push(solved.stored);
       options.onUnit?.({ ...item, unit });
-      // the I/O that came meanwhile (a prefix this worker waits for), and the hops of the chain it allows, first
+      // the I/O that came meanwhile (the prefix this block waits for, the acks of stored codes) before the next unit
       await new Promise((r) => setImmediate(r));
-      while (urgent.size > 0) await Promise.all(urgent);
     }
   } catch (error) {
-    incoming?.stop();
+    chain?.abandon();
     if (!(error instanceof NmfError) || error.code === 'CLUSTER') { msg.nak(1000); fits.delete(item.fit); throw error; }
     // the Parquet decoder's watchdog (source/parquet-worker.ts) on a machine too loaded: tried again, reported the third time
     if (/made no progress/.test(error.message) && msg.info.deliveryCount < 3) {
@@ -176,30 +161,13 @@ async function handle(broker: Broker, msg: JsMsg, id: string, version: string, f
     msg.nak(2000);
     return undefined;
   }
-  const c = ctx;
-  const cancelled = (): string | undefined => (options.signal?.aborted === true ? 'the worker stops'
-    : fits.get(item.fit) !== c ? 'the fit has another coordinator run' : undefined);
-  // acked once the prefix and the block's codes are stored (the codes go out while the next units are solved)
-  // once its prefix is in hand, the block's hop of the chain goes before this worker's next unit (the pass waits on the chain)
-  const ready = (): void => queueMicrotask(() => {
-    const hop = reduction.catch(() => undefined);
-    urgent.add(hop);
-    void hop.finally(() => urgent.delete(hop));
-  });
-  const reduction: Promise<void> = Promise.all([reduceBlock(broker, c.store, blockOf(c, item), stats, id, { cancelled, ready, ...(incoming ? { incoming } : {}) }), ...codes])
-    .then(() => undefined).finally(() => incoming?.stop());
-  return { reduction };
+  // acked once the block's prefix and codes are stored (the codes go out while the next units are solved)
+  return { reduction: chain.finish(Promise.all(codes)) };
 }
 
 const blockOf = (ctx: FitContext, item: WorkItem): Block => ({
   fit: item.fit, run: item.run ?? '', pass: item.pass, first: item.unit, end: item.end ?? item.unit + 1, units: ctx.meta.units, m: ctx.meta.m, k: ctx.engine.state.k,
 });
-
-/** The raw codes this worker holds of `unit` (of the pass `held` says). */
-function heldCodes(ctx: FitContext, unit: number): Float64Array {
-  const k = ctx.engine.state.k, from = unit * UNIT_SAMPLES * k;
-  return ctx.engine.state.H.subarray(from, Math.min(ctx.meta.n, (unit + 1) * UNIT_SAMPLES) * k);
-}
 
 async function ackNow(msg: JsMsg): Promise<void> {
   // A lost ack: the item comes back after ack_wait and is dropped as a duplicate.
@@ -217,33 +185,21 @@ async function openFit(broker: Broker, fit: string, run: string | undefined): Pr
   return { meta, options, engine, reader: makeUnitReader(meta), store, wPass: 0, held: new Map(), run };
 }
 
-/** The unit's codes and statistics with the pass's W; `stored`: the codes being stored as h/<pass>/<unit>. */
-async function solveUnit(broker: Broker, ctx: FitContext, pass: number, unit: number, msg: JsMsg): Promise<{ stats: PassStats; stored: Promise<void> }> {
-  const { engine, meta, store } = ctx;
-  const state = engine.state;
-  const k = state.k;
-  if (ctx.wPass !== pass) {
-    const w = bytesF64(await getBlob(broker, store, wName(pass)));
-    state.W.set(w.subarray(0, meta.m * k));
-    state.warmScale.set(w.subarray(meta.m * k, meta.m * k + k));
-    state.iteration = pass - 1;
-    engine.beginPass(); // the Gram of this W (no extrapolation here: the coordinator's W is already this pass's)
-    ctx.wPass = pass;
-  }
+/** The unit's codes and statistics with the pass's W; `stored`: the codes being stored as h/<pass>/<unit> when `store`. */
+async function solveUnit(broker: Broker, ctx: FitContext, pass: number, unit: number, msg: JsMsg, store: boolean): Promise<{ stats: PassStats; stored: Promise<void> }> {
+  const state = ctx.engine.state, k = state.k;
   const chunk = await ctx.reader.read(unit);
   msg.working();
-  ensureHCapacity(state, chunk.colStart + chunk.n);
-  const from = chunk.colStart * k, to = (chunk.colStart + chunk.n) * k;
-  if (pass > 1 && ctx.held.get(unit) !== pass - 1) {
-    state.H.set(bytesF64(await getBlob(broker, store, hName(pass - 1, unit))), from);
-    msg.working();
-  }
-  const stats = unitPassStats(state, chunk, ctx.options, meta.files[0]!.path);
+  // the warm start: the unit's codes of the pass before (held here, else stored and replayed: unit-codes.ts)
+  await restoreCodes(broker, ctx, unit, pass - 1, () => msg.working());
+  await useW(broker, ctx, pass);
+  const stats = unitPassStats(state, chunk, ctx.options, ctx.meta.files[0]!.path);
   msg.working();
   // NMFLOW_WORKER_HOLD_MS: a long solve, for the fault tests (the heartbeats keep the item; a kill now loses it)
   const hold = Number(process.env.NMFLOW_WORKER_HOLD_MS ?? 0);
   if (hold > 0) await sleep(hold);
-  const stored = putBlob(broker, store, hName(pass, unit), f64Bytes(state.H.subarray(from, to)));
+  const from = chunk.colStart * k, to = (chunk.colStart + chunk.n) * k;
+  const stored = store ? putBlob(broker, ctx.store, hName(pass, unit), f64Bytes(state.H.subarray(from, to))) : Promise.resolve();
   stored.catch(() => undefined); // (awaited with the block's prefix)
   ctx.held.set(unit, pass);
   return { stats, stored };
