@@ -12,7 +12,7 @@
 import { ClusterError } from '../errors.js';
 import { dropWorkConsumer, type Broker } from './broker.js';
 import { purgeWorkerItems } from './fit-state.js';
-import { BEAT_SUBJECT, decodeJson, encodeJson, msgId, retry, sleep, workSubject, type FitMeta, type WorkerBeat, type WorkItem } from './protocol.js';
+import { BEAT_SUBJECT, decodeJson, encodeJson, HEARTBEAT_MS, msgId, retry, sleep, workSubject, type FitMeta, type WorkerBeat, type WorkItem } from './protocol.js';
 import type { WaitOptions } from './coordinator-wait.js';
 
 /** A block of units [first, end) given to `worker` (`attempt` > 0: given again, its worker went). */
@@ -112,7 +112,14 @@ export function makeDispatch(broker: Broker, meta: FitMeta, staleMs: number, log
 
   return {
     async startPass(pass, wait, extra = {}) {
-      const workers = await someone(wait, `pass ${pass}`);
+      let workers = await someone(wait, `pass ${pass}`);
+      // the first pass of this coordinator: the workers started with it have one beat's time to be heard (a worker
+      // heard of later gets its blocks from the next pass, and decodes its files then)
+      if (owner.size === 0) {
+        await sleep(HEARTBEAT_MS + 100);
+        const heard = await refresh();
+        if (heard.length > 0) workers = heard;
+      }
       const blocks = equalBlocks(meta.units, blockCount(meta.units, workers.length, meta.m, Number(meta.options.rank ?? 1), maxBlockBytes));
       const items = blocks.map(([first, end], i) => ({ first, end, worker: workers[ownerOf(i, blocks.length, workers.length)]!, attempt: 0 }));
       for (const a of items) for (let u = a.first; u < a.end; u++) owner.set(u, a.worker);
