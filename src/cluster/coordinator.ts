@@ -132,6 +132,15 @@ async function coordinate(
   let store: FitBlobs | undefined;
   let finished = false;
   let failed = false;
+  let stored: Promise<void> = Promise.resolve();
+  // the pass before, to be stored once this pass's W and items are out (they go first: the workers wait for them)
+  let unsaved: (() => Promise<void>) | undefined;
+  const saveNow = (): void => {
+    if (unsaved === undefined) return;
+    stored = unsaved();
+    stored.catch(() => undefined); // awaited (and its error thrown) below
+    unsaved = undefined;
+  };
   try {
     const replicas = cluster.replicas ?? 1;
     broker = await createBroker(nc, servers, { replicas }, {
@@ -171,9 +180,8 @@ async function coordinate(
     const k = resolved.rank;
     const dispatch = makeDispatch(broker, meta, (cluster.ackWaitSeconds ?? 30) * 1000, log, cluster.maxBlockBytes);
     const wait = { idleTimeoutMs: (cluster.idleTimeoutSeconds ?? 600) * 1000, log, stopped: () => run.stopped };
-    let stored: Promise<void> = Promise.resolve();
     for (;;) {
-      if (run.stopped) { await stored.catch(() => undefined); return; }
+      if (run.stopped) { saveNow(); await stored.catch(() => undefined); return; }
       pass += 1;
       const t0 = performance.now();
       engine.beginPass();
@@ -184,7 +192,8 @@ async function coordinate(
       // the codes of this pass are stored (unit-codes.ts) every codesEvery-th pass and at the last
       const codesStored = lastStoredCodes(meta, pass) === pass || pass >= resolved.maxIterations;
       const blocks = await dispatch.startPass(pass, wait, { codes: codesStored });
-      await stored; // the pass before: stored while this one's items went out (and its objects removed)
+      saveNow();
+      await stored; // the pass before: stored after this one's items went out (and its objects removed)
       const t1 = performance.now();
       await waitForKeys(broker, meta, pass, `${fit}.prefix.${pass}.${runId}`, prefixKey(fit, pass, runId, meta.units), blocks.length,
         { ...wait, arrival, check: async (done) => { await dispatch.check((a) => done.has(prefixKey(fit, pass, runId, a.end))); } });
@@ -199,10 +208,10 @@ async function coordinate(
       if (!Number.isFinite(summary.relativeLoss)) throw new ClusterError(`fit ${fit}`, `the loss of pass ${pass} is not finite`);
       const point: TracePoint = { iteration: summary.iteration, relativeLoss: summary.relativeLoss, objective: summary.objective, tol: summary.tol, seconds: summary.seconds };
       trace.push(point);
-      const completed = { pass, trace: trace.slice() } satisfies CompletedPasses, engineBytes = encodeEngineState(engine.exportState());
+      const completed = { pass, trace: trace.slice() } satisfies CompletedPasses, engineState = engine.exportState();
       // the pass is reported once it is stored (a coordinator started again resumes after it)
       const persist = async (): Promise<void> => {
-        await putBlob(broker!, store!, engineName(completed.pass), engineBytes);
+        await putBlob(broker!, store!, engineName(completed.pass), encodeEngineState(engineState));
         await putValue(broker!, `${fit}.state`, encodeJson(completed));
         resolved.onIteration?.(point);
       };
@@ -223,12 +232,11 @@ async function coordinate(
         return;
       }
       if (every) emit(scale.snapshot(engine.snapshot(summary, false, trace)));
-      // stored while the next pass's W and items go out (the workers' idle time at the end of a pass)
-      stored = persist().then(async () => { await dropPassObjects(broker!, store!, completed.pass, meta.codesEvery); });
-      stored.catch(() => undefined); // awaited (and its error thrown) after the next publish
+      // stored once the next pass's W and items are out (while the workers solve)
+      unsaved = async () => { await persist(); await dropPassObjects(broker!, store!, completed.pass, meta.codesEvery); };
     }
   } catch (error) {
-    failed = true;
+    failed = true; // (a pass before not stored yet: the same command resumes before it and does it again)
     throw error;
   } finally {
     // done: everything goes; failed: the work items go (workers stop), the state stays (the same command resumes)
