@@ -61,6 +61,13 @@ describe.skipIf(!haveNats)('fit on NATS: bad input is a typed error, nothing han
     const cli = await nmflow('fit', join(dir, 'data'), '--rank', '3', '--loss', 'l1', '--nats', server.url);
     expect(cli.code).toBe(2);
     expect(cli.stderr).toMatch(/usage: .*loss.*'l2' with a cluster.*docs\/scale-out\.md/);
+    for (const every of [0, 2.5, -1]) {
+      expect(() => fitOnNats(join(dir, 'data'), { ...base, cluster: { servers: server.url, codesEvery: every } })).toThrow(/cluster\.codesEvery.*a whole number of passes, 1 or more/);
+    }
+    const alone = await nmflow('fit', join(dir, 'data'), '--rank', '3', '--codes-every', '2');
+    expect({ code: alone.code, stderr: alone.stderr }).toEqual({ code: 2, stderr: expect.stringMatching(/--codes-every.*--nats as well/) as unknown as string });
+    const zero = await nmflow('fit', join(dir, 'data'), '--rank', '3', '--codes-every', '0', '--nats', server.url);
+    expect({ code: zero.code, stderr: zero.stderr }).toEqual({ code: 2, stderr: expect.stringMatching(/--codes-every.*1 or more/) as unknown as string });
   }, 60_000);
 
   it("a worker of another nmflow version refuses the work; the coordinator says which worker and both versions", async () => {

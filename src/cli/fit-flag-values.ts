@@ -77,6 +77,7 @@ export function checkNatsFlags(flags: FitFlags, online: boolean): void {
     if (value !== undefined && flags.nats === undefined) throw new OptionError(flag, flag === '--out-h-parts' ? 'with --nats only (in one process: --out-h FILE)' : '--nats as well', value);
   }
   if (flags.nats !== undefined && online) throw new OptionError('--online', 'nothing with --nats (the fit on NATS is the batch fit)', true);
+  if (flags.codesEvery !== undefined && flags.codesEvery < 1) throw new OptionError('--codes-every', 'a whole number of passes, 1 or more', flags.codesEvery);
   if (flags.nats !== undefined && flags.mask !== undefined && flags.mask !== 'zeros') {
     throw new OptionError('--mask', 'nothing but zeros with --nats (the fit on NATS refuses masks)', flags.mask);
   }
