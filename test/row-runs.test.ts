@@ -56,6 +56,13 @@ describe('kernel/row-runs.ts', () => {
       const ref = new Float64Array(marked.length * k);
       marked.forEach((i, q) => { for (let a = 0; a < k; a++) ref[q * k + a] = start[i * k + a]!; });
       expect(bytes(got.B).equals(bytes(ref))).toBe(true);
+      // into buffers used before (stale values): views of them, the same rows and bytes
+      const into = { rows: Int32Array.from({ length: m }, (_, i) => 1000 + i), B: values(m * k) };
+      const reused = gatherRows(start, mark, 4, k, into);
+      expect(reused.rows.buffer).toBe(into.rows.buffer);
+      expect(reused.B.buffer).toBe(into.B.buffer);
+      expect([...reused.rows]).toEqual(marked);
+      expect(bytes(reused.B).equals(bytes(ref))).toBe(true);
     });
   }
 });

@@ -46,8 +46,11 @@ export interface HopOptions {
 
 /** A block's part of the chain, started when its worker takes the item. */
 export interface BlockReduction {
-  /** The next unit's statistics (in unit order): added now when the prefix before is in hand, else when it comes. */
-  add(stats: PassStats): void;
+  /**
+   * The next unit's statistics (in unit order): added now when the prefix before is in hand, else when it comes;
+   * `release` is called once they are read (their buffers may be used again).
+   */
+  add(stats: PassStats, release?: () => void): void;
   /** Every unit added: resolves once `before` (the block's codes being stored) and then the prefix of [0, end) and its key are stored. */
   finish(before?: Promise<unknown>): Promise<void>;
   /** The block is given up (its units failed): the wait for the prefix before ends. */
@@ -71,12 +74,20 @@ const localSlot = (b: Pick<Block, 'fit' | 'run' | 'pass'>, end: number): LocalPr
 export function startBlock(broker: Broker, store: FitBlobs, block: Block, worker: string, hop: HopOptions): BlockReduction {
   const { fit, run, pass, first, end, units, m, k } = block;
   const { cancelled, maxWaitMs = 600_000 } = hop;
-  const waiting: PassStats[] = [];
+  const waiting: [PassStats, (() => void) | undefined][] = [];
   let added = 0, given = false;
   let sum: StatsSum | undefined = first === 0 ? makeStatsSum(m, k, units) : undefined;
+  // a sum from zero keeps its first unit as it is until a second comes (a one-unit result: stats-codec.ts)
+  let kept: (() => void) | undefined;
+  const addNow = (total: StatsSum, stats: PassStats, release: (() => void) | undefined): void => {
+    total.add(stats);
+    if (first === 0 && kept === undefined && added === 1) { kept = release ?? (() => undefined); return; }
+    release?.();
+    kept?.(); kept = undefined;
+  };
   const seeded = sum !== undefined ? Promise.resolve() : seed().then((s) => {
-    sum = makeStatsSum(m, k, units, s);
-    for (const stats of waiting.splice(0)) sum.add(stats);
+    const total = sum = makeStatsSum(m, k, units, s);
+    for (const [stats, release] of waiting.splice(0)) addNow(total, stats, release);
   });
   seeded.catch(() => undefined); // (thrown by finish)
 
@@ -105,10 +116,10 @@ export function startBlock(broker: Broker, store: FitBlobs, block: Block, worker
   }
 
   return {
-    add(stats) {
+    add(stats, release) {
       added += 1;
-      if (sum !== undefined) sum.add(stats);
-      else waiting.push(stats);
+      if (sum !== undefined) addNow(sum, stats, release);
+      else waiting.push([stats, release]);
     },
     abandon() { given = true; for (const wake of local.get(localKey(block, first))?.wake ?? []) wake(); },
     async finish(before) {
@@ -124,7 +135,11 @@ export function startBlock(broker: Broker, store: FitBlobs, block: Block, worker
       }
       // a stored prefix says the codes of its units are stored too (a pass's last prefix: all of them)
       await before;
-      await putBlob(broker, store, prefixName(pass, run, end), encodeStats(result));
+      const bytes = encodeStats(result);
+      // (a one-unit prefix this process's next block may still take from memory keeps its buffers: not given back)
+      if (end >= units) kept?.();
+      kept = undefined;
+      await putBlob(broker, store, prefixName(pass, run, end), bytes);
       await retry(`bucket nmflow-fits at ${broker.where}`, `marking the prefix of units [0, ${end})`, async () => {
         await broker.kv.create(prefixKey(fit, pass, run, end), encodeJson(worker)).catch((error: unknown) => {
           if (!/exist|wrong last sequence/i.test((error as Error)?.message ?? '')) throw error;

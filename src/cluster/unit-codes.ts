@@ -8,6 +8,7 @@
  * dropped): the same operations on the same operands, so the same codes, bytes for bytes.
  * Through the broker per pass: the codes (n·k·8 bytes) once in `codesEvery` passes instead of every pass.
  */
+import type { RowBuffers } from '../kernel/row-runs.js';
 import type { makeL2Engine } from '../model/l2/engine.js';
 import { unitPassStats } from '../model/l2/pass-stats.js';
 import { ensureHCapacity } from '../model/l2/state.js';
@@ -27,6 +28,8 @@ export interface FitContext {
   readonly store: FitBlobs;
   wPass: number;
   readonly held: Map<number, number>;
+  /** Buffers of unit statistics read and given back (worker.ts: used again by the next units). */
+  readonly spare: RowBuffers[];
   /** The coordinator run it was made for. */
   readonly run: string | undefined;
 }

@@ -14,6 +14,7 @@ import type { Consumer, JsMsg } from '@nats-io/jetstream';
 import { NmfError } from '../errors.js';
 import { makeL2Engine } from '../model/l2/engine.js';
 import { unitPassStats, type PassStats } from '../model/l2/pass-stats.js';
+import type { RowBuffers } from '../kernel/row-runs.js';
 import { prefixStored, startBlock, type Block, type BlockReduction } from './prefix-chain.js';
 import { storeUnitCodes, writeHPart } from './h-parts.js';
 import { resolveOptions, withSolver, type FitOptions } from '../options.js';
@@ -138,8 +139,10 @@ async function handle(broker: Broker, msg: JsMsg, id: string, version: string, f
     // the prefix before this block is awaited from now on; each unit is added once it is in hand (prefix-chain.ts)
     chain = startBlock(broker, c.store, blockOf(c, item), id, { cancelled });
     for (let unit = item.unit; unit < (item.end ?? item.unit + 1); unit++) {
-      const solved = await solveUnit(broker, c, item.pass, unit, msg, item.codes !== false);
-      chain.add(solved.stats);
+      const buffers = c.spare.pop() ?? { rows: new Int32Array(c.meta.m), B: new Float64Array(c.meta.m * c.engine.state.k) };
+      const solved = await solveUnit(broker, c, item.pass, unit, msg, item.codes !== false, buffers);
+      // (given back once added; at most 256 MiB of them kept for the next units)
+      chain.add(solved.stats, () => { if ((c.spare.length + 1) * c.meta.m * (8 * c.engine.state.k + 4) <= 2 ** 28) c.spare.push(buffers); });
       codes.push(solved.stored);
       options.onUnit?.({ ...item, unit });
       // the I/O that came meanwhile (the prefix this block waits for, the acks of stored codes) before the next unit
@@ -182,18 +185,19 @@ async function openFit(broker: Broker, fit: string, run: string | undefined): Pr
   const options = withSolver(resolveOptions(given), given);
   const engine = makeL2Engine(meta.m, options, { sourceName: meta.files[0]!.path, featureNames: undefined, threads: 1 });
   const store = fitObjects(broker, fit);
-  return { meta, options, engine, reader: makeUnitReader(meta), store, wPass: 0, held: new Map(), run };
+  return { meta, options, engine, reader: makeUnitReader(meta), store, wPass: 0, held: new Map(), run, spare: [] };
 }
 
 /** The unit's codes and statistics with the pass's W; `stored`: the codes being stored as h/<pass>/<unit> when `store`. */
-async function solveUnit(broker: Broker, ctx: FitContext, pass: number, unit: number, msg: JsMsg, store: boolean): Promise<{ stats: PassStats; stored: Promise<void> }> {
+async function solveUnit(broker: Broker, ctx: FitContext, pass: number, unit: number, msg: JsMsg, store: boolean,
+  into: RowBuffers): Promise<{ stats: PassStats; stored: Promise<void> }> {
   const state = ctx.engine.state, k = state.k;
   const chunk = await ctx.reader.read(unit);
   msg.working();
   // the warm start: the unit's codes of the pass before (held here, else stored and replayed: unit-codes.ts)
   await restoreCodes(broker, ctx, unit, pass - 1, () => msg.working());
   await useW(broker, ctx, pass);
-  const stats = unitPassStats(state, chunk, ctx.options, ctx.meta.files[0]!.path);
+  const stats = unitPassStats(state, chunk, ctx.options, ctx.meta.files[0]!.path, into);
   msg.working();
   // NMFLOW_WORKER_HOLD_MS: a long solve, for the fault tests (the heartbeats keep the item; a kill now loses it)
   const hold = Number(process.env.NMFLOW_WORKER_HOLD_MS ?? 0);

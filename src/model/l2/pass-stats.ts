@@ -12,7 +12,7 @@
 import { Binary, Table, makeVector, tableFromIPC, tableToIPC, vectorFromArray } from 'apache-arrow';
 import type { CscChunk } from '../../chunk/csc-chunk.js';
 import { DataError } from '../../errors.js';
-import { addRows, gatherRows, scatterRows } from '../../kernel/row-runs.js';
+import { addRows, gatherRows, scatterRows, type RowBuffers } from '../../kernel/row-runs.js';
 import type { ResolvedOptions } from '../../options.js';
 import type { L2State } from './state.js';
 import { stepL2 } from './step.js';
@@ -66,8 +66,9 @@ function appendRange(prefix: UnitRange, next: UnitRange, m: number, k: number): 
 /**
  * A runner's unit: H of the chunk's columns (all in one unit, state.H updated) and that unit's statistics,
  * from zero. The pass totals of `state` are left as they were; call between beginPassL2 and usePassStats.
+ * `into`: buffers of m rows for the statistics' AHᵀ (views of them are returned: the caller reuses them once read).
  */
-export function unitPassStats(state: L2State, chunk: CscChunk, options: ResolvedOptions, sourceName: string): PassStats {
+export function unitPassStats(state: L2State, chunk: CscChunk, options: ResolvedOptions, sourceName: string, into?: RowBuffers): PassStats {
   const unit = unitOf(chunk.colStart);
   if (chunk.n === 0 || unitOf(chunk.colStart + chunk.n - 1) !== unit) {
     throw new DataError('INVALID_VALUE', `a unit's chunk must hold samples of one unit (got ${chunk.colStart}..${chunk.colStart + chunk.n - 1})`, { source: sourceName });
@@ -79,7 +80,7 @@ export function unitPassStats(state: L2State, chunk: CscChunk, options: Resolved
   const { units, k } = state;
   const range: UnitRange = {
     first: unit, end: unit + 1, samples: chunk.colStart + chunk.n, nnz: state.passNnz - passNnz, normA2: units.normA2,
-    S: units.S.slice(), hSum: units.hSum.slice(), ...gatherRows(units.Bu, units.last, unit, k),
+    S: units.S.slice(), hSum: units.hSum.slice(), ...gatherRows(units.Bu, units.last, unit, k, into),
   };
   state.passNnz = passNnz; state.passSamples = passSamples;
   resetUnits(units);
