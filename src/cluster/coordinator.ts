@@ -185,13 +185,13 @@ async function coordinate(
       pass += 1;
       const t0 = performance.now();
       engine.beginPass();
-      await putBlob(broker, store, wName(pass), f64Bytes(state.W, state.warmScale));
-      // blocks of consecutive units, the same to the same workers while they stay (dispatch.ts)
       const runId = meta.run!;
       const arrival = watchBlob(nc, store, prefixName(pass, runId, meta.units)); // the pass's statistics, as the last worker writes them
       // the codes of this pass are stored (unit-codes.ts) every codesEvery-th pass and at the last
       const codesStored = lastStoredCodes(meta, pass) === pass || pass >= resolved.maxIterations;
-      const blocks = await dispatch.startPass(pass, wait, { codes: codesStored });
+      // W and the blocks (consecutive units, the same to the same workers while they stay: dispatch.ts) at once; the
+      // workers receive W as it is written (unit-codes.ts watchW)
+      const [, blocks] = await Promise.all([putBlob(broker, store, wName(pass), f64Bytes(state.W, state.warmScale)), dispatch.startPass(pass, wait, { codes: codesStored })]);
       saveNow();
       await stored; // the pass before: stored after this one's items went out (and its objects removed)
       const t1 = performance.now();

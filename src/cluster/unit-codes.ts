@@ -14,7 +14,7 @@ import { unitPassStats } from '../model/l2/pass-stats.js';
 import { ensureHCapacity } from '../model/l2/state.js';
 import { UNIT_SAMPLES } from '../model/l2/units.js';
 import type { ResolvedOptions } from '../options.js';
-import { getBlob, type FitBlobs } from './blobs.js';
+import { getBlob, watchBlob, type FitBlobs, type IncomingBlob } from './blobs.js';
 import type { Broker } from './broker.js';
 import { bytesF64, hName, wName, type FitMeta } from './protocol.js';
 import type { UnitReader } from './unit-data.js';
@@ -28,6 +28,8 @@ export interface FitContext {
   readonly store: FitBlobs;
   wPass: number;
   readonly held: Map<number, number>;
+  /** W of the next pass as the coordinator writes it (watched once this worker's units of the pass before are solved). */
+  nextW?: { readonly pass: number; readonly incoming: IncomingBlob } | undefined;
   /** Buffers of unit statistics read and given back (worker.ts: used again by the next units). */
   readonly spare: RowBuffers[];
   /** The coordinator run it was made for. */
@@ -37,11 +39,22 @@ export interface FitContext {
 /** The last pass ≤ `pass` whose codes are stored (0: none — the zeros of the start). */
 export const lastStoredCodes = (meta: Pick<FitMeta, 'codesEvery'>, pass: number): number => pass - (pass % (meta.codesEvery ?? 1));
 
-/** W of `pass` (and its Gram) in the worker's engine. */
+/** From now on, W of `pass` is received as the coordinator writes it (the coordinator writes it only after this call). */
+export function watchW(broker: Broker, ctx: FitContext, pass: number): void {
+  if (ctx.nextW?.pass === pass || ctx.wPass >= pass) return;
+  ctx.nextW?.incoming.stop();
+  ctx.nextW = { pass, incoming: watchBlob(broker.nc, ctx.store, wName(pass)) };
+}
+
+/** W of `pass` (and its Gram) in the worker's engine: as it was received (watchW), else read. */
 export async function useW(broker: Broker, ctx: FitContext, pass: number): Promise<void> {
   if (ctx.wPass === pass) return;
   const state = ctx.engine.state, k = state.k, m = ctx.meta.m;
-  const w = bytesF64(await getBlob(broker, ctx.store, wName(pass)));
+  const early = ctx.nextW?.pass === pass ? ctx.nextW.incoming : undefined;
+  // (the item may come before W's last part: the coordinator writes both at once)
+  if (early !== undefined) await early.wait(2000);
+  const w = bytesF64(early?.bytes() ?? await getBlob(broker, ctx.store, wName(pass)));
+  if (early !== undefined) { early.stop(); ctx.nextW = undefined; }
   state.W.set(w.subarray(0, m * k));
   state.warmScale.set(w.subarray(m * k, m * k + k));
   state.iteration = pass - 1;

@@ -27,7 +27,7 @@ import {
   type FitMeta, type WorkerReport, type WorkItem,
 } from './protocol.js';
 import { makeUnitReader } from './unit-data.js';
-import { heldCodes, restoreCodes, useW, type FitContext } from './unit-codes.js';
+import { heldCodes, restoreCodes, useW, watchW, type FitContext } from './unit-codes.js';
 
 export interface WorkerOptions {
   readonly servers: string | readonly string[];
@@ -94,7 +94,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
   } finally {
     clearInterval(beating);
     await Promise.all(reductions); // stopping: each ends (cancelled: its block is the coordinator's to give to another worker)
-    for (const ctx of fits.values()) ctx.engine.close();
+    for (const ctx of fits.values()) closeFit(ctx);
     // gone cleanly: the coordinator gives this worker's blocks to others at once (no wait for a missed heartbeat)
     if (broker !== undefined) {
       sayGone(broker.nc, id, version);
@@ -121,7 +121,7 @@ async function handle(broker: Broker, msg: JsMsg, id: string, version: string, f
   try {
     const known = fits.get(item.fit);
     // another coordinator run of this fit (repeated, or resumed): what this worker holds may be of an earlier fit
-    if (known !== undefined && known.run !== item.run) { known.engine.close(); fits.delete(item.fit); }
+    if (known !== undefined && known.run !== item.run) { closeFit(known); fits.delete(item.fit); }
     ctx = fits.get(item.fit) ?? await openFit(broker, item.fit, item.run);
     if (ctx === undefined) { msg.term(); return undefined; } // the fit is gone
     fits.set(item.fit, ctx);
@@ -148,9 +148,10 @@ async function handle(broker: Broker, msg: JsMsg, id: string, version: string, f
       // the I/O that came meanwhile (the prefix this block waits for, the acks of stored codes) before the next unit
       await new Promise((r) => setImmediate(r));
     }
+    watchW(broker, c, item.pass + 1); // the next pass's W comes after the last prefix of this one
   } catch (error) {
     chain?.abandon();
-    if (!(error instanceof NmfError) || error.code === 'CLUSTER') { msg.nak(1000); fits.delete(item.fit); throw error; }
+    if (!(error instanceof NmfError) || error.code === 'CLUSTER') { msg.nak(1000); ctx?.nextW?.incoming.stop(); fits.delete(item.fit); throw error; }
     // the Parquet decoder's watchdog (source/parquet-worker.ts) on a machine too loaded: tried again, reported the third time
     if (/made no progress/.test(error.message) && msg.info.deliveryCount < 3) {
       log(`nmflow worker ${id}: unit ${item.unit} of pass ${item.pass}: ${error.message}; given back (delivery ${msg.info.deliveryCount})`);
@@ -171,6 +172,11 @@ async function handle(broker: Broker, msg: JsMsg, id: string, version: string, f
 const blockOf = (ctx: FitContext, item: WorkItem): Block => ({
   fit: item.fit, run: item.run ?? '', pass: item.pass, first: item.unit, end: item.end ?? item.unit + 1, units: ctx.meta.units, m: ctx.meta.m, k: ctx.engine.state.k,
 });
+
+function closeFit(ctx: FitContext): void {
+  ctx.engine.close();
+  ctx.nextW?.incoming.stop();
+}
 
 async function ackNow(msg: JsMsg): Promise<void> {
   // A lost ack: the item comes back after ack_wait and is dropped as a duplicate.
