@@ -40,9 +40,23 @@ describe('nnlsSolve', () => {
         const x = solve(G, bb, k, start, method);
         const fx = objective(G, bb, x, k), fe = objective(G, bb, expected, k);
         expect(Math.abs(fx - fe)).toBeLessThanOrEqual(1e-9 * (1 + Math.abs(fe)));
-        for (let a = 0; a < k; a++) expect(Math.abs(x[a]! - expected[a]!)).toBeLessThanOrEqual(1e-6 * (1 + Math.abs(expected[a]!)));
+        // (a component of the size of the bound itself — b = 1e-9 on G = 1e-3·I gives 1e-6 plus one rounding — may be
+        // left at 0 by the solver's tolerance: the bound carries one part in 10¹² for that rounding)
+        for (let a = 0; a < k; a++) expect(Math.abs(x[a]! - expected[a]!)).toBeLessThanOrEqual(1e-6 * (1 + Math.abs(expected[a]!)) * (1 + 1e-12));
       }
     }), { numRuns: 300 });
+  });
+
+  it('the property\'s counterexample of 2026-12-07 (G = 1e-3·I, b₀ = 1e-9): within the bounds with both methods, cold and warm', () => {
+    const k = 5, G = gramOf(new Array<number>((k + 2) * k).fill(0), k), b = Float64Array.from([1e-9, 0, 0, 0, 0.1264911064067352]);
+    const expected = bruteForceNnls(G, b, k);
+    for (const method of [NNLS_ACTIVE_SET, NNLS_CD]) {
+      for (const start of [new Float64Array(k), Float64Array.from([0.5, 1, 0, 2, 0.1])]) {
+        const x = solve(G, b, k, start, method);
+        expect(Math.abs(objective(G, b, x, k) - objective(G, b, expected, k))).toBeLessThanOrEqual(1e-9 * (1 + Math.abs(objective(G, b, expected, k))));
+        for (let a = 0; a < k; a++) expect(Math.abs(x[a]! - expected[a]!)).toBeLessThanOrEqual(1e-6 * (1 + Math.abs(expected[a]!)) * (1 + 1e-12));
+      }
+    }
   });
 
   it('satisfies the KKT conditions: x ≥ 0, gradient ≥ 0, complementary slackness', () => {
