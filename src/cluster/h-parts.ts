@@ -2,7 +2,7 @@
  * H written by the workers at the end of a fit on NATS (issue #14): one Parquet part per unit,
  * `<dir>/h-<unit, 6 digits>.parquet`, in the table form of `nmflow fit --out-h` (io/model-table.ts: a `sample`
  * column — the sample's global index — and factor_0 … factor_{k−1}); the parts in unit order are the rows of the
- * in-process H, the same bytes. A worker writes the codes it holds of the last pass (or fetches h/<pass>/<unit>),
+ * in-process H, the same bytes. A worker writes the codes it holds of the last pass (or replays them: unit-codes.ts),
  * normalised and ordered as the final snapshot does (model/l2/snapshot.ts: H_raw / hSum, factors sorted by d):
  * the coordinator stores hSum and the order as blob `f/<run>`. Each unit's item goes to the worker that solved it last (dispatch.ts).
  */
@@ -28,12 +28,11 @@ export async function storeFinalScale(broker: Broker, store: FitBlobs, run: stri
   await putBlob(broker, store, finalName(run), f64Bytes(hSum, Float64Array.from(order)));
 }
 
-/** Writes unit `item.unit`'s part to `item.dir`; `held`: this worker's raw codes of the unit of pass `item.pass`. */
-export async function writeHPart(broker: Broker, store: FitBlobs, meta: FitMeta, item: WorkItem & { readonly dir?: string }, held?: Float64Array): Promise<void> {
+/** Writes unit `item.unit`'s part to `item.dir`; `raw`: the worker's codes of the unit of pass `item.pass` (unit-codes.ts). */
+export async function writeHPart(broker: Broker, store: FitBlobs, meta: FitMeta, item: WorkItem & { readonly dir?: string }, raw: Float64Array): Promise<void> {
   const run = item.run ?? '';
   const scale = bytesF64(await getBlob(broker, store, finalName(run)));
   const k = scale.length / 2;
-  const raw = held ?? bytesF64(await getBlob(broker, store, hName(item.pass, item.unit)));
   const first = item.unit * UNIT_SAMPLES, n = Math.min(meta.n - first, UNIT_SAMPLES);
   const out = new Float64Array(k * n);
   for (let a = 0; a < k; a++) {

@@ -6,7 +6,7 @@
  * (prefix-chain.ts; meanwhile it takes the next block), stores the block's prefix and only then acks; at the end it writes H parts
  * (h-parts.ts). Any number of workers,
  * started and stopped at any time: one with no work waits; a unit given to a worker that does not
- * hold its codes of the last pass fetches them (the warm start is the same bytes wherever a unit runs).
+ * hold its codes of the last pass replays them from the stored ones (unit-codes.ts: the same bytes wherever a unit runs).
  * A work item of another nmflow version is refused and reported to its coordinator.
  */
 import { hostname } from 'node:os';
