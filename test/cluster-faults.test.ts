@@ -97,22 +97,22 @@ describe.skipIf(!haveNats)('fit on NATS under faults: the same bytes', () => {
     expect(modelBytes(model).equals(modelBytes(plain))).toBe(true);
   }, 360_000);
 
-  it('the coordinator (nmflow fit --nats) SIGKILLed after pass 2 and started again: it resumes', async () => {
+  it('the coordinator (nmflow fit --nats) SIGKILLed after pass 3 and started again: it resumes after pass 2, the last stored (codes every 2)', async () => {
     const server = await startNatsServer();
     servers.push(server);
     workers.start(server.url);
     workers.start(server.url);
     const out = join(dir, 'resumed.arrow');
-    const args = [...CLI, 'fit', data, '--nats', server.url, '--rank', '4', '--seed', '5', '--max-iterations', '5', '--tol', '0', '--ack-wait', '2', '--json', '--out', out];
+    const args = [...CLI, 'fit', data, '--nats', server.url, '--rank', '4', '--seed', '5', '--max-iterations', '5', '--tol', '0', '--ack-wait', '2', '--codes-every', '2', '--json', '--out', out];
     const first = spawn('node', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let lines = '';
     await new Promise<void>((resolve, reject) => {
       first.stdout.on('data', (b: Buffer) => {
         lines += b.toString();
-        if (/"iteration":2/.test(lines)) { void stopChild(first, 'SIGKILL').then(() => resolve()); }
+        if (/"iteration":3/.test(lines)) { void stopChild(first, 'SIGKILL').then(() => resolve()); }
       });
       first.once('exit', () => resolve());
-      setTimeout(() => reject(new Error(`no second iteration: ${lines}`)), 120_000);
+      setTimeout(() => reject(new Error(`no third iteration: ${lines}`)), 120_000);
     });
     expect(first.signalCode).toBe('SIGKILL');
     const second = spawn('node', args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -120,9 +120,10 @@ describe.skipIf(!haveNats)('fit on NATS under faults: the same bytes', () => {
     second.stdout.on('data', (b: Buffer) => { text += b.toString(); });
     second.stderr.on('data', (b: Buffer) => { err += b.toString(); });
     const code = await new Promise<number | null>((resolve) => second.once('exit', resolve));
-    expect({ code, err }).toEqual({ code: 0, err: expect.stringContaining('resumes after pass') as unknown as string });
+    expect({ code, err }).toEqual({ code: 0, err: expect.stringContaining('resumes after pass 2') as unknown as string });
     const iterations = text.trim().split('\n').map((l) => JSON.parse(l) as { iteration?: number }).filter((l) => l.iteration !== undefined);
-    expect(iterations[0]!.iteration).toBeGreaterThanOrEqual(3); // the passes done before the kill are not redone
+    // passes 1 and 2 (stored with their codes) are not done again; pass 3 (not stored) is
+    expect(iterations.map((l) => l.iteration)).toEqual([3, 4, 5]);
     const saved = await readModel(out);
     const model = await fitModel(fromParquet(data, { layout: 'list' }), { ...base, keepH: false });
     expect(same(saved.W, model.W) && same(saved.d, model.d)).toBe(true);

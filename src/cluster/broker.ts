@@ -6,7 +6,7 @@ import { AckPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType, t
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { BLOB_STREAM, createBlobStream, type FitBlobs } from './blobs.js';
-import { FITS_BUCKET, LEGACY_CONSUMER, retry, WORK_STREAM, workerConsumerName, workSubject, type RetryOptions } from './protocol.js';
+import { blobSlot, FITS_BUCKET, LEGACY_CONSUMER, retry, WORK_STREAM, workerConsumerName, workSubject, type RetryOptions } from './protocol.js';
 
 export interface Broker {
   readonly nc: NatsConnection;
@@ -92,8 +92,8 @@ export async function dropWorkConsumer(broker: Broker, worker: string): Promise<
 }
 
 /** The fit's blobs (blobs.ts): the coordinator made the stream; a worker finds it with the work consumer. */
-export function fitObjects(_broker: Broker, fit: string): FitBlobs {
-  return { fit };
+export function fitObjects(_broker: Broker, fit: string, codesEvery?: number): FitBlobs {
+  return { fit, slot: blobSlot(codesEvery) };
 }
 
 /** The keys of the fits bucket under `filter` (e.g. `<fit>.done.3.*`). */

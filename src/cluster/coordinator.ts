@@ -4,8 +4,9 @@
  * engine's own beginning of the pass (W extrapolated for 'fast'), publishes W and one work item per unit,
  * waits for every unit's PassStats, merges them in unit order (mergePassStats), hands them to the engine
  * (usePassStats) and ends the pass with the engine's endPass — the functions the in-process fit runs, so
- * the model is the same bytes as `fit` of the same files, for any number of workers. After each pass its
- * engine state and trace are stored: a coordinator started again with the same command resumes.
+ * the model is the same bytes as `fit` of the same files, for any number of workers. After every pass whose codes
+ * are stored (every `codesEvery`) and the last, its engine state and trace are stored: a coordinator started again with
+ * the same command resumes from there.
  */
 import { randomBytes } from 'node:crypto';
 import { stat } from 'node:fs/promises';
@@ -26,7 +27,7 @@ import type { SourceOptions } from '../source/layout.js';
 import { createBroker, fitObjects, getValue, putValue, type Broker } from './broker.js';
 import { getBlob, putBlob, watchBlob, type FitBlobs } from './blobs.js';
 import { connectCluster } from './connect.js';
-import { decodeEngineState, dropFit, dropPassObjects, encodeEngineState, purgeWork, clearReports, type CompletedPasses } from './fit-state.js';
+import { decodeEngineState, dropFit, encodeEngineState, purgeWork, clearReports, type CompletedPasses } from './fit-state.js';
 import {
   bytesF64, decodeJson, encodeJson, engineName, f64Bytes, fitIdOf, hName, nmflowVersion, prefixKey, prefixName, wName, type FitMeta,
 } from './protocol.js';
@@ -147,7 +148,6 @@ async function coordinate(
       ...(cluster.retryAttempts === undefined ? {} : { attempts: cluster.retryAttempts }),
       onRetry: (attempt, error) => { if (attempt % 5 === 1) log(`nmflow: NATS at ${servers} did not answer (${(error as Error)?.message ?? String(error)}); retrying`); },
     });
-    store = fitObjects(broker, fit);
     const metaBytes = await getValue(broker, `${fit}.meta`);
     let meta: FitMeta;
     if (metaBytes !== undefined) {
@@ -157,6 +157,7 @@ async function coordinate(
       meta = { version, fit, files: plan.files, layout: plan.layout, m: plan.m, n: plan.n, units: plan.units, options: plain as Record<string, unknown>, exponent, codesEvery: cluster.codesEvery ?? 5 };
       await putValue(broker, `${fit}.meta`, encodeJson(meta));
     }
+    store = fitObjects(broker, fit, meta.codesEvery);
     await clearReports(broker, fit);
     // items of an earlier run of this fit (a coordinator killed mid-pass): their blocks would wait for prefixes of that run
     await purgeWork(broker, fit);
@@ -208,14 +209,16 @@ async function coordinate(
       if (!Number.isFinite(summary.relativeLoss)) throw new ClusterError(`fit ${fit}`, `the loss of pass ${pass} is not finite`);
       const point: TracePoint = { iteration: summary.iteration, relativeLoss: summary.relativeLoss, objective: summary.objective, tol: summary.tol, seconds: summary.seconds };
       trace.push(point);
-      const completed = { pass, trace: trace.slice() } satisfies CompletedPasses, engineState = engine.exportState();
-      // the pass is reported once it is stored (a coordinator started again resumes after it)
+      const last = summary.converged || summary.iteration >= resolved.maxIterations;
+      // stored with the codes (every codesEvery passes) and at the last pass: a coordinator started again resumes after
+      // the last pass stored, and does the passes since again (the same bytes); such a pass is reported once it is stored
+      const completed = { pass, trace: trace.slice() } satisfies CompletedPasses, engineState = codesStored || last ? engine.exportState() : undefined;
       const persist = async (): Promise<void> => {
+        if (engineState === undefined) { resolved.onIteration?.(point); return; }
         await putBlob(broker!, store!, engineName(completed.pass), encodeEngineState(engineState));
         await putValue(broker!, `${fit}.state`, encodeJson(completed));
         resolved.onIteration?.(point);
       };
-      const last = summary.converged || summary.iteration >= resolved.maxIterations;
       if (last) {
         await persist();
         if (resolved.keepH) {
@@ -232,8 +235,8 @@ async function coordinate(
         return;
       }
       if (every) emit(scale.snapshot(engine.snapshot(summary, false, trace)));
-      // stored once the next pass's W and items are out (while the workers solve)
-      unsaved = async () => { await persist(); await dropPassObjects(broker!, store!, completed.pass, meta.codesEvery); };
+      // stored once the next pass's W and items are out (while the workers solve); nothing to remove (blobs.ts: slots)
+      if (engineState === undefined) await persist(); else unsaved = persist;
     }
   } catch (error) {
     failed = true; // (a pass before not stored yet: the same command resumes before it and does it again)

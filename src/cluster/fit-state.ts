@@ -1,6 +1,6 @@
 /**
  * The coordinator's durable state (protocol.ts): its engine state after a pass as one blob, the pass it has
- * completed with the trace so far (`<fit>.state`), and the clean-up of a pass's and a fit's objects.
+ * completed with the trace so far (`<fit>.state`), and the clean-up of a fit's objects.
  */
 import type { EngineState } from '../model/engine.js';
 import { listKeys, type Broker } from './broker.js';
@@ -38,20 +38,6 @@ export function decodeEngineState(bytes: Uint8Array): EngineState {
     at += n * 8;
   }
   return { loss: header.loss, numbers: header.numbers, arrays };
-}
-
-/**
- * After pass `pass` is merged and saved: its prefix sums and the engine state of the pass before; after a pass whose
- * codes are stored (every `codesEvery`-th), the codes stored before them and W of the passes up to it (the codes of a
- * later pass are replayed from these codes with W of each pass since: unit-codes.ts).
- */
-export async function dropPassObjects(broker: Broker, store: FitBlobs, pass: number, codesEvery = 1): Promise<void> {
-  const patterns = [`p/${pass}/>`, `e/${pass - 1}/>`];
-  if (pass % codesEvery === 0) {
-    patterns.push(`h/${pass - codesEvery}/>`);
-    for (let r = pass - codesEvery + 1; r <= pass; r++) patterns.push(`w/${r}/>`);
-  }
-  for (const pattern of patterns) await dropBlobs(broker, store, pattern);
 }
 
 /** The end of a fit (done or failed): its blobs, its keys and its pending work items go. */

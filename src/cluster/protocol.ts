@@ -46,6 +46,21 @@ export const hName = (pass: number, unit: number): string => `h/${pass}/${unit}`
 export const engineName = (pass: number): string => `e/${pass}`;
 
 /**
+ * The slot (blobs.ts) of a blob name of a fit with codes stored every `codesEvery` passes: W, engine states and codes
+ * of pass N in slot N mod (2·codesEvery + 2) — what is read is at most codesEvery + 1 passes old (the W since the
+ * last stored codes, those codes: unit-codes.ts) — and the prefixes of pass N in slot N mod 2 (a pass reads only its own).
+ */
+export function blobSlot(codesEvery = 1): (name: string) => string {
+  const ring = 2 * codesEvery + 2;
+  return (name) => {
+    const [kind, pass, ...rest] = name.split('/');
+    const n = Number(pass);
+    if (!Number.isInteger(n)) return name;
+    return [kind, kind === 'p' ? n % 2 : n % ring, ...rest].join('/');
+  };
+}
+
+/**
  * A work item: solve the codes of units [unit, end) with the W of `pass`, then add their statistics, in unit order,
  * to the prefix sum of units [0, unit) and store the prefix of [0, end) (cluster/prefix-chain.ts).
  * `kind: 'h'`: write the unit's H part file (the fit has ended; `pass` is its last pass).

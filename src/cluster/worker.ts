@@ -132,7 +132,9 @@ async function handle(broker: Broker, msg: JsMsg, id: string, version: string, f
       await ackNow(msg);
       return undefined;
     }
-    if (await prefixStored(broker, blockOf(ctx, item))) { await ackNow(msg); return undefined; } // a duplicate
+    // a duplicate (redelivered, or given again, with its prefix already stored): found out while the first unit is solved
+    const duplicate = prefixStored(broker, blockOf(ctx, item));
+    duplicate.catch(() => undefined); // (awaited below)
     const c = ctx;
     const cancelled = (): string | undefined => (options.signal?.aborted === true ? 'the worker stops'
       : fits.get(item.fit) !== c ? 'the fit has another coordinator run' : undefined);
@@ -141,6 +143,13 @@ async function handle(broker: Broker, msg: JsMsg, id: string, version: string, f
     for (let unit = item.unit; unit < (item.end ?? item.unit + 1); unit++) {
       const buffers = c.spare.pop() ?? { rows: new Int32Array(c.meta.m), B: new Float64Array(c.meta.m * c.engine.state.k) };
       const solved = await solveUnit(broker, c, item.pass, unit, msg, item.codes !== false, buffers);
+      if (unit === item.unit && await duplicate) {
+        chain.abandon();
+        c.spare.push(buffers);
+        await solved.stored;
+        await ackNow(msg);
+        return undefined;
+      }
       // (given back once added; at most 256 MiB of them kept for the next units)
       chain.add(solved.stats, () => { if ((c.spare.length + 1) * c.meta.m * (8 * c.engine.state.k + 4) <= 2 ** 28) c.spare.push(buffers); });
       codes.push(solved.stored);
@@ -190,7 +199,7 @@ async function openFit(broker: Broker, fit: string, run: string | undefined): Pr
   const given = meta.options as unknown as FitOptions;
   const options = withSolver(resolveOptions(given), given);
   const engine = makeL2Engine(meta.m, options, { sourceName: meta.files[0]!.path, featureNames: undefined, threads: 1 });
-  const store = fitObjects(broker, fit);
+  const store = fitObjects(broker, fit, meta.codesEvery);
   return { meta, options, engine, reader: makeUnitReader(meta), store, wPass: 0, held: new Map(), run, spare: [] };
 }
 
