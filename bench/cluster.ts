@@ -7,14 +7,17 @@
  * (loopback, temporary storage, monitoring port for the bytes through the broker).
  * Reports: time per pass (median of passes 2…), speed-up of 2 workers over 1, the distributed fit against the
  * in-process fit, bytes through the broker per pass (server in + out), the coordinator's idle share (time waiting
- * for units / pass time) and the load averages. Also checks that the three models are the same bytes.
+ * for units / pass time), the CPU bound of a pass (every process's CPU seconds over the cores: no pass can be
+ * shorter), the in-process fit of the same matrix held in memory (.mtx, 1 and 2 threads: the Parquet fit decodes its
+ * files again every pass, the workers keep their units) and the load averages. Also checks that the three models
+ * are the same bytes.
  * Writes bench/results/cluster-<date>.json.
  *
  *   npm run bench:cluster [-- --passes 6] [--rank 10]   (another rank: cluster-<date>-k<rank>.json)
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { readModel } from '../src/io/model-file.js';
@@ -94,8 +97,8 @@ const cpuOf = (pid: number | undefined): number => {
 };
 
 /** One `nmflow fit` process: its per-pass times (from the JSON trace), its stderr, the CPU of it and of `watch` per pass. */
-async function runFit(args: string[], watch: Record<string, number | undefined> = {}, server?: Server): Promise<FitRun> {
-  const child = spawn('node', [...CLI, 'fit', PARTS, '--layout', 'list', '--rank', String(rank), '--seed', '1', '--tol', '0', '--max-iterations', String(passes), '--json', ...args],
+async function runFit(args: string[], watch: Record<string, number | undefined> = {}, server?: Server, input = [PARTS, '--layout', 'list']): Promise<FitRun> {
+  const child = spawn('node', [...CLI, 'fit', ...input, '--rank', String(rank), '--seed', '1', '--tol', '0', '--max-iterations', String(passes), '--json', ...args],
     { stdio: ['ignore', 'pipe', 'pipe'] });
   const pids: Record<string, number | undefined> = { fit: child.pid, ...watch };
   const sample = (): Record<string, number> => Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuOf(pid)]));
@@ -124,6 +127,15 @@ async function runFit(args: string[], watch: Record<string, number | undefined> 
 const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]!; };
 /** Per process: the median CPU seconds of passes 2… */
 const medianCpu = (cpu: Record<string, number[]>): Record<string, number> => Object.fromEntries(Object.entries(cpu).map(([name, xs]) => [name, median(xs.slice(1))]));
+/**
+ * The least a pass can take on this machine's cores given the CPU it used: the median over passes 2… of the CPU seconds
+ * of every process (coordinator, nats-server, workers) divided by the cores. A pass shorter than this needs less CPU.
+ */
+const cpuBound = (cpu: Record<string, number[]>): number => {
+  const names = Object.keys(cpu);
+  const perPass = cpu[names[0]!]!.map((_, i) => names.reduce((s, n) => s + (cpu[n]![i] ?? 0), 0));
+  return median(perPass.slice(1)) / availableParallelism();
+};
 
 async function clusterRun(workers: number, out: string): Promise<Record<string, unknown>> {
   const server = await startServer();
@@ -142,7 +154,7 @@ async function clusterRun(workers: number, out: string): Promise<Record<string, 
     const total = later.reduce((s, t) => s + t.publish + t.wait + t.merge + t.end, 0);
     return {
       workers, secondsPerPass: median(run.perPass.slice(1)), perPass: run.perPass, fitSeconds: run.fitSeconds,
-      brokerBytesPerPass: bytes / passes, brokerBytesEachPass: run.brokerBytesPerPass, cpuSecondsPerPass: run.cpuPerPass, cpuMedianOfLaterPasses: medianCpu(run.cpuPerPass), coordinatorIdleShare: later.reduce((s, t) => s + t.wait, 0) / total, timings, loadBefore: load, loadAfter: loadavg(),
+      brokerBytesPerPass: bytes / passes, brokerBytesEachPass: run.brokerBytesPerPass, cpuSecondsPerPass: run.cpuPerPass, cpuMedianOfLaterPasses: medianCpu(run.cpuPerPass), cpuBoundSecondsPerPass: cpuBound(run.cpuPerPass), coordinatorIdleShare: later.reduce((s, t) => s + t.wait, 0) / total, timings, loadBefore: load, loadAfter: loadavg(),
     };
   } finally {
     for (const p of procs) p.kill('SIGTERM');
@@ -173,12 +185,20 @@ try {
   const local = await runFit(['--threads', '2', '--out', join(tmp, 'local.arrow')]);
   const inProcess = { threads: 2, secondsPerPass: median(local.perPass.slice(1)), perPass: local.perPass, fitSeconds: local.fitSeconds, cpuSecondsPerPass: local.cpuPerPass, cpuMedianOfLaterPasses: medianCpu(local.cpuPerPass), loadBefore, loadAfter: loadavg() };
   log(`  ${inProcess.secondsPerPass.toFixed(3)} s per pass; CPU s per pass ${JSON.stringify(inProcess.cpuMedianOfLaterPasses)}`);
+  // the same matrix held in memory (.mtx): no Parquet decoded again each pass (the in-process Parquet fit is out of core)
+  const inMemory: Record<string, unknown>[] = [];
+  for (const threads of [1, 2]) {
+    log(`in-process fit of ${MTX} (in memory), ${threads} thread(s)`);
+    const run = await runFit(['--threads', String(threads), '--out', join(tmp, `mem-${threads}.arrow`)], {}, undefined, [MTX]);
+    inMemory.push({ threads, secondsPerPass: median(run.perPass.slice(1)), perPass: run.perPass, cpuMedianOfLaterPasses: medianCpu(run.cpuPerPass) });
+    log(`  ${(inMemory.at(-1)!.secondsPerPass as number).toFixed(3)} s per pass`);
+  }
   const runs = [];
   for (const workers of [1, 2]) {
     log(`fit on NATS, ${workers} worker process(es)`);
     runs.push(await clusterRun(workers, join(tmp, `nats-${workers}.arrow`)));
     log(`  ${(runs.at(-1)!.secondsPerPass as number).toFixed(3)} s per pass; CPU s per pass ${JSON.stringify(runs.at(-1)!.cpuMedianOfLaterPasses)}; `
-      + `${((runs.at(-1)!.brokerBytesPerPass as number) / 1e6).toFixed(0)} MB through the broker per pass`);
+      + `${((runs.at(-1)!.brokerBytesPerPass as number) / 1e6).toFixed(0)} MB through the broker per pass; CPU bound ${(runs.at(-1)!.cpuBoundSecondsPerPass as number).toFixed(3)} s per pass`);
   }
   // W and d as read back (the files also hold the trace, whose seconds differ)
   const bytesOf = async (f: string): Promise<Buffer> => { const s = await readModel(join(tmp, f)); return Buffer.concat([Buffer.from(s.W.buffer, s.W.byteOffset, s.W.byteLength), Buffer.from(s.d.buffer, s.d.byteOffset, s.d.byteLength)]); };
@@ -186,7 +206,7 @@ try {
   const one = runs[0]!.secondsPerPass as number, two = runs[1]!.secondsPerPass as number;
   const result = {
     date: new Date().toISOString(), data: `${PARTS} (20000 × 200000, 10 M nonzeros, ${Math.ceil(200_000 / PART_SAMPLES)} parts, 49 units)`,
-    rank, solver: 'fast', passes, inProcess, nats: runs,
+    rank, solver: 'fast', passes, inProcess, inProcessInMemory: inMemory, nats: runs,
     speedupTwoWorkersOverOne: one / two, natsTwoWorkersOverInProcessTwoThreads: two / inProcess.secondsPerPass,
     sameModelBytes: { oneWorkerVsInProcess: await sameBytes('nats-1.arrow', 'local.arrow'), twoWorkersVsInProcess: await sameBytes('nats-2.arrow', 'local.arrow') },
   };
