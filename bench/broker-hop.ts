@@ -10,7 +10,7 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { loadavg } from 'node:os';
 import { connect } from '@nats-io/transport-node';
 import { putBlob, watchBlob } from '../src/cluster/blobs.js';

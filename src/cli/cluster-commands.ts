@@ -28,7 +28,7 @@ export function addClusterFitFlags(command: Command): Command {
     .option('--replicas <N>', 'with --nats: copies of the work stream, bucket and store (3 on a 3-server cluster)', parseInteger('--replicas'))
     .option('--ack-wait <seconds>', 'with --nats: the blocks of a worker not heard of for this long go to another worker (default 30)', parseNumber('--ack-wait'))
     .option('--idle-timeout <seconds>', 'with --nats: fail when no unit completes for this long (default 600)', parseNumber('--idle-timeout'))
-    .option('--codes-every <N>', 'with --nats: the units\' codes go through the broker every N passes and at the last (default 5; 1: every pass)', parseInteger('--codes-every'))
+    .option('--codes-every <N>', 'with --nats: the units\' codes, and the coordinator\'s state it resumes from, go through the broker every N passes and at the last (default 5; 1: every pass)', parseInteger('--codes-every'))
     .option('--out-h-parts <DIR>', 'with --nats: the workers write H, one Parquet part per unit of 4096 samples (DIR/h-000000.parquet …, sample ids included)');
 }
 

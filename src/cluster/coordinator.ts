@@ -53,8 +53,8 @@ export interface ClusterSettings {
   /** Keep the fit's objects and keys after it ends (default false: removed). */
   readonly keep?: boolean;
   /**
-   * The units' codes go through the broker every this many passes (default 5) and at the last; a unit that changes
-   * worker in between is solved again from them (unit-codes.ts). 1: every pass (no replay, 5× the codes' bytes).
+   * The units' codes, and the coordinator's state it resumes from, go through the broker every this many passes (default 5) and
+   * at the last; a unit that changes worker in between is solved again from them (unit-codes.ts). 1: every pass.
    */
   readonly codesEvery?: number;
   /** Bytes of unit statistics a worker may keep per block while the prefix before has not come (default 256 MiB): more, smaller blocks below it. */

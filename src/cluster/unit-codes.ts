@@ -2,7 +2,7 @@
  * A unit's codes (its columns of H) on a worker. The warm start of a unit's solve is its codes of the pass
  * before, wherever the unit runs. The worker that solved it holds them; the codes are stored in the broker only
  * every `codesEvery` passes (FitMeta; and at the last pass: the WorkItem says `codes`), and W of every pass since
- * the last stored codes stays (fit-state.ts dropPassObjects). A worker that gets a unit it does not hold (another
+ * the last stored codes stays (in its slot: protocol.ts blobSlot). A worker that gets a unit it does not hold (another
  * worker went, one joined, the coordinator resumed) takes the stored codes of the last such pass — zeros before the
  * first: every fit starts from them — and solves the unit again with the W of each pass since (its statistics
  * dropped): the same operations on the same operands, so the same codes, bytes for bytes.
