@@ -4,14 +4,13 @@
  * parts of the name it asked for: another generation in the slot is "missing", never read as this one.
  */
 import { jetstreamManager } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BLOB_STREAM, getBlob, putBlob, watchBlob } from '../src/cluster/blobs.js';
-import { createBroker, fitObjects, type Broker } from '../src/cluster/broker.js';
-import { connectCluster } from '../src/cluster/connect.js';
+import { fitObjects } from '../src/cluster/broker.js';
 import { ClusterError } from '../src/errors.js';
 import { blobSlot, engineName, hName, prefixName, wName } from '../src/cluster/protocol.js';
-import { natsServerBinary, startNatsServer, type NatsServer } from './helpers/nats-server.js';
+import { natsServerBinary } from './helpers/nats-server.js';
+import { useBroker } from './helpers/nats-broker.js';
 
 const haveNats = natsServerBinary() !== undefined;
 
@@ -39,59 +38,48 @@ describe('protocol.ts blobSlot', () => {
 });
 
 describe.skipIf(!haveNats)('cluster/blobs.ts: slots on a real server', () => {
-  let server: NatsServer;
-  let nc: NatsConnection;
-  let broker: Broker;
-  beforeAll(async () => {
-    server = await startNatsServer();
-    nc = await connectCluster({ servers: server.url });
-    broker = await createBroker(nc, server.url, { replicas: 1 });
-  }, 60_000);
-  afterAll(async () => {
-    await nc?.close();
-    await server?.dispose();
-  });
+  const nats = useBroker();
 
   const bytes = (n: number, seed: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed) % 251);
   const messagesOf = async (fit: string): Promise<number> => {
-    const info = await (await jetstreamManager(nc)).streams.info(BLOB_STREAM, { subjects_filter: `nmflow.blob.${fit}.>` });
+    const info = await (await jetstreamManager(nats.nc)).streams.info(BLOB_STREAM, { subjects_filter: `nmflow.blob.${fit}.>` });
     return Object.values(info.state.subjects ?? {}).reduce((s, n) => s + n, 0);
   };
 
   it('a later pass replaces the blob in its slot; the earlier name is then missing (a ClusterError naming it), never the later bytes', async () => {
-    const store = fitObjects(broker, 'slots1', 1); // ring of 4: w/1 and w/5 share a slot
-    const quick = { ...broker, retryOptions: { attempts: 2 } };
+    const store = fitObjects(nats.broker, 'slots1', 1); // ring of 4: w/1 and w/5 share a slot
+    const quick = { ...nats.broker, retryOptions: { attempts: 2 } };
     const large = bytes(2_500_000, 1); // three parts of the server's 1 MB payload
-    await putBlob(broker, store, wName(1), large);
-    expect(Buffer.from(await getBlob(broker, store, wName(1))).equals(Buffer.from(large))).toBe(true);
+    await putBlob(nats.broker, store, wName(1), large);
+    expect(Buffer.from(await getBlob(nats.broker, store, wName(1))).equals(Buffer.from(large))).toBe(true);
     const small = bytes(1000, 2); // one part: the old parts 1 and 2 stay in the slot, of another name
-    await putBlob(broker, store, wName(5), small);
-    expect(Buffer.from(await getBlob(broker, store, wName(5))).equals(Buffer.from(small))).toBe(true);
+    await putBlob(nats.broker, store, wName(5), small);
+    expect(Buffer.from(await getBlob(nats.broker, store, wName(5))).equals(Buffer.from(small))).toBe(true);
     const stale = await getBlob(quick, store, wName(1)).then(() => 'read', (error: unknown) => error);
     expect(stale).toBeInstanceOf(ClusterError);
     expect((stale as Error).message).toMatch(/w\/1/);
     // writing pass after pass keeps the fit's messages bounded by its slots (no purge)
-    for (let pass = 2; pass <= 20; pass++) await putBlob(broker, store, wName(pass), bytes(1000, pass));
+    for (let pass = 2; pass <= 20; pass++) await putBlob(nats.broker, store, wName(pass), bytes(1000, pass));
     expect(await messagesOf('slots1')).toBeLessThanOrEqual(4 + 2);
   });
 
   it('a watch takes only the parts of its own name: another generation written to the slot meanwhile is not its blob', async () => {
-    const store = fitObjects(broker, 'slots2', 1);
-    const incoming = watchBlob(nc, store, wName(6));
-    await nc.flush();
-    await putBlob(broker, store, wName(2), bytes(5000, 3)); // the same slot, an older pass (a late writer)
+    const store = fitObjects(nats.broker, 'slots2', 1);
+    const incoming = watchBlob(nats.nc, store, wName(6));
+    await nats.nc.flush();
+    await putBlob(nats.broker, store, wName(2), bytes(5000, 3)); // the same slot, an older pass (a late writer)
     expect(await incoming.wait(300)).toBe(false);
     const mine = bytes(1_500_000, 4);
-    await putBlob(broker, store, wName(6), mine);
+    await putBlob(nats.broker, store, wName(6), mine);
     expect(await incoming.wait(10_000)).toBe(true);
     expect(Buffer.from(incoming.bytes()!).equals(Buffer.from(mine))).toBe(true);
   });
 
   it('prefixes of two coordinator runs of the same pass are in different slots', async () => {
-    const store = fitObjects(broker, 'slots3', 5);
-    await putBlob(broker, store, prefixName(3, 'runA', 10), bytes(100, 5));
-    await putBlob(broker, store, prefixName(3, 'runB', 10), bytes(100, 6));
-    expect(Array.from(await getBlob(broker, store, prefixName(3, 'runA', 10)))).toEqual(Array.from(bytes(100, 5)));
-    expect(Array.from(await getBlob(broker, store, prefixName(3, 'runB', 10)))).toEqual(Array.from(bytes(100, 6)));
+    const store = fitObjects(nats.broker, 'slots3', 5);
+    await putBlob(nats.broker, store, prefixName(3, 'runA', 10), bytes(100, 5));
+    await putBlob(nats.broker, store, prefixName(3, 'runB', 10), bytes(100, 6));
+    expect(Array.from(await getBlob(nats.broker, store, prefixName(3, 'runA', 10)))).toEqual(Array.from(bytes(100, 5)));
+    expect(Array.from(await getBlob(nats.broker, store, prefixName(3, 'runB', 10)))).toEqual(Array.from(bytes(100, 6)));
   });
 });

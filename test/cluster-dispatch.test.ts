@@ -5,43 +5,30 @@
  * blocks given to another worker under a new msgID; a worker heard of mid-fit gets blocks from the next pass on.
  */
 import { jetstreamManager } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBroker, type Broker } from '../src/cluster/broker.js';
-import { connectCluster } from '../src/cluster/connect.js';
+import { describe, expect, it } from 'vitest';
 import { equalBlocks, makeDispatch, type Assigned } from '../src/cluster/dispatch.js';
 import { BEAT_SUBJECT, encodeJson, WORK_STREAM, workSubject, type FitMeta, type WorkerBeat } from '../src/cluster/protocol.js';
-import { natsServerBinary, startNatsServer, type NatsServer } from './helpers/nats-server.js';
+import { natsServerBinary } from './helpers/nats-server.js';
+import { useBroker } from './helpers/nats-broker.js';
 
 const haveNats = natsServerBinary() !== undefined;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe.skipIf(!haveNats)('cluster/dispatch.ts: who works on what', () => {
-  let server: NatsServer;
-  let nc: NatsConnection;
-  let broker: Broker;
-  beforeAll(async () => {
-    server = await startNatsServer();
-    nc = await connectCluster({ servers: server.url });
-    broker = await createBroker(nc, server.url, { replicas: 1 });
-  }, 60_000);
-  afterAll(async () => {
-    await nc?.close();
-    await server?.dispose();
-  });
+  const nats = useBroker();
 
   /** Beats for `workers` every 100 ms until stopped (each one alone: `stop(id)`). */
   const beating = (workers: string[]): { stop(id?: string): void; gone(id: string): void; add(id: string): void } => {
     const alive = new Set(workers);
-    const timer = setInterval(() => { for (const worker of alive) nc.publish(BEAT_SUBJECT, encodeJson({ worker, version: 'v' } satisfies WorkerBeat)); }, 100);
+    const timer = setInterval(() => { for (const worker of alive) nats.nc.publish(BEAT_SUBJECT, encodeJson({ worker, version: 'v' } satisfies WorkerBeat)); }, 100);
     return {
       stop: (id) => { if (id === undefined) { clearInterval(timer); alive.clear(); } else alive.delete(id); },
-      gone: (id) => { alive.delete(id); nc.publish(BEAT_SUBJECT, encodeJson({ worker: id, version: 'v', gone: true } satisfies WorkerBeat)); },
+      gone: (id) => { alive.delete(id); nats.nc.publish(BEAT_SUBJECT, encodeJson({ worker: id, version: 'v', gone: true } satisfies WorkerBeat)); },
       add: (id) => { alive.add(id); },
     };
   };
   const pending = async (worker: string, fit: string): Promise<number> => {
-    const info = await (await jetstreamManager(nc)).streams.info(WORK_STREAM, { subjects_filter: workSubject(worker, fit) });
+    const info = await (await jetstreamManager(nats.nc)).streams.info(WORK_STREAM, { subjects_filter: workSubject(worker, fit) });
     return Object.values(info.state.subjects ?? {}).reduce((s, n) => s + n, 0);
   };
   const wait = { idleTimeoutMs: 10_000, log: () => undefined, stopped: () => false };
@@ -53,7 +40,7 @@ describe.skipIf(!haveNats)('cluster/dispatch.ts: who works on what', () => {
     try {
       const logged: string[] = [];
       // blocks of at most 3 units (m·k·8 = 40 bytes per unit): several blocks per worker
-      const dispatch = makeDispatch(broker, metaOf(fit, units), staleMs, (line) => logged.push(line), 120);
+      const dispatch = makeDispatch(nats.broker, metaOf(fit, units), staleMs, (line) => logged.push(line), 120);
       await body({ beats, dispatch, blocks: await dispatch.startPass(1, wait), logged });
     } finally {
       beats.stop();
@@ -103,7 +90,7 @@ describe.skipIf(!haveNats)('cluster/dispatch.ts: who works on what', () => {
   }, 30_000);
 
   it('no worker heard of: the pass waits, then fails naming the server, after the idle timeout', async () => {
-    const dispatch = makeDispatch(broker, metaOf('fitnone', 2), 1000);
+    const dispatch = makeDispatch(nats.broker, metaOf('fitnone', 2), 1000);
     await expect(dispatch.startPass(1, { ...wait, idleTimeoutMs: 800 })).rejects.toThrow(/no worker for pass 1 for 1 s: are workers running \(nmflow worker --nats /);
   }, 30_000);
 });
