@@ -113,6 +113,18 @@ describe.skipIf(!haveNats)('fit on NATS: the same bytes as in process', () => {
     expect(Buffer.from(H.buffer).equals(Buffer.from(plain.H!.buffer, plain.H!.byteOffset, plain.H!.byteLength))).toBe(true);
   }, 300_000);
 
+  it('a worker that serves fit after fit lets go of the data of each fit that ended (and both give the in-process bytes)', async () => {
+    while (workers.all.length < 1) workers.start(server.url);
+    const first = { ...base, solver: 'fast' as const, maxIterations: 2, seed: 11 }, second = { ...first, seed: 12 };
+    const a = await onNats(first);
+    expect(workers.logs()).not.toMatch(/has ended: its data and codes are released/);
+    const b = await onNats(second);
+    // the first fit's context went when the worker took the second fit's first item (the second's goes on its idle sweep)
+    expect(workers.logs().match(/fit \S+ has ended: its data and codes are released/g)?.length).toBeGreaterThanOrEqual(1);
+    expect(modelBytes(a).equals(modelBytes(await fitModel(fromParquet(data, { layout: 'list' }), first)))).toBe(true);
+    expect(modelBytes(b).equals(modelBytes(await fitModel(fromParquet(data, { layout: 'list' }), second)))).toBe(true);
+  }, 300_000);
+
   it('CLI: --init-w is the start of the fit on NATS too (the in-process CLI fit of the same files and start)', async () => {
     while (workers.all.length < 1) workers.start(server.url);
     const m = (await fitModel(fromParquet(data, { layout: 'list' }), { ...base, maxIterations: 1 })).features;

@@ -34,6 +34,8 @@ export interface FitContext {
   readonly spare: RowBuffers[];
   /** The coordinator run it was made for. */
   readonly run: string | undefined;
+  /** When this worker last took an item of the fit (worker.ts lets go of fits it no longer works for). */
+  usedAt?: number;
 }
 
 /** The last pass ≤ `pass` whose codes are stored (0: none — the zeros of the start). */

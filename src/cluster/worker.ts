@@ -53,6 +53,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
   let waitingSaid = false;
   let beating: ReturnType<typeof setInterval> | undefined;
   let consumer: Consumer | undefined;
+  let sweptAt = Date.now();
   try {
     while (options.signal?.aborted !== true) {
       broker ??= await openBroker(nc, servers, retryOptions);
@@ -71,7 +72,10 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
         if (/not found|deleted/i.test((error as Error)?.message ?? '')) { consumer = undefined; return null; }
         throw error;
       }), retryOptions);
-      if (msg === null) continue;
+      if (msg === null) {
+        if (fits.size > 0 && Date.now() - sweptAt > 5000) { sweptAt = Date.now(); await releaseEnded(b, fits, undefined, (line) => log(`nmflow worker ${id}: ${line}`)); }
+        continue;
+      }
       const beat = setInterval(() => msg.working(), 500);
       let reduction: Promise<void> | undefined;
       try {
@@ -122,9 +126,11 @@ async function handle(broker: Broker, msg: JsMsg, id: string, version: string, f
     const known = fits.get(item.fit);
     // another coordinator run of this fit (repeated, or resumed): what this worker holds may be of an earlier fit
     if (known !== undefined && known.run !== item.run) { closeFit(known); fits.delete(item.fit); }
+    if (!fits.has(item.fit)) await releaseEnded(broker, fits, item.fit, (line) => log(`nmflow worker ${id}: ${line}`));
     ctx = fits.get(item.fit) ?? await openFit(broker, item.fit, item.run);
     if (ctx === undefined) { msg.term(); return undefined; } // the fit is gone
     fits.set(item.fit, ctx);
+    ctx.usedAt = Date.now();
     if (item.kind === 'h' || item.kind === 'codes') {
       await restoreCodes(broker, ctx, item.unit, item.pass, () => msg.working());
       if (item.kind === 'h') await writeHPart(broker, ctx.store, ctx.meta, item, heldCodes(ctx, item.unit));
@@ -181,6 +187,25 @@ async function handle(broker: Broker, msg: JsMsg, id: string, version: string, f
 const blockOf = (ctx: FitContext, item: WorkItem): Block => ({
   fit: item.fit, run: item.run ?? '', pass: item.pass, first: item.unit, end: item.end ?? item.unit + 1, units: ctx.meta.units, m: ctx.meta.m, k: ctx.engine.state.k,
 });
+
+/** A fit this worker held and no longer works for. */
+const IDLE_FIT_MS = 10 * 60_000;
+
+/**
+ * The fits whose coordinator is done (their meta key removed: the fit ended) or that gave this worker nothing for
+ * 10 minutes (a failed fit not started again) let go of their decoded data and codes — a worker that serves fit after
+ * fit in a pipeline holds only the fits it works for. (A fit started again later is read again.)
+ */
+async function releaseEnded(broker: Broker, fits: Map<string, FitContext>, except: string | undefined, log: (line: string) => void): Promise<void> {
+  for (const [fit, ctx] of fits) {
+    if (fit === except) continue;
+    const ended = await getValue(broker, `${fit}.meta`) === undefined;
+    if (!ended && Date.now() - (ctx.usedAt ?? 0) < IDLE_FIT_MS) continue;
+    closeFit(ctx);
+    fits.delete(fit);
+    log(`fit ${fit} ${ended ? 'has ended' : 'gave this worker nothing for 10 minutes'}: its data and codes are released`);
+  }
+}
 
 function closeFit(ctx: FitContext): void {
   ctx.engine.close();
