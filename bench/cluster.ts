@@ -13,7 +13,8 @@
  * are the same bytes.
  * Writes bench/results/cluster-<date>.json.
  *
- *   npm run bench:cluster [-- --passes 6] [--rank 10]   (another rank: cluster-<date>-k<rank>.json)
+ *   npm run bench:cluster [-- --passes 6] [--rank 10] [--rounds 1]   (another rank: cluster-<date>-k<rank>.json; --rounds R:
+ *   1 and 2 workers alternately R times, the speed-up the median of the rounds' ratios, each round in `rounds`)
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,6 +27,7 @@ import { freePort } from '../test/helpers/nats-server.js';
 const flag = (name: string, fallback: number): number => (process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) || fallback : fallback);
 const passes = flag('--passes', 6);
 const rank = flag('--rank', 10);
+const ROUNDS = flag('--rounds', 1);
 const MTX = 'bench/data/synthetic-20000x200000-0.25pct.mtx';
 const PARTS = 'bench/data/cluster-synthetic-20000x200000';
 const PART_SAMPLES = 16384;
@@ -193,13 +195,20 @@ try {
     inMemory.push({ threads, secondsPerPass: median(run.perPass.slice(1)), perPass: run.perPass, cpuMedianOfLaterPasses: medianCpu(run.cpuPerPass) });
     log(`  ${(inMemory.at(-1)!.secondsPerPass as number).toFixed(3)} s per pass`);
   }
-  const runs = [];
-  for (const workers of [1, 2]) {
-    log(`fit on NATS, ${workers} worker process(es)`);
-    runs.push(await clusterRun(workers, join(tmp, `nats-${workers}.arrow`)));
-    log(`  ${(runs.at(-1)!.secondsPerPass as number).toFixed(3)} s per pass; CPU s per pass ${JSON.stringify(runs.at(-1)!.cpuMedianOfLaterPasses)}; `
-      + `${((runs.at(-1)!.brokerBytesPerPass as number) / 1e6).toFixed(0)} MB through the broker per pass; CPU bound ${(runs.at(-1)!.cpuBoundSecondsPerPass as number).toFixed(3)} s per pass`);
+  // --rounds R: 1 and 2 workers alternately R times (the machine is shared: the ratio of each round, and their median)
+  const rounds: Record<string, unknown>[][] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const runs: Record<string, unknown>[] = [];
+    for (const workers of [1, 2]) {
+      log(`fit on NATS, ${workers} worker process(es)${ROUNDS > 1 ? `, round ${r + 1} of ${ROUNDS}` : ''}`);
+      runs.push(await clusterRun(workers, join(tmp, `nats-${workers}.arrow`)));
+      log(`  ${(runs.at(-1)!.secondsPerPass as number).toFixed(3)} s per pass; CPU s per pass ${JSON.stringify(runs.at(-1)!.cpuMedianOfLaterPasses)}; `
+        + `${((runs.at(-1)!.brokerBytesPerPass as number) / 1e6).toFixed(0)} MB through the broker per pass; CPU bound ${(runs.at(-1)!.cpuBoundSecondsPerPass as number).toFixed(3)} s per pass`);
+    }
+    rounds.push(runs);
   }
+  const ratios = rounds.map(([a, b]) => (a!.secondsPerPass as number) / (b!.secondsPerPass as number));
+  const runs = rounds[0]!;
   // W and d as read back (the files also hold the trace, whose seconds differ)
   const bytesOf = async (f: string): Promise<Buffer> => { const s = await readModel(join(tmp, f)); return Buffer.concat([Buffer.from(s.W.buffer, s.W.byteOffset, s.W.byteLength), Buffer.from(s.d.buffer, s.d.byteOffset, s.d.byteLength)]); };
   const sameBytes = async (a: string, b: string): Promise<boolean> => (await bytesOf(a)).equals(await bytesOf(b));
@@ -207,10 +216,14 @@ try {
   const result = {
     date: new Date().toISOString(), data: `${PARTS} (20000 × 200000, 10 M nonzeros, ${Math.ceil(200_000 / PART_SAMPLES)} parts, 49 units)`,
     rank, solver: 'fast', passes, inProcess, inProcessInMemory: inMemory, nats: runs,
-    speedupTwoWorkersOverOne: one / two, natsTwoWorkersOverInProcessTwoThreads: two / inProcess.secondsPerPass,
+    speedupTwoWorkersOverOne: ROUNDS > 1 ? median(ratios) : one / two, natsTwoWorkersOverInProcessTwoThreads: two / inProcess.secondsPerPass,
+    ...(ROUNDS > 1 ? { rounds: rounds.map(([a, b], i) => ({ oneWorker: a, twoWorkers: b, speedup: ratios[i] })), speedupEachRound: ratios } : {}),
     sameModelBytes: { oneWorkerVsInProcess: await sameBytes('nats-1.arrow', 'local.arrow'), twoWorkersVsInProcess: await sameBytes('nats-2.arrow', 'local.arrow') },
   };
-  const file = `bench/results/cluster-${result.date.slice(0, 10)}${rank === 10 ? '' : `-k${rank}`}.json`;
+  // (a run on a day that already has one: -2, -3, … — earlier results are not overwritten)
+  const stem = `bench/results/cluster-${result.date.slice(0, 10)}${rank === 10 ? '' : `-k${rank}`}`;
+  let file = `${stem}.json`;
+  for (let i = 2; existsSync(file); i++) file = `${stem}-${i}.json`;
   writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
   log(`speed-up 2 workers / 1: ${result.speedupTwoWorkersOverOne.toFixed(2)}×; 2 workers / in-process 2 threads: ${result.natsTwoWorkersOverInProcessTwoThreads.toFixed(2)}; wrote ${file}`);
 } finally {
