@@ -43,12 +43,14 @@ const headerOf = (name: string, parts: number): Uint8Array => {
   return out;
 };
 
+const utf8 = new TextDecoder();
+
 /** A part's number of parts and body, when it is a part of blob `name` (else undefined: another blob in the slot). */
 function partOf(data: Uint8Array, name: string): { parts: number; body: Uint8Array } | undefined {
   if (data.length < 8) return undefined;
   const view = new DataView(data.buffer, data.byteOffset, 8);
   const length = view.getUint32(4, true), at = 8 + Math.ceil(length / 8) * 8;
-  if (data.length < at || new TextDecoder().decode(data.subarray(8, 8 + length)) !== name) return undefined;
+  if (data.length < at || utf8.decode(data.subarray(8, 8 + length)) !== name) return undefined;
   return { parts: view.getUint32(0, true), body: data.subarray(at) };
 }
 

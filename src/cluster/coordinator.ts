@@ -18,6 +18,7 @@ import { makeDispatch } from './dispatch.js';
 import { storeFinalCodes, writeHParts } from './h-parts.js';
 import { lastStoredCodes } from './unit-codes.js';
 import { makeL2Engine } from '../model/l2/engine.js';
+import type { EngineState } from '../model/engine.js';
 import { ensureHCapacity } from '../model/l2/state.js';
 import { UNIT_SAMPLES } from '../model/l2/units.js';
 import { checkShape, resolveOptions, withSolver, type FitOptions } from '../options.js';
@@ -213,14 +214,13 @@ async function coordinate(
       // stored with the codes (every codesEvery passes) and at the last pass: a coordinator started again resumes after
       // the last pass stored, and does the passes since again (the same bytes); such a pass is reported once it is stored
       const completed = { pass, trace: trace.slice() } satisfies CompletedPasses, engineState = codesStored || last ? engine.exportState() : undefined;
-      const persist = async (): Promise<void> => {
-        if (engineState === undefined) { resolved.onIteration?.(point); return; }
-        await putBlob(broker!, store!, engineName(completed.pass), encodeEngineState(engineState));
+      const persist = async (saved: EngineState): Promise<void> => {
+        await putBlob(broker!, store!, engineName(completed.pass), encodeEngineState(saved));
         await putValue(broker!, `${fit}.state`, encodeJson(completed));
         resolved.onIteration?.(point);
       };
       if (last) {
-        await persist();
+        await persist(engineState!);
         if (resolved.keepH) {
           if (!codesStored) await storeFinalCodes(broker, meta, pass, dispatch, wait);
           ensureHCapacity(state, plan.n);
@@ -236,7 +236,7 @@ async function coordinate(
       }
       if (every) emit(scale.snapshot(engine.snapshot(summary, false, trace)));
       // stored once the next pass's W and items are out (while the workers solve); nothing to remove (blobs.ts: slots)
-      if (engineState === undefined) await persist(); else unsaved = persist;
+      if (engineState === undefined) resolved.onIteration?.(point); else unsaved = async () => { await persist(engineState); };
     }
   } catch (error) {
     failed = true; // (a pass before not stored yet: the same command resumes before it and does it again)
